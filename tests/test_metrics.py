@@ -32,3 +32,17 @@ def test_multi_gold_hit_recall_all():
 def test_ties_break_by_table_order():
     s = np.zeros((1, 3))
     assert ranks_of_gold(s, [{2}]) == [[3]]
+
+
+def test_bench_per_question_and_bootstrap():
+    from tablegraph.bench import bootstrap_ci, per_question
+
+    s = np.array([[0.9, 0.8, 0.7, 0.1], [0.1, 0.2, 0.3, 0.4]])
+    pq = per_question(s, [{0, 2}, {0}])
+    assert pq["hit@1"].tolist() == [1.0, 0.0]
+    assert pq["recall@5"].tolist() == [1.0, 1.0]
+    assert pq["mrr"].tolist() == [1.0, 0.25]
+    lo, hi = bootstrap_ci(np.array([1.0] * 10))
+    assert lo == hi == 1.0
+    lo, hi = bootstrap_ci(np.array([0.0, 1.0] * 50))
+    assert 0.35 < lo < 0.5 < hi < 0.65

@@ -201,6 +201,26 @@ def demo(out: str = typer.Option("runs/demo", help="model folder to write")) -> 
         _print_result(r.search(q, 3))
 
 
+@app.command()
+def bench(quick: bool = typer.Option(False, "--quick", help="fewer seeds, skip c2 and d (< 5 min)"),
+          as_json: bool = typer.Option(False, "--json", help="print the results as JSON"),
+          out: str = typer.Option("bench-results", help="folder for results.md/.json/.png"),
+          epochs: int = typer.Option(50, help="epochs per training"),
+          data: Optional[str] = typer.Option(None, help="folder holding mimic-iv-demo/ and ehrsql/ "
+                                                        "(default: ../shared/data)"),
+          device: Optional[str] = typer.Option(None)) -> None:
+    """Methods against benchmarks side by side; writes a markdown table, JSON and a chart."""
+    from tablegraph.bench import run_bench, to_markdown
+
+    _quiet_libraries()
+    log = (lambda s: typer.echo(s, err=True)) if as_json else typer.echo
+    result = run_bench(out, quick, epochs, device, data, log)
+    if as_json:
+        typer.echo(json.dumps(result, default=float))
+    else:
+        typer.echo(to_markdown(result))
+
+
 def main() -> None:
     try:
         app()
