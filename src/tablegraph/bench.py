@@ -37,12 +37,12 @@ import numpy as np
 
 from tablegraph.encoder import EncoderConfig
 from tablegraph.graph import GraphConfig, load_table_graphs
-from tablegraph.index import embed_graphs
+from tablegraph.index import build_index
 from tablegraph.metrics import gold_indices, ranks_of_gold
 from tablegraph.profile import TableProfile
 from tablegraph.questions import Question, stratified_split
 from tablegraph.text import TextEncoder, load_text_encoder, name_to_words
-from tablegraph.train import TrainConfig, train
+from tablegraph.train import TrainConfig, schema_pairs, train
 from tablegraph.utils import atomic_write_text, pick_device, write_json
 
 METRICS = ("hit@1", "hit@5", "recall@5", "all@5", "all@10", "mrr")
@@ -137,10 +137,15 @@ class Bench:
 
     # methods --------------------------------------------------------------------------------
     def fit_gnn(self, corpus: Corpus, tr: list[Question], va: list[Question], seed: int):
+        """Train with the seed settings; schema pairs only of tables that have training
+        questions (so that held-out tables stay unseen in benchmark d)."""
         ecfg = EncoderConfig(in_dim=int(corpus.graphs[0].x.shape[1]), out_dim=self.enc.dim)
+        seen = {t for q in tr for t in q.tables}
+        aux = [q for q in schema_pairs(corpus.profiles) if q.tables[0] in seen]
         res = train(corpus.graphs, tr, va, self.enc.encode([q.text for q in tr]),
                     self.enc.encode([q.text for q in va]), ecfg,
-                    TrainConfig(seed=seed, epochs=self.epochs), self.device, progress=False)
+                    TrainConfig(seed=seed, epochs=self.epochs), self.device, progress=False,
+                    aux_q=aux, aux_vecs=self.enc.encode([q.text for q in aux]))
         self.train_seconds.append(res.seconds)
         return res.model
 
@@ -159,8 +164,8 @@ class Bench:
             proba[:, clf.classes_] = clf.predict_proba(qv)
             out["classifier"] = proba
         if model is not None:
-            t = embed_graphs(model, corpus.graphs, self.device)
-            out["gnn"] = qv @ t.T
+            index = build_index(model, corpus.profiles, corpus.graphs, self.gcfg, self.device)
+            out["gnn"] = index.scores(qv)
             out["fusion"] = zscore(out["gnn"]) + zscore(out["dense"])
         return out
 

@@ -33,6 +33,7 @@ class EncoderConfig(TypedConfig):
     dropout: float = 0.1
     pooling: str = "attention"  # attention | meanmax
     text_skip: bool = True
+    late_interaction: bool = True  # also score questions against contextualised node vectors
 
     def validate(self) -> "EncoderConfig":
         from tablegraph.utils import TableGraphError
@@ -100,6 +101,10 @@ class ContrastiveGNNEncoder(nn.Module):
         if self.use_skip:
             # gate = sigmoid(logit): how much of the zero-shot text prior to keep.
             self.skip_logit = nn.Parameter(torch.tensor(0.0))
+        if cfg.late_interaction:
+            self.node_head = nn.Linear(h, cfg.out_dim)
+            # mix = sigmoid(logit): weight of the best node match against the table vector.
+            self.mix_logit = nn.Parameter(torch.tensor(0.0))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -113,6 +118,12 @@ class ContrastiveGNNEncoder(nn.Module):
         for m in self.head:
             if isinstance(m, nn.Linear):
                 m.reset_parameters()
+        if self.cfg.late_interaction:
+            self.node_head.reset_parameters()
+            with torch.no_grad():
+                self.node_head.weight.mul_(0.1)
+                self.node_head.bias.zero_()
+                self.mix_logit.fill_(0.0)
         if self.use_skip:
             with torch.no_grad():
                 self.skip_logit.fill_(0.0)
@@ -123,6 +134,11 @@ class ContrastiveGNNEncoder(nn.Module):
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor, batch: torch.Tensor,
                 node_type: torch.Tensor | None = None) -> torch.Tensor:
         """Graphs -> [G, out_dim] unit vectors (see the class docstring for shapes)."""
+        return self.encode(x, edge_index, batch, node_type)[0]
+
+    def encode(self, x: torch.Tensor, edge_index: torch.Tensor, batch: torch.Tensor,
+               node_type: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Table vectors [G, D] and, with late interaction, node vectors [N, D] (unit norm)."""
         if node_type is None:
             node_type = torch.zeros_like(batch)
         num_graphs = int(batch.max().item()) + 1 if batch.numel() else 0
@@ -136,8 +152,41 @@ class ContrastiveGNNEncoder(nn.Module):
             g = torch.cat([global_mean_pool(h, batch, num_graphs),
                            global_max_pool(h, batch, num_graphs)], dim=-1)  # [G, 2H]
         out = self.head(g)  # [G, D]
+        text = x[:, STATS_DIM:]  # [N, D], the name / value embeddings
         if self.use_skip:
-            text = x[:, STATS_DIM:]  # [N, D], the name / value embeddings
             prior = F.normalize(global_mean_pool(text, batch, num_graphs), dim=-1)  # [G, D]
             out = out + torch.sigmoid(self.skip_logit) * 2.0 * prior  # [G, D]
-        return F.normalize(out, p=2, dim=-1)  # [G, D]
+        nodes = None
+        if self.cfg.late_interaction:
+            nodes = self.node_head(h)  # [N, D]
+            if self.use_skip:
+                nodes = nodes + torch.sigmoid(self.skip_logit) * 2.0 * F.normalize(text, dim=-1)
+            nodes = F.normalize(nodes, p=2, dim=-1)  # [N, D]
+        return F.normalize(out, p=2, dim=-1), nodes  # [G, D], [N, D] or None
+
+    def mix(self) -> torch.Tensor:
+        """Weight of the best node match in `table_scores` (0 without late interaction)."""
+        if not self.cfg.late_interaction:
+            return torch.tensor(0.0)
+        return torch.sigmoid(self.mix_logit)
+
+
+def table_scores(q: torch.Tensor, tables: torch.Tensor, nodes: torch.Tensor | None = None,
+                 node_graph: torch.Tensor | None = None,
+                 mix: torch.Tensor | float = 0.0) -> torch.Tensor:
+    """Question-table similarity in [-1, 1].
+
+    (1 - mix) * cos(q, table vector) + mix * max over the table's nodes of cos(q, node vector).
+
+    Shapes:
+        - q: [B, D]; tables: [M, D]; nodes: [N, D]; node_graph: [N] table index of each node
+        - output: [B, M]
+    """
+    s = q @ tables.t()  # [B, M]
+    if nodes is None or node_graph is None:
+        return s
+    from torch_geometric.utils import scatter
+
+    ns = q @ nodes.t()  # [B, N]
+    best = scatter(ns, node_graph, dim=1, dim_size=tables.shape[0], reduce="max")  # [B, M]
+    return (1 - mix) * s + mix * best

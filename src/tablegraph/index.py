@@ -30,7 +30,7 @@ from safetensors.torch import load_file, save_file
 from torch_geometric.data import Batch, Data
 
 from tablegraph import __version__
-from tablegraph.encoder import ContrastiveGNNEncoder, EncoderConfig
+from tablegraph.encoder import ContrastiveGNNEncoder, EncoderConfig, table_scores
 from tablegraph.graph import GRAPH_VERSION, GraphConfig
 from tablegraph.profile import PROFILE_VERSION, STATS_DIM, TableProfile
 from tablegraph.utils import TableGraphError, write_json
@@ -46,14 +46,33 @@ def feature_schema() -> dict[str, int]:
 
 @dataclass
 class TableIndex:
-    """Table vectors [M, D] with their names (and where each table came from)."""
+    """Table vectors [M, D] with their names, where each table came from, and (with late
+    interaction) node vectors [N, D] with the table index of each node [N]."""
 
     names: list[str]
     vectors: np.ndarray
     sources: list[str] = field(default_factory=list)
     shared_keys: dict[str, list[list[str]]] = field(default_factory=dict)
-    # table -> {"columns": [names], "values": [[column index, value], ...]} for explanations
+    # table -> {"labels", "kinds", "owners", "columns"}: its nodes in graph order
     nodes: dict[str, dict[str, list]] = field(default_factory=dict)
+    node_vectors: np.ndarray | None = None
+    node_graph: np.ndarray | None = None
+    mix: float = 0.0
+
+    def scores(self, q: np.ndarray) -> np.ndarray:
+        """Questions [Q, D] -> similarities [Q, M] (see `encoder.table_scores`)."""
+        nv = None if self.node_vectors is None else torch.from_numpy(self.node_vectors)
+        ng = None if self.node_graph is None else torch.from_numpy(self.node_graph).long()
+        return table_scores(torch.from_numpy(np.asarray(q, dtype=np.float32)),
+                            torch.from_numpy(self.vectors), nv, ng, self.mix).numpy()
+
+    def node_offsets(self) -> dict[str, int]:
+        """Index of each table's first node in `node_vectors`."""
+        out, k = {}, 0
+        for name in self.names:
+            out[name] = k
+            k += len(self.nodes.get(name, {}).get("labels", []))
+        return out
 
 
 @dataclass
@@ -77,27 +96,47 @@ class SavedModel:
 
 @torch.no_grad()
 def embed_graphs(model: ContrastiveGNNEncoder, graphs: list[Data], device: str = "cpu",
-                 chunk: int = 256) -> np.ndarray:
-    """Graphs -> [len(graphs), D] unit vectors (eval mode, no gradients)."""
+                 chunk: int = 256) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """Graphs -> table vectors [G, D], node vectors [N, D] (None without late interaction)
+    and the graph index of each node [N] (eval mode, no gradients)."""
     was = model.training
     model.eval()
-    out = []
+    tabs, nodes, owner = [], [], []
     for i in range(0, len(graphs), chunk):
         b = batch_graphs(graphs[i:i + chunk], device)
-        out.append(model(b.x, b.edge_index, b.batch, b.node_type).cpu())
+        t, n = model.encode(b.x, b.edge_index, b.batch, b.node_type)
+        tabs.append(t.cpu())
+        if n is not None:
+            nodes.append(n.cpu())
+        owner.append(b.batch.cpu() + i)
     model.train(was)
-    if not out:
-        return np.zeros((0, model.cfg.out_dim), dtype=np.float32)
-    return torch.cat(out).numpy().astype(np.float32)
+    if not tabs:
+        return np.zeros((0, model.cfg.out_dim), dtype=np.float32), None, np.zeros(0, np.int64)
+    node_vecs = torch.cat(nodes).numpy().astype(np.float32) if nodes else None
+    return (torch.cat(tabs).numpy().astype(np.float32), node_vecs,
+            torch.cat(owner).numpy().astype(np.int64))
 
 
 def explain_nodes(profile: TableProfile, cfg: GraphConfig) -> dict[str, list]:
-    """The column names and (column index, value) pairs of a table, for explanations."""
-    from tablegraph.graph import VALUE, node_texts
+    """A table's nodes in graph order: label (column name or value), kind (0 column, 1 table,
+    2 value) and owning column index (-1 for the table node), plus its column names."""
+    from tablegraph.graph import COLUMN, node_texts
 
     texts, kinds, owners = node_texts(profile, cfg)
-    return {"columns": [c.name for c in profile.columns],
-            "values": [[owners[i], texts[i]] for i, k in enumerate(kinds) if k == VALUE]}
+    labels = [profile.columns[i].name if k == COLUMN else texts[i] for i, k in enumerate(kinds)]
+    return {"labels": labels, "kinds": kinds, "owners": owners,
+            "columns": [c.name for c in profile.columns]}
+
+
+def build_index(model: ContrastiveGNNEncoder, profiles: list[TableProfile], graphs: list[Data],
+                cfg: GraphConfig, device: str = "cpu",
+                shared: dict[str, list[list[str]]] | None = None) -> TableIndex:
+    """Embed tables with a trained encoder into an index (vectors, node vectors, labels)."""
+    vectors, node_vecs, node_graph = embed_graphs(model, graphs, device)
+    return TableIndex([g.table for g in graphs], vectors, [p.source for p in profiles],
+                      shared or {}, {p.name: explain_nodes(p, cfg) for p in profiles},
+                      node_vecs, node_graph if node_vecs is not None else None,
+                      float(model.mix().item()))
 
 
 def batch_graphs(graphs: list[Data], device: str = "cpu") -> Batch:
@@ -121,10 +160,13 @@ def save_model(out_dir: str | os.PathLike[str], encoder: ContrastiveGNNEncoder,
         write_json(tmp / "config.json", full)
         state = {k: v.detach().cpu().contiguous() for k, v in encoder.state_dict().items()}
         save_file(state, str(tmp / "model.safetensors"))
-        save_file({"vectors": torch.from_numpy(np.ascontiguousarray(index.vectors))},
-                  str(tmp / "index.safetensors"))
+        tensors = {"vectors": torch.from_numpy(np.ascontiguousarray(index.vectors))}
+        if index.node_vectors is not None and index.node_graph is not None:
+            tensors["node_vectors"] = torch.from_numpy(np.ascontiguousarray(index.node_vectors))
+            tensors["node_graph"] = torch.from_numpy(np.ascontiguousarray(index.node_graph))
+        save_file(tensors, str(tmp / "index.safetensors"))
         write_json(tmp / "index.json", {"tables": index.names, "sources": index.sources,
-                                        "shared_keys": index.shared_keys,
+                                        "shared_keys": index.shared_keys, "mix": index.mix,
                                         "nodes": index.nodes})
         for name, obj in (extra_json or {}).items():
             write_json(tmp / name, obj)
@@ -174,7 +216,8 @@ def load_model(model_dir: str | os.PathLike[str], device: str = "cpu") -> SavedM
         enc_cfg = EncoderConfig.from_dict(cfg["encoder"])
         encoder = ContrastiveGNNEncoder(enc_cfg)
         encoder.load_state_dict(load_file(str(d / "model.safetensors"), device="cpu"))
-        vectors = load_file(str(d / "index.safetensors"))["vectors"].numpy()
+        arrays = {k: v.numpy() for k, v in load_file(str(d / "index.safetensors")).items()}
+        vectors = arrays["vectors"]
         meta = json.loads((d / "index.json").read_text("utf-8"))
     except (OSError, KeyError, RuntimeError, ValueError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
@@ -186,5 +229,6 @@ def load_model(model_dir: str | os.PathLike[str], device: str = "cpu") -> SavedM
     encoder.to(device).eval()
     index = TableIndex(list(meta["tables"]), vectors.astype(np.float32),
                        list(meta.get("sources", [])), dict(meta.get("shared_keys", {})),
-                       dict(meta.get("nodes", {})))
+                       dict(meta.get("nodes", {})), arrays.get("node_vectors"),
+                       arrays.get("node_graph"), float(meta.get("mix", 0.0)))
     return SavedModel(encoder, cfg, index)

@@ -89,8 +89,12 @@ class InfoNCELoss(nn.Module):
         return float(1.0 / self.logit_scale.detach().clamp(max=self.max_log).exp())
 
     def forward(self, q: torch.Tensor, t: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+        return self.from_similarity(q @ t.t(), pos)  # [B, M] cosines
+
+    def from_similarity(self, cos: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+        """The loss from unscaled similarities cos [B, M] (e.g. late-interaction scores)."""
         scale = self.logit_scale.clamp(max=self.max_log).exp()
-        sim = scale * q @ t.t()  # [B, M]
+        sim = scale * cos  # [B, M]
         loss = multi_positive_info_nce(sim, pos)
         if self.symmetric:
             loss = 0.5 * (loss + multi_positive_info_nce(sim.t(), pos.t()))

@@ -25,10 +25,11 @@ from torch_geometric.data import Data
 from tqdm import tqdm
 
 from tablegraph.config import TypedConfig
-from tablegraph.encoder import ContrastiveGNNEncoder, EncoderConfig
+from tablegraph.encoder import ContrastiveGNNEncoder, EncoderConfig, table_scores
 from tablegraph.index import batch_graphs
 from tablegraph.loss import InfoNCELoss
 from tablegraph.metrics import gold_indices, retrieval_metrics
+from tablegraph.profile import TableProfile
 from tablegraph.questions import Question
 from tablegraph.utils import TableGraphError
 
@@ -49,6 +50,9 @@ class TrainConfig(TypedConfig):
     symmetric: bool = True
     val_fraction: float = 0.2
     seed: int = 0
+    # Extra pairs per step drawn from the tables themselves (a column's name in words, or a
+    # column name with one of its frequent values, paired with its table); 0 turns them off.
+    schema_pairs_per_step: int = 16
 
 
 class TrainingError(TableGraphError):
@@ -101,19 +105,29 @@ def _positives(questions: list[Question], names: list[str], cols: list[int],
     return mask.to(device)
 
 
-def evaluate_vectors(q_vecs: np.ndarray, t_vecs: np.ndarray, questions: list[Question],
-                     names: list[str]) -> dict[str, float]:
-    """Rank every table for every question; metrics keyed recall@k (= hit@k), mrr, ..."""
-    scores = q_vecs @ t_vecs.T  # [Q, M]
-    return retrieval_metrics(scores, gold_indices([q.tables for q in questions], names))
+def schema_pairs(profiles: list[TableProfile], values_per_column: int = 3) -> list[Question]:
+    """Pseudo-questions made from the tables alone: each column's name in words, and each
+    column name with one of its frequent values, labelled with the column's table."""
+    from tablegraph.text import name_to_words
+
+    out = []
+    for p in profiles:
+        for c in p.columns:
+            words = name_to_words(c.name)
+            out.append(Question(words, (p.name,)))
+            out += [Question(f"{words} {v[:100]}", (p.name,)) for v in c.top_values[:values_per_column]]
+    return out
 
 
 def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
           q_train_vecs: np.ndarray, q_val_vecs: np.ndarray, enc_cfg: EncoderConfig,
-          cfg: TrainConfig, device: str = "cpu", progress: bool = True) -> TrainResult:
+          cfg: TrainConfig, device: str = "cpu", progress: bool = True,
+          aux_q: list[Question] | None = None, aux_vecs: np.ndarray | None = None) -> TrainResult:
     """Train an encoder over `graphs` (one per table, names in `g.table`).
 
-    q_train_vecs: [len(train_q), D] and q_val_vecs: [len(val_q), D] frozen question vectors.
+    q_train_vecs: [len(train_q), D] and q_val_vecs: [len(val_q), D] frozen question vectors;
+    aux_q / aux_vecs [A, D]: schema pairs (see `schema_pairs`), `cfg.schema_pairs_per_step` of
+    them added to every step.
     """
     if not train_q:
         raise TrainingError("no training questions")
@@ -137,7 +151,13 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
     val_pos = _positives(val_q, names, all_cols, device) if val_q else None
     qv = torch.from_numpy(q_val_vecs).float().to(device) if val_q else None
 
-    steps_per_epoch = math.ceil(len(train_q) / cfg.batch_size)
+    n_aux = cfg.schema_pairs_per_step if aux_q else 0
+    if n_aux:
+        train_q = list(train_q) + list(aux_q)
+        qt = torch.cat([qt, torch.from_numpy(aux_vecs).float().to(device)])  # [Ntr + A, D]
+        gold_tr = gold_tr + gold_indices([q.tables for q in aux_q], names)
+    n_real = len(gold_tr) - (len(aux_q) if n_aux else 0)
+    steps_per_epoch = math.ceil(n_real / cfg.batch_size)
     total = steps_per_epoch * cfg.epochs
     gen = torch.Generator().manual_seed(cfg.seed)
     history: list[dict[str, float]] = []
@@ -149,22 +169,26 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
     bar = tqdm(range(1, cfg.epochs + 1), desc="train", unit="epoch", disable=not progress)
     for epoch in bar:
         model.train()
-        perm = torch.randperm(len(train_q), generator=gen).tolist()
+        perm = torch.randperm(n_real, generator=gen).tolist()
         losses = []
         steps = tqdm(range(steps_per_epoch), desc=f"epoch {epoch}", unit="step", leave=False,
                      disable=not progress)
         for b in steps:
             idx = perm[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+            if n_aux:
+                idx = idx + (n_real + torch.randint(len(aux_q), (n_aux,), generator=gen)).tolist()
             lr = cosine_lr(step, total, cfg.lr, cfg.min_lr)
             for group in opt.param_groups:
                 group["lr"] = lr
-            t = model(batch.x, batch.edge_index, batch.batch, batch.node_type)  # [M, D]
+            t, nodes = model.encode(batch.x, batch.edge_index, batch.batch,
+                                    batch.node_type)  # [M, D], [N, D]
             if cfg.negatives == "in-batch":
                 cols = sorted({c for i in idx for c in gold_tr[i]})
             else:
                 cols = all_cols
             pos = _positives([train_q[i] for i in idx], names, cols, device)  # [B, C]
-            loss = loss_fn(qt[idx], t[cols], pos)
+            scores = table_scores(qt[idx], t, nodes, batch.batch, model.mix())  # [B, M]
+            loss = loss_fn.from_similarity(scores[:, cols], pos)
             if not torch.isfinite(loss):
                 raise TrainingError(f"the loss became {loss.item()} at epoch {epoch}, step "
                                     f"{step + 1}: lower --lr or check the inputs")
@@ -181,9 +205,11 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
         if val_q:
             model.eval()
             with torch.no_grad():
-                t = model(batch.x, batch.edge_index, batch.batch, batch.node_type)  # [M, D]
-                row["val_loss"] = float(loss_fn(qv, t, val_pos).item())
-                m = evaluate_vectors(qv.cpu().numpy(), t.cpu().numpy(), val_q, names)
+                t, nodes = model.encode(batch.x, batch.edge_index, batch.batch, batch.node_type)
+                scores = table_scores(qv, t, nodes, batch.batch, model.mix())  # [Q, M]
+                row["val_loss"] = float(loss_fn.from_similarity(scores, val_pos).item())
+                m = retrieval_metrics(scores.cpu().numpy(),
+                                      gold_indices([q.tables for q in val_q], names))
             row.update({"val_recall@1": m["recall@1"], "val_recall@5": m["recall@5"],
                         "val_mrr": m["mrr"]})
             key = (m["recall@1"], m["mrr"])
@@ -208,7 +234,7 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
         best_epoch = cfg.epochs
     model.eval()
     return TrainResult(model, loss_fn, history, best, final, best_epoch,
-                       time.perf_counter() - t0, len(train_q), len(val_q))
+                       time.perf_counter() - t0, n_real, len(val_q))
 
 
 def history_csv(history: list[dict[str, float]]) -> str:
@@ -263,7 +289,7 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
     """Read tables and questions (the embedded dataset by default), train, save `out_dir`."""
     from tablegraph.dataset import embedded_dir
     from tablegraph.graph import GraphConfig, load_table_graphs, shared_keys
-    from tablegraph.index import TableIndex, embed_graphs, explain_nodes, save_model
+    from tablegraph.index import build_index, save_model
     from tablegraph.questions import check_tables, read_questions, stratified_split
     from tablegraph.sources import DEFAULT_MAX_ROWS, DEFAULT_SAMPLE_SEED
     from tablegraph.text import DEFAULT_TEXT_MODEL, load_text_encoder
@@ -288,14 +314,15 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
     train_q, val_q = stratified_split(qs, cfg.val_fraction, cfg.seed)
     qv_tr = encoder_text.encode([q.text for q in train_q])
     qv_va = encoder_text.encode([q.text for q in val_q])
+    aux = schema_pairs(profiles)
+    aux_vecs = encoder_text.encode([q.text for q in aux])
     enc_cfg = EncoderConfig.from_dict({**EncoderConfig().to_dict(), **(enc_overrides or {}),
                                        "in_dim": int(graphs[0].x.shape[1]),
                                        "out_dim": encoder_text.dim})
-    result = train(graphs, train_q, val_q, qv_tr, qv_va, enc_cfg, cfg, device, progress)
-    vectors = embed_graphs(result.model, graphs, device)
+    result = train(graphs, train_q, val_q, qv_tr, qv_va, enc_cfg, cfg, device, progress,
+                   aux, aux_vecs)
     keys = {t: [[c, o] for c, o in v] for t, v in shared_keys(profiles).items()}
-    index = TableIndex(names, vectors, [p.source for p in profiles], keys,
-                       {p.name: explain_nodes(p, graph_cfg) for p in profiles})
+    index = build_index(result.model, profiles, graphs, graph_cfg, device, keys)
     metrics = {"best": result.best, "final": result.final, "best_epoch": result.best_epoch,
                "n_train": result.n_train, "n_val": result.n_val,
                "train_seconds": round(result.seconds, 2), "device": device,
