@@ -89,3 +89,20 @@ def test_dataset_export(tmp_path):
     assert r.exit_code == 0
     assert len(list((tmp_path / "ds" / "hosp").glob("*.csv.gz"))) == 22
     assert (tmp_path / "ds" / "questions.csv").read_text().count("\n") == 441
+
+
+def test_retrieval_loads_without_training_code():
+    code = ("import sys, tablegraph.retrieve, tablegraph.cli; "
+            "print('tablegraph.train' in sys.modules, 'tablegraph.loss' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert out.strip() == "False False"
+
+
+def test_schema_pairs_label_columns_with_their_table(tiny_tables):
+    from tablegraph.profile import profile_tables
+    from tablegraph.sources import discover
+    from tablegraph.train import schema_pairs
+
+    pairs = schema_pairs(profile_tables(discover(tiny_tables), progress=False))
+    assert any(q.text == "value number" and q.tables == ("labevents",) for q in pairs)
+    assert any(q.text.startswith("drug ") and q.tables == ("prescriptions",) for q in pairs)
