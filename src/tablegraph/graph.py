@@ -91,7 +91,7 @@ def build_graphs(profiles: list[TableProfile], encoder: TextEncoder,
                  cfg: GraphConfig) -> list[Data]:
     """Embed every node text in one call (cached), then build each table's graph."""
     all_texts = [t for p in profiles for t in node_texts(p, cfg)[0]]
-    encoder.encode(all_texts, progress=True)  # warms the cache in large batches
+    encoder.encode(all_texts)  # one call: the model sees large batches, the cache is warmed
     return [build_graph(p, encoder, cfg) for p in profiles]
 
 

@@ -98,8 +98,7 @@ class TextEncoder:
     def _key(text: str) -> str:
         return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 
-    def encode(self, texts: list[str], batch_size: int = 128,
-               progress: bool = False) -> np.ndarray:
+    def encode(self, texts: list[str]) -> np.ndarray:
         """Texts -> L2-normalised float32 [len(texts), dim], from the cache where possible."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
@@ -115,7 +114,7 @@ class TextEncoder:
                     found[k] = np.frombuffer(v, dtype=np.float32)
         todo = list(dict.fromkeys(t for t, k in zip(texts, keys) if k not in found))
         if todo:
-            vecs = self._encode_batched(todo, batch_size, progress)
+            vecs = self._encode_normalised(todo)
             new = {self._key(t): v for t, v in zip(todo, vecs)}
             found.update(new)
             if self._db is not None:
@@ -126,14 +125,14 @@ class TextEncoder:
             out[i] = found[k]
         return out
 
-    def _encode_batched(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
+    def _encode_normalised(self, texts: list[str]) -> np.ndarray:
         vecs = np.asarray(self._encode(texts), dtype=np.float32).reshape(len(texts), self.dim)
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
         return vecs / np.maximum(norms, 1e-12)
 
     def encode_uncached(self, texts: list[str]) -> np.ndarray:
         """Encode without touching the cache (to time the encoder itself)."""
-        return self._encode_batched(list(texts), 128, False)
+        return self._encode_normalised(list(texts))
 
 
 class SentenceTransformerEncoder(TextEncoder):
