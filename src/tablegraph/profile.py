@@ -22,7 +22,8 @@ from typing import Iterable
 import numpy as np
 from tqdm import tqdm
 
-from tablegraph.sources import DEFAULT_MAX_ROWS, DEFAULT_SAMPLE_SEED, Reader, TableRef, quote_ident
+from tablegraph.sources import (DEFAULT_MAX_ROWS, DEFAULT_SAMPLE_SEED, Reader, TableRef,
+                                display_location, quote_ident)
 from tablegraph.utils import atomic_write_text, cache_root
 
 PROFILE_VERSION = 2
@@ -581,7 +582,8 @@ def profile_sample(reader: Reader, ref: TableRef, top_k: int = TOP_K_VALUES) -> 
                 sketch = reader.con.execute(_sketch_sql(name)).fetchone()[0] or []
             profiles.append(ColumnProfile(name, dtype, stats, top, int(_f(raw["nd"])),
                                           [int(h) for h in sketch]))
-        return TableProfile(ref.name, ref.location.split("@")[-1], total, int(n_sampled), profiles)
+        return TableProfile(ref.name, display_location(ref.location), total, int(n_sampled),
+                            profiles)
     finally:
         reader.drop(tmp)
 

@@ -171,24 +171,17 @@ class Reader:
         if key in self._attached:
             return self._attached[key]
         alias = f"src{len(self._attached)}"
+        options = "READ_ONLY"
         try:
-            if kind == "sqlite":
-                if "sqlite" not in self._loaded:
-                    _load_scanner(self.con, "duckdb_extension_sqlite_scanner")
-                    self._loaded.add("sqlite")
-                self.con.execute(f"ATTACH {quote_literal(location)} AS {alias} "
-                                 f"(TYPE sqlite, READ_ONLY)")
-            elif kind == "postgres":
-                if "postgres" not in self._loaded:
-                    _load_scanner(self.con, "duckdb_extension_postgres_scanner")
-                    self._loaded.add("postgres")
-                self.con.execute(f"ATTACH {quote_literal(location)} AS {alias} "
-                                 f"(TYPE postgres, READ_ONLY)")
-            else:
-                self.con.execute(f"ATTACH {quote_literal(location)} AS {alias} (READ_ONLY)")
+            if kind in ("sqlite", "postgres"):
+                if kind not in self._loaded:
+                    _load_scanner(self.con, f"duckdb_extension_{kind}_scanner")
+                    self._loaded.add(kind)
+                options = f"TYPE {kind}, READ_ONLY"
+            self.con.execute(f"ATTACH {quote_literal(location)} AS {alias} ({options})")
         except duckdb.Error as e:
-            where = location.split("@")[-1] if kind == "postgres" else location
-            raise TableGraphError(f"cannot open {kind} database {where}: {_first_line(e)}") from e
+            raise TableGraphError(f"cannot open {kind} database {display_location(location)}: "
+                                  f"{_first_line(e)}") from e
         self._attached[key] = alias
         return alias
 
@@ -207,7 +200,7 @@ class Reader:
             refs.append(TableRef(name=name, kind=kind, location=location, table=table,
                                  schema=schema))
         if not refs:
-            raise TableGraphError(f"the {kind} database {location.split('@')[-1]} has no tables")
+            raise TableGraphError(f"the {kind} database {display_location(location)} has no tables")
         return sorted(refs, key=lambda r: r.name)
 
     # reading -----------------------------------------------------------------------------
@@ -245,8 +238,8 @@ class Reader:
                 return tmp, int(total)
             except duckdb.Error as e:
                 last = e
-        raise TableGraphError(f"cannot read table {ref.name} from {ref.location.split('@')[-1]}:"
-                              f" {_first_line(last)}")
+        raise TableGraphError(f"cannot read table {ref.name} from "
+                              f"{display_location(ref.location)}: {_first_line(last)}")
 
     def columns(self, tmp: str) -> list[tuple[str, str]]:
         """(name, DuckDB type) of each column of a sampled table, in order."""
@@ -254,6 +247,13 @@ class Reader:
 
     def drop(self, tmp: str) -> None:
         self.con.execute(f"DROP TABLE IF EXISTS {tmp}")
+
+
+def display_location(location: str) -> str:
+    """A location safe to print: a database URL without its user and password."""
+    if location.startswith(("postgresql://", "postgres://")):
+        return location.split("://", 1)[0] + "://" + location.split("@")[-1]
+    return location
 
 
 def _first_line(e: BaseException | None) -> str:
