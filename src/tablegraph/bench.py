@@ -276,7 +276,6 @@ class Bench:
 
     def bench_speed(self, corpus: Corpus, real_dir: Path, questions: list[str]) -> None:
         self.log("speed")
-        from tablegraph.retrieve import TableRetriever
 
         # the training loop alone (features cached), seed settings on the embedded dataset
         self.speed["train_loop_seconds_mean"] = float(np.mean(self.train_seconds)) \

@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from tablegraph.config import TypedConfig
 from tablegraph.encoder import ContrastiveGNNEncoder, EncoderConfig, table_scores
+from tablegraph.graph import GraphConfig
 from tablegraph.index import batch_graphs
 from tablegraph.loss import InfoNCELoss
 from tablegraph.metrics import gold_indices, retrieval_metrics
@@ -283,12 +284,12 @@ def curves_png(history: list[dict[str, float]]) -> bytes:
 
 def train_model(out_dir: str, tables: str | None = None, questions: str | None = None,
                 cfg: TrainConfig | None = None, enc_overrides: dict[str, Any] | None = None,
-                graph_cfg: "GraphConfig | None" = None, text_model: str | None = None,
+                graph_cfg: GraphConfig | None = None, text_model: str | None = None,
                 max_rows: int | None = None, device: str | None = None,
                 progress: bool = True) -> TrainResult:
     """Read tables and questions (the embedded dataset by default), train, save `out_dir`."""
     from tablegraph.dataset import embedded_dir
-    from tablegraph.graph import GraphConfig, load_table_graphs, shared_keys
+    from tablegraph.graph import load_table_graphs, shared_keys
     from tablegraph.index import build_index, save_model
     from tablegraph.questions import check_tables, read_questions, stratified_split
     from tablegraph.sources import DEFAULT_MAX_ROWS, DEFAULT_SAMPLE_SEED
