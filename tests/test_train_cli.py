@@ -103,6 +103,12 @@ def test_schema_pairs_label_columns_with_their_table(tiny_tables):
     from tablegraph.sources import discover
     from tablegraph.train import schema_pairs
 
-    pairs = schema_pairs(profile_tables(discover(tiny_tables), progress=False))
+    from tablegraph.questions import Question
+
+    profiles = profile_tables(discover(tiny_tables), progress=False)
+    asked = [Question("q1", ("labevents",)), Question("q2", ("prescriptions", "patients"))]
+    pairs = schema_pairs(profiles, asked)
     assert any(q.text == "value number" and q.tables == ("labevents",) for q in pairs)
     assert any(q.text.startswith("drug ") and q.tables == ("prescriptions",) for q in pairs)
+    only_labs = schema_pairs(profiles, asked[:1])
+    assert only_labs and {q.tables for q in only_labs} == {("labevents",)}

@@ -142,8 +142,7 @@ class Bench:
         """Train with the seed settings; schema pairs only of tables that have training
         questions (so that held-out tables stay unseen in benchmark d)."""
         ecfg = EncoderConfig(in_dim=int(corpus.graphs[0].x.shape[1]), out_dim=self.enc.dim)
-        seen = {t for q in tr for t in q.tables}
-        aux = [q for q in schema_pairs(corpus.profiles) if q.tables[0] in seen]
+        aux = schema_pairs(corpus.profiles, tr)
         res = train(corpus.graphs, tr, va, self.enc.encode([q.text for q in tr]),
                     self.enc.encode([q.text for q in va]), ecfg,
                     TrainConfig(seed=seed, epochs=self.epochs), self.device, progress=False,
