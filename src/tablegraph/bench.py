@@ -35,14 +35,13 @@ from typing import Callable
 
 import numpy as np
 
-from tablegraph.encoder import EncoderConfig
 from tablegraph.graph import GraphConfig, load_table_graphs
 from tablegraph.index import build_index
 from tablegraph.metrics import gold_indices, ranks_of_gold
 from tablegraph.profile import TableProfile
 from tablegraph.questions import Question, stratified_split
 from tablegraph.text import TextEncoder, load_text_encoder, name_to_words
-from tablegraph.train import TrainConfig, schema_pairs, train
+from tablegraph.train import TrainConfig, fit, model_config
 from tablegraph.utils import atomic_write_text, pick_device, write_json
 
 METRICS = ("hit@1", "hit@5", "recall@5", "all@5", "all@10", "mrr")
@@ -134,28 +133,23 @@ class Bench:
         self.speed: dict[str, float] = {}
         self.skipped: list[str] = []
         self.train_seconds: list[float] = []
-        self.last_train_seconds = 0.0
         self._emb_models: dict[int, object] = {}  # embedded split seed -> trained encoder
 
     # methods --------------------------------------------------------------------------------
     def fit_gnn(self, corpus: Corpus, tr: list[Question], va: list[Question], seed: int):
-        """Train with the seed settings; schema pairs only of tables that have training
-        questions (so that held-out tables stay unseen in benchmark d)."""
-        ecfg = EncoderConfig(in_dim=int(corpus.graphs[0].x.shape[1]), out_dim=self.enc.dim)
-        aux = schema_pairs(corpus.profiles, tr)
-        res = train(corpus.graphs, tr, va, self.enc.encode([q.text for q in tr]),
-                    self.enc.encode([q.text for q in va]), ecfg,
-                    TrainConfig(seed=seed, epochs=self.epochs), self.device, progress=False,
-                    aux_q=aux, aux_vecs=self.enc.encode([q.text for q in aux]))
-        self.last_train_seconds = res.seconds
-        return res.model
+        """Train with the seed settings (schema pairs only of tables that have training
+        questions, so that held-out tables stay unseen in benchmark d)."""
+        return fit(corpus.graphs, corpus.profiles, tr, va, self.enc,
+                   TrainConfig(seed=seed, epochs=self.epochs), device=self.device,
+                   progress=False)
 
     def emb_model(self, corpus: Corpus, qs: list[Question], seed: int):
         """The encoder trained on the embedded split of `seed` (trained once, then reused)."""
         if seed not in self._emb_models:
             tr, va = stratified_split(qs, 0.2, seed)
-            self._emb_models[seed] = self.fit_gnn(corpus, tr, va, seed)
-            self.train_seconds.append(self.last_train_seconds)
+            res = self.fit_gnn(corpus, tr, va, seed)
+            self._emb_models[seed] = res.model
+            self.train_seconds.append(res.seconds)
         return self._emb_models[seed]
 
     def scores(self, corpus: Corpus, test: list[Question], train_q: list[Question] | None,
@@ -227,7 +221,7 @@ class Bench:
         model = self.emb_model(emb, qs, 0)  # trained on the embedded tables
         self.record("b-transfer", self.evaluate(real, va, tr, model),
                     "trained on embedded tables, evaluated on real")
-        model = self.fit_gnn(real, tr, va, 0)  # trained on the real tables
+        model = self.fit_gnn(real, tr, va, 0).model  # trained on the real tables
         self.record("b-real", self.evaluate(real, va, None, model), "trained on real tables")
         return real
 
@@ -256,7 +250,7 @@ class Bench:
         if self.quick:
             self.skip("c2", "--quick")
             return
-        model = self.fit_gnn(corpus, split["train"], split["valid"], 0)  # c2
+        model = self.fit_gnn(corpus, split["train"], split["valid"], 0).model  # c2
         self.record("c2-ehrsql", self.evaluate(corpus, test, split["train"], model),
                     "trained on EHRSQL train, valid for selection; test")
 
@@ -270,7 +264,7 @@ class Bench:
             seen_q = [q for q in qs if q.tables[0] not in held]
             test = [q for q in qs if q.tables[0] in held]
             tr, va = stratified_split(seen_q, 0.2, f)
-            self.evaluate(emb, test, tr, self.fit_gnn(emb, tr, va, f), acc)
+            self.evaluate(emb, test, tr, self.fit_gnn(emb, tr, va, f).model, acc)
         self.record("d-unseen", acc, f"{folds} folds")
 
     def bench_speed(self, corpus: Corpus, real_dir: Path, questions: list[str]) -> None:
@@ -314,8 +308,7 @@ class Bench:
         if self.quick and 0 in self._emb_models:
             model = self._emb_models[0]
             index = build_index(model, corpus.profiles, corpus.graphs, self.gcfg, self.device)
-            config = {"text_model": {"name": self.enc.name, "dim": self.enc.dim},
-                      "graph": self.gcfg.to_dict(), "sampling": {}}
+            config = model_config(self.enc, self.gcfg, TrainConfig(epochs=self.epochs))
             return TableRetriever(SavedModel(model, config, index), self.enc, index, self.device)
         out = Path(tempfile.mkdtemp(prefix="tablegraph-bench-")) / "model"
         t0 = time.perf_counter()

@@ -32,6 +32,7 @@ from tablegraph.loss import InfoNCELoss
 from tablegraph.metrics import gold_indices, retrieval_metrics
 from tablegraph.profile import TableProfile
 from tablegraph.questions import Question
+from tablegraph.text import TextEncoder
 from tablegraph.utils import TableGraphError
 
 
@@ -139,6 +140,8 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
     """
     if not train_q:
         raise TrainingError("no training questions")
+    if cfg.negatives not in ("in-batch", "all-tables"):
+        raise TableGraphError(f"unknown negatives {cfg.negatives!r}: use in-batch or all-tables")
     torch.manual_seed(cfg.seed)
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
@@ -149,22 +152,21 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
     if cfg.learnable_temperature:
         params.append({"params": list(loss_fn.parameters()), "weight_decay": 0.0})
     opt = torch.optim.AdamW(params, lr=cfg.lr)
-    if cfg.negatives not in ("in-batch", "all-tables"):
-        raise TableGraphError(f"unknown negatives {cfg.negatives!r}: use in-batch or all-tables")
 
     batch = batch_graphs(graphs, device)  # every table, encoded once per step
     qt = torch.from_numpy(q_train_vecs).float().to(device)  # [Ntr, D]
     gold_tr = gold_indices([q.tables for q in train_q], names)
     all_cols = list(range(len(names)))
     val_pos = _positives(val_q, names, all_cols, device) if val_q else None
+    val_gold = gold_indices([q.tables for q in val_q], names)
     qv = torch.from_numpy(q_val_vecs).float().to(device) if val_q else None
 
+    n_real = len(train_q)  # the user's questions; schema pairs are appended after them
     n_aux = cfg.schema_pairs_per_step if aux_q else 0
     if n_aux:
         train_q = list(train_q) + list(aux_q)
         qt = torch.cat([qt, torch.from_numpy(aux_vecs).float().to(device)])  # [Ntr + A, D]
         gold_tr = gold_tr + gold_indices([q.tables for q in aux_q], names)
-    n_real = len(gold_tr) - (len(aux_q) if n_aux else 0)
     steps_per_epoch = math.ceil(n_real / cfg.batch_size)
     total = steps_per_epoch * cfg.epochs
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -216,8 +218,7 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
                 t, nodes = model.encode(batch.x, batch.edge_index, batch.batch, batch.node_type)
                 scores = table_scores(qv, t, nodes, batch.batch, model.mix())  # [Q, M]
                 row["val_loss"] = float(loss_fn.from_similarity(scores, val_pos).item())
-                m = retrieval_metrics(scores.cpu().numpy(),
-                                      gold_indices([q.tables for q in val_q], names))
+                m = retrieval_metrics(scores.cpu().numpy(), val_gold)
             row.update({"val_recall@1": m["recall@1"], "val_recall@5": m["recall@5"],
                         "val_mrr": m["mrr"]})
             key = (m["recall@1"], m["mrr"])
@@ -289,6 +290,29 @@ def curves_png(history: list[dict[str, float]]) -> bytes:
     return buf.getvalue()
 
 
+def fit(graphs: list[Data], profiles: list[TableProfile], train_q: list[Question],
+        val_q: list[Question], text: TextEncoder, cfg: TrainConfig,
+        enc_overrides: dict[str, Any] | None = None, device: str = "cpu",
+        progress: bool = True) -> TrainResult:
+    """Embed the questions and the schema pairs with the frozen text encoder, then `train`."""
+    aux = schema_pairs(profiles, train_q)
+    enc_cfg = EncoderConfig.from_dict({**EncoderConfig().to_dict(), **(enc_overrides or {}),
+                                       "in_dim": int(graphs[0].x.shape[1]), "out_dim": text.dim})
+    return train(graphs, train_q, val_q, text.encode([q.text for q in train_q]),
+                 text.encode([q.text for q in val_q]), enc_cfg, cfg, device, progress,
+                 aux, text.encode([q.text for q in aux]))
+
+
+def model_config(text: TextEncoder, graph_cfg: GraphConfig, cfg: TrainConfig,
+                 max_rows: int | None = None) -> dict[str, Any]:
+    """The model-folder settings besides the encoder's own (see `index.save_model`)."""
+    from tablegraph.sources import DEFAULT_MAX_ROWS, DEFAULT_SAMPLE_SEED
+
+    return {"text_model": {"name": text.name, "dim": text.dim}, "graph": graph_cfg.to_dict(),
+            "train": cfg.to_dict(),
+            "sampling": {"max_rows": max_rows or DEFAULT_MAX_ROWS, "seed": DEFAULT_SAMPLE_SEED}}
+
+
 def train_model(out_dir: str, tables: str | None = None, questions: str | None = None,
                 cfg: TrainConfig | None = None, enc_overrides: dict[str, Any] | None = None,
                 graph_cfg: GraphConfig | None = None, text_model: str | None = None,
@@ -299,7 +323,6 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
     from tablegraph.graph import load_table_graphs, shared_keys
     from tablegraph.index import build_index, save_model
     from tablegraph.questions import check_tables, read_questions, stratified_split
-    from tablegraph.sources import DEFAULT_MAX_ROWS, DEFAULT_SAMPLE_SEED
     from tablegraph.text import DEFAULT_TEXT_MODEL, load_text_encoder
     from tablegraph.utils import pick_device
 
@@ -320,26 +343,15 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
     names = [g.table for g in graphs]
     check_tables(qs, names, questions)
     train_q, val_q = stratified_split(qs, cfg.val_fraction, cfg.seed)
-    qv_tr = encoder_text.encode([q.text for q in train_q])
-    qv_va = encoder_text.encode([q.text for q in val_q])
-    aux = schema_pairs(profiles, train_q)
-    aux_vecs = encoder_text.encode([q.text for q in aux])
-    enc_cfg = EncoderConfig.from_dict({**EncoderConfig().to_dict(), **(enc_overrides or {}),
-                                       "in_dim": int(graphs[0].x.shape[1]),
-                                       "out_dim": encoder_text.dim})
-    result = train(graphs, train_q, val_q, qv_tr, qv_va, enc_cfg, cfg, device, progress,
-                   aux, aux_vecs)
+    result = fit(graphs, profiles, train_q, val_q, encoder_text, cfg, enc_overrides, device,
+                 progress)
     keys = {t: [[c, o] for c, o in v] for t, v in shared_keys(profiles).items()}
     index = build_index(result.model, profiles, graphs, graph_cfg, device, keys)
     metrics = {"best": result.best, "final": result.final, "best_epoch": result.best_epoch,
                "n_train": result.n_train, "n_val": result.n_val,
                "train_seconds": round(result.seconds, 2), "device": device,
                "tables": tables, "questions": questions}
-    config = {"text_model": {"name": text_model, "dim": encoder_text.dim},
-              "graph": graph_cfg.to_dict(), "train": cfg.to_dict(),
-              "sampling": {"max_rows": max_rows or DEFAULT_MAX_ROWS,
-                           "seed": DEFAULT_SAMPLE_SEED}}
-    save_model(out_dir, result.model, config, index,
+    save_model(out_dir, result.model, model_config(encoder_text, graph_cfg, cfg, max_rows), index,
                extra_files={"history.csv": history_csv(result.history).encode(),
                             "curves.png": curves_png(result.history)},
                extra_json={"metrics.json": metrics})
