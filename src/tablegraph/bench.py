@@ -36,7 +36,7 @@ from typing import Callable
 import numpy as np
 
 from tablegraph.graph import GraphConfig, load_table_graphs
-from tablegraph.index import build_index
+from tablegraph.index import build_index, embed_questions
 from tablegraph.metrics import gold_indices, ranks_of_gold
 from tablegraph.profile import TableProfile
 from tablegraph.questions import Question, stratified_split
@@ -141,7 +141,7 @@ class Bench:
         questions, so that held-out tables stay unseen in benchmark d)."""
         return fit(corpus.graphs, corpus.profiles, tr, va, self.enc,
                    TrainConfig(seed=seed, epochs=self.epochs), device=self.device,
-                   progress=False)
+                   progress=False, graph_cfg=self.gcfg)
 
     def emb_model(self, corpus: Corpus, qs: list[Question], seed: int):
         """The encoder trained on the embedded split of `seed` (trained once, then reused)."""
@@ -168,7 +168,8 @@ class Bench:
             out["classifier"] = proba
         if model is not None:
             index = build_index(model, corpus.profiles, corpus.graphs, self.gcfg, self.device)
-            out["gnn"] = index.scores(qv)
+            texts = [q.text for q in test]
+            out["gnn"] = index.scores(embed_questions(model, self.enc, texts, self.device), texts)
             out["fusion"] = zscore(out["gnn"]) + zscore(out["dense"])
         return out
 

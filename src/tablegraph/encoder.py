@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -15,6 +16,7 @@ from torch_geometric.nn import GATv2Conv, GINConv, SAGEConv, global_max_pool, gl
 from torch_geometric.nn.aggr import AttentionalAggregation
 
 from tablegraph.config import TypedConfig
+from tablegraph.linking import NUM_FEATURES
 from tablegraph.profile import STATS_DIM
 
 NUM_NODE_TYPES = 3
@@ -34,6 +36,10 @@ class EncoderConfig(TypedConfig):
     pooling: str = "attention"  # attention | meanmax
     text_skip: bool = True
     late_interaction: bool = True  # also score questions against contextualised node vectors
+    # attention: learned attention pooling over the frozen encoder's token embeddings
+    # (starts as mean pooling); sentence: the text model's own sentence embedding
+    question_pooling: str = "attention"
+    schema_linking: bool = True  # add learned weights x lexical features (linking.py)
 
     def validate(self) -> "EncoderConfig":
         from tablegraph.utils import TableGraphError
@@ -42,6 +48,9 @@ class EncoderConfig(TypedConfig):
             raise TableGraphError(f"unknown conv {self.conv!r}: use gatv2, gin or sage")
         if self.pooling not in ("attention", "meanmax"):
             raise TableGraphError(f"unknown pooling {self.pooling!r}: use attention or meanmax")
+        if self.question_pooling not in ("attention", "sentence"):
+            raise TableGraphError(f"unknown question pooling {self.question_pooling!r}: use "
+                                  "attention or sentence")
         if not 1 <= self.num_layers <= 4:
             raise TableGraphError("num_layers must be between 1 and 4")
         if self.conv == "gatv2" and self.hidden_dim % self.heads:
@@ -101,6 +110,11 @@ class ContrastiveGNNEncoder(nn.Module):
         if self.use_skip:
             # gate = sigmoid(logit): how much of the zero-shot text prior to keep.
             self.skip_logit = nn.Parameter(torch.tensor(0.0))
+        if cfg.question_pooling == "attention":
+            # token weight = softmax over the question's tokens of gate(token embedding)
+            self.token_gate = nn.Linear(cfg.out_dim, 1)
+        if cfg.schema_linking:
+            self.link_weight = nn.Parameter(torch.zeros(NUM_FEATURES))
         if cfg.late_interaction:
             self.node_head = nn.Linear(h, cfg.out_dim)
             # mix = sigmoid(logit): weight of the best node match against the table vector.
@@ -124,6 +138,13 @@ class ContrastiveGNNEncoder(nn.Module):
                 self.node_head.weight.mul_(0.1)
                 self.node_head.bias.zero_()
                 self.mix_logit.fill_(0.0)
+        if self.cfg.question_pooling == "attention":
+            # zero gate = mean pooling, the sentence embedding of mean-pooled text models
+            nn.init.zeros_(self.token_gate.weight)
+            nn.init.zeros_(self.token_gate.bias)
+        if self.cfg.schema_linking:
+            with torch.no_grad():
+                self.link_weight.zero_()
         if self.use_skip:
             with torch.no_grad():
                 self.skip_logit.fill_(0.0)
@@ -164,6 +185,26 @@ class ContrastiveGNNEncoder(nn.Module):
             nodes = F.normalize(nodes, p=2, dim=-1)  # [N, D]
         return F.normalize(out, p=2, dim=-1), nodes  # [G, D], [N, D] or None
 
+    def question_vectors(self, qs: "QuestionInputs") -> torch.Tensor:
+        """Questions -> [Q, D] unit vectors: attention pooling of their token embeddings, or
+        (question_pooling = sentence) the text model's sentence embeddings."""
+        if self.cfg.question_pooling == "sentence":
+            return qs.vectors
+        tokens, mask = qs.padded()  # [Q, L, D], [Q, L]
+        logits = self.token_gate(tokens).squeeze(-1)  # [Q, L]
+        logits = logits.masked_fill(~mask, torch.finfo(logits.dtype).min)
+        weights = logits.softmax(dim=-1)  # [Q, L]
+        pooled = torch.einsum("ql,qld->qd", weights, tokens)  # [Q, D]
+        return F.normalize(pooled, p=2, dim=-1)
+
+    def score(self, qs: "QuestionInputs", tables: torch.Tensor,
+              nodes: torch.Tensor | None = None,
+              node_graph: torch.Tensor | None = None) -> torch.Tensor:
+        """Questions x encoded tables -> scores [Q, M] (see `table_scores`)."""
+        link_w = self.link_weight if self.cfg.schema_linking else None
+        return table_scores(self.question_vectors(qs), tables, nodes, node_graph, self.mix(),
+                            qs.link, link_w)
+
     def mix(self) -> torch.Tensor:
         """Weight of the best node match in `table_scores` (0 without late interaction)."""
         if not self.cfg.late_interaction:
@@ -172,21 +213,77 @@ class ContrastiveGNNEncoder(nn.Module):
 
 
 def table_scores(q: torch.Tensor, tables: torch.Tensor, nodes: torch.Tensor | None = None,
-                 node_graph: torch.Tensor | None = None,
-                 mix: torch.Tensor | float = 0.0) -> torch.Tensor:
-    """Question-table similarity in [-1, 1].
+                 node_graph: torch.Tensor | None = None, mix: torch.Tensor | float = 0.0,
+                 link: torch.Tensor | None = None,
+                 link_weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Question-table scores.
 
-    (1 - mix) * cos(q, table vector) + mix * max over the table's nodes of cos(q, node vector).
+    (1 - mix) * cos(q, table vector) + mix * max over the table's nodes of cos(q, node vector)
+    + link features . link_weight (schema linking, when both are given).
 
     Shapes:
         - q: [B, D]; tables: [M, D]; nodes: [N, D]; node_graph: [N] table index of each node
+        - link: [B, M, F]; link_weight: [F]
         - output: [B, M]
     """
     s = q @ tables.t()  # [B, M]
-    if nodes is None or node_graph is None:
-        return s
-    from torch_geometric.utils import scatter
+    if nodes is not None and node_graph is not None:
+        from torch_geometric.utils import scatter
 
-    ns = q @ nodes.t()  # [B, N]
-    best = scatter(ns, node_graph, dim=1, dim_size=tables.shape[0], reduce="max")  # [B, M]
-    return (1 - mix) * s + mix * best
+        ns = q @ nodes.t()  # [B, N]
+        best = scatter(ns, node_graph, dim=1, dim_size=tables.shape[0], reduce="max")  # [B, M]
+        s = (1 - mix) * s + mix * best
+    if link is not None and link_weight is not None:
+        s = s + link @ link_weight  # [B, M]
+    return s
+
+
+@dataclass
+class QuestionInputs:
+    """The frozen inputs of Q questions.
+
+    - vectors: [Q, D] sentence embeddings (unit norm)
+    - tokens: Q token-embedding matrices [L_i, D] (None when the model pools no tokens)
+    - link: [Q, M, F] schema-linking features against the M tables (None without)
+    """
+
+    vectors: torch.Tensor
+    tokens: list[torch.Tensor] | None = None
+    link: torch.Tensor | None = None
+
+    def __len__(self) -> int:
+        return int(self.vectors.shape[0])
+
+    def select(self, idx: list[int]) -> "QuestionInputs":
+        return QuestionInputs(self.vectors[idx],
+                              None if self.tokens is None else [self.tokens[i] for i in idx],
+                              None if self.link is None else self.link[idx])
+
+    def cat(self, other: "QuestionInputs") -> "QuestionInputs":
+        def both(a, b):
+            return None if a is None or b is None else torch.cat([a, b])
+
+        return QuestionInputs(torch.cat([self.vectors, other.vectors]),
+                              None if self.tokens is None or other.tokens is None
+                              else self.tokens + other.tokens, both(self.link, other.link))
+
+    def padded(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Token embeddings padded with zeros [Q, L, D] and their mask [Q, L] (bool)."""
+        if self.tokens is None:
+            raise ValueError("these questions carry no token embeddings")
+        n, d = len(self.tokens), self.vectors.shape[1]
+        length = max((t.shape[0] for t in self.tokens), default=1)
+        x = self.vectors.new_zeros((n, length, d))  # [Q, L, D]
+        mask = torch.zeros((n, length), dtype=torch.bool, device=x.device)  # [Q, L]
+        for i, t in enumerate(self.tokens):
+            x[i, :t.shape[0]] = t
+            mask[i, :t.shape[0]] = True
+        return x, mask
+
+    @staticmethod
+    def from_arrays(vectors: np.ndarray, tokens: list[np.ndarray] | None = None,
+                    link: np.ndarray | None = None, device: str = "cpu") -> "QuestionInputs":
+        return QuestionInputs(
+            torch.from_numpy(np.asarray(vectors, dtype=np.float32)).to(device),
+            None if tokens is None else [torch.from_numpy(t).float().to(device) for t in tokens],
+            None if link is None else torch.from_numpy(link).float().to(device))

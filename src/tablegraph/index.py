@@ -30,13 +30,15 @@ from safetensors.torch import load_file, save_file
 from torch_geometric.data import Batch, Data
 
 from tablegraph import __version__
-from tablegraph.encoder import ContrastiveGNNEncoder, EncoderConfig, table_scores
+from tablegraph.encoder import ContrastiveGNNEncoder, EncoderConfig, QuestionInputs, table_scores
 from tablegraph.graph import GRAPH_VERSION, GraphConfig
+from tablegraph.linking import SchemaLinker
 from tablegraph.profile import PROFILE_VERSION, STATS_DIM, TableProfile
+from tablegraph.text import TextEncoder
 from tablegraph.utils import TableGraphError, write_json
 
 FORMAT = "tablegraph-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: attention pooling of question tokens, schema-linking weights
 
 
 def feature_schema() -> dict[str, int]:
@@ -47,7 +49,8 @@ def feature_schema() -> dict[str, int]:
 @dataclass
 class TableIndex:
     """Table vectors [M, D] with their names, where each table came from, and (with late
-    interaction) node vectors [N, D] with the table index of each node [N]."""
+    interaction) node vectors [N, D] with the table index of each node [N], and (with schema
+    linking) the learned weight of each linking feature [F]."""
 
     names: list[str]
     vectors: np.ndarray
@@ -58,13 +61,26 @@ class TableIndex:
     node_vectors: np.ndarray | None = None
     node_graph: np.ndarray | None = None
     mix: float = 0.0
+    link_weight: np.ndarray | None = None
+    _linker: SchemaLinker | None = field(default=None, repr=False, compare=False)
 
-    def scores(self, q: np.ndarray) -> np.ndarray:
-        """Questions [Q, D] -> similarities [Q, M] (see `encoder.table_scores`)."""
+    def linker(self) -> SchemaLinker:
+        """Schema linking against these tables (built once, from the stored nodes)."""
+        if self._linker is None:
+            self._linker = SchemaLinker.from_nodes(self.names, self.nodes)
+        return self._linker
+
+    def scores(self, q: np.ndarray, texts: list[str] | None = None) -> np.ndarray:
+        """Question vectors [Q, D] (and their texts, for schema linking) -> scores [Q, M]
+        (see `encoder.table_scores`)."""
         nv = None if self.node_vectors is None else torch.from_numpy(self.node_vectors)
         ng = None if self.node_graph is None else torch.from_numpy(self.node_graph).long()
+        link = lw = None
+        if self.link_weight is not None and texts is not None:
+            link = torch.from_numpy(self.linker().features(texts))  # [Q, M, F]
+            lw = torch.from_numpy(self.link_weight)
         return table_scores(torch.from_numpy(np.asarray(q, dtype=np.float32)),
-                            torch.from_numpy(self.vectors), nv, ng, self.mix).numpy()
+                            torch.from_numpy(self.vectors), nv, ng, self.mix, link, lw).numpy()
 
     def node_offsets(self) -> dict[str, int]:
         """Index of each table's first node in `node_vectors`."""
@@ -117,6 +133,38 @@ def embed_graphs(model: ContrastiveGNNEncoder, graphs: list[Data], device: str =
             torch.cat(owner).numpy().astype(np.int64))
 
 
+def prepare_questions(cfg: EncoderConfig, text: TextEncoder, texts: list[str],
+                      linker: SchemaLinker | None = None, device: str = "cpu") -> QuestionInputs:
+    """Frozen inputs of `texts` for a model of config `cfg`: sentence vectors, token embeddings
+    (attention pooling) and schema-linking features against `linker`'s tables."""
+    link = linker.features(texts) if cfg.schema_linking and linker is not None else None
+    if cfg.question_pooling == "sentence":
+        return QuestionInputs.from_arrays(text.encode(texts), None, link, device)
+    tokens = text.encode_tokens(texts)
+    # Mean-pooled tokens stand in for the sentence vectors (one pass of the text model).
+    means = np.stack([t.mean(axis=0) for t in tokens]) if tokens else np.zeros((0, text.dim))
+    means /= np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
+    return QuestionInputs.from_arrays(means, tokens, link, device)
+
+
+@torch.no_grad()
+def embed_questions(model: ContrastiveGNNEncoder, text: TextEncoder, texts: list[str],
+                    device: str = "cpu", chunk: int = 512) -> np.ndarray:
+    """Question texts -> the model's question vectors [Q, D] (see `question_vectors`)."""
+    out = [model.question_vectors(prepare_questions(model.cfg, text, texts[i:i + chunk],
+                                                    None, device)).cpu()
+           for i in range(0, len(texts), chunk)]
+    if not out:
+        return np.zeros((0, model.cfg.out_dim), dtype=np.float32)
+    return torch.cat(out).numpy().astype(np.float32)
+
+
+def link_weight(model: ContrastiveGNNEncoder) -> np.ndarray | None:
+    if not model.cfg.schema_linking:
+        return None
+    return model.link_weight.detach().cpu().numpy().astype(np.float32)
+
+
 def explain_nodes(profile: TableProfile, cfg: GraphConfig) -> dict[str, list]:
     """A table's nodes in graph order: label (column name or value), kind (0 column, 1 table,
     2 value) and owning column index (-1 for the table node), plus its column names."""
@@ -136,7 +184,7 @@ def build_index(model: ContrastiveGNNEncoder, profiles: list[TableProfile], grap
     return TableIndex([g.table for g in graphs], vectors, [p.source for p in profiles],
                       shared or {}, {p.name: explain_nodes(p, cfg) for p in profiles},
                       node_vecs, node_graph if node_vecs is not None else None,
-                      float(model.mix().item()))
+                      float(model.mix().item()), link_weight(model))
 
 
 def batch_graphs(graphs: list[Data], device: str = "cpu") -> Batch:
@@ -230,5 +278,6 @@ def load_model(model_dir: str | os.PathLike[str], device: str = "cpu") -> SavedM
     index = TableIndex(list(meta["tables"]), vectors.astype(np.float32),
                        list(meta.get("sources", [])), dict(meta.get("shared_keys", {})),
                        dict(meta.get("nodes", {})), arrays.get("node_vectors"),
-                       arrays.get("node_graph"), float(meta.get("mix", 0.0)))
+                       arrays.get("node_graph"), float(meta.get("mix", 0.0)),
+                       link_weight(encoder))
     return SavedModel(encoder, cfg, index)

@@ -26,7 +26,7 @@ from tablegraph.sources import (DEFAULT_MAX_ROWS, DEFAULT_SAMPLE_SEED, Reader, T
                                 display_location, quote_ident)
 from tablegraph.utils import atomic_write_text, cache_root
 
-PROFILE_VERSION = 2
+PROFILE_VERSION = 3
 STATS_DIM = 128
 TOP_K_VALUES = 10
 TEXT_PREFIX = 256  # characters of each value examined for character classes and patterns
@@ -371,8 +371,8 @@ def _values_sql(col: str, family: str, k: int) -> str:
         f"WHERE raw IS NOT NULL GROUP BY 1) "
         f"SELECT sum(n), count(*), sum(n * ln(n)), max(n), sum(CASE WHEN n = 1 THEN 1 ELSE 0 END), "
         f"(SELECT sum(n) FROM (SELECT n FROM vc ORDER BY n DESC LIMIT 5)), "
-        f"(SELECT list(left(v, 200) ORDER BY n DESC, v) FROM "
-        f"(SELECT v, n FROM vc ORDER BY n DESC, v LIMIT {k})) FROM vc"
+        f"(SELECT list(left(v, 200) ORDER BY n DESC, hash(v), v) FROM "
+        f"(SELECT v, n FROM vc ORDER BY n DESC, hash(v), v LIMIT {k})) FROM vc"
     )
 
 
@@ -558,7 +558,7 @@ def _text_like(family: str, stats: np.ndarray) -> bool:
     s = {k: stats[i] for k, i in FEATURE_INDEX.items()}
     keyish = max(s[k] for k in _KEY_PATTERNS) > 0.5
     return s["numeric_share"] < 0.5 and s["temporal_share"] < 0.5 and s["all_null"] == 0 and \
-        not keyish and not (s["distinct_ratio"] > 0.95 and s["pat_sentence"] < 0.5)
+        not keyish
 
 
 def profile_sample(reader: Reader, ref: TableRef, top_k: int = TOP_K_VALUES) -> TableProfile:

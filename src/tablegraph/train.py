@@ -25,9 +25,10 @@ from torch_geometric.data import Data
 from tqdm import tqdm
 
 from tablegraph.config import TypedConfig
-from tablegraph.encoder import ContrastiveGNNEncoder, EncoderConfig, table_scores
+from tablegraph.encoder import ContrastiveGNNEncoder, EncoderConfig, QuestionInputs
 from tablegraph.graph import GraphConfig
-from tablegraph.index import batch_graphs
+from tablegraph.index import batch_graphs, explain_nodes, prepare_questions
+from tablegraph.linking import NUM_FEATURES, SchemaLinker
 from tablegraph.loss import InfoNCELoss
 from tablegraph.metrics import gold_indices, retrieval_metrics
 from tablegraph.profile import TableProfile
@@ -129,14 +130,15 @@ def schema_pairs(profiles: list[TableProfile], questions: list[Question],
 
 
 def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
-          q_train_vecs: np.ndarray, q_val_vecs: np.ndarray, enc_cfg: EncoderConfig,
+          train_in: QuestionInputs, val_in: QuestionInputs, enc_cfg: EncoderConfig,
           cfg: TrainConfig, device: str = "cpu", progress: bool = True,
-          aux_q: list[Question] | None = None, aux_vecs: np.ndarray | None = None) -> TrainResult:
+          aux_q: list[Question] | None = None,
+          aux_in: QuestionInputs | None = None) -> TrainResult:
     """Train an encoder over `graphs` (one per table, names in `g.table`).
 
-    q_train_vecs: [len(train_q), D] and q_val_vecs: [len(val_q), D] frozen question vectors;
-    aux_q / aux_vecs [A, D]: schema pairs (see `schema_pairs`), `cfg.schema_pairs_per_step` of
-    them added to every step.
+    train_in / val_in: the frozen inputs of train_q / val_q (see `index.prepare_questions`);
+    aux_q / aux_in: schema pairs (see `schema_pairs`), `cfg.schema_pairs_per_step` of them
+    added to every step.
     """
     if not train_q:
         raise TrainingError("no training questions")
@@ -154,18 +156,17 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
     opt = torch.optim.AdamW(params, lr=cfg.lr)
 
     batch = batch_graphs(graphs, device)  # every table, encoded once per step
-    qt = torch.from_numpy(q_train_vecs).float().to(device)  # [Ntr, D]
+    qt = train_in
     gold_tr = gold_indices([q.tables for q in train_q], names)
     all_cols = list(range(len(names)))
     val_pos = _positives(val_q, names, all_cols, device) if val_q else None
     val_gold = gold_indices([q.tables for q in val_q], names)
-    qv = torch.from_numpy(q_val_vecs).float().to(device) if val_q else None
 
     n_real = len(train_q)  # the user's questions; schema pairs are appended after them
     n_aux = cfg.schema_pairs_per_step if aux_q else 0
     if n_aux:
         train_q = list(train_q) + list(aux_q)
-        qt = torch.cat([qt, torch.from_numpy(aux_vecs).float().to(device)])  # [Ntr + A, D]
+        qt = qt.cat(aux_in)  # Ntr + A questions
         gold_tr = gold_tr + gold_indices([q.tables for q in aux_q], names)
     steps_per_epoch = math.ceil(n_real / cfg.batch_size)
     total = steps_per_epoch * cfg.epochs
@@ -197,7 +198,7 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
             else:
                 cols = all_cols
             pos = _positives([train_q[i] for i in idx], names, cols, device)  # [B, C]
-            scores = table_scores(qt[idx], t, nodes, batch.batch, model.mix())  # [B, M]
+            scores = model.score(qt.select(idx), t, nodes, batch.batch)  # [B, M]
             loss = loss_fn.from_similarity(scores[:, cols], pos)
             if not torch.isfinite(loss):
                 raise TrainingError(f"the loss became {loss.item()} at epoch {epoch}, step "
@@ -216,7 +217,7 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
             model.eval()
             with torch.no_grad():
                 t, nodes = model.encode(batch.x, batch.edge_index, batch.batch, batch.node_type)
-                scores = table_scores(qv, t, nodes, batch.batch, model.mix())  # [Q, M]
+                scores = model.score(val_in, t, nodes, batch.batch)  # [Q, M]
                 row["val_loss"] = float(loss_fn.from_similarity(scores, val_pos).item())
                 m = retrieval_metrics(scores.cpu().numpy(), val_gold)
             row.update({"val_recall@1": m["recall@1"], "val_recall@5": m["recall@5"],
@@ -293,14 +294,26 @@ def curves_png(history: list[dict[str, float]]) -> bytes:
 def fit(graphs: list[Data], profiles: list[TableProfile], train_q: list[Question],
         val_q: list[Question], text: TextEncoder, cfg: TrainConfig,
         enc_overrides: dict[str, Any] | None = None, device: str = "cpu",
-        progress: bool = True) -> TrainResult:
-    """Embed the questions and the schema pairs with the frozen text encoder, then `train`."""
+        progress: bool = True, graph_cfg: GraphConfig | None = None) -> TrainResult:
+    """Encode the questions and the schema pairs with the frozen text encoder, compute their
+    schema-linking features against the tables, then `train`."""
     aux = schema_pairs(profiles, train_q)
     enc_cfg = EncoderConfig.from_dict({**EncoderConfig().to_dict(), **(enc_overrides or {}),
                                        "in_dim": int(graphs[0].x.shape[1]), "out_dim": text.dim})
-    return train(graphs, train_q, val_q, text.encode([q.text for q in train_q]),
-                 text.encode([q.text for q in val_q]), enc_cfg, cfg, device, progress,
-                 aux, text.encode([q.text for q in aux]))
+    graph_cfg = graph_cfg or GraphConfig()
+    linker = SchemaLinker.from_nodes([g.table for g in graphs],
+                                     {p.name: explain_nodes(p, graph_cfg) for p in profiles})
+
+    def inputs(qs: list[Question], link: SchemaLinker | None) -> QuestionInputs:
+        return prepare_questions(enc_cfg, text, [q.text for q in qs], link, device)
+
+    aux_in = inputs(aux, None)
+    if enc_cfg.schema_linking:
+        # Schema pairs are made of column names and values: they would link to their own table
+        # trivially and teach the weights nothing about how people ask, so theirs are zero.
+        aux_in.link = torch.zeros((len(aux), len(graphs), NUM_FEATURES), device=device)
+    return train(graphs, train_q, val_q, inputs(train_q, linker), inputs(val_q, linker), enc_cfg,
+                 cfg, device, progress, aux, aux_in)
 
 
 def model_config(text: TextEncoder, graph_cfg: GraphConfig, cfg: TrainConfig,
@@ -344,7 +357,7 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
     check_tables(qs, names, questions)
     train_q, val_q = stratified_split(qs, cfg.val_fraction, cfg.seed)
     result = fit(graphs, profiles, train_q, val_q, encoder_text, cfg, enc_overrides, device,
-                 progress)
+                 progress, graph_cfg)
     keys = {t: [[c, o] for c, o in v] for t, v in shared_keys(profiles).items()}
     index = build_index(result.model, profiles, graphs, graph_cfg, device, keys)
     metrics = {"best": result.best, "final": result.final, "best_epoch": result.best_epoch,

@@ -1,0 +1,134 @@
+"""Schema linking: lexical features between a question and every table.
+
+A frozen sentence encoder blurs exact words: "d_icd_diagnoses" and "diagnoses_icd" embed
+alike, and short codes such as "MED", "SURG" or "ED" carry little meaning for it. Text-to-SQL
+systems link question words to schema names and cell values by exact match (RAT-SQL's
+name- and value-based linking); tablegraph does the same per table and lets training weigh
+the features (`EncoderConfig.schema_linking`, a learned weight per feature added to the
+question-table score).
+
+The features of a (question, table) pair, each in [0, 1]; IDF is taken over the tables of the
+index (a word found in every table weighs 0):
+
+| # | name | meaning |
+| - | --- | --- |
+| 0 | `table_name` | the table's name appears as a word of the question |
+| 1 | `column_name` | IDF of the rarest of the table's column names that appears as a word |
+| 2 | `column_words` | IDF-weighted share of the question's words among the table's name and column-name words |
+| 3 | `value_words` | the same for the words of the table's sample values (its value nodes) |
+| 4 | `value_phrase` | IDF of the rarest sample value that appears as a phrase in the question |
+
+Everything is computed from the table names, column names and sample values that a model's
+index stores, so a saved model needs no extra files and tables it never saw get features too.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+
+import numpy as np
+from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+from tablegraph.text import name_to_words
+
+FEATURE_NAMES = ("table_name", "column_name", "column_words", "value_words", "value_phrase")
+NUM_FEATURES = len(FEATURE_NAMES)
+
+# Question words that say nothing about which table: stopwords and the words of any request.
+STOP = frozenset(STOPWORDS_EN_PLUS) | frozenset(
+    "what which who show list find give get how many much per each every all there".split())
+_IDENT = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
+_WORD = re.compile(r"[a-z0-9]+")
+_PIECE = re.compile(r"[A-Za-z0-9]+|[^\sA-Za-z0-9]")
+MAX_VALUE_CHARS = 60
+
+
+def _stem(w: str) -> str:
+    """A light plural stem: "codes" -> "code", "class" stays."""
+    return w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-cased, stemmed words of `text` without stopwords."""
+    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in STOP]
+
+
+def _phrase(text: str) -> str:
+    """Words and punctuation separated by single spaces and padded, for whole-phrase search."""
+    return " " + " ".join(_PIECE.findall(text)) + " "
+
+
+def _idf(docs: list[set[str]]) -> dict[str, float]:
+    """Normalised IDF over `docs`: log((M+1)/(df+0.5)) / log((M+1)/0.5), in (0, 1]."""
+    m = len(docs)
+    df: dict[str, int] = {}
+    for d in docs:
+        for w in d:
+            df[w] = df.get(w, 0) + 1
+    top = math.log((m + 1) / 0.5)
+    return {w: max(0.0, math.log((m + 1) / (n + 0.5)) / top) for w, n in df.items()}
+
+
+class SchemaLinker:
+    """Lexical question-table features over a fixed list of tables.
+
+    `tables` is an iterable of (table name, column names, sample values).
+    `features(questions)` -> float32 [Q, M, NUM_FEATURES].
+    """
+
+    def __init__(self, tables: Iterable[tuple[str, list[str], list[str]]]) -> None:
+        tables = list(tables)
+        self.names = [t[0].lower() for t in tables]
+        self.columns = [{c.lower() for c in cols if "_" in c or len(c) >= 4}
+                        for _, cols, _ in tables]
+        self.column_words = [{w for c in cols for w in content_words(name_to_words(c))} |
+                             set(content_words(name_to_words(name, table=True)))
+                             for name, cols, _ in tables]
+        self.value_words = [{w for v in vals for w in content_words(v)} for _, _, vals in tables]
+        values = [{v.strip() for v in vals if 2 <= len(v.strip()) <= MAX_VALUE_CHARS}
+                  for _, _, vals in tables]
+        self.idf_columns = _idf(self.columns)
+        self.idf_column_words = _idf(self.column_words)
+        self.idf_value_words = _idf(self.value_words)
+        idf_values = _idf([{v.lower() for v in vs} for vs in values])
+        # (phrase to look for, case-sensitive?, weight): short values such as "ED" or "MED"
+        # must match in case, longer ones ("Emergency Department") in any case.
+        self.values = [[(_phrase(v) if len(v) <= 3 else _phrase(v).lower(), len(v) <= 3,
+                         idf_values[v.lower()]) for v in vs] for vs in values]
+
+    @classmethod
+    def from_nodes(cls, names: list[str], nodes: dict[str, dict[str, list]]) -> "SchemaLinker":
+        """From a table index's node lists (see `index.explain_nodes`)."""
+        from tablegraph.graph import VALUE
+
+        def values(info: dict[str, list]) -> list[str]:
+            return [lab for lab, k in zip(info.get("labels", []), info.get("kinds", []))
+                    if k == VALUE]
+
+        return cls((n, list(nodes.get(n, {}).get("columns", [])), values(nodes.get(n, {})))
+                   for n in names)
+
+    def _share(self, words: list[str], docs: set[str], idf: dict[str, float]) -> float:
+        den = sum(max(idf.get(w, 1.0), 0.1) for w in words)
+        return sum(idf.get(w, 0.0) for w in words if w in docs) / den if den else 0.0
+
+    def features(self, questions: list[str]) -> np.ndarray:
+        """Questions -> features [Q, M, NUM_FEATURES] (see the module docstring)."""
+        out = np.zeros((len(questions), len(self.names), NUM_FEATURES), dtype=np.float32)
+        for i, q in enumerate(questions):
+            idents = set(_IDENT.findall(q.lower()))
+            words = content_words(q)
+            cased = _phrase(q)
+            lower = cased.lower()
+            for j in range(len(self.names)):
+                f = out[i, j]
+                f[0] = float(self.names[j] in idents)
+                f[1] = max((self.idf_columns[c] for c in self.columns[j] if c in idents),
+                           default=0.0)
+                f[2] = self._share(words, self.column_words[j], self.idf_column_words)
+                f[3] = self._share(words, self.value_words[j], self.idf_value_words)
+                f[4] = max((w for p, case, w in self.values[j] if p in (cased if case else lower)),
+                           default=0.0)
+        return out
