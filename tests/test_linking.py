@@ -32,6 +32,8 @@ def test_table_name_is_an_exact_word():
     q = "d_icd_diagnoses lookup for the hypertension code"
     assert feat(linker, q, "d_icd_diagnoses", "table_name") == 1.0
     assert feat(linker, q, "diagnoses_icd", "table_name") == 0.0
+    # a table named by a plain English word is left to the word features
+    assert feat(linker, "which services were involved?", "services", "table_name") == 0.0
 
 
 def test_short_values_match_in_case_long_values_in_any_case():

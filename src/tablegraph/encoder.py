@@ -72,12 +72,19 @@ class ContrastiveGNNEncoder(nn.Module):
     retriever and learns corrections from the graph, which keeps it useful on tables that it
     never saw in training.
 
+    The question side is learned too, on top of the frozen text model: `question_vectors`
+    pools a question's frozen token embeddings with learned attention (zero-initialised, so it
+    starts as mean pooling, the sentence embedding of mean-pooled models), and `score` adds
+    learned weights times the schema-linking features of `linking.py` to the similarity.
+
     Shapes:
         - x: [N, in_dim] node features (128 statistics + text embedding, L2-normalised)
         - edge_index: [2, E]
         - batch: [N] graph index of each node, values in [0, G)
         - node_type: [N] in {0 column, 1 table, 2 value}, optional (zeros)
         - output: [G, out_dim], unit norm
+        - question_vectors: Q questions (tokens [L_i, out_dim] each) -> [Q, out_dim], unit norm
+        - score: questions x tables [M, out_dim] (+ nodes [N, out_dim]) -> [Q, M]
     """
 
     def __init__(self, cfg: EncoderConfig | None = None) -> None:

@@ -12,8 +12,8 @@ index (a word found in every table weighs 0):
 
 | # | name | meaning |
 | - | --- | --- |
-| 0 | `table_name` | the table's name appears as a word of the question |
-| 1 | `column_name` | IDF of the rarest of the table's column names that appears as a word |
+| 0 | `table_name` | the table's name, when it is an identifier (has `_` or a digit), appears in the question |
+| 1 | `column_name` | IDF of the rarest of the table's identifier-like column names that appears in the question |
 | 2 | `column_words` | IDF-weighted share of the question's words among the table's name and column-name words |
 | 3 | `value_words` | the same for the words of the table's sample values (its value nodes) |
 | 4 | `value_phrase` | IDF of the rarest sample value that appears as a phrase in the question |
@@ -55,6 +55,11 @@ def content_words(text: str) -> list[str]:
     return [_stem(w) for w in _WORD.findall(text.lower()) if w not in STOP]
 
 
+def _identifier(name: str) -> bool:
+    """A name that is no plain word: it has an underscore or a digit (`hadm_id`, `icd10`)."""
+    return bool(re.search(r"[_0-9]", name))
+
+
 def _phrase(text: str) -> str:
     """Words and punctuation separated by single spaces and padded, for whole-phrase search."""
     return " " + " ".join(_PIECE.findall(text)) + " "
@@ -80,9 +85,10 @@ class SchemaLinker:
 
     def __init__(self, tables: Iterable[tuple[str, list[str], list[str]]]) -> None:
         tables = list(tables)
-        self.names = [t[0].lower() for t in tables]
-        self.columns = [{c.lower() for c in cols if "_" in c or len(c) >= 4}
-                        for _, cols, _ in tables]
+        # Only identifier-like names link by exact mention: "patients" or "drug" in a question
+        # is an English word (the word features see it), "d_icd_diagnoses" is a name.
+        self.names = [t[0].lower() if _identifier(t[0]) else None for t in tables]
+        self.columns = [{c.lower() for c in cols if _identifier(c)} for _, cols, _ in tables]
         self.column_words = [{w for c in cols for w in content_words(name_to_words(c))} |
                              set(content_words(name_to_words(name, table=True)))
                              for name, cols, _ in tables]
@@ -124,7 +130,7 @@ class SchemaLinker:
             lower = cased.lower()
             for j in range(len(self.names)):
                 f = out[i, j]
-                f[0] = float(self.names[j] in idents)
+                f[0] = float(self.names[j] is not None and self.names[j] in idents)
                 f[1] = max((self.idf_columns[c] for c in self.columns[j] if c in idents),
                            default=0.0)
                 f[2] = self._share(words, self.column_words[j], self.idf_column_words)

@@ -19,6 +19,7 @@ import hashlib
 import re
 import sqlite3
 import zlib
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -100,39 +101,11 @@ class TextEncoder:
     def _key(text: str) -> str:
         return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 
-    def encode(self, texts: list[str]) -> np.ndarray:
-        """Texts -> L2-normalised float32 [len(texts), dim], from the cache where possible."""
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if not texts:
-            return out
-        keys = [self._key(t) for t in texts]
-        found: dict[str, np.ndarray] = {}
-        if self._db is not None:
-            uniq = list(dict.fromkeys(keys))
-            for i in range(0, len(uniq), 500):
-                chunk = uniq[i:i + 500]
-                q = "SELECT k, v FROM emb WHERE k IN (%s)" % ",".join("?" * len(chunk))
-                for k, v in self._db.execute(q, chunk):
-                    found[k] = np.frombuffer(v, dtype=np.float32)
-        todo = list(dict.fromkeys(t for t, k in zip(texts, keys) if k not in found))
-        if todo:
-            vecs = self._encode_normalised(todo)
-            new = {self._key(t): v for t, v in zip(todo, vecs)}
-            found.update(new)
-            if self._db is not None:
-                with self._db:
-                    self._db.executemany("INSERT OR REPLACE INTO emb VALUES (?, ?)",
-                                         [(k, v.astype(np.float32).tobytes()) for k, v in new.items()])
-        for i, k in enumerate(keys):
-            out[i] = found[k]
-        return out
-
-    def _encode_tokens(self, texts: list[str]) -> list[np.ndarray]:  # pragma: no cover
-        raise NotImplementedError
-
-    def encode_tokens(self, texts: list[str]) -> list[np.ndarray]:
-        """Texts -> token embeddings, one float32 [L_i, dim] array per text (L_i >= 1)."""
-        keys = ["tok|" + self._key(t) for t in texts]
+    def _cached(self, texts: list[str], prefix: str,
+                compute: Callable[[list[str]], Iterable[np.ndarray]]) -> list[np.ndarray]:
+        """One float32 array [.., dim] per text: from the cache where possible, else computed
+        (each distinct text once) by `compute` and stored under `prefix` + sha1(text)."""
+        keys = [prefix + self._key(t) for t in texts]
         found: dict[str, np.ndarray] = {}
         if self._db is not None:
             uniq = list(dict.fromkeys(keys))
@@ -143,14 +116,27 @@ class TextEncoder:
                     found[k] = np.frombuffer(v, dtype=np.float32).reshape(-1, self.dim).copy()
         todo = list(dict.fromkeys(t for t, k in zip(texts, keys) if k not in found))
         if todo:
-            new = {"tok|" + self._key(t): np.asarray(m, dtype=np.float32).reshape(-1, self.dim)
-                   for t, m in zip(todo, self._encode_tokens(todo))}
+            new = {prefix + self._key(t): np.asarray(m, dtype=np.float32).reshape(-1, self.dim)
+                   for t, m in zip(todo, compute(todo))}
             found.update(new)
             if self._db is not None:
                 with self._db:
                     self._db.executemany("INSERT OR REPLACE INTO emb VALUES (?, ?)",
                                          [(k, v.tobytes()) for k, v in new.items()])
         return [found[k] for k in keys]
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Texts -> L2-normalised float32 [len(texts), dim], from the cache where possible."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.concatenate(self._cached(texts, "", self._encode_normalised))
+
+    def _encode_tokens(self, texts: list[str]) -> list[np.ndarray]:  # pragma: no cover
+        raise NotImplementedError
+
+    def encode_tokens(self, texts: list[str]) -> list[np.ndarray]:
+        """Texts -> token embeddings, one float32 [L_i, dim] array per text (L_i >= 1)."""
+        return self._cached(texts, "tok|", self._encode_tokens)
 
     def _encode_normalised(self, texts: list[str]) -> np.ndarray:
         vecs = np.asarray(self._encode(texts), dtype=np.float32).reshape(len(texts), self.dim)
