@@ -96,6 +96,7 @@ class TextEncoder:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, timeout=60)
             self._db.execute("CREATE TABLE IF NOT EXISTS emb (k TEXT PRIMARY KEY, v BLOB)")
+            self._db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
 
     @staticmethod
     def _key(text: str) -> str:
@@ -178,7 +179,6 @@ class SentenceTransformerEncoder(TextEncoder):
     def _meta(self, key: str) -> str | None:
         if self._db is None:
             return None
-        self._db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
         row = self._db.execute("SELECT v FROM meta WHERE k = ?", (key,)).fetchone()
         return None if row is None else row[0]
 
