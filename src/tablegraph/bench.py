@@ -36,7 +36,7 @@ from typing import Callable
 import numpy as np
 
 from tablegraph.graph import GraphConfig, load_table_graphs
-from tablegraph.index import build_index, embed_questions
+from tablegraph.index import build_index, score_questions
 from tablegraph.metrics import gold_indices, ranks_of_gold
 from tablegraph.profile import TableProfile
 from tablegraph.questions import Question, stratified_split
@@ -168,8 +168,8 @@ class Bench:
             out["classifier"] = proba
         if model is not None:
             index = build_index(model, corpus.profiles, corpus.graphs, self.gcfg, self.device)
-            texts = [q.text for q in test]
-            out["gnn"] = index.scores(embed_questions(model, self.enc, texts, self.device), texts)
+            _, out["gnn"] = score_questions(model, self.enc, index, [q.text for q in test],
+                                            self.device)
             out["fusion"] = zscore(out["gnn"]) + zscore(out["dense"])
         return out
 

@@ -159,6 +159,14 @@ def embed_questions(model: ContrastiveGNNEncoder, text: TextEncoder, texts: list
     return torch.cat(out).numpy().astype(np.float32)
 
 
+def score_questions(model: ContrastiveGNNEncoder, text: TextEncoder, index: TableIndex,
+                    texts: list[str], device: str = "cpu") -> tuple[np.ndarray, np.ndarray]:
+    """Question texts -> their question vectors [Q, D] and their scores against every table
+    of `index` [Q, M], schema-linking features included."""
+    qv = embed_questions(model, text, texts, device)
+    return qv, index.scores(qv, texts)
+
+
 def link_weight(model: ContrastiveGNNEncoder) -> np.ndarray | None:
     if not model.cfg.schema_linking:
         return None

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tablegraph.graph import COLUMN, VALUE, load_table_graphs
-from tablegraph.index import SavedModel, TableIndex, build_index, embed_questions, load_model
+from tablegraph.index import SavedModel, TableIndex, build_index, load_model, score_questions
 from tablegraph.metrics import gold_indices, retrieval_metrics
 from tablegraph.questions import Question, check_tables
 from tablegraph.text import TextEncoder, load_text_encoder, name_to_words
@@ -100,15 +100,16 @@ class TableRetriever:
         else:
             self._node_vecs = self.index.node_vectors
 
-    def question_vectors(self, texts: list[str]) -> np.ndarray:
-        """Question texts -> the trained model's question vectors [Q, D]."""
-        return embed_questions(self.saved.encoder, self.text, texts, self.device)
+    def scores(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Question texts -> the trained model's question vectors [Q, D] and table scores
+        [Q, M] (see `index.score_questions`)."""
+        return score_questions(self.saved.encoder, self.text, self.index, texts, self.device)
 
     def search(self, question: str, k: int = 5, explain: int = 3) -> SearchResult:
         """The top `k` tables for `question`, each with its `explain` best columns and values
         (by cosine between the question and the model's vectors of those nodes)."""
-        qv = self.question_vectors([question])  # [1, D]
-        scores = self.index.scores(qv, [question])[0]  # [M]
+        qv, all_scores = self.scores([question])  # [1, D], [1, M]
+        scores = all_scores[0]  # [M]
         order = np.argsort(-scores, kind="stable")[:k]
         hits = []
         for rank, j in enumerate(order, start=1):
@@ -132,7 +133,6 @@ class TableRetriever:
     def evaluate(self, questions: list[Question], source: str = "questions") -> dict[str, float]:
         """hit@1, hit@5, recall@5, all@5, mrr and n over every table of the index."""
         check_tables(questions, self.index.names, source)
-        texts = [q.text for q in questions]
-        m = retrieval_metrics(self.index.scores(self.question_vectors(texts), texts),
-                              gold_indices([q.tables for q in questions], self.index.names))
+        _, scores = self.scores([q.text for q in questions])  # [Q, M]
+        m = retrieval_metrics(scores, gold_indices([q.tables for q in questions], self.index.names))
         return {k: m[k] for k in ("hit@1", "hit@5", "recall@5", "all@5", "mrr", "n")}
