@@ -88,3 +88,27 @@ def test_token_embeddings_are_cached_and_mean_to_the_sentence_vector(tmp_path, m
     assert np.array_equal(a[0], b[1])
     mean = a[0].mean(0) / np.linalg.norm(a[0].mean(0))
     assert np.allclose(mean, enc.encode(["lab value of creatinine"])[0], atol=1e-6)
+
+
+def test_partial_matches_link_names_and_values_by_their_words():
+    tables = TABLES + [("pharmacy", ["medication", "one_hr_max", "disp_sched"],
+                        ["Inactive (Due to a change order)"]),
+                       ("prescriptions", ["drug", "doses_per_24_hrs"], ["Tablet"])]
+    linker = SchemaLinker(tables)
+    names = [t[0] for t in tables]
+
+    def f(q, table, name):
+        return float(linker.features([q])[0, names.index(table), FEATURE_NAMES.index(name)])
+
+    # an abbreviated name word matches the word it begins: "max" -> "maximum"
+    q = "Which drugs have a one hour maximum dose set?"
+    assert f(q, "pharmacy", "column_cover") > f(q, "services", "column_cover") == 0
+    # a value links by its words, without its punctuation
+    q = "Which entries were inactive due to a change order?"
+    assert f(q, "pharmacy", "value_cover") > 0 and f(q, "pharmacy", "value_phrase") == 0
+    assert f(q, "prescriptions", "value_cover") == 0
+    # more of a name's rare words found -> a stronger partial match
+    assert f("icd version", "d_icd_diagnoses", "column_cover") > \
+        f("icd", "d_icd_diagnoses", "column_cover")
+    # nothing to match: all zero
+    assert not linker.features(["hello there"])[0, :, 5:].any()

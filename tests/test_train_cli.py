@@ -78,6 +78,11 @@ def test_user_errors_are_one_line(trained, tmp_path, tiny_tables):
     (trained / "config.json").write_text(json.dumps(cfg))
     p = cli("ask", "--model", str(trained), "anything")
     assert p.returncode == 2 and "feature schema" in p.stderr and "Traceback" not in p.stderr
+    cfg["format_version"] = 2  # a folder written before the partial-match linking features
+    (trained / "config.json").write_text(json.dumps(cfg))
+    p = cli("ask", "--model", str(trained), "anything")
+    assert p.returncode == 2 and "model format 2" in p.stderr and "retrain" in p.stderr
+    assert "Traceback" not in p.stderr
     p = cli("evaluate", "--model", str(tmp_path / "missing"), "--questions", str(bad))
     assert p.returncode == 2 and "no such model folder" in p.stderr
     p = cli("profile", "--tables", str(tmp_path / "nothing-here"))

@@ -38,7 +38,8 @@ from tablegraph.text import TextEncoder
 from tablegraph.utils import TableGraphError, write_json
 
 FORMAT = "tablegraph-model"
-FORMAT_VERSION = 2  # 2: attention pooling of question tokens, schema-linking weights
+FORMAT_VERSION = 3  # 2: attention pooling of question tokens, schema-linking weights;
+# 3: partial-match linking features (7 link weights)
 
 
 def feature_schema() -> dict[str, int]:

@@ -17,6 +17,14 @@ index (a word found in every table weighs 0):
 | 2 | `column_words` | IDF-weighted share of the question's words among the table's name and column-name words |
 | 3 | `value_words` | the same for the words of the table's sample values (its value nodes) |
 | 4 | `value_phrase` | IDF of the rarest sample value that appears as a phrase in the question |
+| 5 | `column_cover` | partial match of one name: the best IDF-weighted share of a column's (or the table's) name words found in the question, times the IDF of its rarest word found |
+| 6 | `value_cover` | the same for one sample value's words |
+
+Features 5 and 6 are RAT-SQL's partial matches: a name or value need not appear whole, and a
+name word also matches a question word that it begins, so abbreviations link ("one_hr_max"
+to "one hour maximum", "disp_sched" to "dispensed"). Added with format 3; they raised the
+embedded validation recall@1 from 0.852 to 0.864 (5 seeds) and the embedded validation
+questions against the real demo tables from 0.750 to 0.807 hit@1 (seed 0).
 
 Everything is computed from the table names, column names and sample values that a model's
 index stores, so a saved model needs no extra files and tables it never saw get features too.
@@ -33,7 +41,8 @@ from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from tablegraph.text import name_to_words
 
-FEATURE_NAMES = ("table_name", "column_name", "column_words", "value_words", "value_phrase")
+FEATURE_NAMES = ("table_name", "column_name", "column_words", "value_words", "value_phrase",
+                 "column_cover", "value_cover")
 NUM_FEATURES = len(FEATURE_NAMES)
 
 # Question words that say nothing about which table: stopwords and the words of any request.
@@ -99,6 +108,11 @@ class SchemaLinker:
         self.idf_column_words = _idf(self.column_words)
         self.idf_value_words = _idf(self.value_words)
         idf_values = _idf([{v.lower() for v in vs} for vs in values])
+        # the words of each column name and of the table name; of each sample value
+        self.column_parts = [[content_words(name_to_words(c)) for c in cols] +
+                             [content_words(name_to_words(name, table=True))]
+                             for name, cols, _ in tables]
+        self.value_parts = [[content_words(v) for v in vs] for vs in values]
         # (phrase to look for, case-sensitive?, weight): short values such as "ED" or "MED"
         # must match in case, longer ones ("Emergency Department") in any case.
         self.values = [[(_phrase(v) if len(v) <= 3 else _phrase(v).lower(), len(v) <= 3,
@@ -120,12 +134,27 @@ class SchemaLinker:
         den = sum(max(idf.get(w, 1.0), 0.1) for w in words)
         return sum(idf.get(w, 0.0) for w in words if w in docs) / den if den else 0.0
 
+    @staticmethod
+    def _cover(qwords: set[str], parts: list[list[str]], idf: dict[str, float]) -> float:
+        """Partial match: over `parts` (the words of each name or value), the best IDF-weighted
+        share of its words found in the question times the IDF of its rarest word found. A
+        word of 3+ letters also matches a question word that it begins ("max" "maximum")."""
+        best = 0.0
+        for words in parts:
+            total = sum(idf.get(w, 0.0) for w in words)
+            hit = [idf.get(w, 0.0) for w in words if w in qwords or
+                   (len(w) >= 3 and any(u.startswith(w) for u in qwords))]
+            if total > 0 and hit:
+                best = max(best, sum(hit) / total * max(hit))
+        return best
+
     def features(self, questions: list[str]) -> np.ndarray:
         """Questions -> features [Q, M, NUM_FEATURES] (see the module docstring)."""
         out = np.zeros((len(questions), len(self.names), NUM_FEATURES), dtype=np.float32)
         for i, q in enumerate(questions):
             idents = set(_IDENT.findall(q.lower()))
             words = content_words(q)
+            qwords = set(words)
             cased = _phrase(q)
             lower = cased.lower()
             for j in range(len(self.names)):
@@ -137,4 +166,6 @@ class SchemaLinker:
                 f[3] = self._share(words, self.value_words[j], self.idf_value_words)
                 f[4] = max((w for p, case, w in self.values[j] if p in (cased if case else lower)),
                            default=0.0)
+                f[5] = self._cover(qwords, self.column_parts[j], self.idf_column_words)
+                f[6] = self._cover(qwords, self.value_parts[j], self.idf_value_words)
         return out
