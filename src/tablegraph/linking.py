@@ -135,18 +135,22 @@ class SchemaLinker:
         return sum(idf.get(w, 0.0) for w in words if w in docs) / den if den else 0.0
 
     @staticmethod
-    def _cover(qwords: set[str], parts: list[list[str]], idf: dict[str, float]) -> float:
+    def _cover(found: set[str], parts: list[list[str]], idf: dict[str, float]) -> float:
         """Partial match: over `parts` (the words of each name or value), the best IDF-weighted
-        share of its words found in the question times the IDF of its rarest word found. A
-        word of 3+ letters also matches a question word that it begins ("max" "maximum")."""
+        share of its words in `found` (see `_found`) times the IDF of its rarest word found."""
         best = 0.0
         for words in parts:
             total = sum(idf.get(w, 0.0) for w in words)
-            hit = [idf.get(w, 0.0) for w in words if w in qwords or
-                   (len(w) >= 3 and any(u.startswith(w) for u in qwords))]
+            hit = [idf.get(w, 0.0) for w in words if w in found]
             if total > 0 and hit:
                 best = max(best, sum(hit) / total * max(hit))
         return best
+
+    @staticmethod
+    def _found(words: list[str]) -> set[str]:
+        """The question's words and their prefixes of 3+ letters: a name word matches a
+        question word that it begins ("max" "maximum", "disp" "dispensed")."""
+        return {w[:k] for w in words for k in range(min(3, len(w)), len(w) + 1)}
 
     def features(self, questions: list[str]) -> np.ndarray:
         """Questions -> features [Q, M, NUM_FEATURES] (see the module docstring)."""
@@ -154,7 +158,7 @@ class SchemaLinker:
         for i, q in enumerate(questions):
             idents = set(_IDENT.findall(q.lower()))
             words = content_words(q)
-            qwords = set(words)
+            found = self._found(words)
             cased = _phrase(q)
             lower = cased.lower()
             for j in range(len(self.names)):
@@ -166,6 +170,6 @@ class SchemaLinker:
                 f[3] = self._share(words, self.value_words[j], self.idf_value_words)
                 f[4] = max((w for p, case, w in self.values[j] if p in (cased if case else lower)),
                            default=0.0)
-                f[5] = self._cover(qwords, self.column_parts[j], self.idf_column_words)
-                f[6] = self._cover(qwords, self.value_parts[j], self.idf_value_words)
+                f[5] = self._cover(found, self.column_parts[j], self.idf_column_words)
+                f[6] = self._cover(found, self.value_parts[j], self.idf_value_words)
         return out
