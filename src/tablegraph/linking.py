@@ -98,9 +98,12 @@ class SchemaLinker:
         # is an English word (the word features see it), "d_icd_diagnoses" is a name.
         self.names = [t[0].lower() if _identifier(t[0]) else None for t in tables]
         self.columns = [{c.lower() for c in cols if _identifier(c)} for _, cols, _ in tables]
-        self.column_words = [{w for c in cols for w in content_words(name_to_words(c))} |
-                             set(content_words(name_to_words(name, table=True)))
+        # the words of each column name and of the table name (partial matches), and as one
+        # set per table (word overlap)
+        self.column_parts = [[content_words(name_to_words(c)) for c in cols] +
+                             [content_words(name_to_words(name, table=True))]
                              for name, cols, _ in tables]
+        self.column_words = [{w for part in parts for w in part} for parts in self.column_parts]
         self.value_words = [{w for v in vals for w in content_words(v)} for _, _, vals in tables]
         values = [{v.strip() for v in vals if 2 <= len(v.strip()) <= MAX_VALUE_CHARS}
                   for _, _, vals in tables]
@@ -108,11 +111,7 @@ class SchemaLinker:
         self.idf_column_words = _idf(self.column_words)
         self.idf_value_words = _idf(self.value_words)
         idf_values = _idf([{v.lower() for v in vs} for vs in values])
-        # the words of each column name and of the table name; of each sample value
-        self.column_parts = [[content_words(name_to_words(c)) for c in cols] +
-                             [content_words(name_to_words(name, table=True))]
-                             for name, cols, _ in tables]
-        self.value_parts = [[content_words(v) for v in vs] for vs in values]
+        self.value_parts = [[content_words(v) for v in vs] for vs in values]  # per sample value
         # (phrase to look for, case-sensitive?, weight): short values such as "ED" or "MED"
         # must match in case, longer ones ("Emergency Department") in any case.
         self.values = [[(_phrase(v) if len(v) <= 3 else _phrase(v).lower(), len(v) <= 3,
