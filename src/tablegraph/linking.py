@@ -98,12 +98,11 @@ class SchemaLinker:
         # is an English word (the word features see it), "d_icd_diagnoses" is a name.
         self.names = [t[0].lower() if _identifier(t[0]) else None for t in tables]
         self.columns = [{c.lower() for c in cols if _identifier(c)} for _, cols, _ in tables]
-        # the words of each column name and of the table name (partial matches), and as one
-        # set per table (word overlap)
-        self.column_parts = [[content_words(name_to_words(c)) for c in cols] +
-                             [content_words(name_to_words(name, table=True))]
-                             for name, cols, _ in tables]
-        self.column_words = [{w for part in parts for w in part} for parts in self.column_parts]
+        # the words of each column name and of the table name, and as one set per table
+        column_parts = [[content_words(name_to_words(c)) for c in cols] +
+                        [content_words(name_to_words(name, table=True))]
+                        for name, cols, _ in tables]
+        self.column_words = [{w for part in parts for w in part} for parts in column_parts]
         self.value_words = [{w for v in vals for w in content_words(v)} for _, _, vals in tables]
         values = [{v.strip() for v in vals if 2 <= len(v.strip()) <= MAX_VALUE_CHARS}
                   for _, _, vals in tables]
@@ -111,7 +110,11 @@ class SchemaLinker:
         self.idf_column_words = _idf(self.column_words)
         self.idf_value_words = _idf(self.value_words)
         idf_values = _idf([{v.lower() for v in vs} for vs in values])
-        self.value_parts = [[content_words(v) for v in vs] for vs in values]  # per sample value
+        # partial matches: each name's and each value's words with their IDF, and their sum
+        self.column_cover = [self._weighted(parts, self.idf_column_words)
+                             for parts in column_parts]
+        self.value_cover = [self._weighted([content_words(v) for v in vs], self.idf_value_words)
+                            for vs in values]
         # (phrase to look for, case-sensitive?, weight): short values such as "ED" or "MED"
         # must match in case, longer ones ("Emergency Department") in any case.
         self.values = [[(_phrase(v) if len(v) <= 3 else _phrase(v).lower(), len(v) <= 3,
@@ -134,14 +137,25 @@ class SchemaLinker:
         return sum(idf.get(w, 0.0) for w in words if w in docs) / den if den else 0.0
 
     @staticmethod
-    def _cover(found: set[str], parts: list[list[str]], idf: dict[str, float]) -> float:
-        """Partial match: over `parts` (the words of each name or value), the best IDF-weighted
-        share of its words in `found` (see `_found`) times the IDF of its rarest word found."""
-        best = 0.0
+    def _weighted(parts: list[list[str]], idf: dict[str, float]
+                  ) -> list[tuple[list[tuple[str, float]], float]]:
+        """Each part's (word, IDF) pairs and IDF total, parts whose total is 0 left out."""
+        out = []
         for words in parts:
-            total = sum(idf.get(w, 0.0) for w in words)
-            hit = [idf.get(w, 0.0) for w in words if w in found]
-            if total > 0 and hit:
+            pairs = [(w, idf.get(w, 0.0)) for w in words]
+            total = sum(x for _, x in pairs)
+            if total > 0:
+                out.append((pairs, total))
+        return out
+
+    @staticmethod
+    def _cover(found: set[str], parts: list[tuple[list[tuple[str, float]], float]]) -> float:
+        """Partial match: over `parts` (see `_weighted`), the best IDF-weighted share of a
+        part's words in `found` (see `_found`) times the IDF of its rarest word found."""
+        best = 0.0
+        for pairs, total in parts:
+            hit = [x for w, x in pairs if w in found]
+            if hit:
                 best = max(best, sum(hit) / total * max(hit))
         return best
 
@@ -169,6 +183,6 @@ class SchemaLinker:
                 f[3] = self._share(words, self.value_words[j], self.idf_value_words)
                 f[4] = max((w for p, case, w in self.values[j] if p in (cased if case else lower)),
                            default=0.0)
-                f[5] = self._cover(found, self.column_parts[j], self.idf_column_words)
-                f[6] = self._cover(found, self.value_parts[j], self.idf_value_words)
+                f[5] = self._cover(found, self.column_cover[j])
+                f[6] = self._cover(found, self.value_cover[j])
         return out
