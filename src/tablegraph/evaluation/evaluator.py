@@ -1,0 +1,58 @@
+"""The one evaluator: built once from questions, the tables they are ranked over and their
+gold tables, then called on any scoring function, as sentence-transformers'
+`InformationRetrievalEvaluator` is.
+
+    >>> ev = RetrievalEvaluator(questions, tables)
+    >>> ev(lambda texts: scores)            # texts [Q] -> scores [Q, M], M = len(tables)
+    {'hit@1': ..., 'recall@5': ..., 'all@5': ..., 'mrr': ..., 'n': Q}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from tablegraph.evaluation.metrics import DEFAULT_KS, per_question, retrieval_metrics
+from tablegraph.tables.questions import Question, check_tables
+
+ScoreFn = Callable[[list[str]], np.ndarray]
+
+
+class RetrievalEvaluator:
+    """Questions and tables, fixed; metrics of any scores over them.
+
+    - texts: [Q] question texts; gold: Q sets of table indices (into `tables`)
+    - `metrics(scores)` / `per_question(scores)`: scores [Q, M] -> metrics (see
+      `evaluation.metrics`)
+    - `__call__(score_fn)`: the metrics of `score_fn(texts)`
+    """
+
+    def __init__(self, questions: list[Question], tables: list[str],
+                 ks: tuple[int, ...] = DEFAULT_KS, source: str = "questions") -> None:
+        check_tables(questions, tables, source)
+        self.questions = list(questions)
+        self.tables = list(tables)
+        self.ks = ks
+        self.texts = [q.text for q in questions]
+        col = {t: i for i, t in enumerate(self.tables)}
+        self.gold = [{col[t] for t in q.tables} for q in questions]
+
+    def __len__(self) -> int:
+        return len(self.questions)
+
+    def _check(self, scores: np.ndarray) -> np.ndarray:
+        scores = np.asarray(scores)
+        if scores.shape != (len(self.texts), len(self.tables)):
+            raise ValueError(f"scores of shape {scores.shape}, expected "
+                             f"{(len(self.texts), len(self.tables))}")
+        return scores
+
+    def metrics(self, scores: np.ndarray) -> dict[str, float]:
+        return retrieval_metrics(self._check(scores), self.gold, self.ks)
+
+    def per_question(self, scores: np.ndarray) -> dict[str, np.ndarray]:
+        return per_question(self._check(scores), self.gold, self.ks)
+
+    def __call__(self, score_fn: ScoreFn) -> dict[str, float]:
+        return self.metrics(score_fn(self.texts))

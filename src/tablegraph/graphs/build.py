@@ -1,0 +1,101 @@
+"""Table graphs: one `torch_geometric.data.Data` per table.
+
+Nodes are a table's `TableNodes` (columns, the table, values). Node features are
+[statistics | text embedding], L2-normalised: a column node is its 128 statistics beside the
+embedding of its name in words; table and value nodes carry zeros where columns have
+statistics, beside the embedding of the table name or of the value (512-d with the default
+384-d text model). Edges, each in both directions: column-table, column-column (every pair
+within the table, up to `MAX_COLUMN_CLIQUE` columns) and value-column; `GraphConfig` chooses
+which are used.
+
+Each `Data` carries `x` [N, 128 + d], `edge_index` [2, E], `node_type` [N] (`NodeKind`), and
+plain attributes `table` (its name) and `nodes` (its `TableNodes`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from torch_geometric.data import Batch, Data
+
+from tablegraph.graphs.nodes import GraphConfig, NodeKind, TableNodes, table_nodes
+from tablegraph.tables.stats import STATS_DIM
+from tablegraph.text.encoders import TextEncoder
+
+if TYPE_CHECKING:
+    from tablegraph.tables.profile import TableProfile
+
+MAX_COLUMN_CLIQUE = 128  # beyond this many columns, column-column edges are dropped
+
+
+def node_features(stats: np.ndarray, text: np.ndarray) -> np.ndarray:
+    """stats [n, 128], text [n, d] -> L2-normalised [n, 128 + d] float32 (zero rows stay 0)."""
+    stats = np.asarray(stats, dtype=np.float32).reshape(len(text), STATS_DIM)
+    x = np.concatenate([stats, np.asarray(text, dtype=np.float32)], axis=1)  # [n, 128 + d]
+    norms = np.linalg.norm(x, axis=1, keepdims=True)  # [n, 1]
+    x = x / np.maximum(norms, 1e-12)
+    x[norms[:, 0] == 0] = 0.0
+    return x.astype(np.float32)
+
+
+def _edges(pairs: list[tuple[int, int]]) -> torch.Tensor:
+    if not pairs:
+        return torch.zeros((2, 0), dtype=torch.long)
+    e = torch.tensor(pairs, dtype=torch.long).t()  # [2, P]
+    return torch.cat([e, e.flip(0)], dim=1)  # [2, 2P], both directions
+
+
+def build_graph(profile: "TableProfile", nodes: TableNodes, emb: np.ndarray,
+                cfg: GraphConfig) -> Data:
+    """One table: its profile, its nodes and their text embeddings emb [N, d] -> a graph."""
+    n_col = len(profile.columns)
+    stats = np.zeros((len(nodes), STATS_DIM), dtype=np.float32)  # [N, 128]
+    stats[:n_col] = profile.stats
+    x = node_features(stats, emb)  # [N, 128 + d]
+    kinds = nodes.kinds
+    pairs: list[tuple[int, int]] = []
+    tables = nodes.of_kind(NodeKind.TABLE)
+    if tables:
+        pairs += [(i, tables[0]) for i in range(n_col)]
+    if cfg.column_edges and 1 < n_col <= MAX_COLUMN_CLIQUE:
+        pairs += [(i, j) for i in range(n_col) for j in range(i + 1, n_col)]
+    pairs += [(k, nodes.owners[k]) for k in nodes.of_kind(NodeKind.VALUE)]
+    data = Data(x=torch.from_numpy(x), edge_index=_edges(pairs),
+                node_type=torch.tensor(kinds, dtype=torch.long))
+    data.table = profile.name
+    data.nodes = nodes
+    return data
+
+
+def build_graphs(profiles: list["TableProfile"], encoder: TextEncoder,
+                 cfg: GraphConfig) -> list[Data]:
+    """Every table's nodes, built once; all node texts embedded in one call (cached)."""
+    nodes = [table_nodes(p, cfg) for p in profiles]
+    emb = encoder.encode([t for n in nodes for t in n.texts])  # [sum N, d]
+    graphs, k = [], 0
+    for p, n in zip(profiles, nodes):
+        graphs.append(build_graph(p, n, emb[k:k + len(n)], cfg))
+        k += len(n)
+    return graphs
+
+
+def batch_graphs(graphs: list[Data], device: str = "cpu") -> Batch:
+    """Batch graphs for the encoder, keeping only tensor fields."""
+    slim = [Data(x=g.x, edge_index=g.edge_index, node_type=g.node_type) for g in graphs]
+    return Batch.from_data_list(slim).to(device)
+
+
+def load_table_graphs(spec: str, encoder: TextEncoder, cfg: GraphConfig,
+                      max_rows: int | None = None, sample_seed: int | None = None,
+                      progress: bool = True) -> tuple[list["TableProfile"], list[Data]]:
+    """`--tables` argument -> profiles and graphs, sorted by table name."""
+    from tablegraph.tables.profile import profile_tables
+    from tablegraph.tables.sources import DEFAULT_MAX_ROWS, DEFAULT_SAMPLE_SEED, discover
+
+    refs = discover(spec)
+    profiles = profile_tables(refs, max_rows=max_rows or DEFAULT_MAX_ROWS,
+                              seed=DEFAULT_SAMPLE_SEED if sample_seed is None else sample_seed,
+                              progress=progress)
+    return profiles, build_graphs(profiles, encoder, cfg)

@@ -1,0 +1,120 @@
+"""The nodes of a table's graph, typed, built once per table.
+
+Node kinds are defined here and only here (`NodeKind`, `NUM_NODE_KINDS`). A table's nodes come
+in graph order: one per column, then the table node, then value nodes (the most frequent
+values of text-like columns, at most `GraphConfig.values_per_column` per column). Adding a node
+kind means adding it to `NodeKind` and to `table_nodes`; the graph builder, the encoder's type
+embedding, linking and explanations read kinds from `TableNodes`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any
+
+from tablegraph.config import TypedConfig
+from tablegraph.tables.stats import PROFILE_VERSION, STATS_DIM
+from tablegraph.text.words import name_to_words
+
+if TYPE_CHECKING:  # the data layer is only read, never imported at run time
+    from tablegraph.tables.profile import TableProfile
+
+MAX_VALUE_CHARS = 200  # characters of a value that its node embeds
+GRAPH_VERSION = 1  # bumped whenever nodes, node features or edges change
+
+
+def feature_schema() -> dict[str, int]:
+    """What a model's node features are made of; a model folder records it and refuses to
+    run with another."""
+    return {"profile_version": PROFILE_VERSION, "graph_version": GRAPH_VERSION,
+            "stats_dim": STATS_DIM}
+
+
+class NodeKind(IntEnum):
+    COLUMN = 0
+    TABLE = 1
+    VALUE = 2
+
+
+NUM_NODE_KINDS = len(NodeKind)
+
+
+@dataclass
+class GraphConfig(TypedConfig):
+    """Which node kinds and edges a table graph has."""
+
+    table_node: bool = True
+    value_nodes: bool = True
+    values_per_column: int = 5
+    column_edges: bool = True
+
+
+@dataclass(frozen=True)
+class TableNodes:
+    """One table's nodes in graph order (N nodes, C columns).
+
+    - table: the table's name
+    - columns: [C] column names
+    - kinds: [N] `NodeKind` of each node
+    - owners: [N] column index of each node (its own for a column, its column's for a value,
+      -1 for the table node)
+    - labels: [N] what a person reads: the column name, the table name in words, the value
+    - texts: [N] what the text model embeds: the column name in words, the table name in
+      words, the value (first 200 characters)
+    """
+
+    table: str
+    columns: list[str]
+    kinds: list[int]
+    owners: list[int]
+    labels: list[str]
+    texts: list[str]
+
+    def __len__(self) -> int:
+        return len(self.kinds)
+
+    def of_kind(self, kind: NodeKind) -> list[int]:
+        """Positions of the nodes of `kind`."""
+        return [i for i, k in enumerate(self.kinds) if k == kind]
+
+    @property
+    def values(self) -> list[str]:
+        """The value nodes' labels."""
+        return [self.labels[i] for i in self.of_kind(NodeKind.VALUE)]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"table": self.table, "columns": self.columns, "kinds": self.kinds,
+                "owners": self.owners, "labels": self.labels, "texts": self.texts}
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> "TableNodes":
+        n = len(d["kinds"])
+        if not (len(d["owners"]) == len(d["labels"]) == len(d["texts"]) == n):
+            raise ValueError(f"table {d.get('table')!r}: node lists of different lengths")
+        return TableNodes(str(d["table"]), [str(c) for c in d["columns"]],
+                          [int(NodeKind(k)) for k in d["kinds"]], [int(o) for o in d["owners"]],
+                          [str(x) for x in d["labels"]], [str(x) for x in d["texts"]])
+
+
+def table_nodes(profile: "TableProfile", cfg: GraphConfig) -> TableNodes:
+    """A table profile -> its nodes (see the module docstring for the order)."""
+    columns = [c.name for c in profile.columns]
+    kinds = [int(NodeKind.COLUMN)] * len(columns)
+    owners = list(range(len(columns)))
+    labels = list(columns)
+    texts = [name_to_words(c) for c in columns]
+    if cfg.table_node or not columns:
+        words = name_to_words(profile.name, table=True)
+        kinds.append(int(NodeKind.TABLE))
+        owners.append(-1)
+        labels.append(words)
+        texts.append(words)
+    if cfg.value_nodes:
+        for i, c in enumerate(profile.columns):
+            for v in c.top_values[: cfg.values_per_column]:
+                kinds.append(int(NodeKind.VALUE))
+                owners.append(i)
+                labels.append(v[:MAX_VALUE_CHARS])
+                texts.append(v[:MAX_VALUE_CHARS])
+    return TableNodes(profile.name, columns, kinds, owners, labels, texts)

@@ -1,0 +1,46 @@
+"""The encoder's typed configuration (no torch here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tablegraph.config import TypedConfig
+from tablegraph.utils import TableGraphError
+
+
+@dataclass
+class EncoderConfig(TypedConfig):
+    """Every constructor argument of `ContrastiveGNNEncoder` (and of its question side,
+    `scoring.QuestionHead`)."""
+
+    in_dim: int = 128 + 384  # node feature width: stats_dim statistics + text embedding
+    out_dim: int = 384  # the text model's dimension: tables and questions meet there
+    stats_dim: int = 128  # leading statistics columns of a node feature (the rest is text)
+    hidden_dim: int = 256
+    num_layers: int = 2
+    conv: str = "gatv2"  # gatv2 | gin | sage
+    heads: int = 4
+    dropout: float = 0.1
+    pooling: str = "attention"  # attention | meanmax
+    text_skip: bool = True
+    late_interaction: bool = True  # also score questions against contextualised node vectors
+    # attention: learned attention pooling over the frozen encoder's token embeddings
+    # (starts as mean pooling); sentence: the text model's own sentence embedding
+    question_pooling: str = "attention"
+    schema_linking: bool = True  # add learned weights x lexical features (linking.py)
+
+    def validate(self) -> "EncoderConfig":
+        if self.conv not in ("gatv2", "gin", "sage"):
+            raise TableGraphError(f"unknown conv {self.conv!r}: use gatv2, gin or sage")
+        if self.pooling not in ("attention", "meanmax"):
+            raise TableGraphError(f"unknown pooling {self.pooling!r}: use attention or meanmax")
+        if self.question_pooling not in ("attention", "sentence"):
+            raise TableGraphError(f"unknown question pooling {self.question_pooling!r}: use "
+                                  "attention or sentence")
+        if not 1 <= self.num_layers <= 4:
+            raise TableGraphError("num_layers must be between 1 and 4")
+        if self.conv == "gatv2" and self.hidden_dim % self.heads:
+            raise TableGraphError("hidden_dim must be divisible by heads")
+        if not 0 <= self.stats_dim < self.in_dim:
+            raise TableGraphError("stats_dim must be below in_dim")
+        return self

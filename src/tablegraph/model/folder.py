@@ -1,0 +1,173 @@
+"""Model folders: a trained encoder with its settings and, optionally, an index of tables.
+
+A saved model is a folder:
+- `config.json`: format version, package version, feature schema (profile and graph
+  versions, statistics width), text model name and dimension, every encoder and graph argument,
+  the training settings and the sampling bound;
+- `model.safetensors`: the encoder's weights;
+- `index.safetensors` + `index.json` (`model.index.TableIndex`): the trained tables, so that
+  questions are answered without re-reading them;
+- `metrics.json`, `history.csv`, `curves.png` (written by training).
+
+`save_model` writes everything into a temporary sibling folder and renames it into place, so an
+existing model is never left half-written. `load_model` refuses folders of another format,
+feature schema or text model with one clear line, and builds nothing: the question side
+(`question_head`) and the graph encoder (`encoder`, which imports PyTorch Geometric) are made
+from the weights when asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from tablegraph import __version__
+from tablegraph.graphs.nodes import GraphConfig, feature_schema
+from tablegraph.model.config import EncoderConfig
+from tablegraph.model.index import INDEX_ARRAYS, TableIndex
+from tablegraph.model.scoring import QuestionHead
+from tablegraph.utils import TableGraphError, write_json
+
+if TYPE_CHECKING:
+    from tablegraph.model.encoder import ContrastiveGNNEncoder
+
+FORMAT = "tablegraph-model"
+FORMAT_VERSION = 4  # 2: attention pooling of question tokens, schema-linking weights;
+# 3: partial-match linking features (7 link weights); 4: typed table nodes in the index
+WEIGHTS = "model.safetensors"
+
+
+@dataclass
+class SavedModel:
+    """A model folder's settings and weights, and its index of tables (None without)."""
+
+    path: Path
+    config: dict[str, Any]
+    state: dict[str, torch.Tensor]
+    index: TableIndex | None
+
+    @property
+    def text_model(self) -> str:
+        return self.config["text_model"]["name"]
+
+    @property
+    def text_dim(self) -> int:
+        return int(self.config["text_model"]["dim"])
+
+    @property
+    def encoder_config(self) -> EncoderConfig:
+        return EncoderConfig.from_dict(self.config["encoder"])
+
+    @property
+    def graph_config(self) -> GraphConfig:
+        return GraphConfig.from_dict(self.config["graph"])
+
+    @property
+    def sampling(self) -> dict[str, int]:
+        return self.config.get("sampling", {})
+
+    def question_head(self, device: str = "cpu") -> QuestionHead:
+        """The trained question side alone (no graph network, no PyG)."""
+        return QuestionHead.from_state(self.encoder_config, self.state).to(device)
+
+    def encoder(self, device: str = "cpu") -> "ContrastiveGNNEncoder":
+        """The whole trained encoder, in eval mode (imports PyTorch Geometric)."""
+        from tablegraph.model.encoder import ContrastiveGNNEncoder
+
+        enc = ContrastiveGNNEncoder(self.encoder_config)
+        try:
+            enc.load_state_dict(self.state)
+        except RuntimeError as e:
+            raise TableGraphError(f"{self.path}: the weights do not fit the encoder settings "
+                                  f"({_first_line(e)})") from e
+        return enc.to(device).eval()
+
+
+def save_model(out_dir: str | os.PathLike[str], encoder: "ContrastiveGNNEncoder",
+               config: dict[str, Any], index: TableIndex | None,
+               extra_files: dict[str, bytes] | None = None,
+               extra_json: dict[str, Any] | None = None) -> Path:
+    """Write a model folder atomically (temporary sibling folder, then rename)."""
+    from safetensors.torch import save_file
+
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+    try:
+        full = {"format": FORMAT, "format_version": FORMAT_VERSION, "package_version": __version__,
+                "feature_schema": feature_schema(), **config,
+                "encoder": encoder.cfg.to_dict()}
+        write_json(tmp / "config.json", full)
+        state = {k: v.detach().cpu().contiguous() for k, v in encoder.state_dict().items()}
+        save_file(state, str(tmp / WEIGHTS))
+        if index is not None:
+            index.save(tmp)
+        for name, obj in (extra_json or {}).items():
+            write_json(tmp / name, obj)
+        for name, data in (extra_files or {}).items():
+            (tmp / name).write_bytes(data)
+        if out.exists():
+            old = out.parent / f".{out.name}.old-{os.getpid()}"
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def read_config(model_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    d = Path(model_dir)
+    if not d.is_dir():
+        raise TableGraphError(f"no such model folder: {model_dir}")
+    cfg_path = d / "config.json"
+    if not cfg_path.is_file():
+        raise TableGraphError(f"{model_dir} is not a tablegraph model (no config.json)")
+    try:
+        cfg = json.loads(cfg_path.read_text("utf-8"))
+    except ValueError as e:
+        raise TableGraphError(f"{cfg_path}: not valid JSON") from e
+    if cfg.get("format") != FORMAT:
+        raise TableGraphError(f"{model_dir} is not a tablegraph model folder")
+    if cfg.get("format_version") != FORMAT_VERSION:
+        raise TableGraphError(f"{model_dir} has model format {cfg.get('format_version')}, this "
+                              f"tablegraph {__version__} reads format {FORMAT_VERSION}: retrain")
+    if cfg.get("feature_schema") != feature_schema():
+        raise TableGraphError(f"{model_dir} was trained with feature schema "
+                              f"{cfg.get('feature_schema')}, this tablegraph {__version__} builds "
+                              f"{feature_schema()}: retrain")
+    return cfg
+
+
+def load_model(model_dir: str | os.PathLike[str]) -> SavedModel:
+    """Read a model folder, checking format, feature schema and text model dimension."""
+    from safetensors.torch import load_file
+
+    d = Path(model_dir)
+    cfg = read_config(d)
+    try:
+        enc_cfg = EncoderConfig.from_dict(cfg["encoder"])
+        state = load_file(str(d / WEIGHTS), device="cpu")
+        index = TableIndex.load(d) if (d / INDEX_ARRAYS).is_file() else None
+    except (OSError, KeyError, RuntimeError, ValueError) as e:
+        raise TableGraphError(f"{model_dir}: damaged model folder ({_first_line(e)})") from e
+    text = cfg.get("text_model", {})
+    if int(text.get("dim", -1)) != enc_cfg.out_dim:
+        raise TableGraphError(f"{model_dir}: text model dimension {text.get('dim')} does not "
+                              f"match the encoder output {enc_cfg.out_dim}")
+    return SavedModel(d, cfg, state, index)
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__

@@ -1,0 +1,148 @@
+"""Encoded tables: what a trained encoder made of a database, ready to be scored against.
+
+A `TableIndex` holds, for M tables with N nodes in all, the table vectors [M, D], the node
+vectors [N, D] with the table of each node [N] (late interaction), each table's `TableNodes`,
+where each table came from and the key columns shared between tables. It is written as two
+files, `index.safetensors` (the arrays) and `index.json` (names, nodes, sources, keys), and read
+back without building the graph network.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from tablegraph.graphs.nodes import TableNodes
+from tablegraph.model.linking import SchemaLinker
+
+if TYPE_CHECKING:
+    from torch_geometric.data import Data
+
+    from tablegraph.model.encoder import ContrastiveGNNEncoder
+
+INDEX_ARRAYS = "index.safetensors"
+INDEX_META = "index.json"
+
+
+@dataclass
+class TableIndex:
+    """Encoded tables (see the module docstring).
+
+    - names: [M] table names; nodes: [M] their `TableNodes`, same order
+    - vectors: [M, D] unit table vectors
+    - node_vectors: [N, D] unit node vectors, tables' nodes in order (None without late
+      interaction); node_graph: [N] table index of each node
+    - sources: [M] where each table was read (no credentials)
+    - shared_keys: table -> [[column, other table]]
+    """
+
+    names: list[str]
+    vectors: np.ndarray
+    nodes: list[TableNodes]
+    node_vectors: np.ndarray | None = None
+    node_graph: np.ndarray | None = None
+    sources: list[str] = field(default_factory=list)
+    shared_keys: dict[str, list[list[str]]] = field(default_factory=dict)
+    _linker: SchemaLinker | None = field(default=None, repr=False, compare=False)
+    _tensors: dict[str, tuple] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if [n.table for n in self.nodes] != list(self.names):
+            raise ValueError("index nodes are not in the order of the table names")
+        if len(self.vectors) != len(self.names):
+            raise ValueError(f"{len(self.vectors)} table vectors for {len(self.names)} tables")
+        if self.node_vectors is not None and len(self.node_vectors) != sum(map(len, self.nodes)):
+            raise ValueError("node vectors do not match the tables' nodes")
+
+    def linker(self) -> SchemaLinker:
+        """Schema linking against these tables (built once, from their nodes)."""
+        if self._linker is None:
+            self._linker = SchemaLinker.from_nodes(self.nodes)
+        return self._linker
+
+    def tensors(self, device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor | None,
+                                                     torch.Tensor | None]:
+        """The arrays as tensors on `device` (kept): vectors [M, D], nodes [N, D], [N]."""
+        if device not in self._tensors:
+            nv = ng = None
+            if self.node_vectors is not None and self.node_graph is not None:
+                nv = torch.from_numpy(self.node_vectors).to(device)
+                ng = torch.from_numpy(self.node_graph).long().to(device)
+            self._tensors[device] = (torch.from_numpy(self.vectors).to(device), nv, ng)
+        return self._tensors[device]
+
+    def node_offsets(self) -> list[int]:
+        """Position of each table's first node in `node_vectors`."""
+        return np.cumsum([0] + [len(n) for n in self.nodes])[:-1].tolist()
+
+    # files ----------------------------------------------------------------------------------
+    def save(self, folder: str | os.PathLike[str]) -> None:
+        """Write `index.safetensors` and `index.json` into `folder` (which the caller
+        creates and renames into place)."""
+        from safetensors.torch import save_file
+
+        from tablegraph.utils import write_json
+
+        folder = Path(folder)
+        tensors = {"vectors": torch.from_numpy(np.ascontiguousarray(self.vectors))}
+        if self.node_vectors is not None and self.node_graph is not None:
+            tensors["node_vectors"] = torch.from_numpy(np.ascontiguousarray(self.node_vectors))
+            tensors["node_graph"] = torch.from_numpy(np.ascontiguousarray(self.node_graph))
+        save_file(tensors, str(folder / INDEX_ARRAYS))
+        write_json(folder / INDEX_META, {"tables": self.names, "sources": self.sources,
+                                         "shared_keys": self.shared_keys,
+                                         "nodes": [n.to_json() for n in self.nodes]})
+
+    @staticmethod
+    def load(folder: str | os.PathLike[str]) -> "TableIndex":
+        """Read an index written by `save` (errors: OSError, KeyError, ValueError)."""
+        from safetensors.numpy import load_file
+
+        folder = Path(folder)
+        arrays = load_file(str(folder / INDEX_ARRAYS))
+        meta: dict[str, Any] = json.loads((folder / INDEX_META).read_text("utf-8"))
+        return TableIndex(list(meta["tables"]), arrays["vectors"].astype(np.float32),
+                          [TableNodes.from_json(n) for n in meta["nodes"]],
+                          arrays.get("node_vectors"), arrays.get("node_graph"),
+                          list(meta.get("sources", [])), dict(meta.get("shared_keys", {})))
+
+
+@torch.no_grad()
+def encode_graphs(model: "ContrastiveGNNEncoder", graphs: list["Data"], device: str = "cpu",
+                  chunk: int = 256) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """Graphs -> table vectors [G, D], node vectors [N, D] (None without late interaction)
+    and the graph index of each node [N] (eval mode, no gradients)."""
+    from tablegraph.graphs.build import batch_graphs
+
+    was = model.training
+    model.eval()
+    tabs, nodes, owner = [], [], []
+    for i in range(0, len(graphs), chunk):
+        b = batch_graphs(graphs[i:i + chunk], device)
+        t, n = model.encode(b.x, b.edge_index, b.batch, b.node_type)
+        tabs.append(t.cpu())
+        if n is not None:
+            nodes.append(n.cpu())
+        owner.append(b.batch.cpu() + i)
+    model.train(was)
+    if not tabs:
+        return np.zeros((0, model.cfg.out_dim), dtype=np.float32), None, np.zeros(0, np.int64)
+    node_vecs = torch.cat(nodes).numpy().astype(np.float32) if nodes else None
+    return (torch.cat(tabs).numpy().astype(np.float32), node_vecs,
+            torch.cat(owner).numpy().astype(np.int64))
+
+
+def build_index(model: "ContrastiveGNNEncoder", graphs: list["Data"], device: str = "cpu",
+                sources: list[str] | None = None,
+                shared_keys: dict[str, list[list[str]]] | None = None) -> TableIndex:
+    """Encode table graphs (each carrying `table` and `nodes`) into an index."""
+    vectors, node_vecs, node_graph = encode_graphs(model, graphs, device)
+    return TableIndex([g.table for g in graphs], vectors, [g.nodes for g in graphs],
+                      node_vecs, node_graph if node_vecs is not None else None,
+                      list(sources or []), dict(shared_keys or {}))

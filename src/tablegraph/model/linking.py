@@ -1,0 +1,181 @@
+"""Schema linking: lexical features between a question and every table.
+
+A frozen sentence encoder blurs exact words: "d_icd_diagnoses" and "diagnoses_icd" embed
+alike, and short codes such as "MED", "SURG" or "ED" carry little meaning for it. Text-to-SQL
+systems link question words to schema names and cell values by exact match (RAT-SQL's
+name- and value-based linking); tablegraph does the same per table and lets training weigh
+the features (`EncoderConfig.schema_linking`, a learned weight per feature added to the
+question-table score).
+
+The features of a (question, table) pair, each in [0, 1]; IDF is taken over the tables of the
+index (a word found in every table weighs 0):
+
+| # | name | meaning |
+| - | --- | --- |
+| 0 | `table_name` | the table's name, when it is an identifier (has `_` or a digit), appears in the question |
+| 1 | `column_name` | IDF of the rarest of the table's identifier-like column names that appears in the question |
+| 2 | `column_words` | IDF-weighted share of the question's words among the table's name and column-name words |
+| 3 | `value_words` | the same for the words of the table's sample values (its value nodes) |
+| 4 | `value_phrase` | IDF of the rarest sample value that appears as a phrase in the question |
+| 5 | `column_cover` | partial match of one name: the best IDF-weighted share of a column's (or the table's) name words found in the question, times the IDF of its rarest word found |
+| 6 | `value_cover` | the same for one sample value's words |
+
+Features 5 and 6 are RAT-SQL's partial matches: a name or value need not appear whole, and a
+name word also matches a question word that it begins, so abbreviations link ("one_hr_max"
+to "one hour maximum", "disp_sched" to "dispensed").
+
+Everything is computed from the tables' `TableNodes` (table name, column names, value nodes),
+which an index stores, so a saved model needs no extra files and tables it never saw get
+features too. Training and query time build the linker the same way (`SchemaLinker.from_nodes`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+
+import numpy as np
+from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+from tablegraph.graphs.nodes import TableNodes
+from tablegraph.text.words import name_to_words
+
+FEATURE_NAMES = ("table_name", "column_name", "column_words", "value_words", "value_phrase",
+                 "column_cover", "value_cover")
+NUM_FEATURES = len(FEATURE_NAMES)
+
+# Question words that say nothing about which table: stopwords and the words of any request.
+STOP = frozenset(STOPWORDS_EN_PLUS) | frozenset(
+    "what which who show list find give get how many much per each every all there".split())
+_IDENT = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
+_WORD = re.compile(r"[a-z0-9]+")
+_PIECE = re.compile(r"[A-Za-z0-9]+|[^\sA-Za-z0-9]")
+MAX_VALUE_CHARS = 60
+
+
+def _stem(w: str) -> str:
+    """A light plural stem: "codes" -> "code", "class" stays."""
+    return w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-cased, stemmed words of `text` without stopwords."""
+    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in STOP]
+
+
+def _identifier(name: str) -> bool:
+    """A name that is no plain word: it has an underscore or a digit (`hadm_id`, `icd10`)."""
+    return bool(re.search(r"[_0-9]", name))
+
+
+def _phrase(text: str) -> str:
+    """Words and punctuation separated by single spaces and padded, for whole-phrase search."""
+    return " " + " ".join(_PIECE.findall(text)) + " "
+
+
+def _idf(docs: list[set[str]]) -> dict[str, float]:
+    """Normalised IDF over `docs`: log((M+1)/(df+0.5)) / log((M+1)/0.5), in (0, 1]."""
+    m = len(docs)
+    df: dict[str, int] = {}
+    for d in docs:
+        for w in d:
+            df[w] = df.get(w, 0) + 1
+    top = math.log((m + 1) / 0.5)
+    return {w: max(0.0, math.log((m + 1) / (n + 0.5)) / top) for w, n in df.items()}
+
+
+class SchemaLinker:
+    """Lexical question-table features over a fixed list of tables.
+
+    `tables` is an iterable of (table name, column names, sample values).
+    `features(questions)` -> float32 [Q, M, NUM_FEATURES].
+    """
+
+    def __init__(self, tables: Iterable[tuple[str, list[str], list[str]]]) -> None:
+        tables = list(tables)
+        # Only identifier-like names link by exact mention: "patients" or "drug" in a question
+        # is an English word (the word features see it), "d_icd_diagnoses" is a name.
+        self.names = [t[0].lower() if _identifier(t[0]) else None for t in tables]
+        self.columns = [{c.lower() for c in cols if _identifier(c)} for _, cols, _ in tables]
+        # the words of each column name and of the table name, and as one set per table
+        column_parts = [[content_words(name_to_words(c)) for c in cols] +
+                        [content_words(name_to_words(name, table=True))]
+                        for name, cols, _ in tables]
+        self.column_words = [{w for part in parts for w in part} for parts in column_parts]
+        self.value_words = [{w for v in vals for w in content_words(v)} for _, _, vals in tables]
+        values = [{v.strip() for v in vals if 2 <= len(v.strip()) <= MAX_VALUE_CHARS}
+                  for _, _, vals in tables]
+        self.idf_columns = _idf(self.columns)
+        self.idf_column_words = _idf(self.column_words)
+        self.idf_value_words = _idf(self.value_words)
+        idf_values = _idf([{v.lower() for v in vs} for vs in values])
+        # partial matches: each name's and each value's words with their IDF, and their sum
+        self.column_cover = [self._weighted(parts, self.idf_column_words)
+                             for parts in column_parts]
+        self.value_cover = [self._weighted([content_words(v) for v in vs], self.idf_value_words)
+                            for vs in values]
+        # (phrase to look for, case-sensitive?, weight): short values such as "ED" or "MED"
+        # must match in case, longer ones ("Emergency Department") in any case.
+        self.values = [[(_phrase(v) if len(v) <= 3 else _phrase(v).lower(), len(v) <= 3,
+                         idf_values[v.lower()]) for v in vs] for vs in values]
+
+    @classmethod
+    def from_nodes(cls, nodes: list[TableNodes]) -> "SchemaLinker":
+        """Over tables given by their nodes: name, column names and value labels."""
+        return cls((n.table, n.columns, n.values) for n in nodes)
+
+    def _share(self, words: list[str], docs: set[str], idf: dict[str, float]) -> float:
+        den = sum(max(idf.get(w, 1.0), 0.1) for w in words)
+        return sum(idf.get(w, 0.0) for w in words if w in docs) / den if den else 0.0
+
+    @staticmethod
+    def _weighted(parts: list[list[str]], idf: dict[str, float]
+                  ) -> list[tuple[list[tuple[str, float]], float]]:
+        """Each part's (word, IDF) pairs and IDF total, parts whose total is 0 left out."""
+        out = []
+        for words in parts:
+            pairs = [(w, idf.get(w, 0.0)) for w in words]
+            total = sum(x for _, x in pairs)
+            if total > 0:
+                out.append((pairs, total))
+        return out
+
+    @staticmethod
+    def _cover(found: set[str], parts: list[tuple[list[tuple[str, float]], float]]) -> float:
+        """Partial match: over `parts` (see `_weighted`), the best IDF-weighted share of a
+        part's words in `found` (see `_found`) times the IDF of its rarest word found."""
+        best = 0.0
+        for pairs, total in parts:
+            hit = [x for w, x in pairs if w in found]
+            if hit:
+                best = max(best, sum(hit) / total * max(hit))
+        return best
+
+    @staticmethod
+    def _found(words: list[str]) -> set[str]:
+        """The question's words and their prefixes of 3+ letters: a name word matches a
+        question word that it begins ("max" "maximum", "disp" "dispensed")."""
+        return {w[:k] for w in words for k in range(min(3, len(w)), len(w) + 1)}
+
+    def features(self, questions: list[str]) -> np.ndarray:
+        """Questions -> features [Q, M, NUM_FEATURES] (see the module docstring)."""
+        out = np.zeros((len(questions), len(self.names), NUM_FEATURES), dtype=np.float32)
+        for i, q in enumerate(questions):
+            idents = set(_IDENT.findall(q.lower()))
+            words = content_words(q)
+            found = self._found(words)
+            cased = _phrase(q)
+            lower = cased.lower()
+            for j in range(len(self.names)):
+                f = out[i, j]
+                f[0] = float(self.names[j] is not None and self.names[j] in idents)
+                f[1] = max((self.idf_columns[c] for c in self.columns[j] if c in idents),
+                           default=0.0)
+                f[2] = self._share(words, self.column_words[j], self.idf_column_words)
+                f[3] = self._share(words, self.value_words[j], self.idf_value_words)
+                f[4] = max((w for p, case, w in self.values[j] if p in (cased if case else lower)),
+                           default=0.0)
+                f[5] = self._cover(found, self.column_cover[j])
+                f[6] = self._cover(found, self.value_cover[j])
+        return out

@@ -1,0 +1,157 @@
+"""Answer questions with a trained model: question -> ranked tables, with the columns and
+values that match best.
+
+    >>> r = TableRetriever.load("runs/model")
+    >>> result = r.search("what was the last creatinine?", k=5)
+    >>> result.hits[0].table, result.hits[0].score, result.hits[0].columns[:3]
+
+With `tables=...` the tables are read, profiled and embedded by the trained encoder, including
+tables it never saw in training. Every score comes from the one scorer (`model.scoring.Scorer`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tablegraph.graphs.nodes import NodeKind
+from tablegraph.model.folder import SavedModel, load_model
+from tablegraph.model.index import TableIndex
+from tablegraph.model.scoring import Scorer
+from tablegraph.tables.questions import Question
+from tablegraph.text.encoders import TextEncoder, load_text_encoder
+from tablegraph.utils import TableGraphError, pick_device
+
+
+@dataclass(frozen=True)
+class Match:
+    """A column (or a value of a column) that matches the question, with its cosine."""
+
+    column: str
+    score: float
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class TableHit:
+    rank: int
+    table: str
+    score: float
+    columns: list[Match] = field(default_factory=list)
+    values: list[Match] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """One question's answer; `to_dict()` is the result record that every interface prints."""
+
+    question: str
+    hits: list[TableHit]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"question": self.question, "hits": [
+            {"rank": h.rank, "table": h.table, "score": round(h.score, 4),
+             "columns": [{"column": m.column, "score": round(m.score, 4)} for m in h.columns],
+             "values": [{"column": m.column, "value": m.value, "score": round(m.score, 4)}
+                        for m in h.values]} for h in self.hits],
+            "set": None, "answerable": None, "confidence": None}
+
+
+class TableRetriever:
+    """A saved model, its index of tables and the frozen text encoder."""
+
+    def __init__(self, saved: SavedModel, text: TextEncoder, index: TableIndex | None,
+                 device: str = "cpu") -> None:
+        self.saved = saved
+        self.text = text
+        self.device = device
+        self.scorer = Scorer(saved.question_head(device), text, device)
+        self.index = index
+        self._node_vecs: np.ndarray | None = None
+
+    @classmethod
+    def load(cls, model: str, tables: str | None = None, device: str | None = None,
+             progress: bool = False) -> "TableRetriever":
+        """A model folder; with `tables`, those tables are embedded and answer instead of
+        the model's own index."""
+        device = pick_device(device)
+        saved = load_model(model)
+        text = load_text_encoder(saved.text_model)
+        if text.dim != saved.text_dim:
+            raise TableGraphError(f"text model {saved.text_model!r} gives {text.dim}-d vectors, "
+                                  f"the model expects {saved.text_dim}")
+        r = cls(saved, text, saved.index, device=device)
+        if tables is not None:
+            r.index_tables(tables, progress=progress)
+        elif saved.index is None:
+            raise TableGraphError(f"{model} holds no index of tables: give --tables")
+        return r
+
+    def index_tables(self, tables: str, progress: bool = False) -> None:
+        """Read, profile and embed `tables` with the trained encoder; replace the index."""
+        from tablegraph.graphs.build import load_table_graphs
+        from tablegraph.model.index import build_index
+        from tablegraph.tables.keys import shared_keys
+
+        s = self.saved.sampling
+        profiles, graphs = load_table_graphs(tables, self.text, self.saved.graph_config,
+                                             s.get("max_rows"), s.get("seed"), progress)
+        keys = {t: [[c, o] for c, o in v] for t, v in shared_keys(profiles).items()}
+        self.index = build_index(self.saved.encoder(self.device), graphs, self.device,
+                                 [p.source for p in profiles], keys)
+        self._node_vecs = None
+
+    def _require_index(self) -> TableIndex:
+        if self.index is None:
+            raise TableGraphError("no tables to answer over: give --tables")
+        return self.index
+
+    def node_vectors(self) -> np.ndarray | None:
+        """Vectors that explain a hit [N, D]: the model's node vectors, else the nodes' text."""
+        index = self._require_index()
+        if index.node_vectors is not None:
+            return index.node_vectors
+        if self._node_vecs is None:
+            texts = [t for n in index.nodes for t in n.texts]
+            self._node_vecs = self.text.encode(texts) if texts else None
+        return self._node_vecs
+
+    def scores(self, texts: list[str]) -> np.ndarray:
+        """Question texts -> scores [Q, M] against every table of the index."""
+        return self.scorer(texts, self._require_index())
+
+    def search(self, question: str, k: int = 5, explain: int = 3) -> SearchResult:
+        """The top `k` tables for `question`, each with its `explain` best columns and values
+        (by cosine between the question and the model's vectors of those nodes)."""
+        index = self._require_index()
+        qv, all_scores = self.scorer.run([question], index)  # [1, D], [1, M]
+        scores = all_scores[0]  # [M]
+        order = np.argsort(-scores, kind="stable")[:k]
+        node_vecs = self.node_vectors() if explain > 0 else None
+        offsets = index.node_offsets()
+        hits = []
+        for rank, j in enumerate(order, start=1):
+            nodes = index.nodes[j]
+            cols: list[Match] = []
+            vals: list[Match] = []
+            if node_vecs is not None and len(nodes):
+                sims = node_vecs[offsets[j]:offsets[j] + len(nodes)] @ qv[0]  # [nodes]
+                for i in np.argsort(-sims, kind="stable"):
+                    kind, label = nodes.kinds[i], nodes.labels[i]
+                    if kind == NodeKind.COLUMN and len(cols) < explain:
+                        cols.append(Match(label, float(sims[i])))
+                    elif kind == NodeKind.VALUE and len(vals) < explain:
+                        vals.append(Match(nodes.columns[nodes.owners[i]], float(sims[i]), label))
+            hits.append(TableHit(rank, index.names[j], float(scores[j]), cols, vals))
+        return SearchResult(question, hits)
+
+    def evaluate(self, questions: list[Question], source: str = "questions") -> dict[str, float]:
+        """hit@1, hit@5, recall@5, all@5, mrr and n over every table of the index (the one
+        evaluator, called on this retriever's scores)."""
+        from tablegraph.evaluation.evaluator import RetrievalEvaluator
+
+        ev = RetrievalEvaluator(questions, self._require_index().names, source=source)
+        m = ev(self.scores)
+        return {k: m[k] for k in ("hit@1", "hit@5", "recall@5", "all@5", "mrr", "n")}

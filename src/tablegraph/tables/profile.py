@@ -1,0 +1,481 @@
+"""Column profiles: a fixed 128-d statistics vector per column, computed in DuckDB.
+
+The statistics are named and described in `tables.stats` (`tablegraph features` prints
+them). Every value is
+bounded (mostly in [0, 1], signed log scales in [-1, 1]) and finite for every input: empty and
+zero-row tables, all-null columns, NaN and inf, mixed types, very long strings, bytes that are
+not UTF-8, duplicate or empty column names.
+
+No torch here. `profile_tables(refs)` returns `TableProfile`s, cached on disk by the source's
+fingerprint (path, size, mtime), the sampling bound and the profile schema version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Iterable
+
+import numpy as np
+from tqdm import tqdm
+
+from tablegraph.tables.sources import (DEFAULT_MAX_ROWS, DEFAULT_SAMPLE_SEED, Reader, TableRef,
+                                       display_location, quote_ident)
+from tablegraph.tables.stats import FEATURE_INDEX, FEATURES, PROFILE_VERSION, STATS_DIM
+from tablegraph.utils import atomic_write_text, cache_root
+
+TOP_K_VALUES = 10
+TEXT_PREFIX = 256  # characters of each value examined for character classes and patterns
+
+
+@dataclass
+class ColumnProfile:
+    """One column: its name, DuckDB type, `stats` [128] and most frequent values (text)."""
+
+    name: str
+    dtype: str
+    stats: np.ndarray
+    top_values: list[str] = field(default_factory=list)
+    n_distinct: int = 0
+    key_sketch: list[int] = field(default_factory=list)  # bottom-k hashes of key-like values
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["stats"] = [round(float(x), 6) for x in self.stats]
+        return d
+
+    @staticmethod
+    def from_json(d: dict) -> "ColumnProfile":
+        return ColumnProfile(d["name"], d["dtype"], np.asarray(d["stats"], dtype=np.float32),
+                             list(d["top_values"]), int(d.get("n_distinct", 0)),
+                             [int(h) for h in d.get("key_sketch", [])])
+
+
+@dataclass
+class TableProfile:
+    """One table: name, where it came from, total and sampled rows, its column profiles."""
+
+    name: str
+    source: str
+    n_rows: int
+    n_sampled: int
+    columns: list[ColumnProfile]
+
+    @property
+    def stats(self) -> np.ndarray:
+        """[n_columns, 128] float32."""
+        if not self.columns:
+            return np.zeros((0, STATS_DIM), dtype=np.float32)
+        return np.stack([c.stats for c in self.columns]).astype(np.float32)
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "source": self.source, "n_rows": self.n_rows,
+                "n_sampled": self.n_sampled, "columns": [c.to_json() for c in self.columns]}
+
+    @staticmethod
+    def from_json(d: dict) -> "TableProfile":
+        return TableProfile(d["name"], d["source"], int(d["n_rows"]), int(d["n_sampled"]),
+                            [ColumnProfile.from_json(c) for c in d["columns"]])
+
+
+# --- SQL ---------------------------------------------------------------------------------
+
+PATTERNS: dict[str, str] = {
+    "pat_code": r"^[A-Z]?[0-9][0-9A-Z.]{1,7}$|^[A-Z][0-9]{2,6}[A-Z0-9]{0,3}$",
+    "pat_alnum_token": r"^(?:[A-Z]+[0-9]|[0-9]+[A-Z])[A-Z0-9]{2,6}$",
+    "pat_hyphen_id": r"^[0-9]+-[0-9]+$",
+    "pat_long_integer": r"^[0-9]{6,}$",
+    "pat_uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    "pat_email": r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$",
+    "pat_url": r"^(https?|ftp)://\S+$",
+    "pat_date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+    "pat_datetime": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}.*$",
+    "pat_time": r"^[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?$",
+    "pat_integer": r"^[+-]?[0-9]+$",
+    "pat_decimal": r"^[+-]?[0-9]*\.[0-9]+$",
+    "pat_ratio": r"^[0-9]+/[0-9]+$",
+    "pat_comparison": r"^(<=|>=|=>|=<|<|>|=)\s*[0-9.]+$",
+    "pat_unit": r"^[a-zA-Z%#µ]{1,5}(/[a-zA-Z0-9]{1,5}){0,2}$",
+    "pat_boolean": r"^(?i:0|1|true|false|t|f|y|n|yes|no)$",
+    "pat_placeholder": r"^(?i:_+|\?+|na|n/a|unknown|none|null|-)$",
+    "pat_title_case": r"^[A-Z][a-z]+( [A-Z][a-z]+)*$",
+    "pat_upper_phrase": r"^[A-Z][A-Z/&,()-]*( [A-Z/&,()-]+)+$",
+    "pat_sentence": r"^\S+(\s+\S+){3,}$",
+}
+
+_KEY_PATTERNS = ("pat_code", "pat_alnum_token", "pat_hyphen_id", "pat_long_integer", "pat_uuid")
+
+
+def _family(dtype: str) -> str:
+    t = dtype.upper()
+    if t.endswith("[]") or t.startswith(("STRUCT", "MAP", "UNION", "LIST")) or re.search(r"\[\d+\]$", t):
+        return "type_nested"
+    if t in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+             "UINTEGER", "UBIGINT", "UHUGEINT"):
+        return "type_integer"
+    if t in ("FLOAT", "DOUBLE", "REAL") or t.startswith("DECIMAL"):
+        return "type_float"
+    if t == "BOOLEAN":
+        return "type_boolean"
+    if t == "DATE":
+        return "type_date"
+    if t.startswith("TIMESTAMP"):
+        return "type_timestamp"
+    if t.startswith(("TIME", "INTERVAL")):
+        return "type_time_interval"
+    if t == "VARCHAR":
+        return "type_text"
+    if t in ("BLOB", "BIT"):
+        return "type_blob"
+    return "type_other"
+
+
+def _column_sql(col: str, family: str) -> tuple[str, list[str]]:
+    """Aggregates for one column as one SELECT over the sample table `s`; returns (sql, keys)."""
+    c = quote_ident(col)
+    if family in ("type_integer", "type_float"):
+        xexpr = f"CAST({c} AS DOUBLE)"
+    elif family == "type_boolean":
+        xexpr = f"CAST(CAST({c} AS INTEGER) AS DOUBLE)"
+    elif family in ("type_text", "type_other"):
+        xexpr = f"TRY_CAST(CAST({c} AS VARCHAR) AS DOUBLE)"
+    else:
+        xexpr = "CAST(NULL AS DOUBLE)"
+    if family in ("type_date", "type_timestamp"):
+        texpr = f"CAST({c} AS TIMESTAMP)"
+    elif family in ("type_text", "type_other"):
+        texpr = (f"CASE WHEN regexp_matches(left(CAST({c} AS VARCHAR), 40), "
+                 f"'^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
+                 f"THEN TRY_CAST(left(CAST({c} AS VARCHAR), 40) AS TIMESTAMP) END")
+    else:
+        texpr = "CAST(NULL AS TIMESTAMP)"
+    vexpr = "CAST(NULL AS VARCHAR)" if family in ("type_blob", "type_nested") else \
+        f"CAST({c} AS VARCHAR)"
+    aggs: list[tuple[str, str]] = [
+        ("n", "count(*)"),
+        ("nn", "count(raw)"),
+        ("nd", "count(DISTINCT raw)"),
+        ("nx_all", "count(xr)"),
+        ("nx", "count(x)"),
+        ("x_min", "min(x)"), ("x_max", "max(x)"), ("x_mean", "avg(x)"),
+        ("x_std", "stddev_pop(x)"),
+        ("x_q", "quantile_cont(x, [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99])"),
+        ("x_int", "avg(CASE WHEN x = round(x) THEN 1.0 ELSE 0.0 END)"),
+        ("x_zero", "avg(CASE WHEN x = 0 THEN 1.0 ELSE 0.0 END)"),
+        ("x_neg", "avg(CASE WHEN x < 0 THEN 1.0 ELSE 0.0 END)"),
+        ("x_unit", "avg(CASE WHEN x BETWEEN 0 AND 1 THEN 1.0 ELSE 0.0 END)"),
+        ("x_m2", "avg(xc * xc)"), ("x_m3", "avg(xc * xc * xc)"), ("x_m4", "avg(xc * xc * xc * xc)"),
+        ("x_mag", "avg(log10(1 + abs(x)))"),
+        ("x_nd_int", "count(DISTINCT CASE WHEN x = round(x) THEN x END)"),
+        ("x_year", "avg(CASE WHEN x = round(x) AND x BETWEEN 1900 AND 2300 THEN 1.0 ELSE 0.0 END)"),
+        ("x_round", "avg(CASE WHEN x = round(x) AND x % 10 = 0 THEN 1.0 ELSE 0.0 END)"),
+        ("v_dec", "avg(length(regexp_extract(v, '\\.([0-9]+)$', 1)))"),
+        ("l_mean", "avg(l)"), ("l_std", "stddev_pop(l)"), ("l_min", "min(l)"), ("l_max", "max(l)"),
+        ("l_q", "quantile_cont(l, [0.5, 0.9])"),
+        ("v_empty", "avg(CASE WHEN l = 0 THEN 1.0 ELSE 0.0 END)"),
+        ("v_ws", "avg(CASE WHEN contains(v, ' ') THEN 1.0 ELSE 0.0 END)"),
+        ("v_words", "avg(len(string_split_regex(trim(v), '\\s+')))"),
+        ("v_long", "avg(CASE WHEN l > 50 THEN 1.0 ELSE 0.0 END)"),
+        ("l_nd", "count(DISTINCT l)"),
+        ("v_cap", "avg(CASE WHEN regexp_matches(v, '^[A-Z]') THEN 1.0 ELSE 0.0 END)"),
+        ("v_nonascii", "avg(CASE WHEN strlen(v) <> length(v) THEN 1.0 ELSE 0.0 END)"),
+        ("c_letter", "avg(length(regexp_replace(v, '[^A-Za-z]', '', 'g')) / greatest(length(v), 1))"),
+        ("c_digit", "avg(length(regexp_replace(v, '[^0-9]', '', 'g')) / greatest(length(v), 1))"),
+        ("c_upper", "avg(length(regexp_replace(v, '[^A-Z]', '', 'g')) / greatest(length(v), 1))"),
+        ("c_lower", "avg(length(regexp_replace(v, '[^a-z]', '', 'g')) / greatest(length(v), 1))"),
+        ("c_space", "avg(length(regexp_replace(v, '[^\\s]', '', 'g')) / greatest(length(v), 1))"),
+        ("c_punct", "avg(length(regexp_replace(v, '[^!-/:-@\\[-`{-~]', '', 'g')) / greatest(length(v), 1))"),
+        ("c_other", "avg(length(regexp_replace(v, '[\\x00-\\x7F]', '', 'g')) / greatest(length(v), 1))"),
+        ("v_alldigit", "avg(CASE WHEN regexp_full_match(v, '[0-9]+') THEN 1.0 ELSE 0.0 END)"),
+        ("v_allupper", "avg(CASE WHEN regexp_matches(v, '[A-Za-z]') AND NOT regexp_matches(v, '[a-z]') THEN 1.0 ELSE 0.0 END)"),
+        ("v_mix", "avg(CASE WHEN regexp_matches(v, '[A-Za-z]') AND regexp_matches(v, '[0-9]') THEN 1.0 ELSE 0.0 END)"),
+    ]
+    for key, pat in PATTERNS.items():
+        aggs.append((key, f"avg(CASE WHEN regexp_matches(v, '{pat}') THEN 1.0 ELSE 0.0 END)"))
+    aggs += [
+        ("nt", "count(t)"),
+        ("t_span", "date_diff('second', min(t), max(t)) / 86400.0"),
+        ("t_midnight", "avg(CASE WHEN CAST(t AS TIME) = TIME '00:00:00' THEN 1.0 ELSE 0.0 END)"),
+        ("t_sec", "avg(CASE WHEN second(t) <> 0 THEN 1.0 ELSE 0.0 END)"),
+        ("t_min", "avg(CASE WHEN minute(t) <> 0 THEN 1.0 ELSE 0.0 END)"),
+        ("t_hour", "avg(CASE WHEN minute(t) = 0 AND second(t) = 0 THEN 1.0 ELSE 0.0 END)"),
+        ("t_days", "count(DISTINCT CAST(t AS DATE))"),
+        ("t_year", "avg(year(t))"), ("t_year_std", "stddev_pop(year(t))"),
+        ("t_future", "avg(CASE WHEN year(t) > 2100 THEN 1.0 ELSE 0.0 END)"),
+        ("t_months", "count(DISTINCT month(t))"), ("t_dows", "count(DISTINCT dayofweek(t))"),
+        ("t_hmean", "avg(hour(t))"), ("t_hstd", "stddev_pop(hour(t))"),
+    ]
+    # A value's first TEXT_PREFIX characters bound the cost of the regular expressions.
+    sql = (
+        "SELECT " + ", ".join(f"{expr} AS {key}" for key, expr in aggs) + " FROM ("
+        f"SELECT *, x - avg(x) OVER () AS xc FROM ("
+        f"SELECT raw, xr, CASE WHEN isfinite(xr) THEN xr END AS x, t, "
+        f"left(vv, {TEXT_PREFIX}) AS v, length(vv) AS l FROM ("
+        f"SELECT {c} AS raw, {xexpr} AS xr, {texpr} AS t, {vexpr} AS vv FROM s)))"
+    )
+    return sql, [k for k, _ in aggs]
+
+
+def _values_sql(col: str, family: str, k: int) -> str:
+    """Entropy, top-k share and the k most frequent values of one column."""
+    c = quote_ident(col)
+    v = "md5(CAST(raw AS BLOB))" if family in ("type_blob",) else "CAST(raw AS VARCHAR)"
+    return (
+        f"WITH vc AS (SELECT {v} AS v, count(*) AS n FROM (SELECT {c} AS raw FROM s) "
+        f"WHERE raw IS NOT NULL GROUP BY 1) "
+        f"SELECT sum(n), count(*), sum(n * ln(n)), max(n), sum(CASE WHEN n = 1 THEN 1 ELSE 0 END), "
+        f"(SELECT sum(n) FROM (SELECT n FROM vc ORDER BY n DESC LIMIT 5)), "
+        f"(SELECT list(left(v, 200) ORDER BY n DESC, hash(v), v) FROM "
+        f"(SELECT v, n FROM vc ORDER BY n DESC, hash(v), v LIMIT {k})) FROM vc"
+    )
+
+
+KEY_SKETCH_SIZE = 128
+
+
+def _sketch_sql(col: str) -> str:
+    """Bottom-k sketch: the smallest hashes of a column's distinct values (text form)."""
+    c = quote_ident(col)
+    return (f"SELECT list(h ORDER BY h) FROM (SELECT DISTINCT hash(CAST({c} AS VARCHAR)) AS h "
+            f"FROM s WHERE {c} IS NOT NULL ORDER BY h LIMIT {KEY_SKETCH_SIZE})")
+
+
+def is_key_like(stats: np.ndarray) -> bool:
+    """A column that may join tables: an id-like name or id-like values, mostly filled."""
+    s = stats
+    named = s[FEATURE_INDEX["name_id"]] > 0
+    valued = max(s[FEATURE_INDEX[k]] for k in _KEY_PATTERNS) > 0.8 or \
+        s[FEATURE_INDEX["type_integer"]] > 0
+    return bool(named and valued and s[FEATURE_INDEX["null_frac"]] < 0.9)
+
+
+def _slog(x: float | None) -> float:
+    if x is None or not math.isfinite(x):
+        return 0.0
+    return max(-1.0, min(1.0, math.copysign(math.log1p(abs(x)), x) / 25.0))
+
+
+def _f(x: object, default: float = 0.0) -> float:
+    if x is None:
+        return default
+    try:
+        v = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return default
+    return v if math.isfinite(v) else default
+
+
+def _clip01(x: float) -> float:
+    return 0.0 if not math.isfinite(x) else max(0.0, min(1.0, x))
+
+
+def _lg(x: float, top: float) -> float:
+    return _clip01(math.log1p(max(0.0, x)) / math.log1p(top))
+
+
+_NAME_RULES: dict[str, str] = {
+    "name_time": r"(time|date|dt|day|year)",
+    "name_text": r"(name|label|desc|title|text|comment|note)",
+    "name_code": r"(code|^cd$|_cd|icd|ndc|drg|gsn)",
+    "name_flag": r"(flag|^is_|^has_|_yn$)",
+    "name_count": r"(seq|num|^no$|_no$|count|ordinal|qty|quantity)",
+    "name_unit": r"(unit|uom)",
+    "name_value": r"(value|val|amount|rate|dose|result)",
+    "name_category": r"(type|category|status|class|kind|group)",
+}
+
+
+def _name_features(name: str, table: str) -> dict[str, float]:
+    low = name.lower()
+    words = [w for w in re.split(r"[^a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()) if w]
+    out = {k: float(bool(re.search(p, low))) for k, p in _NAME_RULES.items()}
+    out["name_id"] = float(bool(re.search(r"(_id$|^id$|id$|_key$|_cd$)", low)))
+    out["name_length"] = _clip01(len(name) / 40)
+    out["name_tokens"] = _clip01(len(words) / 6)
+    out["name_has_digit"] = float(any(ch.isdigit() for ch in name))
+    twords = {w for w in re.split(r"[^a-z0-9]+", table.lower()) if len(w) > 2}
+    out["name_in_table"] = float(any(w in low for w in twords))
+    out["name_empty"] = float(not name.strip() or bool(re.fullmatch(r"column\d+", low)))
+    return out
+
+
+def _assemble(raw: dict[str, object], vals: tuple, family: str, name: str, table: str,
+              position: int, n_cols: int, n_total: int, n_sampled: int) -> np.ndarray:
+    """Turn the raw aggregates of one column into the bounded 128-d vector."""
+    f: dict[str, float] = {k: 0.0 for k, _ in FEATURES}
+    f[family] = 1.0
+    n = _f(raw["n"])
+    nn = _f(raw["nn"])
+    nd = _f(raw["nd"])
+    f["null_frac"] = 1.0 - nn / n if n else 1.0
+    f["all_null"] = float(nn == 0)
+    f["distinct_ratio"] = nd / nn if nn else 0.0
+    f["distinct_log"] = _lg(nd, 20000)
+    f["unique"] = float(nn > 0 and nd == nn)
+    f["constant"] = float(nd == 1)
+    f["binary"] = float(nd == 2)
+    f["low_cardinality"] = float(0 < nd <= 20)
+    tot, ndv, snlogn, top1, singles, top5 = (_f(x) for x in vals[:6])
+    if tot > 0:
+        entropy = math.log(tot) - snlogn / tot
+        f["entropy_scaled"] = _clip01(entropy / math.log(20000))
+        f["entropy_evenness"] = _clip01(entropy / math.log(ndv)) if ndv > 1 else 0.0
+        f["top1_share"] = top1 / tot
+        f["top5_share"] = top5 / tot
+        f["singleton_share"] = singles / tot
+    f["table_rows_log"] = _lg(n_total, 1e9)
+    f["sample_rows_log"] = _lg(n_sampled, DEFAULT_MAX_ROWS)
+    f["sample_fraction"] = n_sampled / n_total if n_total else 0.0
+    f["column_position"] = position / (n_cols - 1) if n_cols > 1 else 0.0
+    f["is_first_column"] = float(position == 0)
+    f["table_columns_log"] = _lg(n_cols, 1000)
+    # numeric
+    nx = _f(raw["nx"])
+    f["numeric_share"] = nx / nn if nn else 0.0
+    if nx:
+        q = raw["x_q"] or [None] * 7
+        for key, val in zip(("num_q01", "num_q05", "num_q25", "num_q50", "num_q75", "num_q95",
+                             "num_q99"), q):
+            f[key] = _slog(_f(val))
+        xmin, xmax, xmean, xstd = (_f(raw[k]) for k in ("x_min", "x_max", "x_mean", "x_std"))
+        f["num_min"], f["num_max"], f["num_mean"] = _slog(xmin), _slog(xmax), _slog(xmean)
+        f["num_std"], f["num_range"] = _slog(xstd), _slog(xmax - xmin)
+        f["num_integer_share"] = _f(raw["x_int"])
+        f["num_zero_share"] = _f(raw["x_zero"])
+        f["num_negative_share"] = _f(raw["x_neg"])
+        f["num_unit_interval_share"] = _f(raw["x_unit"])
+        m2 = _f(raw["x_m2"])
+        if m2 > 1e-12 * max(1.0, xmean * xmean):
+            f["num_skewness"] = math.tanh(_f(raw["x_m3"]) / m2 ** 1.5 / 5)
+            f["num_kurtosis"] = math.tanh((_f(raw["x_m4"]) / (m2 * m2) - 3) / 20)
+        f["num_cv"] = math.tanh(xstd / abs(xmean)) if xmean else 0.0
+        f["num_magnitude"] = _clip01(_f(raw["x_mag"]) / 12)
+        span = xmax - xmin + 1
+        f["num_id_density"] = _clip01(_f(raw["x_nd_int"]) / span) if span > 0 and \
+            math.isfinite(span) else 0.0
+        f["num_year_like_share"] = _f(raw["x_year"])
+        f["num_round_share"] = _f(raw["x_round"])
+    nx_all = _f(raw["nx_all"])
+    f["num_nonfinite_share"] = (nx_all - nx) / nx_all if nx_all else 0.0
+    f["num_decimal_places"] = _clip01(_f(raw["v_dec"]) / 6)
+    # strings
+    if raw["l_mean"] is not None:
+        lq = raw["l_q"] or [0, 0]
+        f["len_mean"] = _lg(_f(raw["l_mean"]), 1000)
+        f["len_std"] = _lg(_f(raw["l_std"]), 1000)
+        f["len_min"] = _lg(_f(raw["l_min"]), 1000)
+        f["len_max"] = _lg(_f(raw["l_max"]), 1e5)
+        f["len_median"] = _lg(_f(lq[0]), 1000)
+        f["len_q90"] = _lg(_f(lq[1]), 1000)
+        f["len_constant"] = float(raw["l_min"] == raw["l_max"])
+        f["words_mean"] = _lg(_f(raw["v_words"]), 50)
+        f["len_distinct"] = _lg(_f(raw["l_nd"]), 100)
+        f["capitalised_share"] = _clip01(_f(raw["v_cap"]))
+        for key, src in (("empty_string_share", "v_empty"), ("whitespace_share", "v_ws"),
+                         ("long_text_share", "v_long"), ("non_ascii_share", "v_nonascii"),
+                         ("char_letter", "c_letter"), ("char_digit", "c_digit"),
+                         ("char_upper", "c_upper"), ("char_lower", "c_lower"),
+                         ("char_space", "c_space"), ("char_punct", "c_punct"),
+                         ("char_other", "c_other"), ("all_digit_share", "v_alldigit"),
+                         ("all_upper_share", "v_allupper"), ("alnum_mix_share", "v_mix")):
+            f[key] = _clip01(_f(raw[src]))
+        for key in PATTERNS:
+            f[key] = _clip01(_f(raw[key]))
+    keyish = max(f["type_integer"], *(f[k] for k in _KEY_PATTERNS))
+    f["key_likeness"] = f["distinct_ratio"] * (1 - f["null_frac"]) * keyish
+    # temporal
+    nt = _f(raw["nt"])
+    if nt:
+        f["temporal_share"] = nt / nn if nn else 0.0
+        f["time_span"] = _lg(_f(raw["t_span"]), 1e5)
+        f["time_date_only_share"] = _f(raw["t_midnight"])
+        f["time_seconds_share"] = _f(raw["t_sec"])
+        f["time_minutes_share"] = _f(raw["t_min"])
+        f["time_hour_rounded_share"] = _f(raw["t_hour"])
+        f["time_distinct_days"] = _clip01(_f(raw["t_days"]) / nt)
+        f["time_year_mean"] = max(-1.0, min(1.0, (_f(raw["t_year"], 2000) - 2000) / 300))
+        f["time_year_std"] = _lg(_f(raw["t_year_std"]), 100)
+        f["time_future_share"] = _f(raw["t_future"])
+        f["time_month_spread"] = _clip01(_f(raw["t_months"]) / 12)
+        f["time_weekday_spread"] = _clip01(_f(raw["t_dows"]) / 7)
+        f["time_hour_mean"] = _clip01(_f(raw["t_hmean"]) / 24)
+        f["time_hour_std"] = _clip01(_f(raw["t_hstd"]) / 12)
+    f.update(_name_features(name, table))
+    vec = np.array([f[k] for k, _ in FEATURES], dtype=np.float32)
+    return np.nan_to_num(np.clip(vec, -1.0, 1.0), nan=0.0, posinf=1.0, neginf=-1.0)
+
+
+def _text_like(family: str, stats: np.ndarray) -> bool:
+    """Columns whose frequent values carry meaning as text (not keys, numbers or times)."""
+    if family not in ("type_text", "type_other", "type_boolean"):
+        return False
+    s = {k: stats[i] for k, i in FEATURE_INDEX.items()}
+    keyish = max(s[k] for k in _KEY_PATTERNS) > 0.5
+    return s["numeric_share"] < 0.5 and s["temporal_share"] < 0.5 and s["all_null"] == 0 and \
+        not keyish
+
+
+def profile_sample(reader: Reader, ref: TableRef, top_k: int = TOP_K_VALUES) -> TableProfile:
+    """Profile one table through `reader` (no cache)."""
+    tmp, total = reader.sample(ref)
+    try:
+        reader.con.execute(f"CREATE OR REPLACE TEMP VIEW s AS SELECT * FROM {tmp}")
+        cols = reader.columns(tmp)
+        n_sampled = reader.con.execute("SELECT count(*) FROM s").fetchone()[0]
+        profiles = []
+        for i, (name, dtype) in enumerate(cols):
+            fam = _family(dtype)
+            sql, keys = _column_sql(name, fam)
+            raw = dict(zip(keys, reader.con.execute(sql).fetchone()))
+            vals = reader.con.execute(_values_sql(name, fam, top_k)).fetchone()
+            stats = _assemble(raw, vals, fam, name, ref.name, i, len(cols), total, n_sampled)
+            top = [str(v) for v in (vals[6] or [])] if _text_like(fam, stats) else []
+            top = [t for t in top if t.strip()]
+            sketch: list[int] = []
+            if is_key_like(stats):
+                sketch = reader.con.execute(_sketch_sql(name)).fetchone()[0] or []
+            profiles.append(ColumnProfile(name, dtype, stats, top, int(_f(raw["nd"])),
+                                          [int(h) for h in sketch]))
+        return TableProfile(ref.name, display_location(ref.location), total, int(n_sampled),
+                            profiles)
+    finally:
+        reader.drop(tmp)
+
+
+def _cache_path(ref: TableRef, max_rows: int, seed: int, top_k: int):
+    fp = ref.fingerprint
+    if fp is None:
+        return None
+    key = hashlib.sha256(f"{PROFILE_VERSION}|{fp}|{max_rows}|{seed}|{top_k}|{ref.name}".encode())
+    return cache_root() / "profiles" / f"{key.hexdigest()[:32]}.json"
+
+
+def profile_tables(refs: Iterable[TableRef], max_rows: int = DEFAULT_MAX_ROWS,
+                   seed: int = DEFAULT_SAMPLE_SEED, top_k: int = TOP_K_VALUES,
+                   use_cache: bool = True, progress: bool = True) -> list[TableProfile]:
+    """Profile every table, reusing cached profiles of unchanged files."""
+    refs = list(refs)
+    out: list[TableProfile] = []
+    reader: Reader | None = None
+    try:
+        for ref in tqdm(refs, desc="profile", unit="table", disable=not progress, leave=False):
+            path = _cache_path(ref, max_rows, seed, top_k) if use_cache else None
+            if path is not None and path.exists():
+                try:
+                    out.append(TableProfile.from_json(json.loads(path.read_text("utf-8"))))
+                    continue
+                except (ValueError, KeyError):
+                    pass  # a damaged cache entry is recomputed
+            if reader is None:
+                reader = Reader(max_rows=max_rows, seed=seed)
+            prof = profile_sample(reader, ref, top_k)
+            if path is not None:
+                atomic_write_text(path, json.dumps(prof.to_json()))
+            out.append(prof)
+    finally:
+        if reader is not None:
+            reader.close()
+    return out

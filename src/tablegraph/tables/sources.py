@@ -1,0 +1,263 @@
+"""Where tables come from: files, folders, SQLite / DuckDB databases, PostgreSQL.
+
+Everything is read through DuckDB. `discover(spec)` turns a `--tables` argument into
+`TableRef`s; `Reader` opens one DuckDB connection, attaches databases read-only and draws a
+bounded, reproducible sample of each table into a temporary DuckDB table that the profiler
+queries.
+
+Supported `spec`s:
+- a folder, searched recursively for `*.csv`, `*.csv.gz`, `*.parquet` (table = file name
+  without those endings; the same name twice is an error naming both files);
+- one such file;
+- a SQLite or DuckDB database file (recognised by its header bytes);
+- a PostgreSQL URL `postgresql://user:pass@host:port/db` (every base table of every
+  non-system schema; tables outside `public` are named `schema.table`).
+
+SQLite and PostgreSQL are read with DuckDB's scanner extensions, loaded from the PyPI
+packages `duckdb-extension-{sqlite,postgres}-scanner` (no download at run time); their
+version must equal DuckDB's.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from tablegraph.utils import TableGraphError
+
+FILE_SUFFIXES = (".csv.gz", ".csv", ".parquet")
+DEFAULT_MAX_ROWS = 20_000
+DEFAULT_SAMPLE_SEED = 42
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier for DuckDB SQL (double quotes, embedded quotes doubled)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A table to read. `kind` is file | sqlite | duckdb | postgres."""
+
+    name: str
+    kind: str
+    location: str  # file path, database path or URL
+    table: str = ""  # table inside a database ("schema"."table" parts joined by '.')
+    schema: str = ""
+
+    @property
+    def fingerprint(self) -> str | None:
+        """Identity of the data for caching: path, size and mtime; None for servers."""
+        if self.kind == "postgres":
+            return None
+        st = os.stat(self.location)
+        return f"{self.kind}:{os.path.abspath(self.location)}:{st.st_size}:{st.st_mtime_ns}:" \
+               f"{self.schema}.{self.table}"
+
+
+def table_name_of(path: str | os.PathLike[str]) -> str:
+    base = os.path.basename(str(path))
+    for suf in FILE_SUFFIXES:
+        if base.lower().endswith(suf):
+            return base[: -len(suf)]
+    return base
+
+
+def _db_kind(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError:
+        return None
+    if head.startswith(b"SQLite format 3\x00"):
+        return "sqlite"
+    if head[8:12] == b"DUCK":
+        return "duckdb"
+    return None
+
+
+def discover(spec: str | os.PathLike[str]) -> list[TableRef]:
+    """Turn a `--tables` argument into table references, sorted by name."""
+    spec = str(spec)
+    if spec.startswith(("postgresql://", "postgres://")):
+        with Reader() as reader:
+            return reader.list_database_tables("postgres", spec)
+    path = Path(spec)
+    if not path.exists():
+        raise TableGraphError(f"no such file or folder: {spec}")
+    if path.is_dir():
+        files = sorted(
+            f for f in glob.glob(os.path.join(spec, "**", "*"), recursive=True)
+            if f.lower().endswith(FILE_SUFFIXES) and os.path.isfile(f)
+        )
+        if not files:
+            raise TableGraphError(f"no *.csv, *.csv.gz or *.parquet files under {spec}")
+        seen: dict[str, str] = {}
+        refs = []
+        for f in files:
+            name = table_name_of(f)
+            if name in seen:
+                raise TableGraphError(f"table name {name!r} appears twice: {seen[name]} and {f}")
+            seen[name] = f
+            refs.append(TableRef(name=name, kind="file", location=f))
+        return sorted(refs, key=lambda r: r.name)
+    if path.name.lower().endswith(FILE_SUFFIXES):
+        return [TableRef(name=table_name_of(path), kind="file", location=str(path))]
+    kind = _db_kind(path)
+    if kind is None:
+        raise TableGraphError(
+            f"{spec} is not a folder, CSV/Parquet file, SQLite or DuckDB database")
+    with Reader() as reader:
+        return reader.list_database_tables(kind, str(path))
+
+
+def _load_scanner(con: duckdb.DuckDBPyConnection, package: str) -> None:
+    """LOAD a scanner extension shipped as a PyPI package, checking its DuckDB version."""
+    import importlib
+
+    try:
+        mod = importlib.import_module(package)
+    except ImportError as e:
+        raise TableGraphError(f"the package {package} is not installed") from e
+    folder = os.path.join(os.path.dirname(mod.__file__ or ""), "extensions")
+    want = f"v{duckdb.__version__}"
+    paths = glob.glob(os.path.join(folder, want, "*.duckdb_extension"))
+    if not paths:
+        found = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+        raise TableGraphError(f"{package} carries {found}, but DuckDB is {want}: "
+                              f"install the matching version")
+    con.execute(f"LOAD {quote_literal(paths[0])}")
+
+
+class Reader:
+    """One DuckDB connection that reads tables and keeps bounded samples of them.
+
+    `sample(ref)` creates a temporary table holding at most `max_rows` rows of `ref`, drawn
+    with reservoir sampling under a fixed seed, and returns its name and the table's total
+    row count.
+    """
+
+    def __init__(self, max_rows: int = DEFAULT_MAX_ROWS, seed: int = DEFAULT_SAMPLE_SEED,
+                 threads: int | None = None) -> None:
+        self.max_rows = max_rows
+        self.seed = seed
+        self.con = duckdb.connect(":memory:")
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        self._attached: dict[tuple[str, str], str] = {}
+        self._loaded: set[str] = set()
+        self._n = 0
+
+    def __enter__(self) -> "Reader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    # databases ---------------------------------------------------------------------------
+    def _attach(self, kind: str, location: str) -> str:
+        key = (kind, location)
+        if key in self._attached:
+            return self._attached[key]
+        alias = f"src{len(self._attached)}"
+        options = "READ_ONLY"
+        try:
+            if kind in ("sqlite", "postgres"):
+                if kind not in self._loaded:
+                    _load_scanner(self.con, f"duckdb_extension_{kind}_scanner")
+                    self._loaded.add(kind)
+                options = f"TYPE {kind}, READ_ONLY"
+            self.con.execute(f"ATTACH {quote_literal(location)} AS {alias} ({options})")
+        except duckdb.Error as e:
+            raise TableGraphError(f"cannot open {kind} database {display_location(location)}: "
+                                  f"{_first_line(e)}") from e
+        self._attached[key] = alias
+        return alias
+
+    def list_database_tables(self, kind: str, location: str) -> list[TableRef]:
+        alias = self._attach(kind, location)
+        rows = self.con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? "
+            "UNION SELECT schema_name, view_name FROM duckdb_views() "
+            "WHERE database_name = ? AND NOT internal ORDER BY 1, 2",
+            [alias, alias]).fetchall()
+        refs = []
+        for schema, table in rows:
+            if schema in ("information_schema", "pg_catalog"):
+                continue
+            name = table if schema in ("main", "public") else f"{schema}.{table}"
+            refs.append(TableRef(name=name, kind=kind, location=location, table=table,
+                                 schema=schema))
+        if not refs:
+            raise TableGraphError(f"the {kind} database {display_location(location)} has no tables")
+        return sorted(refs, key=lambda r: r.name)
+
+    # reading -----------------------------------------------------------------------------
+    def relation_sql(self, ref: TableRef, lenient: bool = False) -> str:
+        """A DuckDB FROM-expression that reads `ref`."""
+        if ref.kind == "file":
+            loc = quote_literal(ref.location)
+            if ref.location.lower().endswith(".parquet"):
+                return f"read_parquet({loc})"
+            if lenient:
+                # Bytes that are not UTF-8 and ragged lines: read everything as text.
+                return (f"read_csv({loc}, header = true, all_varchar = true, "
+                        f"encoding = 'latin-1', ignore_errors = true, null_padding = true, "
+                        f"strict_mode = false)")
+            return f"read_csv({loc}, header = true)"
+        alias = self._attach(ref.kind, ref.location)
+        return f"{alias}.{quote_ident(ref.schema)}.{quote_ident(ref.table)}"
+
+    def sample(self, ref: TableRef) -> tuple[str, int]:
+        """Materialise a bounded sample of `ref`; return (temp table name, total rows)."""
+        if ref.kind == "file" and os.path.getsize(ref.location) == 0:
+            raise TableGraphError(f"cannot read table {ref.name}: {ref.location} is an empty file")
+        self._n += 1
+        tmp = f"tg_sample_{self._n}"
+        last: Exception | None = None
+        for lenient in (False, True) if ref.kind == "file" and not \
+                ref.location.lower().endswith(".parquet") else (False,):
+            rel = self.relation_sql(ref, lenient)
+            try:
+                total = self.con.execute(f"SELECT count(*) FROM {rel}").fetchone()[0]
+                clause = ""
+                if total > self.max_rows:
+                    clause = f" USING SAMPLE reservoir({self.max_rows} ROWS) " \
+                             f"REPEATABLE ({self.seed})"
+                self.con.execute(f"CREATE OR REPLACE TEMP TABLE {tmp} AS "
+                                 f"SELECT * FROM {rel}{clause}")
+                return tmp, int(total)
+            except duckdb.Error as e:
+                last = e
+        raise TableGraphError(f"cannot read table {ref.name} from "
+                              f"{display_location(ref.location)}: {_first_line(last)}")
+
+    def columns(self, tmp: str) -> list[tuple[str, str]]:
+        """(name, DuckDB type) of each column of a sampled table, in order."""
+        return [(r[0], r[1]) for r in self.con.execute(f"DESCRIBE {tmp}").fetchall()]
+
+    def drop(self, tmp: str) -> None:
+        self.con.execute(f"DROP TABLE IF EXISTS {tmp}")
+
+
+def display_location(location: str) -> str:
+    """A location safe to print: a database URL without its user and password."""
+    if location.startswith(("postgresql://", "postgres://")):
+        return location.split("://", 1)[0] + "://" + location.split("@")[-1]
+    return location
+
+
+def _first_line(e: BaseException | None) -> str:
+    text = str(e or "unknown error").strip()
+    return text.splitlines()[0] if text else type(e).__name__

@@ -1,0 +1,36 @@
+import numpy as np
+import pytest
+
+from tablegraph.evaluation.evaluator import RetrievalEvaluator
+from tablegraph.tables.questions import Question
+from tablegraph.utils import TableGraphError
+
+TABLES = ["a", "b", "c"]
+QS = [Question("q0", ("a",)), Question("q1", ("c", "b")), Question("q2", ("b",))]
+
+
+def test_evaluator_calls_any_scoring_function_on_its_questions():
+    seen = []
+
+    def score_fn(texts):
+        seen.append(list(texts))
+        return np.array([[3.0, 2.0, 1.0],    # a first: hit
+                         [1.0, 3.0, 2.0],    # b, c at 1, 2: all@5
+                         [3.0, 1.0, 2.0]])   # b last: rank 3
+
+    m = RetrievalEvaluator(QS, TABLES)(score_fn)
+    assert seen == [["q0", "q1", "q2"]]
+    assert m["n"] == 3
+    assert m["hit@1"] == pytest.approx(2 / 3)
+    assert m["recall@1"] == pytest.approx((1 + 0.5 + 0) / 3)
+    assert m["all@5"] == 1.0
+    assert m["mrr"] == pytest.approx((1 + 1 + 1 / 3) / 3)
+
+
+def test_evaluator_checks_tables_and_score_shapes():
+    with pytest.raises(TableGraphError, match="unknown table 'z'"):
+        RetrievalEvaluator([Question("q", ("z",))], TABLES)
+    ev = RetrievalEvaluator(QS, TABLES)
+    with pytest.raises(ValueError, match="shape"):
+        ev.metrics(np.zeros((3, 2)))
+    assert ev.per_question(np.zeros((3, 3)))["hit@1"].shape == (3,)

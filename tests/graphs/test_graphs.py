@@ -1,0 +1,47 @@
+import numpy as np
+import pytest
+import torch
+
+from tablegraph.graphs.build import batch_graphs, build_graphs
+from tablegraph.graphs.nodes import GraphConfig, NodeKind, TableNodes, table_nodes
+from tablegraph.model.config import EncoderConfig
+from tablegraph.model.encoder import ContrastiveGNNEncoder
+from tablegraph.tables.keys import shared_keys
+from tablegraph.tables.profile import profile_tables
+from tablegraph.tables.sources import discover
+from tablegraph.text.encoders import load_text_encoder
+
+
+def test_graphs_have_unit_features_and_expected_edges(tiny_tables):
+    profs = profile_tables(discover(tiny_tables), progress=False)
+    enc = load_text_encoder("hash:64")
+    graphs = build_graphs(profs, enc, GraphConfig(values_per_column=2))
+    for p, g in zip(profs, graphs):
+        assert g.x.shape[1] == 128 + 64
+        assert torch.allclose(g.x.norm(dim=1), torch.ones(g.num_nodes), atol=1e-5)
+        assert not torch.isnan(g.x).any()
+        types = g.node_type.tolist()
+        assert types == g.nodes.kinds and g.nodes.table == p.name == g.table
+        assert types.count(NodeKind.COLUMN) == len(p.columns) and types.count(NodeKind.TABLE) == 1
+        assert types.count(NodeKind.VALUE) <= 2 * len(p.columns)
+        assert int(g.edge_index.max()) < g.num_nodes
+        # the text half of each node's features is the embedding of the node's text
+        text = enc.encode(g.nodes.texts)
+        cos = torch.nn.functional.cosine_similarity(g.x[:, 128:], torch.from_numpy(text))
+        assert bool((cos > 0.999).all())
+    no_values = build_graphs(profs, enc, GraphConfig(value_nodes=False, column_edges=False))
+    assert all(NodeKind.VALUE not in g.node_type.tolist() for g in no_values)
+    keys = shared_keys(profs)
+    assert ("subject_id", "patients") in keys["labevents"]
+
+
+def test_table_nodes_are_typed_and_round_trip(tiny_tables):
+    (p,) = [p for p in profile_tables(discover(tiny_tables), progress=False)
+            if p.name == "prescriptions"]
+    n = table_nodes(p, GraphConfig(values_per_column=2))
+    assert n.columns == ["subject_id", "drug", "route", "dose_val_rx"]
+    assert n.kinds[:4] == [NodeKind.COLUMN] * 4 and n.kinds[4] == NodeKind.TABLE
+    assert n.labels[:4] == n.columns and n.texts[3] == "dose value prescription"
+    assert set(n.values) <= {"Heparin", "Insulin", "Aspirin", "IV", "SC", "PO"}
+    assert all(n.columns[n.owners[i]] in ("drug", "route") for i in n.of_kind(NodeKind.VALUE))
+    assert TableNodes.from_json(n.to_json()) == n

@@ -1,0 +1,132 @@
+import numpy as np
+import torch
+
+from tablegraph.graphs.nodes import NodeKind, TableNodes
+from tablegraph.model.config import EncoderConfig
+from tablegraph.model.encoder import ContrastiveGNNEncoder
+from tablegraph.model.scoring import QuestionInputs
+from tablegraph.model.linking import FEATURE_NAMES, NUM_FEATURES, SchemaLinker, content_words
+from tablegraph.text.encoders import HashEncoder
+from tablegraph.text.words import name_to_words
+
+TABLES = [
+    ("services", ["subject_id", "hadm_id", "curr_service", "prev_service"], ["MED", "SURG", "CMED"]),
+    ("transfers", ["subject_id", "hadm_id", "eventtype", "careunit"],
+     ["ED", "admit", "discharge", "Medical Intensive Care Unit (MICU)"]),
+    ("d_icd_diagnoses", ["icd_code", "icd_version", "long_title"], ["Atrial fibrillation"]),
+    ("diagnoses_icd", ["subject_id", "hadm_id", "icd_code", "seq_num"], []),
+]
+
+
+def feat(linker, q, table, name):
+    j = [t[0] for t in TABLES].index(table)
+    return float(linker.features([q])[0, j, FEATURE_NAMES.index(name)])
+
+
+def test_features_shape_and_range():
+    linker = SchemaLinker(TABLES)
+    f = linker.features(["Which admissions switched from MED to SURG?", "", "???"])
+    assert f.shape == (3, len(TABLES), NUM_FEATURES)
+    assert np.isfinite(f).all() and f.min() >= 0 and f.max() <= 1
+    assert not f[1:].any()  # nothing to link in an empty question
+
+
+def test_table_name_is_an_exact_word():
+    linker = SchemaLinker(TABLES)
+    q = "d_icd_diagnoses lookup for the hypertension code"
+    assert feat(linker, q, "d_icd_diagnoses", "table_name") == 1.0
+    assert feat(linker, q, "diagnoses_icd", "table_name") == 0.0
+    # a table named by a plain English word is left to the word features
+    assert feat(linker, "which services were involved?", "services", "table_name") == 0.0
+
+
+def test_short_values_match_in_case_long_values_in_any_case():
+    linker = SchemaLinker(TABLES)
+    assert feat(linker, "Which admissions switched from MED to SURG?", "services", "value_phrase") > 0
+    assert feat(linker, "take your medicine", "services", "value_phrase") == 0  # no "med" word
+    assert feat(linker, "he was admitted to the med ward", "services", "value_phrase") == 0
+    assert feat(linker, "stays in the medical intensive care unit (micu)", "transfers",
+                "value_phrase") > 0
+
+
+def test_rarer_words_link_more():
+    linker = SchemaLinker(TABLES)
+    # "icd" is in two of the four tables, "version" in one
+    assert feat(linker, "icd version", "d_icd_diagnoses", "column_words") > \
+        feat(linker, "icd version", "diagnoses_icd", "column_words") > 0
+    assert feat(linker, "icd version", "services", "column_words") == 0
+    assert content_words("Which codes are the codes?") == ["code", "code"]
+
+
+def test_column_names_link_as_words():
+    linker = SchemaLinker(TABLES)
+    assert feat(linker, "group by curr_service", "services", "column_name") > 0
+    assert feat(linker, "group by curr_service", "transfers", "column_name") == 0
+
+
+def test_attention_pooling_starts_as_mean_pooling_and_linking_at_zero():
+    enc = HashEncoder(32)
+    texts = ["creatinine on admission", "which drug", "x"]
+    tokens = enc.encode_tokens(texts)
+    model = ContrastiveGNNEncoder(EncoderConfig(in_dim=128 + 32, out_dim=32, hidden_dim=16,
+                                                heads=2))
+    qs = QuestionInputs.from_arrays(enc.encode(texts), tokens,
+                                    np.ones((3, 4, NUM_FEATURES), np.float32))
+    with torch.no_grad():
+        pooled = model.question_vectors(qs)  # [3, 32]
+        assert torch.allclose(pooled, qs.vectors, atol=1e-5)
+        tables = torch.nn.functional.normalize(torch.randn(4, 32), dim=-1)
+        assert torch.allclose(model.score(qs, tables), pooled @ tables.t(), atol=1e-6)
+    sub = qs.select([2, 0])
+    x, mask = sub.padded()
+    assert x.shape == (2, 3, 32) and mask.sum(1).tolist() == [1, 3]
+    assert len(sub.cat(qs)) == 5
+
+
+def test_token_embeddings_are_cached_and_mean_to_the_sentence_vector(tmp_path, monkeypatch):
+    monkeypatch.setenv("TABLEGRAPH_CACHE", str(tmp_path))
+    enc = HashEncoder(16, use_cache=True)
+    a = enc.encode_tokens(["lab value of creatinine", "hello"])
+    b = enc.encode_tokens(["hello", "lab value of creatinine"])
+    assert [t.shape for t in a] == [(4, 16), (1, 16)]
+    assert np.array_equal(a[0], b[1])
+    mean = a[0].mean(0) / np.linalg.norm(a[0].mean(0))
+    assert np.allclose(mean, enc.encode(["lab value of creatinine"])[0], atol=1e-6)
+
+
+def test_partial_matches_link_names_and_values_by_their_words():
+    tables = TABLES + [("pharmacy", ["medication", "one_hr_max", "disp_sched"],
+                        ["Inactive (Due to a change order)"]),
+                       ("prescriptions", ["drug", "doses_per_24_hrs"], ["Tablet"])]
+    linker = SchemaLinker(tables)
+    names = [t[0] for t in tables]
+
+    def f(q, table, name):
+        return float(linker.features([q])[0, names.index(table), FEATURE_NAMES.index(name)])
+
+    # an abbreviated name word matches the word it begins: "max" -> "maximum"
+    q = "Which drugs have a one hour maximum dose set?"
+    assert f(q, "pharmacy", "column_cover") > f(q, "services", "column_cover") == 0
+    # a value links by its words, without its punctuation
+    q = "Which entries were inactive due to a change order?"
+    assert f(q, "pharmacy", "value_cover") > 0 and f(q, "pharmacy", "value_phrase") == 0
+    assert f(q, "prescriptions", "value_cover") == 0
+    # more of a name's rare words found -> a stronger partial match
+    assert f("icd version", "d_icd_diagnoses", "column_cover") > \
+        f("icd", "d_icd_diagnoses", "column_cover")
+    # nothing to match: all zero
+    assert not linker.features(["hello there"])[0, :, 5:].any()
+
+
+def test_linker_from_nodes_equals_linker_from_names_and_values():
+    nodes = []
+    for name, cols, vals in TABLES:
+        kinds = [int(NodeKind.COLUMN)] * len(cols) + [int(NodeKind.TABLE)] + \
+            [int(NodeKind.VALUE)] * len(vals)
+        owners = list(range(len(cols))) + [-1] + [0] * len(vals)
+        labels = cols + [name_to_words(name, table=True)] + vals
+        nodes.append(TableNodes(name, cols, kinds, owners, labels, labels))
+    qs = ["Which admissions switched from MED to SURG?", "icd version of atrial fibrillation"]
+    a = SchemaLinker.from_nodes(nodes).features(qs)
+    assert a.any()
+    assert np.array_equal(a, SchemaLinker(TABLES).features(qs))

@@ -1,0 +1,54 @@
+import numpy as np
+import pytest
+import torch
+
+from tablegraph.model.config import EncoderConfig
+from tablegraph.model.encoder import ContrastiveGNNEncoder
+from tablegraph.model.linking import NUM_FEATURES
+from tablegraph.model.scoring import QuestionHead, QuestionInputs, table_scores
+
+
+def test_table_scores_take_the_best_node_of_each_table():
+    torch.manual_seed(0)
+    q = torch.nn.functional.normalize(torch.randn(3, 8), dim=1)
+    tables = torch.nn.functional.normalize(torch.randn(4, 8), dim=1)
+    nodes = torch.nn.functional.normalize(torch.randn(7, 8), dim=1)
+    owner = torch.tensor([0, 0, 1, 1, 1, 3, 3])  # table 2 has no nodes
+    link = torch.rand(3, 4, NUM_FEATURES)
+    w = torch.rand(NUM_FEATURES)
+    got = table_scores(q, tables, nodes, owner, 0.3, link, w)
+    want = torch.zeros(3, 4)
+    for i in range(3):
+        for j in range(4):
+            sims = [float(q[i] @ nodes[n]) for n in range(7) if owner[n] == j]
+            best = max(sims) if sims else 0.0
+            want[i, j] = 0.7 * float(q[i] @ tables[j]) + 0.3 * best + float(link[i, j] @ w)
+    assert torch.allclose(got, want, atol=1e-6)
+
+
+def test_question_head_scores_as_the_whole_encoder_does():
+    torch.manual_seed(1)
+    cfg = EncoderConfig(in_dim=128 + 16, out_dim=16, hidden_dim=32)
+    enc = ContrastiveGNNEncoder(cfg).eval()
+    with torch.no_grad():  # trained-looking question side: non-zero gate, weights and mix
+        enc.token_gate.weight.normal_()
+        enc.link_weight.uniform_()
+        enc.mix_logit.fill_(0.4)
+    head = QuestionHead.from_state(cfg, enc.state_dict())
+    assert set(head.state_dict()) == {"token_gate.weight", "token_gate.bias", "link_weight",
+                                      "mix_logit"}
+    tokens = [np.random.default_rng(i).normal(size=(3 + i, 16)).astype(np.float32)
+              for i in range(4)]
+    vectors = np.stack([t.mean(0) / np.linalg.norm(t.mean(0)) for t in tokens])
+    qs = QuestionInputs.from_arrays(vectors, tokens,
+                                    np.random.default_rng(9).random((4, 5, NUM_FEATURES)))
+    tables = torch.nn.functional.normalize(torch.randn(5, 16), dim=1)
+    nodes = torch.nn.functional.normalize(torch.randn(9, 16), dim=1)
+    owner = torch.tensor([0, 0, 1, 2, 2, 3, 4, 4, 4])
+    with torch.no_grad():
+        a = enc.score(qs, tables, nodes, owner)
+        b = head.score(qs, tables, nodes, owner)
+    assert torch.equal(a, b)
+    assert not torch.allclose(a, qs.vectors @ tables.t())  # the question side did something
+    with pytest.raises(KeyError):
+        QuestionHead.from_state(cfg, {"token_gate.weight": torch.zeros(1, 16)})

@@ -1,0 +1,45 @@
+import json
+
+from typer.testing import CliRunner
+
+from tablegraph import TableRetriever
+from tablegraph.cli import app
+
+runner = CliRunner()
+
+
+def test_evaluate_with_and_without_tables_gives_equal_metrics(trained):
+    model, tables, questions, _ = trained
+
+    def metrics(*extra):
+        r = runner.invoke(app, ["evaluate", "--model", str(model), "--questions", str(questions),
+                                "--json", *extra], catch_exceptions=False)
+        assert r.exit_code == 0, r.output
+        return json.loads(r.output.strip().splitlines()[-1])
+
+    saved, reread = metrics(), metrics("--tables", str(tables))
+    assert saved["n"] == reread["n"] == 25
+    assert saved.keys() == reread.keys() == {"hit@1", "hit@5", "recall@5", "all@5", "mrr", "n"}
+    for k in saved:
+        assert abs(saved[k] - reread[k]) < 1e-9, k
+    assert saved["hit@1"] > 0.5
+
+
+def test_search_ranks_explains_and_gives_the_result_record(trained):
+    model, *_ = trained
+    r = TableRetriever.load(str(model))
+    res = r.search("heparin medication for every person", k=3)
+    assert [h.rank for h in res.hits] == [1, 2, 3]
+    assert res.hits[0].table == "prescriptions"
+    assert res.hits[0].score >= res.hits[1].score >= res.hits[2].score
+    values = {(m.column, m.value) for m in res.hits[0].values}
+    assert values <= {("drug", v) for v in ("Heparin", "Insulin", "Aspirin")} | \
+        {("route", v) for v in ("IV", "SC", "PO")}
+    assert len(values) == 3
+    assert {m.column for m in res.hits[0].columns} <= {"subject_id", "drug", "route",
+                                                       "dose_val_rx"}
+    d = res.to_dict()
+    assert set(d) == {"question", "hits", "set", "answerable", "confidence"}
+    first = res.hits[0].values[0]
+    assert d["hits"][0]["values"][0] == {"column": first.column, "value": first.value,
+                                         "score": round(first.score, 4)}

@@ -1,0 +1,146 @@
+import duckdb
+import numpy as np
+import pytest
+import sqlite3
+
+from tablegraph.tables.profile import FEATURES, STATS_DIM, profile_tables
+from tablegraph.tables.sources import Reader, discover
+from tablegraph.utils import TableGraphError
+
+
+def test_folder_discovery_and_duplicate_names(tmp_path, tiny_tables):
+    refs = discover(tiny_tables)
+    assert [r.name for r in refs] == ["labevents", "patients", "prescriptions"]
+    (tiny_tables / "sub").mkdir()
+    (tiny_tables / "sub" / "patients.csv.gz").write_bytes(b"")
+    with pytest.raises(TableGraphError, match="appears twice"):
+        discover(tiny_tables)
+
+
+def test_missing_path_and_unknown_file(tmp_path):
+    with pytest.raises(TableGraphError, match="no such file"):
+        discover(tmp_path / "nope")
+    (tmp_path / "x.bin").write_bytes(b"\x00\x01garbage")
+    with pytest.raises(TableGraphError, match="not a folder"):
+        discover(tmp_path / "x.bin")
+
+
+def test_sqlite_duckdb_and_parquet(tmp_path):
+    db = tmp_path / "a.sqlite"
+    con = sqlite3.connect(db)
+    con.execute('CREATE TABLE "my table" ("select" INTEGER, name TEXT)')
+    con.executemany('INSERT INTO "my table" VALUES (?, ?)', [(i, f"n{i}") for i in range(10)])
+    con.commit()
+    con.close()
+    (p,) = profile_tables(discover(db), progress=False)
+    assert p.name == "my table" and p.n_rows == 10 and [c.name for c in p.columns] == ["select", "name"]
+    ddb = tmp_path / "b.duckdb"
+    dcon = duckdb.connect(str(ddb))
+    dcon.execute("CREATE TABLE t AS SELECT range AS id, 'x' || range AS v FROM range(7)")
+    dcon.execute(f"COPY t TO '{tmp_path / 'c.parquet'}' (FORMAT parquet)")
+    dcon.close()
+    assert profile_tables(discover(ddb), progress=False)[0].n_rows == 7
+    assert profile_tables(discover(tmp_path / "c.parquet"), progress=False)[0].n_rows == 7
+
+
+def test_sample_is_bounded_and_reproducible(tmp_path):
+    f = tmp_path / "big.csv"
+    f.write_text("a,b\n" + "".join(f"{i},{i * 3 % 17}\n" for i in range(5000)))
+    (ref,) = discover(f)
+    outs = []
+    for _ in range(2):
+        with Reader(max_rows=300, seed=7) as r:
+            tmp, total = r.sample(ref)
+            outs.append(sorted(r.con.execute(f"SELECT a FROM {tmp}").fetchall()))
+            assert total == 5000 and len(outs[-1]) == 300
+    assert outs[0] == outs[1]
+
+
+BAD_INPUTS = {
+    "header_only.csv": b"a,b,c\n",
+    "all_null.csv": b"a,b\n1,\n2,\n3,\n",
+    "nan_inf.csv": b"x,y\nnan,1\ninf,2\n-inf,3\n1e308,4\n",
+    "mixed.csv": b"m\n1\nabc\n2.5\n2150-01-01\nTrue\n",
+    "long.csv": b"s\n" + b"x" * 100_000 + b"\nshort\n",
+    "latin1.csv": b"name,v\ncaf\xe9,1\n\xff\xfe,2\n",
+    "dup_cols.csv": b"a,a,,\n1,2,3,4\n5,6,7,8\n",
+    "ragged.csv": b"a,b\n1,2\n3\n4,5,6\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
+def test_bad_inputs_profile_finite(tmp_path, name):
+    f = tmp_path / name
+    f.write_bytes(BAD_INPUTS[name])
+    (p,) = profile_tables(discover(f), progress=False, use_cache=False)
+    assert p.columns, name
+    assert p.stats.shape == (len(p.columns), STATS_DIM)
+    assert np.isfinite(p.stats).all()
+    assert np.abs(p.stats).max() <= 1.0
+
+
+def test_empty_file_is_a_clear_error(tmp_path):
+    f = tmp_path / "empty.csv"
+    f.write_bytes(b"")
+    with pytest.raises(TableGraphError) as e:
+        profile_tables(discover(f), progress=False, use_cache=False)
+    assert "empty.csv is an empty file" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_zero_row_table_in_database(tmp_path):
+    db = tmp_path / "z.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE empty_t (a INTEGER, b VARCHAR, c TIMESTAMP, d BLOB, e INTEGER[])")
+    con.close()
+    (p,) = profile_tables(discover(db), progress=False)
+    assert p.n_rows == 0 and len(p.columns) == 5 and np.isfinite(p.stats).all()
+
+
+def test_features_are_documented_once():
+    assert len(FEATURES) == STATS_DIM == 128
+    assert len({n for n, _ in FEATURES}) == 128
+    assert all(d for _, d in FEATURES)
+
+
+def test_a_cached_profile_is_not_recomputed(tmp_path, tiny_tables, monkeypatch):
+    from tablegraph.tables import profile as profile_module
+
+    calls = []
+    real = profile_module.profile_sample
+
+    def counting(reader, ref, *args, **kwargs):
+        calls.append(ref.name)
+        return real(reader, ref, *args, **kwargs)
+
+    monkeypatch.setattr(profile_module, "profile_sample", counting)
+    refs = discover(tiny_tables)
+    a = profile_tables(refs, progress=False)
+    assert sorted(calls) == ["labevents", "patients", "prescriptions"]
+    b = profile_tables(refs, progress=False)
+    assert len(calls) == 3  # every profile came from the cache
+    assert [x.to_json() for x in a] == [x.to_json() for x in b]
+    (tiny_tables / "patients.csv").write_text("subject_id,gender\n1,F\n")
+    profile_tables(discover(tiny_tables), progress=False)
+    assert calls[3:] == ["patients"]  # only the changed file is read again
+
+
+def test_profiles_from_several_threads_at_once(tiny_tables):
+    import threading
+
+    refs = discover(tiny_tables)
+    want = [p.to_json() for p in profile_tables(refs, progress=False, use_cache=False)]
+    got, errors = [], []
+
+    def work():
+        try:
+            got.append([p.to_json() for p in profile_tables(refs, progress=False)])
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(got) == 4
+    assert all(g == want for g in got)

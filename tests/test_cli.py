@@ -1,0 +1,92 @@
+"""The command line as a user meets it: output, exit codes, one-line errors."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from tablegraph.cli import app
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def cli(*args):
+    """Run the real console entry point (exit codes and stderr as a user sees them)."""
+    return subprocess.run([sys.executable, "-m", "tablegraph.cli", *args], capture_output=True,
+                          text=True)
+
+
+def one_line_error(p, text):
+    assert p.returncode == 2, (p.returncode, p.stderr)
+    errors = [ln for ln in p.stderr.splitlines() if ln.startswith("error: ")]
+    assert len(errors) == 1 and text in errors[0], p.stderr
+    assert "Traceback" not in p.stderr
+
+
+def test_train_writes_a_model_folder(trained):
+    model, *_ = trained
+    for f in ("config.json", "model.safetensors", "index.safetensors", "index.json",
+              "metrics.json", "history.csv", "curves.png"):
+        assert (model / f).is_file(), f
+    m = json.loads((model / "metrics.json").read_text())
+    assert set(m["best"]) >= {"recall@1", "recall@5", "mrr"}
+    assert len((model / "history.csv").read_text().splitlines()) == 31
+    assert (model / "curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_ask_prints_ranked_tables(trained):
+    model, *_ = trained
+    r = run("ask", "--model", str(model), "-k", "2", "which medication was given")
+    lines = r.output.splitlines()
+    assert lines[0] == "Q: which medication was given"
+    assert lines[1].split()[:2] == ["1.", "prescriptions"] and lines[2].split()[0] == "2."
+    assert len(lines) == 3
+    r = run("ask", "--model", str(model), "--json", "-k", "3", "blood results")
+    d = json.loads(r.output)
+    assert d["hits"][0]["table"] == "labevents" and len(d["hits"]) == 3
+
+
+def test_user_errors_are_one_line(trained, tmp_path):
+    model, tables, questions, _ = trained
+    bad = tmp_path / "bad.csv"
+    bad.write_text("table,question\nnosuchtable,what is here\n")
+    p = cli("train", "--tables", str(tables), "--questions", str(bad), "--out",
+            str(tmp_path / "m2"), "--epochs", "1", "--text-model", "hash:64")
+    one_line_error(p, "unknown table 'nosuchtable'")
+    assert not (tmp_path / "m2").exists()
+    broken = tmp_path / "model"
+    shutil.copytree(model, broken)
+    cfg = json.loads((broken / "config.json").read_text())
+    cfg["feature_schema"]["profile_version"] = -1
+    (broken / "config.json").write_text(json.dumps(cfg))
+    one_line_error(cli("ask", "--model", str(broken), "anything"), "feature schema")
+    cfg["format_version"] = 3  # a folder written before typed table nodes
+    (broken / "config.json").write_text(json.dumps(cfg))
+    p = cli("ask", "--model", str(broken), "anything")
+    one_line_error(p, "model format 3")
+    assert "retrain" in p.stderr
+    one_line_error(cli("evaluate", "--model", str(tmp_path / "missing"), "--questions", str(bad)),
+                   "no such model folder")
+    one_line_error(cli("profile", "--tables", str(tmp_path / "nothing-here")),
+                   "no such file or folder")
+    one_line_error(cli("ask", "--model", str(model), "-k", "0", "x"), "-k must be at least 1")
+
+
+def test_dataset_export(tmp_path):
+    r = run("dataset", "export", str(tmp_path / "ds"))
+    assert r.exit_code == 0
+    assert len(list((tmp_path / "ds" / "hosp").glob("*.csv.gz"))) == 22
+    assert (tmp_path / "ds" / "questions.csv").read_text().count("\n") == 441
+
+
+def test_help_lists_every_command():
+    r = run("--help")
+    for command in ("profile", "features", "train", "evaluate", "ask", "demo", "bench",
+                    "dataset"):
+        assert command in r.output

@@ -1,0 +1,74 @@
+import threading
+
+import numpy as np
+
+from tablegraph.text.encoders import HashEncoder
+from tablegraph.text.words import name_to_words
+
+
+class CountingEncoder(HashEncoder):
+    """The hash encoder, counting the texts that it really computes."""
+
+    def __init__(self, dim: int = 32) -> None:
+        super().__init__(dim, use_cache=True)
+        self.computed: list[str] = []
+
+    def _encode_tokens(self, texts):
+        self.computed += list(texts)
+        return super()._encode_tokens(texts)
+
+
+def test_name_to_words():
+    assert name_to_words("hadm_id") == "hospital admission id"
+    assert name_to_words("itemId") == "item id"
+    assert name_to_words("d_icd_diagnoses", table=True) == "dictionary icd diagnoses"
+    assert name_to_words("HTTPServerURL") == "http server url"
+    assert name_to_words("") == ""
+
+
+def test_hash_encoder_is_normalised():
+    enc = HashEncoder(32)
+    v = enc.encode(["hello world", "hello world", "other"])
+    assert v.shape == (3, 32)
+    assert np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-5)
+    assert np.array_equal(v[0], v[1])
+
+
+def test_a_cache_hit_computes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("TABLEGRAPH_CACHE", str(tmp_path))
+    enc = CountingEncoder()
+    first = enc.encode_tokens(["lab value", "drug dose", "lab value"])
+    assert enc.computed == ["lab value", "drug dose"]  # each distinct text once
+    again = enc.encode_tokens(["drug dose", "lab value"])
+    assert enc.computed == ["lab value", "drug dose"]  # all from the cache
+    assert np.array_equal(again[1], first[0])
+    other = CountingEncoder()  # a new process would open the same file
+    other.encode_tokens(["lab value", "new text"])
+    assert other.computed == ["new text"]
+
+
+def test_the_cache_serves_several_threads_at_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("TABLEGRAPH_CACHE", str(tmp_path))
+    enc = CountingEncoder()
+    texts = [f"question number {i} about table {i % 7}" for i in range(60)]
+    want = HashEncoder(32).encode(texts)
+    errors, results = [], {}
+    barrier = threading.Barrier(8)
+
+    def work(k: int) -> None:
+        try:
+            barrier.wait()
+            for _ in range(3):
+                results[k] = enc.encode(texts[k::2] + texts[:10])
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for k, got in results.items():
+        assert np.allclose(got, np.concatenate([want[k::2], want[:10]]), atol=1e-6)
+    assert len(enc.computed) == len(set(enc.computed)) <= len(texts)

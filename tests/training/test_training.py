@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+import torch
+
+from tablegraph.evaluation.evaluator import RetrievalEvaluator
+from tablegraph.model.encoder import ContrastiveGNNEncoder
+from tablegraph.model.index import build_index
+from tablegraph.model.scoring import Scorer
+from tablegraph.retrieval.retriever import TableRetriever
+from tablegraph.tables.questions import Question, read_questions, stratified_split
+from tablegraph.training.trainer import cosine_lr
+
+
+def test_cosine_schedule():
+    assert cosine_lr(0, 100, 5e-4, 1e-6) == pytest.approx(5e-4)
+    assert cosine_lr(50, 100, 5e-4, 1e-6) == pytest.approx((5e-4 + 1e-6) / 2)
+    assert cosine_lr(100, 100, 5e-4, 1e-6) == pytest.approx(1e-6)
+
+
+def _validation(trained):
+    _, tables, questions, result = trained
+    return stratified_split(read_questions(questions), 0.25, 0)[1]
+
+
+def test_training_raises_validation_recall_over_the_untrained_model(trained):
+    from tablegraph.graphs.build import load_table_graphs
+    from tablegraph.graphs.nodes import GraphConfig
+    from tablegraph.text.encoders import load_text_encoder
+
+    _, tables, _, result = trained
+    val = _validation(trained)
+    text = load_text_encoder("hash:64")
+    _, graphs = load_table_graphs(str(tables), text, GraphConfig(), progress=False)
+    torch.manual_seed(0)
+    untrained = ContrastiveGNNEncoder(result.model.cfg).eval()
+
+    def metrics(model):
+        index = build_index(model, graphs)
+        return RetrievalEvaluator(val, index.names)(lambda t: Scorer(model, text)(t, index))
+
+    before, after = metrics(untrained), metrics(result.model)
+    assert after["recall@1"] >= before["recall@1"] + 0.3, (before, after)
+    assert after["mrr"] > before["mrr"]
+    assert result.best["recall@1"] == pytest.approx(after["recall@1"])
+
+
+def test_query_time_scores_equal_the_scores_training_validated_with(trained):
+    model, tables, _, result = trained
+    texts = [q.text for q in _validation(trained)]
+    assert result.val_scores is not None and result.val_scores.shape == (len(texts), 3)
+    saved = TableRetriever.load(str(model))
+    assert np.allclose(saved.scores(texts), result.val_scores, atol=1e-5)
+    reread = TableRetriever.load(str(model), tables=str(tables))
+    assert np.allclose(reread.scores(texts), result.val_scores, atol=1e-5)
+    # the schema-linking features take part: the scores differ without them
+    assert np.abs(saved.saved.question_head().link_weight.detach().numpy()).max() > 0
+
+
+def test_schema_pairs_label_columns_with_their_table(tiny_tables):
+    from tablegraph.graphs.nodes import GraphConfig, table_nodes
+    from tablegraph.tables.profile import profile_tables
+    from tablegraph.tables.sources import discover
+    from tablegraph.training.pairs import schema_pairs
+
+    nodes = [table_nodes(p, GraphConfig()) for p in
+             profile_tables(discover(tiny_tables), progress=False)]
+    asked = [Question("q1", ("labevents",)), Question("q2", ("prescriptions", "patients"))]
+    pairs = schema_pairs(nodes, asked)
+    assert any(q.text == "value number" and q.tables == ("labevents",) for q in pairs)
+    assert any(q.text.startswith("drug ") and q.tables == ("prescriptions",) for q in pairs)
+    only_labs = schema_pairs(nodes, asked[:1])
+    assert only_labs and {q.tables for q in only_labs} == {("labevents",)}
