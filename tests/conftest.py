@@ -69,3 +69,20 @@ def trained(tmp_path_factory):
                          TrainConfig(epochs=30, batch_size=4, lr=2e-3, val_fraction=0.25),
                          text_model="hash:64", progress=False)
     return out, tables, root / "questions.csv", result
+
+
+@pytest.fixture
+def profiled(monkeypatch) -> list[str]:
+    """The names of the tables that `profile_tables` really reads (not from its cache), in
+    order, for the rest of the test."""
+    from tablegraph.tables import profile as profile_module
+
+    calls: list[str] = []
+    real = profile_module.profile_sample
+
+    def counting(reader, ref, *args, **kwargs):
+        calls.append(ref.name)
+        return real(reader, ref, *args, **kwargs)
+
+    monkeypatch.setattr(profile_module, "profile_sample", counting)
+    return calls

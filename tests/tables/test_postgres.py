@@ -48,3 +48,49 @@ def test_unreachable_server_is_one_clear_line():
     with pytest.raises(TableGraphError) as e:
         discover("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
     assert "cannot open postgres database" in str(e.value) and "\n" not in str(e.value)
+
+
+def _with_password(url: str, password: str | None) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    user = parts.username or "postgres"
+    auth = f"{user}:{password}@" if password else f"{user}@"
+    return urlunsplit(parts._replace(netloc=auth + parts.netloc.rsplit("@", 1)[-1]))
+
+
+def test_a_wrong_password_is_never_printed_and_pgpassword_is_used(monkeypatch):
+    from urllib.parse import urlsplit
+
+    con = _connect()
+    with pytest.raises(TableGraphError) as e:
+        discover(_with_password(URL, "wrong-s3cret-pw"))
+    assert "wrong-s3cret-pw" not in str(e.value) and "\n" not in str(e.value)
+    password = urlsplit(URL).password
+    if not password:
+        pytest.skip("the test server takes no password")
+    monkeypatch.setenv("PGPASSWORD", password)
+    con.execute("DROP SCHEMA IF EXISTS tg_pw CASCADE")
+    con.execute("CREATE SCHEMA tg_pw")
+    con.execute("CREATE TABLE tg_pw.t (a int)")
+    try:  # the password comes from PGPASSWORD
+        assert "tg_pw.t" in [r.name for r in discover(_with_password(URL, None))]
+    finally:
+        con.execute("DROP SCHEMA tg_pw CASCADE")
+
+
+def test_postgres_profiles_are_cached_until_the_table_changes(profiled):
+    calls = profiled
+    con = _connect()
+    con.execute("DROP SCHEMA IF EXISTS tg_cache CASCADE")
+    con.execute("CREATE SCHEMA tg_cache")
+    con.execute("CREATE TABLE tg_cache.t AS SELECT g AS id, 'v' || g AS name "
+                "FROM generate_series(1, 20) g")
+    try:
+        refs = [r for r in discover(URL) if r.name == "tg_cache.t"]
+        assert profile_tables(refs)[0].n_rows == 20 and calls == ["tg_cache.t"]
+        assert profile_tables(refs)[0].n_rows == 20 and len(calls) == 1  # from the cache
+        con.execute("INSERT INTO tg_cache.t VALUES (21, 'v21')")
+        assert profile_tables(refs)[0].n_rows == 21 and len(calls) == 2  # read again
+    finally:
+        con.execute("DROP SCHEMA tg_cache CASCADE")

@@ -64,7 +64,7 @@ BAD_INPUTS = {
     "long.csv": b"s\n" + b"x" * 100_000 + b"\nshort\n",
     "latin1.csv": b"name,v\ncaf\xe9,1\n\xff\xfe,2\n",
     "dup_cols.csv": b"a,a,,\n1,2,3,4\n5,6,7,8\n",
-    "ragged.csv": b"a,b\n1,2\n3\n4,5,6\n",
+    "semicolons.csv": b"a;b;c\n1;x;2.5\n2;y;3.5\n",
 }
 
 
@@ -74,9 +74,18 @@ def test_bad_inputs_profile_finite(tmp_path, name):
     f.write_bytes(BAD_INPUTS[name])
     (p,) = profile_tables(discover(f), progress=False, use_cache=False)
     assert p.columns, name
+    if name == "semicolons.csv":
+        assert [c.name for c in p.columns] == ["a", "b", "c"]
     assert p.stats.shape == (len(p.columns), STATS_DIM)
     assert np.isfinite(p.stats).all()
     assert np.abs(p.stats).max() <= 1.0
+
+
+def test_a_ragged_file_is_an_error_naming_its_line(tmp_path):
+    f = tmp_path / "ragged.csv"
+    f.write_bytes(b"a,b\n1,2\n3\n4,5,6\n")
+    with pytest.raises(TableGraphError, match=r"ragged.csv, line 3: 1 field\(s\) where the header has 2"):
+        profile_tables(discover(f), use_cache=False)
 
 
 def test_empty_file_is_a_clear_error(tmp_path):
@@ -102,17 +111,8 @@ def test_features_are_documented_once():
     assert all(d for _, d in FEATURES)
 
 
-def test_a_cached_profile_is_not_recomputed(tmp_path, tiny_tables, monkeypatch):
-    from tablegraph.tables import profile as profile_module
-
-    calls = []
-    real = profile_module.profile_sample
-
-    def counting(reader, ref, *args, **kwargs):
-        calls.append(ref.name)
-        return real(reader, ref, *args, **kwargs)
-
-    monkeypatch.setattr(profile_module, "profile_sample", counting)
+def test_a_cached_profile_is_not_recomputed(tmp_path, tiny_tables, profiled):
+    calls = profiled
     refs = discover(tiny_tables)
     a = profile_tables(refs, progress=False)
     assert sorted(calls) == ["labevents", "patients", "prescriptions"]

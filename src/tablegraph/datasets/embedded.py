@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from tablegraph.datasets import vocab as V
-from tablegraph.utils import atomic_write_bytes, cache_root
+from tablegraph.utils import TableGraphError, atomic_write_bytes, cache_root
 
 DEFAULT_SEED = 0
 
@@ -490,8 +490,14 @@ def load_questions() -> list[tuple[str, str]]:
 
 
 def export(out_dir: str | os.PathLike[str], seed: int = DEFAULT_SEED) -> Path:
-    """Write `out_dir/hosp/<table>.csv.gz` and `out_dir/questions.csv`; return `out_dir`."""
+    """Write `out_dir/hosp/<table>.csv.gz` and `out_dir/questions.csv`; return `out_dir`.
+    Refuses a path that is a file, or a folder holding anything but an earlier export."""
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise TableGraphError(f"refusing to write over {out}: it is a file, not a folder")
+    if out.is_dir() and {p.name for p in out.iterdir()} - {"hosp", "questions.csv"}:
+        raise TableGraphError(f"refusing to export into {out}: it holds other files "
+                              f"(choose an empty or new folder)")
     (out / "hosp").mkdir(parents=True, exist_ok=True)
     for name, table in generate(seed).items():
         atomic_write_bytes(out / "hosp" / f"{name}.csv.gz", _csv_gz(table))

@@ -29,8 +29,9 @@ class RetrievalEvaluator:
     """
 
     def __init__(self, questions: list[Question], tables: list[str],
-                 ks: tuple[int, ...] = DEFAULT_KS, source: str = "questions") -> None:
-        check_tables(questions, tables, source)
+                 ks: tuple[int, ...] = DEFAULT_KS, source: str = "questions",
+                 skipped: list | None = None) -> None:
+        check_tables(questions, tables, source, skipped)
         self.questions = list(questions)
         self.tables = list(tables)
         self.ks = ks

@@ -89,13 +89,15 @@ def batch_graphs(graphs: list[Data], device: str = "cpu") -> Batch:
 
 def load_table_graphs(spec: str, encoder: TextEncoder, cfg: GraphConfig,
                       max_rows: int | None = None, sample_seed: int | None = None,
-                      progress: bool = True) -> tuple[list["TableProfile"], list[Data]]:
-    """`--tables` argument -> profiles and graphs, sorted by table name."""
+                      progress: bool = True, strict: bool = False,
+                      skipped: list | None = None) -> tuple[list["TableProfile"], list[Data]]:
+    """`--tables` argument -> profiles and graphs, sorted by table name; unreadable tables are
+    left out and listed in `skipped` (`tables.profile.Skipped`), or with `strict` an error."""
     from tablegraph.tables.profile import profile_tables
     from tablegraph.tables.sources import DEFAULT_MAX_ROWS, DEFAULT_SAMPLE_SEED, discover
 
     refs = discover(spec)
     profiles = profile_tables(refs, max_rows=max_rows or DEFAULT_MAX_ROWS,
                               seed=DEFAULT_SAMPLE_SEED if sample_seed is None else sample_seed,
-                              progress=progress)
+                              progress=progress, strict=strict, skipped=skipped)
     return profiles, build_graphs(profiles, encoder, cfg)

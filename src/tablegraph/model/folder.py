@@ -10,14 +10,17 @@ A saved model is a folder:
 - `metrics.json`, `history.csv`, `curves.png` (written by training).
 
 `save_model` writes everything into a temporary sibling folder and renames it into place, so an
-existing model is never left half-written. `load_model` refuses folders of another format,
-feature schema or text model with one clear line, and builds nothing: the question side
+existing model is never left half-written; it never replaces a path that is not a tablegraph
+folder (`check_out`). `config.json` records a SHA-256 of every weight and index file, and
+`load_model` refuses a folder whose files do not match, or of another format, feature schema or
+text model, with one clear line. It builds nothing: the question side
 (`question_head`) and the graph encoder (`encoder`, which imports PyTorch Geometric) are made
 from the weights when asked for.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -31,9 +34,9 @@ import torch
 from tablegraph import __version__
 from tablegraph.graphs.nodes import GraphConfig, feature_schema
 from tablegraph.model.config import EncoderConfig
-from tablegraph.model.index import INDEX_ARRAYS, TableIndex
+from tablegraph.model.index import INDEX_ARRAYS, INDEX_META, TableIndex
 from tablegraph.model.scoring import QuestionHead
-from tablegraph.utils import TableGraphError, write_json
+from tablegraph.utils import TableGraphError, apply_umask, write_json
 
 if TYPE_CHECKING:
     from tablegraph.model.encoder import ContrastiveGNNEncoder
@@ -42,6 +45,40 @@ FORMAT = "tablegraph-model"
 FORMAT_VERSION = 4  # 2: attention pooling of question tokens, schema-linking weights;
 # 3: partial-match linking features (7 link weights); 4: typed table nodes in the index
 WEIGHTS = "model.safetensors"
+FOLDER_FORMATS = (FORMAT, "tablegraph-index")  # what --out may replace
+
+
+def check_out(out_dir: str | os.PathLike[str]) -> Path:
+    """Refuse, before any work, an output path that exists and is not a tablegraph model or
+    index folder (an empty folder is fine), or that cannot be written."""
+    out = Path(out_dir)
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise TableGraphError(f"refusing to replace {out}: it is not a tablegraph model folder "
+                              f"(choose another --out)")
+    if out.is_dir() and any(out.iterdir()):
+        try:
+            fmt = json.loads((out / "config.json").read_text("utf-8")).get("format")
+        except (OSError, ValueError, AttributeError):
+            fmt = None
+        if fmt not in FOLDER_FORMATS:
+            raise TableGraphError(f"refusing to replace {out}: it holds files and is not a "
+                                  f"tablegraph model folder (choose another --out)")
+    parent = out.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise TableGraphError(f"cannot write {out}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK):
+        raise TableGraphError(f"cannot write {out}: {parent} is not writable")
+    return out
+
+
+def sha256(path: str | os.PathLike[str]) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 @dataclass
@@ -97,14 +134,11 @@ def save_model(out_dir: str | os.PathLike[str], encoder: "ContrastiveGNNEncoder"
     """Write a model folder atomically (temporary sibling folder, then rename)."""
     from safetensors.torch import save_file
 
-    out = Path(out_dir)
+    out = check_out(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
     try:
-        full = {"format": FORMAT, "format_version": FORMAT_VERSION, "package_version": __version__,
-                "feature_schema": feature_schema(), **config,
-                "encoder": encoder.cfg.to_dict()}
-        write_json(tmp / "config.json", full)
+        apply_umask(tmp, folder=True)
         state = {k: v.detach().cpu().contiguous() for k, v in encoder.state_dict().items()}
         save_file(state, str(tmp / WEIGHTS))
         if index is not None:
@@ -113,6 +147,12 @@ def save_model(out_dir: str | os.PathLike[str], encoder: "ContrastiveGNNEncoder"
             write_json(tmp / name, obj)
         for name, data in (extra_files or {}).items():
             (tmp / name).write_bytes(data)
+        checked = [WEIGHTS] + ([INDEX_ARRAYS, INDEX_META] if index is not None else [])
+        full = {"format": FORMAT, "format_version": FORMAT_VERSION, "package_version": __version__,
+                "feature_schema": feature_schema(), **config,
+                "encoder": encoder.cfg.to_dict(),
+                "checksums": {name: sha256(tmp / name) for name in checked}}
+        write_json(tmp / "config.json", full)
         if out.exists():
             old = out.parent / f".{out.name}.old-{os.getpid()}"
             os.replace(out, old)
@@ -155,6 +195,15 @@ def load_model(model_dir: str | os.PathLike[str]) -> SavedModel:
 
     d = Path(model_dir)
     cfg = read_config(d)
+    checksums = cfg.get("checksums")
+    if not isinstance(checksums, dict) or WEIGHTS not in checksums:
+        raise TableGraphError(f"{model_dir}: damaged model folder (config.json has no checksums)")
+    for name, digest in checksums.items():
+        if not (d / name).is_file():
+            raise TableGraphError(f"{model_dir}: damaged model folder ({name} is missing)")
+        if sha256(d / name) != digest:
+            raise TableGraphError(f"{model_dir}: damaged model folder ({name} does not match "
+                                  f"its checksum in config.json)")
     try:
         enc_cfg = EncoderConfig.from_dict(cfg["encoder"])
         state = load_file(str(d / WEIGHTS), device="cpu")

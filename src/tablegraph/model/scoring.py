@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 from tablegraph.model.config import EncoderConfig
 from tablegraph.model.linking import NUM_FEATURES, SchemaLinker
+from tablegraph.utils import TableGraphError
 
 if TYPE_CHECKING:
     from tablegraph.model.index import TableIndex
@@ -244,8 +245,11 @@ class Scorer:
         if not vecs:
             return (np.zeros((0, self.cfg.out_dim), dtype=np.float32),
                     np.zeros((0, len(index.names)), dtype=np.float32))
-        return (torch.cat(vecs).numpy().astype(np.float32),
-                torch.cat(scores).numpy().astype(np.float32))
+        out = torch.cat(scores).numpy().astype(np.float32)
+        if not np.isfinite(out).all():
+            raise TableGraphError("the model gave non-finite scores: its weights or index are "
+                                  "damaged (retrain or rebuild the index)")
+        return torch.cat(vecs).numpy().astype(np.float32), out
 
     def __call__(self, texts: list[str], index: "TableIndex") -> np.ndarray:
         return self.run(texts, index)[1]

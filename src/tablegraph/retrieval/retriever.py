@@ -69,13 +69,15 @@ class TableRetriever:
         self.device = device
         self.scorer = Scorer(saved.question_head(device), text, device)
         self.index = index
+        self.skipped: list = []  # tables of `index_tables` that could not be read
         self._node_vecs: np.ndarray | None = None
 
     @classmethod
     def load(cls, model: str, tables: str | None = None, device: str | None = None,
-             progress: bool = False) -> "TableRetriever":
+             progress: bool = False, strict: bool = False) -> "TableRetriever":
         """A model folder; with `tables`, those tables are embedded and answer instead of
-        the model's own index."""
+        the model's own index (unreadable ones are left out and listed in `skipped`; with
+        `strict`, an error)."""
         device = pick_device(device)
         saved = load_model(model)
         text = load_text_encoder(saved.text_model)
@@ -84,20 +86,22 @@ class TableRetriever:
                                   f"the model expects {saved.text_dim}")
         r = cls(saved, text, saved.index, device=device)
         if tables is not None:
-            r.index_tables(tables, progress=progress)
+            r.index_tables(tables, progress=progress, strict=strict)
         elif saved.index is None:
             raise TableGraphError(f"{model} holds no index of tables: give --tables")
         return r
 
-    def index_tables(self, tables: str, progress: bool = False) -> None:
+    def index_tables(self, tables: str, progress: bool = False, strict: bool = False) -> None:
         """Read, profile and embed `tables` with the trained encoder; replace the index."""
         from tablegraph.graphs.build import load_table_graphs
         from tablegraph.model.index import build_index
         from tablegraph.tables.keys import shared_keys
 
         s = self.saved.sampling
+        self.skipped = []
         profiles, graphs = load_table_graphs(tables, self.text, self.saved.graph_config,
-                                             s.get("max_rows"), s.get("seed"), progress)
+                                             s.get("max_rows"), s.get("seed"), progress,
+                                             strict, self.skipped)
         keys = {t: [[c, o] for c, o in v] for t, v in shared_keys(profiles).items()}
         self.index = build_index(self.saved.encoder(self.device), graphs, self.device,
                                  [p.source for p in profiles], keys)
@@ -126,6 +130,10 @@ class TableRetriever:
         """The top `k` tables for `question`, each with its `explain` best columns and values
         (by cosine between the question and the model's vectors of those nodes)."""
         index = self._require_index()
+        if not question or not question.strip():
+            raise TableGraphError("the question is empty")
+        if k < 1:
+            raise TableGraphError("k must be at least 1")
         qv, all_scores = self.scorer.run([question], index)  # [1, D], [1, M]
         scores = all_scores[0]  # [M]
         order = np.argsort(-scores, kind="stable")[:k]
@@ -152,6 +160,7 @@ class TableRetriever:
         evaluator, called on this retriever's scores)."""
         from tablegraph.evaluation.evaluator import RetrievalEvaluator
 
-        ev = RetrievalEvaluator(questions, self._require_index().names, source=source)
+        ev = RetrievalEvaluator(questions, self._require_index().names, source=source,
+                                skipped=self.skipped)
         m = ev(self.scores)
         return {k: m[k] for k in ("hit@1", "hit@5", "recall@5", "all@5", "mrr", "n")}

@@ -19,16 +19,19 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Iterable
 
+import duckdb
 import numpy as np
 from tqdm import tqdm
 
 from tablegraph.tables.sources import (DEFAULT_MAX_ROWS, DEFAULT_SAMPLE_SEED, Reader, TableRef,
                                        display_location, quote_ident)
 from tablegraph.tables.stats import FEATURE_INDEX, FEATURES, PROFILE_VERSION, STATS_DIM
-from tablegraph.utils import atomic_write_text, cache_root
+from tablegraph.utils import TableGraphError, atomic_write_text, cache_root, show_progress
 
 TOP_K_VALUES = 10
 TEXT_PREFIX = 256  # characters of each value examined for character classes and patterns
+# Numbers beyond this magnitude count as non-finite: their fourth powers (kurtosis) overflow.
+MAX_ABS_NUMBER = 1e75
 
 
 @dataclass
@@ -44,7 +47,7 @@ class ColumnProfile:
 
     def to_json(self) -> dict:
         d = asdict(self)
-        d["stats"] = [round(float(x), 6) for x in self.stats]
+        d["stats"] = [float(x) for x in self.stats]  # exact: float32 -> float round-trips
         return d
 
     @staticmethod
@@ -212,7 +215,8 @@ def _column_sql(col: str, family: str) -> tuple[str, list[str]]:
     sql = (
         "SELECT " + ", ".join(f"{expr} AS {key}" for key, expr in aggs) + " FROM ("
         f"SELECT *, x - avg(x) OVER () AS xc FROM ("
-        f"SELECT raw, xr, CASE WHEN isfinite(xr) THEN xr END AS x, t, "
+        f"SELECT raw, xr, CASE WHEN isfinite(xr) AND abs(xr) <= {MAX_ABS_NUMBER} THEN xr END "
+        f"AS x, t, "
         f"left(vv, {TEXT_PREFIX}) AS v, length(vv) AS l FROM ("
         f"SELECT {c} AS raw, {xexpr} AS xr, {texpr} AS t, {vexpr} AS vv FROM s)))"
     )
@@ -429,8 +433,13 @@ def profile_sample(reader: Reader, ref: TableRef, top_k: int = TOP_K_VALUES) -> 
         for i, (name, dtype) in enumerate(cols):
             fam = _family(dtype)
             sql, keys = _column_sql(name, fam)
-            raw = dict(zip(keys, reader.con.execute(sql).fetchone()))
-            vals = reader.con.execute(_values_sql(name, fam, top_k)).fetchone()
+            try:
+                raw = dict(zip(keys, reader.con.execute(sql).fetchone()))
+                vals = reader.con.execute(_values_sql(name, fam, top_k)).fetchone()
+            except duckdb.Error as e:
+                first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+                raise TableGraphError(f"cannot profile column {name!r} of table {ref.name}: "
+                                      f"{first}") from e
             stats = _assemble(raw, vals, fam, name, ref.name, i, len(cols), total, n_sampled)
             top = [str(v) for v in (vals[6] or [])] if _text_like(fam, stats) else []
             top = [t for t in top if t.strip()]
@@ -445,37 +454,71 @@ def profile_sample(reader: Reader, ref: TableRef, top_k: int = TOP_K_VALUES) -> 
         reader.drop(tmp)
 
 
-def _cache_path(ref: TableRef, max_rows: int, seed: int, top_k: int):
-    fp = ref.fingerprint
-    if fp is None:
+@dataclass(frozen=True)
+class Skipped:
+    """A table that could not be read, and why (one line)."""
+
+    table: str
+    source: str
+    why: str
+
+
+def _cache_path(fingerprint: str | None, ref: TableRef, max_rows: int, seed: int, top_k: int):
+    if fingerprint is None:
         return None
-    key = hashlib.sha256(f"{PROFILE_VERSION}|{fp}|{max_rows}|{seed}|{top_k}|{ref.name}".encode())
+    key = hashlib.sha256(
+        f"{PROFILE_VERSION}|{fingerprint}|{max_rows}|{seed}|{top_k}|{ref.name}".encode())
     return cache_root() / "profiles" / f"{key.hexdigest()[:32]}.json"
 
 
 def profile_tables(refs: Iterable[TableRef], max_rows: int = DEFAULT_MAX_ROWS,
                    seed: int = DEFAULT_SAMPLE_SEED, top_k: int = TOP_K_VALUES,
-                   use_cache: bool = True, progress: bool = True) -> list[TableProfile]:
-    """Profile every table, reusing cached profiles of unchanged files."""
+                   use_cache: bool = True, progress: bool = False, strict: bool = False,
+                   skipped: list[Skipped] | None = None) -> list[TableProfile]:
+    """Profile every table, reusing cached profiles of unchanged tables.
+
+    A table that cannot be read is left out and recorded in `skipped` (with `strict`, it is an
+    error); when every table fails, the first failure is the error.
+    """
     refs = list(refs)
     out: list[TableProfile] = []
+    failed: list[tuple[Skipped, TableGraphError]] = []
     reader: Reader | None = None
     try:
-        for ref in tqdm(refs, desc="profile", unit="table", disable=not progress, leave=False):
-            path = _cache_path(ref, max_rows, seed, top_k) if use_cache else None
-            if path is not None and path.exists():
-                try:
-                    out.append(TableProfile.from_json(json.loads(path.read_text("utf-8"))))
-                    continue
-                except (ValueError, KeyError):
-                    pass  # a damaged cache entry is recomputed
-            if reader is None:
-                reader = Reader(max_rows=max_rows, seed=seed)
-            prof = profile_sample(reader, ref, top_k)
+        for ref in tqdm(refs, desc="profile", unit="table", disable=not show_progress(progress), leave=False):
+            try:
+                if reader is None and (ref.kind == "postgres" or not use_cache):
+                    reader = Reader(max_rows=max_rows, seed=seed)
+                fp = (reader.fingerprint(ref) if reader is not None else ref.fingerprint) \
+                    if use_cache else None
+                path = _cache_path(fp, ref, max_rows, seed, top_k)
+                if path is not None and path.exists():
+                    try:
+                        out.append(TableProfile.from_json(json.loads(path.read_text("utf-8"))))
+                        continue
+                    except (ValueError, KeyError):
+                        pass  # a damaged cache entry is recomputed
+                if reader is None:
+                    reader = Reader(max_rows=max_rows, seed=seed)
+                prof = profile_sample(reader, ref, top_k)
+            except TableGraphError as e:
+                if strict:
+                    raise
+                failed.append((Skipped(ref.name, display_location(ref.location), str(e)), e))
+                continue
             if path is not None:
-                atomic_write_text(path, json.dumps(prof.to_json()))
+                try:
+                    atomic_write_text(path, json.dumps(prof.to_json()))
+                except OSError:
+                    pass  # an unwritable cache costs time, never the answer
             out.append(prof)
     finally:
         if reader is not None:
             reader.close()
+    if failed and not out:
+        raise failed[0][1]
+    if skipped is not None:
+        skipped.extend(s for s, _ in failed)
     return out
+
+

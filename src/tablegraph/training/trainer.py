@@ -16,7 +16,9 @@ import copy
 import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,8 +37,9 @@ from tablegraph.model.loss import InfoNCELoss
 from tablegraph.model.scoring import QuestionInputs, Scorer, prepare_questions
 from tablegraph.tables.questions import Question
 from tablegraph.text.encoders import TextEncoder
+from tablegraph.training.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from tablegraph.training.pairs import schema_pairs
-from tablegraph.utils import TableGraphError
+from tablegraph.utils import TableGraphError, show_progress
 
 
 @dataclass
@@ -121,12 +124,16 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
           train_in: QuestionInputs, val_in: QuestionInputs, enc_cfg: EncoderConfig,
           cfg: TrainConfig, device: str = "cpu", progress: bool = True,
           aux_q: list[Question] | None = None,
-          aux_in: QuestionInputs | None = None) -> TrainResult:
+          aux_in: QuestionInputs | None = None, checkpoint: Path | None = None,
+          resume: bool = False,
+          on_epoch: Callable[[int], None] | None = None) -> TrainResult:
     """Train an encoder over `graphs` (one per table, with `g.table` and `g.nodes`).
 
     train_in / val_in: the frozen inputs of train_q / val_q (see `scoring.prepare_questions`);
     aux_q / aux_in: schema pairs (see `schema_pairs`), `cfg.schema_pairs_per_step` of them
-    added to every step.
+    added to every step. With `checkpoint`, the state is saved there after every epoch;
+    `resume` continues from it (same settings, tables and questions, else an error).
+    `on_epoch(epoch)` is called after each epoch's checkpoint.
     """
     if not train_q:
         raise TrainingError("no training questions")
@@ -168,14 +175,28 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
     best_state: dict[str, torch.Tensor] | None = None
     best_epoch = 0
     step = 0
+    start = 1
+    settings = {"train": cfg.to_dict(), "encoder": enc_cfg.to_dict(), "tables": names,
+                "questions": [[q.text, list(q.tables)] for q in train_q],
+                "validation": [[q.text, list(q.tables)] for q in val_q]}
+    if resume and checkpoint is not None and checkpoint.exists():
+        c = load_checkpoint(checkpoint, settings)
+        model.load_state_dict(c.model)
+        loss_fn.load_state_dict(c.loss)
+        opt.load_state_dict(c.optimizer)
+        torch.set_rng_state(c.rng)
+        gen.set_state(c.batches)
+        history, best, best_epoch, step = c.history, c.best, c.best_epoch, c.step
+        best_state, val_scores, start = c.best_state, c.val_scores, c.epoch + 1
     t0 = time.perf_counter()
-    bar = tqdm(range(1, cfg.epochs + 1), desc="train", unit="epoch", disable=not progress)
+    bar = tqdm(range(start, cfg.epochs + 1), desc="train", unit="epoch",
+               disable=not show_progress(progress))
     for epoch in bar:
         model.train()
         perm = torch.randperm(n_real, generator=gen).tolist()
         losses = []
         steps = tqdm(range(steps_per_epoch), desc=f"epoch {epoch}", unit="step", leave=False,
-                     disable=not progress)
+                     disable=not show_progress(progress))
         for b in steps:
             idx = perm[b * cfg.batch_size:(b + 1) * cfg.batch_size]
             if n_aux:
@@ -227,6 +248,13 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
                 val_scores = epoch_scores
         row["seconds"] = time.perf_counter() - t0
         history.append(row)
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, Checkpoint(
+                epoch, step, model.state_dict(), opt.state_dict(), loss_fn.state_dict(),
+                torch.get_rng_state(), gen.get_state(), history, best, best_epoch, best_state,
+                val_scores, settings))
+        if on_epoch is not None:
+            on_epoch(epoch)
         if progress:
             bar.set_postfix(loss=f"{row['train_loss']:.3f}", lr=f"{lr:.1e}",
                             r1=f"{row.get('val_recall@1', float('nan')):.3f}")
@@ -246,7 +274,8 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
 
 def fit(graphs: list[Data], train_q: list[Question], val_q: list[Question], text: TextEncoder,
         cfg: TrainConfig, enc_overrides: dict[str, Any] | None = None, device: str = "cpu",
-        progress: bool = True) -> TrainResult:
+        progress: bool = True, checkpoint: Path | None = None, resume: bool = False,
+        on_epoch: Callable[[int], None] | None = None) -> TrainResult:
     """Prepare the questions and the schema pairs with the one scorer's `prepare_questions`
     (frozen token embeddings, schema-linking features against the tables), then `train`."""
     nodes = [g.nodes for g in graphs]
@@ -264,4 +293,4 @@ def fit(graphs: list[Data], train_q: list[Question], val_q: list[Question], text
         # trivially and teach the weights nothing about how people ask, so theirs are zero.
         aux_in.link = torch.zeros((len(aux), len(graphs), NUM_FEATURES), device=device)
     return train(graphs, train_q, val_q, inputs(train_q, linker), inputs(val_q, linker), enc_cfg,
-                 cfg, device, progress, aux, aux_in)
+                 cfg, device, progress, aux, aux_in, checkpoint, resume, on_epoch)
