@@ -206,12 +206,16 @@ def test_huge_numbers_mixed_sqlite_types_and_corrupt_databases(tg, tmp_path):
     con = sqlite3.connect(db)
     con.execute("CREATE TABLE t (a INTEGER, b TEXT)")
     con.execute("CREATE TABLE u (c INTEGER)")
+    con.execute("CREATE TABLE d (day DATE, n INTEGER)")
+    con.executemany("INSERT INTO d VALUES (?, ?)", [("2011-08-28", 1), ("28-AUG-2011", 2),
+                                                     ("0000-00-00", 3)])
     con.executemany("INSERT INTO t VALUES (?, ?)", [(1, "x"), ("oops", "y"), (3, "z")])
     con.executemany("INSERT INTO u VALUES (?)", [(1,), (2,)])
     con.commit()
     con.close()
     profiles = {p.name: p for p in profile_tables(discover(db), use_cache=False)}
     assert profiles["t"].n_rows == 3 and profiles["u"].columns[0].dtype != "VARCHAR"
+    assert profiles["d"].n_rows == 3
     corrupt = tmp_path / "corrupt.sqlite"
     corrupt.write_bytes(b"SQLite format 3\x00" + b"\x07" * 600)
     one_line_error(tg("profile", "--tables", corrupt), "corrupt.sqlite")

@@ -83,7 +83,9 @@ def profile(tables: str = typer.Option(..., "--tables", help="folder, file, data
     keys = shared_keys(profiles)
     rows = [{"table": p.name, "source": p.source, "rows": p.n_rows, "rows_read": p.n_sampled,
              "columns": len(p.columns), "nodes": int(g.num_nodes), "edges": int(g.num_edges),
-             "shared_keys": sorted({c for c, _ in keys[p.name]})}
+             "shared_keys": sorted({c for c, _ in keys[p.name]}),
+             "primary_key": p.primary_key,
+             "foreign_keys": [k.to_json() for k in p.foreign_keys]}
             for p, g in zip(profiles, graphs)]
     if as_json:
         typer.echo(json.dumps({"tables": rows, "skipped": [
@@ -91,8 +93,12 @@ def profile(tables: str = typer.Option(..., "--tables", help="folder, file, data
         return
     typer.echo(f"{'table':<28} {'rows':>9} {'read':>7} {'cols':>5} {'nodes':>6} {'edges':>6}  keys")
     for r in rows:
+        declared = ([f"primary key ({', '.join(r['primary_key'])})"] if r["primary_key"] else []) \
+            + [f"({', '.join(k['columns'])}) -> {k['table']}({', '.join(k['ref_columns'])})"
+               for k in r["foreign_keys"]]
+        shared = [f"shared: {', '.join(r['shared_keys'])}"] if r["shared_keys"] else []
         typer.echo(f"{r['table']:<28} {r['rows']:>9} {r['rows_read']:>7} {r['columns']:>5} "
-                   f"{r['nodes']:>6} {r['edges']:>6}  {', '.join(r['shared_keys'])}")
+                   f"{r['nodes']:>6} {r['edges']:>6}  {'; '.join(declared + shared)}")
     for x in skipped:
         typer.echo(f"skipped {x.table}: {x.why}")
 
@@ -155,6 +161,8 @@ def evaluate(model: str = typer.Option(..., help="model folder"),
              questions: str = typer.Option(..., help="CSV with header table,question"),
              tables: Optional[str] = typer.Option(None, help="re-read and embed these tables"),
              as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+             rankings: Optional[Path] = typer.Option(None, help="write every question's full "
+                                                     "ranking here, one JSON line each"),
              device: Optional[str] = typer.Option(None), strict: bool = STRICT,
              quiet: bool = QUIET) -> None:
     """hit@1, hit@5, recall@5, all@5 and MRR of the model on questions."""
@@ -167,7 +175,12 @@ def evaluate(model: str = typer.Option(..., help="model folder"),
     r = TableRetriever.load(model, tables=tables, device=device, progress=not quiet,
                             strict=strict)
     _warn_skipped(r.skipped)
-    m = r.evaluate(qs, questions)
+    ranked: list = []
+    m = r.evaluate(qs, questions, ranked if rankings is not None else None)
+    if rankings is not None:
+        from tablegraph.utils import atomic_write_text
+
+        atomic_write_text(rankings, "".join(json.dumps(x) + "\n" for x in ranked))
     if as_json:
         typer.echo(json.dumps(m))
         return

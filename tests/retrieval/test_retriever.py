@@ -43,3 +43,23 @@ def test_search_ranks_explains_and_gives_the_result_record(trained):
     first = res.hits[0].values[0]
     assert d["hits"][0]["values"][0] == {"column": first.column, "value": first.value,
                                          "score": round(first.score, 4)}
+
+
+def test_rankings_file_and_case_insensitive_table_names(trained, tmp_path):
+    model, tables, _, _ = trained
+    q = tmp_path / "q.csv"
+    q.write_text("table,question\nPRESCRIPTIONS,heparin medication for every person\n"
+                 "LabEvents|patients,blood values of each person\n")
+    out = tmp_path / "rankings.jsonl"
+    r = runner.invoke(app, ["evaluate", "--model", str(model), "--questions", str(q), "--json",
+                            "--rankings", str(out)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output.strip().splitlines()[-1])["n"] == 2
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [x["gold"] for x in lines] == [["prescriptions"], ["labevents", "patients"]]
+    first = lines[0]
+    assert first["question"] == "heparin medication for every person" and first["set"] is None
+    assert sorted(x["table"] for x in first["ranking"]) == ["labevents", "patients",
+                                                            "prescriptions"]
+    scores = [x["score"] for x in first["ranking"]]
+    assert scores == sorted(scores, reverse=True)

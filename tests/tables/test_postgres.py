@@ -94,3 +94,24 @@ def test_postgres_profiles_are_cached_until_the_table_changes(profiled):
         assert profile_tables(refs)[0].n_rows == 21 and len(calls) == 2  # read again
     finally:
         con.execute("DROP SCHEMA tg_cache CASCADE")
+
+
+def test_postgres_declared_keys():
+    from tablegraph.tables.catalog import ForeignKey, read_keys
+    from tablegraph.tables.sources import Reader
+
+    con = _connect()
+    con.execute("DROP SCHEMA IF EXISTS tg_keys CASCADE")
+    con.execute("CREATE SCHEMA tg_keys")
+    con.execute("CREATE TABLE tg_keys.customers (id int PRIMARY KEY)")
+    con.execute("CREATE TABLE tg_keys.orders (oid int, line int, customer_id int REFERENCES "
+                "tg_keys.customers, PRIMARY KEY (oid, line))")
+    try:
+        refs = [r for r in discover(URL) if r.name.startswith("tg_keys.")]
+        with Reader() as r:
+            keys = read_keys(r, refs)
+        assert keys["tg_keys.orders"].primary_key == ("oid", "line")
+        assert keys["tg_keys.orders"].foreign_keys == (
+            ForeignKey(("customer_id",), "tg_keys.customers", ("id",)),)
+    finally:
+        con.execute("DROP SCHEMA tg_keys CASCADE")

@@ -144,3 +144,10 @@ def test_profiles_from_several_threads_at_once(tiny_tables):
         t.join()
     assert not errors and len(got) == 4
     assert all(g == want for g in got)
+
+
+def test_tables_differing_only_by_case_are_an_error_naming_both(tmp_path):
+    (tmp_path / "Orders.csv").write_text("a\n1\n")
+    (tmp_path / "orders.csv").write_text("b\n2\n")
+    with pytest.raises(TableGraphError, match="'Orders' and 'orders' differ only by case"):
+        discover(tmp_path)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from tablegraph.evaluation.metrics import DEFAULT_KS, per_question, retrieval_metrics
-from tablegraph.tables.questions import Question, check_tables
+from tablegraph.tables.questions import Question, resolve_tables
 
 ScoreFn = Callable[[list[str]], np.ndarray]
 
@@ -31,8 +31,8 @@ class RetrievalEvaluator:
     def __init__(self, questions: list[Question], tables: list[str],
                  ks: tuple[int, ...] = DEFAULT_KS, source: str = "questions",
                  skipped: list | None = None) -> None:
-        check_tables(questions, tables, source, skipped)
-        self.questions = list(questions)
+        questions = resolve_tables(questions, tables, source, skipped)
+        self.questions = questions
         self.tables = list(tables)
         self.ks = ks
         self.texts = [q.text for q in questions]
@@ -57,3 +57,13 @@ class RetrievalEvaluator:
 
     def __call__(self, score_fn: ScoreFn) -> dict[str, float]:
         return self.metrics(score_fn(self.texts))
+
+    def rankings(self, scores: np.ndarray) -> list[dict]:
+        """One record per question: {"question", "gold": [table], "ranking": [{"table",
+        "score"}] (every table, best first), "set": None}."""
+        scores = self._check(scores)
+        order = np.argsort(-np.asarray(scores, dtype=np.float64), axis=1, kind="stable")
+        return [{"question": q.text, "gold": list(q.tables),
+                 "ranking": [{"table": self.tables[j], "score": round(float(scores[i, j]), 6)}
+                             for j in order[i]], "set": None}
+                for i, q in enumerate(self.questions)]

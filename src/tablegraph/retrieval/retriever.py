@@ -155,12 +155,17 @@ class TableRetriever:
             hits.append(TableHit(rank, index.names[j], float(scores[j]), cols, vals))
         return SearchResult(question, hits)
 
-    def evaluate(self, questions: list[Question], source: str = "questions") -> dict[str, float]:
+    def evaluate(self, questions: list[Question], source: str = "questions",
+                 rankings: list | None = None) -> dict[str, float]:
         """hit@1, hit@5, recall@5, all@5, mrr and n over every table of the index (the one
-        evaluator, called on this retriever's scores)."""
+        evaluator, called on this retriever's scores); each question's full ranking is
+        appended to `rankings` when given (`RetrievalEvaluator.rankings`)."""
         from tablegraph.evaluation.evaluator import RetrievalEvaluator
 
         ev = RetrievalEvaluator(questions, self._require_index().names, source=source,
                                 skipped=self.skipped)
-        m = ev(self.scores)
+        scores = self.scores(ev.texts)
+        m = ev.metrics(scores)
+        if rankings is not None:
+            rankings.extend(ev.rankings(scores))
         return {k: m[k] for k in ("hit@1", "hit@5", "recall@5", "all@5", "mrr", "n")}

@@ -23,6 +23,7 @@ import duckdb
 import numpy as np
 from tqdm import tqdm
 
+from tablegraph.tables.catalog import ForeignKey, TableKeys, read_keys
 from tablegraph.tables.sources import (DEFAULT_MAX_ROWS, DEFAULT_SAMPLE_SEED, Reader, TableRef,
                                        display_location, quote_ident)
 from tablegraph.tables.stats import FEATURE_INDEX, FEATURES, PROFILE_VERSION, STATS_DIM
@@ -66,6 +67,8 @@ class TableProfile:
     n_rows: int
     n_sampled: int
     columns: list[ColumnProfile]
+    primary_key: list[str] = field(default_factory=list)  # declared in the catalog
+    foreign_keys: list[ForeignKey] = field(default_factory=list)  # declared in the catalog
 
     @property
     def stats(self) -> np.ndarray:
@@ -76,12 +79,16 @@ class TableProfile:
 
     def to_json(self) -> dict:
         return {"name": self.name, "source": self.source, "n_rows": self.n_rows,
-                "n_sampled": self.n_sampled, "columns": [c.to_json() for c in self.columns]}
+                "n_sampled": self.n_sampled, "columns": [c.to_json() for c in self.columns],
+                "primary_key": self.primary_key,
+                "foreign_keys": [k.to_json() for k in self.foreign_keys]}
 
     @staticmethod
     def from_json(d: dict) -> "TableProfile":
         return TableProfile(d["name"], d["source"], int(d["n_rows"]), int(d["n_sampled"]),
-                            [ColumnProfile.from_json(c) for c in d["columns"]])
+                            [ColumnProfile.from_json(c) for c in d["columns"]],
+                            list(d.get("primary_key", [])),
+                            [ForeignKey.from_json(k) for k in d.get("foreign_keys", [])])
 
 
 # --- SQL ---------------------------------------------------------------------------------
@@ -422,8 +429,9 @@ def _text_like(family: str, stats: np.ndarray) -> bool:
         not keyish
 
 
-def profile_sample(reader: Reader, ref: TableRef, top_k: int = TOP_K_VALUES) -> TableProfile:
-    """Profile one table through `reader` (no cache)."""
+def profile_sample(reader: Reader, ref: TableRef, top_k: int = TOP_K_VALUES,
+                   declared: TableKeys | None = None) -> TableProfile:
+    """Profile one table through `reader` (no cache), with its `declared` keys."""
     tmp, total = reader.sample(ref)
     try:
         reader.con.execute(f"CREATE OR REPLACE TEMP VIEW s AS SELECT * FROM {tmp}")
@@ -448,8 +456,9 @@ def profile_sample(reader: Reader, ref: TableRef, top_k: int = TOP_K_VALUES) -> 
                 sketch = reader.con.execute(_sketch_sql(name)).fetchone()[0] or []
             profiles.append(ColumnProfile(name, dtype, stats, top, int(_f(raw["nd"])),
                                           [int(h) for h in sketch]))
+        declared = declared or TableKeys()
         return TableProfile(ref.name, display_location(ref.location), total, int(n_sampled),
-                            profiles)
+                            profiles, list(declared.primary_key), list(declared.foreign_keys))
     finally:
         reader.drop(tmp)
 
@@ -484,6 +493,7 @@ def profile_tables(refs: Iterable[TableRef], max_rows: int = DEFAULT_MAX_ROWS,
     out: list[TableProfile] = []
     failed: list[tuple[Skipped, TableGraphError]] = []
     reader: Reader | None = None
+    catalog: dict[str, TableKeys] | None = None  # read once, when a table is profiled
     try:
         for ref in tqdm(refs, desc="profile", unit="table", disable=not show_progress(progress), leave=False):
             try:
@@ -500,7 +510,9 @@ def profile_tables(refs: Iterable[TableRef], max_rows: int = DEFAULT_MAX_ROWS,
                         pass  # a damaged cache entry is recomputed
                 if reader is None:
                     reader = Reader(max_rows=max_rows, seed=seed)
-                prof = profile_sample(reader, ref, top_k)
+                if catalog is None:
+                    catalog = read_keys(reader, refs)
+                prof = profile_sample(reader, ref, top_k, catalog.get(ref.name))
             except TableGraphError as e:
                 if strict:
                     raise

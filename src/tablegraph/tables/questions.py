@@ -60,19 +60,28 @@ def read_questions(path: str | Path) -> list[Question]:
     return parse_questions(text, str(path))
 
 
-def check_tables(questions: list[Question], tables: list[str], source: str = "questions",
-                 skipped: list | None = None) -> None:
-    """Every gold table must exist; the error names the first unknown one (and why it could
-    not be read, when it is among `skipped`)."""
-    known = set(tables)
-    unread = {s.table: s.why for s in skipped or []}
+def resolve_tables(questions: list[Question], tables: list[str], source: str = "questions",
+                   skipped: list | None = None) -> list[Question]:
+    """The questions with their gold tables spelt as in `tables`: names match
+    case-insensitively, as SQL names do. An unknown table is an error naming it (and why it
+    could not be read, when it is among `skipped`)."""
+    exact = set(tables)
+    folded = {t.lower(): t for t in tables}
+    unread = {s.table.lower(): s.why for s in skipped or []}
+    out = []
     for q in questions:
+        gold = []
         for t in q.tables:
-            if t in unread:
-                raise TableGraphError(f"{source}: gold table {t!r} could not be read: {unread[t]}")
-            if t not in known:
+            name = t if t in exact else folded.get(t.lower())
+            if name is None and t.lower() in unread:
+                raise TableGraphError(f"{source}: gold table {t!r} could not be read: "
+                                      f"{unread[t.lower()]}")
+            if name is None:
                 raise TableGraphError(f"{source}: unknown table {t!r} in question {q.text!r} "
-                                      f"(tables: {', '.join(sorted(known)[:30])})")
+                                      f"(tables: {', '.join(sorted(exact)[:30])})")
+            gold.append(name)
+        out.append(Question(q.text, tuple(gold)))
+    return out
 
 
 def stratified_split(questions: list[Question], val_fraction: float = 0.2,

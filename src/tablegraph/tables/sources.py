@@ -36,6 +36,8 @@ import duckdb
 from tablegraph.utils import TableGraphError
 
 FILE_SUFFIXES = (".csv.gz", ".csv", ".parquet")
+# DuckDB's errors for SQLite values that do not fit their declared type
+SQLITE_TYPE_ERRORS = ("Mismatch Type", "Conversion Error")
 DEFAULT_MAX_ROWS = 20_000
 DEFAULT_SAMPLE_SEED = 42
 
@@ -91,8 +93,19 @@ def _db_kind(path: Path) -> str | None:
 
 
 def discover(spec: str | os.PathLike[str]) -> list[TableRef]:
-    """Turn a `--tables` argument into table references, sorted by name."""
-    spec = str(spec)
+    """Turn a `--tables` argument into table references, sorted by name. Two tables whose
+    names differ only by case are an error naming both (questions name tables in any case)."""
+    refs = _discover(str(spec))
+    seen: dict[str, TableRef] = {}
+    for r in refs:
+        other = seen.setdefault(r.name.lower(), r)
+        if other is not r:
+            raise TableGraphError(f"tables {other.name!r} and {r.name!r} differ only by case: "
+                                  f"questions could not tell them apart")
+    return refs
+
+
+def _discover(spec: str) -> list[TableRef]:
     if spec.startswith(("postgresql://", "postgres://")):
         with Reader() as reader:
             return reader.list_database_tables("postgres", spec)
@@ -231,8 +244,9 @@ class Reader:
         """Materialise a bounded sample of `ref`; return (temp table name, total rows).
 
         A CSV file is first read through once (`check_csv`): a malformed or truncated file is
-        an error naming its line, never a silent misreading. A SQLite column whose values do
-        not match its declared type (SQLite allows that) is read as text.
+        an error naming its line, never a silent misreading. A SQLite table with values that
+        do not fit their declared types (SQLite allows that: text in an INTEGER column,
+        "04/12/2005" or "0000-00-00" in a DATE column) is read with its columns as text.
         """
         encoding = "utf-8"
         if ref.kind == "file":
@@ -246,7 +260,7 @@ class Reader:
         try:
             return tmp, self._materialise(ref, tmp, encoding)
         except duckdb.Error as e:
-            if ref.kind != "sqlite" or "Mismatch Type" not in str(e):
+            if ref.kind != "sqlite" or not any(k in str(e) for k in SQLITE_TYPE_ERRORS):
                 raise TableGraphError(f"cannot read table {ref.name} from "
                                       f"{display_location(ref.location)}: "
                                       f"{redact(_first_line(e), ref.location)}") from e

@@ -7,7 +7,7 @@ features` prints it and docs/features.md is generated from it. `tables.profile` 
 from __future__ import annotations
 
 STATS_DIM = 128
-PROFILE_VERSION = 4  # bumped whenever a statistic's meaning or computation changes
+PROFILE_VERSION = 5  # bumped whenever a statistic's meaning or computation changes
 
 # (name, description): the 128 statistics, in vector order.
 FEATURES: list[tuple[str, str]] = [

@@ -181,12 +181,17 @@ class SentenceTransformerEncoder(TextEncoder):
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         return self.model.encode(texts, batch_size=128, convert_to_numpy=True,
-                                 normalize_embeddings=True, show_progress_bar=len(texts) > 512)
+                                 normalize_embeddings=True, show_progress_bar=_long(texts))
 
     def _encode_tokens(self, texts: list[str]) -> list[np.ndarray]:
         out = self.model.encode(texts, batch_size=128, output_value="token_embeddings",
-                                show_progress_bar=len(texts) > 512)
+                                show_progress_bar=_long(texts))
         return [t.float().cpu().numpy() for t in out]
+
+
+def _long(texts: list[str]) -> bool:
+    """A progress bar for long encodings, on a terminal only."""
+    return len(texts) > 512 and sys.stderr.isatty()
 
 
 def _quiet_transformers() -> None:

@@ -45,7 +45,7 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
     from tablegraph.model.folder import check_out, save_model
     from tablegraph.model.index import build_index
     from tablegraph.tables.keys import shared_keys
-    from tablegraph.tables.questions import check_tables, read_questions, stratified_split
+    from tablegraph.tables.questions import read_questions, resolve_tables, stratified_split
     from tablegraph.tables.sources import display_location
     from tablegraph.text.encoders import DEFAULT_TEXT_MODEL, load_text_encoder
     from tablegraph.utils import pick_device
@@ -66,7 +66,7 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
     skipped = [] if skipped is None else skipped
     profiles, graphs = load_table_graphs(tables, encoder_text, graph_cfg, max_rows,
                                          progress=progress, strict=strict, skipped=skipped)
-    check_tables(qs, [g.table for g in graphs], questions, skipped)
+    qs = resolve_tables(qs, [g.table for g in graphs], questions, skipped)
     if len(graphs) < 2:
         raise TableGraphError(f"{display_location(tables)}: only {len(graphs)} readable table(s); "
                               f"training ranks tables against each other and needs two or more")

@@ -1,0 +1,165 @@
+"""Declared keys from a database's own catalog: each table's primary key and foreign keys,
+composite keys included, for SQLite (its PRAGMAs, read-only), DuckDB (`duckdb_constraints()`)
+and PostgreSQL (`pg_constraint`, through the scanner's `postgres_query`). Files carry none.
+
+A schema-only database (declared types and keys, no rows) is a first-class case: its keys are
+what tells which tables join.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+
+import duckdb
+
+from tablegraph.tables.sources import Reader, TableRef, quote_literal
+from tablegraph.utils import TableGraphError
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """columns of this table -> ref_columns of `table` (a table name as `TableRef.name`)."""
+
+    columns: tuple[str, ...]
+    table: str
+    ref_columns: tuple[str, ...]
+
+    def to_json(self) -> dict:
+        return {"columns": list(self.columns), "table": self.table,
+                "ref_columns": list(self.ref_columns)}
+
+    @staticmethod
+    def from_json(d: dict) -> "ForeignKey":
+        return ForeignKey(tuple(d["columns"]), str(d["table"]), tuple(d["ref_columns"]))
+
+
+@dataclass(frozen=True)
+class TableKeys:
+    primary_key: tuple[str, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = field(default_factory=tuple)
+
+
+def read_keys(reader: Reader, refs: list[TableRef]) -> dict[str, TableKeys]:
+    """Declared keys of every table of `refs` (by table name); tables without any are absent.
+    A catalog that cannot be read is an error naming the database."""
+    out: dict[str, TableKeys] = {}
+    by_source: dict[tuple[str, str], list[TableRef]] = {}
+    for r in refs:
+        if r.kind != "file":
+            by_source.setdefault((r.kind, r.location), []).append(r)
+    for (kind, location), group in by_source.items():
+        reader_fn = {"sqlite": _sqlite_keys, "duckdb": _duckdb_keys,
+                     "postgres": _postgres_keys}[kind]
+        try:
+            out.update(reader_fn(reader, location, group))
+        except (sqlite3.Error, duckdb.Error) as e:
+            from tablegraph.tables.sources import display_location, redact
+
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            raise TableGraphError(f"cannot read the keys of {display_location(location)}: "
+                                  f"{redact(first, location)}") from e
+    return out
+
+
+def _names(group: list[TableRef]) -> dict[tuple[str, str], str]:
+    """(schema, table) -> table name, case-folded, to resolve referenced tables."""
+    return {(r.schema.lower(), r.table.lower()): r.name for r in group}
+
+
+def _sqlite_keys(reader: Reader, location: str, group: list[TableRef]) -> dict[str, TableKeys]:
+    names = {t: n for (_, t), n in _names(group).items()}
+    out = {}
+    con = sqlite3.connect(f"file:{location}?mode=ro", uri=True)
+    try:
+        for r in group:
+            table = r.table.replace('"', '""')
+            info = con.execute(f'PRAGMA table_info("{table}")').fetchall()
+            pk = tuple(c[1] for c in sorted((c for c in info if c[5]), key=lambda c: c[5]))
+            fks: dict[int, list] = {}
+            for fid, seq, ref_table, col, ref_col, *_ in con.execute(
+                    f'PRAGMA foreign_key_list("{table}")').fetchall():
+                fks.setdefault(fid, []).append((seq, ref_table, col, ref_col))
+            keys = []
+            for parts in fks.values():
+                parts.sort()
+                ref = names.get(parts[0][1].lower(), parts[0][1])
+                ref_cols = [p[3] for p in parts]
+                if any(c is None for c in ref_cols):  # REFERENCES t: its primary key
+                    target = next((g for g in group if g.name == ref), None)
+                    ref_cols = list(_sqlite_pk(con, target.table)) if target else ref_cols
+                keys.append(ForeignKey(tuple(p[2] for p in parts), ref,
+                                       tuple(c or "" for c in ref_cols)))
+            if pk or keys:
+                out[r.name] = TableKeys(pk, tuple(keys))
+    finally:
+        con.close()
+    return out
+
+
+def _sqlite_pk(con: sqlite3.Connection, table: str) -> tuple[str, ...]:
+    info = con.execute(f'PRAGMA table_info("{table.replace(chr(34), chr(34) * 2)}")').fetchall()
+    return tuple(c[1] for c in sorted((c for c in info if c[5]), key=lambda c: c[5]))
+
+
+def _duckdb_keys(reader: Reader, location: str, group: list[TableRef]) -> dict[str, TableKeys]:
+    alias = reader._attach("duckdb", location)
+    names = _names(group)
+    rows = reader.con.execute(
+        "SELECT schema_name, table_name, constraint_type, constraint_column_names, "
+        "referenced_table, referenced_column_names FROM duckdb_constraints() "
+        "WHERE database_name = ? AND constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY') "
+        "ORDER BY constraint_index", [alias]).fetchall()
+    pks: dict[str, tuple[str, ...]] = {}
+    fks: dict[str, list[ForeignKey]] = {}
+    for schema, table, kind, cols, ref_table, ref_cols in rows:
+        name = names.get((schema.lower(), table.lower()))
+        if name is None:
+            continue
+        if kind == "PRIMARY KEY":
+            pks[name] = tuple(cols)
+        else:
+            ref = names.get((schema.lower(), (ref_table or "").lower()), ref_table)
+            fks.setdefault(name, []).append(ForeignKey(tuple(cols), ref, tuple(ref_cols or ())))
+    return {n: TableKeys(pks.get(n, ()), tuple(fks.get(n, []))) for n in set(pks) | set(fks)}
+
+
+_PG_KEYS = """
+SELECT ns.nspname, cl.relname, con.contype,
+       array_to_string(ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n
+             ORDER BY k.i), chr(31)) AS cols,
+       rns.nspname AS ref_schema, rcl.relname AS ref_table,
+       array_to_string(ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
+             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n
+             ORDER BY k.i), chr(31)) AS ref_cols
+FROM pg_constraint con
+JOIN pg_class cl ON cl.oid = con.conrelid
+JOIN pg_namespace ns ON ns.oid = cl.relnamespace
+LEFT JOIN pg_class rcl ON rcl.oid = con.confrelid
+LEFT JOIN pg_namespace rns ON rns.oid = rcl.relnamespace
+WHERE con.contype IN ('p', 'f')
+ORDER BY ns.nspname, cl.relname, con.conname
+"""
+
+
+def _postgres_keys(reader: Reader, location: str, group: list[TableRef]) -> dict[str, TableKeys]:
+    alias = reader._attach("postgres", location)
+    names = _names(group)
+    rows = reader.con.execute(
+        f"SELECT * FROM postgres_query({quote_literal(alias)}, {quote_literal(_PG_KEYS)})"
+    ).fetchall()
+    pks: dict[str, tuple[str, ...]] = {}
+    fks: dict[str, list[ForeignKey]] = {}
+    for schema, table, kind, cols, ref_schema, ref_table, ref_cols in rows:
+        name = names.get((schema.lower(), table.lower()))
+        if name is None:
+            continue
+        cols_t = tuple(cols.split("\x1f")) if cols else ()
+        if kind == "p":
+            pks[name] = cols_t
+        else:
+            ref = names.get(((ref_schema or "").lower(), (ref_table or "").lower()), ref_table)
+            fks.setdefault(name, []).append(ForeignKey(
+                cols_t, ref, tuple(ref_cols.split("\x1f")) if ref_cols else ()))
+    return {n: TableKeys(pks.get(n, ()), tuple(fks.get(n, []))) for n in set(pks) | set(fks)}
