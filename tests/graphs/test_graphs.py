@@ -1,11 +1,7 @@
-import numpy as np
-import pytest
 import torch
 
-from tablegraph.graphs.build import batch_graphs, build_graphs
+from tablegraph.graphs.build import build_graphs
 from tablegraph.graphs.nodes import GraphConfig, NodeKind, TableNodes, table_nodes
-from tablegraph.model.config import EncoderConfig
-from tablegraph.model.encoder import ContrastiveGNNEncoder
 from tablegraph.tables.keys import shared_keys
 from tablegraph.tables.profile import profile_tables
 from tablegraph.tables.sources import discover

@@ -41,7 +41,6 @@ from tablegraph.graphs.build import load_table_graphs
 from tablegraph.graphs.nodes import GraphConfig
 from tablegraph.model.index import build_index
 from tablegraph.model.scoring import Scorer
-from tablegraph.tables.profile import TableProfile
 from tablegraph.tables.questions import Question, stratified_split
 from tablegraph.text.encoders import TextEncoder, load_text_encoder
 from tablegraph.training.run import model_config
@@ -54,11 +53,10 @@ METHODS = ("bm25", "dense", "classifier", "gnn", "fusion")
 
 @dataclass
 class Corpus:
-    """Tables of one benchmark: profiles, graphs (with their nodes) and the baselines over
+    """Tables of one benchmark: their graphs (with their nodes) and the baselines over
     them."""
 
     names: list[str]
-    profiles: list[TableProfile]
     graphs: list
     bm25: BM25Scorer
     dense: DenseScorer
@@ -72,7 +70,7 @@ class Corpus:
             g.table = p.name
             g.nodes = dataclasses.replace(g.nodes, table=p.name)
         nodes = [g.nodes for g in graphs]
-        return Corpus([p.name for p in profiles], profiles, graphs, BM25Scorer(nodes),
+        return Corpus([p.name for p in profiles], graphs, BM25Scorer(nodes),
                       DenseScorer(enc, nodes))
 
 
@@ -278,7 +276,7 @@ def startup_timing(model: Path, question: str, runs: int = 5) -> dict[str, float
     import subprocess
     import sys
 
-    def median(*args: str, fresh: bool = False) -> float:
+    def median(*args: str) -> float:
         times = []
         for i in range(runs):
             argv = [a.replace("{new}", f"{time.time_ns()}-{i}") for a in args]
