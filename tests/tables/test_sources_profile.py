@@ -29,10 +29,13 @@ def test_sqlite_duckdb_and_parquet(tmp_path):
     db = tmp_path / "a.sqlite"
     con = sqlite3.connect(db)
     con.execute('CREATE TABLE "my table" ("select" INTEGER, name TEXT)')
+    con.execute("CREATE TABLE counter (id INTEGER PRIMARY KEY AUTOINCREMENT)")  # sqlite_sequence
+    con.execute("INSERT INTO counter DEFAULT VALUES")
     con.executemany('INSERT INTO "my table" VALUES (?, ?)', [(i, f"n{i}") for i in range(10)])
     con.commit()
     con.close()
-    (p,) = profile_tables(discover(db), progress=False)
+    assert [r.name for r in discover(db)] == ["counter", "my table"]
+    (_, p) = profile_tables(discover(db), progress=False)
     assert p.name == "my table" and p.n_rows == 10 and [c.name for c in p.columns] == ["select", "name"]
     ddb = tmp_path / "b.duckdb"
     dcon = duckdb.connect(str(ddb))

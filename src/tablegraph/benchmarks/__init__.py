@@ -1,1 +1,1 @@
-"""Benchmarks: named baseline scorers (`baselines`) and the benchmark harness (`bench`)."""
+"""Benchmarks: the harness that runs every method on every benchmark (`bench`)."""

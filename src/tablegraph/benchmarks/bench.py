@@ -34,7 +34,7 @@ from typing import Callable
 
 import numpy as np
 
-from tablegraph.benchmarks.baselines import BM25Scorer, ClassifierScorer, DenseScorer, fuse
+from tablegraph.evaluation.baselines import BM25Scorer, ClassifierScorer, DenseScorer, fuse
 from tablegraph.evaluation.evaluator import RetrievalEvaluator
 from tablegraph.evaluation.metrics import bootstrap_ci
 from tablegraph.graphs.build import load_table_graphs

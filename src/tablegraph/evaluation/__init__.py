@@ -1,2 +1,2 @@
-"""Evaluation: the one metric implementation (`metrics`) and the one evaluator (`evaluator`),
-called on any scoring function: the model's scorer, a baseline, a fusion."""
+"""Evaluation: the one metric implementation (`metrics`), the one evaluator (`evaluator`),
+called on any scoring function, and the baseline scorers (`baselines`)."""

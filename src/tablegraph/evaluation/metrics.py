@@ -4,7 +4,8 @@ With G_i the gold tables of question i and R_i(k) its top k:
 - hit@k: G_i meets R_i(k) (any gold table in the top k);
 - recall@k: |G_i & R_i(k)| / |G_i| (share of gold tables in the top k);
 - all@k: G_i is inside R_i(k) (every gold table in the top k);
-- MRR: 1 / rank of the best-ranked gold table.
+- MRR: 1 / rank of the best-ranked gold table;
+- coverage depth: rank of the last gold table / number of tables (`coverage_depth`).
 `per_question` gives each question's values (to pool over runs and bootstrap);
 `retrieval_metrics` averages them over questions. With one gold table per question,
 hit@k = recall@k = all@k.
@@ -49,6 +50,13 @@ def retrieval_metrics(scores: np.ndarray, gold: list[set[int]],
     out = {name: float(v.mean()) if len(v) else 0.0 for name, v in pq.items()}
     out["n"] = len(gold)
     return out
+
+
+def coverage_depth(scores: np.ndarray, gold: list[set[int]]) -> np.ndarray:
+    """Per question: the rank of its last gold table / the number of tables, the share of the
+    schema a reader must go through to see every gold table. scores [Q, M] -> [Q]."""
+    m = np.asarray(scores).shape[1]
+    return np.asarray([rs[-1] / m for rs in ranks_of_gold(scores, gold)], dtype=np.float64)
 
 
 def bootstrap_ci(x: np.ndarray, n: int = 1000, seed: int = 0) -> tuple[float, float]:

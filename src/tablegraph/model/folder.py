@@ -153,6 +153,8 @@ def save_model(out_dir: str | os.PathLike[str], encoder: "ContrastiveGNNEncoder"
                 "encoder": encoder.cfg.to_dict(),
                 "checksums": {name: sha256(tmp / name) for name in checked}}
         write_json(tmp / "config.json", full)
+        for f in tmp.iterdir():  # safetensors writes its files 0600
+            apply_umask(f)
         if out.exists():
             old = out.parent / f".{out.name}.old-{os.getpid()}"
             os.replace(out, old)
@@ -189,10 +191,21 @@ def read_config(model_dir: str | os.PathLike[str]) -> dict[str, Any]:
     return cfg
 
 
-def load_model(model_dir: str | os.PathLike[str]) -> SavedModel:
-    """Read a model folder, checking format, feature schema and text model dimension."""
+def default_model_dir() -> Path:
+    """The pretrained model shipped inside the package (`tablegraph pretrain` made it; see
+    docs/model-card.md)."""
+    return Path(__file__).resolve().parents[1] / "pretrained" / "default"
+
+
+def load_model(model_dir: str | os.PathLike[str] | None = None) -> SavedModel:
+    """Read a model folder (the shipped default when None), checking format, feature schema,
+    checksums and text model dimension."""
     from safetensors.torch import load_file
 
+    if model_dir is None:
+        model_dir = default_model_dir()
+        if not (model_dir / "config.json").is_file():
+            raise TableGraphError("this installation ships no pretrained model: give --model")
     d = Path(model_dir)
     cfg = read_config(d)
     checksums = cfg.get("checksums")

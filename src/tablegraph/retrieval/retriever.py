@@ -73,11 +73,12 @@ class TableRetriever:
         self._node_vecs: np.ndarray | None = None
 
     @classmethod
-    def load(cls, model: str, tables: str | None = None, device: str | None = None,
-             progress: bool = False, strict: bool = False) -> "TableRetriever":
-        """A model folder; with `tables`, those tables are embedded and answer instead of
-        the model's own index (unreadable ones are left out and listed in `skipped`; with
-        `strict`, an error)."""
+    def load(cls, model: str | None = None, tables: str | None = None,
+             device: str | None = None, progress: bool = False,
+             strict: bool = False) -> "TableRetriever":
+        """A model folder (None: the pretrained model shipped with tablegraph); with `tables`,
+        those tables are embedded and answer instead of the model's own index (unreadable ones
+        are left out and listed in `skipped`; with `strict`, an error)."""
         device = pick_device(device)
         saved = load_model(model)
         text = load_text_encoder(saved.text_model)
@@ -88,7 +89,8 @@ class TableRetriever:
         if tables is not None:
             r.index_tables(tables, progress=progress, strict=strict)
         elif saved.index is None:
-            raise TableGraphError(f"{model} holds no index of tables: give --tables")
+            raise TableGraphError(f"{'the shipped model' if model is None else model} holds no "
+                                  f"index of tables: give --tables")
         return r
 
     def index_tables(self, tables: str, progress: bool = False, strict: bool = False) -> None:

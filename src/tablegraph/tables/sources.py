@@ -220,6 +220,8 @@ class Reader:
         for schema, table in rows:
             if schema in ("information_schema", "pg_catalog"):
                 continue
+            if kind == "sqlite" and table.lower().startswith("sqlite_"):
+                continue  # SQLite's own bookkeeping (sqlite_sequence, sqlite_stat1)
             name = table if schema in ("main", "public") else f"{schema}.{table}"
             refs.append(TableRef(name=name, kind=kind, location=location, table=table,
                                  schema=schema))

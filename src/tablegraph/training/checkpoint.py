@@ -70,6 +70,8 @@ def save_checkpoint(folder: str | os.PathLike[str], c: Checkpoint) -> None:
                                 "best": c.best, "best_epoch": c.best_epoch,
                                 "param_groups": c.optimizer["param_groups"],
                                 "settings": c.settings})
+        for f in tmp.iterdir():  # safetensors writes its files 0600
+            apply_umask(f)
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(tmp, folder)

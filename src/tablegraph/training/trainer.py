@@ -43,8 +43,9 @@ from tablegraph.utils import TableGraphError, show_progress
 
 
 @dataclass
-class TrainConfig(TypedConfig):
-    """Training settings; the defaults are the seed settings."""
+class ScheduleConfig(TypedConfig):
+    """The optimisation settings every training shares: AdamW with weight decay on matrices,
+    a per-step cosine schedule from lr to min_lr, clipping, InfoNCE temperature, seed."""
 
     epochs: int = 50
     batch_size: int = 32
@@ -53,11 +54,17 @@ class TrainConfig(TypedConfig):
     weight_decay: float = 0.01
     grad_clip: float = 1.0
     temperature: float = 0.07
+    seed: int = 0
+
+
+@dataclass
+class TrainConfig(ScheduleConfig):
+    """Training on one database's questions; the defaults are the seed settings."""
+
     learnable_temperature: bool = False
     negatives: str = "in-batch"  # in-batch | all-tables
     symmetric: bool = True
     val_fraction: float = 0.2
-    seed: int = 0
     # Extra pairs per step drawn from the tables themselves (a column's name in words, or a
     # column name with one of its frequent values, paired with its table); 0 turns them off.
     schema_pairs_per_step: int = 16
@@ -73,6 +80,22 @@ def cosine_lr(step: int, total: int, lr: float, min_lr: float) -> float:
         return lr
     progress = min(max(step / total, 0.0), 1.0)
     return min_lr + (lr - min_lr) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def take_step(model: torch.nn.Module, opt: torch.optim.Optimizer, loss: torch.Tensor,
+              lr: float, grad_clip: float, where: str) -> float:
+    """One optimiser step on `loss` at learning rate `lr`, gradients clipped to `grad_clip`;
+    a NaN or infinite loss is an error naming `where`. Returns the loss value."""
+    if not torch.isfinite(loss):
+        raise TrainingError(f"the loss became {loss.item()} at {where}: lower --lr or check "
+                            f"the inputs")
+    for group in opt.param_groups:
+        group["lr"] = lr
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    opt.step()
+    return loss.item()
 
 
 def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
@@ -202,8 +225,6 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
             if n_aux:
                 idx = idx + (n_real + torch.randint(len(aux_q), (n_aux,), generator=gen)).tolist()
             lr = cosine_lr(step, total, cfg.lr, cfg.min_lr)
-            for group in opt.param_groups:
-                group["lr"] = lr
             t, nodes = model.encode(batch.x, batch.edge_index, batch.batch,
                                     batch.node_type)  # [M, D], [N, D]
             if cfg.negatives == "in-batch":
@@ -213,14 +234,8 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
             pos = _positives([train_q[i] for i in idx], names, cols, device)  # [B, C]
             scores = model.score(qt.select(idx), t, nodes, batch.batch)  # [B, M]
             loss = loss_fn.from_similarity(scores[:, cols], pos)
-            if not torch.isfinite(loss):
-                raise TrainingError(f"the loss became {loss.item()} at epoch {epoch}, step "
-                                    f"{step + 1}: lower --lr or check the inputs")
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            opt.step()
-            losses.append(loss.item())
+            losses.append(take_step(model, opt, loss, lr, cfg.grad_clip,
+                                    f"epoch {epoch}, step {step + 1}"))
             step += 1
             steps.set_postfix(loss=f"{losses[-1]:.3f}", lr=f"{lr:.1e}")
         row: dict[str, float] = {"epoch": epoch, "step": step,

@@ -1,6 +1,6 @@
 import numpy as np
 
-from tablegraph.benchmarks.baselines import (BM25Scorer, ClassifierScorer, DenseScorer, fuse,
+from tablegraph.evaluation.baselines import (BM25Scorer, ClassifierScorer, DenseScorer, fuse,
                                              table_text)
 from tablegraph.evaluation.evaluator import RetrievalEvaluator
 from tablegraph.graphs.nodes import GraphConfig, table_nodes

@@ -1,0 +1,69 @@
+"""Training corpora across databases, in `../shared/data`'s layout: each database's tables and
+its questions with their gold tables.
+
+- `text2sql-train/<spider|bird>/<db>/tables/<db>.sqlite` with `questions.csv`;
+- EHRSQL-2024's train split on the MIMIC-IV demo (`ehrsql/ehrsql-2024/
+  derived_question_tables.jsonl`, answerable questions whose tables all exist in the demo;
+  `chartevents_reconstructed_from_meds` answers as `chartevents`).
+
+Databases are assigned to validation folds by a hash of their name, so a database is held out
+whole, never some of its questions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tablegraph.tables.questions import Question, read_questions
+from tablegraph.utils import TableGraphError
+
+
+@dataclass
+class CorpusDatabase:
+    """One database of a corpus: where its tables are, its questions, its group."""
+
+    name: str  # "spider/concert_singer"
+    group: str  # spider | bird | ehrsql
+    tables: str  # a --tables argument
+    questions: list[Question]
+    rename: dict[str, str] = field(default_factory=dict)  # table name -> name in questions
+
+    def fold(self, folds: int) -> int:
+        """The validation fold of this database (stable across runs and machines)."""
+        return int(hashlib.sha256(self.name.encode()).hexdigest(), 16) % folds
+
+
+def text2sql_databases(root: str | Path) -> list[CorpusDatabase]:
+    """Every database of `root/text2sql-train` (Spider with rows, BIRD schema-only)."""
+    base = Path(root) / "text2sql-train"
+    out = []
+    for group in ("spider", "bird"):
+        for db in sorted((base / group).glob("*/tables/*.sqlite")):
+            folder = db.parent.parent
+            out.append(CorpusDatabase(f"{group}/{folder.name}", group, str(db),
+                                      read_questions(folder / "questions.csv")))
+    if not out:
+        raise TableGraphError(f"no databases under {base}")
+    return out
+
+
+def ehrsql_database(root: str | Path, split: str = "train") -> CorpusDatabase:
+    """EHRSQL-2024 questions of `split` on the MIMIC-IV demo tables (answerable, no `cost`)."""
+    root = Path(root)
+    jl = root / "ehrsql" / "ehrsql-2024" / "derived_question_tables.jsonl"
+    demo = root / "mimic-iv-demo"
+    if not jl.is_file() or not demo.is_dir():
+        raise TableGraphError(f"{jl} or {demo} is absent")
+    questions = []
+    for line in jl.read_text("utf-8").splitlines():
+        r = json.loads(line)
+        if r["split"] != split or not r["answerable"] or r["uses_synthetic_cost"] \
+                or not r["demo_tables"]:
+            continue
+        questions.append(Question(r["question"],
+                                  tuple(t.split("/")[-1] for t in r["demo_tables"])))
+    return CorpusDatabase(f"ehrsql/{split}", "ehrsql", str(demo), questions,
+                          {"chartevents_reconstructed_from_meds": "chartevents"})

@@ -1,0 +1,262 @@
+"""Pretraining across databases: one encoder trained on the questions of many databases at
+once, so that it learns what makes a table answer a question rather than which table is which.
+
+Each step takes up to `batch_size` questions of one database and ranks that database's tables
+only (a softmax over its tables, every gold table a positive): a question's candidates are the
+tables of its own database. Batches of all databases are shuffled together every epoch. The
+schedule is fixed (no checkpoint is chosen on held-out databases), so a held-out fold serves
+for reporting alone: `evaluate_databases` scores it with the one scorer and the baselines.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch_geometric.data import Batch, Data
+from tqdm import tqdm
+
+from tablegraph.evaluation.evaluator import RetrievalEvaluator
+from tablegraph.evaluation.metrics import coverage_depth
+from tablegraph.graphs.build import batch_graphs, load_table_graphs
+from tablegraph.graphs.nodes import GraphConfig
+from tablegraph.model.config import EncoderConfig
+from tablegraph.model.encoder import ContrastiveGNNEncoder
+from tablegraph.model.index import build_index
+from tablegraph.model.linking import SchemaLinker
+from tablegraph.model.loss import InfoNCELoss
+from tablegraph.model.scoring import QuestionInputs, Scorer, prepare_questions
+from tablegraph.tables.questions import Question
+from tablegraph.text.encoders import TextEncoder
+from tablegraph.training.corpora import CorpusDatabase
+from tablegraph.training.trainer import (ScheduleConfig, TrainingError, cosine_lr,
+                                         param_groups, take_step)
+from tablegraph.utils import TableGraphError, show_progress
+
+
+@dataclass
+class PretrainConfig(ScheduleConfig):
+    """Pretraining settings (a fixed schedule)."""
+
+    epochs: int = 3
+    # At most this many of a database's questions per epoch (a fresh sample each epoch), so
+    # that one database with thousands of questions does not teach which of its tables is
+    # which; 0: all of them.
+    max_questions_per_database: int = 256
+
+
+@dataclass
+class PreparedDatabase:
+    """A database ready to train on or to evaluate: its graphs (batched once), its questions
+    whose gold tables could all be read, their frozen inputs and gold table indices."""
+
+    name: str
+    group: str
+    graphs: list[Data]
+    batch: Batch
+    questions: list[Question]
+    inputs: QuestionInputs
+    gold: list[set[int]]
+    dropped: int = 0  # questions left out: a gold table could not be read
+
+    @property
+    def names(self) -> list[str]:
+        return [g.table for g in self.graphs]
+
+
+def prepare_database(db: CorpusDatabase, text: TextEncoder, graph_cfg: GraphConfig,
+                     enc_cfg: EncoderConfig, device: str = "cpu") -> PreparedDatabase | None:
+    """Read, profile and embed a database's tables and its questions (None without any)."""
+    import dataclasses
+
+    _, graphs = load_table_graphs(db.tables, text, graph_cfg, progress=False, skipped=[])
+    for g in graphs:
+        if g.table in db.rename:
+            g.table = db.rename[g.table]
+            g.nodes = dataclasses.replace(g.nodes, table=g.table)
+    col = {g.table.lower(): i for i, g in enumerate(graphs)}
+    kept = [q for q in db.questions if all(t.lower() in col for t in q.tables)]
+    if len(graphs) < 2 or not kept:
+        return None
+    questions = [Question(q.text, tuple(graphs[col[t.lower()]].table for t in q.tables))
+                 for q in kept]
+    linker = SchemaLinker.from_nodes([g.nodes for g in graphs])
+    inputs = prepare_questions(enc_cfg, text, [q.text for q in questions], linker, device)
+    gold = [{col[t.lower()] for t in q.tables} for q in questions]
+    return PreparedDatabase(db.name, db.group, graphs, batch_graphs(graphs, device), questions,
+                            inputs, gold, len(db.questions) - len(kept))
+
+
+@dataclass
+class PretrainResult:
+    model: ContrastiveGNNEncoder
+    history: list[dict[str, float]]
+    seconds: float
+    n_questions: int
+    n_databases: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def pretrain(dbs: list[PreparedDatabase], enc_cfg: EncoderConfig, cfg: PretrainConfig,
+             device: str = "cpu", progress: bool = True) -> PretrainResult:
+    """Train one encoder on the questions of every database of `dbs` (see the module
+    docstring)."""
+    if not dbs:
+        raise TrainingError("no databases to pretrain on")
+    torch.manual_seed(cfg.seed)
+    random.seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    model = ContrastiveGNNEncoder(enc_cfg).to(device)
+    loss_fn = InfoNCELoss(cfg.temperature).to(device)
+    opt = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    positives = [torch.zeros((len(d.questions), len(d.graphs)), dtype=torch.bool, device=device)
+                 for d in dbs]
+    for mask, d in zip(positives, dbs):
+        for i, g in enumerate(d.gold):
+            mask[i, list(g)] = True
+    cap = cfg.max_questions_per_database
+
+    def per_epoch(n: int) -> int:
+        return min(n, cap) if cap else n
+
+    steps_per_epoch = sum(math.ceil(per_epoch(len(d.questions)) / cfg.batch_size) for d in dbs)
+    total = steps_per_epoch * cfg.epochs
+    history: list[dict[str, float]] = []
+    step = 0
+    t0 = time.perf_counter()
+    for epoch in range(1, cfg.epochs + 1):
+        model.train()
+        chunks = []
+        for k, d in enumerate(dbs):
+            perm = torch.randperm(len(d.questions), generator=gen).tolist()
+            perm = perm[:per_epoch(len(perm))]
+            chunks += [(k, perm[i:i + cfg.batch_size])
+                       for i in range(0, len(perm), cfg.batch_size)]
+        order = torch.randperm(len(chunks), generator=gen).tolist()
+        losses = []
+        bar = tqdm(order, desc=f"pretrain {epoch}/{cfg.epochs}", unit="step", leave=False,
+                   disable=not show_progress(progress))
+        for c in bar:
+            k, idx = chunks[c]
+            d = dbs[k]
+            lr = cosine_lr(step, total, cfg.lr, cfg.min_lr)
+            b = d.batch
+            t, nodes = model.encode(b.x, b.edge_index, b.batch, b.node_type)  # [M, D], [N, D]
+            scores = model.score(d.inputs.select(idx), t, nodes, b.batch)  # [B, M]
+            loss = loss_fn.from_similarity(scores, positives[k][idx])
+            losses.append(take_step(model, opt, loss, lr, cfg.grad_clip,
+                                    f"step {step + 1} ({d.name})"))
+            step += 1
+        history.append({"epoch": epoch, "step": step, "train_loss": float(np.mean(losses)),
+                        "lr": lr, "seconds": time.perf_counter() - t0})
+    model.eval()
+    return PretrainResult(model, history, time.perf_counter() - t0,
+                          sum(len(d.questions) for d in dbs), len(dbs))
+
+
+def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], text: TextEncoder,
+                       device: str = "cpu") -> dict[str, dict[str, dict[str, float]]]:
+    """group -> method -> metrics over held-out databases (their questions pooled):
+    hit@1, recall@5, MRR, coverage depth, n, and all@5 over databases of more than 5 tables.
+
+    `methods`: name -> a trained encoder, or the string "bm25" / "dense" for the baselines.
+    """
+    from tablegraph.evaluation.baselines import BM25Scorer, DenseScorer
+
+    pooled: dict[str, dict[str, dict[str, list[np.ndarray]]]] = {}
+    for d in dbs:
+        ev = RetrievalEvaluator(d.questions, d.names)
+        nodes = [g.nodes for g in d.graphs]
+        for name, method in methods.items():
+            if method == "bm25":
+                scores = BM25Scorer(nodes)(ev.texts)
+            elif method == "dense":
+                scores = DenseScorer(text, nodes)(ev.texts)
+            else:
+                index = build_index(method, d.graphs, device)
+                scores = Scorer(method, text, device)(ev.texts, index)
+            pq = ev.per_question(scores)
+            acc = pooled.setdefault(d.group, {}).setdefault(name, {})
+            for key in ("hit@1", "recall@5", "mrr"):
+                acc.setdefault(key, []).append(pq[key])
+            acc.setdefault("coverage", []).append(coverage_depth(scores, ev.gold))
+            if len(d.names) > 5:
+                acc.setdefault("all@5", []).append(pq["all@5"])
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for group, by_method in pooled.items():
+        for name, acc in by_method.items():
+            row = {k: float(np.concatenate(v).mean()) for k, v in acc.items() if v}
+            row["n"] = int(sum(len(x) for x in acc["hit@1"]))
+            row["n_all@5"] = int(sum(len(x) for x in acc.get("all@5", [])))
+            out.setdefault(group, {})[name] = row
+    return out
+
+
+def pretrain_corpus(data_root: str, out_dir: str, cfg: PretrainConfig | None = None,
+                    fold: int | None = None, folds: int = 3, text_model: str | None = None,
+                    device: str | None = None, progress: bool = True,
+                    log=print, ehrsql: bool = True) -> dict[str, Any]:
+    """Pretrain on `data_root`'s corpora (text2sql-train, EHRSQL train) and save the model
+    folder (no index: it carries nothing of any database). With `fold`, the databases of that
+    fold are held out and reported against BM25 and dense retrieval."""
+    from tablegraph.model.folder import check_out, save_model
+    from tablegraph.text.encoders import DEFAULT_TEXT_MODEL, load_text_encoder
+    from tablegraph.training.corpora import ehrsql_database, text2sql_databases
+    from tablegraph.training.report import history_csv
+    from tablegraph.training.run import model_config
+    from tablegraph.training.trainer import TrainConfig
+    from tablegraph.utils import pick_device
+
+    check_out(out_dir)
+    cfg = cfg or PretrainConfig()
+    device = pick_device(device)
+    text = load_text_encoder(text_model or DEFAULT_TEXT_MODEL)
+    graph_cfg = GraphConfig()
+    corpus = text2sql_databases(data_root)
+    if ehrsql:
+        try:
+            corpus.append(ehrsql_database(data_root, "train"))
+        except TableGraphError as e:
+            log(f"warning: no EHRSQL training questions ({e})")
+    held = [d for d in corpus if fold is not None and d.group != "ehrsql"
+            and d.fold(folds) == fold]
+    train_dbs = [d for d in corpus if d not in held]
+    t0 = time.perf_counter()
+    first = load_table_graphs(train_dbs[0].tables, text, graph_cfg, progress=False)[1]
+    enc_cfg = EncoderConfig.from_dict({**EncoderConfig().to_dict(),
+                                       "in_dim": int(first[0].x.shape[1]), "out_dim": text.dim})
+    prepared, ready = [], []
+    for d in tqdm(train_dbs + held, desc="read", unit="db", disable=not show_progress(progress)):
+        p = prepare_database(d, text, graph_cfg, enc_cfg, device)
+        if p is not None:
+            (prepared if d in train_dbs else ready).append(p)
+    read_seconds = time.perf_counter() - t0
+    log(f"read {len(prepared)} training and {len(ready)} held-out databases in "
+        f"{read_seconds:.0f}s")
+    result = pretrain(prepared, enc_cfg, cfg, device, progress)
+    log(f"pretrained on {result.n_questions} questions of {result.n_databases} databases in "
+        f"{result.seconds:.0f}s")
+    report: dict[str, Any] = {"fold": fold, "folds": folds, "config": cfg.to_dict(),
+                              "ehrsql": ehrsql,
+                              "read_seconds": round(read_seconds, 1),
+                              "train_seconds": round(result.seconds, 1),
+                              "n_questions": result.n_questions,
+                              "databases": [d.name for d in prepared],
+                              "held_out": [d.name for d in ready]}
+    if ready:
+        report["held_out_metrics"] = evaluate_databases(
+            ready, {"tablegraph": result.model, "bm25": "bm25", "dense": "dense"}, text, device)
+    config = model_config(text, graph_cfg, TrainConfig(epochs=cfg.epochs, lr=cfg.lr,
+                                                       batch_size=cfg.batch_size, seed=cfg.seed))
+    config["pretrain"] = {"config": cfg.to_dict(), "fold": fold, "folds": folds,
+                          "ehrsql": ehrsql}
+    save_model(out_dir, result.model, config, None,
+               extra_files={"history.csv": history_csv(result.history).encode()},
+               extra_json={"metrics.json": report})
+    return report

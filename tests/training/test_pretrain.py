@@ -1,0 +1,65 @@
+import json
+import sqlite3
+
+from typer.testing import CliRunner
+
+from tablegraph.cli import app
+from tablegraph.training.corpora import text2sql_databases
+
+SHOPS = {
+    "customers": ("id INTEGER PRIMARY KEY, name TEXT, city TEXT",
+                  ["which customers live in paris", "customer names", "city of each customer"]),
+    "orders": ("id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers, total REAL",
+               ["order totals", "biggest order", "orders of each customer"]),
+    "products": ("id INTEGER PRIMARY KEY, title TEXT, price REAL",
+                 ["product prices", "cheapest product", "product titles"]),
+}
+
+
+def _corpus(root, n=6):
+    """n small databases in text2sql-train's layout, alternating Spider and BIRD."""
+    for k in range(n):
+        group = "spider" if k % 2 == 0 else "bird"
+        folder = root / "text2sql-train" / group / f"shop_{k}"
+        (folder / "tables").mkdir(parents=True)
+        con = sqlite3.connect(folder / "tables" / f"shop_{k}.sqlite")
+        for t, (cols, _) in SHOPS.items():
+            con.execute(f"CREATE TABLE {t} ({cols})")
+        if group == "spider":
+            con.executemany("INSERT INTO customers VALUES (?, ?, ?)",
+                            [(i, f"name{i}", ["paris", "rome"][i % 2]) for i in range(20)])
+        con.commit()
+        con.close()
+        rows = ["table,question"] + [f"{t},{q}" for t, (_, qs) in SHOPS.items() for q in qs]
+        rows.append("customers|orders,orders of customers in rome")
+        (folder / "questions.csv").write_text("\n".join(rows) + "\n")
+
+
+def test_databases_fall_into_stable_folds(tmp_path):
+    _corpus(tmp_path)
+    dbs = text2sql_databases(tmp_path)
+    assert [d.name for d in dbs][:2] == ["spider/shop_0", "spider/shop_2"]
+    assert all(len(d.questions) == 10 for d in dbs)
+    assert [d.fold(3) for d in dbs] == [d.fold(3) for d in text2sql_databases(tmp_path)]
+    assert len({d.fold(3) for d in dbs}) > 1
+
+
+def test_pretrain_holds_out_whole_databases_and_reports_on_them(tmp_path):
+    _corpus(tmp_path)
+    out = tmp_path / "model"
+    fold = text2sql_databases(tmp_path)[0].fold(3)
+    r = CliRunner().invoke(app, ["pretrain", "--data", str(tmp_path), "--out", str(out),
+                                 "--epochs", "2", "--fold", str(fold), "--text-model",
+                                 "hash:64", "-q"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    held = set(metrics["held_out"])
+    assert held and not held & set(metrics["databases"])
+    assert all(text2sql_databases(tmp_path)[0].fold(3) == fold for _ in [0])
+    rows = metrics["held_out_metrics"]
+    for group in rows:
+        assert set(rows[group]) == {"tablegraph", "bm25", "dense"}
+        for m in rows[group].values():
+            assert 0 <= m["hit@1"] <= 1 and 0 < m["coverage"] <= 1 and m["n"] > 0
+    assert "held-out" in r.output and (out / "model.safetensors").is_file()
+    assert not (out / "index.json").exists()  # the pretrained model carries no tables
