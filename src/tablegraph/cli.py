@@ -268,6 +268,33 @@ def pretrain(data: Path = typer.Option(..., help="folder holding text2sql-train/
     typer.echo(f"wrote {out}/")
 
 
+@app.command()
+def curve(data: Path = typer.Option(..., help="folder holding text2sql-train/"),
+          model: str = typer.Option(..., help="a model pretrained with --fold K"),
+          fold: int = typer.Option(..., help="the fold the model held out"),
+          folds: int = typer.Option(3),
+          out: Path = typer.Option(Path("curve"), help="folder for curve.json and curve.png"),
+          threads: Optional[int] = typer.Option(None, help="torch threads")) -> None:
+    """Learning curve: fine-tune a fold's pretrained model on 0, 5, 10, 20, 50 questions of
+    each held-out database (60 or more questions) and test on the rest."""
+    from tablegraph.benchmarks.curve import curve_png, learning_curve
+    from tablegraph.model.folder import load_model
+    from tablegraph.utils import atomic_write_bytes, set_threads, write_json
+
+    pretrain_cfg = load_model(model).config.get("pretrain") or {}
+    if pretrain_cfg.get("fold") != fold or pretrain_cfg.get("folds") != folds:
+        raise TableGraphError(f"{model} was not pretrained with --fold {fold} --folds {folds}: "
+                              f"its held-out databases would not be held out")
+    set_threads(threads)
+    result = learning_curve(str(data), model, fold, folds)
+    write_json(out / "curve.json", result)
+    atomic_write_bytes(out / "curve.png", curve_png(result))
+    for group, c in result.items():
+        typer.echo(f"{group} ({c['databases']} databases, {c['n']} test questions): " + "  ".join(
+            f"{k}: hit@1 {h:.3f}" for k, h in zip(c["points"], c["hit@1"])))
+    typer.echo(f"wrote {out}/curve.json and {out}/curve.png")
+
+
 DEMO_QUESTIONS = [
     "What was the patient's potassium level this morning?",
     "Which antibiotics was the E. coli isolate resistant to?",

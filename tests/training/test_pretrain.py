@@ -63,3 +63,27 @@ def test_pretrain_holds_out_whole_databases_and_reports_on_them(tmp_path):
             assert 0 <= m["hit@1"] <= 1 and 0 < m["coverage"] <= 1 and m["n"] > 0
     assert "held-out" in r.output and (out / "model.safetensors").is_file()
     assert not (out / "index.json").exists()  # the pretrained model carries no tables
+
+
+def test_learning_curve_tests_the_same_questions_at_every_point(tmp_path):
+    from tablegraph.benchmarks.curve import curve_png, learning_curve
+
+    _corpus(tmp_path)
+    fold = text2sql_databases(tmp_path)[0].fold(3)
+    out = tmp_path / "model"
+    r = CliRunner().invoke(app, ["pretrain", "--data", str(tmp_path), "--out", str(out),
+                                 "--epochs", "1", "--fold", str(fold), "--text-model",
+                                 "hash:64", "-q"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    curve = learning_curve(str(tmp_path), str(out), fold, points=(0, 2, 4), min_questions=8,
+                           epochs=3)
+    assert curve
+    for c in curve.values():
+        assert c["points"] == [0, 2, 4] and len(c["hit@1"]) == 3
+        assert c["n"] == c["databases"] * (10 - 4)  # the questions after the largest point
+        assert all(0 <= h <= 1 for h in c["hit@1"])
+    assert curve_png(curve)[:4] == b"\x89PNG"
+    other = (fold + 1) % 3
+    r = CliRunner().invoke(app, ["curve", "--data", str(tmp_path), "--model", str(out),
+                                 "--fold", str(other)])
+    assert r.exit_code != 0 and "was not pretrained with --fold" in str(r.exception)

@@ -163,14 +163,16 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
           aux_q: list[Question] | None = None,
           aux_in: QuestionInputs | None = None, checkpoint: Path | None = None,
           resume: bool = False,
-          on_epoch: Callable[[int], None] | None = None) -> TrainResult:
+          on_epoch: Callable[[int], None] | None = None,
+          initial_state: dict[str, torch.Tensor] | None = None) -> TrainResult:
     """Train an encoder over `graphs` (one per table, with `g.table` and `g.nodes`).
 
     train_in / val_in: the frozen inputs of train_q / val_q (see `scoring.prepare_questions`);
     aux_q / aux_in: schema pairs (see `schema_pairs`), `cfg.schema_pairs_per_step` of them
     added to every step. With `checkpoint`, the state is saved there after every epoch;
     `resume` continues from it (same settings, tables and questions, else an error).
-    `on_epoch(epoch)` is called after each epoch's checkpoint.
+    `on_epoch(epoch)` is called after each epoch's checkpoint. `initial_state`: weights to
+    start from (else `cfg.init` decides).
     """
     if not train_q:
         raise TrainingError("no training questions")
@@ -181,7 +183,9 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
     np.random.seed(cfg.seed)
     names = [g.table for g in graphs]
     model = ContrastiveGNNEncoder(enc_cfg).to(device)
-    if cfg.init == "pretrained":
+    if initial_state is not None:
+        model.load_state_dict(initial_state)
+    elif cfg.init == "pretrained":
         model.load_state_dict(pretrained_state(enc_cfg))
     elif cfg.init != "scratch":
         raise TableGraphError(f"unknown --init {cfg.init!r}: use scratch or pretrained")

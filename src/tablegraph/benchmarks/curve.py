@@ -1,0 +1,112 @@
+"""The learning curve: how a few questions of a new database help a pretrained model.
+
+For each held-out database of a fold with at least `min_questions` questions, its questions
+are shuffled once (seeded). The first k of them, for each k in `points`, fine-tune the fold's
+pretrained model with a fixed short schedule and no validation split. Every point tests on the
+same questions: those after the largest k. So the databases and the test questions are the
+same at every point, and only the number of training questions changes.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import numpy as np
+
+from tablegraph.evaluation.evaluator import RetrievalEvaluator
+from tablegraph.graphs.nodes import GraphConfig
+from tablegraph.model.folder import load_model
+from tablegraph.model.index import build_index
+from tablegraph.model.scoring import Scorer, prepare_questions
+from tablegraph.text.encoders import load_text_encoder
+from tablegraph.training.corpora import text2sql_databases
+from tablegraph.training.pretrain import prepare_database
+from tablegraph.training.trainer import TrainConfig, train
+
+POINTS = (0, 5, 10, 20, 50)
+
+
+def learning_curve(data_root: str, model: str, fold: int, folds: int = 3,
+                   points: tuple[int, ...] = POINTS, min_questions: int = 60,
+                   epochs: int = 20, lr: float = 1e-4, seed: int = 0,
+                   device: str = "cpu") -> dict[str, Any]:
+    """group -> {"points": [...], "hit@1": [...], "all@5": [...], "n": questions, "databases":
+    count}, per point pooled over the group's held-out databases (all@5 over databases of more
+    than 5 tables)."""
+    saved = load_model(model)
+    enc_cfg = saved.encoder_config
+    text = load_text_encoder(saved.text_model)
+    held = [d for d in text2sql_databases(data_root)
+            if d.fold(folds) == fold and len(d.questions) >= min_questions]
+    pooled: dict[str, dict[int, dict[str, list[np.ndarray]]]] = {}
+    counts: dict[str, int] = {}
+    for d in held:
+        p = prepare_database(d, text, GraphConfig(), enc_cfg, device)
+        if p is None or len(p.questions) < min_questions:
+            continue
+        counts[d.group] = counts.get(d.group, 0) + 1
+        order = list(range(len(p.questions)))
+        random.Random(seed).shuffle(order)
+        test = [p.questions[i] for i in order[max(points):]]
+        ev = RetrievalEvaluator(test, p.names)
+        for k in points:
+            if k == 0:
+                enc = saved.encoder(device)
+            else:
+                tr = [p.questions[i] for i in order[:k]]
+                inputs = prepare_questions(enc_cfg, text, [q.text for q in tr],
+                                           _linker(p), device)
+                empty = prepare_questions(enc_cfg, text, [], None, device)
+                cfg = TrainConfig(epochs=epochs, lr=lr, batch_size=32, seed=seed,
+                                  negatives="all-tables", schema_pairs_per_step=0)
+                enc = train(p.graphs, tr, [], inputs, empty, enc_cfg, cfg, device, False,
+                            initial_state=saved.state).model
+            index = build_index(enc, p.graphs, device)
+            pq = ev.per_question(Scorer(enc, text, device)(ev.texts, index))
+            acc = pooled.setdefault(d.group, {}).setdefault(k, {})
+            acc.setdefault("hit@1", []).append(pq["hit@1"])
+            if len(p.names) > 5:
+                acc.setdefault("all@5", []).append(pq["all@5"])
+    out: dict[str, Any] = {}
+    for group, by_k in pooled.items():
+        out[group] = {"points": list(points), "databases": counts[group],
+                      "n": int(sum(len(x) for x in by_k[points[0]]["hit@1"])),
+                      "hit@1": [float(np.concatenate(by_k[k]["hit@1"]).mean()) for k in points],
+                      "all@5": [float(np.concatenate(by_k[k]["all@5"]).mean())
+                                if by_k[k].get("all@5") else None for k in points]}
+    return out
+
+
+def _linker(p):
+    from tablegraph.model.linking import SchemaLinker
+
+    return SchemaLinker.from_nodes([g.nodes for g in p.graphs])
+
+
+def curve_png(curve: dict[str, Any]) -> bytes:
+    """hit@1 and all@5 against training questions per database, one line per group."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(1, 2, figsize=(10, 4))
+    for group, c in curve.items():
+        ax[0].plot(c["points"], c["hit@1"], marker="o",
+                   label=f"{group} ({c['databases']} dbs, {c['n']} test q)")
+        pts = [(x, y) for x, y in zip(c["points"], c["all@5"]) if y is not None]
+        if pts:
+            ax[1].plot(*zip(*pts), marker="o", label=group)
+    for a, title in zip(ax, ("hit@1", "all@5 (databases of > 5 tables)")):
+        a.set_xlabel("training questions per held-out database")
+        a.set_title(title)
+        a.grid(alpha=0.3)
+        a.legend(fontsize=8)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return buf.getvalue()
