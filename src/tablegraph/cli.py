@@ -30,6 +30,20 @@ def _warn_skipped(skipped) -> None:
         typer.echo(f"warning: skipped table {s.table}: {s.why}", err=True)
 
 
+def _retriever(model: Optional[str], tables: Optional[str], device: Optional[str],
+               quiet: bool, strict: bool):
+    """The retriever of `ask` and `evaluate`, with deliberate threads and skipped tables
+    reported."""
+    from tablegraph.retrieval.retriever import TableRetriever
+    from tablegraph.utils import set_threads
+
+    set_threads()
+    r = TableRetriever.load(model, tables=tables, device=device, progress=not quiet,
+                            strict=strict)
+    _warn_skipped(r.skipped)
+    return r
+
+
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Which table holds this? Graph-encoded tables retrieved by questions.")
 dataset_app = typer.Typer(no_args_is_help=True, help="The embedded MIMIC-IV-style dataset.")
@@ -169,15 +183,10 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
              device: Optional[str] = typer.Option(None), strict: bool = STRICT,
              quiet: bool = QUIET) -> None:
     """hit@1, hit@5, recall@5, all@5 and MRR of the model on questions."""
-    from tablegraph.retrieval.retriever import TableRetriever
     from tablegraph.tables.questions import read_questions
-    from tablegraph.utils import set_threads
 
     qs = read_questions(questions)
-    set_threads()
-    r = TableRetriever.load(model, tables=tables, device=device, progress=not quiet,
-                            strict=strict)
-    _warn_skipped(r.skipped)
+    r = _retriever(model, tables, device, quiet, strict)
     ranked: list = []
     m = r.evaluate(qs, questions, ranked if rankings is not None else None)
     if rankings is not None:
@@ -210,17 +219,11 @@ def ask(question: str = typer.Argument(..., help="the question"),
         device: Optional[str] = typer.Option(None), strict: bool = STRICT,
         quiet: bool = QUIET) -> None:
     """Ranked tables for a question, with the columns and values that match it best."""
-    from tablegraph.retrieval.retriever import TableRetriever
-    from tablegraph.utils import set_threads
-
     if k < 1:
         raise TableGraphError("-k must be at least 1")
     if not question.strip():
         raise TableGraphError("the question is empty")
-    set_threads()
-    r = TableRetriever.load(model, tables=tables, device=device, progress=not quiet,
-                            strict=strict)
-    _warn_skipped(r.skipped)
+    r = _retriever(model, tables, device, quiet, strict)
     res = r.search(question, k)
     if as_json:
         typer.echo(json.dumps(res.to_dict(), indent=2))
@@ -278,13 +281,8 @@ def curve(data: Path = typer.Option(..., help="folder holding text2sql-train/"),
     """Learning curve: fine-tune a fold's pretrained model on 0, 5, 10, 20, 50 questions of
     each held-out database (60 or more questions) and test on the rest."""
     from tablegraph.benchmarks.curve import curve_png, learning_curve
-    from tablegraph.model.folder import load_model
     from tablegraph.utils import atomic_write_bytes, set_threads, write_json
 
-    pretrain_cfg = load_model(model).config.get("pretrain") or {}
-    if pretrain_cfg.get("fold") != fold or pretrain_cfg.get("folds") != folds:
-        raise TableGraphError(f"{model} was not pretrained with --fold {fold} --folds {folds}: "
-                              f"its held-out databases would not be held out")
     set_threads(threads)
     result = learning_curve(str(data), model, fold, folds)
     write_json(out / "curve.json", result)

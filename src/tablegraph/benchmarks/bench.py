@@ -24,7 +24,6 @@ several); `sd` is the standard deviation across seeds (the run-to-run noise).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import time
@@ -37,7 +36,7 @@ import numpy as np
 from tablegraph.evaluation.baselines import BM25Scorer, ClassifierScorer, DenseScorer, fuse
 from tablegraph.evaluation.evaluator import RetrievalEvaluator
 from tablegraph.evaluation.metrics import bootstrap_ci
-from tablegraph.graphs.build import load_table_graphs
+from tablegraph.graphs.build import load_table_graphs, rename_table
 from tablegraph.graphs.nodes import GraphConfig
 from tablegraph.model.index import build_index
 from tablegraph.model.scoring import Scorer
@@ -67,8 +66,7 @@ class Corpus:
         profiles, graphs = load_table_graphs(spec, enc, gcfg, progress=False)
         for p, g in zip(profiles, graphs):
             p.name = rename(p.name)
-            g.table = p.name
-            g.nodes = dataclasses.replace(g.nodes, table=p.name)
+            rename_table(g, p.name)
         nodes = [g.nodes for g in graphs]
         return Corpus([p.name for p in profiles], graphs, BM25Scorer(nodes),
                       DenseScorer(enc, nodes))

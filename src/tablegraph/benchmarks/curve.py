@@ -23,6 +23,7 @@ from tablegraph.text.encoders import load_text_encoder
 from tablegraph.training.corpora import text2sql_databases
 from tablegraph.training.pretrain import prepare_database
 from tablegraph.training.trainer import TrainConfig, train
+from tablegraph.utils import TableGraphError
 
 POINTS = (0, 5, 10, 20, 50)
 
@@ -35,12 +36,18 @@ def learning_curve(data_root: str, model: str, fold: int, folds: int = 3,
     count}, per point pooled over the group's held-out databases (all@5 over databases of more
     than 5 tables)."""
     saved = load_model(model)
+    pretrained = saved.config.get("pretrain") or {}
+    if pretrained.get("fold") != fold or pretrained.get("folds") != folds:
+        raise TableGraphError(f"{model} was not pretrained with --fold {fold} --folds {folds}: "
+                              f"its held-out databases would not be held out")
     enc_cfg = saved.encoder_config
     text = load_text_encoder(saved.text_model)
     held = [d for d in text2sql_databases(data_root)
             if d.fold(folds) == fold and len(d.questions) >= min_questions]
     pooled: dict[str, dict[int, dict[str, list[np.ndarray]]]] = {}
     counts: dict[str, int] = {}
+    base = saved.encoder(device)  # the point k = 0, the same for every database
+    empty = prepare_questions(enc_cfg, text, [], None, device)  # no validation questions
     for d in held:
         p = prepare_database(d, text, GraphConfig(), enc_cfg, device)
         if p is None or len(p.questions) < min_questions:
@@ -52,12 +59,11 @@ def learning_curve(data_root: str, model: str, fold: int, folds: int = 3,
         ev = RetrievalEvaluator(test, p.names)
         for k in points:
             if k == 0:
-                enc = saved.encoder(device)
+                enc = base
             else:
                 tr = [p.questions[i] for i in order[:k]]
-                inputs = prepare_questions(enc_cfg, text, [q.text for q in tr],
-                                           _linker(p), device)
-                empty = prepare_questions(enc_cfg, text, [], None, device)
+                inputs = prepare_questions(enc_cfg, text, [q.text for q in tr], p.linker,
+                                           device)
                 cfg = TrainConfig(epochs=epochs, lr=lr, batch_size=32, seed=seed,
                                   negatives="all-tables", schema_pairs_per_step=0)
                 enc = train(p.graphs, tr, [], inputs, empty, enc_cfg, cfg, device, False,
@@ -76,12 +82,6 @@ def learning_curve(data_root: str, model: str, fold: int, folds: int = 3,
                       "all@5": [float(np.concatenate(by_k[k]["all@5"]).mean())
                                 if by_k[k].get("all@5") else None for k in points]}
     return out
-
-
-def _linker(p):
-    from tablegraph.model.linking import SchemaLinker
-
-    return SchemaLinker.from_nodes([g.nodes for g in p.graphs])
 
 
 def curve_png(curve: dict[str, Any]) -> bytes:

@@ -81,6 +81,14 @@ def build_graphs(profiles: list["TableProfile"], encoder: TextEncoder,
     return graphs
 
 
+def rename_table(graph: Data, name: str) -> None:
+    """Give a table graph another table name (its `table` and its nodes' `table`)."""
+    import dataclasses
+
+    graph.table = name
+    graph.nodes = dataclasses.replace(graph.nodes, table=name)
+
+
 def batch_graphs(graphs: list[Data], device: str = "cpu") -> Batch:
     """Batch graphs for the encoder, keeping only tensor fields."""
     slim = [Data(x=g.x, edge_index=g.edge_index, node_type=g.node_type) for g in graphs]

@@ -34,9 +34,6 @@ if TYPE_CHECKING:
     from tablegraph.model.index import TableIndex
     from tablegraph.text.encoders import TextEncoder
 
-QUESTION_PARAMETERS = ("token_gate.weight", "token_gate.bias", "link_weight", "mix_logit")
-
-
 @dataclass
 class QuestionInputs:
     """The frozen inputs of Q questions.

@@ -494,13 +494,20 @@ def profile_tables(refs: Iterable[TableRef], max_rows: int = DEFAULT_MAX_ROWS,
     failed: list[tuple[Skipped, TableGraphError]] = []
     reader: Reader | None = None
     catalog: dict[str, TableKeys] | None = None  # read once, when a table is profiled
+
+    def open_reader() -> Reader:
+        nonlocal reader
+        if reader is None:
+            reader = Reader(max_rows=max_rows, seed=seed)
+        return reader
+
     try:
-        for ref in tqdm(refs, desc="profile", unit="table", disable=not show_progress(progress), leave=False):
+        for ref in tqdm(refs, desc="profile", unit="table", disable=not show_progress(progress),
+                        leave=False):
             try:
-                if reader is None and (ref.kind == "postgres" or not use_cache):
-                    reader = Reader(max_rows=max_rows, seed=seed)
-                fp = (reader.fingerprint(ref) if reader is not None else ref.fingerprint) \
-                    if use_cache else None
+                # a file's fingerprint needs no connection; a database server's does
+                fp = None if not use_cache else \
+                    open_reader().fingerprint(ref) if ref.kind == "postgres" else ref.fingerprint
                 path = _cache_path(fp, ref, max_rows, seed, top_k)
                 if path is not None and path.exists():
                     try:
@@ -508,11 +515,9 @@ def profile_tables(refs: Iterable[TableRef], max_rows: int = DEFAULT_MAX_ROWS,
                         continue
                     except (ValueError, KeyError):
                         pass  # a damaged cache entry is recomputed
-                if reader is None:
-                    reader = Reader(max_rows=max_rows, seed=seed)
                 if catalog is None:
-                    catalog = read_keys(reader, refs)
-                prof = profile_sample(reader, ref, top_k, catalog.get(ref.name))
+                    catalog = read_keys(open_reader(), refs)
+                prof = profile_sample(open_reader(), ref, top_k, catalog.get(ref.name))
             except TableGraphError as e:
                 if strict:
                     raise

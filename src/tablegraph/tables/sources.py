@@ -230,15 +230,17 @@ class Reader:
         return sorted(refs, key=lambda r: r.name)
 
     # reading -----------------------------------------------------------------------------
-    def relation_sql(self, ref: TableRef, encoding: str = "utf-8") -> str:
-        """A DuckDB FROM-expression that reads `ref`."""
+    def relation_sql(self, ref: TableRef, encoding: str = "utf-8",
+                     delimiter: str = ",") -> str:
+        """A DuckDB FROM-expression that reads `ref` (a CSV file with `encoding` and
+        `delimiter`, as `check_csv` found them)."""
         if ref.kind == "file":
             loc = quote_literal(ref.location)
             if ref.location.lower().endswith(".parquet"):
                 return f"read_parquet({loc})"
             enc = "" if encoding == "utf-8" else f", encoding = {quote_literal(encoding)}"
-            delim = quote_literal(csv_delimiter(ref.location))
-            return f"read_csv({loc}, header = true, delim = {delim}{enc})"
+            return (f"read_csv({loc}, header = true, delim = {quote_literal(delimiter)}"
+                    f"{enc})")
         alias = self._attach(ref.kind, ref.location)
         return f"{alias}.{quote_ident(ref.schema)}.{quote_ident(ref.table)}"
 
@@ -250,17 +252,19 @@ class Reader:
         do not fit their declared types (SQLite allows that: text in an INTEGER column,
         "04/12/2005" or "0000-00-00" in a DATE column) is read with its columns as text.
         """
-        encoding = "utf-8"
+        encoding, delimiter = "utf-8", ","
         if ref.kind == "file":
             if os.path.getsize(ref.location) == 0:
                 raise TableGraphError(f"cannot read table {ref.name}: {ref.location} is an "
                                       f"empty file")
             if not ref.location.lower().endswith(".parquet"):
-                encoding = check_csv(ref.location, csv_delimiter(ref.location))
+                delimiter = csv_delimiter(ref.location)
+                encoding = check_csv(ref.location, delimiter)
+        rel = self.relation_sql(ref, encoding, delimiter)
         self._n += 1
         tmp = f"tg_sample_{self._n}"
         try:
-            return tmp, self._materialise(ref, tmp, encoding)
+            return tmp, self._materialise(rel, tmp)
         except duckdb.Error as e:
             if ref.kind != "sqlite" or not any(k in str(e) for k in SQLITE_TYPE_ERRORS):
                 raise TableGraphError(f"cannot read table {ref.name} from "
@@ -268,7 +272,7 @@ class Reader:
                                       f"{redact(_first_line(e), ref.location)}") from e
         try:  # values of another type than declared: read this table's columns as text
             self.con.execute("SET sqlite_all_varchar = true")
-            return tmp, self._materialise(ref, tmp, encoding)
+            return tmp, self._materialise(rel, tmp)
         except duckdb.Error as e:
             raise TableGraphError(f"cannot read table {ref.name} from "
                                   f"{display_location(ref.location)}: "
@@ -276,8 +280,9 @@ class Reader:
         finally:
             self.con.execute("SET sqlite_all_varchar = false")
 
-    def _materialise(self, ref: TableRef, tmp: str, encoding: str) -> int:
-        rel = self.relation_sql(ref, encoding)
+    def _materialise(self, rel: str, tmp: str) -> int:
+        """Copy a bounded, seeded sample of the relation `rel` into the temp table `tmp`;
+        return the relation's total row count."""
         total = self.con.execute(f"SELECT count(*) FROM {rel}").fetchone()[0]
         clause = ""
         if total > self.max_rows:

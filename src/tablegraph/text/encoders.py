@@ -67,15 +67,16 @@ class TextEncoder:
                 compute: Callable[[list[str]], Iterable[np.ndarray]]) -> list[np.ndarray]:
         """One float32 array [.., dim] per text: from the cache where possible, else computed
         (each distinct text once) by `compute` and stored under `prefix` + sha1(text)."""
-        keys = [prefix + self._key(t) for t in texts]
-        found = self._lookup(list(dict.fromkeys(keys)))
-        todo = list(dict.fromkeys(t for t, k in zip(texts, keys) if k not in found))
+        key_of = {t: prefix + self._key(t) for t in texts}  # each distinct text once
+        keys = [key_of[t] for t in texts]
+        found = self._lookup(list(key_of.values()))
+        todo = [t for t, k in key_of.items() if k not in found]
         if todo:
             with self._compute_lock:
                 # another thread may have computed some of them while this one waited
-                found.update(self._lookup([prefix + self._key(t) for t in todo]))
-                todo = [t for t in todo if prefix + self._key(t) not in found]
-                new = {prefix + self._key(t): np.asarray(m, dtype=np.float32).reshape(-1, self.dim)
+                found.update(self._lookup([key_of[t] for t in todo]))
+                todo = [t for t in todo if key_of[t] not in found]
+                new = {key_of[t]: np.asarray(m, dtype=np.float32).reshape(-1, self.dim)
                        for t, m in zip(todo, compute(todo))} if todo else {}
                 if self._db is not None and new:
                     with self._db_lock, self._db:

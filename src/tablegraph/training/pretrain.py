@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from tablegraph.evaluation.evaluator import RetrievalEvaluator
 from tablegraph.evaluation.metrics import coverage_depth
-from tablegraph.graphs.build import batch_graphs, load_table_graphs
+from tablegraph.graphs.build import batch_graphs, load_table_graphs, rename_table
 from tablegraph.graphs.nodes import GraphConfig
 from tablegraph.model.config import EncoderConfig
 from tablegraph.model.encoder import ContrastiveGNNEncoder
@@ -62,6 +62,7 @@ class PreparedDatabase:
     questions: list[Question]
     inputs: QuestionInputs
     gold: list[set[int]]
+    linker: SchemaLinker
     dropped: int = 0  # questions left out: a gold table could not be read
 
     @property
@@ -72,13 +73,10 @@ class PreparedDatabase:
 def prepare_database(db: CorpusDatabase, text: TextEncoder, graph_cfg: GraphConfig,
                      enc_cfg: EncoderConfig, device: str = "cpu") -> PreparedDatabase | None:
     """Read, profile and embed a database's tables and its questions (None without any)."""
-    import dataclasses
-
     _, graphs = load_table_graphs(db.tables, text, graph_cfg, progress=False, skipped=[])
     for g in graphs:
         if g.table in db.rename:
-            g.table = db.rename[g.table]
-            g.nodes = dataclasses.replace(g.nodes, table=g.table)
+            rename_table(g, db.rename[g.table])
     col = {g.table.lower(): i for i, g in enumerate(graphs)}
     kept = [q for q in db.questions if all(t.lower() in col for t in q.tables)]
     if len(graphs) < 2 or not kept:
@@ -89,7 +87,7 @@ def prepare_database(db: CorpusDatabase, text: TextEncoder, graph_cfg: GraphConf
     inputs = prepare_questions(enc_cfg, text, [q.text for q in questions], linker, device)
     gold = [{col[t.lower()] for t in q.tables} for q in questions]
     return PreparedDatabase(db.name, db.group, graphs, batch_graphs(graphs, device), questions,
-                            inputs, gold, len(db.questions) - len(kept))
+                            inputs, gold, linker, len(db.questions) - len(kept))
 
 
 @dataclass
