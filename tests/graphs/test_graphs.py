@@ -41,3 +41,17 @@ def test_table_nodes_are_typed_and_round_trip(tiny_tables):
     assert set(n.values) <= {"Heparin", "Insulin", "Aspirin", "IV", "SC", "PO"}
     assert all(n.columns[n.owners[i]] in ("drug", "route") for i in n.of_kind(NodeKind.VALUE))
     assert TableNodes.from_json(n.to_json()) == n
+
+
+def test_a_renamed_table_graph_keeps_its_nodes_consistent(tiny_tables):
+    from tablegraph.graphs.build import rename_table
+    from tablegraph.model.config import EncoderConfig
+    from tablegraph.model.encoder import ContrastiveGNNEncoder
+    from tablegraph.model.index import build_index
+
+    profs = profile_tables(discover(tiny_tables), progress=False)
+    graphs = build_graphs(profs, load_text_encoder("hash:64"), GraphConfig())
+    rename_table(graphs[0], "lab_results")
+    assert graphs[0].table == graphs[0].nodes.table == "lab_results"
+    model = ContrastiveGNNEncoder(EncoderConfig(in_dim=128 + 64, out_dim=64, hidden_dim=32))
+    assert build_index(model, graphs).names[0] == "lab_results"  # nodes and names agree

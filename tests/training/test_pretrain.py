@@ -85,5 +85,6 @@ def test_learning_curve_tests_the_same_questions_at_every_point(tmp_path):
     assert curve_png(curve)[:4] == b"\x89PNG"
     other = (fold + 1) % 3
     r = CliRunner().invoke(app, ["curve", "--data", str(tmp_path), "--model", str(out),
-                                 "--fold", str(other)])
+                                 "--fold", str(other), "--out", str(tmp_path / "curve")])
     assert r.exit_code != 0 and "was not pretrained with --fold" in str(r.exception)
+    assert not (tmp_path / "curve").exists()
