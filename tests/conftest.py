@@ -66,7 +66,7 @@ def trained(tmp_path_factory):
     tables = write_tiny_tables(root)
     out = root / "model"
     result = train_model(str(out), str(tables), str(root / "questions.csv"),
-                         TrainConfig(epochs=30, batch_size=4, lr=2e-3, val_fraction=0.25),
+                         TrainConfig(epochs=30, batch_size=4, lr=2e-3, val_fraction=0.25, init="scratch"),
                          text_model="hash:64", progress=False)
     return out, tables, root / "questions.csv", result
 

@@ -46,10 +46,16 @@ def test_ask_prints_ranked_tables(trained):
     lines = r.output.splitlines()
     assert lines[0] == "Q: which medication was given"
     assert lines[1].split()[:2] == ["1.", "prescriptions"] and lines[2].split()[0] == "2."
-    assert len(lines) == 3
+    assert lines[3].strip().startswith("set: prescriptions") and len(lines) >= 4
     r = run("ask", "--model", str(model), "--json", "-k", "3", "blood results")
     d = json.loads(r.output)
     assert d["hits"][0]["table"] == "labevents" and len(d["hits"]) == 3
+    assert d["set"]["tables"][0] == "labevents"
+    r = run("ask", "--model", str(model), "--format", "sql-context", "blood results")
+    assert r.output.startswith('CREATE TABLE "labevents" (') and "-- " in r.output
+    r = run("ask", "--model", str(model), "--format", "sql-context", "--no-values",
+            "blood results")
+    assert r.output.startswith('CREATE TABLE "labevents" (') and "\n-- valueuom" not in r.output
 
 
 def test_user_errors_are_one_line(trained, tmp_path):
@@ -57,8 +63,14 @@ def test_user_errors_are_one_line(trained, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("table,question\nnosuchtable,what is here\n")
     p = cli("train", "--tables", str(tables), "--questions", str(bad), "--out",
-            str(tmp_path / "m2"), "--epochs", "1", "--text-model", "hash:64")
+            str(tmp_path / "m2"), "--epochs", "1", "--text-model", "hash:64", "--init", "scratch")
     one_line_error(p, "unknown table 'nosuchtable'")
+    # train starts from the shipped pretrained model unless told otherwise, and says at once
+    # when the settings asked for cannot start from it
+    one_line_error(cli("train", "--tables", str(tables), "--questions", str(questions), "--out",
+                       str(tmp_path / "m3"), "--epochs", "1", "--text-model", "hash:64"),
+                   "use --init scratch")
+    assert not (tmp_path / "m3").exists()
     assert not (tmp_path / "m2").exists()
     broken = tmp_path / "model"
     shutil.copytree(model, broken)

@@ -44,7 +44,7 @@ def one_line_error(result, *texts):
 
 def train_args(tables, questions, out, *extra):
     return ["train", "--tables", tables, "--questions", questions, "--out", out,
-            "--epochs", "2", "--batch-size", "4", "--text-model", "hash:64", "-q", *extra]
+            "--epochs", "2", "--batch-size", "4", "--text-model", "hash:64", "--init", "scratch", "-q", *extra]
 
 
 # --- data loss and secrets -------------------------------------------------------------------
@@ -275,7 +275,7 @@ def test_resumed_training_equals_an_uninterrupted_run(tmp_path, tiny_tables):
     from tablegraph.training.trainer import TrainConfig
 
     q = str(tmp_path / "questions.csv")
-    cfg = TrainConfig(epochs=5, batch_size=4, seed=3, val_fraction=0.25)
+    cfg = TrainConfig(epochs=5, batch_size=4, seed=3, val_fraction=0.25, init="scratch")
     args = dict(tables=str(tiny_tables), questions=q, cfg=cfg, text_model="hash:64",
                 progress=False)
     train_model(str(tmp_path / "whole"), **args)

@@ -80,11 +80,10 @@ def profile(tables: str = typer.Option(..., "--tables", help="folder, file, data
             max_rows: int = typer.Option(20_000, help="rows sampled per table at most"),
             no_cache: bool = typer.Option(False, "--no-cache", help="ignore cached profiles"),
             strict: bool = STRICT, quiet: bool = QUIET) -> None:
-    """Per table: rows read, columns, graph nodes and edges (and shared key columns); tables
-    that could not be read, and why."""
+    """Per table: rows read, columns, graph nodes and edges and declared keys; tables that
+    could not be read, and why (`schema` shows the joins)."""
     from tablegraph.graphs.build import build_graphs
     from tablegraph.graphs.nodes import GraphConfig
-    from tablegraph.tables.keys import shared_keys
     from tablegraph.tables.profile import profile_tables
     from tablegraph.tables.sources import discover
     from tablegraph.text.encoders import load_text_encoder
@@ -94,10 +93,8 @@ def profile(tables: str = typer.Option(..., "--tables", help="folder, file, data
     profiles = profile_tables(refs, max_rows=_max_rows(max_rows), use_cache=not no_cache,
                               progress=not quiet, strict=strict, skipped=skipped)
     graphs = build_graphs(profiles, load_text_encoder(), GraphConfig())
-    keys = shared_keys(profiles)
     rows = [{"table": p.name, "source": p.source, "rows": p.n_rows, "rows_read": p.n_sampled,
              "columns": len(p.columns), "nodes": int(g.num_nodes), "edges": int(g.num_edges),
-             "shared_keys": sorted({c for c, _ in keys[p.name]}),
              "primary_key": p.primary_key,
              "foreign_keys": [k.to_json() for k in p.foreign_keys]}
             for p, g in zip(profiles, graphs)]
@@ -110,9 +107,8 @@ def profile(tables: str = typer.Option(..., "--tables", help="folder, file, data
         declared = ([f"primary key ({', '.join(r['primary_key'])})"] if r["primary_key"] else []) \
             + [f"({', '.join(k['columns'])}) -> {k['table']}({', '.join(k['ref_columns'])})"
                for k in r["foreign_keys"]]
-        shared = [f"shared: {', '.join(r['shared_keys'])}"] if r["shared_keys"] else []
         typer.echo(f"{r['table']:<28} {r['rows']:>9} {r['rows_read']:>7} {r['columns']:>5} "
-                   f"{r['nodes']:>6} {r['edges']:>6}  {'; '.join(declared + shared)}")
+                   f"{r['nodes']:>6} {r['edges']:>6}  {'; '.join(declared)}")
     for x in skipped:
         typer.echo(f"skipped {x.table}: {x.why}")
 
@@ -141,8 +137,9 @@ def train(tables: Optional[str] = typer.Option(None, help="tables (default: the 
                                                 "$TABLEGRAPH_THREADS, else 1)"),
           resume: bool = typer.Option(False, "--resume", help="continue an interrupted run "
                                       "from its last epoch"),
-          init: str = typer.Option("scratch", help="scratch | pretrained: start from the "
-                                   "shipped pretrained model's weights"),
+          init: str = typer.Option("pretrained", help="pretrained: start from the shipped "
+                                   "pretrained model's weights; scratch: random weights "
+                                   "(the guide's setting, as in make demo)"),
           strict: bool = STRICT, quiet: bool = QUIET) -> None:
     """Train the graph encoder on questions; write the model folder."""
     from tablegraph.training.run import train_model
@@ -182,7 +179,8 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
                                                      "ranking here, one JSON line each"),
              device: Optional[str] = typer.Option(None), strict: bool = STRICT,
              quiet: bool = QUIET) -> None:
-    """hit@1, hit@5, recall@5, all@5 and MRR of the model on questions."""
+    """hit@1, hit@5, recall@5, all@5, MRR and coverage depth of the ranking, and set
+    precision / recall / F1 / exact match of the sets, on questions."""
     from tablegraph.tables.questions import read_questions
 
     qs = read_questions(questions)
@@ -197,7 +195,10 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
         typer.echo(json.dumps(m))
         return
     typer.echo(f"n={m['n']}  hit@1 {m['hit@1']:.3f}  hit@5 {m['hit@5']:.3f}  "
-               f"recall@5 {m['recall@5']:.3f}  all@5 {m['all@5']:.3f}  MRR {m['mrr']:.3f}")
+               f"recall@5 {m['recall@5']:.3f}  all@5 {m['all@5']:.3f}  MRR {m['mrr']:.3f}  "
+               f"coverage {m['coverage']:.3f}")
+    typer.echo(f"set: precision {m['set_precision']:.3f}  recall {m['set_recall']:.3f}  "
+               f"F1 {m['set_f1']:.3f}  exact {m['exact_set']:.3f}")
 
 
 def _print_result(res) -> None:
@@ -207,6 +208,12 @@ def _print_result(res) -> None:
         vals = ", ".join(f"{m.column}={m.value!r} ({m.score:.2f})" for m in h.values)
         typer.echo(f"  {h.rank}. {h.table:<22} {h.score:.3f}   columns: {cols}"
                    + (f"   values: {vals}" if vals else ""))
+    if res.set is not None and res.set.tables:
+        bridges = f" (bridges: {', '.join(res.set.bridges)})" if res.set.bridges else ""
+        typer.echo(f"  set: {', '.join(res.set.tables)}{bridges}")
+        for j in res.set.joins:
+            typer.echo(f"    {' AND '.join(j.conditions())}  [{j.source}, "
+                       f"{j.confidence:.2f}]")
 
 
 @app.command()
@@ -215,20 +222,65 @@ def ask(question: str = typer.Argument(..., help="the question"),
                                             "pretrained model)"),
         tables: Optional[str] = typer.Option(None, help="re-read and embed these tables"),
         k: int = typer.Option(5, "-k", help="tables to show"),
-        as_json: bool = typer.Option(False, "--json"),
+        fmt: str = typer.Option("text", "--format", help="text | json | sql-context (CREATE "
+                                "TABLE statements of the set and its joins)"),
+        as_json: bool = typer.Option(False, "--json", help="the same as --format json"),
+        no_values: bool = typer.Option(False, "--no-values", help="sql-context without "
+                                       "sample values"),
         device: Optional[str] = typer.Option(None), strict: bool = STRICT,
         quiet: bool = QUIET) -> None:
-    """Ranked tables for a question, with the columns and values that match it best."""
+    """Ranked tables for a question, with the columns and values that match it best, and the
+    set of tables it needs with the joins between them."""
     if k < 1:
         raise TableGraphError("-k must be at least 1")
     if not question.strip():
         raise TableGraphError("the question is empty")
+    fmt = "json" if as_json else fmt
+    if fmt not in ("text", "json", "sql-context"):
+        raise TableGraphError(f"unknown --format {fmt!r}: use text, json or sql-context")
     r = _retriever(model, tables, device, quiet, strict)
     res = r.search(question, k)
-    if as_json:
+    if fmt == "json":
         typer.echo(json.dumps(res.to_dict(), indent=2))
+    elif fmt == "sql-context":
+        typer.echo(r.sql_context(res, values=not no_values), nl=False)
     else:
         _print_result(res)
+
+
+@app.command()
+def schema(tables: str = typer.Option(..., help="tables to read (folder, file, database)"),
+           as_json: bool = typer.Option(False, "--json", help="print JSON: a describe record "
+                                        "per table and the join graph"),
+           max_rows: int = typer.Option(20_000, help="rows sampled per table at most"),
+           strict: bool = STRICT, quiet: bool = QUIET) -> None:
+    """Tables, their columns with types and keys, and the join graph (declared and
+    inferred joins, each with its confidence)."""
+    from tablegraph.tables.joins import join_graph
+    from tablegraph.tables.profile import profile_tables
+    from tablegraph.tables.schema import describe_table
+    from tablegraph.tables.sources import discover
+
+    skipped: list = []
+    profiles = profile_tables(discover(tables), max_rows=_max_rows(max_rows),
+                              progress=not quiet, strict=strict, skipped=skipped)
+    _warn_skipped(skipped)
+    graph = join_graph(profiles)
+    records = [describe_table(p, graph) for p in profiles]
+    if as_json:
+        typer.echo(json.dumps({"tables": records,
+                               "joins": [j.to_dict() for j in graph.joins]}, indent=2))
+        return
+    for r in records:
+        typer.echo(f"{r['table']} ({r['rows']} rows)")
+        for c in r["columns"]:
+            key = " PRIMARY KEY" if c["primary_key"] else ""
+            ref = f" -> {c['references']}" if c["references"] else ""
+            typer.echo(f"  {c['column']:<28} {c['type']}{key}{ref}")
+    typer.echo(f"joins ({len(graph.joins)}):")
+    for j in graph.joins:
+        how = "declared" if j.source == "declared" else f"inferred: {j.reason}"
+        typer.echo(f"  {' AND '.join(j.conditions())}  [{how}, {j.confidence:.2f}]")
 
 
 @app.command()

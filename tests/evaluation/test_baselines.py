@@ -26,3 +26,34 @@ def test_baselines_are_scorers_for_the_one_evaluator(tiny_tables):
     assert ev(clf)["hit@1"] == 1.0
     s = fuse(BM25Scorer(nodes)(ev.texts), DenseScorer(enc, nodes)(ev.texts))
     assert s.shape == (3, 3) and np.allclose(s.mean(axis=1), 0, atol=1e-6)
+
+
+def test_schema_search_ranks_tables_of_a_sqlite_file(tmp_path):
+    import sqlite3
+
+    import pytest
+
+    pytest.importorskip("schema_search")
+    from tablegraph.evaluation.baselines import SchemaSearchScorer
+    from tablegraph.text.encoders import load_text_encoder
+
+    db = tmp_path / "shop.sqlite"
+    con = sqlite3.connect(db)
+    con.executescript("""
+        CREATE TABLE customers (customer_id INTEGER PRIMARY KEY, full_name TEXT, email TEXT);
+        CREATE TABLE refunds (refund_id INTEGER PRIMARY KEY, customer_id INTEGER
+            REFERENCES customers(customer_id), refund_amount REAL, reason TEXT);
+        CREATE TABLE warehouses (warehouse_id INTEGER PRIMARY KEY, city TEXT, capacity INTEGER);
+    """)
+    con.close()
+    names = ["customers", "refunds", "warehouses"]
+    peer = SchemaSearchScorer(str(db), names, load_text_encoder().path, "semantic")
+    try:
+        ranked = peer.ranked("how much money was refunded and why")
+        assert ranked[0][0] == "refunds" and "customers" in ranked[0][2]  # a foreign-key hop
+        s = peer(["how much money was refunded and why", "storage capacity per city"])
+        assert s.shape == (2, 3) and s[0].argmax() == 1 and s[1].argmax() == 2
+    finally:
+        peer.close()
+    with pytest.raises(Exception, match="SQLite files and PostgreSQL"):
+        SchemaSearchScorer(str(tmp_path), names, "unused")

@@ -2,7 +2,7 @@ import torch
 
 from tablegraph.graphs.build import build_graphs
 from tablegraph.graphs.nodes import GraphConfig, NodeKind, TableNodes, table_nodes
-from tablegraph.tables.keys import shared_keys
+from tablegraph.tables.joins import join_graph
 from tablegraph.tables.profile import profile_tables
 from tablegraph.tables.sources import discover
 from tablegraph.text.encoders import load_text_encoder
@@ -27,8 +27,8 @@ def test_graphs_have_unit_features_and_expected_edges(tiny_tables):
         assert bool((cos > 0.999).all())
     no_values = build_graphs(profs, enc, GraphConfig(value_nodes=False, column_edges=False))
     assert all(NodeKind.VALUE not in g.node_type.tolist() for g in no_values)
-    keys = shared_keys(profs)
-    assert ("subject_id", "patients") in keys["labevents"]
+    j = join_graph(profs).between("labevents", "patients")
+    assert j is not None and j.source == "inferred" and set(j.left_columns) == {"subject_id"}
 
 
 def test_table_nodes_are_typed_and_round_trip(tiny_tables):

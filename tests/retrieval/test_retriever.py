@@ -19,7 +19,9 @@ def test_evaluate_with_and_without_tables_gives_equal_metrics(trained):
 
     saved, reread = metrics(), metrics("--tables", str(tables))
     assert saved["n"] == reread["n"] == 25
-    assert saved.keys() == reread.keys() == {"hit@1", "hit@5", "recall@5", "all@5", "mrr", "n"}
+    assert saved.keys() == reread.keys() == {"hit@1", "hit@5", "recall@5", "all@5", "mrr", "n",
+                                             "coverage", "set_precision", "set_recall",
+                                             "set_f1", "exact_set"}
     for k in saved:
         assert abs(saved[k] - reread[k]) < 1e-9, k
     assert saved["hit@1"] > 0.5
@@ -58,7 +60,9 @@ def test_rankings_file_and_case_insensitive_table_names(trained, tmp_path):
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert [x["gold"] for x in lines] == [["prescriptions"], ["labevents", "patients"]]
     first = lines[0]
-    assert first["question"] == "heparin medication for every person" and first["set"] is None
+    assert first["question"] == "heparin medication for every person"
+    assert first["set"]["tables"][0] == "prescriptions"  # the set, with the joins it uses
+    assert all(j["source"] in ("declared", "inferred") for x in lines for j in x["set"]["joins"])
     assert sorted(x["table"] for x in first["ranking"]) == ["labevents", "patients",
                                                             "prescriptions"]
     scores = [x["score"] for x in first["ranking"]]

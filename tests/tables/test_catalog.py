@@ -3,7 +3,8 @@ import sqlite3
 import duckdb
 import pytest
 
-from tablegraph.tables.catalog import ForeignKey, read_keys
+from tablegraph.tables.catalog import read_keys
+from tablegraph.tables.records import ForeignKey
 from tablegraph.tables.sources import Reader, discover
 
 SCHEMA = [

@@ -97,7 +97,8 @@ def test_postgres_profiles_are_cached_until_the_table_changes(profiled):
 
 
 def test_postgres_declared_keys():
-    from tablegraph.tables.catalog import ForeignKey, read_keys
+    from tablegraph.tables.catalog import read_keys
+    from tablegraph.tables.records import ForeignKey
     from tablegraph.tables.sources import Reader
 
     con = _connect()

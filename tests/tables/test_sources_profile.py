@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import sqlite3
 
-from tablegraph.tables.profile import FEATURES, STATS_DIM, profile_tables
+from tablegraph.tables.profile import FEATURES, profile_tables
+from tablegraph.tables.stats import STATS_DIM
 from tablegraph.tables.sources import Reader, discover
 from tablegraph.utils import TableGraphError
 

@@ -85,7 +85,7 @@ def test_init_pretrained_starts_from_the_shipped_weights(tmp_path, tiny_tables):
     got = result.model.state_dict()
     assert all(torch.allclose(got[k], shipped[k], atol=1e-4) for k in shipped)  # min_lr steps
     scratch = train_model(str(tmp_path / "s"), str(tiny_tables), str(q),
-                          TrainConfig(epochs=1, batch_size=4, lr=1e-12), progress=False)
+                          TrainConfig(epochs=1, batch_size=4, lr=1e-12, init="scratch"), progress=False)
     assert not torch.allclose(scratch.model.state_dict()["input.weight"], shipped["input.weight"])
 
 

@@ -38,6 +38,7 @@ from tablegraph.evaluation.evaluator import RetrievalEvaluator
 from tablegraph.evaluation.metrics import bootstrap_ci
 from tablegraph.graphs.build import load_table_graphs, rename_table
 from tablegraph.graphs.nodes import GraphConfig
+from tablegraph.model.folder import load_model
 from tablegraph.model.index import build_index
 from tablegraph.model.scoring import Scorer
 from tablegraph.tables.questions import Question, stratified_split
@@ -47,7 +48,9 @@ from tablegraph.training.trainer import TrainConfig, fit
 from tablegraph.utils import atomic_write_text, pick_device, write_json
 
 METRICS = ("hit@1", "hit@5", "recall@5", "all@5", "all@10", "mrr")
-METHODS = ("bm25", "dense", "classifier", "gnn", "fusion")
+# gnn: trained from scratch (the guide's setting); pretrained: the shipped default, no training;
+# finetuned: trained from the shipped default on the same questions as gnn.
+METHODS = ("bm25", "dense", "classifier", "gnn", "fusion", "pretrained", "finetuned")
 
 
 @dataclass
@@ -86,13 +89,26 @@ class Bench:
         self.skipped: list[str] = []
         self.train_seconds: list[float] = []
         self._emb_models: dict[int, object] = {}  # embedded split seed -> trained encoder
+        self._ft_models: dict[int, object] = {}  # the same, fine-tuned from the shipped default
+        self.pretrained = load_model().encoder(self.device)
+        self.unseen: dict[str, dict[str, dict[str, float]]] = {}
 
     # methods --------------------------------------------------------------------------------
-    def fit_gnn(self, corpus: Corpus, tr: list[Question], va: list[Question], seed: int):
+    def fit_gnn(self, corpus: Corpus, tr: list[Question], va: list[Question], seed: int,
+                init: str = "scratch"):
         """Train with the seed settings (schema pairs only of tables that have training
-        questions, so that held-out tables stay unseen in benchmark d)."""
-        return fit(corpus.graphs, tr, va, self.enc, TrainConfig(seed=seed, epochs=self.epochs),
+        questions, so that held-out tables stay unseen in benchmark d), from scratch or from
+        the shipped pretrained model."""
+        return fit(corpus.graphs, tr, va, self.enc,
+                   TrainConfig(seed=seed, epochs=self.epochs, init=init),
                    device=self.device, progress=False)
+
+    def ft_model(self, corpus: Corpus, qs: list[Question], seed: int):
+        """The shipped default fine-tuned on the embedded split of `seed` (once, then reused)."""
+        if seed not in self._ft_models:
+            tr, va = stratified_split(qs, 0.2, seed)
+            self._ft_models[seed] = self.fit_gnn(corpus, tr, va, seed, "pretrained").model
+        return self._ft_models[seed]
 
     def emb_model(self, corpus: Corpus, qs: list[Question], seed: int):
         """The encoder trained on the embedded split of `seed` (trained once, then reused)."""
@@ -104,24 +120,31 @@ class Bench:
         return self._emb_models[seed]
 
     def scores(self, corpus: Corpus, test: list[Question], train_q: list[Question] | None,
-               model) -> dict[str, np.ndarray]:
-        """Score matrices [Q, M] of every method (the classifier only with training questions)."""
+               model, finetuned=None) -> dict[str, np.ndarray]:
+        """Score matrices [Q, M] of every method (the classifier only with training questions,
+        the fine-tuned model only where one was trained)."""
         texts = [q.text for q in test]
         out = {"bm25": corpus.bm25(texts), "dense": corpus.dense(texts)}
         if train_q:
             out["classifier"] = ClassifierScorer(self.enc, corpus.names, train_q)(texts)
+
+        def run(m) -> np.ndarray:
+            return Scorer(m, self.enc, self.device)(texts, build_index(m, corpus.graphs,
+                                                                       self.device))
         if model is not None:
-            index = build_index(model, corpus.graphs, self.device)
-            out["gnn"] = Scorer(model, self.enc, self.device)(texts, index)
+            out["gnn"] = run(model)
             out["fusion"] = fuse(out["gnn"], out["dense"])
+        out["pretrained"] = run(self.pretrained)
+        if finetuned is not None:
+            out["finetuned"] = run(finetuned)
         return out
 
     def evaluate(self, corpus: Corpus, test: list[Question], train_q: list[Question] | None,
-                 model, acc: dict[str, list] | None = None) -> dict[str, list]:
+                 model, acc: dict[str, list] | None = None, finetuned=None) -> dict[str, list]:
         """Per-question metrics of every method on `test`, appended to `acc` (one run)."""
         acc = {} if acc is None else acc
         ev = RetrievalEvaluator(test, corpus.names)
-        for meth, s in self.scores(corpus, test, train_q, model).items():
+        for meth, s in self.scores(corpus, test, train_q, model, finetuned).items():
             acc.setdefault(meth, []).append(ev.per_question(s))
         return acc
 
@@ -151,7 +174,8 @@ class Bench:
         acc: dict[str, list] = {}
         for seed in seeds:
             tr, va = stratified_split(qs, 0.2, seed)
-            self.evaluate(corpus, va, tr, self.emb_model(corpus, qs, seed), acc)
+            self.evaluate(corpus, va, tr, self.emb_model(corpus, qs, seed), acc,
+                          self.ft_model(corpus, qs, seed))
         self.record("a-embedded", acc, f"{len(seeds)} seeds")
         return corpus
 
@@ -163,10 +187,13 @@ class Bench:
         real = Corpus.build(str(real_dir), self.enc, self.gcfg)
         tr, va = stratified_split(qs, 0.2, 0)
         model = self.emb_model(emb, qs, 0)  # trained on the embedded tables
-        self.record("b-transfer", self.evaluate(real, va, tr, model),
+        self.record("b-transfer", self.evaluate(real, va, tr, model, None,
+                                                self.ft_model(emb, qs, 0)),
                     "trained on embedded tables, evaluated on real")
         model = self.fit_gnn(real, tr, va, 0).model  # trained on the real tables
-        self.record("b-real", self.evaluate(real, va, None, model), "trained on real tables")
+        ft = self.fit_gnn(real, tr, va, 0, "pretrained").model
+        self.record("b-real", self.evaluate(real, va, None, model, None, ft),
+                    "trained on real tables")
         return real
 
     def bench_c(self, emb: Corpus, demo_dir: Path, ehrsql: Path, qs: list[Question]) -> None:
@@ -189,13 +216,15 @@ class Bench:
             split[r["split"]].append(Question(r["question"], tables))
         test = split["test"]
         model = self.emb_model(emb, qs, 0)  # c1: embedded questions only
-        self.record("c1-ehrsql", self.evaluate(corpus, test, None, model),
+        self.record("c1-ehrsql", self.evaluate(corpus, test, None, model, None,
+                                               self.ft_model(emb, qs, 0)),
                     "trained on embedded questions; EHRSQL test")
         if self.quick:
             self.skip("c2", "--quick")
             return
         model = self.fit_gnn(corpus, split["train"], split["valid"], 0).model  # c2
-        self.record("c2-ehrsql", self.evaluate(corpus, test, split["train"], model),
+        ft = self.fit_gnn(corpus, split["train"], split["valid"], 0, "pretrained").model
+        self.record("c2-ehrsql", self.evaluate(corpus, test, split["train"], model, None, ft),
                     "trained on EHRSQL train, valid for selection; test")
 
     def bench_d(self, emb: Corpus, qs: list[Question], folds: int = 5) -> None:
@@ -210,6 +239,43 @@ class Bench:
             tr, va = stratified_split(seen_q, 0.2, f)
             self.evaluate(emb, test, tr, self.fit_gnn(emb, tr, va, f).model, acc)
         self.record("d-unseen", acc, f"{folds} folds")
+
+    def bench_unseen(self, root: Path, folds: int = 3) -> None:
+        """Databases never seen in training: for each fold over the text2sql-train databases,
+        pretrain without them (as `tablegraph pretrain --fold`) and compare the model, zero-shot,
+        with BM25, dense and schema-search on their questions. A group's figure pools its
+        held-out questions over the folds."""
+        import tempfile
+
+        from tablegraph.training.pretrain import pretrain_corpus
+
+        if not (root / "text2sql-train").is_dir():
+            self.skip("unseen", f"{root / 'text2sql-train'} is absent")
+            return
+        self.log(f"unseen: {folds} folds over the text2sql-train databases")
+        pooled: dict[str, dict[str, dict[str, float]]] = {}
+        for fold in range(folds):
+            with tempfile.TemporaryDirectory(prefix="tg-unseen-") as tmp:
+                rep = pretrain_corpus(str(root), str(Path(tmp) / "model"), fold=fold,
+                                      folds=folds, device=self.device, progress=False,
+                                      log=self.log)
+            for group, by_method in rep["held_out_metrics"].items():
+                for method, m in by_method.items():
+                    acc = pooled.setdefault(group, {}).setdefault(method, {})
+                    for key, v in m.items():
+                        if key in ("n", "n_all@5"):
+                            continue
+                        weight = m["n_all@5"] if key == "all@5" else m["n"]
+                        acc[key] = acc.get(key, 0.0) + v * weight
+                    acc["n"] = acc.get("n", 0) + m["n"]
+                    acc["n_all@5"] = acc.get("n_all@5", 0) + m["n_all@5"]
+        for group, by_method in pooled.items():
+            for method, acc in by_method.items():
+                row = {k: (v / (acc["n_all@5"] if k == "all@5" else acc["n"])
+                           if k not in ("n", "n_all@5") else v) for k, v in acc.items()}
+                self.unseen.setdefault(group, {})[method] = row
+                self.log(f"  unseen {group:<7} {method:<14} hit@1 {row['hit@1']:.3f}  "
+                         f"all@5 {row.get('all@5', float('nan')):.3f}  n={row['n']}")
 
     def bench_speed(self, corpus: Corpus, real_dir: Path, questions: list[str]) -> None:
         self.log("speed")
@@ -253,12 +319,12 @@ class Bench:
         if self.quick and 0 in self._emb_models:
             model = self._emb_models[0]
             out = Path(tempfile.mkdtemp(prefix="tablegraph-bench-")) / "model"
-            save_model(out, model, model_config(self.enc, self.gcfg, TrainConfig(epochs=self.epochs)),
+            save_model(out, model, model_config(self.enc, self.gcfg, TrainConfig(epochs=self.epochs, init="scratch")),
                        build_index(model, corpus.graphs, self.device))
             return TableRetriever.load(str(out), device=self.device)
         out = Path(tempfile.mkdtemp(prefix="tablegraph-bench-")) / "model"
         t0 = time.perf_counter()
-        train_model(str(out), cfg=TrainConfig(epochs=self.epochs), progress=False)
+        train_model(str(out), cfg=TrainConfig(epochs=self.epochs, init="scratch"), progress=False)
         self.speed["train_command_seconds"] = time.perf_counter() - t0
         return TableRetriever.load(str(out))
 
@@ -358,9 +424,13 @@ def run_bench(out_dir: str, quick: bool = False, epochs: int | None = None,
         b.skip("d", "--quick")
     else:
         b.bench_d(emb, qs)
+    if quick:
+        b.skip("unseen", "--quick")
+    else:
+        b.bench_unseen(root)
     b.bench_speed(emb, demo / "hosp", [q.text for q in qs[:: (20 if quick else 4)]])
     result = {"quick": quick, "epochs": b.epochs, "device": b.device, "rows": b.rows,
-              "speed": b.speed, "skipped": b.skipped,
+              "speed": b.speed, "unseen": b.unseen, "skipped": b.skipped,
               "wall_seconds": time.perf_counter() - t_start}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -379,6 +449,18 @@ def to_markdown(result: dict) -> str:
                      f"[{lo:.3f}, {hi:.3f}] | {r['hit@5']:.3f} | {r['recall@5']:.3f} | "
                      f"{r['all@5']:.3f} | {r['all@10']:.3f} | {r['mrr']:.3f} | "
                      f"{r['hit@1_sd']:.3f} |")
+    unseen = result.get("unseen") or {}
+    if unseen:
+        lines += ["", "Databases never seen in training (each fold's model pretrained without "
+                  "them; zero-shot):", "",
+                  "| group | method | n | hit@1 | recall@5 | all@5 (>5 tables) | MRR | "
+                  "coverage depth |", "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for group, by_method in unseen.items():
+            for method, r in by_method.items():
+                all5 = f"{r['all@5']:.3f}" if "all@5" in r else "-"
+                lines.append(f"| {group} | {method} | {r['n']} | {r['hit@1']:.3f} | "
+                             f"{r['recall@5']:.3f} | {all5} | {r['mrr']:.3f} | "
+                             f"{r['coverage']:.3f} |")
     sp = result["speed"]
     if sp:
         lines += ["", "| speed | value |", "| --- | ---: |"]

@@ -64,7 +64,7 @@ def learning_curve(data_root: str, model: str, fold: int, folds: int = 3,
                 tr = [p.questions[i] for i in order[:k]]
                 inputs = prepare_questions(enc_cfg, text, [q.text for q in tr], p.linker,
                                            device)
-                cfg = TrainConfig(epochs=epochs, lr=lr, batch_size=32, seed=seed,
+                cfg = TrainConfig(epochs=epochs, lr=lr, batch_size=32, seed=seed, init="pretrained",
                                   negatives="all-tables", schema_pairs_per_step=0)
                 enc = train(p.graphs, tr, [], inputs, empty, enc_cfg, cfg, device, False,
                             initial_state=saved.state).model

@@ -7,10 +7,18 @@ question texts, returning scores [Q, M] for the one evaluator
   frozen sentence encoder as the model;
 - `ClassifierScorer`: one-vs-rest logistic regression on the frozen question embeddings, trained
   on training questions (no table content: a table without training questions ranks last);
+- `SchemaSearchScorer`: the peer tool `schema-search` (PyPI, MIT) over a SQLite file or a
+  PostgreSQL URL, with its embedding model pointed at the local text model folder;
 - `fuse`: score matrices z-normalised per question and summed.
 """
 
 from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -86,3 +94,110 @@ class ClassifierScorer:
         proba = np.full((len(texts), self.n), -1.0)  # tables without training questions: last
         proba[:, self.clf.classes_] = self.clf.predict_proba(self.text.encode(texts))
         return proba
+
+
+@functools.lru_cache(maxsize=2)
+def _sentence_transformer(path: str):
+    from sentence_transformers import SentenceTransformer
+
+    with _quiet():
+        return SentenceTransformer(path, device="cpu")
+
+
+@contextlib.contextmanager
+def _quiet():
+    """schema-search's BM25 draws progress bars on stderr for every query."""
+    with contextlib.redirect_stderr(io.StringIO()):
+        yield
+
+
+class SchemaSearchScorer:
+    """schema-search 3.x as a scorer: it indexes the database's schema (its own extraction
+    through SQLAlchemy: columns, types, keys) and ranks every table for a question with the
+    given strategy ("semantic", "bm25", "fuzzy" or "hybrid"). Tables it does not return score
+    below every returned one. Its embedding model is `model_path` (a local folder: nothing is
+    downloaded); its cache lives in a temporary folder removed with the scorer."""
+
+    def __init__(self, source: str, tables: list[str], model_path: str,
+                 strategy: str = "hybrid") -> None:
+        import logging
+
+        import yaml
+        from sqlalchemy import create_engine
+
+        from tablegraph.utils import TableGraphError
+
+        try:
+            from schema_search import SchemaSearch
+        except ImportError as e:
+            raise TableGraphError("the schema-search baseline needs the package schema-search "
+                                  "(pip install 'tablegraph[compare]')") from e
+        if source.startswith(("postgresql://", "postgres://")):
+            engine = create_engine("postgresql+psycopg://" + source.split("://", 1)[1])
+        elif Path(source).is_file() and Path(source).suffix.lower() in (".sqlite", ".db",
+                                                                        ".sqlite3"):
+            import sqlite3
+
+            uri = Path(source).resolve().as_uri() + "?mode=ro"
+            # A creator, not a sqlite:/// URL: schema-search names its cache folder after the
+            # URL's database, which for an absolute path lands on the file itself.
+            engine = create_engine("sqlite://",
+                                   creator=lambda: sqlite3.connect(uri, uri=True))
+        else:
+            raise TableGraphError(f"the schema-search baseline reads SQLite files and "
+                                  f"PostgreSQL URLs, not {source}")
+        self.tables = tables
+        self.col = {t.lower(): i for i, t in enumerate(tables)}
+        self.strategy = strategy
+        self._tmp = tempfile.TemporaryDirectory(prefix="tg-schema-search-")
+        config = {
+            "logging": {"level": "WARNING"},
+            "embedding": {"location": "memory", "model": str(model_path), "metric": "cosine",
+                          "batch_size": 32, "show_progress": False,
+                          "cache_dir": str(Path(self._tmp.name) / "cache")},
+            "chunking": {"strategy": "raw", "max_tokens": 256, "overlap_tokens": 50,
+                         "model": None},
+            "search": {"strategy": strategy, "initial_top_k": max(len(tables), 1),
+                       "rerank_top_k": max(len(tables), 1), "semantic_weight": 0.67,
+                       "hops": 1},
+            "reranker": {"model": None},
+            "schema": {"include_columns": True, "include_indices": True,
+                       "include_foreign_keys": True, "include_constraints": True},
+            "output": {"format": "json", "limit": max(len(tables), 1)},
+        }
+        cfg_path = Path(self._tmp.name) / "config.yml"
+        cfg_path.write_text(yaml.safe_dump(config), "utf-8")
+        self.engine = engine
+        self.search = SchemaSearch(self.engine, config_path=str(cfg_path))
+        logging.getLogger("schema_search").setLevel(logging.WARNING)
+        with _quiet():
+            self.search.index(force=True)
+        # Its own SentenceTransformer load, once per process and model, not once per database.
+        self.search.embedding_cache.model = _sentence_transformer(str(model_path))
+
+    def ranked(self, question: str) -> list[tuple[str, float, list[str]]]:
+        """(table, score, tables one foreign-key hop away) in schema-search's order."""
+        with _quiet():
+            res = self.search.search(question, search_type=self.strategy,
+                                     limit=len(self.tables))
+        out = []
+        for r in res.results:
+            name = r["table"].split(".", 1)[1] if "." in r["table"] else r["table"]
+            related = [t.split(".", 1)[1] if "." in t else t for t in r["related_tables"]]
+            out.append((name, float(r["score"]), related))
+        return out
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        out = np.full((len(texts), len(self.tables)), -np.inf)
+        for qi, q in enumerate(texts):
+            ranked = [(self.col[n.lower()], s) for n, s, _ in self.ranked(q)
+                      if n.lower() in self.col]
+            for rank, (ti, _) in enumerate(ranked):
+                out[qi, ti] = len(self.tables) - rank  # its order, whatever its score scale
+            missing = np.isinf(out[qi])
+            out[qi, missing] = -np.arange(missing.sum(), dtype=float)
+        return out
+
+    def close(self) -> None:
+        self.engine.dispose()
+        self._tmp.cleanup()

@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tablegraph.evaluation.metrics import DEFAULT_KS, per_question, retrieval_metrics
+from tablegraph.evaluation.metrics import (DEFAULT_KS, per_question, retrieval_metrics,
+                                           set_metrics)
 from tablegraph.tables.questions import Question, resolve_tables
 
 ScoreFn = Callable[[list[str]], np.ndarray]
@@ -55,15 +56,23 @@ class RetrievalEvaluator:
     def per_question(self, scores: np.ndarray) -> dict[str, np.ndarray]:
         return per_question(self._check(scores), self.gold, self.ks)
 
+    def set_metrics(self, sets: list[list[str]]) -> dict[str, np.ndarray]:
+        """Predicted sets (table names, one list per question) -> per-question set
+        precision, recall, F1 and exact match (see `evaluation.metrics.set_metrics`)."""
+        if len(sets) != len(self.questions):
+            raise ValueError(f"{len(sets)} sets for {len(self.questions)} questions")
+        col = {t: i for i, t in enumerate(self.tables)}
+        return set_metrics([{col[t] for t in s} for s in sets], self.gold)
+
     def __call__(self, score_fn: ScoreFn) -> dict[str, float]:
         return self.metrics(score_fn(self.texts))
 
-    def rankings(self, scores: np.ndarray) -> list[dict]:
+    def rankings(self, scores: np.ndarray, sets: list[dict] | None = None) -> list[dict]:
         """One record per question: {"question", "gold": [table], "ranking": [{"table",
-        "score"}] (every table, best first), "set": None}."""
+        "score"}] (every table, best first), "set": its set record or None}."""
         scores = self._check(scores)
         order = np.argsort(-np.asarray(scores, dtype=np.float64), axis=1, kind="stable")
         return [{"question": q.text, "gold": list(q.tables),
                  "ranking": [{"table": self.tables[j], "score": round(float(scores[i, j]), 6)}
-                             for j in order[i]], "set": None}
+                             for j in order[i]], "set": sets[i] if sets else None}
                 for i, q in enumerate(self.questions)]

@@ -6,6 +6,8 @@ With G_i the gold tables of question i and R_i(k) its top k:
 - all@k: G_i is inside R_i(k) (every gold table in the top k);
 - MRR: 1 / rank of the best-ranked gold table;
 - coverage depth: rank of the last gold table / number of tables (`coverage_depth`).
+For a predicted set S_i of tables (`set_metrics`): precision |S_i & G_i| / |S_i|, recall
+|S_i & G_i| / |G_i|, F1 and exact-set match (S_i = G_i).
 `per_question` gives each question's values (to pool over runs and bootstrap);
 `retrieval_metrics` averages them over questions. With one gold table per question,
 hit@k = recall@k = all@k.
@@ -57,6 +59,28 @@ def coverage_depth(scores: np.ndarray, gold: list[set[int]]) -> np.ndarray:
     schema a reader must go through to see every gold table. scores [Q, M] -> [Q]."""
     m = np.asarray(scores).shape[1]
     return np.asarray([rs[-1] / m for rs in ranks_of_gold(scores, gold)], dtype=np.float64)
+
+
+def set_metrics(pred: list[set[int]], gold: list[set[int]]) -> dict[str, np.ndarray]:
+    """Per question: set precision, recall, F1 and exact match ({name: [Q]}); an empty
+    predicted set has precision 0."""
+    p, r, f, e = [], [], [], []
+    for s, g in zip(pred, gold):
+        hit = len(s & g)
+        pi = hit / len(s) if s else 0.0
+        ri = hit / len(g) if g else 0.0
+        p.append(pi)
+        r.append(ri)
+        f.append(2 * pi * ri / (pi + ri) if pi + ri else 0.0)
+        e.append(float(s == g))
+    return {name: np.asarray(v, dtype=np.float64) for name, v in
+            (("set_precision", p), ("set_recall", r), ("set_f1", f), ("exact_set", e))}
+
+
+def top_k_sets(scores: np.ndarray, k: int) -> list[set[int]]:
+    """The top k tables of each question as a set (scores [Q, M])."""
+    order = np.argsort(-np.asarray(scores, dtype=np.float64), axis=1, kind="stable")
+    return [set(int(j) for j in row[:k]) for row in order]
 
 
 def bootstrap_ci(x: np.ndarray, n: int = 1000, seed: int = 0) -> tuple[float, float]:

@@ -25,7 +25,7 @@ from tablegraph.tables.stats import STATS_DIM
 from tablegraph.text.encoders import TextEncoder
 
 if TYPE_CHECKING:
-    from tablegraph.tables.profile import TableProfile
+    from tablegraph.tables.records import TableProfile
 
 MAX_COLUMN_CLIQUE = 128  # beyond this many columns, column-column edges are dropped
 

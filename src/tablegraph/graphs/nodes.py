@@ -18,7 +18,7 @@ from tablegraph.tables.stats import PROFILE_VERSION, STATS_DIM
 from tablegraph.text.words import name_to_words
 
 if TYPE_CHECKING:  # the data layer is only read, never imported at run time
-    from tablegraph.tables.profile import TableProfile
+    from tablegraph.tables.records import TableProfile
 
 MAX_VALUE_CHARS = 200  # characters of a value that its node embeds
 GRAPH_VERSION = 1  # bumped whenever nodes, node features or edges change

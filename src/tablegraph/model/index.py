@@ -2,9 +2,10 @@
 
 A `TableIndex` holds, for M tables with N nodes in all, the table vectors [M, D], the node
 vectors [N, D] with the table of each node [N] (late interaction), each table's `TableNodes`,
-where each table came from and the key columns shared between tables. It is written as two
-files, `index.safetensors` (the arrays) and `index.json` (names, nodes, sources, keys), and read
-back without building the graph network.
+where each table came from, the tables' schemas (columns, types, keys, sample values: their
+profiles without the statistics) and the join graph. It is written as two files,
+`index.safetensors` (the arrays) and `index.json` (names, nodes, sources, schemas, joins), and
+read back without building the graph network.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import torch
 
 from tablegraph.graphs.nodes import TableNodes
 from tablegraph.model.linking import SchemaLinker
+from tablegraph.tables.joins import JoinGraph, join_graph
+from tablegraph.tables.records import TableProfile
 
 if TYPE_CHECKING:
     from torch_geometric.data import Data
@@ -39,7 +42,9 @@ class TableIndex:
     - node_vectors: [N, D] unit node vectors, tables' nodes in order (None without late
       interaction); node_graph: [N] table index of each node
     - sources: [M] where each table was read (no credentials)
-    - shared_keys: table -> [[column, other table]]
+    - profiles: [M] the tables' schemas (`TableProfile` without statistics), or [] when the
+      index was built from graphs alone
+    - joins: the join graph of the tables (None without profiles)
     """
 
     names: list[str]
@@ -48,7 +53,8 @@ class TableIndex:
     node_vectors: np.ndarray | None = None
     node_graph: np.ndarray | None = None
     sources: list[str] = field(default_factory=list)
-    shared_keys: dict[str, list[list[str]]] = field(default_factory=dict)
+    profiles: list[TableProfile] = field(default_factory=list)
+    joins: JoinGraph | None = None
     _linker: SchemaLinker | None = field(default=None, repr=False, compare=False)
     _tensors: dict[str, tuple] = field(default_factory=dict, repr=False, compare=False)
 
@@ -59,6 +65,19 @@ class TableIndex:
             raise ValueError(f"{len(self.vectors)} table vectors for {len(self.names)} tables")
         if self.node_vectors is not None and len(self.node_vectors) != sum(map(len, self.nodes)):
             raise ValueError("node vectors do not match the tables' nodes")
+        if self.profiles and [p.name for p in self.profiles] != list(self.names):
+            raise ValueError("index schemas are not in the order of the table names")
+
+    def profile(self, table: str) -> TableProfile:
+        """The schema of `table` (matched case-insensitively); an error naming the tables
+        when there is none."""
+        from tablegraph.utils import TableGraphError
+
+        by = {p.name.lower(): p for p in self.profiles}
+        if table.lower() not in by:
+            shown = ", ".join(self.names[:20]) + (" ..." if len(self.names) > 20 else "")
+            raise TableGraphError(f"no table {table!r} in the index (tables: {shown})")
+        return by[table.lower()]
 
     def linker(self) -> SchemaLinker:
         """Schema linking against these tables (built once, from their nodes)."""
@@ -95,9 +114,13 @@ class TableIndex:
             tensors["node_vectors"] = torch.from_numpy(np.ascontiguousarray(self.node_vectors))
             tensors["node_graph"] = torch.from_numpy(np.ascontiguousarray(self.node_graph))
         save_file(tensors, str(folder / INDEX_ARRAYS))
-        write_json(folder / INDEX_META, {"tables": self.names, "sources": self.sources,
-                                         "shared_keys": self.shared_keys,
-                                         "nodes": [n.to_json() for n in self.nodes]})
+        write_json(folder / INDEX_META, {
+            "tables": self.names, "sources": self.sources,
+            "nodes": [n.to_json() for n in self.nodes],
+            "profiles": [{**p.to_json(), "columns": [{**c.to_json(), "stats": []}
+                                                     for c in p.columns]}
+                         for p in self.profiles],
+            "joins": self.joins.to_json() if self.joins is not None else None})
 
     @staticmethod
     def load(folder: str | os.PathLike[str]) -> "TableIndex":
@@ -110,7 +133,9 @@ class TableIndex:
         return TableIndex(list(meta["tables"]), arrays["vectors"].astype(np.float32),
                           [TableNodes.from_json(n) for n in meta["nodes"]],
                           arrays.get("node_vectors"), arrays.get("node_graph"),
-                          list(meta.get("sources", [])), dict(meta.get("shared_keys", {})))
+                          list(meta.get("sources", [])),
+                          [TableProfile.from_json(p) for p in meta.get("profiles") or []],
+                          JoinGraph.from_json(meta["joins"]) if meta.get("joins") else None)
 
 
 @torch.no_grad()
@@ -139,10 +164,12 @@ def encode_graphs(model: "ContrastiveGNNEncoder", graphs: list["Data"], device: 
 
 
 def build_index(model: "ContrastiveGNNEncoder", graphs: list["Data"], device: str = "cpu",
-                sources: list[str] | None = None,
-                shared_keys: dict[str, list[list[str]]] | None = None) -> TableIndex:
-    """Encode table graphs (each carrying `table` and `nodes`) into an index."""
+                profiles: list[TableProfile] | None = None) -> TableIndex:
+    """Encode table graphs (each carrying `table` and `nodes`) into an index; with the
+    tables' `profiles` (same order), their schemas, sources and join graph too."""
     vectors, node_vecs, node_graph = encode_graphs(model, graphs, device)
+    profiles = list(profiles or [])
     return TableIndex([g.table for g in graphs], vectors, [g.nodes for g in graphs],
                       node_vecs, node_graph if node_vecs is not None else None,
-                      list(sources or []), dict(shared_keys or {}))
+                      [p.source for p in profiles], profiles,
+                      join_graph(profiles) if profiles else None)

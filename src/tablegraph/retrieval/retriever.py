@@ -20,6 +20,7 @@ from tablegraph.graphs.nodes import NodeKind
 from tablegraph.model.folder import SavedModel, load_model
 from tablegraph.model.index import TableIndex
 from tablegraph.model.scoring import Scorer
+from tablegraph.model.sets import SetConfig, TableSet, select_set
 from tablegraph.tables.questions import Question
 from tablegraph.text.encoders import TextEncoder, load_text_encoder
 from tablegraph.utils import TableGraphError, pick_device
@@ -49,6 +50,9 @@ class SearchResult:
 
     question: str
     hits: list[TableHit]
+    set: TableSet | None = None
+    answerable: bool | None = None
+    confidence: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"question": self.question, "hits": [
@@ -56,7 +60,9 @@ class SearchResult:
              "columns": [{"column": m.column, "score": round(m.score, 4)} for m in h.columns],
              "values": [{"column": m.column, "value": m.value, "score": round(m.score, 4)}
                         for m in h.values]} for h in self.hits],
-            "set": None, "answerable": None, "confidence": None}
+            "set": self.set.to_dict() if self.set is not None else None,
+            "answerable": self.answerable,
+            "confidence": None if self.confidence is None else round(self.confidence, 4)}
 
 
 class TableRetriever:
@@ -68,6 +74,7 @@ class TableRetriever:
         self.text = text
         self.device = device
         self.scorer = Scorer(saved.question_head(device), text, device)
+        self.set_config = SetConfig.from_dict(saved.config.get("set"))
         self.index = index
         self.skipped: list = []  # tables of `index_tables` that could not be read
         self._node_vecs: np.ndarray | None = None
@@ -97,16 +104,13 @@ class TableRetriever:
         """Read, profile and embed `tables` with the trained encoder; replace the index."""
         from tablegraph.graphs.build import load_table_graphs
         from tablegraph.model.index import build_index
-        from tablegraph.tables.keys import shared_keys
 
         s = self.saved.sampling
         self.skipped = []
         profiles, graphs = load_table_graphs(tables, self.text, self.saved.graph_config,
                                              s.get("max_rows"), s.get("seed"), progress,
                                              strict, self.skipped)
-        keys = {t: [[c, o] for c, o in v] for t, v in shared_keys(profiles).items()}
-        self.index = build_index(self.saved.encoder(self.device), graphs, self.device,
-                                 [p.source for p in profiles], keys)
+        self.index = build_index(self.saved.encoder(self.device), graphs, self.device, profiles)
         self._node_vecs = None
 
     def _require_index(self) -> TableIndex:
@@ -155,19 +159,48 @@ class TableRetriever:
                     elif kind == NodeKind.VALUE and len(vals) < explain:
                         vals.append(Match(nodes.columns[nodes.owners[i]], float(sims[i]), label))
             hits.append(TableHit(rank, index.names[j], float(scores[j]), cols, vals))
-        return SearchResult(question, hits)
+        return SearchResult(question, hits, self.table_set(scores))
 
     def evaluate(self, questions: list[Question], source: str = "questions",
                  rankings: list | None = None) -> dict[str, float]:
-        """hit@1, hit@5, recall@5, all@5, mrr and n over every table of the index (the one
-        evaluator, called on this retriever's scores); each question's full ranking is
-        appended to `rankings` when given (`RetrievalEvaluator.rankings`)."""
+        """hit@1, hit@5, recall@5, all@5, mrr, coverage depth and n of the ranking, and set
+        precision, recall, F1 and exact match of the sets, over every table of the index (the
+        one evaluator, called on this retriever's scores); each question's full ranking and
+        set are appended to `rankings` when given (`RetrievalEvaluator.rankings`)."""
         from tablegraph.evaluation.evaluator import RetrievalEvaluator
+        from tablegraph.evaluation.metrics import coverage_depth
 
         ev = RetrievalEvaluator(questions, self._require_index().names, source=source,
                                 skipped=self.skipped)
         scores = self.scores(ev.texts)
         m = ev.metrics(scores)
+        sets = [self.table_set(s) for s in scores]
+        out = {k: m[k] for k in ("hit@1", "hit@5", "recall@5", "all@5", "mrr")}
+        out["coverage"] = float(coverage_depth(scores, ev.gold).mean()) if len(ev) else 0.0
+        out.update({k: float(v.mean()) if len(v) else 0.0
+                    for k, v in ev.set_metrics([s.tables for s in sets]).items()})
+        out["n"] = m["n"]
         if rankings is not None:
-            rankings.extend(ev.rankings(scores))
-        return {k: m[k] for k in ("hit@1", "hit@5", "recall@5", "all@5", "mrr", "n")}
+            rankings.extend(ev.rankings(scores, [s.to_dict() for s in sets]))
+        return out
+
+    def table_set(self, scores: np.ndarray) -> TableSet:
+        """One question's scores [M] -> its set over the index's join graph."""
+        index = self._require_index()
+        return select_set(scores, index.names, index.joins, self.set_config)
+
+    def describe(self, table: str) -> dict[str, Any]:
+        """The describe record of one table of the index (`tables.schema.describe_table`)."""
+        from tablegraph.tables.schema import describe_table
+
+        return describe_table(self._require_index().profile(table), self._require_index().joins)
+
+    def sql_context(self, result: SearchResult, values: bool = True) -> str:
+        """CREATE TABLE statements of a result's set (else its hits) and their joins."""
+        from tablegraph.tables.schema import sql_context
+
+        index = self._require_index()
+        names = result.set.tables if result.set and result.set.tables else \
+            [h.table for h in result.hits]
+        return sql_context([index.profile(t) for t in names],
+                           result.set.joins if result.set else [], values)

@@ -9,35 +9,12 @@ what tells which tables join.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
 
 import duckdb
 
+from tablegraph.tables.records import ForeignKey, TableKeys
 from tablegraph.tables.sources import Reader, TableRef, quote_literal
 from tablegraph.utils import TableGraphError
-
-
-@dataclass(frozen=True)
-class ForeignKey:
-    """columns of this table -> ref_columns of `table` (a table name as `TableRef.name`)."""
-
-    columns: tuple[str, ...]
-    table: str
-    ref_columns: tuple[str, ...]
-
-    def to_json(self) -> dict:
-        return {"columns": list(self.columns), "table": self.table,
-                "ref_columns": list(self.ref_columns)}
-
-    @staticmethod
-    def from_json(d: dict) -> "ForeignKey":
-        return ForeignKey(tuple(d["columns"]), str(d["table"]), tuple(d["ref_columns"]))
-
-
-@dataclass(frozen=True)
-class TableKeys:
-    primary_key: tuple[str, ...] = ()
-    foreign_keys: tuple[ForeignKey, ...] = field(default_factory=tuple)
 
 
 def read_keys(reader: Reader, refs: list[TableRef]) -> dict[str, TableKeys]:

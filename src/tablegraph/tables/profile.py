@@ -16,79 +16,24 @@ import hashlib
 import json
 import math
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Iterable
 
 import duckdb
 import numpy as np
 from tqdm import tqdm
 
-from tablegraph.tables.catalog import ForeignKey, TableKeys, read_keys
+from tablegraph.tables.catalog import read_keys
+from tablegraph.tables.records import ColumnProfile, TableKeys, TableProfile
 from tablegraph.tables.sources import (DEFAULT_MAX_ROWS, DEFAULT_SAMPLE_SEED, Reader, TableRef,
                                        display_location, quote_ident)
-from tablegraph.tables.stats import FEATURE_INDEX, FEATURES, PROFILE_VERSION, STATS_DIM
+from tablegraph.tables.stats import FEATURE_INDEX, FEATURES, PROFILE_VERSION
 from tablegraph.utils import TableGraphError, atomic_write_text, cache_root, show_progress
 
 TOP_K_VALUES = 10
 TEXT_PREFIX = 256  # characters of each value examined for character classes and patterns
 # Numbers beyond this magnitude count as non-finite: their fourth powers (kurtosis) overflow.
 MAX_ABS_NUMBER = 1e75
-
-
-@dataclass
-class ColumnProfile:
-    """One column: its name, DuckDB type, `stats` [128] and most frequent values (text)."""
-
-    name: str
-    dtype: str
-    stats: np.ndarray
-    top_values: list[str] = field(default_factory=list)
-    n_distinct: int = 0
-    key_sketch: list[int] = field(default_factory=list)  # bottom-k hashes of key-like values
-
-    def to_json(self) -> dict:
-        d = asdict(self)
-        d["stats"] = [float(x) for x in self.stats]  # exact: float32 -> float round-trips
-        return d
-
-    @staticmethod
-    def from_json(d: dict) -> "ColumnProfile":
-        return ColumnProfile(d["name"], d["dtype"], np.asarray(d["stats"], dtype=np.float32),
-                             list(d["top_values"]), int(d.get("n_distinct", 0)),
-                             [int(h) for h in d.get("key_sketch", [])])
-
-
-@dataclass
-class TableProfile:
-    """One table: name, where it came from, total and sampled rows, its column profiles."""
-
-    name: str
-    source: str
-    n_rows: int
-    n_sampled: int
-    columns: list[ColumnProfile]
-    primary_key: list[str] = field(default_factory=list)  # declared in the catalog
-    foreign_keys: list[ForeignKey] = field(default_factory=list)  # declared in the catalog
-
-    @property
-    def stats(self) -> np.ndarray:
-        """[n_columns, 128] float32."""
-        if not self.columns:
-            return np.zeros((0, STATS_DIM), dtype=np.float32)
-        return np.stack([c.stats for c in self.columns]).astype(np.float32)
-
-    def to_json(self) -> dict:
-        return {"name": self.name, "source": self.source, "n_rows": self.n_rows,
-                "n_sampled": self.n_sampled, "columns": [c.to_json() for c in self.columns],
-                "primary_key": self.primary_key,
-                "foreign_keys": [k.to_json() for k in self.foreign_keys]}
-
-    @staticmethod
-    def from_json(d: dict) -> "TableProfile":
-        return TableProfile(d["name"], d["source"], int(d["n_rows"]), int(d["n_sampled"]),
-                            [ColumnProfile.from_json(c) for c in d["columns"]],
-                            list(d.get("primary_key", [])),
-                            [ForeignKey.from_json(k) for k in d.get("foreign_keys", [])])
 
 
 # --- SQL ---------------------------------------------------------------------------------

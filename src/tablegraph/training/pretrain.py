@@ -10,6 +10,7 @@ for reporting alone: `evaluate_databases` scores it with the one scorer and the 
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import random
 import time
@@ -31,6 +32,7 @@ from tablegraph.model.index import build_index
 from tablegraph.model.linking import SchemaLinker
 from tablegraph.model.loss import InfoNCELoss
 from tablegraph.model.scoring import QuestionInputs, Scorer, prepare_questions
+from tablegraph.tables.joins import JoinGraph, join_graph
 from tablegraph.tables.questions import Question
 from tablegraph.text.encoders import TextEncoder
 from tablegraph.training.corpora import CorpusDatabase
@@ -63,6 +65,8 @@ class PreparedDatabase:
     inputs: QuestionInputs
     gold: list[set[int]]
     linker: SchemaLinker
+    joins: JoinGraph | None = None
+    source: str = ""  # the --tables argument it was read from
     dropped: int = 0  # questions left out: a gold table could not be read
 
     @property
@@ -73,7 +77,8 @@ class PreparedDatabase:
 def prepare_database(db: CorpusDatabase, text: TextEncoder, graph_cfg: GraphConfig,
                      enc_cfg: EncoderConfig, device: str = "cpu") -> PreparedDatabase | None:
     """Read, profile and embed a database's tables and its questions (None without any)."""
-    _, graphs = load_table_graphs(db.tables, text, graph_cfg, progress=False, skipped=[])
+    profiles, graphs = load_table_graphs(db.tables, text, graph_cfg, progress=False,
+                                         skipped=[])
     for g in graphs:
         if g.table in db.rename:
             rename_table(g, db.rename[g.table])
@@ -87,7 +92,8 @@ def prepare_database(db: CorpusDatabase, text: TextEncoder, graph_cfg: GraphConf
     inputs = prepare_questions(enc_cfg, text, [q.text for q in questions], linker, device)
     gold = [{col[t.lower()] for t in q.tables} for q in questions]
     return PreparedDatabase(db.name, db.group, graphs, batch_graphs(graphs, device), questions,
-                            inputs, gold, linker, len(db.questions) - len(kept))
+                            inputs, gold, linker, join_graph(profiles).renamed(db.rename),
+                            db.tables, len(db.questions) - len(kept))
 
 
 @dataclass
@@ -163,9 +169,10 @@ def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], tex
     """group -> method -> metrics over held-out databases (their questions pooled):
     hit@1, recall@5, MRR, coverage depth, n, and all@5 over databases of more than 5 tables.
 
-    `methods`: name -> a trained encoder, or the string "bm25" / "dense" for the baselines.
+    `methods`: name -> a trained encoder, or the string "bm25" / "dense" / "schema-search"
+    (its hybrid strategy) / "schema-search-semantic" for the baselines.
     """
-    from tablegraph.evaluation.baselines import BM25Scorer, DenseScorer
+    from tablegraph.evaluation.baselines import BM25Scorer, DenseScorer, SchemaSearchScorer
 
     pooled: dict[str, dict[str, dict[str, list[np.ndarray]]]] = {}
     for d in dbs:
@@ -176,6 +183,13 @@ def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], tex
                 scores = BM25Scorer(nodes)(ev.texts)
             elif method == "dense":
                 scores = DenseScorer(text, nodes)(ev.texts)
+            elif isinstance(method, str) and method.startswith("schema-search"):
+                peer = SchemaSearchScorer(d.source, d.names, text.path,
+                                          "semantic" if method.endswith("semantic") else "hybrid")
+                try:
+                    scores = peer(ev.texts)
+                finally:
+                    peer.close()
             else:
                 index = build_index(method, d.graphs, device)
                 scores = Scorer(method, text, device)(ev.texts, index)
@@ -248,9 +262,14 @@ def pretrain_corpus(data_root: str, out_dir: str, cfg: PretrainConfig | None = N
                               "databases": [d.name for d in prepared],
                               "held_out": [d.name for d in ready]}
     if ready:
-        report["held_out_metrics"] = evaluate_databases(
-            ready, {"tablegraph": result.model, "bm25": "bm25", "dense": "dense"}, text, device)
-    config = model_config(text, graph_cfg, TrainConfig(epochs=cfg.epochs, lr=cfg.lr,
+        methods: dict[str, Any] = {"tablegraph": result.model, "bm25": "bm25", "dense": "dense"}
+        if importlib.util.find_spec("schema_search") is None:
+            log("warning: schema-search is not installed; held-out databases are compared "
+                "with BM25 and dense only (pip install 'tablegraph[compare]')")
+        elif getattr(text, "path", None):  # a sentence-transformers model it can load too
+            methods["schema-search"] = "schema-search"
+        report["held_out_metrics"] = evaluate_databases(ready, methods, text, device)
+    config = model_config(text, graph_cfg, TrainConfig(init="scratch", epochs=cfg.epochs, lr=cfg.lr,
                                                        batch_size=cfg.batch_size, seed=cfg.seed))
     config["pretrain"] = {"config": cfg.to_dict(), "fold": fold, "folds": folds,
                           "ehrsql": ehrsql}

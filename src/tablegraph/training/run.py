@@ -44,7 +44,6 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
     from tablegraph.graphs.build import load_table_graphs
     from tablegraph.model.folder import check_out, save_model
     from tablegraph.model.index import build_index
-    from tablegraph.tables.keys import shared_keys
     from tablegraph.tables.questions import read_questions, resolve_tables, stratified_split
     from tablegraph.tables.sources import display_location
     from tablegraph.text.encoders import DEFAULT_TEXT_MODEL, load_text_encoder
@@ -83,8 +82,7 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
         raise TableGraphError(f"nothing to resume: no checkpoint of {out_dir} ({ckpt})")
     result = fit(graphs, train_q, val_q, encoder_text, cfg, enc_overrides, device, progress,
                  ckpt, resume, on_epoch)
-    keys = {t: [[c, o] for c, o in v] for t, v in shared_keys(profiles).items()}
-    index = build_index(result.model, graphs, device, [p.source for p in profiles], keys)
+    index = build_index(result.model, graphs, device, profiles)
     metrics = {"best": result.best, "final": result.final, "best_epoch": result.best_epoch,
                "n_train": result.n_train, "n_val": result.n_val,
                "train_seconds": round(result.seconds, 2), "device": device,

@@ -61,7 +61,9 @@ class ScheduleConfig(TypedConfig):
 class TrainConfig(ScheduleConfig):
     """Training on one database's questions; the defaults are the seed settings."""
 
-    init: str = "scratch"  # scratch | pretrained (the shipped model's weights)
+    # pretrained: start from the shipped model's weights (the default: a few questions then
+    # help); scratch: the guide's setting (random weights).
+    init: str = "pretrained"
     learnable_temperature: bool = False
     negatives: str = "in-batch"  # in-batch | all-tables
     symmetric: bool = True

@@ -1,0 +1,84 @@
+"""From a ranking to a set: the tables a question needs and the bridge tables that join them.
+
+For one question with scores s [M] over a database's tables:
+
+1. the table weights are w = exp((s - max s) / temperature), the model's own softmax scale
+   relative to its best table (1 for the best, near 0 for tables far below it);
+2. the seeds are the best table and every table with w >= `seed_weight` (at most `max_seeds`):
+   the set's size follows the question, not a fixed k;
+3. the join graph completes the seeds into a connected set (`JoinGraph.connect`: a Steiner tree
+   in which unsure joins and tables the question points away from cost more), adding bridge
+   tables such as `admissions` between `labevents` and `patients`.
+
+`set_first` turns a set back into a ranking: the set's tables first (seeds by score, then
+bridges), then the rest by score; what `all@k` of a ranking that knows the joins measures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from tablegraph.tables.joins import Join, JoinGraph
+
+
+@dataclass(frozen=True)
+class SetConfig:
+    """How a set is chosen from scores (chosen on held-out training databases)."""
+
+    temperature: float = 0.07  # the contrastive temperature the scores were trained at
+    seed_weight: float = 0.3  # a table joins the seeds at this weight relative to the best
+    max_seeds: int = 4
+    max_bridges: int = 2
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @staticmethod
+    def from_dict(d: dict | None) -> "SetConfig":
+        return SetConfig(**{k: v for k, v in (d or {}).items()
+                            if k in SetConfig.__dataclass_fields__})
+
+
+@dataclass
+class TableSet:
+    """The set: tables (seeds first, then bridges) and the joins that connect them."""
+
+    tables: list[str]
+    joins: list[Join] = field(default_factory=list)
+    bridges: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"tables": self.tables, "joins": [j.to_dict() for j in self.joins]}
+
+
+def table_weights(scores: np.ndarray, temperature: float) -> np.ndarray:
+    """[M] scores -> [M] weights in (0, 1], 1 for the best table."""
+    return np.exp((scores - scores.max()) / max(temperature, 1e-6))
+
+
+def select_set(scores: np.ndarray, names: list[str], graph: JoinGraph | None,
+               cfg: SetConfig = SetConfig()) -> TableSet:
+    """One question's scores [M] over `names` -> its set (see the module docstring)."""
+    if len(names) == 0:
+        return TableSet([])
+    w = table_weights(np.asarray(scores, dtype=np.float64), cfg.temperature)
+    order = np.argsort(-w, kind="stable")
+    seeds = [names[i] for i in order[: cfg.max_seeds] if w[i] >= cfg.seed_weight or i == order[0]]
+    if graph is None:
+        return TableSet(seeds)
+    weight = {n: float(w[i]) for i, n in enumerate(names)}
+    tables, joins = graph.connect(seeds, weight, cfg.max_bridges)
+    return TableSet(tables, joins, [t for t in tables if t not in seeds])
+
+
+def set_first(scores: np.ndarray, names: list[str], chosen: list[str]) -> np.ndarray:
+    """Scores [M] re-ranked so that the tables of `chosen` come first, in its order."""
+    out = np.asarray(scores, dtype=np.float64).copy()
+    top = out.max() if out.size else 0.0
+    span = (out.max() - out.min()) if out.size else 0.0
+    pos = {n: i for i, n in enumerate(names)}
+    for rank, t in enumerate(chosen):
+        out[pos[t]] = top + span + 1.0 + (len(chosen) - rank)
+    return out

@@ -1,0 +1,257 @@
+"""The join graph of a database: which tables join, on which columns, how we know, how sure.
+
+Edges come from three places, best first:
+
+- **declared** foreign keys read from the catalog (SQLite, DuckDB, PostgreSQL; composite keys
+  too): confidence 1.0;
+- **name pattern**, inferred: a column `customer_id` (or `customerid`, `customer_fk`) of one
+  table and a table named `customer`, `customers` or `customer_info`, joined on that table's
+  single-column primary key, its `id`, or its own `customer_id`;
+- **same key column**, inferred: a key-like column of the same name in two tables, where one
+  side is that table's primary key or the values of both overlap (bottom-k sketches from the
+  profiles).
+
+Value sketches confirm or refute a guess when both columns have rows: overlapping values raise
+the confidence, disjoint ones drop the edge. Schema-only databases (no rows) keep the guesses
+made from names, at lower confidence. Inferred edges are not added between tables that already
+have a declared one.
+
+Completing a set (`JoinGraph.connect`): the smallest tree over the join graph that holds every
+chosen table (a Steiner tree, networkx's approximation), where an edge costs more when it is
+less sure and a bridge table costs more when the question points away from it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tablegraph.tables.records import TableProfile
+
+DECLARED, INFERRED = "declared", "inferred"
+
+
+@dataclass(frozen=True)
+class Join:
+    """left.left_columns = right.right_columns (pairwise), with where it came from."""
+
+    left: str
+    left_columns: tuple[str, ...]
+    right: str
+    right_columns: tuple[str, ...]
+    source: str  # declared | inferred
+    confidence: float
+    reason: str  # foreign key | name pattern | same key column
+
+    def conditions(self) -> list[str]:
+        """["left.a = right.b", ...], one per column pair."""
+        return [f"{self.left}.{a} = {self.right}.{b}"
+                for a, b in zip(self.left_columns, self.right_columns)]
+
+    def to_dict(self) -> dict:
+        """The result record's join: columns as "table.column" (composite keys: one
+        "table.(a, b)" each side), source and confidence."""
+        def side(t: str, cols: tuple[str, ...]) -> str:
+            return f"{t}.{cols[0]}" if len(cols) == 1 else f"{t}.({', '.join(cols)})"
+        return {"left": side(self.left, self.left_columns),
+                "right": side(self.right, self.right_columns),
+                "source": self.source, "confidence": round(self.confidence, 3),
+                "reason": self.reason}
+
+    def to_json(self) -> dict:
+        return {"left": self.left, "left_columns": list(self.left_columns),
+                "right": self.right, "right_columns": list(self.right_columns),
+                "source": self.source, "confidence": self.confidence, "reason": self.reason}
+
+    @staticmethod
+    def from_json(d: dict) -> "Join":
+        return Join(d["left"], tuple(d["left_columns"]), d["right"], tuple(d["right_columns"]),
+                    d["source"], float(d["confidence"]), d["reason"])
+
+
+@dataclass
+class JoinGraph:
+    """Tables (nodes) and joins (edges, at most one per pair of tables: the surest)."""
+
+    tables: list[str]
+    joins: list[Join] = field(default_factory=list)
+
+    def between(self, a: str, b: str) -> Join | None:
+        for j in self.joins:
+            if {j.left, j.right} == {a, b}:
+                return j
+        return None
+
+    def neighbours(self, table: str) -> list[str]:
+        out = [j.right if j.left == table else j.left for j in self.joins
+               if table in (j.left, j.right)]
+        return sorted(set(out) - {table})
+
+    def connect(self, terminals: list[str], weight: dict[str, float] | None = None,
+                max_bridges: int = 2) -> tuple[list[str], list[Join]]:
+        """The chosen tables plus the bridge tables that join them, and the joins used.
+
+        `weight`: table -> how strongly the question points at it, in [0, 1] (a bridge costs
+        1 - weight); an edge costs 1.5 - confidence. Terminals that no path joins stay in the
+        set, alone. A tree that needs more than `max_bridges` bridge tables is not used: its
+        terminals stay apart.
+        """
+        import networkx as nx
+        from networkx.algorithms.approximation import steiner_tree
+
+        weight = weight or {}
+        terms = list(dict.fromkeys(t for t in terminals if t in set(self.tables)))
+        if len(terms) < 2:
+            return terms, []
+        g = nx.Graph()
+        g.add_nodes_from(self.tables)
+        for j in self.joins:
+            node_cost = (2 - weight.get(j.left, 0.0) - weight.get(j.right, 0.0)) / 2
+            g.add_edge(j.left, j.right, weight=1.5 - j.confidence + node_cost, join=j)
+        tables: list[str] = []
+        joins: list[Join] = []
+        for comp in nx.connected_components(g):
+            in_comp = [t for t in terms if t in comp]
+            if len(in_comp) < 2:
+                tables += in_comp
+                continue
+            tree = steiner_tree(g.subgraph(comp), in_comp, weight="weight")
+            bridges = [t for t in tree.nodes if t not in in_comp]
+            if len(bridges) > max_bridges:
+                tables += in_comp
+                continue
+            tables += in_comp + sorted(bridges, key=lambda t: -weight.get(t, 0.0))
+            joins += [d["join"] for _, _, d in tree.edges(data=True)]
+        order = {t: i for i, t in enumerate(terms)}
+        tables.sort(key=lambda t: (order.get(t, len(order)), -weight.get(t, 0.0)))
+        return tables, joins
+
+    def renamed(self, rename: dict[str, str]) -> "JoinGraph":
+        """The same graph with tables renamed (old name -> new name)."""
+        def r(t: str) -> str:
+            return rename.get(t, t)
+        return JoinGraph([r(t) for t in self.tables],
+                         [Join(r(j.left), j.left_columns, r(j.right), j.right_columns, j.source,
+                               j.confidence, j.reason) for j in self.joins])
+
+    def to_json(self) -> dict:
+        return {"tables": self.tables, "joins": [j.to_json() for j in self.joins]}
+
+    @staticmethod
+    def from_json(d: dict) -> "JoinGraph":
+        return JoinGraph(list(d["tables"]), [Join.from_json(j) for j in d["joins"]])
+
+
+_ID_SUFFIX = re.compile(r"^(?P<stem>.+?)_?(id|fk|key|code|no|num)$")
+
+
+def _norm(name: str) -> str:
+    """A table or column stem compared loosely: lower case, no separators, no plural."""
+    s = re.sub(r"[^a-z0-9]", "", name.lower().split(".")[-1])
+    for suffix in ("ies", "es", "s"):
+        if s.endswith(suffix) and len(s) > len(suffix) + 2:
+            return s[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return s
+
+
+def _stem(column: str) -> str | None:
+    """`customer_id` -> "customer"; None for a column that does not name another table."""
+    m = _ID_SUFFIX.match(column.lower())
+    if not m or not m.group("stem").strip("_"):
+        return None
+    return _norm(m.group("stem"))
+
+
+def join_graph(profiles: list[TableProfile]) -> JoinGraph:
+    """The join graph of these tables: declared foreign keys, then inferred joins."""
+    names = [p.name for p in profiles]
+    by_lower = {n.lower(): n for n in names}
+    prof = {p.name: p for p in profiles}
+    best: dict[frozenset[str], Join] = {}
+
+    def add(j: Join) -> None:
+        if j.left == j.right:
+            return
+        key = frozenset((j.left, j.right))
+        old = best.get(key)
+        def rank(x: Join) -> tuple[bool, float]:
+            return x.source == DECLARED, x.confidence
+        if old is None or rank(j) > rank(old):
+            best[key] = j
+
+    for p in profiles:
+        for fk in p.foreign_keys:
+            other = by_lower.get(fk.table.lower())
+            if other is None:
+                continue
+            ref = fk.ref_columns or tuple(prof[other].primary_key)
+            if len(ref) != len(fk.columns):
+                continue
+            add(Join(p.name, fk.columns, other, tuple(ref), DECLARED, 1.0, "foreign key"))
+
+    declared = {k for k, j in best.items() if j.source == DECLARED}
+    cols = {p.name: {c.name.lower(): c for c in p.columns} for p in profiles}
+    table_stems: dict[str, list[str]] = {}
+    for n in names:
+        table_stems.setdefault(_norm(n), []).append(n)
+
+    def evidence(a_table: str, a_col: str, b_table: str, b_col: str) -> float | None:
+        """+1 overlapping values, -1 disjoint values, 0 no rows to tell; None: not key-like."""
+        ca, cb = cols[a_table].get(a_col.lower()), cols[b_table].get(b_col.lower())
+        if ca is None or cb is None:
+            return None
+        if ca.key_sketch and cb.key_sketch:
+            return 1.0 if set(ca.key_sketch) & set(cb.key_sketch) else -1.0
+        return 0.0
+
+    def target_column(t: str, col: str) -> str | None:
+        pk = prof[t].primary_key
+        if len(pk) == 1:
+            return pk[0]
+        for cand in ("id", col.lower()):
+            if cand in cols[t]:
+                return cols[t][cand].name
+        return None
+
+    for p in profiles:
+        for c in p.columns:
+            stem = _stem(c.name)
+            if stem is None:
+                continue
+            targets = table_stems.get(stem, []) or [
+                n for n in names if _norm(n).startswith(stem) and len(stem) >= 4]
+            for t in targets:
+                if t == p.name or frozenset((p.name, t)) in declared:
+                    continue
+                tc = target_column(t, c.name)
+                if tc is None:
+                    continue
+                ev = evidence(p.name, c.name, t, tc)
+                if ev is None or ev < 0:
+                    continue
+                add(Join(p.name, (c.name,), t, (tc,), INFERRED, 0.9 if ev > 0 else 0.7,
+                         "name pattern"))
+
+    fk_cols = {p.name: {c.lower() for k in p.foreign_keys for c in k.columns} for p in profiles}
+    owners: dict[str, list[str]] = {}
+    for p in profiles:
+        for c in p.columns:
+            if _stem(c.name) is not None or c.name.lower() == "id" or c.key_sketch:
+                owners.setdefault(c.name.lower(), []).append(p.name)
+    for col, tabs in owners.items():
+        if col == "id" or len(tabs) > 8:  # every table's own id, or a column everywhere
+            continue
+        for i, a in enumerate(tabs):
+            for b in tabs[i + 1:]:
+                if frozenset((a, b)) in declared or (fk_cols[a] & fk_cols[b] & {col}):
+                    continue  # declared, or both sides already point somewhere declared
+                ev = evidence(a, col, b, col)
+                a_pk = [k.lower() for k in prof[a].primary_key] == [col]
+                b_pk = [k.lower() for k in prof[b].primary_key] == [col]
+                if ev is None or ev < 0 or (ev == 0 and not (a_pk or b_pk)):
+                    continue
+                left, right = (b, a) if a_pk and not b_pk else (a, b)
+                conf = 0.8 if ev > 0 and (a_pk or b_pk) else 0.6 if ev > 0 else 0.5
+                add(Join(left, (cols[left][col].name,), right, (cols[right][col].name,),
+                         INFERRED, conf, "same key column"))
+    return JoinGraph(names, sorted(best.values(), key=lambda j: (j.left, j.right)))

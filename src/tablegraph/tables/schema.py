@@ -1,0 +1,113 @@
+"""What a reader (or an LLM) needs of a schema: the describe record of a table and CREATE TABLE
+statements of a set of tables with their joins.
+
+`describe_table` is the one record behind `schema --json`, MCP `describe_table` and HTTP
+`/tables/{name}`:
+
+    {"table", "source", "rows", "primary_key": [str],
+     "columns": [{"column", "type", "primary_key": bool, "references": "t.col" | null,
+                  "distinct": int, "sample_values": [str]}],
+     "joins": [{"left", "right", "source", "confidence", "reason"}]}
+
+`sql_context` writes CREATE TABLE statements through sqlglot in the source's dialect
+(SQLite, PostgreSQL or DuckDB; identifiers quoted), each with its primary key and the foreign
+keys among the set, sample values as comments unless asked not to, and the join conditions.
+"""
+
+from __future__ import annotations
+
+from tablegraph.tables.joins import Join, JoinGraph
+from tablegraph.tables.records import TableProfile
+
+
+def dialect_of(profile: TableProfile) -> str:
+    """sqlglot's dialect for where the table came from (files: DuckDB, which reads them)."""
+    src = profile.source.lower()
+    if src.startswith(("postgresql://", "postgres://")):
+        return "postgres"
+    if src.endswith((".sqlite", ".sqlite3", ".db")):
+        return "sqlite"
+    return "duckdb"
+
+
+def _references(profile: TableProfile) -> dict[str, str]:
+    out = {}
+    for fk in profile.foreign_keys:
+        for c, r in zip(fk.columns, fk.ref_columns):
+            out[c] = f"{fk.table}.{r}"
+    return out
+
+
+def describe_table(profile: TableProfile, graph: JoinGraph | None = None,
+                   samples: int = 3) -> dict:
+    """The describe record of one table (see the module docstring)."""
+    refs = _references(profile)
+    pk = set(profile.primary_key)
+    return {
+        "table": profile.name, "source": profile.source, "rows": profile.n_rows,
+        "primary_key": list(profile.primary_key),
+        "columns": [{"column": c.name, "type": c.dtype, "primary_key": c.name in pk,
+                     "references": refs.get(c.name), "distinct": c.n_distinct,
+                     "sample_values": list(c.top_values[:samples])} for c in profile.columns],
+        "joins": [j.to_dict() for j in (graph.joins if graph else [])
+                  if profile.name in (j.left, j.right)],
+    }
+
+
+def _quoted(name: str, dialect: str) -> str:
+    from sqlglot import exp
+
+    return exp.to_identifier(name, quoted=True).sql(dialect=dialect)
+
+
+def create_table(profile: TableProfile, joins: list[Join], values: bool = True,
+                 samples: int = 3) -> str:
+    """One CREATE TABLE statement in the source's dialect: columns and types, the primary
+    key, foreign keys (declared ones, and the joins given that start at this table), and
+    sample values as comments."""
+    import sqlglot
+    from sqlglot import exp
+
+    dialect = dialect_of(profile)
+    cols = []
+    for c in profile.columns:
+        try:
+            kind = exp.DataType.build(c.dtype, dialect="duckdb")
+        except (sqlglot.errors.ParseError, ValueError):
+            kind = exp.DataType.build("TEXT")
+        cols.append(exp.ColumnDef(this=exp.to_identifier(c.name, quoted=True), kind=kind))
+    parts = [col.sql(dialect=dialect) for col in cols]
+    if profile.primary_key:
+        parts.append("PRIMARY KEY (" + ", ".join(_quoted(k, dialect)
+                                                 for k in profile.primary_key) + ")")
+    fks: list[tuple[tuple[str, ...], str, tuple[str, ...]]] = [
+        (fk.columns, fk.table, fk.ref_columns) for fk in profile.foreign_keys]
+    for j in joins:
+        if j.left == profile.name and j.source != "declared":
+            fks.append((j.left_columns, j.right, j.right_columns))
+    for columns, table, ref in dict.fromkeys(fks):
+        parts.append("FOREIGN KEY (" + ", ".join(_quoted(c, dialect) for c in columns)
+                     + ") REFERENCES " + _quoted(table, dialect) + " ("
+                     + ", ".join(_quoted(c, dialect) for c in ref) + ")")
+    table = ".".join(_quoted(p, dialect) for p in profile.name.split("."))
+    body = ",\n  ".join(parts)
+    lines = [f"CREATE TABLE {table} (\n  {body}\n);"]
+    if values:
+        for c in profile.columns:
+            if c.top_values:
+                shown = ", ".join(repr(v[:40]) for v in c.top_values[:samples])
+                lines.append(f"-- {c.name}: {shown}")
+    return "\n".join(lines)
+
+
+def sql_context(profiles: list[TableProfile], joins: list[Join], values: bool = True) -> str:
+    """CREATE TABLE statements of `profiles` (in order) and the join conditions among them."""
+    out = [create_table(p, joins, values) for p in profiles]
+    if joins:
+        out.append("-- joins:")
+        for j in joins:
+            how = "declared" if j.source == "declared" else \
+                f"inferred from {j.reason}, confidence {j.confidence:.2f}"
+            out += [f"--   {c}  ({how})" for c in j.conditions()]
+    return "\n\n".join(out[: len(profiles)]) + ("\n\n" + "\n".join(out[len(profiles):])
+                                                 if len(out) > len(profiles) else "") + "\n"

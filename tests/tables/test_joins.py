@@ -1,0 +1,101 @@
+import sqlite3
+
+import numpy as np
+
+from tablegraph.evaluation.metrics import set_metrics
+from tablegraph.model.sets import SetConfig, select_set, set_first
+from tablegraph.tables.joins import Join, JoinGraph, join_graph
+from tablegraph.tables.profile import profile_tables
+from tablegraph.tables.schema import describe_table, sql_context
+from tablegraph.tables.sources import discover
+
+
+def shop(path, rows=True):
+    con = sqlite3.connect(path)
+    con.executescript("""
+        CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT);
+        CREATE TABLE orders (order_id INTEGER PRIMARY KEY, customer_id INTEGER, total REAL);
+        CREATE TABLE order_items (order_id INTEGER REFERENCES orders(order_id),
+                                  product_id INTEGER, qty INTEGER);
+        CREATE TABLE products (product_id INTEGER PRIMARY KEY, label TEXT);
+        CREATE TABLE "order" (warehouse_id INTEGER, note TEXT);
+    """)
+    if rows:
+        con.executemany("INSERT INTO customers VALUES (?, ?)", [(i, f"c{i}") for i in range(1, 30)])
+        con.executemany("INSERT INTO orders VALUES (?, ?, ?)",
+                        [(100 + i, 1 + i % 29, 9.5) for i in range(60)])
+        con.executemany("INSERT INTO order_items VALUES (?, ?, ?)",
+                        [(100 + i % 60, 1000 + i, 1) for i in range(90)])
+        con.executemany("INSERT INTO products VALUES (?, ?)",
+                        [(i, "thing") for i in range(1, 8)])  # ids that never match
+    con.commit()
+    con.close()
+    return path
+
+
+def test_join_graph_declared_and_inferred(tmp_path):
+    profiles = profile_tables(discover(str(shop(tmp_path / "shop.sqlite"))), progress=False)
+    g = join_graph(profiles)
+    declared = g.between("order_items", "orders")
+    assert declared.source == "declared" and declared.confidence == 1.0
+    assert declared.conditions() == ["order_items.order_id = orders.order_id"]
+    inferred = g.between("orders", "customers")  # customer_id -> customers.id, values agree
+    assert inferred.source == "inferred" and inferred.reason == "name pattern"
+    assert inferred.conditions() == ["orders.customer_id = customers.id"]
+    assert inferred.confidence > 0.8
+    # same column name, disjoint values: the rows refute the guess
+    assert g.between("order_items", "products") is None
+    assert g.between("order", "customers") is None
+    assert JoinGraph.from_json(g.to_json()) == g
+
+
+def test_schema_only_database_keeps_name_guesses_at_lower_confidence(tmp_path):
+    profiles = profile_tables(discover(str(shop(tmp_path / "s.sqlite", rows=False))),
+                              progress=False)
+    g = join_graph(profiles)
+    assert g.between("orders", "customers").confidence < 0.8
+    guess = g.between("order_items", "products")
+    assert guess.reason == "name pattern" and guess.confidence < 0.8
+
+
+def test_connect_adds_bridge_tables_and_respects_the_limit():
+    j = [Join("labevents", ("hadm_id",), "admissions", ("hadm_id",), "declared", 1.0, "fk"),
+         Join("admissions", ("subject_id",), "patients", ("subject_id",), "declared", 1.0, "fk"),
+         Join("labevents", ("itemid",), "d_labitems", ("itemid",), "inferred", 0.6, "same")]
+    g = JoinGraph(["labevents", "admissions", "patients", "d_labitems", "notes"], j)
+    tables, joins = g.connect(["labevents", "patients"], {"labevents": 1.0, "patients": 0.5})
+    assert tables == ["labevents", "patients", "admissions"] and len(joins) == 2
+    assert g.connect(["labevents", "patients"], max_bridges=0)[1] == []
+    assert g.connect(["labevents", "notes"])[0] == ["labevents", "notes"]  # no path: both kept
+
+    scores = np.array([0.9, 0.2, 0.86, 0.1, 0.0])
+    s = select_set(scores, g.tables, g, SetConfig(seed_weight=0.3))
+    assert s.tables == ["labevents", "patients", "admissions"] and s.bridges == ["admissions"]
+    assert select_set(scores, g.tables, g, SetConfig(seed_weight=2.0)).tables == ["labevents"]
+    assert s.to_dict()["joins"][0]["source"] == "declared"
+    order = np.argsort(-set_first(scores, g.tables, s.tables))
+    assert [g.tables[i] for i in order[:3]] == s.tables
+
+
+def test_set_metrics():
+    m = set_metrics([{0, 1}, {2}, set()], [{0}, {2}, {1}])
+    assert np.allclose(m["set_precision"], [0.5, 1, 0]) and np.allclose(m["set_recall"], [1, 1, 0])
+    assert np.allclose(m["set_f1"], [2 / 3, 1, 0]) and np.allclose(m["exact_set"], [0, 1, 0])
+
+
+def test_sql_context_quotes_names_and_shows_joins(tmp_path):
+    profiles = profile_tables(discover(str(shop(tmp_path / "shop.sqlite"))), progress=False)
+    g = join_graph(profiles)
+    by = {p.name: p for p in profiles}
+    text = sql_context([by["orders"], by["customers"], by["order"]],
+                       [g.between("orders", "customers")])
+    assert 'CREATE TABLE "order" (' in text and 'PRIMARY KEY ("order_id")' in text
+    assert 'FOREIGN KEY ("customer_id") REFERENCES "customers" ("id")' in text
+    assert "orders.customer_id = customers.id  (inferred from name pattern" in text
+    assert "-- name: 'c1'" in text or "-- name: " in text
+    assert "-- name" not in sql_context([by["customers"]], [], values=False)
+    d = describe_table(by["order_items"], g)
+    assert d["columns"][0] == {"column": "order_id", "type": "BIGINT", "primary_key": False,
+                               "references": "orders.order_id", "distinct": 60,
+                               "sample_values": d["columns"][0]["sample_values"]}
+    assert any(j["source"] == "declared" for j in d["joins"])
