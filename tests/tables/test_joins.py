@@ -99,3 +99,4 @@ def test_sql_context_quotes_names_and_shows_joins(tmp_path):
                                "references": "orders.order_id", "distinct": 60,
                                "sample_values": d["columns"][0]["sample_values"]}
     assert any(j["source"] == "declared" for j in d["joins"])
+

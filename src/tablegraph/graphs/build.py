@@ -26,6 +26,7 @@ from tablegraph.text.encoders import TextEncoder
 
 if TYPE_CHECKING:
     from tablegraph.tables.records import TableProfile
+    from tablegraph.tables.sources import TableRef
 
 MAX_COLUMN_CLIQUE = 128  # beyond this many columns, column-column edges are dropped
 
@@ -95,16 +96,17 @@ def batch_graphs(graphs: list[Data], device: str = "cpu") -> Batch:
     return Batch.from_data_list(slim).to(device)
 
 
-def load_table_graphs(spec: str, encoder: TextEncoder, cfg: GraphConfig,
+def load_table_graphs(spec: "str | list[TableRef]", encoder: TextEncoder, cfg: GraphConfig,
                       max_rows: int | None = None, sample_seed: int | None = None,
                       progress: bool = True, strict: bool = False,
                       skipped: list | None = None) -> tuple[list["TableProfile"], list[Data]]:
-    """`--tables` argument -> profiles and graphs, sorted by table name; unreadable tables are
-    left out and listed in `skipped` (`tables.profile.Skipped`), or with `strict` an error."""
+    """`--tables` argument (or table references) -> profiles and graphs, sorted by table name;
+    unreadable tables are left out and listed in `skipped` (`tables.profile.Skipped`), or with
+    `strict` an error."""
     from tablegraph.tables.profile import profile_tables
     from tablegraph.tables.sources import DEFAULT_MAX_ROWS, DEFAULT_SAMPLE_SEED, discover
 
-    refs = discover(spec)
+    refs = discover(spec) if isinstance(spec, str) else spec
     profiles = profile_tables(refs, max_rows=max_rows or DEFAULT_MAX_ROWS,
                               seed=DEFAULT_SAMPLE_SEED if sample_seed is None else sample_seed,
                               progress=progress, strict=strict, skipped=skipped)

@@ -20,6 +20,7 @@ from the weights when asked for.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -127,6 +128,31 @@ class SavedModel:
         return enc.to(device).eval()
 
 
+@contextlib.contextmanager
+def atomic_folder(out_dir: str | os.PathLike[str]):
+    """Write a tablegraph folder atomically: yields a temporary sibling folder to fill, then
+    renames it into place (replacing a tablegraph folder there; `check_out` refuses anything
+    else). On an error nothing at `out_dir` changes."""
+    out = check_out(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+    try:
+        apply_umask(tmp, folder=True)
+        yield tmp
+        for f in tmp.iterdir():  # safetensors writes its files 0600
+            apply_umask(f)
+        if out.exists():
+            old = out.parent / f".{out.name}.old-{os.getpid()}"
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def save_model(out_dir: str | os.PathLike[str], encoder: "ContrastiveGNNEncoder",
                config: dict[str, Any], index: TableIndex | None,
                extra_files: dict[str, bytes] | None = None,
@@ -134,11 +160,7 @@ def save_model(out_dir: str | os.PathLike[str], encoder: "ContrastiveGNNEncoder"
     """Write a model folder atomically (temporary sibling folder, then rename)."""
     from safetensors.torch import save_file
 
-    out = check_out(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
-    try:
-        apply_umask(tmp, folder=True)
+    with atomic_folder(out_dir) as tmp:
         state = {k: v.detach().cpu().contiguous() for k, v in encoder.state_dict().items()}
         save_file(state, str(tmp / WEIGHTS))
         if index is not None:
@@ -153,19 +175,7 @@ def save_model(out_dir: str | os.PathLike[str], encoder: "ContrastiveGNNEncoder"
                 "encoder": encoder.cfg.to_dict(),
                 "checksums": {name: sha256(tmp / name) for name in checked}}
         write_json(tmp / "config.json", full)
-        for f in tmp.iterdir():  # safetensors writes its files 0600
-            apply_umask(f)
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+    return Path(out_dir)
 
 
 def read_config(model_dir: str | os.PathLike[str]) -> dict[str, Any]:

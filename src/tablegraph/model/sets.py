@@ -28,7 +28,7 @@ class SetConfig:
     """How a set is chosen from scores (chosen on held-out training databases)."""
 
     temperature: float = 0.07  # the contrastive temperature the scores were trained at
-    seed_weight: float = 0.3  # a table joins the seeds at this weight relative to the best
+    seed_weight: float = 0.1  # a table joins the seeds at this weight relative to the best
     max_seeds: int = 4
     max_bridges: int = 2
 

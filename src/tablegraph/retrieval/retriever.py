@@ -18,6 +18,7 @@ import numpy as np
 
 from tablegraph.graphs.nodes import NodeKind
 from tablegraph.model.folder import SavedModel, load_model
+from tablegraph.model.abstain import AbstainHead
 from tablegraph.model.index import TableIndex
 from tablegraph.model.scoring import Scorer
 from tablegraph.model.sets import SetConfig, TableSet, select_set
@@ -75,30 +76,44 @@ class TableRetriever:
         self.device = device
         self.scorer = Scorer(saved.question_head(device), text, device)
         self.set_config = SetConfig.from_dict(saved.config.get("set"))
+        self.abstain = AbstainHead.from_dict(saved.config.get("abstain"))
         self.index = index
+        self.index_info = None  # a saved index's `IndexInfo` when loaded from one
         self.skipped: list = []  # tables of `index_tables` that could not be read
         self._node_vecs: np.ndarray | None = None
 
     @classmethod
     def load(cls, model: str | None = None, tables: str | None = None,
              device: str | None = None, progress: bool = False,
-             strict: bool = False) -> "TableRetriever":
-        """A model folder (None: the pretrained model shipped with tablegraph); with `tables`,
-        those tables are embedded and answer instead of the model's own index (unreadable ones
-        are left out and listed in `skipped`; with `strict`, an error)."""
+             strict: bool = False, index: str | None = None) -> "TableRetriever":
+        """A saved index folder (`index`, which records its model) wins; else a model folder
+        (None: the pretrained model shipped with tablegraph); with `tables`, those tables are
+        embedded and answer instead of the model's own index (unreadable ones are left out and
+        listed in `skipped`; with `strict`, an error)."""
         device = pick_device(device)
+        if index is not None:
+            from tablegraph.retrieval.indexes import load_index
+
+            info, saved, table_index = load_index(index)
+            r = cls(saved, cls._text(saved), table_index, device=device)
+            r.index_info = info
+            return r
         saved = load_model(model)
-        text = load_text_encoder(saved.text_model)
-        if text.dim != saved.text_dim:
-            raise TableGraphError(f"text model {saved.text_model!r} gives {text.dim}-d vectors, "
-                                  f"the model expects {saved.text_dim}")
-        r = cls(saved, text, saved.index, device=device)
+        r = cls(saved, cls._text(saved), saved.index, device=device)
         if tables is not None:
             r.index_tables(tables, progress=progress, strict=strict)
         elif saved.index is None:
             raise TableGraphError(f"{'the shipped model' if model is None else model} holds no "
-                                  f"index of tables: give --tables")
+                                  f"index of tables: give --tables or --index")
         return r
+
+    @staticmethod
+    def _text(saved: SavedModel) -> TextEncoder:
+        text = load_text_encoder(saved.text_model)
+        if text.dim != saved.text_dim:
+            raise TableGraphError(f"text model {saved.text_model!r} gives {text.dim}-d vectors, "
+                                  f"the model expects {saved.text_dim}")
+        return text
 
     def index_tables(self, tables: str, progress: bool = False, strict: bool = False) -> None:
         """Read, profile and embed `tables` with the trained encoder; replace the index."""
@@ -115,7 +130,7 @@ class TableRetriever:
 
     def _require_index(self) -> TableIndex:
         if self.index is None:
-            raise TableGraphError("no tables to answer over: give --tables")
+            raise TableGraphError("no tables to answer over: give --tables or --index")
         return self.index
 
     def node_vectors(self) -> np.ndarray | None:
@@ -141,7 +156,12 @@ class TableRetriever:
         if k < 1:
             raise TableGraphError("k must be at least 1")
         qv, all_scores = self.scorer.run([question], index)  # [1, D], [1, M]
-        scores = all_scores[0]  # [M]
+        return self._result(question, qv[0], all_scores[0], k, explain)
+
+    def _result(self, question: str, qv: np.ndarray, scores: np.ndarray, k: int,
+                explain: int) -> SearchResult:
+        """One question's result from its vector [D] and scores [M]."""
+        index = self._require_index()
         order = np.argsort(-scores, kind="stable")[:k]
         node_vecs = self.node_vectors() if explain > 0 else None
         offsets = index.node_offsets()
@@ -151,7 +171,7 @@ class TableRetriever:
             cols: list[Match] = []
             vals: list[Match] = []
             if node_vecs is not None and len(nodes):
-                sims = node_vecs[offsets[j]:offsets[j] + len(nodes)] @ qv[0]  # [nodes]
+                sims = node_vecs[offsets[j]:offsets[j] + len(nodes)] @ qv  # [nodes]
                 for i in np.argsort(-sims, kind="stable"):
                     kind, label = nodes.kinds[i], nodes.labels[i]
                     if kind == NodeKind.COLUMN and len(cols) < explain:
@@ -159,7 +179,26 @@ class TableRetriever:
                     elif kind == NodeKind.VALUE and len(vals) < explain:
                         vals.append(Match(nodes.columns[nodes.owners[i]], float(sims[i]), label))
             hits.append(TableHit(rank, index.names[j], float(scores[j]), cols, vals))
-        return SearchResult(question, hits, self.table_set(scores))
+        answerable = confidence = None
+        table_set = self.table_set(scores)
+        if self.abstain is not None:
+            confidence = float(self.abstain.confidence(scores[None, :])[0])
+            answerable = confidence >= self.abstain.threshold
+            if not answerable:
+                table_set = TableSet([])  # nothing here answers it
+        return SearchResult(question, hits, table_set, answerable, confidence)
+
+    def search_many(self, questions: list[str], k: int = 5, explain: int = 3,
+                    chunk: int = 256):
+        """`search` over many questions, scoring them in batches; yields results in order."""
+        for i in range(0, len(questions), chunk):
+            part = questions[i:i + chunk]
+            for q in part:
+                if not q or not q.strip():
+                    raise TableGraphError("a question is empty")
+            qv, scores = self.scorer.run(part, self._require_index())
+            for j, q in enumerate(part):
+                yield self._result(q, qv[j], scores[j], k, explain)
 
     def evaluate(self, questions: list[Question], source: str = "questions",
                  rankings: list | None = None) -> dict[str, float]:
@@ -200,6 +239,10 @@ class TableRetriever:
         from tablegraph.tables.schema import sql_context
 
         index = self._require_index()
+        if result.answerable is False:
+            return (f"-- no table of this database answers the question (confidence "
+                    f"{result.confidence:.2f}); the best tables were: "
+                    f"{', '.join(h.table for h in result.hits)}\n")
         names = result.set.tables if result.set and result.set.tables else \
             [h.table for h in result.hits]
         return sql_context([index.profile(t) for t in names],

@@ -233,25 +233,39 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
                          "name pattern"))
 
     fk_cols = {p.name: {c.lower() for k in p.foreign_keys for c in k.columns} for p in profiles}
+
+    def home(t: str, col: str) -> bool:
+        """`col` identifies the rows of `t`: its primary key, or unique over its rows."""
+        if [k.lower() for k in prof[t].primary_key] == [col]:
+            return True
+        c = cols[t][col]
+        return prof[t].n_sampled > 1 and c.n_distinct == prof[t].n_sampled
+
     owners: dict[str, list[str]] = {}
     for p in profiles:
         for c in p.columns:
-            if _stem(c.name) is not None or c.name.lower() == "id" or c.key_sketch:
+            if _stem(c.name) is not None or c.key_sketch:
                 owners.setdefault(c.name.lower(), []).append(p.name)
     for col, tabs in owners.items():
-        if col == "id" or len(tabs) > 8:  # every table's own id, or a column everywhere
+        if col == "id" or len(tabs) < 2:
             continue
-        for i, a in enumerate(tabs):
-            for b in tabs[i + 1:]:
-                if frozenset((a, b)) in declared or (fk_cols[a] & fk_cols[b] & {col}):
-                    continue  # declared, or both sides already point somewhere declared
-                ev = evidence(a, col, b, col)
-                a_pk = [k.lower() for k in prof[a].primary_key] == [col]
-                b_pk = [k.lower() for k in prof[b].primary_key] == [col]
-                if ev is None or ev < 0 or (ev == 0 and not (a_pk or b_pk)):
-                    continue
-                left, right = (b, a) if a_pk and not b_pk else (a, b)
-                conf = 0.8 if ev > 0 and (a_pk or b_pk) else 0.6 if ev > 0 else 0.5
-                add(Join(left, (cols[left][col].name,), right, (cols[right][col].name,),
-                         INFERRED, conf, "same key column"))
+        homes = [t for t in tabs if home(t, col)]
+        if homes:  # a star: every other table joins the table(s) the column identifies
+            pairs = [(a, h) for h in homes for a in tabs if a != h]
+        elif len(tabs) <= 4:  # no table it identifies: each pair, on overlapping values
+            pairs = [(a, b) for i, a in enumerate(tabs) for b in tabs[i + 1:]]
+        else:
+            continue
+        for a, b in pairs:
+            if frozenset((a, b)) in declared or (fk_cols[a] & fk_cols[b] & {col}):
+                continue  # declared, or both sides already point somewhere declared
+            ev = evidence(a, col, b, col)
+            if ev is None or ev < 0 or (ev == 0 and not homes):
+                continue
+            if b in homes and a in homes:
+                conf = 0.6 if ev > 0 else 0.5  # both unique: one-to-one, or a coincidence
+            else:
+                conf = 0.8 if ev > 0 and b in homes else 0.6 if ev >= 0 and b in homes else 0.5
+            add(Join(a, (cols[a][col].name,), b, (cols[b][col].name,), INFERRED, conf,
+                     "same key column"))
     return JoinGraph(names, sorted(best.values(), key=lambda j: (j.left, j.right)))

@@ -60,6 +60,35 @@ def read_questions(path: str | Path) -> list[Question]:
     return parse_questions(text, str(path))
 
 
+def read_question_texts(path: str | Path) -> list[str]:
+    """Questions to answer, without gold tables: a text file of one question a line, or a
+    CSV whose header has a `question` column. Blank lines are left out; none at all is an
+    error."""
+    import csv
+    import io
+
+    p = Path(path)
+    if not p.is_file():
+        raise TableGraphError(f"no such questions file: {path}")
+    try:
+        text = p.read_text("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise TableGraphError(f"{path}: not UTF-8 text") from e
+    first = text.splitlines()[0] if text.strip() else ""
+    if p.suffix.lower() == ".csv" or "question" in [c.strip().lower() for c in first.split(",")]:
+        rows = list(csv.reader(io.StringIO(text)))
+        header = [c.strip().lower() for c in rows[0]] if rows else []
+        if "question" not in header:
+            raise TableGraphError(f"{path}: a CSV of questions needs a 'question' column")
+        col = header.index("question")
+        out = [r[col].strip() for r in rows[1:] if len(r) > col and r[col].strip()]
+    else:
+        out = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if not out:
+        raise TableGraphError(f"{path}: no questions")
+    return out
+
+
 def resolve_tables(questions: list[Question], tables: list[str], source: str = "questions",
                    skipped: list | None = None) -> list[Question]:
     """The questions with their gold tables spelt as in `tables`: names match

@@ -311,6 +311,23 @@ class Reader:
         return (f"postgres:{display_location(ref.location)}:{ref.schema}.{ref.table}:{rows}:"
                 f"{stats}:{[(c[0], c[1]) for c in cols]}")
 
+    def table_fingerprint(self, ref: TableRef) -> str | None:
+        """What changes when one table's content changes, per table even inside a database
+        file (an index re-reads only the tables whose fingerprint changed): a file's path, size
+        and mtime; a SQLite or DuckDB table's row count, columns and a checksum of its rows
+        (one scan in DuckDB); PostgreSQL as `fingerprint`. None when it cannot be told."""
+        if ref.kind in ("file", "postgres"):
+            return self.fingerprint(ref)
+        try:
+            rel = self.relation_sql(ref)
+            rows, checksum = self.con.execute(
+                f"SELECT count(*), sum(hash(t)) FROM {rel} AS t").fetchone()
+            cols = self.con.execute(f"DESCRIBE {rel}").fetchall()
+        except duckdb.Error:
+            return None
+        return (f"{ref.kind}:{os.path.abspath(ref.location)}:{ref.schema}.{ref.table}:{rows}:"
+                f"{checksum}:{[(c[0], c[1]) for c in cols]}")
+
     def columns(self, tmp: str) -> list[tuple[str, str]]:
         """(name, DuckDB type) of each column of a sampled table, in order."""
         return [(r[0], r[1]) for r in self.con.execute(f"DESCRIBE {tmp}").fetchall()]

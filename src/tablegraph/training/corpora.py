@@ -67,3 +67,16 @@ def ehrsql_database(root: str | Path, split: str = "train") -> CorpusDatabase:
                                   tuple(t.split("/")[-1] for t in r["demo_tables"])))
     return CorpusDatabase(f"ehrsql/{split}", "ehrsql", str(demo), questions,
                           {"chartevents_reconstructed_from_meds": "chartevents"})
+
+
+def ehrsql_unanswerable(root: str | Path, split: str = "train") -> list[str]:
+    """EHRSQL-2024 questions of `split` that no table of the database answers."""
+    jl = Path(root) / "ehrsql" / "ehrsql-2024" / "derived_question_tables.jsonl"
+    if not jl.is_file():
+        raise TableGraphError(f"{jl} is absent")
+    out = []
+    for line in jl.read_text("utf-8").splitlines():
+        r = json.loads(line)
+        if r["split"] == split and not r["answerable"] and not r["uses_synthetic_cost"]:
+            out.append(r["question"])
+    return out

@@ -23,7 +23,7 @@ from torch_geometric.data import Batch, Data
 from tqdm import tqdm
 
 from tablegraph.evaluation.evaluator import RetrievalEvaluator
-from tablegraph.evaluation.metrics import coverage_depth
+from tablegraph.evaluation.metrics import coverage_depth, top_k_sets
 from tablegraph.graphs.build import batch_graphs, load_table_graphs, rename_table
 from tablegraph.graphs.nodes import GraphConfig
 from tablegraph.model.config import EncoderConfig
@@ -32,6 +32,7 @@ from tablegraph.model.index import build_index
 from tablegraph.model.linking import SchemaLinker
 from tablegraph.model.loss import InfoNCELoss
 from tablegraph.model.scoring import QuestionInputs, Scorer, prepare_questions
+from tablegraph.model.sets import SetConfig, select_set, set_first
 from tablegraph.tables.joins import JoinGraph, join_graph
 from tablegraph.tables.questions import Question
 from tablegraph.text.encoders import TextEncoder
@@ -50,6 +51,9 @@ class PretrainConfig(ScheduleConfig):
     # that one database with thousands of questions does not teach which of its tables is
     # which; 0: all of them.
     max_questions_per_database: int = 256
+    # Fit the abstention model ("nothing here answers this") on EHRSQL train, scored by an
+    # encoder trained without it (one more training run).
+    abstain: bool = True
 
 
 @dataclass
@@ -165,41 +169,82 @@ def pretrain(dbs: list[PreparedDatabase], enc_cfg: EncoderConfig, cfg: PretrainC
 
 
 def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], text: TextEncoder,
-                       device: str = "cpu") -> dict[str, dict[str, dict[str, float]]]:
-    """group -> method -> metrics over held-out databases (their questions pooled):
-    hit@1, recall@5, MRR, coverage depth, n, and all@5 over databases of more than 5 tables.
+                       device: str = "cpu",
+                       set_cfg: SetConfig = SetConfig()) -> dict[str, dict[str, dict[str, float]]]:
+    """group -> method -> metrics over held-out databases (their questions pooled): hit@1,
+    recall@5, MRR, coverage depth, n, and all@5 over databases of more than 5 tables; for
+    methods that give a set, set precision / recall / F1 / exact match too.
 
     `methods`: name -> a trained encoder, or the string "bm25" / "dense" / "schema-search"
-    (its hybrid strategy) / "schema-search-semantic" for the baselines.
+    (its hybrid strategy) / "schema-search-semantic" for the baselines. Besides each method's
+    ranking: "<encoder>+set", the sets (`model.sets.select_set` with `set_cfg`) with a ranking
+    that puts them first; "dense+fk", the dense top
+    table and its join neighbours; "schema-search+fk", its top table and the tables it lists
+    one foreign-key hop away; and, in the encoder's row, the set F1 of its fixed top k.
     """
     from tablegraph.evaluation.baselines import BM25Scorer, DenseScorer, SchemaSearchScorer
 
     pooled: dict[str, dict[str, dict[str, list[np.ndarray]]]] = {}
+
+    def record(d: PreparedDatabase, ev: RetrievalEvaluator, name: str, scores: np.ndarray,
+               sets: list[list[str]] | None = None, extra: dict | None = None) -> None:
+        pq = ev.per_question(scores)
+        acc = pooled.setdefault(d.group, {}).setdefault(name, {})
+        for key in ("hit@1", "recall@5", "mrr"):
+            acc.setdefault(key, []).append(pq[key])
+        acc.setdefault("coverage", []).append(coverage_depth(scores, ev.gold))
+        if len(d.names) > 5:
+            acc.setdefault("all@5", []).append(pq["all@5"])
+        for key, v in {**(ev.set_metrics(sets) if sets is not None else {}),
+                       **(extra or {})}.items():
+            acc.setdefault(key, []).append(v)
+
+    def set_ranked(scores: np.ndarray, names: list[str], sets: list[list[str]]) -> np.ndarray:
+        return np.stack([set_first(scores[i], names, sets[i]) for i in range(len(sets))])
+
     for d in dbs:
         ev = RetrievalEvaluator(d.questions, d.names)
         nodes = [g.nodes for g in d.graphs]
         for name, method in methods.items():
             if method == "bm25":
-                scores = BM25Scorer(nodes)(ev.texts)
+                record(d, ev, name, BM25Scorer(nodes)(ev.texts))
             elif method == "dense":
                 scores = DenseScorer(text, nodes)(ev.texts)
+                record(d, ev, name, scores)
+                sets = []
+                for row in scores:
+                    top = d.names[int(np.argmax(row))]
+                    sets.append([top] + (d.joins.neighbours(top) if d.joins else []))
+                record(d, ev, name + "+fk", set_ranked(scores, d.names, sets), sets)
             elif isinstance(method, str) and method.startswith("schema-search"):
                 peer = SchemaSearchScorer(d.source, d.names, text.path,
                                           "semantic" if method.endswith("semantic") else "hybrid")
                 try:
                     scores = peer(ev.texts)
+                    col = {n.lower(): n for n in d.names}
+                    sets = []
+                    for q in ev.texts:
+                        ranked = peer.ranked(q)
+                        top = [ranked[0][0]] + ranked[0][2] if ranked else []
+                        sets.append(list(dict.fromkeys(col[t.lower()] for t in top
+                                                       if t.lower() in col)))
                 finally:
                     peer.close()
+                record(d, ev, name, scores)
+                record(d, ev, name + "+fk", set_ranked(scores, d.names, sets), sets)
             else:
                 index = build_index(method, d.graphs, device)
-                scores = Scorer(method, text, device)(ev.texts, index)
-            pq = ev.per_question(scores)
-            acc = pooled.setdefault(d.group, {}).setdefault(name, {})
-            for key in ("hit@1", "recall@5", "mrr"):
-                acc.setdefault(key, []).append(pq[key])
-            acc.setdefault("coverage", []).append(coverage_depth(scores, ev.gold))
-            if len(d.names) > 5:
-                acc.setdefault("all@5", []).append(pq["all@5"])
+                scores = Scorer(method, text, device).score(d.inputs, index).cpu().numpy()
+                topk = {f"top{k}_f1": ev.set_metrics([[d.names[j] for j in row]
+                                                      for row in top_k_sets(scores, k)])["set_f1"]
+                        for k in (1, 2, 3, 5)}
+                record(d, ev, name, scores, extra=topk)
+                chosen, ranked = [], []
+                for i in range(len(ev.texts)):
+                    ts = select_set(scores[i], d.names, d.joins, set_cfg)
+                    chosen.append(ts.tables)
+                    ranked.append(set_first(scores[i], d.names, ts.tables))
+                record(d, ev, name + "+set", np.stack(ranked), chosen)
     out: dict[str, dict[str, dict[str, float]]] = {}
     for group, by_method in pooled.items():
         for name, acc in by_method.items():
@@ -208,6 +253,58 @@ def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], tex
             row["n_all@5"] = int(sum(len(x) for x in acc.get("all@5", [])))
             out.setdefault(group, {})[name] = row
     return out
+
+
+@torch.no_grad()
+def _scores(model: ContrastiveGNNEncoder, d: PreparedDatabase, texts: list[str] | None,
+            text: TextEncoder, enc_cfg: EncoderConfig, device: str) -> np.ndarray:
+    """Scores [Q, M] of a database's own questions (texts None) or of other question texts."""
+    inputs = d.inputs if texts is None else prepare_questions(enc_cfg, text, texts, d.linker,
+                                                              device)
+    return Scorer(model, text, device).score(inputs, build_index(model, d.graphs,
+                                                                 device)).cpu().numpy()
+
+
+def fit_abstention(prepared: list[PreparedDatabase], final: ContrastiveGNNEncoder,
+                   text: TextEncoder, enc_cfg: EncoderConfig, cfg: PretrainConfig,
+                   data_root: str, graph_cfg: GraphConfig, device: str, log=print):
+    """The abstention model (`model.abstain`): an encoder trained without EHRSQL scores its
+    train questions, answerable and unanswerable (the scores a new database gets); a logistic
+    model is fitted on their features; its threshold is the one with the best balanced
+    accuracy on EHRSQL valid, scored by the final model. None without unanswerable questions."""
+    from tablegraph.model.abstain import abstain_features, fit_abstain_head
+    from tablegraph.training.corpora import ehrsql_database, ehrsql_unanswerable
+
+    ehr = next(d for d in prepared if d.group == "ehrsql")
+    unanswerable = ehrsql_unanswerable(data_root, "train")
+    if not unanswerable:
+        return None
+    held_out = pretrain([d for d in prepared if d is not ehr], enc_cfg, cfg, device,
+                        False).model
+    head = fit_abstain_head(
+        abstain_features(_scores(held_out, ehr, None, text, enc_cfg, device), cfg.temperature),
+        abstain_features(_scores(held_out, ehr, unanswerable, text, enc_cfg, device),
+                         cfg.temperature), cfg.temperature)
+    try:
+        valid = prepare_database(ehrsql_database(data_root, "valid"), text, graph_cfg, enc_cfg,
+                                 device)
+        valid_u = ehrsql_unanswerable(data_root, "valid")
+    except TableGraphError:
+        valid, valid_u = None, []
+    if valid is None or not valid_u:
+        log("abstention: no EHRSQL valid questions; threshold 0.5")
+        return head
+    pa = head.confidence(_scores(final, valid, None, text, enc_cfg, device))
+    pu = head.confidence(_scores(final, valid, valid_u, text, enc_cfg, device))
+    best, best_j = 0.5, -1.0
+    for t in np.arange(0.05, 0.96, 0.01):
+        j = float((pa >= t).mean() + (pu < t).mean())
+        if j > best_j:
+            best, best_j = float(t), j
+    head.threshold = round(best, 2)
+    log(f"abstention threshold {head.threshold:.2f} on EHRSQL valid: answerable kept "
+        f"{(pa >= best).mean():.3f}, unanswerable caught {(pu < best).mean():.3f}")
+    return head
 
 
 def pretrain_corpus(data_root: str, out_dir: str, cfg: PretrainConfig | None = None,
@@ -254,10 +351,18 @@ def pretrain_corpus(data_root: str, out_dir: str, cfg: PretrainConfig | None = N
     result = pretrain(prepared, enc_cfg, cfg, device, progress)
     log(f"pretrained on {result.n_questions} questions of {result.n_databases} databases in "
         f"{result.seconds:.0f}s")
+    abstain = None
+    abstain_seconds = 0.0
+    if cfg.abstain and ehrsql and any(d.group == "ehrsql" for d in prepared):
+        t1 = time.perf_counter()
+        abstain = fit_abstention(prepared, result.model, text, enc_cfg, cfg, data_root,
+                                 graph_cfg, device, log)
+        abstain_seconds = time.perf_counter() - t1
     report: dict[str, Any] = {"fold": fold, "folds": folds, "config": cfg.to_dict(),
                               "ehrsql": ehrsql,
                               "read_seconds": round(read_seconds, 1),
                               "train_seconds": round(result.seconds, 1),
+                              "abstain_seconds": round(abstain_seconds, 1),
                               "n_questions": result.n_questions,
                               "databases": [d.name for d in prepared],
                               "held_out": [d.name for d in ready]}
@@ -273,6 +378,9 @@ def pretrain_corpus(data_root: str, out_dir: str, cfg: PretrainConfig | None = N
                                                        batch_size=cfg.batch_size, seed=cfg.seed))
     config["pretrain"] = {"config": cfg.to_dict(), "fold": fold, "folds": folds,
                           "ehrsql": ehrsql}
+    config["set"] = SetConfig().to_dict()
+    if abstain is not None:
+        config["abstain"] = abstain.to_dict()
     save_model(out_dir, result.model, config, None,
                extra_files={"history.csv": history_csv(result.history).encode()},
                extra_json={"metrics.json": report})

@@ -1,0 +1,5 @@
+"""`python -m tablegraph`: the command line."""
+
+from tablegraph.cli import main
+
+main()

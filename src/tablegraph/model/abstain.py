@@ -1,0 +1,78 @@
+""""Nothing here answers this": a calibrated probability that some table of the database answers
+the question, from the shape of its scores alone (signals that hold for any database).
+
+Features of one question's scores s [M] (`ABSTAIN_FEATURES`): the best score, its margin over
+the second, the mean of the best three, the spread of all scores, and the entropy of the
+softmax at the model's temperature (normalised by log M). A logistic model maps them to
+p(answerable); the question is answerable when p >= the threshold. The model is fitted on held-out
+scores of answerable and unanswerable questions (`training.sethead`), and its threshold is
+chosen on a validation split.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+ABSTAIN_FEATURES = ("max", "margin", "top3_mean", "std", "entropy")
+
+
+def abstain_features(scores: np.ndarray, temperature: float = 0.07) -> np.ndarray:
+    """Scores [Q, M] -> features [Q, len(ABSTAIN_FEATURES)]."""
+    s = np.atleast_2d(np.asarray(scores, dtype=np.float64))
+    srt = -np.sort(-s, axis=1)
+    second = srt[:, 1] if s.shape[1] > 1 else srt[:, 0]
+    z = (s - srt[:, :1]) / max(temperature, 1e-6)
+    p = np.exp(z)
+    p /= p.sum(axis=1, keepdims=True)
+    ent = -(p * np.log(np.clip(p, 1e-12, None))).sum(axis=1) / np.log(max(s.shape[1], 2))
+    return np.stack([srt[:, 0], srt[:, 0] - second, srt[:, :3].mean(axis=1), s.std(axis=1),
+                     ent], axis=1)
+
+
+@dataclass
+class AbstainHead:
+    """p(answerable) = sigmoid(standardised features . coef + intercept)."""
+
+    coef: list[float]
+    intercept: float
+    mean: list[float]
+    scale: list[float]
+    threshold: float = 0.5
+    temperature: float = 0.07
+
+    def confidence(self, scores: np.ndarray) -> np.ndarray:
+        """Scores [Q, M] -> [Q] probabilities that the question is answerable here."""
+        x = (abstain_features(scores, self.temperature) - np.asarray(self.mean)) \
+            / np.asarray(self.scale)
+        return 1.0 / (1.0 + np.exp(-(x @ np.asarray(self.coef) + self.intercept)))
+
+    def to_dict(self) -> dict:
+        return {"features": list(ABSTAIN_FEATURES), "coef": [float(c) for c in self.coef],
+                "intercept": float(self.intercept), "mean": [float(m) for m in self.mean],
+                "scale": [float(s) for s in self.scale], "threshold": float(self.threshold),
+                "temperature": float(self.temperature)}
+
+    @staticmethod
+    def from_dict(d: dict | None) -> "AbstainHead | None":
+        if not d or tuple(d.get("features", ())) != ABSTAIN_FEATURES:
+            return None
+        return AbstainHead(list(d["coef"]), float(d["intercept"]), list(d["mean"]),
+                           list(d["scale"]), float(d["threshold"]),
+                           float(d.get("temperature", 0.07)))
+
+
+def fit_abstain_head(answerable: np.ndarray, unanswerable: np.ndarray,
+                     temperature: float = 0.07) -> AbstainHead:
+    """Fit on feature rows of answerable [A, F] and unanswerable [U, F] questions (balanced
+    classes); the threshold stays 0.5 until chosen on validation questions."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.concatenate([answerable, unanswerable])
+    y = np.concatenate([np.ones(len(answerable)), np.zeros(len(unanswerable))])
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
+    clf = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000).fit(
+        (x - mean) / scale, y)
+    return AbstainHead(clf.coef_[0].tolist(), float(clf.intercept_[0]), mean.tolist(),
+                       scale.tolist(), 0.5, temperature)

@@ -1,0 +1,64 @@
+import json
+import os
+
+import pytest
+from typer.testing import CliRunner
+
+from tablegraph import TableRetriever
+from tablegraph.cli import app
+from tablegraph.retrieval.indexes import load_index, update_index
+from tablegraph.utils import TableGraphError
+
+
+def test_an_index_answers_like_the_tables_it_was_built_from(indexed):
+    idx, tables, model = indexed
+    from_index = TableRetriever.load(index=str(idx))
+    from_tables = TableRetriever.load(str(model), tables=str(tables))
+    q = "heparin medication for every person"
+    a, b = from_index.search(q, 3).to_dict(), from_tables.search(q, 3).to_dict()
+    assert a == b and a["hits"][0]["table"] == "prescriptions"
+    info, _, index = load_index(idx)
+    assert info.model == str(model.resolve()) and set(info.fingerprints) == set(index.names)
+    assert index.joins is not None and index.profiles[0].columns  # schemas and joins saved
+    assert from_index.describe("PATIENTS")["table"] == "patients"
+
+
+def test_update_rereads_only_the_table_that_changed(indexed, profiled):
+    idx, tables, _ = indexed
+    before = load_index(idx)[2]
+    with open(tables / "labevents.csv", "a") as f:
+        f.write("101,50999,7.5,mmol/L,2150-02-01 08:00:00\n")
+    (tables / "notes.csv").write_text("subject_id,note_text\n100,chest pain\n101,fever\n")
+    os.remove(tables / "patients.csv")
+    report = update_index(idx)
+    assert report.reread == ["labevents"] and report.added == ["notes"]
+    assert report.removed == ["patients"] and report.unchanged == ["prescriptions"]
+    assert sorted(profiled) == ["labevents", "notes"]  # nothing else was read again
+    after = load_index(idx)[2]
+    assert after.names == ["labevents", "notes", "prescriptions"]
+    keep = before.names.index("prescriptions")
+    assert (after.vectors[2] == before.vectors[keep]).all()  # kept, not re-embedded
+    profiled.clear()
+    assert update_index(idx).to_dict()["unchanged"] == 3 and profiled == []
+
+
+def test_index_cli_and_errors(indexed, tmp_path):
+    idx, tables, model = indexed
+    run = CliRunner().invoke
+    r = run(app, ["index", "--update", str(idx)], catch_exceptions=False)
+    assert r.exit_code == 0 and "3 unchanged" in r.output
+    r = run(app, ["ask", "--index", str(idx), "--json", "blood results"],
+            catch_exceptions=False)
+    assert json.loads(r.output)["hits"][0]["table"] == "labevents"
+    qs = tmp_path / "qs.txt"
+    qs.write_text("blood results\n\nheparin medication for every person\n")
+    r = run(app, ["ask", "--index", str(idx), "--questions", str(qs)], catch_exceptions=False)
+    lines = [json.loads(x) for x in r.output.splitlines()]
+    assert [x["hits"][0]["table"] for x in lines] == ["labevents", "prescriptions"]
+    (idx / "index.json").write_text("{}")
+    with pytest.raises(TableGraphError, match="damaged index"):
+        load_index(idx)
+    with pytest.raises(TableGraphError, match="no index at"):
+        load_index(tmp_path / "nothing")
+    with pytest.raises(TableGraphError, match="not a tablegraph index"):
+        load_index(model)
