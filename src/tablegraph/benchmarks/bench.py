@@ -93,6 +93,7 @@ class Bench:
         self.pretrained = load_model().encoder(self.device)
         self.unseen: dict[str, dict[str, dict[str, float]]] = {}
         self.sets: dict[str, dict[str, dict[str, float]]] = {}
+        self.serving: dict = {}
 
     # methods --------------------------------------------------------------------------------
     def fit_gnn(self, corpus: Corpus, tr: list[Question], va: list[Question], seed: int,
@@ -328,6 +329,29 @@ class Bench:
                     self.log(f"  {label:<16} {method:<15} hit@1 {r['hit@1']:.3f}  all@5 "
                              f"{r['all@5']:.3f}{extra}")
 
+    def bench_serving(self, demo_dir: Path, emb_dir: Path, qs: list[Question],
+                      ehrsql: Path) -> None:
+        """Serving under load (`benchmarks.serving`) over an index of the MIMIC-IV demo's
+        tables built with the shipped model (the embedded tables without it), with EHRSQL
+        valid questions (the embedded questions without them)."""
+        import tempfile
+
+        from tablegraph.benchmarks.serving import serving_bench
+        from tablegraph.retrieval.indexes import build_index
+
+        tables, questions = str(emb_dir / "hosp"), [q.text for q in qs]
+        jl = ehrsql / "derived_question_tables.jsonl"
+        if demo_dir.is_dir() and jl.is_file():
+            tables = str(demo_dir)
+            rows = [json.loads(x) for x in jl.read_text("utf-8").splitlines()]
+            questions = [r["question"] for r in rows if r["split"] == "valid"]
+        questions = questions[:200]
+        self.log(f"serving: {tables}, {len(questions)} questions, 8 clients, 2,000 searches")
+        with tempfile.TemporaryDirectory(prefix="tg-serve-") as tmp:
+            idx = str(Path(tmp) / "index")
+            build_index(tables, idx, None, self.device)
+            self.serving = {"tables": tables, **serving_bench(idx, questions, log=self.log)}
+
     def bench_speed(self, corpus: Corpus, real_dir: Path, questions: list[str]) -> None:
         self.log("speed")
 
@@ -454,10 +478,14 @@ def _fresh_encoder(enc: TextEncoder) -> TextEncoder:
     return clone
 
 
+SECTIONS = ("a", "b", "c", "d", "unseen", "sets", "speed", "serving")
+
+
 def run_bench(out_dir: str, quick: bool = False, epochs: int | None = None,
               device: str | None = None, data_root: str | None = None,
-              log: Callable[[str], None] = print) -> dict:
-    """Run every benchmark whose data is present; write results.md, results.json, results.png."""
+              log: Callable[[str], None] = print, only: set[str] | None = None) -> dict:
+    """Run every benchmark whose data is present (or the sections of `only`); write
+    results.md, results.json, results.png."""
     from tablegraph.datasets.embedded import embedded_dir
     from tablegraph.tables.questions import read_questions
 
@@ -468,23 +496,28 @@ def run_bench(out_dir: str, quick: bool = False, epochs: int | None = None,
     emb_dir = embedded_dir()
     qs = read_questions(emb_dir / "questions.csv")
     seeds = [0, 1] if quick else [0, 1, 2, 3, 4]
-    emb = b.bench_a(emb_dir, qs, seeds)
-    b.bench_b(emb, demo / "hosp", qs)
-    b.bench_c(emb, demo, root / "ehrsql" / "ehrsql-2024", qs)
-    if quick:
-        b.skip("d", "--quick")
-    else:
-        b.bench_d(emb, qs)
-    if quick:
-        b.skip("unseen", "--quick")
-        b.skip("sets", "--quick")
-    else:
-        b.bench_unseen(root)
-        b.bench_sets(root)
-    b.bench_speed(emb, demo / "hosp", [q.text for q in qs[:: (20 if quick else 4)]])
+
+    def want(section: str) -> bool:
+        return only is None or section in only
+
+    emb = b.bench_a(emb_dir, qs, seeds) if want("a") else \
+        Corpus.build(str(emb_dir / "hosp"), b.enc, b.gcfg)
+    if want("b"):
+        b.bench_b(emb, demo / "hosp", qs)
+    if want("c"):
+        b.bench_c(emb, demo, root / "ehrsql" / "ehrsql-2024", qs)
+    for section, run in (("d", lambda: b.bench_d(emb, qs)),
+                         ("unseen", lambda: b.bench_unseen(root)),
+                         ("sets", lambda: b.bench_sets(root))):
+        if want(section):
+            b.skip(section, "--quick") if quick else run()
+    if want("speed"):
+        b.bench_speed(emb, demo / "hosp", [q.text for q in qs[:: (20 if quick else 4)]])
+    if want("serving"):
+        b.bench_serving(demo, emb_dir, qs, root / "ehrsql" / "ehrsql-2024")
     result = {"quick": quick, "epochs": b.epochs, "device": b.device, "rows": b.rows,
-              "speed": b.speed, "unseen": b.unseen, "sets": b.sets, "skipped": b.skipped,
-              "wall_seconds": time.perf_counter() - t_start}
+              "speed": b.speed, "unseen": b.unseen, "sets": b.sets, "serving": b.serving,
+              "skipped": b.skipped, "wall_seconds": time.perf_counter() - t_start}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "results.json", result)
@@ -530,6 +563,21 @@ def to_markdown(result: dict) -> str:
                              f"{f('set_precision')} | {f('set_recall')} | {f('set_f1')} | "
                              f"{f('exact_set')} | {'-' if topk is None else f'{topk:.3f}'} | "
                              f"{f('abstain_auroc')} |")
+    sv = result.get("serving") or {}
+    if sv:
+        lines += ["", f"Serving on loopback ({sv['tables']}; p50 / p95 ms):", "",
+                  "| how | p50 | p95 | n | failed |", "| --- | ---: | ---: | ---: | ---: |"]
+        for key, label in (("inprocess_single", "in-process, 1 thread"),
+                           ("http_single", "HTTP, 1 client"),
+                           ("inprocess_concurrent", f"in-process, {sv['clients']} threads"),
+                           ("http_concurrent", f"HTTP, {sv['clients']} clients"),
+                           ("mcp", "MCP stdio, 1 client")):
+            r = sv[key]
+            lines.append(f"| {label} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['n']} | "
+                         f"{r['failed']} |")
+        lines.append(f"\nHTTP p50 / in-process p50 at {sv['clients']} threads: "
+                     f"{sv['http_over_inprocess_concurrent']:.2f}; single client: HTTP - "
+                     f"in-process = {sv['http_minus_inprocess_single_ms']:.1f} ms")
     sp = result["speed"]
     if sp:
         lines += ["", "| speed | value |", "| --- | ---: |"]

@@ -129,7 +129,7 @@ def _fingerprints(refs: list) -> dict[str, str | None]:
 
 def _save(out: str | os.PathLike[str], index: TableIndex, tables: str, model: str | None,
           saved: SavedModel, max_rows: int | None, fingerprints: dict[str, str | None]) -> None:
-    from tablegraph.tables.sources import display_location
+    from tablegraph.tables.sources import without_password
 
     with atomic_folder(out) as tmp:
         index.save(tmp)
@@ -137,7 +137,7 @@ def _save(out: str | os.PathLike[str], index: TableIndex, tables: str, model: st
             "format": INDEX_FORMAT, "format_version": INDEX_FORMAT_VERSION,
             "package_version": __version__, "feature_schema": feature_schema(),
             "model": _model_ref(model), "model_sha256": _weights_sha(saved),
-            "tables": display_location(str(Path(tables).resolve()) if os.path.exists(tables)
+            "tables": without_password(str(Path(tables).resolve()) if os.path.exists(tables)
                                        else tables), "max_rows": max_rows,
             "fingerprints": {t: fingerprints.get(t) for t in index.names},
             "checksums": {name: sha256(tmp / name) for name in (INDEX_ARRAYS, INDEX_META)}})

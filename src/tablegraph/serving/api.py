@@ -99,6 +99,8 @@ def create_app(service: SearchService, token: str | None = None,
     async def invalid(request: Request, e: RequestValidationError):
         errs = e.errors()
         first = errs[0] if errs else {}
+        if first.get("type") == "json_invalid":
+            return _error(422, "the request body is not valid JSON")
         where = ".".join(str(x) for x in first.get("loc", ()) if x != "body")
         return _error(422, f"{where or 'body'}: {first.get('msg', 'invalid request')}")
 

@@ -57,7 +57,15 @@ class SearchService:
         if index is None and tables is None:
             raise TableGraphError("give --index (a saved index) or --tables")
         r = TableRetriever.load(model, tables=tables, device=device, index=index)
-        return cls(r, index, tables, model, device)
+        service = cls(r, index, tables, model, device)
+        service.warm()
+        return service
+
+    def warm(self) -> None:
+        """Load the text model and the node vectors now, so that the first request does not
+        wait for them."""
+        self.retriever.text.encode(["warm up"])
+        self.retriever.node_vectors()
 
     # answers ---------------------------------------------------------------------------------
     @staticmethod
@@ -110,14 +118,17 @@ class SearchService:
                 "refresh": self.refresh_state.to_dict()}
 
     # refresh ---------------------------------------------------------------------------------
-    def _rebuild(self) -> dict[str, Any] | None:
+    def _rebuild(self) -> tuple[dict[str, Any], TableRetriever]:
         if self.index is not None:
             from tablegraph.retrieval.indexes import update_index
 
             report = update_index(self.index).to_dict()
-            return report, TableRetriever.load(index=self.index, device=self.device)
-        r = TableRetriever.load(self.model, tables=self.tables, device=self.device)
-        return {"reread": r._require_index().names}, r
+            new = TableRetriever.load(index=self.index, device=self.device)
+        else:
+            new = TableRetriever.load(self.model, tables=self.tables, device=self.device)
+            report = {"reread": new._require_index().names}
+        new.node_vectors()  # the text model is loaded once per process and shared
+        return report, new
 
     def refresh(self, wait: bool = False) -> bool:
         """Rebuild the retriever in a background thread and swap it in when complete. False

@@ -344,6 +344,21 @@ def display_location(location: str) -> str:
     return location
 
 
+def without_password(location: str) -> str:
+    """A location safe to save: a database URL keeps its user but not its password (which
+    comes back from the URL given again, PGPASSWORD or ~/.pgpass)."""
+    if not location.startswith(("postgresql://", "postgres://")):
+        return location
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(location)
+    if parts.password is None:
+        return location
+    host = parts.netloc.rsplit("@", 1)[-1]
+    user = f"{parts.username}@" if parts.username else ""
+    return urlunsplit(parts._replace(netloc=user + host))
+
+
 _URL_CREDENTIALS = re.compile(r"(://)[^/@\s]*@")
 _KEY_PASSWORD = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
 
