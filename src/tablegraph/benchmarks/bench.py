@@ -526,6 +526,17 @@ def run_bench(out_dir: str, quick: bool = False, epochs: int | None = None,
     return result
 
 
+def _fmt(r: dict, *keys: str) -> list[str]:
+    return [f"{r[k]:.3f}" if r.get(k) is not None else "-" for k in keys]
+
+
+def _md_table(title: str, header: list[str], rows: list[list[str]]) -> list[str]:
+    """A titled markdown table: text columns left, numbers right."""
+    align = ["---" if i < 2 else "---:" for i in range(len(header))]
+    return ["", title, "", "| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |",
+            *["| " + " | ".join(r) + " |" for r in rows]]
+
+
 def to_markdown(result: dict) -> str:
     lines = ["| benchmark | method | n | hit@1 [95% CI] | hit@5 | recall@5 | all@5 | all@10 | MRR | sd hit@1 |",
              "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
@@ -537,32 +548,29 @@ def to_markdown(result: dict) -> str:
                      f"{r['hit@1_sd']:.3f} |")
     unseen = result.get("unseen") or {}
     if unseen:
-        lines += ["", "Databases never seen in training (each fold's model pretrained without "
-                  "them; zero-shot):", "",
-                  "| group | method | n | hit@1 | recall@5 | all@5 (>5 tables) | MRR | "
-                  "coverage depth |", "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        rows = []
         for group, by_method in unseen.items():
             for method, r in by_method.items():
-                all5 = f"{r['all@5']:.3f}" if "all@5" in r else "-"
-                lines.append(f"| {group} | {method} | {r['n']} | {r['hit@1']:.3f} | "
-                             f"{r['recall@5']:.3f} | {all5} | {r['mrr']:.3f} | "
-                             f"{r['coverage']:.3f} |")
+                rows.append([group, method, str(r["n"]), *_fmt(r, "hit@1", "recall@5", "all@5",
+                                                               "mrr", "coverage")])
+        lines += _md_table("Databases never seen in training (each fold's model pretrained "
+                           "without them; zero-shot):",
+                           ["group", "method", "n", "hit@1", "recall@5", "all@5 (>5 tables)",
+                            "MRR", "coverage depth"], rows)
     sets = result.get("sets") or {}
     if sets:
-        lines += ["", "Join-aware sets on EHRSQL-2024 test (31 real demo tables):", "",
-                  "| model | method | n | hit@1 | all@5 | set P | set R | set F1 | exact | "
-                  "best top-k F1 | abstain AUROC |",
-                  "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-        for label, rows in sets.items():
-            for method, r in rows.items():
-                def f(key: str) -> str:
-                    return f"{r[key]:.3f}" if key in r else "-"
-                topk = max((r[k] for k in r if k.startswith("top") and k.endswith("_f1")),
-                           default=None)
-                lines.append(f"| {label} | {method} | {r['n']} | {f('hit@1')} | {f('all@5')} | "
-                             f"{f('set_precision')} | {f('set_recall')} | {f('set_f1')} | "
-                             f"{f('exact_set')} | {'-' if topk is None else f'{topk:.3f}'} | "
-                             f"{f('abstain_auroc')} |")
+        rows = []
+        for label, by_method in sets.items():
+            for method, r in by_method.items():
+                topk = {"best_topk": max((r[k] for k in r if k.startswith("top")
+                                          and k.endswith("_f1")), default=None)}
+                rows.append([label, method, str(r["n"]),
+                             *_fmt({**r, **topk}, "hit@1", "all@5", "set_precision",
+                                   "set_recall", "set_f1", "exact_set", "best_topk",
+                                   "abstain_auroc")])
+        lines += _md_table("Join-aware sets on EHRSQL-2024 test (31 real demo tables):",
+                           ["model", "method", "n", "hit@1", "all@5", "set P", "set R",
+                            "set F1", "exact", "best top-k F1", "abstain AUROC"], rows)
     sv = result.get("serving") or {}
     if sv:
         lines += ["", f"Serving on loopback ({sv['tables']}; p50 / p95 ms):", "",

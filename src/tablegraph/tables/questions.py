@@ -49,15 +49,18 @@ def parse_questions(text: str, source: str = "questions") -> list[Question]:
     return out
 
 
-def read_questions(path: str | Path) -> list[Question]:
+def _read_text(path: str | Path) -> str:
     p = Path(path)
     if not p.is_file():
         raise TableGraphError(f"no such questions file: {path}")
     try:
-        text = p.read_text("utf-8-sig")
+        return p.read_text("utf-8-sig")
     except UnicodeDecodeError as e:
         raise TableGraphError(f"{path}: not UTF-8 text") from e
-    return parse_questions(text, str(path))
+
+
+def read_questions(path: str | Path) -> list[Question]:
+    return parse_questions(_read_text(path), str(path))
 
 
 def read_question_texts(path: str | Path) -> list[str]:
@@ -67,15 +70,9 @@ def read_question_texts(path: str | Path) -> list[str]:
     import csv
     import io
 
-    p = Path(path)
-    if not p.is_file():
-        raise TableGraphError(f"no such questions file: {path}")
-    try:
-        text = p.read_text("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise TableGraphError(f"{path}: not UTF-8 text") from e
+    text = _read_text(path)
     first = text.splitlines()[0] if text.strip() else ""
-    if p.suffix.lower() == ".csv" or "question" in [c.strip().lower() for c in first.split(",")]:
+    if Path(path).suffix.lower() == ".csv" or "question" in [c.strip().lower() for c in first.split(",")]:
         rows = list(csv.reader(io.StringIO(text)))
         header = [c.strip().lower() for c in rows[0]] if rows else []
         if "question" not in header:

@@ -67,11 +67,11 @@
     section.hidden = false;
     const svg = $("graph");
     svg.replaceChildren();
-    const W = 640, H = 260, n = s.tables.length;
+    const W = 640, H = 300, n = s.tables.length;
     const pos = {};
     s.tables.forEach((t, i) => {
       const a = n === 1 ? 0 : (2 * Math.PI * i) / n - Math.PI / 2;
-      pos[t] = n === 1 ? [W / 2, H / 2] : [W / 2 + 220 * Math.cos(a), H / 2 + 90 * Math.sin(a)];
+      pos[t] = n === 1 ? [W / 2, H / 2] : [W / 2 + 220 * Math.cos(a), H / 2 - 10 + 100 * Math.sin(a)];
     });
     const tableOf = (side) => side.split(".")[0];
     for (const j of s.joins) {
