@@ -497,8 +497,20 @@ def run_bench(out_dir: str, quick: bool = False, epochs: int | None = None,
     qs = read_questions(emb_dir / "questions.csv")
     seeds = [0, 1] if quick else [0, 1, 2, 3, 4]
 
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+
     def want(section: str) -> bool:
+        save()  # what the sections before have measured survives a later failure
         return only is None or section in only
+
+    def save() -> dict:
+        result = {"quick": quick, "epochs": b.epochs, "device": b.device, "rows": b.rows,
+                  "speed": b.speed, "unseen": b.unseen, "sets": b.sets, "serving": b.serving,
+                  "skipped": b.skipped, "wall_seconds": time.perf_counter() - t_start}
+        write_json(out / "results.json", result)
+        atomic_write_text(out / "results.md", to_markdown(result))
+        return result
 
     emb = b.bench_a(emb_dir, qs, seeds) if want("a") else \
         Corpus.build(str(emb_dir / "hosp"), b.enc, b.gcfg)
@@ -515,13 +527,7 @@ def run_bench(out_dir: str, quick: bool = False, epochs: int | None = None,
         b.bench_speed(emb, demo / "hosp", [q.text for q in qs[:: (20 if quick else 4)]])
     if want("serving"):
         b.bench_serving(demo, emb_dir, qs, root / "ehrsql" / "ehrsql-2024")
-    result = {"quick": quick, "epochs": b.epochs, "device": b.device, "rows": b.rows,
-              "speed": b.speed, "unseen": b.unseen, "sets": b.sets, "serving": b.serving,
-              "skipped": b.skipped, "wall_seconds": time.perf_counter() - t_start}
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "results.json", result)
-    atomic_write_text(out / "results.md", to_markdown(result))
+    result = save()
     (out / "results.png").write_bytes(chart(result))
     return result
 
