@@ -334,6 +334,18 @@ def _service(index: Optional[str], tables: Optional[str], model: Optional[str],
     return service
 
 
+def _check_port(host: str, port: int) -> None:
+    """Fail at once, in one line, when the address cannot be listened on."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as s:
+            s.bind(infos[0][4])
+    except OSError as e:
+        raise TableGraphError(f"cannot listen on {host}:{port}: {e.strerror or e}") from e
+
+
 def _check_host(host: str, token: Optional[str]) -> None:
     if host not in ("127.0.0.1", "localhost", "::1") and not token:
         typer.echo(f"warning: serving on {host} without a token: anyone who reaches this "
@@ -361,6 +373,7 @@ def serve(index: Optional[str] = INDEX,
 
     token = _token(token_file)
     _check_host(host, token)
+    _check_port(host, port)
     service = _service(index, tables, model, device)
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
@@ -397,6 +410,7 @@ def mcp(index: Optional[str] = INDEX,
     import uvicorn
 
     _check_host(host, token)
+    _check_port(host, port)
     asgi = server.streamable_http_app(host=host)
     if token:
         asgi = bearer_guard(asgi, token)

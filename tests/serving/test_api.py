@@ -103,3 +103,19 @@ def test_refresh_swaps_atomically_while_searches_run(indexed):
     assert c.get("/health").json()["tables"] == 4
     assert c.post("/search", json={"question": "chest pain notes", "k": 4}).status_code == 200
     assert json.loads(json.dumps(c.get("/refresh").json()))["report"]["added"] == ["notes"]
+
+
+def test_serve_refuses_a_busy_port_in_one_line(indexed, tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    idx, _, _ = indexed
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        p = subprocess.run([sys.executable, "-m", "tablegraph", "serve", "--index", str(idx),
+                            "--port", str(port)], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2 and p.stderr.strip().startswith("error: cannot listen on")
+    assert len(p.stderr.strip().splitlines()) == 1

@@ -54,8 +54,8 @@ def check_out(out_dir: str | os.PathLike[str]) -> Path:
     index folder (an empty folder is fine), or that cannot be written."""
     out = Path(out_dir)
     if out.is_symlink() or (out.exists() and not out.is_dir()):
-        raise TableGraphError(f"refusing to replace {out}: it is not a tablegraph model folder "
-                              f"(choose another --out)")
+        raise TableGraphError(f"refusing to replace {out}: it is not a tablegraph model or "
+                              f"index folder (choose another --out)")
     if out.is_dir() and any(out.iterdir()):
         try:
             fmt = json.loads((out / "config.json").read_text("utf-8")).get("format")
@@ -63,7 +63,7 @@ def check_out(out_dir: str | os.PathLike[str]) -> Path:
             fmt = None
         if fmt not in FOLDER_FORMATS:
             raise TableGraphError(f"refusing to replace {out}: it holds files and is not a "
-                                  f"tablegraph model folder (choose another --out)")
+                                  f"tablegraph model or index folder (choose another --out)")
     parent = out.absolute().parent
     while not parent.exists():
         parent = parent.parent
