@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 
@@ -79,9 +80,11 @@ def serving_bench(index_dir: str, questions: list[str], n: int = 2000, clients: 
 
     port = _free_port()
     env = {**os.environ, "TABLEGRAPH_THREADS": "1"}
+    # its log goes to a file: a pipe nobody reads would fill and stall the server
+    log_file = open(Path(index_dir).parent / "serve.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "tablegraph", "serve", "--index", index_dir,
                              "--port", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, env=env)
+                            stderr=log_file, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
@@ -109,6 +112,7 @@ def serving_bench(index_dir: str, questions: list[str], n: int = 2000, clients: 
     finally:
         proc.terminate()
         proc.wait(10)
+        log_file.close()
     log(f"  HTTP: single p50 {out['http_single']['p50_ms']:.1f} ms, {clients} clients p50 "
         f"{out['http_concurrent']['p50_ms']:.1f} ms, failed "
         f"{out['http_single']['failed'] + out['http_concurrent']['failed']}")
