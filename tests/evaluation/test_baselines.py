@@ -51,7 +51,9 @@ def test_schema_search_ranks_tables_of_a_sqlite_file(tmp_path):
     try:
         ranked = peer.ranked("how much money was refunded and why")
         assert ranked[0][0] == "refunds" and "customers" in ranked[0][2]  # a foreign-key hop
-        s = peer(["how much money was refunded and why", "storage capacity per city"])
+        s, sets = peer.run(["how much money was refunded and why", "storage capacity per city"])
+        assert sets[0][0] == "refunds" and "customers" in sets[0]
+        assert (peer(["storage capacity per city"]) == s[1:]).all()
         assert s.shape == (2, 3) and s[0].argmax() == 1 and s[1].argmax() == 2
     finally:
         peer.close()

@@ -100,3 +100,18 @@ def test_sql_context_quotes_names_and_shows_joins(tmp_path):
                                "sample_values": d["columns"][0]["sample_values"]}
     assert any(j["source"] == "declared" for j in d["joins"])
 
+
+
+def test_a_key_column_in_many_tables_joins_the_table_it_identifies():
+    from tablegraph.tables.records import ColumnProfile, TableProfile
+
+    def col(n_distinct, sketch):
+        return ColumnProfile("subject_id", "BIGINT", np.zeros(128, np.float32), [], n_distinct,
+                             sketch)
+
+    # patients has one row per subject; six event tables repeat subjects
+    tables = [TableProfile("patients", "x", 10, 10, [col(10, list(range(10)))])] + \
+        [TableProfile(f"events{i}", "x", 50, 50, [col(10, list(range(10)))]) for i in range(6)]
+    g = join_graph(tables)
+    assert len(g.joins) == 6 and all(j.right == "patients" for j in g.joins)  # a star
+    assert {j.confidence for j in g.joins} == {0.8} and g.between("events0", "events1") is None

@@ -187,16 +187,25 @@ class SchemaSearchScorer:
             out.append((name, float(r["score"]), related))
         return out
 
-    def __call__(self, texts: list[str]) -> np.ndarray:
+    def run(self, texts: list[str]) -> tuple[np.ndarray, list[list[str]]]:
+        """One search per question: scores [Q, M] in schema-search's order, and each
+        question's foreign-key set (its top table and the tables one hop away, by our names)."""
         out = np.full((len(texts), len(self.tables)), -np.inf)
+        sets = []
         for qi, q in enumerate(texts):
-            ranked = [(self.col[n.lower()], s) for n, s, _ in self.ranked(q)
-                      if n.lower() in self.col]
-            for rank, (ti, _) in enumerate(ranked):
+            found = self.ranked(q)
+            ranked = [self.col[n.lower()] for n, _, _ in found if n.lower() in self.col]
+            for rank, ti in enumerate(ranked):
                 out[qi, ti] = len(self.tables) - rank  # its order, whatever its score scale
             missing = np.isinf(out[qi])
             out[qi, missing] = -np.arange(missing.sum(), dtype=float)
-        return out
+            top = [found[0][0], *found[0][2]] if found else []
+            sets.append(list(dict.fromkeys(self.tables[self.col[t.lower()]] for t in top
+                                           if t.lower() in self.col)))
+        return out, sets
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        return self.run(texts)[0]
 
     def close(self) -> None:
         self.engine.dispose()

@@ -220,14 +220,7 @@ def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], tex
                 peer = SchemaSearchScorer(d.source, d.names, text.path,
                                           "semantic" if method.endswith("semantic") else "hybrid")
                 try:
-                    scores = peer(ev.texts)
-                    col = {n.lower(): n for n in d.names}
-                    sets = []
-                    for q in ev.texts:
-                        ranked = peer.ranked(q)
-                        top = [ranked[0][0]] + ranked[0][2] if ranked else []
-                        sets.append(list(dict.fromkeys(col[t.lower()] for t in top
-                                                       if t.lower() in col)))
+                    scores, sets = peer.run(ev.texts)  # one search per question
                 finally:
                     peer.close()
                 record(d, ev, name, scores)
