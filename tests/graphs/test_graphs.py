@@ -55,3 +55,56 @@ def test_a_renamed_table_graph_keeps_its_nodes_consistent(tiny_tables):
     assert graphs[0].table == graphs[0].nodes.table == "lab_results"
     model = ContrastiveGNNEncoder(EncoderConfig(in_dim=128 + 64, out_dim=64, hidden_dim=32))
     assert build_index(model, graphs).names[0] == "lab_results"  # nodes and names agree
+
+
+def test_reading_and_embedding_overlap_and_give_the_same_graphs(tiny_tables, monkeypatch):
+    """`load_table_graphs` reads tables in a second thread and embeds them in chunks as they
+    come, while a text model loads: the graphs must be those of reading, then embedding."""
+    import threading
+
+    from tablegraph.graphs import build
+
+    monkeypatch.setattr(build, "EMBED_CHUNK_TEXTS", 1)  # one chunk per table
+    enc = load_text_encoder("hash:32")
+    cfg = GraphConfig()
+    profiles = profile_tables(discover(tiny_tables), progress=False)
+    want = build_graphs(profiles, enc, cfg)
+    loaded_in = []
+
+    def load():
+        loaded_in.append(threading.current_thread().name)
+        return enc
+
+    got_profiles, got = build.load_table_graphs(str(tiny_tables), load, cfg, progress=False)
+    assert [p.name for p in got_profiles] == [p.name for p in profiles]
+    assert loaded_in and loaded_in[0] != threading.current_thread().name
+    for a, b in zip(want, got):
+        assert a.table == b.table and torch.equal(a.edge_index, b.edge_index)
+        assert torch.allclose(a.x, b.x, atol=1e-6)
+
+
+def test_a_text_model_that_fails_to_load_stops_the_reading(tiny_tables, monkeypatch):
+    import pytest
+
+    from tablegraph.graphs import build
+    from tablegraph.tables import profile as profile_mod
+    from tablegraph.utils import TableGraphError
+
+    read = []
+    real = profile_mod.profile_sample
+
+    def slow(reader, ref, *a, **k):
+        import time
+
+        time.sleep(0.3)
+        read.append(ref.name)
+        return real(reader, ref, *a, **k)
+
+    monkeypatch.setattr(profile_mod, "profile_sample", slow)
+
+    def broken():
+        raise TableGraphError("cannot load text model 'x': no such folder")
+
+    with pytest.raises(TableGraphError, match="cannot load text model"):
+        build.load_table_graphs(str(tiny_tables), broken, GraphConfig(), progress=False)
+    assert len(read) < 3  # the reading stopped after the table it was on

@@ -155,3 +155,79 @@ def test_tables_differing_only_by_case_are_an_error_naming_both(tmp_path):
     (tmp_path / "orders.csv").write_text("b\n2\n")
     with pytest.raises(TableGraphError, match="'Orders' and 'orders' differ only by case"):
         discover(tmp_path)
+
+
+def _wide_table(con, name: str, order: list[str]) -> None:
+    kinds = {"n": "INTEGER", "t": "VARCHAR", "z": "VARCHAR", "d": "DATE", "f": "DOUBLE"}
+    cols = ", ".join(f"{c} {kinds[c]}" for c in order)
+    con.execute(f"CREATE TABLE {name} ({cols})")
+    rows = {"n": "i", "t": "'v' || (i % 7)", "z": "NULL", "d": "DATE '2020-01-01' + CAST(i AS INTEGER)",
+            "f": "i / 3.0 - 5"}
+    con.execute(f"INSERT INTO {name} SELECT {', '.join(rows[c] for c in order)} "
+                f"FROM range(50) t(i)")
+
+
+def test_columns_profiled_together_keep_their_own_statistics(tmp_path):
+    """A table is profiled in one query over its stacked columns: each column's statistics must
+    stay its own, whatever the column order (position features aside)."""
+    db = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(db))
+    _wide_table(con, "aa", ["n", "t", "z", "d", "f"])
+    _wide_table(con, "bb", ["f", "d", "z", "t", "n"])
+    con.close()
+    a, b = profile_tables(discover(db), progress=False, use_cache=False)
+    position = [FEATURES.index(k) for k in
+                [(n, d) for n, d in FEATURES if n in ("column_position", "is_first_column")]]
+    keep = np.ones(STATS_DIM, dtype=bool)
+    keep[position] = False
+    by_name = {c.name: c for c in b.columns}
+    for col in a.columns:
+        other = by_name[col.name]
+        np.testing.assert_allclose(col.stats[keep], other.stats[keep], atol=1e-6)
+        assert col.top_values == other.top_values and col.n_distinct == other.n_distinct
+        assert col.key_sketch == other.key_sketch
+    stats = {c.name: dict(zip([n for n, _ in FEATURES], c.stats)) for c in a.columns}
+    assert stats["z"]["all_null"] == 1 and stats["n"]["all_null"] == 0
+    assert stats["n"]["unique"] == 1 and stats["t"]["low_cardinality"] == 1
+    assert abs(stats["n"]["num_skewness"]) < 1e-6  # centred on its own mean
+    assert stats["d"]["temporal_share"] == 1 and stats["n"]["temporal_share"] == 0
+    assert {c.name: c.n_distinct for c in a.columns} == {"n": 50, "t": 7, "z": 0, "d": 50,
+                                                         "f": 50}
+    assert set(a.columns[1].top_values) == {f"v{i}" for i in range(7)}
+
+
+def test_a_wide_table_takes_a_few_queries_not_a_few_per_column(tmp_path, monkeypatch):
+    """Planning dominated profiling: one query per column made a 175-table database take
+    twice as long to read."""
+    from tablegraph.tables import profile as profile_mod
+
+    db = tmp_path / "wide.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE wide AS SELECT " + ", ".join(f"i + {k} AS c{k}_id" for k in range(40))
+                + " FROM range(30) t(i)")
+    con.close()
+    count = {"n": 0}
+    real = profile_mod.profile_sample
+
+    def counting(reader, *args, **kwargs):
+        class Counted:
+            def __init__(self, con):
+                self._con = con
+
+            def execute(self, *a, **k):
+                count["n"] += 1
+                return self._con.execute(*a, **k)
+
+            def __getattr__(self, name):
+                return getattr(self._con, name)
+
+        reader.con = Counted(reader.con)
+        try:
+            return real(reader, *args, **kwargs)
+        finally:
+            reader.con = reader.con._con
+
+    monkeypatch.setattr(profile_mod, "profile_sample", counting)
+    (p,) = profile_tables(discover(db), progress=False, use_cache=False)
+    assert len(p.columns) == 40 and all(c.key_sketch for c in p.columns)  # 40 key-like columns
+    assert count["n"] <= 12

@@ -94,6 +94,7 @@ class Bench:
         self.unseen: dict[str, dict[str, dict[str, float]]] = {}
         self.sets: dict[str, dict[str, dict[str, float]]] = {}
         self.serving: dict = {}
+        self.reading: dict[str, dict] = {}  # tables -> seconds to read from an empty cache
 
     # methods --------------------------------------------------------------------------------
     def fit_gnn(self, corpus: Corpus, tr: list[Question], va: list[Question], seed: int,
@@ -382,6 +383,15 @@ class Bench:
         if real_dir.is_dir():
             self.speed.update(profile_timing(str(real_dir)))
 
+    def bench_reading(self, root: Path) -> None:
+        """Seconds to read and embed databases of 175 and 750 tables from an empty cache."""
+        from tablegraph.benchmarks.reading import reading_timing
+
+        if not (root / "text2sql-train").is_dir():
+            return self.skip("reading", f"no {root / 'text2sql-train'}")
+        self.log("reading")
+        self.reading = reading_timing(root)
+
     def _speed_retriever(self, corpus: Corpus):
         """A retriever over the embedded tables. The full run times `tablegraph train` end to
         end and loads the saved folder; --quick reuses the seed-0 encoder in memory."""
@@ -478,7 +488,7 @@ def _fresh_encoder(enc: TextEncoder) -> TextEncoder:
     return clone
 
 
-SECTIONS = ("a", "b", "c", "d", "unseen", "sets", "speed", "serving")
+SECTIONS = ("a", "b", "c", "d", "unseen", "sets", "speed", "reading", "serving")
 
 
 def run_bench(out_dir: str, quick: bool = False, epochs: int | None = None,
@@ -507,6 +517,7 @@ def run_bench(out_dir: str, quick: bool = False, epochs: int | None = None,
     def save() -> dict:
         result = {"quick": quick, "epochs": b.epochs, "device": b.device, "rows": b.rows,
                   "speed": b.speed, "unseen": b.unseen, "sets": b.sets, "serving": b.serving,
+                  "reading": b.reading,
                   "skipped": b.skipped, "wall_seconds": time.perf_counter() - t_start}
         write_json(out / "results.json", result)
         atomic_write_text(out / "results.md", to_markdown(result))
@@ -525,6 +536,8 @@ def run_bench(out_dir: str, quick: bool = False, epochs: int | None = None,
             b.skip(section, "--quick") if quick else run()
     if want("speed"):
         b.bench_speed(emb, demo / "hosp", [q.text for q in qs[:: (20 if quick else 4)]])
+    if want("reading"):
+        b.bench_reading(root)
     if want("serving"):
         b.bench_serving(demo, emb_dir, qs, root / "ehrsql" / "ehrsql-2024")
     result = save()
@@ -592,6 +605,11 @@ def to_markdown(result: dict) -> str:
         lines.append(f"\nHTTP p50 / in-process p50 at {sv['clients']} threads: "
                      f"{sv['http_over_inprocess_concurrent']:.2f}; single client: HTTP - "
                      f"in-process = {sv['http_minus_inprocess_single_ms']:.1f} ms")
+    rd = result.get("reading") or {}
+    if rd:
+        lines += _md_table("Reading a database from an empty cache (a fresh process: imports, "
+                           "text model, profiles, embeddings):", ["tables", "seconds"],
+                           [[str(r["tables"]), f"{r['seconds']:.1f}"] for r in rd.values()])
     sp = result["speed"]
     if sp:
         lines += ["", "| speed | value |", "| --- | ---: |"]

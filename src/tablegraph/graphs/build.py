@@ -14,7 +14,7 @@ plain attributes `table` (its name) and `nodes` (its `TableNodes`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import torch
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from tablegraph.tables.sources import TableRef
 
 MAX_COLUMN_CLIQUE = 128  # beyond this many columns, column-column edges are dropped
+EMBED_CHUNK_TEXTS = 256  # tables read are embedded in chunks of about this many node texts
 
 
 def node_features(stats: np.ndarray, text: np.ndarray) -> np.ndarray:
@@ -73,13 +74,29 @@ def build_graph(profile: "TableProfile", nodes: TableNodes, emb: np.ndarray,
 def build_graphs(profiles: list["TableProfile"], encoder: TextEncoder,
                  cfg: GraphConfig) -> list[Data]:
     """Every table's nodes, built once; all node texts embedded in one call (cached)."""
-    nodes = [table_nodes(p, cfg) for p in profiles]
-    emb = encoder.encode([t for n in nodes for t in n.texts])  # [sum N, d]
-    graphs, k = [], 0
-    for p, n in zip(profiles, nodes):
-        graphs.append(build_graph(p, n, emb[k:k + len(n)], cfg))
-        k += len(n)
-    return graphs
+    return _GraphBuilder(cfg).add(profiles, encoder)
+
+
+class _GraphBuilder:
+    """Graphs built in chunks of tables, each distinct node text embedded once."""
+
+    def __init__(self, cfg: GraphConfig) -> None:
+        self.cfg = cfg
+        self.vectors: dict[str, np.ndarray] = {}  # node text -> its embedding [d]
+        self.graphs: list[Data] = []
+
+    def add(self, profiles: list["TableProfile"], encoder: TextEncoder) -> list[Data]:
+        """Build the graphs of `profiles`, embedding the texts not seen yet in one call;
+        returns every graph built so far."""
+        nodes = [table_nodes(p, self.cfg) for p in profiles]
+        new = list(dict.fromkeys(t for n in nodes for t in n.texts if t not in self.vectors))
+        if new:
+            self.vectors.update(zip(new, encoder.encode(new)))  # [len(new), d]
+        for p, n in zip(profiles, nodes):
+            emb = np.stack([self.vectors[t] for t in n.texts]) if len(n) else \
+                np.zeros((0, encoder.dim), dtype=np.float32)  # [N, d]
+            self.graphs.append(build_graph(p, n, emb, self.cfg))
+        return self.graphs
 
 
 def rename_table(graph: Data, name: str) -> None:
@@ -96,18 +113,66 @@ def batch_graphs(graphs: list[Data], device: str = "cpu") -> Batch:
     return Batch.from_data_list(slim).to(device)
 
 
-def load_table_graphs(spec: "str | list[TableRef]", encoder: TextEncoder, cfg: GraphConfig,
+def load_table_graphs(spec: "str | list[TableRef]",
+                      encoder: "TextEncoder | Callable[[], TextEncoder]", cfg: GraphConfig,
                       max_rows: int | None = None, sample_seed: int | None = None,
                       progress: bool = True, strict: bool = False,
                       skipped: list | None = None) -> tuple[list["TableProfile"], list[Data]]:
     """`--tables` argument (or table references) -> profiles and graphs, sorted by table name;
     unreadable tables are left out and listed in `skipped` (`tables.profile.Skipped`), or with
-    `strict` an error."""
-    from tablegraph.tables.profile import profile_tables
+    `strict` an error.
+
+    `encoder` may be a function that loads one: it then runs in a second thread while the
+    tables are read (a cold start spends seconds on each: importing and loading a text model,
+    and the DuckDB queries, which release the GIL)."""
+    import queue
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tablegraph.tables.profile import iter_profiles
     from tablegraph.tables.sources import DEFAULT_MAX_ROWS, DEFAULT_SAMPLE_SEED, discover
 
     refs = discover(spec) if isinstance(spec, str) else spec
-    profiles = profile_tables(refs, max_rows=max_rows or DEFAULT_MAX_ROWS,
-                              seed=DEFAULT_SAMPLE_SEED if sample_seed is None else sample_seed,
-                              progress=progress, strict=strict, skipped=skipped)
-    return profiles, build_graphs(profiles, encoder, cfg)
+    done = object()
+    ready: queue.Queue = queue.Queue()
+
+    stop = threading.Event()  # set when this thread fails: the reading stops too
+
+    def read() -> None:
+        try:
+            for p in iter_profiles(refs, max_rows=max_rows or DEFAULT_MAX_ROWS,
+                                   seed=DEFAULT_SAMPLE_SEED if sample_seed is None
+                                   else sample_seed, progress=progress, strict=strict,
+                                   skipped=skipped):
+                if stop.is_set():
+                    return
+                ready.put(p)
+        finally:
+            ready.put(done)
+
+    # Reading (DuckDB) and embedding (torch) overlap: each releases the GIL in its own work.
+    profiles: list["TableProfile"] = []
+    builder = _GraphBuilder(cfg)
+    with ThreadPoolExecutor(2, thread_name_prefix="tablegraph-read") as pool:
+        loading = pool.submit(encoder) if callable(encoder) else None
+        reading = pool.submit(read)
+        try:
+            text = loading.result() if loading is not None else encoder
+            finished = False
+            while not finished:
+                chunk: list["TableProfile"] = []
+                n_texts = 0
+                while n_texts < EMBED_CHUNK_TEXTS:  # wait for a chunk worth a few batches
+                    item = ready.get()
+                    if item is done:
+                        finished = True
+                        break
+                    chunk.append(item)
+                    n_texts += len(item.columns) + 1
+                profiles += chunk
+                builder.add(chunk, text)
+        except BaseException:
+            stop.set()
+            raise
+        reading.result()  # a reading error (the first, when every table failed; or strict)
+    return profiles, builder.graphs

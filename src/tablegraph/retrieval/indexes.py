@@ -150,7 +150,7 @@ def _encode(saved: SavedModel, refs: list, device: str, progress: bool, strict: 
     from tablegraph.text.encoders import load_text_encoder
 
     s = saved.sampling
-    profiles, graphs = load_table_graphs(refs, load_text_encoder(saved.text_model),
+    profiles, graphs = load_table_graphs(refs, lambda: load_text_encoder(saved.text_model),
                                          saved.graph_config, max_rows or s.get("max_rows"),
                                          s.get("seed"), progress, strict, skipped)
     return build_index(saved.encoder(device), graphs, device, profiles)

@@ -66,6 +66,17 @@ class SearchResult:
             "confidence": None if self.confidence is None else round(self.confidence, 4)}
 
 
+def _read_tables(saved: SavedModel, tables: str, text, progress: bool, strict: bool,
+                 skipped: list) -> tuple[list, list]:
+    """`tables` -> (profiles, graphs) as `saved` samples them; `text` is the text encoder or
+    a function that loads it (`graphs.build.load_table_graphs`)."""
+    from tablegraph.graphs.build import load_table_graphs
+
+    s = saved.sampling
+    return load_table_graphs(tables, text, saved.graph_config, s.get("max_rows"), s.get("seed"),
+                             progress, strict, skipped)
+
+
 class TableRetriever:
     """A saved model, its index of tables and the frozen text encoder."""
 
@@ -99,13 +110,19 @@ class TableRetriever:
             r.index_info = info
             return r
         saved = load_model(model)
-        r = cls(saved, cls._text(saved), saved.index, device=device)
         if tables is not None:
-            r.index_tables(tables, progress=progress, strict=strict)
-        elif saved.index is None:
+            # the text model loads while the tables are read; then it is loaded (once per process)
+            skipped: list = []
+            read = _read_tables(saved, tables, lambda: cls._text(saved), progress, strict,
+                                skipped)
+            r = cls(saved, cls._text(saved), None, device=device)
+            r._index_read(*read)
+            r.skipped = skipped
+            return r
+        if saved.index is None:
             raise TableGraphError(f"{'the shipped model' if model is None else model} holds no "
                                   f"index of tables: give --tables or --index")
-        return r
+        return cls(saved, cls._text(saved), saved.index, device=device)
 
     @staticmethod
     def _text(saved: SavedModel) -> TextEncoder:
@@ -117,14 +134,14 @@ class TableRetriever:
 
     def index_tables(self, tables: str, progress: bool = False, strict: bool = False) -> None:
         """Read, profile and embed `tables` with the trained encoder; replace the index."""
-        from tablegraph.graphs.build import load_table_graphs
+        skipped: list = []
+        self._index_read(*_read_tables(self.saved, tables, self.text, progress, strict, skipped))
+        self.skipped = skipped
+
+    def _index_read(self, profiles: list, graphs: list) -> None:
+        """Embed read tables (profiles and graphs) with the trained encoder as the index."""
         from tablegraph.model.index import build_index
 
-        s = self.saved.sampling
-        self.skipped = []
-        profiles, graphs = load_table_graphs(tables, self.text, self.saved.graph_config,
-                                             s.get("max_rows"), s.get("seed"), progress,
-                                             strict, self.skipped)
         self.index = build_index(self.saved.encoder(self.device), graphs, self.device, profiles)
         self._node_vecs = None
 

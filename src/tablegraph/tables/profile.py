@@ -17,7 +17,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import duckdb
 import numpy as np
@@ -88,8 +88,10 @@ def _family(dtype: str) -> str:
     return "type_other"
 
 
-def _column_sql(col: str, family: str) -> tuple[str, list[str]]:
-    """Aggregates for one column as one SELECT over the sample table `s`; returns (sql, keys)."""
+def _projections(col: str, family: str) -> tuple[str, str, str, str]:
+    """SQL expressions over one column of the sample `s`: (raw value as text, number, time,
+    text). Every column's projections have the same types, so that the columns of a table
+    stack into one long relation and one query profiles them all."""
     c = quote_ident(col)
     if family in ("type_integer", "type_float"):
         xexpr = f"CAST({c} AS DOUBLE)"
@@ -109,94 +111,123 @@ def _column_sql(col: str, family: str) -> tuple[str, list[str]]:
         texpr = "CAST(NULL AS TIMESTAMP)"
     vexpr = "CAST(NULL AS VARCHAR)" if family in ("type_blob", "type_nested") else \
         f"CAST({c} AS VARCHAR)"
-    aggs: list[tuple[str, str]] = [
-        ("n", "count(*)"),
-        ("nn", "count(raw)"),
-        ("nd", "count(DISTINCT raw)"),
-        ("nx_all", "count(xr)"),
-        ("nx", "count(x)"),
-        ("x_min", "min(x)"), ("x_max", "max(x)"), ("x_mean", "avg(x)"),
-        ("x_std", "stddev_pop(x)"),
-        ("x_q", "quantile_cont(x, [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99])"),
-        ("x_int", "avg(CASE WHEN x = round(x) THEN 1.0 ELSE 0.0 END)"),
-        ("x_zero", "avg(CASE WHEN x = 0 THEN 1.0 ELSE 0.0 END)"),
-        ("x_neg", "avg(CASE WHEN x < 0 THEN 1.0 ELSE 0.0 END)"),
-        ("x_unit", "avg(CASE WHEN x BETWEEN 0 AND 1 THEN 1.0 ELSE 0.0 END)"),
-        ("x_m2", "avg(xc * xc)"), ("x_m3", "avg(xc * xc * xc)"), ("x_m4", "avg(xc * xc * xc * xc)"),
-        ("x_mag", "avg(log10(1 + abs(x)))"),
-        ("x_nd_int", "count(DISTINCT CASE WHEN x = round(x) THEN x END)"),
-        ("x_year", "avg(CASE WHEN x = round(x) AND x BETWEEN 1900 AND 2300 THEN 1.0 ELSE 0.0 END)"),
-        ("x_round", "avg(CASE WHEN x = round(x) AND x % 10 = 0 THEN 1.0 ELSE 0.0 END)"),
-        ("v_dec", "avg(length(regexp_extract(v, '\\.([0-9]+)$', 1)))"),
-        ("l_mean", "avg(l)"), ("l_std", "stddev_pop(l)"), ("l_min", "min(l)"), ("l_max", "max(l)"),
-        ("l_q", "quantile_cont(l, [0.5, 0.9])"),
-        ("v_empty", "avg(CASE WHEN l = 0 THEN 1.0 ELSE 0.0 END)"),
-        ("v_ws", "avg(CASE WHEN contains(v, ' ') THEN 1.0 ELSE 0.0 END)"),
-        ("v_words", "avg(len(string_split_regex(trim(v), '\\s+')))"),
-        ("v_long", "avg(CASE WHEN l > 50 THEN 1.0 ELSE 0.0 END)"),
-        ("l_nd", "count(DISTINCT l)"),
-        ("v_cap", "avg(CASE WHEN regexp_matches(v, '^[A-Z]') THEN 1.0 ELSE 0.0 END)"),
-        ("v_nonascii", "avg(CASE WHEN strlen(v) <> length(v) THEN 1.0 ELSE 0.0 END)"),
-        ("c_letter", "avg(length(regexp_replace(v, '[^A-Za-z]', '', 'g')) / greatest(length(v), 1))"),
-        ("c_digit", "avg(length(regexp_replace(v, '[^0-9]', '', 'g')) / greatest(length(v), 1))"),
-        ("c_upper", "avg(length(regexp_replace(v, '[^A-Z]', '', 'g')) / greatest(length(v), 1))"),
-        ("c_lower", "avg(length(regexp_replace(v, '[^a-z]', '', 'g')) / greatest(length(v), 1))"),
-        ("c_space", "avg(length(regexp_replace(v, '[^\\s]', '', 'g')) / greatest(length(v), 1))"),
-        ("c_punct", "avg(length(regexp_replace(v, '[^!-/:-@\\[-`{-~]', '', 'g')) / greatest(length(v), 1))"),
-        ("c_other", "avg(length(regexp_replace(v, '[\\x00-\\x7F]', '', 'g')) / greatest(length(v), 1))"),
-        ("v_alldigit", "avg(CASE WHEN regexp_full_match(v, '[0-9]+') THEN 1.0 ELSE 0.0 END)"),
-        ("v_allupper", "avg(CASE WHEN regexp_matches(v, '[A-Za-z]') AND NOT regexp_matches(v, '[a-z]') THEN 1.0 ELSE 0.0 END)"),
-        ("v_mix", "avg(CASE WHEN regexp_matches(v, '[A-Za-z]') AND regexp_matches(v, '[0-9]') THEN 1.0 ELSE 0.0 END)"),
-    ]
-    for key, pat in PATTERNS.items():
-        aggs.append((key, f"avg(CASE WHEN regexp_matches(v, '{pat}') THEN 1.0 ELSE 0.0 END)"))
-    aggs += [
-        ("nt", "count(t)"),
-        ("t_span", "date_diff('second', min(t), max(t)) / 86400.0"),
-        ("t_midnight", "avg(CASE WHEN CAST(t AS TIME) = TIME '00:00:00' THEN 1.0 ELSE 0.0 END)"),
-        ("t_sec", "avg(CASE WHEN second(t) <> 0 THEN 1.0 ELSE 0.0 END)"),
-        ("t_min", "avg(CASE WHEN minute(t) <> 0 THEN 1.0 ELSE 0.0 END)"),
-        ("t_hour", "avg(CASE WHEN minute(t) = 0 AND second(t) = 0 THEN 1.0 ELSE 0.0 END)"),
-        ("t_days", "count(DISTINCT CAST(t AS DATE))"),
-        ("t_year", "avg(year(t))"), ("t_year_std", "stddev_pop(year(t))"),
-        ("t_future", "avg(CASE WHEN year(t) > 2100 THEN 1.0 ELSE 0.0 END)"),
-        ("t_months", "count(DISTINCT month(t))"), ("t_dows", "count(DISTINCT dayofweek(t))"),
-        ("t_hmean", "avg(hour(t))"), ("t_hstd", "stddev_pop(hour(t))"),
-    ]
+    # the raw value's text form: injective for every type, so distinct counts are the type's
+    return f"CAST({c} AS VARCHAR)", xexpr, texpr, vexpr
+
+
+# (key, aggregate) of every raw statistic of a column, over its projections
+# raw, xr (number), x (finite number), xc (x centred), t (time), v (text prefix), l (text length)
+AGGREGATES: list[tuple[str, str]] = [
+    ("n", "count(*)"),
+    ("nn", "count(raw)"),
+    ("nd", "count(DISTINCT raw)"),
+    ("nx_all", "count(xr)"),
+    ("nx", "count(x)"),
+    ("x_min", "min(x)"), ("x_max", "max(x)"), ("x_mean", "avg(x)"),
+    ("x_std", "stddev_pop(x)"),
+    ("x_q", "quantile_cont(x, [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99])"),
+    ("x_int", "avg(CASE WHEN x = round(x) THEN 1.0 ELSE 0.0 END)"),
+    ("x_zero", "avg(CASE WHEN x = 0 THEN 1.0 ELSE 0.0 END)"),
+    ("x_neg", "avg(CASE WHEN x < 0 THEN 1.0 ELSE 0.0 END)"),
+    ("x_unit", "avg(CASE WHEN x BETWEEN 0 AND 1 THEN 1.0 ELSE 0.0 END)"),
+    ("x_m2", "avg(xc * xc)"), ("x_m3", "avg(xc * xc * xc)"), ("x_m4", "avg(xc * xc * xc * xc)"),
+    ("x_mag", "avg(log10(1 + abs(x)))"),
+    ("x_nd_int", "count(DISTINCT CASE WHEN x = round(x) THEN x END)"),
+    ("x_year", "avg(CASE WHEN x = round(x) AND x BETWEEN 1900 AND 2300 THEN 1.0 ELSE 0.0 END)"),
+    ("x_round", "avg(CASE WHEN x = round(x) AND x % 10 = 0 THEN 1.0 ELSE 0.0 END)"),
+    ("v_dec", "avg(length(regexp_extract(v, '\\.([0-9]+)$', 1)))"),
+    ("l_mean", "avg(l)"), ("l_std", "stddev_pop(l)"), ("l_min", "min(l)"), ("l_max", "max(l)"),
+    ("l_q", "quantile_cont(l, [0.5, 0.9])"),
+    ("v_empty", "avg(CASE WHEN l = 0 THEN 1.0 ELSE 0.0 END)"),
+    ("v_ws", "avg(CASE WHEN contains(v, ' ') THEN 1.0 ELSE 0.0 END)"),
+    ("v_words", "avg(len(string_split_regex(trim(v), '\\s+')))"),
+    ("v_long", "avg(CASE WHEN l > 50 THEN 1.0 ELSE 0.0 END)"),
+    ("l_nd", "count(DISTINCT l)"),
+    ("v_cap", "avg(CASE WHEN regexp_matches(v, '^[A-Z]') THEN 1.0 ELSE 0.0 END)"),
+    ("v_nonascii", "avg(CASE WHEN strlen(v) <> length(v) THEN 1.0 ELSE 0.0 END)"),
+    ("c_letter", "avg(length(regexp_replace(v, '[^A-Za-z]', '', 'g')) / greatest(length(v), 1))"),
+    ("c_digit", "avg(length(regexp_replace(v, '[^0-9]', '', 'g')) / greatest(length(v), 1))"),
+    ("c_upper", "avg(length(regexp_replace(v, '[^A-Z]', '', 'g')) / greatest(length(v), 1))"),
+    ("c_lower", "avg(length(regexp_replace(v, '[^a-z]', '', 'g')) / greatest(length(v), 1))"),
+    ("c_space", "avg(length(regexp_replace(v, '[^\\s]', '', 'g')) / greatest(length(v), 1))"),
+    ("c_punct", "avg(length(regexp_replace(v, '[^!-/:-@\\[-`{-~]', '', 'g')) / greatest(length(v), 1))"),
+    ("c_other", "avg(length(regexp_replace(v, '[\\x00-\\x7F]', '', 'g')) / greatest(length(v), 1))"),
+    ("v_alldigit", "avg(CASE WHEN regexp_full_match(v, '[0-9]+') THEN 1.0 ELSE 0.0 END)"),
+    ("v_allupper", "avg(CASE WHEN regexp_matches(v, '[A-Za-z]') AND NOT regexp_matches(v, '[a-z]') THEN 1.0 ELSE 0.0 END)"),
+    ("v_mix", "avg(CASE WHEN regexp_matches(v, '[A-Za-z]') AND regexp_matches(v, '[0-9]') THEN 1.0 ELSE 0.0 END)"),
+] + [(key, f"avg(CASE WHEN regexp_matches(v, '{pat}') THEN 1.0 ELSE 0.0 END)")
+     for key, pat in PATTERNS.items()] + [
+    ("nt", "count(t)"),
+    ("t_span", "date_diff('second', min(t), max(t)) / 86400.0"),
+    ("t_midnight", "avg(CASE WHEN CAST(t AS TIME) = TIME '00:00:00' THEN 1.0 ELSE 0.0 END)"),
+    ("t_sec", "avg(CASE WHEN second(t) <> 0 THEN 1.0 ELSE 0.0 END)"),
+    ("t_min", "avg(CASE WHEN minute(t) <> 0 THEN 1.0 ELSE 0.0 END)"),
+    ("t_hour", "avg(CASE WHEN minute(t) = 0 AND second(t) = 0 THEN 1.0 ELSE 0.0 END)"),
+    ("t_days", "count(DISTINCT CAST(t AS DATE))"),
+    ("t_year", "avg(year(t))"), ("t_year_std", "stddev_pop(year(t))"),
+    ("t_future", "avg(CASE WHEN year(t) > 2100 THEN 1.0 ELSE 0.0 END)"),
+    ("t_months", "count(DISTINCT month(t))"), ("t_dows", "count(DISTINCT dayofweek(t))"),
+    ("t_hmean", "avg(hour(t))"), ("t_hstd", "stddev_pop(hour(t))"),
+]
+
+
+def _long_sql(columns: list[tuple[str, str]]) -> str:
+    """The sample's columns stacked: one row per (column index ci, row) with the projections
+    raw, xr, t and vv (`_projections`)."""
+    return " UNION ALL ".join(
+        f"SELECT {i} AS ci, {raw} AS raw, {x} AS xr, {t} AS t, {v} AS vv FROM s"
+        for i, (raw, x, t, v) in ((i, _projections(c, f)) for i, (c, f) in enumerate(columns)))
+
+
+def _table_sql(columns: list[tuple[str, str]], grouped: bool = True) -> str:
+    """Every raw statistic (`AGGREGATES`) of every (name, family) column of the sample `s` in
+    one query: one row per column index `ci`. Planning dominates the cost of profiling a small
+    table, so a table is one query, not one per column. With `grouped` false, one row over
+    all columns (a table without rows, whose columns all have the same statistics)."""
+    part = "PARTITION BY ci" if grouped else ""
     # A value's first TEXT_PREFIX characters bound the cost of the regular expressions.
-    sql = (
-        "SELECT " + ", ".join(f"{expr} AS {key}" for key, expr in aggs) + " FROM ("
-        f"SELECT *, x - avg(x) OVER () AS xc FROM ("
-        f"SELECT raw, xr, CASE WHEN isfinite(xr) AND abs(xr) <= {MAX_ABS_NUMBER} THEN xr END "
-        f"AS x, t, "
-        f"left(vv, {TEXT_PREFIX}) AS v, length(vv) AS l FROM ("
-        f"SELECT {c} AS raw, {xexpr} AS xr, {texpr} AS t, {vexpr} AS vv FROM s)))"
-    )
-    return sql, [k for k, _ in aggs]
-
-
-def _values_sql(col: str, family: str, k: int) -> str:
-    """Entropy, top-k share and the k most frequent values of one column."""
-    c = quote_ident(col)
-    v = "md5(CAST(raw AS BLOB))" if family in ("type_blob",) else "CAST(raw AS VARCHAR)"
     return (
-        f"WITH vc AS (SELECT {v} AS v, count(*) AS n FROM (SELECT {c} AS raw FROM s) "
-        f"WHERE raw IS NOT NULL GROUP BY 1) "
-        f"SELECT sum(n), count(*), sum(n * ln(n)), max(n), sum(CASE WHEN n = 1 THEN 1 ELSE 0 END), "
-        f"(SELECT sum(n) FROM (SELECT n FROM vc ORDER BY n DESC LIMIT 5)), "
-        f"(SELECT list(left(v, 200) ORDER BY n DESC, hash(v), v) FROM "
-        f"(SELECT v, n FROM vc ORDER BY n DESC, hash(v), v LIMIT {k})) FROM vc"
+        "SELECT " + ("ci, " if grouped else "") +
+        ", ".join(f"{expr} AS {key}" for key, expr in AGGREGATES) + " FROM ("
+        f"SELECT *, x - avg(x) OVER ({part}) AS xc FROM ("
+        f"SELECT ci, raw, xr, CASE WHEN isfinite(xr) AND abs(xr) <= {MAX_ABS_NUMBER} THEN xr "
+        f"END AS x, t, left(vv, {TEXT_PREFIX}) AS v, length(vv) AS l FROM ("
+        + _long_sql(columns) + ")))" + (" GROUP BY ci" if grouped else "")
     )
 
+
+def _values_sql(columns: list[tuple[str, str]], k: int) -> str:
+    """Per column index `ci`: the count of non-null values, distinct values, sum(n ln n), the
+    top count, singletons, the top-5 count, and the k most frequent values (text)."""
+    parts = []
+    for i, (col, family) in enumerate(columns):
+        c = quote_ident(col)
+        v = f"md5(CAST({c} AS BLOB))" if family == "type_blob" else f"CAST({c} AS VARCHAR)"
+        parts.append(f"SELECT {i} AS ci, {v} AS v FROM s WHERE {c} IS NOT NULL")
+    return (
+        f"WITH vc AS (SELECT ci, v, count(*) AS n FROM ({' UNION ALL '.join(parts)}) "
+        f"GROUP BY ci, v), rk AS (SELECT *, row_number() OVER (PARTITION BY ci ORDER BY n DESC, "
+        f"hash(v), v) AS r FROM vc) "
+        f"SELECT ci, sum(n), count(*), sum(n * ln(n)), max(n), "
+        f"sum(CASE WHEN n = 1 THEN 1 ELSE 0 END), sum(CASE WHEN r <= 5 THEN n END), "
+        f"list(left(v, 200) ORDER BY r) FILTER (WHERE r <= {int(k)}) FROM rk GROUP BY ci"
+    )
+
+
+# the values row of a column without a non-null value
+_NO_VALUES = (None, 0, None, None, None, None, None)
 
 KEY_SKETCH_SIZE = 128
 
 
-def _sketch_sql(col: str) -> str:
-    """Bottom-k sketch: the smallest hashes of a column's distinct values (text form)."""
-    c = quote_ident(col)
-    return (f"SELECT list(h ORDER BY h) FROM (SELECT DISTINCT hash(CAST({c} AS VARCHAR)) AS h "
-            f"FROM s WHERE {c} IS NOT NULL ORDER BY h LIMIT {KEY_SKETCH_SIZE})")
+def _sketch_sql(columns: dict[int, str]) -> str:
+    """Bottom-k sketches of the columns {ci: name}: the smallest hashes of each column's
+    distinct values (text form), one row per column index `ci`."""
+    parts = [f"SELECT DISTINCT {i} AS ci, hash(CAST({quote_ident(c)} AS VARCHAR)) AS h FROM s "
+             f"WHERE {quote_ident(c)} IS NOT NULL" for i, c in columns.items()]
+    return (f"SELECT ci, list(h ORDER BY h) FROM (SELECT ci, h, row_number() OVER (PARTITION BY "
+            f"ci ORDER BY h) AS r FROM ({' UNION ALL '.join(parts)})) WHERE r <= "
+            f"{KEY_SKETCH_SIZE} GROUP BY ci")
 
 
 def is_key_like(stats: np.ndarray) -> bool:
@@ -376,31 +407,42 @@ def _text_like(family: str, stats: np.ndarray) -> bool:
 
 def profile_sample(reader: Reader, ref: TableRef, top_k: int = TOP_K_VALUES,
                    declared: TableKeys | None = None) -> TableProfile:
-    """Profile one table through `reader` (no cache), with its `declared` keys."""
+    """Profile one table through `reader` (no cache), with its `declared` keys: three queries
+    (statistics, frequent values, sketches of key-like columns), whatever its width."""
     tmp, total = reader.sample(ref)
     try:
         reader.con.execute(f"CREATE OR REPLACE TEMP VIEW s AS SELECT * FROM {tmp}")
         cols = reader.columns(tmp)
         n_sampled = reader.con.execute("SELECT count(*) FROM s").fetchone()[0]
+        fams = [(name, _family(dtype)) for name, dtype in cols]
+        keys = [k for k, _ in AGGREGATES]
+        raws: dict[int, dict] = {}
+        vals: dict[int, tuple] = {}
+        sketches: dict[int, list[int]] = {}
+        try:
+            if fams and n_sampled:
+                for row in reader.con.execute(_table_sql(fams)).fetchall():
+                    raws[row[0]] = dict(zip(keys, row[1:]))
+                for row in reader.con.execute(_values_sql(fams, top_k)).fetchall():
+                    vals[row[0]] = tuple(row[1:])
+            elif fams:  # no rows: every column has the statistics of an empty column
+                empty = dict(zip(keys, reader.con.execute(_table_sql(fams, False)).fetchone()))
+                raws = {i: empty for i in range(len(fams))}
+            stats = [_assemble(raws[i], vals.get(i, _NO_VALUES), fam, name, ref.name, i,
+                               len(cols), total, n_sampled) for i, (name, fam) in enumerate(fams)]
+            keyed = {i: name for i, (name, _) in enumerate(fams) if is_key_like(stats[i])}
+            if keyed and n_sampled:
+                sketches = {ci: [int(h) for h in hs] for ci, hs in
+                            reader.con.execute(_sketch_sql(keyed)).fetchall()}
+        except duckdb.Error as e:
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            raise TableGraphError(f"cannot profile table {ref.name}: {first}") from e
         profiles = []
-        for i, (name, dtype) in enumerate(cols):
-            fam = _family(dtype)
-            sql, keys = _column_sql(name, fam)
-            try:
-                raw = dict(zip(keys, reader.con.execute(sql).fetchone()))
-                vals = reader.con.execute(_values_sql(name, fam, top_k)).fetchone()
-            except duckdb.Error as e:
-                first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-                raise TableGraphError(f"cannot profile column {name!r} of table {ref.name}: "
-                                      f"{first}") from e
-            stats = _assemble(raw, vals, fam, name, ref.name, i, len(cols), total, n_sampled)
-            top = [str(v) for v in (vals[6] or [])] if _text_like(fam, stats) else []
-            top = [t for t in top if t.strip()]
-            sketch: list[int] = []
-            if is_key_like(stats):
-                sketch = reader.con.execute(_sketch_sql(name)).fetchone()[0] or []
-            profiles.append(ColumnProfile(name, dtype, stats, top, int(_f(raw["nd"])),
-                                          [int(h) for h in sketch]))
+        for i, ((name, dtype), (_, fam)) in enumerate(zip(cols, fams)):
+            top = [str(v) for v in (vals.get(i, _NO_VALUES)[6] or [])] \
+                if _text_like(fam, stats[i]) else []
+            profiles.append(ColumnProfile(name, dtype, stats[i], [t for t in top if t.strip()],
+                                          int(_f(raws[i]["nd"])), sketches.get(i, [])))
         declared = declared or TableKeys()
         return TableProfile(ref.name, display_location(ref.location), total, int(n_sampled),
                             profiles, list(declared.primary_key), list(declared.foreign_keys))
@@ -434,8 +476,17 @@ def profile_tables(refs: Iterable[TableRef], max_rows: int = DEFAULT_MAX_ROWS,
     A table that cannot be read is left out and recorded in `skipped` (with `strict`, it is an
     error); when every table fails, the first failure is the error.
     """
+    return list(iter_profiles(refs, max_rows, seed, top_k, use_cache, progress, strict,
+                              skipped))
+
+
+def iter_profiles(refs: Iterable[TableRef], max_rows: int = DEFAULT_MAX_ROWS,
+                  seed: int = DEFAULT_SAMPLE_SEED, top_k: int = TOP_K_VALUES,
+                  use_cache: bool = True, progress: bool = False, strict: bool = False,
+                  skipped: list[Skipped] | None = None) -> Iterator[TableProfile]:
+    """`profile_tables`, one profile at a time, as each table is read."""
     refs = list(refs)
-    out: list[TableProfile] = []
+    n_out = 0
     failed: list[tuple[Skipped, TableGraphError]] = []
     reader: Reader | None = None
     catalog: dict[str, TableKeys] | None = None  # read once, when a table is profiled
@@ -456,10 +507,13 @@ def profile_tables(refs: Iterable[TableRef], max_rows: int = DEFAULT_MAX_ROWS,
                 path = _cache_path(fp, ref, max_rows, seed, top_k)
                 if path is not None and path.exists():
                     try:
-                        out.append(TableProfile.from_json(json.loads(path.read_text("utf-8"))))
-                        continue
+                        cached = TableProfile.from_json(json.loads(path.read_text("utf-8")))
                     except (ValueError, KeyError):
-                        pass  # a damaged cache entry is recomputed
+                        cached = None  # a damaged cache entry is recomputed
+                    if cached is not None:
+                        n_out += 1
+                        yield cached
+                        continue
                 if catalog is None:
                     catalog = read_keys(open_reader(), refs)
                 prof = profile_sample(open_reader(), ref, top_k, catalog.get(ref.name))
@@ -473,14 +527,14 @@ def profile_tables(refs: Iterable[TableRef], max_rows: int = DEFAULT_MAX_ROWS,
                     atomic_write_text(path, json.dumps(prof.to_json()))
                 except OSError:
                     pass  # an unwritable cache costs time, never the answer
-            out.append(prof)
+            n_out += 1
+            yield prof
     finally:
         if reader is not None:
             reader.close()
-    if failed and not out:
+    if failed and not n_out:
         raise failed[0][1]
     if skipped is not None:
         skipped.extend(s for s, _ in failed)
-    return out
 
 

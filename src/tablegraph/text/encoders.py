@@ -181,7 +181,7 @@ class SentenceTransformerEncoder(TextEncoder):
         return self._model
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        return self.model.encode(texts, batch_size=128, convert_to_numpy=True,
+        return self.model.encode(texts, batch_size=32, convert_to_numpy=True,
                                  normalize_embeddings=True, show_progress_bar=_long(texts))
 
     def _encode_tokens(self, texts: list[str]) -> list[np.ndarray]:
