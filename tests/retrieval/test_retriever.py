@@ -70,13 +70,14 @@ def test_rankings_file_and_case_insensitive_table_names(trained, tmp_path):
 
 
 def test_abstention_empties_the_set_and_says_so(trained):
-    from tablegraph.model.abstain import AbstainHead
+    from tablegraph.model.abstain import ABSTAIN_FEATURES, AbstainHead
 
     model, *_ = trained
     r = TableRetriever.load(str(model))
     res = r.search("heparin medication for every person", k=2)
     assert res.answerable is None and res.to_dict()["confidence"] is None  # none trained
-    r.abstain = AbstainHead([0.0] * 5, 0.0, [0.0] * 5, [1.0] * 5, threshold=0.9)  # p = 0.5
+    n = len(ABSTAIN_FEATURES)
+    r.abstain = AbstainHead([0.0] * n, 0.0, [0.0] * n, [1.0] * n, threshold=0.9)  # p = 0.5
     res = r.search("heparin medication for every person", k=2)
     assert res.answerable is False and res.confidence == 0.5 and res.set.tables == []
     assert res.to_dict()["set"] == {"tables": [], "joins": []} and len(res.hits) == 2

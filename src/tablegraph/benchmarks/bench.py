@@ -316,9 +316,11 @@ class Bench:
                 abstain = AbstainHead.from_dict(saved.config.get("abstain"))
                 if abstain is not None and unanswerable:
                     pa = abstain.confidence(_scores(enc, d, None, self.enc,
-                                                    saved.encoder_config, self.device))
+                                                    saved.encoder_config, self.device),
+                                            [q.text for q in d.questions], d.linker)
                     pu = abstain.confidence(_scores(enc, d, unanswerable, self.enc,
-                                                    saved.encoder_config, self.device))
+                                                    saved.encoder_config, self.device),
+                                            unanswerable, d.linker)
                     y = np.r_[np.ones(len(pa)), np.zeros(len(pu))]
                     rows["tablegraph"]["abstain_auroc"] = float(roc_auc_score(y, np.r_[pa, pu]))
                     rows["tablegraph"]["answerable_kept"] = float((pa >= abstain.threshold).mean())

@@ -1,12 +1,14 @@
 """"Nothing here answers this": a calibrated probability that some table of the database answers
-the question, from the shape of its scores alone (signals that hold for any database).
+the question, from signals that hold for any database.
 
-Features of one question's scores s [M] (`ABSTAIN_FEATURES`): the best score, its margin over
-the second, the mean of the best three, the spread of all scores, and the entropy of the
-softmax at the model's temperature (normalised by log M). A logistic model maps them to
-p(answerable); the question is answerable when p >= the threshold. The model is fitted on held-out
-scores of answerable and unanswerable questions (`training.sethead`), and its threshold is
-chosen on a validation split.
+Features of one question (`ABSTAIN_FEATURES`): from its scores s [M], the best score, its
+margin over the second, the mean of the best three, the spread of all scores and the entropy
+of the softmax at the model's temperature (normalised by log M); from its words against the
+schema (`SchemaLinker.question_features`), the share of its words found in any table's names
+or values and the best schema-linking features over the tables. A logistic model maps them to
+p(answerable); the question is answerable when p >= the threshold. The model is fitted on
+scores of answerable and unanswerable questions (`training.pretrain.fit_abstention`), and its
+threshold is chosen on a validation split.
 """
 
 from __future__ import annotations
@@ -15,11 +17,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ABSTAIN_FEATURES = ("max", "margin", "top3_mean", "std", "entropy")
+from tablegraph.model.linking import FEATURE_NAMES, SchemaLinker
+
+ABSTAIN_FEATURES = ("max", "margin", "top3_mean", "std", "entropy", "word_share",
+                    *(f"best_{f}" for f in FEATURE_NAMES))
 
 
-def abstain_features(scores: np.ndarray, temperature: float = 0.07) -> np.ndarray:
-    """Scores [Q, M] -> features [Q, len(ABSTAIN_FEATURES)]."""
+def abstain_features(scores: np.ndarray, questions: list[str], linker: SchemaLinker,
+                     temperature: float = 0.07) -> np.ndarray:
+    """Scores [Q, M] of `questions` against `linker`'s tables -> [Q, len(ABSTAIN_FEATURES)]."""
+    return np.concatenate([_score_features(scores, temperature),
+                           linker.question_features(questions).astype(np.float64)], axis=1)
+
+
+def _score_features(scores: np.ndarray, temperature: float) -> np.ndarray:
+    """Scores [Q, M] -> the shape of each row [Q, 5]."""
     s = np.atleast_2d(np.asarray(scores, dtype=np.float64))
     srt = -np.sort(-s, axis=1)
     second = srt[:, 1] if s.shape[1] > 1 else srt[:, 0]
@@ -42,10 +54,12 @@ class AbstainHead:
     threshold: float = 0.5
     temperature: float = 0.07
 
-    def confidence(self, scores: np.ndarray) -> np.ndarray:
-        """Scores [Q, M] -> [Q] probabilities that the question is answerable here."""
-        x = (abstain_features(scores, self.temperature) - np.asarray(self.mean)) \
-            / np.asarray(self.scale)
+    def confidence(self, scores: np.ndarray, questions: list[str],
+                   linker: SchemaLinker) -> np.ndarray:
+        """Scores [Q, M] of `questions` against `linker`'s tables -> [Q] probabilities that
+        the question is answerable here."""
+        x = (abstain_features(scores, questions, linker, self.temperature)
+             - np.asarray(self.mean)) / np.asarray(self.scale)
         return 1.0 / (1.0 + np.exp(-(x @ np.asarray(self.coef) + self.intercept)))
 
     def to_dict(self) -> dict:

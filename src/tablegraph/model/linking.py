@@ -179,3 +179,19 @@ class SchemaLinker:
                 f[5] = self._cover(found, self.column_cover[j])
                 f[6] = self._cover(found, self.value_cover[j])
         return out
+
+    def question_features(self, questions: list[str]) -> np.ndarray:
+        """Questions -> [Q, 1 + NUM_FEATURES]: the share of a question's words (numbers
+        aside) found among the words of any table's names or sample values, then each
+        linking feature's best value over the tables. A question that asks for something
+        the database does not hold ("the operating system of the patients") leaves words
+        unmatched."""
+        vocab = set().union(*self.column_words, *self.value_words)
+        link = self.features(questions)  # [Q, M, F]
+        out = np.zeros((len(questions), 1 + NUM_FEATURES), dtype=np.float32)
+        for i, q in enumerate(questions):
+            words = [w for w in content_words(q) if not w.isdigit()]
+            out[i, 0] = float(np.mean([w in vocab for w in words])) if words else 1.0
+        if link.shape[1]:
+            out[:, 1:] = link.max(axis=1)
+        return out

@@ -92,10 +92,17 @@ class InfoNCELoss(nn.Module):
     def forward(self, q: torch.Tensor, t: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
         return self.from_similarity(q @ t.t(), pos)  # [B, M] cosines
 
-    def from_similarity(self, cos: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
-        """The loss from unscaled similarities cos [B, M] (e.g. late-interaction scores)."""
+    def from_similarity(self, cos: torch.Tensor, pos: torch.Tensor,
+                        prior: torch.Tensor | None = None) -> torch.Tensor:
+        """The loss from unscaled similarities cos [B, M] (e.g. late-interaction scores).
+
+        `prior` [M], the log share of questions each table answers, is added to the logits
+        (logit adjustment, Menon et al. 2021): how often a table is gold is then carried by
+        the prior, which inference leaves out, not learned into the table's vector."""
         scale = self.logit_scale.clamp(max=self.max_log).exp()
         sim = scale * cos  # [B, M]
+        if prior is not None:
+            sim = sim + prior  # [B, M]
         loss = multi_positive_info_nce(sim, pos)
         if self.symmetric:
             loss = 0.5 * (loss + multi_positive_info_nce(sim.t(), pos.t()))

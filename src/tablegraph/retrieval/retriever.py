@@ -199,7 +199,8 @@ class TableRetriever:
         answerable = confidence = None
         table_set = self.table_set(scores)
         if self.abstain is not None:
-            confidence = float(self.abstain.confidence(scores[None, :])[0])
+            confidence = float(self.abstain.confidence(scores[None, :], [question],
+                                                       index.linker())[0])
             answerable = confidence >= self.abstain.threshold
             if not answerable:
                 table_set = TableSet([])  # nothing here answers it
