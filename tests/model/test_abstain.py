@@ -34,6 +34,10 @@ def test_words_the_schema_does_not_hold_lower_the_confidence():
     known = ["which patient had an emergency admit time?"] * 200
     unknown = ["which operating system do airport pilots use?"] * 200
     x = abstain_features(scores, known + unknown, LINKER)
+    # the scorer's linking features, passed in, give the same features as computing them
+    np.testing.assert_array_equal(
+        abstain_features(scores, known + unknown, LINKER,
+                         link=LINKER.features(known + unknown)), x)
     share = ABSTAIN_FEATURES.index("word_share")
     assert x[0, share] == 1.0 and x[-1, share] == 0.0
     head = fit_abstain_head(x[:200], x[200:])

@@ -24,10 +24,12 @@ ABSTAIN_FEATURES = ("max", "margin", "top3_mean", "std", "entropy", "word_share"
 
 
 def abstain_features(scores: np.ndarray, questions: list[str], linker: SchemaLinker,
-                     temperature: float = 0.07) -> np.ndarray:
-    """Scores [Q, M] of `questions` against `linker`'s tables -> [Q, len(ABSTAIN_FEATURES)]."""
+                     temperature: float = 0.07, link: np.ndarray | None = None) -> np.ndarray:
+    """Scores [Q, M] of `questions` against `linker`'s tables -> [Q, len(ABSTAIN_FEATURES)];
+    `link`: their linking features [Q, M, F] when the scorer already computed them."""
     return np.concatenate([_score_features(scores, temperature),
-                           linker.question_features(questions).astype(np.float64)], axis=1)
+                           linker.question_features(questions, link).astype(np.float64)],
+                          axis=1)
 
 
 def _score_features(scores: np.ndarray, temperature: float) -> np.ndarray:
@@ -54,11 +56,11 @@ class AbstainHead:
     threshold: float = 0.5
     temperature: float = 0.07
 
-    def confidence(self, scores: np.ndarray, questions: list[str],
-                   linker: SchemaLinker) -> np.ndarray:
+    def confidence(self, scores: np.ndarray, questions: list[str], linker: SchemaLinker,
+                   link: np.ndarray | None = None) -> np.ndarray:
         """Scores [Q, M] of `questions` against `linker`'s tables -> [Q] probabilities that
-        the question is answerable here."""
-        x = (abstain_features(scores, questions, linker, self.temperature)
+        the question is answerable here (`link`: see `abstain_features`)."""
+        x = (abstain_features(scores, questions, linker, self.temperature, link)
              - np.asarray(self.mean)) / np.asarray(self.scale)
         return 1.0 / (1.0 + np.exp(-(x @ np.asarray(self.coef) + self.intercept)))
 

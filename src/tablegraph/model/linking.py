@@ -104,6 +104,8 @@ class SchemaLinker:
                         for name, cols, _ in tables]
         self.column_words = [{w for part in parts for w in part} for parts in column_parts]
         self.value_words = [{w for v in vals for w in content_words(v)} for _, _, vals in tables]
+        # every word of any table's names or values (`question_features`)
+        self.vocabulary = set().union(*self.column_words, *self.value_words)
         values = [{v.strip() for v in vals if 2 <= len(v.strip()) <= MAX_VALUE_CHARS}
                   for _, _, vals in tables]
         self.idf_columns = _idf(self.columns)
@@ -180,18 +182,18 @@ class SchemaLinker:
                 f[6] = self._cover(found, self.value_cover[j])
         return out
 
-    def question_features(self, questions: list[str]) -> np.ndarray:
+    def question_features(self, questions: list[str],
+                          link: np.ndarray | None = None) -> np.ndarray:
         """Questions -> [Q, 1 + NUM_FEATURES]: the share of a question's words (numbers
         aside) found among the words of any table's names or sample values, then each
         linking feature's best value over the tables. A question that asks for something
         the database does not hold ("the operating system of the patients") leaves words
-        unmatched."""
-        vocab = set().union(*self.column_words, *self.value_words)
-        link = self.features(questions)  # [Q, M, F]
+        unmatched. `link`: the questions' `features` [Q, M, F] when already computed."""
+        link = self.features(questions) if link is None else link  # [Q, M, F]
         out = np.zeros((len(questions), 1 + NUM_FEATURES), dtype=np.float32)
         for i, q in enumerate(questions):
             words = [w for w in content_words(q) if not w.isdigit()]
-            out[i, 0] = float(np.mean([w in vocab for w in words])) if words else 1.0
+            out[i, 0] = float(np.mean([w in self.vocabulary for w in words])) if words else 1.0
         if link.shape[1]:
             out[:, 1:] = link.max(axis=1)
         return out

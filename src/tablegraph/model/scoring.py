@@ -203,7 +203,8 @@ class Scorer:
 
     - `inputs(texts, index)`: token embeddings and linking features against index's tables
     - `score(inputs, index)`: [Q, M] tensor
-    - `run(texts, index)`: question vectors [Q, D] and scores [Q, M], float32 arrays
+    - `run(texts, index)`: question vectors [Q, D], scores [Q, M] (float32 arrays) and
+      linking features [Q, M, F] (or None)
     - `__call__(texts, index)`: scores [Q, M] alone
     `text` may be None where only prepared inputs are scored (training validation).
     """
@@ -231,22 +232,27 @@ class Scorer:
 
     @torch.no_grad()
     def run(self, texts: list[str], index: "TableIndex",
-            chunk: int = 512) -> tuple[np.ndarray, np.ndarray]:
-        """Question texts -> their vectors [Q, D] and their scores against `index` [Q, M]."""
-        vecs, scores = [], []
+            chunk: int = 512) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Question texts -> their vectors [Q, D], their scores against `index` [Q, M] and
+        the schema-linking features computed on the way [Q, M, F] (None: the model uses
+        none)."""
+        vecs, scores, links = [], [], []
         for i in range(0, len(texts), chunk):
             qs = self.inputs(texts[i:i + chunk], index)
             qv = self.model.question_vectors(qs)  # [q, D]
             vecs.append(qv.cpu())
             scores.append(self.score(qs, index, qv).cpu())
+            if qs.link is not None:
+                links.append(qs.link.cpu())
         if not vecs:
             return (np.zeros((0, self.cfg.out_dim), dtype=np.float32),
-                    np.zeros((0, len(index.names)), dtype=np.float32))
+                    np.zeros((0, len(index.names)), dtype=np.float32), None)
         out = torch.cat(scores).numpy().astype(np.float32)
         if not np.isfinite(out).all():
             raise TableGraphError("the model gave non-finite scores: its weights or index are "
                                   "damaged (retrain or rebuild the index)")
-        return torch.cat(vecs).numpy().astype(np.float32), out
+        link = torch.cat(links).numpy() if len(links) == len(vecs) else None
+        return torch.cat(vecs).numpy().astype(np.float32), out, link
 
     def __call__(self, texts: list[str], index: "TableIndex") -> np.ndarray:
         return self.run(texts, index)[1]

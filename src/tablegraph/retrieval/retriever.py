@@ -172,12 +172,14 @@ class TableRetriever:
             raise TableGraphError("the question is empty")
         if k < 1:
             raise TableGraphError("k must be at least 1")
-        qv, all_scores = self.scorer.run([question], index)  # [1, D], [1, M]
-        return self._result(question, qv[0], all_scores[0], k, explain)
+        qv, all_scores, link = self.scorer.run([question], index)  # [1, D], [1, M], [1, M, F]
+        return self._result(question, qv[0], all_scores[0], k, explain,
+                            None if link is None else link[0])
 
     def _result(self, question: str, qv: np.ndarray, scores: np.ndarray, k: int,
-                explain: int) -> SearchResult:
-        """One question's result from its vector [D] and scores [M]."""
+                explain: int, link: np.ndarray | None = None) -> SearchResult:
+        """One question's result from its vector [D], scores [M] and linking features
+        [M, F] (None: computed here if the abstention model needs them)."""
         index = self._require_index()
         order = np.argsort(-scores, kind="stable")[:k]
         node_vecs = self.node_vectors() if explain > 0 else None
@@ -199,8 +201,9 @@ class TableRetriever:
         answerable = confidence = None
         table_set = self.table_set(scores)
         if self.abstain is not None:
-            confidence = float(self.abstain.confidence(scores[None, :], [question],
-                                                       index.linker())[0])
+            confidence = float(self.abstain.confidence(
+                scores[None, :], [question], index.linker(),
+                None if link is None else link[None])[0])
             answerable = confidence >= self.abstain.threshold
             if not answerable:
                 table_set = TableSet([])  # nothing here answers it
@@ -214,9 +217,10 @@ class TableRetriever:
             for q in part:
                 if not q or not q.strip():
                     raise TableGraphError("a question is empty")
-            qv, scores = self.scorer.run(part, self._require_index())
+            qv, scores, link = self.scorer.run(part, self._require_index())
             for j, q in enumerate(part):
-                yield self._result(q, qv[j], scores[j], k, explain)
+                yield self._result(q, qv[j], scores[j], k, explain,
+                                   None if link is None else link[j])
 
     def evaluate(self, questions: list[Question], source: str = "questions",
                  rankings: list | None = None) -> dict[str, float]:
