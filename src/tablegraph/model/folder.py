@@ -41,6 +41,7 @@ from tablegraph.utils import TableGraphError, apply_umask, write_json
 
 if TYPE_CHECKING:
     from tablegraph.model.encoder import ContrastiveGNNEncoder
+    from tablegraph.text.encoders import TextEncoder
 
 FORMAT = "tablegraph-model"
 FORMAT_VERSION = 4  # 2: attention pooling of question tokens, schema-linking weights;
@@ -110,6 +111,17 @@ class SavedModel:
     @property
     def sampling(self) -> dict[str, int]:
         return self.config.get("sampling", {})
+
+    def text_encoder(self) -> "TextEncoder":
+        """The frozen text model this model was trained with (loaded once per process),
+        refused in one line when it gives vectors of another size."""
+        from tablegraph.text.encoders import load_text_encoder
+
+        text = load_text_encoder(self.text_model)
+        if text.dim != self.text_dim:
+            raise TableGraphError(f"text model {self.text_model!r} gives {text.dim}-d vectors, "
+                                  f"the model expects {self.text_dim}")
+        return text
 
     def question_head(self, device: str = "cpu") -> QuestionHead:
         """The trained question side alone (no graph network, no PyG)."""

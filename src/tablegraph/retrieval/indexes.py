@@ -20,7 +20,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,6 +30,9 @@ from tablegraph.model.folder import (INDEX_ARRAYS, INDEX_META, SavedModel, atomi
                                      load_model, sha256)
 from tablegraph.model.index import TableIndex
 from tablegraph.utils import TableGraphError, write_json
+
+if TYPE_CHECKING:
+    from tablegraph.text.encoders import TextEncoder
 
 INDEX_FORMAT = "tablegraph-index"
 INDEX_FORMAT_VERSION = 1
@@ -143,14 +146,17 @@ def _save(out: str | os.PathLike[str], index: TableIndex, tables: str, model: st
             "checksums": {name: sha256(tmp / name) for name in (INDEX_ARRAYS, INDEX_META)}})
 
 
-def _encode(saved: SavedModel, refs: list, device: str, progress: bool, strict: bool,
-            skipped: list, max_rows: int | None):
+def encode_tables(saved: SavedModel, tables: "str | list", device: str = "cpu",
+                  progress: bool = False, strict: bool = False, skipped: list | None = None,
+                  max_rows: int | None = None, text: "TextEncoder | None" = None) -> TableIndex:
+    """Read, profile and embed `tables` (a `--tables` argument or table references) as
+    `saved` samples them (or at most `max_rows` rows); unreadable tables are listed in
+    `skipped`. Without `text`, the model's text encoder loads while the tables are read."""
     from tablegraph.graphs.build import load_table_graphs
     from tablegraph.model.index import build_index
-    from tablegraph.text.encoders import load_text_encoder
 
     s = saved.sampling
-    profiles, graphs = load_table_graphs(refs, lambda: load_text_encoder(saved.text_model),
+    profiles, graphs = load_table_graphs(tables, saved.text_encoder if text is None else text,
                                          saved.graph_config, max_rows or s.get("max_rows"),
                                          s.get("seed"), progress, strict, skipped)
     return build_index(saved.encoder(device), graphs, device, profiles)
@@ -169,7 +175,7 @@ def build_index(tables: str, out: str | os.PathLike[str], model: str | None = No
     refs = discover(tables)
     fps = _fingerprints(refs)
     report = UpdateReport()
-    index = _encode(saved, refs, device, progress, strict, report.skipped, max_rows)
+    index = encode_tables(saved, refs, device, progress, strict, report.skipped, max_rows)
     report.added = list(index.names)
     _save(out, index, tables, model, saved, max_rows, fps)
     return report
@@ -242,7 +248,8 @@ def update_index(idx: str | os.PathLike[str], tables: str | None = None, device:
     report.unchanged = keep
     now = {r.name for r in refs}
     report.removed = [n for n in old.names if n not in now]
-    fresh = _encode(saved, todo, device, progress, strict, report.skipped, info.max_rows) \
+    fresh = encode_tables(saved, todo, device, progress, strict, report.skipped,
+                          info.max_rows) \
         if todo else _subset(old, [])
     merged = merge_indexes(_subset(old, keep), fresh)
     _save(idx, merged, spec, info.model, saved, info.max_rows, fps)

@@ -23,7 +23,7 @@ from tablegraph.model.index import TableIndex
 from tablegraph.model.scoring import Scorer
 from tablegraph.model.sets import SetConfig, TableSet, select_set
 from tablegraph.tables.questions import Question
-from tablegraph.text.encoders import TextEncoder, load_text_encoder
+from tablegraph.text.encoders import TextEncoder
 from tablegraph.utils import TableGraphError, pick_device
 
 
@@ -66,17 +66,6 @@ class SearchResult:
             "confidence": None if self.confidence is None else round(self.confidence, 4)}
 
 
-def _read_tables(saved: SavedModel, tables: str, text, progress: bool, strict: bool,
-                 skipped: list) -> tuple[list, list]:
-    """`tables` -> (profiles, graphs) as `saved` samples them; `text` is the text encoder or
-    a function that loads it (`graphs.build.load_table_graphs`)."""
-    from tablegraph.graphs.build import load_table_graphs
-
-    s = saved.sampling
-    return load_table_graphs(tables, text, saved.graph_config, s.get("max_rows"), s.get("seed"),
-                             progress, strict, skipped)
-
-
 class TableRetriever:
     """A saved model, its index of tables and the frozen text encoder."""
 
@@ -106,43 +95,32 @@ class TableRetriever:
             from tablegraph.retrieval.indexes import load_index
 
             info, saved, table_index = load_index(index)
-            r = cls(saved, cls._text(saved), table_index, device=device)
+            r = cls(saved, saved.text_encoder(), table_index, device=device)
             r.index_info = info
             return r
         saved = load_model(model)
         if tables is not None:
+            from tablegraph.retrieval.indexes import encode_tables
+
             # the text model loads while the tables are read; then it is loaded (once per process)
             skipped: list = []
-            read = _read_tables(saved, tables, lambda: cls._text(saved), progress, strict,
-                                skipped)
-            r = cls(saved, cls._text(saved), None, device=device)
-            r._index_read(*read)
+            table_index = encode_tables(saved, tables, device, progress, strict, skipped)
+            r = cls(saved, saved.text_encoder(), table_index, device=device)
             r.skipped = skipped
             return r
         if saved.index is None:
             raise TableGraphError(f"{'the shipped model' if model is None else model} holds no "
                                   f"index of tables: give --tables or --index")
-        return cls(saved, cls._text(saved), saved.index, device=device)
-
-    @staticmethod
-    def _text(saved: SavedModel) -> TextEncoder:
-        text = load_text_encoder(saved.text_model)
-        if text.dim != saved.text_dim:
-            raise TableGraphError(f"text model {saved.text_model!r} gives {text.dim}-d vectors, "
-                                  f"the model expects {saved.text_dim}")
-        return text
+        return cls(saved, saved.text_encoder(), saved.index, device=device)
 
     def index_tables(self, tables: str, progress: bool = False, strict: bool = False) -> None:
         """Read, profile and embed `tables` with the trained encoder; replace the index."""
+        from tablegraph.retrieval.indexes import encode_tables
+
         skipped: list = []
-        self._index_read(*_read_tables(self.saved, tables, self.text, progress, strict, skipped))
+        self.index = encode_tables(self.saved, tables, self.device, progress, strict, skipped,
+                                   text=self.text)
         self.skipped = skipped
-
-    def _index_read(self, profiles: list, graphs: list) -> None:
-        """Embed read tables (profiles and graphs) with the trained encoder as the index."""
-        from tablegraph.model.index import build_index
-
-        self.index = build_index(self.saved.encoder(self.device), graphs, self.device, profiles)
         self._node_vecs = None
 
     def _require_index(self) -> TableIndex:
