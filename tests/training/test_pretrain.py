@@ -91,3 +91,36 @@ def test_learning_curve_tests_the_same_questions_at_every_point(tmp_path):
                                  "--fold", str(other), "--out", str(tmp_path / "curve")])
     assert r.exit_code != 0 and "was not pretrained with --fold" in str(r.exception)
     assert not (tmp_path / "curve").exists()
+
+
+def test_pretraining_adds_each_tables_share_of_its_questions_to_the_logits(tmp_path,
+                                                                            monkeypatch):
+    """Logit adjustment: every step's logits get strength * n/(n+500) * log((c+1)/(n+2)) per
+    table (c of the database's n questions have it gold); --prior-strength 0 turns it off."""
+    import math
+
+    import torch
+
+    from tablegraph.model.loss import InfoNCELoss
+
+    _corpus(tmp_path, n=2)
+    seen = []
+    real = InfoNCELoss.from_similarity
+
+    def spy(self, cos, pos, prior=None):
+        seen.append(None if prior is None else prior.detach().clone())
+        return real(self, cos, pos, prior)
+
+    monkeypatch.setattr(InfoNCELoss, "from_similarity", spy)
+    args = ["pretrain", "--data", str(tmp_path), "--epochs", "1", "--text-model", "hash:64",
+            "--no-abstain", "-q"]
+    r = CliRunner().invoke(app, args + ["--out", str(tmp_path / "a")], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    n = 10  # questions per database; tables in name order: customers, orders, products
+    want = torch.tensor([math.log((c + 1) / (n + 2)) * n / (n + 500) for c in (4, 4, 3)])
+    assert seen and all(p is not None and torch.allclose(p, want) for p in seen)
+    seen.clear()
+    r = CliRunner().invoke(app, args + ["--out", str(tmp_path / "b"), "--prior-strength", "0"],
+                           catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert seen and all(p is None for p in seen)
