@@ -4,6 +4,7 @@ import sqlite3
 from typer.testing import CliRunner
 
 from tablegraph.cli import app
+from tablegraph.model.folder import load_model
 from tablegraph.training.corpora import text2sql_databases
 
 SHOPS = {
@@ -58,13 +59,15 @@ def test_pretrain_holds_out_whole_databases_and_reports_on_them(tmp_path):
     assert all(text2sql_databases(tmp_path)[0].fold(3) == fold for _ in [0])
     rows = metrics["held_out_metrics"]
     for group in rows:
-        assert set(rows[group]) == {"tablegraph", "tablegraph+set", "bm25", "dense", "dense+fk"}
+        assert set(rows[group]) == {"tablegraph", "tablegraph+stage", "tablegraph+set", "bm25",
+                                    "dense", "dense+fk"}
         for m in rows[group].values():
             assert 0 <= m["hit@1"] <= 1 and 0 < m["coverage"] <= 1 and m["n"] > 0
         assert 0 <= rows[group]["tablegraph+set"]["set_f1"] <= 1
         assert {"top1_f1", "top5_f1"} <= set(rows[group]["tablegraph"])
     assert "held-out" in r.output and (out / "model.safetensors").is_file()
     assert not (out / "index.json").exists()  # the pretrained model carries no tables
+    assert load_model(out).join_stage() is not None  # the second stage is fitted and saved
     assert json.loads((out / "config.json").read_text())["set"]["seed_weight"] > 0
 
 

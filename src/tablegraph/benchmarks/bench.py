@@ -312,7 +312,8 @@ class Bench:
                 enc = saved.encoder(self.device)
                 d = prepare_database(db, self.enc, self.gcfg, saved.encoder_config, self.device)
                 methods = {"tablegraph": enc, "dense": "dense"}
-                rows = evaluate_databases([d], methods, self.enc, self.device)["ehrsql"]
+                rows = evaluate_databases([d], methods, self.enc, self.device,
+                                          stage=saved.join_stage())["ehrsql"]
                 abstain = AbstainHead.from_dict(saved.config.get("abstain"))
                 if abstain is not None and unanswerable:
                     pa = abstain.confidence(_scores(enc, d, None, self.enc,

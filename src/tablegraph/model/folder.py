@@ -5,6 +5,8 @@ A saved model is a folder:
   versions, statistics width), text model name and dimension, every encoder and graph argument,
   the training settings and the sampling bound;
 - `model.safetensors`: the encoder's weights;
+- `join_stage.safetensors` (optional): the learned second stage over the join graph
+  (`model.joinstage.JoinStage`);
 - `index.safetensors` + `index.json` (`model.index.TableIndex`): the trained tables, so that
   questions are answered without re-reading them;
 - `metrics.json`, `history.csv`, `curves.png` (written by training).
@@ -41,12 +43,14 @@ from tablegraph.utils import TableGraphError, apply_umask, write_json
 
 if TYPE_CHECKING:
     from tablegraph.model.encoder import ContrastiveGNNEncoder
+    from tablegraph.model.joinstage import JoinStage
     from tablegraph.text.encoders import TextEncoder
 
 FORMAT = "tablegraph-model"
 FORMAT_VERSION = 4  # 2: attention pooling of question tokens, schema-linking weights;
 # 3: partial-match linking features (7 link weights); 4: typed table nodes in the index
 WEIGHTS = "model.safetensors"
+STAGE_FILE = "join_stage.safetensors"  # the second stage (`model.joinstage`), when trained
 FOLDER_FORMATS = (FORMAT, "tablegraph-index")  # what --out may replace
 
 
@@ -123,6 +127,19 @@ class SavedModel:
                                   f"the model expects {self.text_dim}")
         return text
 
+    def join_stage(self) -> "JoinStage | None":
+        """The learned second stage over the join graph (None: the folder has none)."""
+        from tablegraph.model.joinstage import JoinStage
+
+        if STAGE_FILE not in self.config.get("checksums", {}):
+            return None
+        from safetensors.torch import load_file
+
+        try:
+            return JoinStage.from_state(load_file(str(self.path / STAGE_FILE), device="cpu"))
+        except (OSError, KeyError, RuntimeError, ValueError) as e:
+            raise TableGraphError(f"{self.path}: damaged model folder ({_first_line(e)})") from e
+
     def question_head(self, device: str = "cpu") -> QuestionHead:
         """The trained question side alone (no graph network, no PyG)."""
         return QuestionHead.from_state(self.encoder_config, self.state).to(device)
@@ -168,7 +185,8 @@ def atomic_folder(out_dir: str | os.PathLike[str]):
 def save_model(out_dir: str | os.PathLike[str], encoder: "ContrastiveGNNEncoder",
                config: dict[str, Any], index: TableIndex | None,
                extra_files: dict[str, bytes] | None = None,
-               extra_json: dict[str, Any] | None = None) -> Path:
+               extra_json: dict[str, Any] | None = None,
+               join_stage: "JoinStage | None" = None) -> Path:
     """Write a model folder atomically (temporary sibling folder, then rename)."""
     from safetensors.torch import save_file
 
@@ -177,11 +195,14 @@ def save_model(out_dir: str | os.PathLike[str], encoder: "ContrastiveGNNEncoder"
         save_file(state, str(tmp / WEIGHTS))
         if index is not None:
             index.save(tmp)
+        if join_stage is not None:
+            save_file(join_stage.state(), str(tmp / STAGE_FILE))
         for name, obj in (extra_json or {}).items():
             write_json(tmp / name, obj)
         for name, data in (extra_files or {}).items():
             (tmp / name).write_bytes(data)
-        checked = [WEIGHTS] + ([INDEX_ARRAYS, INDEX_META] if index is not None else [])
+        checked = [WEIGHTS] + ([INDEX_ARRAYS, INDEX_META] if index is not None else []) \
+            + ([STAGE_FILE] if join_stage is not None else [])
         full = {"format": FORMAT, "format_version": FORMAT_VERSION, "package_version": __version__,
                 "feature_schema": feature_schema(), **config,
                 "encoder": encoder.cfg.to_dict(),

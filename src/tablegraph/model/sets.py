@@ -10,6 +10,11 @@ For one question with scores s [M] over a database's tables:
    in which unsure joins and tables the question points away from cost more), adding bridge
    tables such as `admissions` between `labevents` and `patients`.
 
+With the learned second stage (`joinstage.JoinStage`), `needed` [M], the probability that
+the question needs each table given its neighbours over the join graph, replaces the weights:
+the seeds are the best table of the first stage and every table with needed >= `needed`, and
+the ranking (`final_ranking`) is by needed, with the first stage's best table first.
+
 `set_first` turns a set back into a ranking: the set's tables first (seeds by score, then
 bridges), then the rest by score; what `all@k` of a ranking that knows the joins measures.
 """
@@ -31,6 +36,7 @@ class SetConfig:
     seed_weight: float = 0.1  # a table joins the seeds at this weight relative to the best
     max_seeds: int = 4
     max_bridges: int = 2
+    needed: float = 0.5  # with the second stage: a table joins the seeds at this probability
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -59,18 +65,38 @@ def table_weights(scores: np.ndarray, temperature: float) -> np.ndarray:
 
 
 def select_set(scores: np.ndarray, names: list[str], graph: JoinGraph | None,
-               cfg: SetConfig = SetConfig()) -> TableSet:
-    """One question's scores [M] over `names` -> its set (see the module docstring)."""
+               cfg: SetConfig = SetConfig(), needed: np.ndarray | None = None) -> TableSet:
+    """One question's scores [M] over `names` (and the second stage's `needed` [M]) -> its
+    set (see the module docstring)."""
     if len(names) == 0:
         return TableSet([])
-    w = table_weights(np.asarray(scores, dtype=np.float64), cfg.temperature)
-    order = np.argsort(-w, kind="stable")
-    seeds = [names[i] for i in order[: cfg.max_seeds] if w[i] >= cfg.seed_weight or i == order[0]]
+    if needed is None:
+        w = table_weights(np.asarray(scores, dtype=np.float64), cfg.temperature)
+        order = np.argsort(-w, kind="stable")
+        seeds = [names[i] for i in order[: cfg.max_seeds]
+                 if w[i] >= cfg.seed_weight or i == order[0]]
+    else:
+        w = np.asarray(needed, dtype=np.float64)
+        top = int(np.argmax(scores))
+        seeds = [names[top]] + [names[i] for i in np.argsort(-w, kind="stable")
+                                if w[i] >= cfg.needed and i != top][: cfg.max_seeds - 1]
     if graph is None:
         return TableSet(seeds)
     weight = {n: float(w[i]) for i, n in enumerate(names)}
     tables, joins = graph.connect(seeds, weight, cfg.max_bridges)
     return TableSet(tables, joins, [t for t in tables if t not in seeds])
+
+
+def final_ranking(scores: np.ndarray, needed: np.ndarray | None) -> np.ndarray:
+    """The ranking a result shows [M]: the first stage's scores, or with the second stage the
+    probabilities `needed`, the first stage's best table raised above every other."""
+    if needed is None:
+        return np.asarray(scores, dtype=np.float64)
+    out = np.asarray(needed, dtype=np.float64).copy()
+    top = int(np.argmax(scores))
+    if len(out) > 1:
+        out[top] = max(out[top], float(np.delete(out, top).max()) + 1e-6)
+    return out
 
 
 def set_first(scores: np.ndarray, names: list[str], chosen: list[str]) -> np.ndarray:

@@ -29,10 +29,11 @@ from tablegraph.graphs.nodes import GraphConfig
 from tablegraph.model.config import EncoderConfig
 from tablegraph.model.encoder import ContrastiveGNNEncoder
 from tablegraph.model.index import build_index
+from tablegraph.model.joinstage import JoinStage, StageExample, fit_join_stage
 from tablegraph.model.linking import SchemaLinker
 from tablegraph.model.loss import InfoNCELoss
 from tablegraph.model.scoring import QuestionInputs, Scorer, prepare_questions
-from tablegraph.model.sets import SetConfig, select_set, set_first
+from tablegraph.model.sets import SetConfig, final_ranking, select_set, set_first
 from tablegraph.tables.joins import JoinGraph, join_graph
 from tablegraph.tables.questions import Question
 from tablegraph.text.encoders import TextEncoder
@@ -64,6 +65,9 @@ class PretrainConfig(ScheduleConfig):
     # estimated from a few dozen questions say little, and a leaning towards a schema's
     # central tables is worth learning where it is not overwhelming.
     prior_questions: int = 500
+    # Fit the second stage over the join graph (`model.joinstage`) on the training questions,
+    # scored by the trained encoder.
+    join_stage: bool = True
 
 
 @dataclass
@@ -183,16 +187,18 @@ def pretrain(dbs: list[PreparedDatabase], enc_cfg: EncoderConfig, cfg: PretrainC
 
 
 def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], text: TextEncoder,
-                       device: str = "cpu",
-                       set_cfg: SetConfig = SetConfig()) -> dict[str, dict[str, dict[str, float]]]:
+                       device: str = "cpu", set_cfg: SetConfig = SetConfig(),
+                       stage: JoinStage | None = None) -> dict[str, dict[str, dict[str, float]]]:
     """group -> method -> metrics over held-out databases (their questions pooled): hit@1,
     recall@5, MRR, coverage depth, n, and all@5 over databases of more than 5 tables; for
     methods that give a set, set precision / recall / F1 / exact match too.
 
     `methods`: name -> a trained encoder, or the string "bm25" / "dense" / "schema-search"
     (its hybrid strategy) / "schema-search-semantic" for the baselines. Besides each method's
-    ranking: "<encoder>+set", the sets (`model.sets.select_set` with `set_cfg`) with a ranking
-    that puts them first; "dense+fk", the dense top
+    ranking (an encoder's: its first stage alone): "<encoder>+stage", the ranking of the second
+    stage over the join graph (`stage`, when given; `model.sets.final_ranking`);
+    "<encoder>+set", the sets (`model.sets.select_set` with `set_cfg`, from the second stage
+    when given) with a ranking that puts them first; "dense+fk", the dense top
     table and its join neighbours; "schema-search+fk", its top table and the tables it lists
     one foreign-key hop away; and, in the encoder's row, the set F1 of its fixed top k.
     """
@@ -242,15 +248,27 @@ def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], tex
             else:
                 index = build_index(method, d.graphs, device)
                 scores = Scorer(method, text, device).score(d.inputs, index).cpu().numpy()
-                topk = {f"top{k}_f1": ev.set_metrics([[d.names[j] for j in row]
-                                                      for row in top_k_sets(scores, k)])["set_f1"]
+
+                def topk(ranking: np.ndarray) -> dict[str, np.ndarray]:
+                    return {f"top{k}_f1": ev.set_metrics(
+                        [[d.names[j] for j in row] for row in top_k_sets(ranking, k)])["set_f1"]
                         for k in (1, 2, 3, 5)}
-                record(d, ev, name, scores, extra=topk)
+
+                record(d, ev, name, scores, extra=topk(scores))
+                link = None if d.inputs.link is None else d.inputs.link.cpu().numpy()
+                needed = [None if stage is None else
+                          stage.needed(scores[i], None if link is None else link[i], d.names,
+                                       d.joins, set_cfg.temperature)
+                          for i in range(len(ev.texts))]
+                final = np.stack([final_ranking(scores[i], needed[i])
+                                  for i in range(len(ev.texts))])
+                if stage is not None:
+                    record(d, ev, name + "+stage", final, extra=topk(final))
                 chosen, ranked = [], []
                 for i in range(len(ev.texts)):
-                    ts = select_set(scores[i], d.names, d.joins, set_cfg)
+                    ts = select_set(scores[i], d.names, d.joins, set_cfg, needed[i])
                     chosen.append(ts.tables)
-                    ranked.append(set_first(scores[i], d.names, ts.tables))
+                    ranked.append(set_first(final[i], d.names, ts.tables))
                 record(d, ev, name + "+set", np.stack(ranked), chosen)
     out: dict[str, dict[str, dict[str, float]]] = {}
     for group, by_method in pooled.items():
@@ -270,6 +288,16 @@ def _scores(model: ContrastiveGNNEncoder, d: PreparedDatabase, texts: list[str] 
                                                               device)
     return Scorer(model, text, device).score(inputs, build_index(model, d.graphs,
                                                                  device)).cpu().numpy()
+
+
+def fit_stage(model: ContrastiveGNNEncoder, dbs: list[PreparedDatabase], text: TextEncoder,
+              enc_cfg: EncoderConfig, cfg: PretrainConfig, device: str) -> JoinStage:
+    """The second stage over the join graph (`model.joinstage`), fitted on the questions of
+    `dbs` scored by the trained encoder `model`."""
+    examples = [StageExample(_scores(model, d, None, text, enc_cfg, device),
+                             None if d.inputs.link is None else d.inputs.link.cpu().numpy(),
+                             d.names, d.joins, d.gold) for d in dbs]
+    return fit_join_stage(examples, cfg.temperature, seed=cfg.seed)
 
 
 def fit_abstention(prepared: list[PreparedDatabase], final: ContrastiveGNNEncoder,
@@ -362,6 +390,11 @@ def pretrain_corpus(data_root: str, out_dir: str, cfg: PretrainConfig | None = N
     result = pretrain(prepared, enc_cfg, cfg, device, progress)
     log(f"pretrained on {result.n_questions} questions of {result.n_databases} databases in "
         f"{result.seconds:.0f}s")
+    stage = None
+    if cfg.join_stage and enc_cfg.schema_linking:
+        t1 = time.perf_counter()
+        stage = fit_stage(result.model, prepared, text, enc_cfg, cfg, device)
+        log(f"second stage over the join graph fitted in {time.perf_counter() - t1:.0f}s")
     abstain = None
     abstain_seconds = 0.0
     if cfg.abstain and ehrsql and any(d.group == "ehrsql" for d in prepared):
@@ -384,7 +417,8 @@ def pretrain_corpus(data_root: str, out_dir: str, cfg: PretrainConfig | None = N
                 "with BM25 and dense only (pip install 'tablegraph[compare]')")
         elif getattr(text, "path", None):  # a sentence-transformers model it can load too
             methods["schema-search"] = "schema-search"
-        report["held_out_metrics"] = evaluate_databases(ready, methods, text, device)
+        report["held_out_metrics"] = evaluate_databases(ready, methods, text, device,
+                                                        stage=stage)
     config = model_config(text, graph_cfg, TrainConfig(init="scratch", epochs=cfg.epochs, lr=cfg.lr,
                                                        batch_size=cfg.batch_size, seed=cfg.seed))
     config["pretrain"] = {"config": cfg.to_dict(), "fold": fold, "folds": folds,
@@ -394,5 +428,5 @@ def pretrain_corpus(data_root: str, out_dir: str, cfg: PretrainConfig | None = N
         config["abstain"] = abstain.to_dict()
     save_model(out_dir, result.model, config, None,
                extra_files={"history.csv": history_csv(result.history).encode()},
-               extra_json={"metrics.json": report})
+               extra_json={"metrics.json": report}, join_stage=stage)
     return report

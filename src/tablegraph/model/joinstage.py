@@ -1,0 +1,164 @@
+"""The second stage: which tables a question needs, seen over the database's join graph.
+
+The first stage (`scoring.Scorer`) scores each table alone, so a dictionary table such as
+`d_items` beside `inputevents`, or a bridge such as `admissions`, scores low when the question
+names only what it looks up. The second stage passes the first stage's table weights along the
+join graph, one round, by direction, and reads them with the question's linking features:
+
+    w_t  = exp((s_t - max s) / temperature)                 the first stage's weight [M]
+    m_t^ref  = max over joins u -> t (u references t) of w_u * confidence(u, t)
+    m_t^refd = max over joins t -> u (t references u) of w_u * confidence(t, u)
+    p_t  = sigmoid(MLP([w_t, rank, m_t^ref, m_t^refd, degree, linking features of t, ...]))
+
+p_t is the probability that the question needs table t. Every input holds for any database
+(scores, join structure, name and value matches): nothing is specific to one table or schema.
+The MLP is trained with binary cross-entropy on the gold tables of the pretraining questions,
+scored by the trained first stage (`fit_join_stage`); its weights travel in the model folder
+(`join_stage.safetensors`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from tablegraph.model.linking import FEATURE_NAMES, NUM_FEATURES
+from tablegraph.tables.joins import JoinGraph
+
+STAGE_FEATURES = (
+    "log_weight", "weight", "top", "log_rank", "from_referrer", "from_referenced",
+    "neighbour", "strong_neighbours", "log_degree", "log_tables", *FEATURE_NAMES,
+    "from_referrer*value_words", "from_referrer*value_cover", "from_referrer*value_phrase",
+    "from_referenced*column_cover", "weight*neighbour")
+
+
+def stage_features(scores: np.ndarray, link: np.ndarray | None, names: list[str],
+                   graph: JoinGraph | None, temperature: float = 0.07) -> np.ndarray:
+    """One question's first-stage scores [M] and linking features [M, F] (None: zeros) over
+    the tables `names` and their join graph -> features [M, len(STAGE_FEATURES)] (float32)."""
+    s = np.asarray(scores, dtype=np.float64)
+    m = len(names)
+    link = np.zeros((m, NUM_FEATURES)) if link is None else np.asarray(link, dtype=np.float64)
+    z = np.maximum((s - s.max()) / max(temperature, 1e-6), -20.0)  # [M], 0 for the best
+    w = np.exp(z)
+    rank = np.empty(m)
+    rank[np.argsort(-s, kind="stable")] = np.arange(m)
+    referrer, referenced = np.zeros(m), np.zeros(m)  # messages along the joins, by direction
+    degree, strong = np.zeros(m), np.zeros(m)
+    pos = {n: i for i, n in enumerate(names)}
+    for j in (graph.joins if graph is not None else []):
+        a, b = pos.get(j.left), pos.get(j.right)  # a references b
+        if a is None or b is None:
+            continue
+        referrer[b] = max(referrer[b], w[a] * j.confidence)
+        referenced[a] = max(referenced[a], w[b] * j.confidence)
+        degree[a] += 1
+        degree[b] += 1
+        strong[a] += w[b] >= 0.1
+        strong[b] += w[a] >= 0.1
+    neighbour = np.maximum(referrer, referenced)
+    x = np.column_stack([
+        z, w, rank == 0, np.log1p(rank), referrer, referenced, neighbour,
+        np.minimum(strong, 3), np.log1p(degree), np.full(m, np.log(max(m, 1))), link,
+        referrer * link[:, 3], referrer * link[:, 6], referrer * link[:, 4],
+        referenced * link[:, 5], w * neighbour])
+    return x.astype(np.float32)
+
+
+class JoinStage(nn.Module):
+    """Features [..., K] -> logits [...] that the question needs the table (see the module
+    docstring); the features are standardised with the training set's mean and scale."""
+
+    def __init__(self, hidden: tuple[int, int] = (64, 32)) -> None:
+        super().__init__()
+        k = len(STAGE_FEATURES)
+        self.register_buffer("mean", torch.zeros(k))
+        self.register_buffer("scale", torch.ones(k))
+        self.net = nn.Sequential(nn.Linear(k, hidden[0]), nn.ReLU(),
+                                 nn.Linear(hidden[0], hidden[1]), nn.ReLU(),
+                                 nn.Linear(hidden[1], 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net((x - self.mean) / self.scale).squeeze(-1)
+
+    @torch.no_grad()
+    def needed(self, scores: np.ndarray, link: np.ndarray | None, names: list[str],
+               graph: JoinGraph | None, temperature: float = 0.07) -> np.ndarray:
+        """One question's scores [M] (and linking features [M, F]) -> [M] probabilities that
+        it needs each table."""
+        if len(names) == 0:
+            return np.zeros(0)
+        x = torch.from_numpy(stage_features(scores, link, names, graph, temperature))
+        return torch.sigmoid(self(x)).double().numpy()
+
+    def state(self) -> dict[str, torch.Tensor]:
+        return {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
+
+    @classmethod
+    def from_state(cls, state: dict[str, torch.Tensor]) -> "JoinStage":
+        stage = cls(hidden=(int(state["net.0.weight"].shape[0]),
+                            int(state["net.2.weight"].shape[0])))
+        stage.load_state_dict(state)
+        return stage.eval()
+
+
+@dataclass
+class StageExample:
+    """One database's questions for fitting: first-stage scores [Q, M], linking features
+    [Q, M, F] (or None), its tables, join graph and each question's gold table indices."""
+
+    scores: np.ndarray
+    link: np.ndarray | None
+    names: list[str]
+    graph: JoinGraph | None
+    gold: list[set[int]]
+
+
+def fit_join_stage(examples: Iterable[StageExample], temperature: float = 0.07,
+                   epochs: int = 12, batch_size: int = 512, lr: float = 3e-3,
+                   seed: int = 0, hidden: tuple[int, int] = (64, 32)) -> JoinStage:
+    """Fit the second stage with binary cross-entropy on every (question, table) pair. A
+    database of n questions weighs 1/sqrt(n) per question, so that one database with
+    thousands of questions does not teach its own schema alone."""
+    xs, ys, ws = [], [], []
+    for ex in examples:
+        per_q = 1.0 / np.sqrt(max(len(ex.gold), 1))
+        link = ex.link
+        for i, gold in enumerate(ex.gold):
+            x = stage_features(ex.scores[i], None if link is None else link[i], ex.names,
+                               ex.graph, temperature)
+            y = np.zeros(len(x), dtype=np.float32)
+            y[list(gold)] = 1.0
+            xs.append(x)
+            ys.append(y)
+            ws.append(np.full(len(x), per_q, dtype=np.float32))
+    if not xs:
+        raise ValueError("no questions to fit the join stage on")
+    x = torch.from_numpy(np.concatenate(xs))  # [R, K]
+    y = torch.from_numpy(np.concatenate(ys))  # [R]
+    w = torch.from_numpy(np.concatenate(ws))
+    w = w / w.mean()
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    stage = JoinStage(hidden)
+    stage.mean.copy_(x.mean(0))
+    stage.scale.copy_(x.std(0) + 1e-6)
+    opt = torch.optim.Adam(stage.parameters(), lr=lr)
+    steps = epochs * ((len(x) + batch_size - 1) // batch_size)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    loss_fn = nn.BCEWithLogitsLoss(reduction="none")
+    stage.train()
+    for _ in range(epochs):
+        perm = torch.randperm(len(x), generator=gen)
+        for i in range(0, len(x), batch_size):
+            idx = perm[i:i + batch_size]
+            loss = (loss_fn(stage(x[idx]), y[idx]) * w[idx]).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+    return stage.eval()

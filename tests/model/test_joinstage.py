@@ -1,0 +1,95 @@
+"""The second stage over the join graph: its messages, what it learns, how it is saved and used."""
+
+import numpy as np
+import pytest
+import torch
+
+from tablegraph.model.joinstage import (STAGE_FEATURES, JoinStage, StageExample,
+                                        fit_join_stage, stage_features)
+from tablegraph.model.linking import NUM_FEATURES
+from tablegraph.model.sets import SetConfig, final_ranking, select_set
+from tablegraph.tables.joins import INFERRED, Join, JoinGraph
+
+# facts references items (its dictionary); other and spare join nothing the question needs
+NAMES = ["facts", "items", "other", "spare"]
+GRAPH = JoinGraph(NAMES, [Join("facts", ("itemid",), "items", ("itemid",), INFERRED, 0.8,
+                               "same key column"),
+                          Join("other", ("id",), "spare", ("id",), INFERRED, 0.8,
+                               "same key column")])
+COL = {f: i for i, f in enumerate(STAGE_FEATURES)}
+
+
+def test_messages_follow_the_joins_by_direction():
+    scores = np.array([0.9, 0.5, 0.5, 0.2])
+    x = stage_features(scores, None, NAMES, GRAPH, temperature=0.1)
+    assert x.shape == (4, len(STAGE_FEATURES)) and x.dtype == np.float32
+    w_facts = 1.0  # the best table's weight
+    # items is referenced by the best table: it hears it, scaled by the join's confidence
+    assert x[1, COL["from_referrer"]] == pytest.approx(w_facts * 0.8)
+    assert x[1, COL["from_referenced"]] == 0
+    # facts references items: it hears items' weight exp((0.5 - 0.9) / 0.1)
+    assert x[0, COL["from_referenced"]] == pytest.approx(np.exp(-4.0) * 0.8, rel=1e-5)
+    # other has the same score as items but no join to the best table
+    assert x[2, COL["from_referrer"]] == 0 and x[2, COL["neighbour"]] < 0.01
+    assert x[0, COL["top"]] == 1 and x[1:, COL["top"]].sum() == 0
+
+
+def _examples(rng: np.random.Generator, n: int) -> list[StageExample]:
+    """facts is best; items and other score alike; the question needs items (the dictionary
+    of facts), never other: only the join tells them apart."""
+    scores = np.zeros((n, 4))
+    scores[:, 0] = 0.8 + 0.05 * rng.random(n)
+    scores[:, 1] = scores[:, 2] = 0.5 + 0.1 * rng.random(n)
+    scores[:, 3] = 0.3 * rng.random(n)
+    link = np.zeros((n, 4, NUM_FEATURES))
+    return [StageExample(scores, link, NAMES, GRAPH, [{0, 1}] * n)]
+
+
+def test_the_stage_learns_that_a_dictionary_comes_with_its_fact_table():
+    stage = fit_join_stage(_examples(np.random.default_rng(0), 200), temperature=0.1,
+                           epochs=30, batch_size=64)
+    test = _examples(np.random.default_rng(1), 20)[0]
+    for s in test.scores:
+        p = stage.needed(s, None, NAMES, GRAPH, temperature=0.1)
+        assert p[0] > 0.5 and p[1] > 0.5 and p[2] < 0.5 and p[3] < 0.5
+        chosen = select_set(s, NAMES, GRAPH, SetConfig(), p)
+        assert set(chosen.tables) == {"facts", "items"}
+        assert [j.to_dict()["left"] for j in chosen.joins] == ["facts.itemid"]
+    # swap the joins: now other is the dictionary of facts, and it is other that is needed
+    swapped = JoinGraph(NAMES, [Join("facts", ("itemid",), "other", ("itemid",), INFERRED, 0.8,
+                                     "same key column"),
+                                Join("items", ("id",), "spare", ("id",), INFERRED, 0.8,
+                                     "same key column")])
+    for s in test.scores:
+        p = stage.needed(s, None, NAMES, swapped, temperature=0.1)
+        assert p[2] > 0.5 and p[1] < 0.5
+
+
+def test_final_ranking_keeps_the_first_stage_best_table_first():
+    scores = np.array([0.2, 0.9, 0.5])
+    needed = np.array([0.95, 0.7, 0.1])
+    r = final_ranking(scores, needed)
+    assert list(np.argsort(-r)) == [1, 0, 2]
+    assert r[0] == 0.95 and r[2] == 0.1
+    assert final_ranking(scores, None).tolist() == scores.tolist()
+
+
+def test_the_stage_is_saved_with_the_model_and_checked(tmp_path):
+    from tablegraph.model.config import EncoderConfig
+    from tablegraph.model.encoder import ContrastiveGNNEncoder
+    from tablegraph.model.folder import STAGE_FILE, load_model, save_model
+    from tablegraph.utils import TableGraphError
+
+    torch.manual_seed(0)
+    stage = JoinStage()
+    cfg = EncoderConfig(in_dim=200, out_dim=384)
+    config = {"text_model": {"name": "x", "dim": 384}, "graph": {}}
+    save_model(tmp_path / "m", ContrastiveGNNEncoder(cfg), config, None, join_stage=stage)
+    back = load_model(tmp_path / "m").join_stage()
+    s = np.array([0.9, 0.5, 0.5, 0.2])
+    assert np.allclose(back.needed(s, None, NAMES, GRAPH), stage.needed(s, None, NAMES, GRAPH))
+    save_model(tmp_path / "n", ContrastiveGNNEncoder(cfg), config, None)
+    assert load_model(tmp_path / "n").join_stage() is None
+    (tmp_path / "m" / STAGE_FILE).write_bytes(b"damaged")
+    with pytest.raises(TableGraphError, match="checksum"):
+        load_model(tmp_path / "m")
