@@ -8,7 +8,10 @@ join graph, one round, by direction, and reads them with the question's linking 
     w_t  = exp((s_t - max s) / temperature)                 the first stage's weight [M]
     m_t^ref  = max over joins u -> t (u references t) of w_u * confidence(u, t)
     m_t^refd = max over joins t -> u (t references u) of w_u * confidence(t, u)
-    p_t  = sigmoid(MLP([w_t, rank, m_t^ref, m_t^refd, degree, linking features of t, ...]))
+    two_t    = max over paths t - u - v of w_v * both confidences   (two joins away)
+    bridge_t = the second-largest w_u * confidence over t's neighbours  (t joins two tables)
+    p_t  = sigmoid(MLP([w_t, rank, m_t^ref, m_t^refd, two_t, bridge_t, degree,
+                        linking features of t, ...]))
 
 p_t is the probability that the question needs table t. Every input holds for any database
 (scores, join structure, name and value matches): nothing is specific to one table or schema.
@@ -31,7 +34,8 @@ from tablegraph.tables.joins import JoinGraph
 
 STAGE_FEATURES = (
     "log_weight", "weight", "top", "log_rank", "from_referrer", "from_referenced",
-    "neighbour", "strong_neighbours", "log_degree", "log_tables", *FEATURE_NAMES,
+    "neighbour", "strong_neighbours", "two_hop", "bridge", "log_degree", "log_tables",
+    *FEATURE_NAMES,
     "from_referrer*value_words", "from_referrer*value_cover", "from_referrer*value_phrase",
     "from_referenced*column_cover", "weight*neighbour")
 
@@ -61,9 +65,25 @@ def stage_features(scores: np.ndarray, link: np.ndarray | None, names: list[str]
         strong[a] += w[b] >= 0.1
         strong[b] += w[a] >= 0.1
     neighbour = np.maximum(referrer, referenced)
+    # two joins away: max over paths t - u - v (v != t) of w_v times both confidences; and a
+    # bridge: the weaker of the two best neighbours (t joins two relevant tables)
+    adj: list[list[tuple[int, float]]] = [[] for _ in range(m)]
+    for j in (graph.joins if graph is not None else []):
+        a, b = pos.get(j.left), pos.get(j.right)
+        if a is not None and b is not None:
+            adj[a].append((b, j.confidence))
+            adj[b].append((a, j.confidence))
+    two_hop, bridge = np.zeros(m), np.zeros(m)
+    for t in range(m):
+        near = sorted((w[u] * c for u, c in adj[t]), reverse=True)
+        bridge[t] = near[1] if len(near) > 1 else 0.0
+        for u, c in adj[t]:
+            for v, c2 in adj[u]:
+                if v != t:
+                    two_hop[t] = max(two_hop[t], w[v] * c * c2)
     x = np.column_stack([
         z, w, rank == 0, np.log1p(rank), referrer, referenced, neighbour,
-        np.minimum(strong, 3), np.log1p(degree), np.full(m, np.log(max(m, 1))), link,
+        np.minimum(strong, 3), two_hop, bridge, np.log1p(degree), np.full(m, np.log(max(m, 1))), link,
         referrer * link[:, 3], referrer * link[:, 6], referrer * link[:, 4],
         referenced * link[:, 5], w * neighbour])
     return x.astype(np.float32)
