@@ -33,3 +33,25 @@ def test_the_default_model_without_tables_is_one_line():
         assert "give --tables" in str(e)
     else:
         raise AssertionError("loaded without tables")
+
+
+def test_results_rank_and_choose_sets_with_the_second_stage(tiny_tables):
+    import numpy as np
+
+    from tablegraph.model.sets import final_ranking, select_set
+
+    r = TableRetriever.load(tables=str(tiny_tables))
+    assert r.stage is not None  # the shipped model carries its second stage
+    question = "lab test values and units of each admission"
+    res = r.search(question, k=len(r.index.names))
+    _, scores, link = r.scorer.run([question], r.index)
+    needed = r.stage.needed(scores[0], link[0], r.index.names, r.index.joins)
+    ranking = final_ranking(scores[0], needed)
+    # hits are ranked and scored by the second stage, the first stage's best table first
+    assert [h.table for h in res.hits] == [r.index.names[j] for j in np.argsort(-ranking,
+                                                                               kind="stable")]
+    assert res.hits[0].table == r.index.names[int(np.argmax(scores[0]))]
+    assert [h.score for h in res.hits] == sorted((h.score for h in res.hits), reverse=True)
+    assert 0 <= min(h.score for h in res.hits) and max(h.score for h in res.hits) <= 1 + 1e-5
+    expected = select_set(scores[0], r.index.names, r.index.joins, r.set_config, needed)
+    assert res.set.tables == expected.tables

@@ -115,3 +115,21 @@ def test_a_key_column_in_many_tables_joins_the_table_it_identifies():
     g = join_graph(tables)
     assert len(g.joins) == 6 and all(j.right == "patients" for j in g.joins)  # a star
     assert {j.confidence for j in g.joins} == {0.8} and g.between("events0", "events1") is None
+
+
+def test_a_code_joins_the_dictionary_whose_name_it_shares():
+    from tablegraph.tables.records import ColumnProfile, TableProfile
+
+    def table(name, rows, n_distinct):
+        c = ColumnProfile("icd_code", "VARCHAR", np.zeros(128, np.float32), [], n_distinct, [])
+        return TableProfile(name, "x", rows, rows, [c])
+
+    # two dictionaries, whose codes repeat now and then across code versions (99.5% distinct),
+    # and two event tables, each coding against one of them
+    g = join_graph([table("d_icd_diagnoses", 1000, 995), table("d_icd_procedures", 800, 800),
+                    table("diagnoses_icd", 300, 120), table("procedures_icd", 200, 90)])
+    assert g.between("diagnoses_icd", "d_icd_diagnoses") is not None
+    assert g.between("procedures_icd", "d_icd_procedures") is not None
+    assert g.between("diagnoses_icd", "d_icd_procedures") is None
+    assert g.between("procedures_icd", "d_icd_diagnoses") is None
+    assert g.between("diagnoses_icd", "d_icd_diagnoses").right == "d_icd_diagnoses"

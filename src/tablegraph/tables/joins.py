@@ -154,6 +154,14 @@ def _norm(name: str) -> str:
     return s
 
 
+NEAR_UNIQUE = 0.99  # a column this distinct over the rows read identifies them
+
+
+def _words(table: str) -> set[str]:
+    """The words of a table name: `d_icd_diagnoses` -> {"d", "icd", "diagnos"}."""
+    return {_norm(w) for w in re.split(r"[^a-z0-9]+", table.lower().split(".")[-1]) if w}
+
+
 def _stem(column: str) -> str | None:
     """`customer_id` -> "customer"; None for a column that does not name another table."""
     m = _ID_SUFFIX.match(column.lower())
@@ -235,11 +243,20 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
     fk_cols = {p.name: {c.lower() for k in p.foreign_keys for c in k.columns} for p in profiles}
 
     def home(t: str, col: str) -> bool:
-        """`col` identifies the rows of `t`: its primary key, or unique over its rows."""
+        """`col` identifies the rows of `t`: its primary key, or (nearly) unique over its
+        rows; nearly, because a code with a version column beside it (`icd_code`,
+        `icd_version`) repeats across versions now and then."""
         if [k.lower() for k in prof[t].primary_key] == [col]:
             return True
         c = cols[t][col]
-        return prof[t].n_sampled > 1 and c.n_distinct == prof[t].n_sampled
+        return prof[t].n_sampled > 1 and c.n_distinct >= NEAR_UNIQUE * prof[t].n_sampled
+
+    def closest(a: str, homes: list[str]) -> list[str]:
+        """The homes whose names share the most words with `a`'s (all of them on a tie):
+        `diagnoses_icd.icd_code` belongs to `d_icd_diagnoses`, not `d_icd_procedures`."""
+        share = {h: len(_words(a) & _words(h)) for h in homes}
+        best = max(share.values(), default=0)
+        return [h for h in homes if share[h] == best]
 
     owners: dict[str, list[str]] = {}
     for p in profiles:
@@ -251,7 +268,8 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
             continue
         homes = [t for t in tabs if home(t, col)]
         if homes:  # a star: every other table joins the table(s) the column identifies
-            pairs = [(a, h) for h in homes for a in tabs if a != h]
+            near = {a: homes if a in homes else closest(a, homes) for a in tabs}
+            pairs = [(a, h) for h in homes for a in tabs if a != h and h in near[a]]
         elif len(tabs) <= 4:  # no table it identifies: each pair, on overlapping values
             pairs = [(a, b) for i, a in enumerate(tabs) for b in tabs[i + 1:]]
         else:
