@@ -93,3 +93,12 @@ def test_the_stage_is_saved_with_the_model_and_checked(tmp_path):
     (tmp_path / "m" / STAGE_FILE).write_bytes(b"damaged")
     with pytest.raises(TableGraphError, match="checksum"):
         load_model(tmp_path / "m")
+
+
+def test_features_outside_the_training_range_are_clamped_to_its_edge():
+    stage = fit_join_stage(_examples(np.random.default_rng(0), 50), temperature=0.1, epochs=2)
+    x = torch.from_numpy(stage_features(np.array([0.9, 0.5, 0.5, 0.2]), None, NAMES, GRAPH, 0.1))
+    far = x.clone()
+    far[:, COL["log_tables"]] = 10.0  # a database far larger than any it was fitted on
+    assert torch.allclose(stage(far), stage(x))
+    assert float(stage.hi[COL["log_tables"]]) == pytest.approx(np.log(4))

@@ -91,11 +91,15 @@ def stage_features(scores: np.ndarray, link: np.ndarray | None, names: list[str]
 
 class JoinStage(nn.Module):
     """Features [..., K] -> logits [...] that the question needs the table (see the module
-    docstring); the features are standardised with the training set's mean and scale."""
+    docstring). The features are clamped to the range the training set spanned (a database of
+    175 tables has ranks and sizes no training database had: the network does not extrapolate
+    them) and standardised with the training set's mean and scale."""
 
     def __init__(self, hidden: tuple[int, int] = (64, 32)) -> None:
         super().__init__()
         k = len(STAGE_FEATURES)
+        self.register_buffer("lo", torch.full((k,), -torch.inf))
+        self.register_buffer("hi", torch.full((k,), torch.inf))
         self.register_buffer("mean", torch.zeros(k))
         self.register_buffer("scale", torch.ones(k))
         self.net = nn.Sequential(nn.Linear(k, hidden[0]), nn.ReLU(),
@@ -103,6 +107,7 @@ class JoinStage(nn.Module):
                                  nn.Linear(hidden[1], 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.maximum(torch.minimum(x, self.hi), self.lo)
         return self.net((x - self.mean) / self.scale).squeeze(-1)
 
     @torch.no_grad()
@@ -165,6 +170,8 @@ def fit_join_stage(examples: Iterable[StageExample], temperature: float = 0.07,
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     stage = JoinStage(hidden)
+    stage.lo.copy_(x.min(0).values)
+    stage.hi.copy_(x.max(0).values)
     stage.mean.copy_(x.mean(0))
     stage.scale.copy_(x.std(0) + 1e-6)
     opt = torch.optim.Adam(stage.parameters(), lr=lr)
