@@ -292,8 +292,8 @@ class Bench:
         from tablegraph.model.abstain import AbstainHead
         from tablegraph.model.folder import default_model_dir
         from tablegraph.training.corpora import ehrsql_database, ehrsql_unanswerable
-        from tablegraph.training.pretrain import (_scores, evaluate_databases, prepare_database,
-                                                  pretrain_corpus)
+        from tablegraph.training.pretrain import (abstain_confidence, evaluate_databases,
+                                                  prepare_database, pretrain_corpus)
 
         try:
             db = ehrsql_database(root, split)
@@ -316,12 +316,10 @@ class Bench:
                                           stage=saved.join_stage())["ehrsql"]
                 abstain = AbstainHead.from_dict(saved.config.get("abstain"))
                 if abstain is not None and unanswerable:
-                    pa = abstain.confidence(_scores(enc, d, None, self.enc,
-                                                    saved.encoder_config, self.device),
-                                            [q.text for q in d.questions], d.linker)
-                    pu = abstain.confidence(_scores(enc, d, unanswerable, self.enc,
-                                                    saved.encoder_config, self.device),
-                                            unanswerable, d.linker)
+                    pa = abstain_confidence(abstain, enc, d, None, self.enc,
+                                            saved.encoder_config, self.device)
+                    pu = abstain_confidence(abstain, enc, d, unanswerable, self.enc,
+                                            saved.encoder_config, self.device)
                     y = np.r_[np.ones(len(pa)), np.zeros(len(pu))]
                     rows["tablegraph"]["abstain_auroc"] = float(roc_auc_score(y, np.r_[pa, pu]))
                     rows["tablegraph"]["answerable_kept"] = float((pa >= abstain.threshold).mean())

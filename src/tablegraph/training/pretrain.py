@@ -26,6 +26,7 @@ from tablegraph.evaluation.evaluator import RetrievalEvaluator
 from tablegraph.evaluation.metrics import coverage_depth, top_k_sets
 from tablegraph.graphs.build import batch_graphs, load_table_graphs, rename_table
 from tablegraph.graphs.nodes import GraphConfig
+from tablegraph.model.abstain import AbstainHead
 from tablegraph.model.config import EncoderConfig
 from tablegraph.model.encoder import ContrastiveGNNEncoder
 from tablegraph.model.index import build_index
@@ -281,22 +282,33 @@ def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], tex
 
 
 @torch.no_grad()
-def _scores(model: ContrastiveGNNEncoder, d: PreparedDatabase, texts: list[str] | None,
-            text: TextEncoder, enc_cfg: EncoderConfig, device: str) -> np.ndarray:
-    """Scores [Q, M] of a database's own questions (texts None) or of other question texts."""
+def score_questions(model: ContrastiveGNNEncoder, d: PreparedDatabase, texts: list[str] | None,
+                    text: TextEncoder, enc_cfg: EncoderConfig,
+                    device: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """Scores [Q, M] of a database's own questions (texts None) or of other question texts,
+    and their linking features [Q, M, F] (None: the model uses none)."""
     inputs = d.inputs if texts is None else prepare_questions(enc_cfg, text, texts, d.linker,
                                                               device)
-    return Scorer(model, text, device).score(inputs, build_index(model, d.graphs,
-                                                                 device)).cpu().numpy()
+    scores = Scorer(model, text, device).score(inputs, build_index(model, d.graphs, device))
+    return scores.cpu().numpy(), None if inputs.link is None else inputs.link.cpu().numpy()
+
+
+def abstain_confidence(head: AbstainHead, model: ContrastiveGNNEncoder, d: PreparedDatabase,
+                       texts: list[str] | None, text: TextEncoder, enc_cfg: EncoderConfig,
+                       device: str) -> np.ndarray:
+    """[Q] probabilities that each question is answerable over `d` (its own questions when
+    `texts` is None), from `model`'s scores and the linking features computed with them."""
+    scores, link = score_questions(model, d, texts, text, enc_cfg, device)
+    questions = [q.text for q in d.questions] if texts is None else texts
+    return head.confidence(scores, questions, d.linker, link)
 
 
 def fit_stage(model: ContrastiveGNNEncoder, dbs: list[PreparedDatabase], text: TextEncoder,
               enc_cfg: EncoderConfig, cfg: PretrainConfig, device: str) -> JoinStage:
     """The second stage over the join graph (`model.joinstage`), fitted on the questions of
     `dbs` scored by the trained encoder `model`."""
-    examples = [StageExample(_scores(model, d, None, text, enc_cfg, device),
-                             None if d.inputs.link is None else d.inputs.link.cpu().numpy(),
-                             d.names, d.joins, d.gold) for d in dbs]
+    examples = [StageExample(*score_questions(model, d, None, text, enc_cfg, device), d.names,
+                             d.joins, d.gold) for d in dbs]
     return fit_join_stage(examples, cfg.temperature, seed=cfg.seed)
 
 
@@ -317,11 +329,13 @@ def fit_abstention(prepared: list[PreparedDatabase], final: ContrastiveGNNEncode
     held_out = pretrain([d for d in prepared if d is not ehr], enc_cfg, cfg, device,
                         False).model
     answerable = [q.text for q in ehr.questions]
-    head = fit_abstain_head(
-        abstain_features(_scores(held_out, ehr, None, text, enc_cfg, device), answerable,
-                         ehr.linker, cfg.temperature),
-        abstain_features(_scores(held_out, ehr, unanswerable, text, enc_cfg, device),
-                         unanswerable, ehr.linker, cfg.temperature), cfg.temperature)
+
+    def features(texts: list[str] | None, questions: list[str]) -> np.ndarray:
+        scores, link = score_questions(held_out, ehr, texts, text, enc_cfg, device)
+        return abstain_features(scores, questions, ehr.linker, cfg.temperature, link)
+
+    head = fit_abstain_head(features(None, answerable), features(unanswerable, unanswerable),
+                            cfg.temperature)
     try:
         valid = prepare_database(ehrsql_database(data_root, "valid"), text, graph_cfg, enc_cfg,
                                  device)
@@ -331,10 +345,8 @@ def fit_abstention(prepared: list[PreparedDatabase], final: ContrastiveGNNEncode
     if valid is None or not valid_u:
         log("abstention: no EHRSQL valid questions; threshold 0.5")
         return head
-    pa = head.confidence(_scores(final, valid, None, text, enc_cfg, device),
-                         [q.text for q in valid.questions], valid.linker)
-    pu = head.confidence(_scores(final, valid, valid_u, text, enc_cfg, device), valid_u,
-                         valid.linker)
+    pa = abstain_confidence(head, final, valid, None, text, enc_cfg, device)
+    pu = abstain_confidence(head, final, valid, valid_u, text, enc_cfg, device)
     best, best_j = 0.5, -1.0
     for t in np.arange(0.05, 0.96, 0.01):
         j = float((pa >= t).mean() + (pu < t).mean())
