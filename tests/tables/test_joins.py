@@ -133,3 +133,6 @@ def test_a_code_joins_the_dictionary_whose_name_it_shares():
     assert g.between("diagnoses_icd", "d_icd_procedures") is None
     assert g.between("procedures_icd", "d_icd_diagnoses") is None
     assert g.between("diagnoses_icd", "d_icd_diagnoses").right == "d_icd_diagnoses"
+    # two code systems that share a column name, each used by its own tables: not joined
+    assert g.between("d_icd_diagnoses", "d_icd_procedures") is None
+    assert len(g.joins) == 2

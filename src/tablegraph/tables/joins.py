@@ -270,6 +270,9 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
         if homes:  # a star: every other table joins the table(s) the column identifies
             near = {a: homes if a in homes else closest(a, homes) for a in tabs}
             pairs = [(a, h) for h in homes for a in tabs if a != h and h in near[a]]
+            # the tables that join each home; two homes whose users differ entirely are two
+            # code systems that share a column name (ICD diagnoses and procedures)
+            users = {h: {a for a in tabs if a not in homes and h in near[a]} for h in homes}
         elif len(tabs) <= 4:  # no table it identifies: each pair, on overlapping values
             pairs = [(a, b) for i, a in enumerate(tabs) for b in tabs[i + 1:]]
         else:
@@ -281,6 +284,8 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
             if ev is None or ev < 0 or (ev == 0 and not homes):
                 continue
             if b in homes and a in homes:
+                if ev == 0 and users[a] and users[b] and not users[a] & users[b]:
+                    continue  # no values to compare, and nothing joins both
                 conf = 0.6 if ev > 0 else 0.5  # both unique: one-to-one, or a coincidence
             else:
                 conf = 0.8 if ev > 0 and b in homes else 0.6 if ev >= 0 and b in homes else 0.5
