@@ -8,8 +8,10 @@ Edges come from three places, best first:
   table and a table named `customer`, `customers` or `customer_info`, joined on that table's
   single-column primary key, its `id`, or its own `customer_id`;
 - **same key column**, inferred: a key-like column of the same name in two tables, where one
-  side is that table's primary key or the values of both overlap (bottom-k sketches from the
-  profiles).
+  side is that table's home (its primary key, or 99% distinct over the rows read) or the
+  values of both overlap (bottom-k sketches from the profiles). Where several tables are its
+  home, a table joins the one whose name shares most words with its own, and two homes that
+  no table joins both are left apart (two code systems that share a column name).
 
 Value sketches confirm or refute a guess when both columns have rows: overlapping values raise
 the confidence, disjoint ones drop the edge. Schema-only databases (no rows) keep the guesses
