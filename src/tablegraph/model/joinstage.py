@@ -52,7 +52,7 @@ def stage_features(scores: np.ndarray, link: np.ndarray | None, names: list[str]
     rank = np.empty(m)
     rank[np.argsort(-s, kind="stable")] = np.arange(m)
     referrer, referenced = np.zeros(m), np.zeros(m)  # messages along the joins, by direction
-    degree, strong = np.zeros(m), np.zeros(m)
+    adj: list[list[tuple[int, float]]] = [[] for _ in range(m)]  # neighbour, confidence
     pos = {n: i for i, n in enumerate(names)}
     for j in (graph.joins if graph is not None else []):
         a, b = pos.get(j.left), pos.get(j.right)  # a references b
@@ -60,19 +60,13 @@ def stage_features(scores: np.ndarray, link: np.ndarray | None, names: list[str]
             continue
         referrer[b] = max(referrer[b], w[a] * j.confidence)
         referenced[a] = max(referenced[a], w[b] * j.confidence)
-        degree[a] += 1
-        degree[b] += 1
-        strong[a] += w[b] >= 0.1
-        strong[b] += w[a] >= 0.1
+        adj[a].append((b, j.confidence))
+        adj[b].append((a, j.confidence))
     neighbour = np.maximum(referrer, referenced)
+    degree = np.array([len(near) for near in adj], dtype=np.float64)
+    strong = np.array([sum(w[u] >= 0.1 for u, _ in near) for near in adj], dtype=np.float64)
     # two joins away: max over paths t - u - v (v != t) of w_v times both confidences; and a
     # bridge: the weaker of the two best neighbours (t joins two relevant tables)
-    adj: list[list[tuple[int, float]]] = [[] for _ in range(m)]
-    for j in (graph.joins if graph is not None else []):
-        a, b = pos.get(j.left), pos.get(j.right)
-        if a is not None and b is not None:
-            adj[a].append((b, j.confidence))
-            adj[b].append((a, j.confidence))
     two_hop, bridge = np.zeros(m), np.zeros(m)
     for t in range(m):
         near = sorted((w[u] * c for u, c in adj[t]), reverse=True)
@@ -83,7 +77,8 @@ def stage_features(scores: np.ndarray, link: np.ndarray | None, names: list[str]
                     two_hop[t] = max(two_hop[t], w[v] * c * c2)
     x = np.column_stack([
         z, w, rank == 0, np.log1p(rank), referrer, referenced, neighbour,
-        np.minimum(strong, 3), two_hop, bridge, np.log1p(degree), np.full(m, np.log(max(m, 1))), link,
+        np.minimum(strong, 3), two_hop, bridge, np.log1p(degree),
+        np.full(m, np.log(max(m, 1))), link,
         referrer * link[:, 3], referrer * link[:, 6], referrer * link[:, 4],
         referenced * link[:, 5], w * neighbour])
     return x.astype(np.float32)

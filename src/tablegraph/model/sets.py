@@ -22,10 +22,14 @@ bridges), then the rest by score; what `all@k` of a ranking that knows the joins
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tablegraph.tables.joins import Join, JoinGraph
+
+if TYPE_CHECKING:
+    from tablegraph.model.joinstage import JoinStage
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,18 @@ def final_ranking(scores: np.ndarray, needed: np.ndarray | None) -> np.ndarray:
     if len(out) > 1:
         out[top] = max(out[top], float(np.delete(out, top).max()) + 1e-6)
     return out
+
+
+def rank_and_set(scores: np.ndarray, link: np.ndarray | None, names: list[str],
+                 graph: JoinGraph | None, cfg: SetConfig = SetConfig(),
+                 stage: "JoinStage | None" = None) -> tuple[np.ndarray, TableSet]:
+    """What a result shows for one question: its first-stage scores [M] and linking features
+    [M, F] over `names` -> the ranking [M] (`final_ranking`) and the set (`select_set`), both
+    from the second stage's probabilities when there is one. The retriever and the held-out
+    evaluation both call this."""
+    needed = None if stage is None or not names else \
+        stage.needed(scores, link, names, graph, cfg.temperature)
+    return final_ranking(scores, needed), select_set(scores, names, graph, cfg, needed)
 
 
 def set_first(scores: np.ndarray, names: list[str], chosen: list[str]) -> np.ndarray:

@@ -21,7 +21,7 @@ from tablegraph.model.folder import SavedModel, load_model
 from tablegraph.model.abstain import AbstainHead
 from tablegraph.model.index import TableIndex
 from tablegraph.model.scoring import Scorer
-from tablegraph.model.sets import SetConfig, TableSet, final_ranking, select_set
+from tablegraph.model.sets import SetConfig, TableSet, rank_and_set
 from tablegraph.tables.questions import Question
 from tablegraph.text.encoders import TextEncoder
 from tablegraph.utils import TableGraphError, pick_device
@@ -143,15 +143,14 @@ class TableRetriever:
         """Question texts -> first-stage scores [Q, M] against every table of the index."""
         return self.scorer(texts, self._require_index())
 
-    def needed(self, scores: np.ndarray, link: np.ndarray | None) -> np.ndarray | None:
-        """One question's first-stage scores [M] and linking features [M, F] -> the second
-        stage's probabilities that it needs each table [M] (None: the model has no second
-        stage)."""
-        if self.stage is None:
-            return None
+    def rank_and_set(self, scores: np.ndarray,
+                     link: np.ndarray | None = None) -> tuple[np.ndarray, TableSet]:
+        """One question's first-stage scores [M] and linking features [M, F] -> the ranking
+        a result shows [M] and its set over the index's join graph (`model.sets.rank_and_set`,
+        with the model's second stage when it has one)."""
         index = self._require_index()
-        return self.stage.needed(scores, link, index.names, index.joins,
-                                 self.set_config.temperature)
+        return rank_and_set(scores, link, index.names, index.joins, self.set_config,
+                            self.stage)
 
     def search(self, question: str, k: int = 5, explain: int = 3) -> SearchResult:
         """The top `k` tables for `question`, each with its `explain` best columns and values
@@ -170,8 +169,7 @@ class TableRetriever:
         """One question's result from its vector [D], first-stage scores [M] and linking
         features [M, F] (None: computed here if the abstention model needs them)."""
         index = self._require_index()
-        needed = self.needed(scores, link)
-        ranking = final_ranking(scores, needed)  # [M], what the hits show
+        ranking, table_set = self.rank_and_set(scores, link)  # [M], what the hits show
         order = np.argsort(-ranking, kind="stable")[:k]
         node_vecs = self.node_vectors() if explain > 0 else None
         offsets = index.node_offsets()
@@ -190,7 +188,6 @@ class TableRetriever:
                         vals.append(Match(nodes.columns[nodes.owners[i]], float(sims[i]), label))
             hits.append(TableHit(rank, index.names[j], float(ranking[j]), cols, vals))
         answerable = confidence = None
-        table_set = self.table_set(scores, needed)
         if self.abstain is not None:
             confidence = float(self.abstain.confidence(
                 scores[None, :], [question], index.linker(),
@@ -225,11 +222,11 @@ class TableRetriever:
         ev = RetrievalEvaluator(questions, self._require_index().names, source=source,
                                 skipped=self.skipped)
         _, first, link = self.scorer.run(ev.texts, self._require_index())
-        needed = [self.needed(s, None if link is None else link[i]) for i, s in enumerate(first)]
-        scores = np.stack([final_ranking(s, n) for s, n in zip(first, needed)]) if len(ev) \
-            else first
+        chosen = [self.rank_and_set(s, None if link is None else link[i])
+                  for i, s in enumerate(first)]
+        scores = np.stack([r for r, _ in chosen]) if chosen else first
         m = ev.metrics(scores)
-        sets = [self.table_set(s, n) for s, n in zip(first, needed)]
+        sets = [t for _, t in chosen]
         out = {k: m[k] for k in ("hit@1", "hit@5", "recall@5", "all@5", "mrr")}
         out["coverage"] = float(coverage_depth(scores, ev.gold).mean()) if len(ev) else 0.0
         out.update({k: float(v.mean()) if len(v) else 0.0
@@ -238,12 +235,6 @@ class TableRetriever:
         if rankings is not None:
             rankings.extend(ev.rankings(scores, [s.to_dict() for s in sets]))
         return out
-
-    def table_set(self, scores: np.ndarray, needed: np.ndarray | None = None) -> TableSet:
-        """One question's first-stage scores [M] (and the second stage's `needed` [M]) -> its
-        set over the index's join graph."""
-        index = self._require_index()
-        return select_set(scores, index.names, index.joins, self.set_config, needed)
 
     def describe(self, table: str) -> dict[str, Any]:
         """The describe record of one table of the index (`tables.schema.describe_table`)."""

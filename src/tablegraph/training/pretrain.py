@@ -34,7 +34,7 @@ from tablegraph.model.joinstage import JoinStage, StageExample, fit_join_stage
 from tablegraph.model.linking import SchemaLinker
 from tablegraph.model.loss import InfoNCELoss
 from tablegraph.model.scoring import QuestionInputs, Scorer, prepare_questions
-from tablegraph.model.sets import SetConfig, final_ranking, select_set, set_first
+from tablegraph.model.sets import SetConfig, rank_and_set, set_first
 from tablegraph.tables.joins import JoinGraph, join_graph
 from tablegraph.tables.questions import Question
 from tablegraph.text.encoders import TextEncoder
@@ -257,19 +257,13 @@ def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], tex
 
                 record(d, ev, name, scores, extra=topk(scores))
                 link = None if d.inputs.link is None else d.inputs.link.cpu().numpy()
-                needed = [None if stage is None else
-                          stage.needed(scores[i], None if link is None else link[i], d.names,
-                                       d.joins, set_cfg.temperature)
-                          for i in range(len(ev.texts))]
-                final = np.stack([final_ranking(scores[i], needed[i])
-                                  for i in range(len(ev.texts))])
+                shown = [rank_and_set(scores[i], None if link is None else link[i], d.names,
+                                      d.joins, set_cfg, stage) for i in range(len(ev.texts))]
+                final = np.stack([r for r, _ in shown])
                 if stage is not None:
                     record(d, ev, name + "+stage", final, extra=topk(final))
-                chosen, ranked = [], []
-                for i in range(len(ev.texts)):
-                    ts = select_set(scores[i], d.names, d.joins, set_cfg, needed[i])
-                    chosen.append(ts.tables)
-                    ranked.append(set_first(final[i], d.names, ts.tables))
+                chosen = [ts.tables for _, ts in shown]
+                ranked = [set_first(r, d.names, ts.tables) for r, ts in shown]
                 record(d, ev, name + "+set", np.stack(ranked), chosen)
     out: dict[str, dict[str, dict[str, float]]] = {}
     for group, by_method in pooled.items():
