@@ -108,3 +108,13 @@ def test_a_text_model_that_fails_to_load_stops_the_reading(tiny_tables, monkeypa
     with pytest.raises(TableGraphError, match="cannot load text model"):
         build.load_table_graphs(str(tiny_tables), broken, GraphConfig(), progress=False)
     assert len(read) < 3  # the reading stopped after the table it was on
+
+
+def test_the_lexicon_holds_the_values_that_are_not_nodes(tiny_tables):
+    (p,) = [p for p in profile_tables(discover(tiny_tables), progress=False)
+            if p.name == "prescriptions"]
+    n = table_nodes(p, GraphConfig(values_per_column=1))
+    assert set(n.lexicon) | set(n.values) == {"Heparin", "Insulin", "Aspirin", "IV", "SC", "PO"}
+    assert not set(n.lexicon) & set(n.values)
+    old = {k: v for k, v in n.to_json().items() if k != "lexicon"}  # an index saved before
+    assert TableNodes.from_json(old).lexicon == []

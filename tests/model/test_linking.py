@@ -130,3 +130,20 @@ def test_linker_from_nodes_equals_linker_from_names_and_values():
     a = SchemaLinker.from_nodes(nodes).features(qs)
     assert a.any()
     assert np.array_equal(a, SchemaLinker(TABLES).features(qs))
+
+
+def test_a_value_of_the_lexicon_links_its_table():
+    """A drug name that is no value node of `prescriptions` still links it by phrase, in any
+    case; the word features keep to the value nodes."""
+    tables = [("prescriptions", ["drug", "route"], ["Heparin", "PO"],
+               ["Heparin", "PO", "Potassium Chloride 20 mEq", "Tamoxifen Citrate", "at"]),
+              ("labevents", ["itemid", "valuenum"], ["Potassium"], [])]
+    linker = SchemaLinker(tables)
+    f = linker.features(["How is tamoxifen citrate given?", "potassium chloride 20 meq doses",
+                         "give 20 mEq at noon"])
+    phrase, words = FEATURE_NAMES.index("value_phrase"), FEATURE_NAMES.index("value_words")
+    assert f[0, 0, phrase] > 0 and f[0, 1, phrase] == 0 and f[0, 0, words] == 0
+    assert f[1, 0, phrase] > 0  # the whole value, though "potassium" is also in labevents
+    assert not f[2, :, phrase].any()  # a part of a value is no match, nor a stopword value
+    without = SchemaLinker([t[:3] for t in tables]).features(["How is tamoxifen citrate given?"])
+    assert without[0, 0, phrase] == 0

@@ -231,3 +231,20 @@ def test_a_wide_table_takes_a_few_queries_not_a_few_per_column(tmp_path, monkeyp
     (p,) = profile_tables(discover(db), progress=False, use_cache=False)
     assert len(p.columns) == 40 and all(c.key_sketch for c in p.columns)  # 40 key-like columns
     assert count["n"] <= 12
+
+
+def test_a_text_column_keeps_a_lexicon_of_its_short_values(tmp_path):
+    """Beyond the few frequent values that become nodes, a text-like column keeps its short
+    distinct values (most frequent first) for schema linking; numbers and long texts do not."""
+    db = tmp_path / "lex.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE drugs AS SELECT i AS id, "
+                "CASE WHEN i < 40 THEN 'Heparin' ELSE 'drug ' || i END AS drug, "
+                "repeat('long text ', 10) || i AS note FROM range(300) t(i)")
+    con.close()
+    (p,) = profile_tables(discover(db), progress=False, use_cache=False)
+    cols = {c.name: c for c in p.columns}
+    lexicon = cols["drug"].lexicon
+    assert lexicon[0] == "Heparin" and "drug 299" in lexicon and len(lexicon) == 261
+    assert "drug 299" not in cols["drug"].top_values
+    assert cols["id"].lexicon == [] and cols["note"].lexicon == []  # a number, > 60 characters

@@ -9,7 +9,7 @@ embedding, linking and explanations read kinds from `TableNodes`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +62,8 @@ class TableNodes:
     - labels: [N] what a person reads: the column name, the table name in words, the value
     - texts: [N] what the text model embeds: the column name in words, the table name in
       words, the value (first 200 characters)
+    - lexicon: distinct short values of the table's text-like columns beyond its value nodes
+      (the columns' `ColumnProfile.lexicon`), not nodes: schema linking matches them
     """
 
     table: str
@@ -70,6 +72,7 @@ class TableNodes:
     owners: list[int]
     labels: list[str]
     texts: list[str]
+    lexicon: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.kinds)
@@ -85,7 +88,8 @@ class TableNodes:
 
     def to_json(self) -> dict[str, Any]:
         return {"table": self.table, "columns": self.columns, "kinds": self.kinds,
-                "owners": self.owners, "labels": self.labels, "texts": self.texts}
+                "owners": self.owners, "labels": self.labels, "texts": self.texts,
+                "lexicon": self.lexicon}
 
     @staticmethod
     def from_json(d: dict[str, Any]) -> "TableNodes":
@@ -94,7 +98,8 @@ class TableNodes:
             raise ValueError(f"table {d.get('table')!r}: node lists of different lengths")
         return TableNodes(str(d["table"]), [str(c) for c in d["columns"]],
                           [int(NodeKind(k)) for k in d["kinds"]], [int(o) for o in d["owners"]],
-                          [str(x) for x in d["labels"]], [str(x) for x in d["texts"]])
+                          [str(x) for x in d["labels"]], [str(x) for x in d["texts"]],
+                          [str(x) for x in d.get("lexicon", [])])
 
 
 def table_nodes(profile: "TableProfile", cfg: GraphConfig) -> TableNodes:
@@ -117,4 +122,7 @@ def table_nodes(profile: "TableProfile", cfg: GraphConfig) -> TableNodes:
                 owners.append(i)
                 labels.append(v[:MAX_VALUE_CHARS])
                 texts.append(v[:MAX_VALUE_CHARS])
-    return TableNodes(profile.name, columns, kinds, owners, labels, texts)
+    shown = {labels[i] for i, k in enumerate(kinds) if k == NodeKind.VALUE}
+    lexicon = list(dict.fromkeys(v for c in profile.columns for v in c.lexicon
+                                 if v not in shown))
+    return TableNodes(profile.name, columns, kinds, owners, labels, texts, lexicon)

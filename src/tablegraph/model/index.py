@@ -117,7 +117,7 @@ class TableIndex:
         write_json(folder / INDEX_META, {
             "tables": self.names, "sources": self.sources,
             "nodes": [n.to_json() for n in self.nodes],
-            "profiles": [{**p.to_json(), "columns": [{**c.to_json(), "stats": []}
+            "profiles": [{**p.to_json(), "columns": [{**c.to_json(), "stats": [], "lexicon": []}
                                                      for c in p.columns]}
                          for p in self.profiles],
             "joins": self.joins.to_json() if self.joins is not None else None})

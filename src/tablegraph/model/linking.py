@@ -16,7 +16,7 @@ index (a word found in every table weighs 0):
 | 1 | `column_name` | IDF of the rarest of the table's identifier-like column names that appears in the question |
 | 2 | `column_words` | IDF-weighted share of the question's words among the table's name and column-name words |
 | 3 | `value_words` | the same for the words of the table's sample values (its value nodes) |
-| 4 | `value_phrase` | IDF of the rarest sample value that appears as a phrase in the question |
+| 4 | `value_phrase` | IDF of the rarest value (sample or lexicon) found as a phrase in the question |
 | 5 | `column_cover` | partial match of one name: the best IDF-weighted share of a column's (or the table's) name words found in the question, times the IDF of its rarest word found |
 | 6 | `value_cover` | the same for one sample value's words |
 
@@ -24,8 +24,13 @@ Features 5 and 6 are RAT-SQL's partial matches: a name or value need not appear 
 name word also matches a question word that it begins, so abbreviations link ("one_hr_max"
 to "one hour maximum", "disp_sched" to "dispensed").
 
-Everything is computed from the tables' `TableNodes` (table name, column names, value nodes),
-which an index stores, so a saved model needs no extra files and tables it never saw get
+Feature 4 also looks in each table's lexicon (`TableNodes.lexicon`: up to 1,000 frequent short
+values per text-like column), so "oxycodone" links to `prescriptions` though it is not among
+the five values of `drug` that became nodes; the other value features keep to the value nodes,
+where a few thousand drug or diagnosis names would make every clinical word a match.
+
+Everything is computed from the tables' `TableNodes` (table name, column names, value nodes,
+lexicon), which an index stores, so a saved model needs no extra files and tables it never saw get
 features too. Training and query time build the linker the same way (`SchemaLinker.from_nodes`).
 """
 
@@ -69,11 +74,6 @@ def _identifier(name: str) -> bool:
     return bool(re.search(r"[_0-9]", name))
 
 
-def _phrase(text: str) -> str:
-    """Words and punctuation separated by single spaces and padded, for whole-phrase search."""
-    return " " + " ".join(_PIECE.findall(text)) + " "
-
-
 def _idf(docs: list[set[str]]) -> dict[str, float]:
     """Normalised IDF over `docs`: log((M+1)/(df+0.5)) / log((M+1)/0.5), in (0, 1]."""
     m = len(docs)
@@ -88,44 +88,72 @@ def _idf(docs: list[set[str]]) -> dict[str, float]:
 class SchemaLinker:
     """Lexical question-table features over a fixed list of tables.
 
-    `tables` is an iterable of (table name, column names, sample values).
+    `tables` is an iterable of (table name, column names, sample values) or (table name,
+    column names, sample values, lexicon).
     `features(questions)` -> float32 [Q, M, NUM_FEATURES].
     """
 
-    def __init__(self, tables: Iterable[tuple[str, list[str], list[str]]]) -> None:
-        tables = list(tables)
+    def __init__(self, tables: Iterable[tuple]) -> None:
+        tables = [(t[0], t[1], t[2], t[3] if len(t) > 3 else []) for t in tables]
         # Only identifier-like names link by exact mention: "patients" or "drug" in a question
         # is an English word (the word features see it), "d_icd_diagnoses" is a name.
         self.names = [t[0].lower() if _identifier(t[0]) else None for t in tables]
-        self.columns = [{c.lower() for c in cols if _identifier(c)} for _, cols, _ in tables]
+        self.columns = [{c.lower() for c in cols if _identifier(c)} for _, cols, _, _ in tables]
         # the words of each column name and of the table name, and as one set per table
         column_parts = [[content_words(name_to_words(c)) for c in cols] +
                         [content_words(name_to_words(name, table=True))]
-                        for name, cols, _ in tables]
+                        for name, cols, _, _ in tables]
         self.column_words = [{w for part in parts for w in part} for parts in column_parts]
-        self.value_words = [{w for v in vals for w in content_words(v)} for _, _, vals in tables]
+        self.value_words = [{w for v in vals for w in content_words(v)}
+                            for _, _, vals, _ in tables]
         # every word of any table's names or values (`question_features`)
         self.vocabulary = set().union(*self.column_words, *self.value_words)
         values = [{v.strip() for v in vals if 2 <= len(v.strip()) <= MAX_VALUE_CHARS}
-                  for _, _, vals in tables]
+                  for _, _, vals, _ in tables]
+        # a lexicon value made only of stopwords ("at", "No") is no evidence for its table
+        phrases = [vs | {v.strip() for v in lex if 2 <= len(v.strip()) <= MAX_VALUE_CHARS
+                         and content_words(v)} for vs, (_, _, _, lex) in zip(values, tables)]
         self.idf_columns = _idf(self.columns)
         self.idf_column_words = _idf(self.column_words)
         self.idf_value_words = _idf(self.value_words)
-        idf_values = _idf([{v.lower() for v in vs} for vs in values])
+        idf_values = _idf([{v.lower() for v in vs} for vs in phrases])
         # partial matches: each name's and each value's words with their IDF, and their sum
         self.column_cover = [self._weighted(parts, self.idf_column_words)
                              for parts in column_parts]
         self.value_cover = [self._weighted([content_words(v) for v in vs], self.idf_value_words)
                             for vs in values]
-        # (phrase to look for, case-sensitive?, weight): short values such as "ED" or "MED"
-        # must match in case, longer ones ("Emergency Department") in any case.
-        self.values = [[(_phrase(v) if len(v) <= 3 else _phrase(v).lower(), len(v) <= 3,
-                         idf_values[v.lower()]) for v in vs] for vs in values]
+        # every value as its pieces joined by spaces -> {table: weight}: short values such as
+        # "ED" or "MED" must match in case (`_cased`), longer ones ("Emergency Department") in
+        # any case (`_lower`); a question is looked up by its runs of pieces (`_phrase_weights`)
+        self._cased: dict[str, dict[int, float]] = {}
+        self._lower: dict[str, dict[int, float]] = {}
+        self._longest = 0
+        for j, vs in enumerate(phrases):
+            for v in vs:
+                pieces = _PIECE.findall(v)
+                key = " ".join(pieces)
+                into = self._cased if len(v) <= 3 else self._lower
+                into.setdefault(key if len(v) <= 3 else key.lower(), {})[j] = \
+                    idf_values[v.lower()]
+                self._longest = max(self._longest, len(pieces))
 
     @classmethod
     def from_nodes(cls, nodes: list[TableNodes]) -> "SchemaLinker":
-        """Over tables given by their nodes: name, column names and value labels."""
-        return cls((n.table, n.columns, n.values) for n in nodes)
+        """Over tables given by their nodes: name, column names, value labels, lexicon."""
+        return cls((n.table, n.columns, n.values, n.lexicon) for n in nodes)
+
+    def _phrase_weights(self, question: str) -> dict[int, float]:
+        """{table: IDF of its rarest value found as a whole run of the question's pieces}."""
+        pieces = _PIECE.findall(question)
+        best: dict[int, float] = {}
+        for a in range(len(pieces)):
+            for b in range(a + 1, min(len(pieces), a + self._longest) + 1):
+                key = " ".join(pieces[a:b])
+                for index, k in ((self._cased, key), (self._lower, key.lower())):
+                    for j, w in index.get(k, {}).items():
+                        if w > best.get(j, 0.0):
+                            best[j] = w
+        return best
 
     def _share(self, words: list[str], docs: set[str], idf: dict[str, float]) -> float:
         den = sum(max(idf.get(w, 1.0), 0.1) for w in words)
@@ -167,8 +195,7 @@ class SchemaLinker:
             idents = set(_IDENT.findall(q.lower()))
             words = content_words(q)
             found = self._found(words)
-            cased = _phrase(q)
-            lower = cased.lower()
+            phrase = self._phrase_weights(q)
             for j in range(len(self.names)):
                 f = out[i, j]
                 f[0] = float(self.names[j] is not None and self.names[j] in idents)
@@ -176,8 +203,7 @@ class SchemaLinker:
                            default=0.0)
                 f[2] = self._share(words, self.column_words[j], self.idf_column_words)
                 f[3] = self._share(words, self.value_words[j], self.idf_value_words)
-                f[4] = max((w for p, case, w in self.values[j] if p in (cased if case else lower)),
-                           default=0.0)
+                f[4] = phrase.get(j, 0.0)
                 f[5] = self._cover(found, self.column_cover[j])
                 f[6] = self._cover(found, self.value_cover[j])
         return out

@@ -31,6 +31,11 @@ from tablegraph.tables.stats import FEATURE_INDEX, FEATURES, PROFILE_VERSION
 from tablegraph.utils import TableGraphError, atomic_write_text, cache_root, show_progress
 
 TOP_K_VALUES = 10
+# A text-like column's value lexicon: its most frequent distinct values of at most
+# LEXICON_CHARS characters, at most LEXICON_SIZE of them, for linking a question's words to
+# values beyond the few that become value nodes ("oxycodone" in `prescriptions.drug`).
+LEXICON_SIZE = 1000
+LEXICON_CHARS = 60
 TEXT_PREFIX = 256  # characters of each value examined for character classes and patterns
 # Numbers beyond this magnitude count as non-finite: their fourth powers (kurtosis) overflow.
 MAX_ABS_NUMBER = 1e75
@@ -198,7 +203,8 @@ def _table_sql(columns: list[tuple[str, str]], grouped: bool = True) -> str:
 
 def _values_sql(columns: list[tuple[str, str]], k: int) -> str:
     """Per column index `ci`: the count of non-null values, distinct values, sum(n ln n), the
-    top count, singletons, the top-5 count, and the k most frequent values (text)."""
+    top count, singletons, the top-5 count, the k most frequent values (text), and the
+    lexicon (the `LEXICON_SIZE` most frequent values of 2 to `LEXICON_CHARS` characters)."""
     parts = []
     for i, (col, family) in enumerate(columns):
         c = quote_ident(col)
@@ -210,12 +216,14 @@ def _values_sql(columns: list[tuple[str, str]], k: int) -> str:
         f"hash(v), v) AS r FROM vc) "
         f"SELECT ci, sum(n), count(*), sum(n * ln(n)), max(n), "
         f"sum(CASE WHEN n = 1 THEN 1 ELSE 0 END), sum(CASE WHEN r <= 5 THEN n END), "
-        f"list(left(v, 200) ORDER BY r) FILTER (WHERE r <= {int(k)}) FROM rk GROUP BY ci"
+        f"list(left(v, 200) ORDER BY r) FILTER (WHERE r <= {int(k)}), "
+        f"list(v ORDER BY r) FILTER (WHERE r <= {LEXICON_SIZE} AND length(trim(v)) >= 2 AND "
+        f"length(v) <= {LEXICON_CHARS}) FROM rk GROUP BY ci"
     )
 
 
 # the values row of a column without a non-null value
-_NO_VALUES = (None, 0, None, None, None, None, None)
+_NO_VALUES = (None, 0, None, None, None, None, None, None)
 
 KEY_SKETCH_SIZE = 128
 
@@ -439,10 +447,12 @@ def profile_sample(reader: Reader, ref: TableRef, top_k: int = TOP_K_VALUES,
             raise TableGraphError(f"cannot profile table {ref.name}: {first}") from e
         profiles = []
         for i, ((name, dtype), (_, fam)) in enumerate(zip(cols, fams)):
-            top = [str(v) for v in (vals.get(i, _NO_VALUES)[6] or [])] \
-                if _text_like(fam, stats[i]) else []
+            text = _text_like(fam, stats[i])
+            top = [str(v) for v in (vals.get(i, _NO_VALUES)[6] or [])] if text else []
+            lexicon = [str(v) for v in (vals.get(i, _NO_VALUES)[7] or [])] if text else []
             profiles.append(ColumnProfile(name, dtype, stats[i], [t for t in top if t.strip()],
-                                          int(_f(raws[i]["nd"])), sketches.get(i, [])))
+                                          int(_f(raws[i]["nd"])), sketches.get(i, []),
+                                          lexicon))
         declared = declared or TableKeys()
         return TableProfile(ref.name, display_location(ref.location), total, int(n_sampled),
                             profiles, list(declared.primary_key), list(declared.foreign_keys))
@@ -463,7 +473,8 @@ def _cache_path(fingerprint: str | None, ref: TableRef, max_rows: int, seed: int
     if fingerprint is None:
         return None
     key = hashlib.sha256(
-        f"{PROFILE_VERSION}|{fingerprint}|{max_rows}|{seed}|{top_k}|{ref.name}".encode())
+        f"{PROFILE_VERSION}|{fingerprint}|{max_rows}|{seed}|{top_k}|lexicon {LEXICON_SIZE} "
+        f"{LEXICON_CHARS}|{ref.name}".encode())
     return cache_root() / "profiles" / f"{key.hexdigest()[:32]}.json"
 
 

@@ -36,7 +36,9 @@ class TableKeys:
 
 @dataclass
 class ColumnProfile:
-    """One column: its name, DuckDB type, `stats` [128] and most frequent values (text)."""
+    """One column: its name, DuckDB type, `stats` [128], most frequent values (text), distinct
+    count, bottom-k hashes of key-like values, and the lexicon (frequent short values of a
+    text-like column, see `tables.profile.LEXICON_SIZE`)."""
 
     name: str
     dtype: str
@@ -44,6 +46,7 @@ class ColumnProfile:
     top_values: list[str] = field(default_factory=list)
     n_distinct: int = 0
     key_sketch: list[int] = field(default_factory=list)  # bottom-k hashes of key-like values
+    lexicon: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -54,7 +57,8 @@ class ColumnProfile:
     def from_json(d: dict) -> "ColumnProfile":
         return ColumnProfile(d["name"], d["dtype"], np.asarray(d["stats"], dtype=np.float32),
                              list(d["top_values"]), int(d.get("n_distinct", 0)),
-                             [int(h) for h in d.get("key_sketch", [])])
+                             [int(h) for h in d.get("key_sketch", [])],
+                             [str(v) for v in d.get("lexicon", [])])
 
 
 @dataclass
