@@ -34,6 +34,25 @@ def test_messages_follow_the_joins_by_direction():
     assert x[0, COL["top"]] == 1 and x[1:, COL["top"]].sum() == 0
 
 
+def test_a_gap_bridge_joins_two_tables_that_do_not_join_each_other():
+    """film - inventory - rental: inventory is the way between the two best tables; in a
+    triangle, where they also join directly, no table is."""
+    names = ["film", "inventory", "rental", "actor"]
+
+    def join(a, b):
+        return Join(a, (f"{b}_id",), b, ("id",), INFERRED, 0.9, "x_id names y")
+    chain = JoinGraph(names, [join("inventory", "film"), join("rental", "inventory"),
+                              join("actor", "film")])
+    scores = np.array([0.9, 0.3, 0.85, 0.2])
+    x = stage_features(scores, None, names, chain, temperature=0.1)
+    w_rental = np.exp(-0.5)
+    assert x[1, COL["gap_bridge"]] == pytest.approx(w_rental * 0.9, rel=1e-5)
+    assert x[0, COL["gap_bridge"]] == pytest.approx(np.exp(-7.0) * 0.9, rel=1e-4)
+    triangle = JoinGraph(names, chain.joins + [join("rental", "film")])
+    y = stage_features(scores, None, names, triangle, temperature=0.1)
+    assert y[1, COL["gap_bridge"]] == 0 and y[1, COL["bridge"]] == x[1, COL["bridge"]]
+
+
 def _examples(rng: np.random.Generator, n: int) -> list[StageExample]:
     """facts is best; items and other score alike; the question needs items (the dictionary
     of facts), never other: only the join tells them apart."""
@@ -63,6 +82,29 @@ def test_the_stage_learns_that_a_dictionary_comes_with_its_fact_table():
     for s in test.scores:
         p = stage.needed(s, None, NAMES, swapped, temperature=0.1)
         assert p[2] > 0.5 and p[1] < 0.5
+
+
+def test_noise_adds_one_perturbed_copy_of_each_question(monkeypatch):
+    """With noise, each question is fitted as scored and once with noisy scores (what a
+    database the encoder never saw looks like); without, as scored only."""
+    import tablegraph.model.joinstage as js
+
+    seen = []
+    real = js.stage_features
+
+    def spy(scores, *args, **kwargs):
+        seen.append(np.array(scores))
+        return real(scores, *args, **kwargs)
+
+    monkeypatch.setattr(js, "stage_features", spy)
+    ex = _examples(np.random.default_rng(0), 3)
+    fit_join_stage(ex, temperature=0.1, epochs=1, noise=0.0)
+    assert len(seen) == 3
+    seen.clear()
+    fit_join_stage(ex, temperature=0.1, epochs=1, noise=0.05)
+    assert len(seen) == 6
+    assert np.array_equal(seen[0], ex[0].scores[0])
+    assert 0 < np.abs(seen[1] - ex[0].scores[0]).max() < 0.5
 
 
 def test_final_ranking_keeps_the_first_stage_best_table_first():

@@ -10,13 +10,16 @@ join graph, one round, by direction, and reads them with the question's linking 
     m_t^refd = max over joins t -> u (t references u) of w_u * confidence(t, u)
     two_t    = max over paths t - u - v of w_v * both confidences   (two joins away)
     bridge_t = the second-largest w_u * confidence over t's neighbours  (t joins two tables)
-    p_t  = sigmoid(MLP([w_t, rank, m_t^ref, m_t^refd, two_t, bridge_t, degree,
+    gap_t    = the same over pairs of neighbours that do not join each other (t is the way
+               from one to the other)
+    p_t  = sigmoid(MLP([w_t, rank, m_t^ref, m_t^refd, two_t, bridge_t, gap_t, degree,
                         linking features of t, ...]))
 
 p_t is the probability that the question needs table t. Every input holds for any database
 (scores, join structure, name and value matches): nothing is specific to one table or schema.
 The MLP is trained with binary cross-entropy on the gold tables of the pretraining questions,
-scored by the trained first stage (`fit_join_stage`); its weights travel in the model folder
+scored by the trained first stage, once as scored and once with noise added to the scores
+(`fit_join_stage`); its weights travel in the model folder
 (`join_stage.safetensors`).
 """
 
@@ -34,7 +37,8 @@ from tablegraph.tables.joins import JoinGraph
 
 STAGE_FEATURES = (
     "log_weight", "weight", "top", "log_rank", "from_referrer", "from_referenced",
-    "neighbour", "strong_neighbours", "two_hop", "bridge", "log_degree", "log_tables",
+    "neighbour", "strong_neighbours", "two_hop", "bridge", "gap_bridge", "log_degree",
+    "log_tables",
     *FEATURE_NAMES,
     "from_referrer*value_words", "from_referrer*value_cover", "from_referrer*value_phrase",
     "from_referenced*column_cover", "weight*neighbour")
@@ -67,17 +71,26 @@ def stage_features(scores: np.ndarray, link: np.ndarray | None, names: list[str]
     strong = np.array([sum(w[u] >= 0.1 for u, _ in near) for near in adj], dtype=np.float64)
     # two joins away: max over paths t - u - v (v != t) of w_v times both confidences; and a
     # bridge: the weaker of the two best neighbours (t joins two relevant tables)
-    two_hop, bridge = np.zeros(m), np.zeros(m)
+    # a gap bridge: the weaker of two neighbours that do not join each other, best pair (t is
+    # the way from one to the other: `inventory` between `film` and `rental`)
+    two_hop, bridge, gap = np.zeros(m), np.zeros(m), np.zeros(m)
+    joined = [{u for u, _ in near} for near in adj]
     for t in range(m):
         near = sorted((w[u] * c for u, c in adj[t]), reverse=True)
         bridge[t] = near[1] if len(near) > 1 else 0.0
+        best = sorted(((w[u] * c, u) for u, c in adj[t]), reverse=True)[:6]
+        for i, (x1, u) in enumerate(best):
+            for x2, v in best[i + 1:]:
+                if v != u and v not in joined[u] and x2 > gap[t]:
+                    gap[t] = x2
+                    break
         for u, c in adj[t]:
             for v, c2 in adj[u]:
                 if v != t:
                     two_hop[t] = max(two_hop[t], w[v] * c * c2)
     x = np.column_stack([
         z, w, rank == 0, np.log1p(rank), referrer, referenced, neighbour,
-        np.minimum(strong, 3), two_hop, bridge, np.log1p(degree),
+        np.minimum(strong, 3), two_hop, bridge, gap, np.log1p(degree),
         np.full(m, np.log(max(m, 1))), link,
         referrer * link[:, 3], referrer * link[:, 6], referrer * link[:, 4],
         referenced * link[:, 5], w * neighbour])
@@ -140,22 +153,31 @@ class StageExample:
 
 def fit_join_stage(examples: Iterable[StageExample], temperature: float = 0.07,
                    epochs: int = 12, batch_size: int = 512, lr: float = 3e-3,
-                   seed: int = 0, hidden: tuple[int, int] = (64, 32)) -> JoinStage:
+                   seed: int = 0, hidden: tuple[int, int] = (64, 32),
+                   noise: float = 0.05) -> JoinStage:
     """Fit the second stage with binary cross-entropy on every (question, table) pair. A
     database of n questions weighs 1/sqrt(n) per question, so that one database with
-    thousands of questions does not teach its own schema alone."""
+    thousands of questions does not teach its own schema alone.
+
+    The scores come from the encoder's own training questions, more certain than it will be
+    on a database it never saw, where a bridge or a lookup table scores lower. With `noise`
+    > 0, every question is also seen once with Gaussian noise of that standard deviation
+    added to its first-stage scores, so that the stage learns to read the join graph when the
+    first stage is less sure."""
     xs, ys, ws = [], [], []
+    rng = np.random.default_rng(seed)
     for ex in examples:
         per_q = 1.0 / np.sqrt(max(len(ex.gold), 1))
         link = ex.link
         for i, gold in enumerate(ex.gold):
-            x = stage_features(ex.scores[i], None if link is None else link[i], ex.names,
-                               ex.graph, temperature)
-            y = np.zeros(len(x), dtype=np.float32)
+            y = np.zeros(len(ex.names), dtype=np.float32)
             y[list(gold)] = 1.0
-            xs.append(x)
-            ys.append(y)
-            ws.append(np.full(len(x), per_q, dtype=np.float32))
+            for s in (ex.scores[i], ex.scores[i] + rng.normal(0.0, noise, len(ex.names))) \
+                    if noise > 0 else (ex.scores[i],):
+                xs.append(stage_features(s, None if link is None else link[i], ex.names,
+                                         ex.graph, temperature))
+                ys.append(y)
+                ws.append(np.full(len(y), per_q, dtype=np.float32))
     if not xs:
         raise ValueError("no questions to fit the join stage on")
     x = torch.from_numpy(np.concatenate(xs))  # [R, K]

@@ -110,13 +110,22 @@ class SchemaLinker:
         self.vocabulary = set().union(*self.column_words, *self.value_words)
         values = [{v.strip() for v in vals if 2 <= len(v.strip()) <= MAX_VALUE_CHARS}
                   for _, _, vals, _ in tables]
-        # a lexicon value made only of stopwords ("at", "No") is no evidence for its table
-        phrases = [vs | {v.strip() for v in lex if 2 <= len(v.strip()) <= MAX_VALUE_CHARS
-                         and content_words(v)} for vs, (_, _, _, lex) in zip(values, tables)]
+        # {value: value in lower case} per table: its sample values and its lexicon, where a
+        # value made only of stopwords ("at", "No") is no evidence for its table
+        phrases: list[dict[str, str]] = []
+        for vs, (_, _, _, lex) in zip(values, tables):
+            these = {v: v.lower() for v in vs}
+            for v in lex:
+                v = v.strip()
+                if v not in these and 2 <= len(v) <= MAX_VALUE_CHARS:
+                    low = v.lower()
+                    if any(w not in STOP for w in _WORD.findall(low)):
+                        these[v] = low
+            phrases.append(these)
         self.idf_columns = _idf(self.columns)
         self.idf_column_words = _idf(self.column_words)
         self.idf_value_words = _idf(self.value_words)
-        idf_values = _idf([{v.lower() for v in vs} for vs in phrases])
+        idf_values = _idf([set(vs.values()) for vs in phrases])
         # partial matches: each name's and each value's words with their IDF, and their sum
         self.column_cover = [self._weighted(parts, self.idf_column_words)
                              for parts in column_parts]
@@ -129,12 +138,13 @@ class SchemaLinker:
         self._lower: dict[str, dict[int, float]] = {}
         self._longest = 0
         for j, vs in enumerate(phrases):
-            for v in vs:
+            for v, low in vs.items():
                 pieces = _PIECE.findall(v)
                 key = " ".join(pieces)
-                into = self._cased if len(v) <= 3 else self._lower
-                into.setdefault(key if len(v) <= 3 else key.lower(), {})[j] = \
-                    idf_values[v.lower()]
+                if len(v) <= 3:
+                    self._cased.setdefault(key, {})[j] = idf_values[low]
+                else:
+                    self._lower.setdefault(key.lower(), {})[j] = idf_values[low]
                 self._longest = max(self._longest, len(pieces))
 
     @classmethod

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from tablegraph.text.encoders import TextEncoder
 
 INDEX_FORMAT = "tablegraph-index"
-INDEX_FORMAT_VERSION = 1
+INDEX_FORMAT_VERSION = 2  # 2: table nodes carry their value lexicon (schema linking)
 
 
 @dataclass
