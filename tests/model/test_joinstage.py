@@ -132,6 +132,12 @@ def test_the_stage_is_saved_with_the_model_and_checked(tmp_path):
     assert np.allclose(back.needed(s, None, NAMES, GRAPH), stage.needed(s, None, NAMES, GRAPH))
     save_model(tmp_path / "n", ContrastiveGNNEncoder(cfg), config, None)
     assert load_model(tmp_path / "n").join_stage() is None
+    # a stage of another version, fitted on another list of features, is named as such
+    older = JoinStage()
+    older.lo = torch.zeros(len(STAGE_FEATURES) - 1)
+    save_model(tmp_path / "o", ContrastiveGNNEncoder(cfg), config, None, join_stage=older)
+    with pytest.raises(TableGraphError, match="another version"):
+        load_model(tmp_path / "o").join_stage()
     (tmp_path / "m" / STAGE_FILE).write_bytes(b"damaged")
     with pytest.raises(TableGraphError, match="checksum"):
         load_model(tmp_path / "m")

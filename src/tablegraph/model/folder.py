@@ -135,8 +135,16 @@ class SavedModel:
             return None
         from safetensors.torch import load_file
 
+        from tablegraph.model.joinstage import STAGE_FEATURES
+
         try:
-            return JoinStage.from_state(load_file(str(self.path / STAGE_FILE), device="cpu"))
+            state = load_file(str(self.path / STAGE_FILE), device="cpu")
+            if "lo" in state and state["lo"].shape[0] != len(STAGE_FEATURES):
+                raise TableGraphError(
+                    f"{self.path}: its second stage reads {state['lo'].shape[0]} features, "
+                    f"this tablegraph reads {len(STAGE_FEATURES)}: the folder was made by "
+                    f"another version; make it again with tablegraph pretrain")
+            return JoinStage.from_state(state)
         except (OSError, KeyError, RuntimeError, ValueError) as e:
             raise TableGraphError(f"{self.path}: damaged model folder ({_first_line(e)})") from e
 
