@@ -116,5 +116,9 @@ def test_the_lexicon_holds_the_values_that_are_not_nodes(tiny_tables):
     n = table_nodes(p, GraphConfig(values_per_column=1))
     assert set(n.lexicon) | set(n.values) == {"Heparin", "Insulin", "Aspirin", "IV", "SC", "PO"}
     assert not set(n.lexicon) & set(n.values)
-    old = {k: v for k, v in n.to_json().items() if k != "lexicon"}  # an index saved before
+    for v in ("Heparin", "Insulin", "Aspirin", "IV", "SC", "PO"):  # each value knows its column
+        assert n.value_column(v) == ("drug" if len(v) > 2 else "route")
+    assert n.value_column("Morphine") is None
+    assert TableNodes.from_json(n.to_json()) == n
+    old = {k: v for k, v in n.to_json().items() if not k.startswith("lexicon")}  # saved before
     assert TableNodes.from_json(old).lexicon == []

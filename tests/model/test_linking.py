@@ -147,3 +147,7 @@ def test_a_value_of_the_lexicon_links_its_table():
     assert not f[2, :, phrase].any()  # a part of a value is no match, nor a stopword value
     without = SchemaLinker([t[:3] for t in tables]).features(["How is tamoxifen citrate given?"])
     assert without[0, 0, phrase] == 0
+    found = linker.found_values("Heparin or tamoxifen citrate? potassium")
+    assert {v for _, v in found[0]} == {"Tamoxifen Citrate", "Heparin"}
+    assert [w for w, _ in found[0]] == sorted((w for w, _ in found[0]), reverse=True)
+    assert [v for _, v in found[1]] == ["Potassium"] and found[0][0][0] == f[0, 0, phrase]

@@ -34,6 +34,9 @@ def test_search_ranks_explains_and_gives_the_result_record(trained):
     assert [h.rank for h in res.hits] == [1, 2, 3]
     assert res.hits[0].table == "prescriptions"
     assert res.hits[0].score >= res.hits[1].score >= res.hits[2].score
+    # "heparin" is named exactly: that value comes first, with score 1.0
+    assert (res.hits[0].values[0].column, res.hits[0].values[0].value,
+            res.hits[0].values[0].score) == ("drug", "Heparin", 1.0)
     values = {(m.column, m.value) for m in res.hits[0].values}
     assert values <= {("drug", v) for v in ("Heparin", "Insulin", "Aspirin")} | \
         {("route", v) for v in ("IV", "SC", "PO")}

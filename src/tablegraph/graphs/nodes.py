@@ -64,6 +64,7 @@ class TableNodes:
       words, the value (first 200 characters)
     - lexicon: distinct short values of the table's text-like columns beyond its value nodes
       (the columns' `ColumnProfile.lexicon`), not nodes: schema linking matches them
+    - lexicon_owners: the column index of each lexicon value
     """
 
     table: str
@@ -73,6 +74,7 @@ class TableNodes:
     labels: list[str]
     texts: list[str]
     lexicon: list[str] = field(default_factory=list)
+    lexicon_owners: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.kinds)
@@ -86,20 +88,33 @@ class TableNodes:
         """The value nodes' labels."""
         return [self.labels[i] for i in self.of_kind(NodeKind.VALUE)]
 
+    def value_column(self, value: str) -> str | None:
+        """The column a value node or lexicon value belongs to (the first, if several)."""
+        for i in self.of_kind(NodeKind.VALUE):
+            if self.labels[i] == value:
+                return self.columns[self.owners[i]]
+        for v, o in zip(self.lexicon, self.lexicon_owners):
+            if v == value:
+                return self.columns[o] if 0 <= o < len(self.columns) else None
+        return None
+
     def to_json(self) -> dict[str, Any]:
         return {"table": self.table, "columns": self.columns, "kinds": self.kinds,
                 "owners": self.owners, "labels": self.labels, "texts": self.texts,
-                "lexicon": self.lexicon}
+                "lexicon": self.lexicon, "lexicon_owners": self.lexicon_owners}
 
     @staticmethod
     def from_json(d: dict[str, Any]) -> "TableNodes":
         n = len(d["kinds"])
-        if not (len(d["owners"]) == len(d["labels"]) == len(d["texts"]) == n):
+        lexicon = [str(x) for x in d.get("lexicon", [])]
+        owners = [int(o) for o in d.get("lexicon_owners", [-1] * len(lexicon))]
+        if not (len(d["owners"]) == len(d["labels"]) == len(d["texts"]) == n) or \
+                len(owners) != len(lexicon):
             raise ValueError(f"table {d.get('table')!r}: node lists of different lengths")
         return TableNodes(str(d["table"]), [str(c) for c in d["columns"]],
                           [int(NodeKind(k)) for k in d["kinds"]], [int(o) for o in d["owners"]],
                           [str(x) for x in d["labels"]], [str(x) for x in d["texts"]],
-                          [str(x) for x in d.get("lexicon", [])])
+                          lexicon, owners)
 
 
 def table_nodes(profile: "TableProfile", cfg: GraphConfig) -> TableNodes:
@@ -123,6 +138,10 @@ def table_nodes(profile: "TableProfile", cfg: GraphConfig) -> TableNodes:
                 labels.append(v[:MAX_VALUE_CHARS])
                 texts.append(v[:MAX_VALUE_CHARS])
     shown = {labels[i] for i, k in enumerate(kinds) if k == NodeKind.VALUE}
-    lexicon = list(dict.fromkeys(v for c in profile.columns for v in c.lexicon
-                                 if v not in shown))
-    return TableNodes(profile.name, columns, kinds, owners, labels, texts, lexicon)
+    lexicon: dict[str, int] = {}  # value -> its first column
+    for i, c in enumerate(profile.columns):
+        for v in c.lexicon:
+            if v not in shown and v not in lexicon:
+                lexicon[v] = i
+    return TableNodes(profile.name, columns, kinds, owners, labels, texts, list(lexicon),
+                      list(lexicon.values()))

@@ -134,17 +134,17 @@ class SchemaLinker:
         # every value as its pieces joined by spaces -> {table: weight}: short values such as
         # "ED" or "MED" must match in case (`_cased`), longer ones ("Emergency Department") in
         # any case (`_lower`); a question is looked up by its runs of pieces (`_phrase_weights`)
-        self._cased: dict[str, dict[int, float]] = {}
-        self._lower: dict[str, dict[int, float]] = {}
+        self._cased: dict[str, dict[int, tuple[float, str]]] = {}
+        self._lower: dict[str, dict[int, tuple[float, str]]] = {}
         self._longest = 0
         for j, vs in enumerate(phrases):
             for v, low in vs.items():
                 pieces = _PIECE.findall(v)
                 key = " ".join(pieces)
                 if len(v) <= 3:
-                    self._cased.setdefault(key, {})[j] = idf_values[low]
+                    self._cased.setdefault(key, {})[j] = (idf_values[low], v)
                 else:
-                    self._lower.setdefault(key.lower(), {})[j] = idf_values[low]
+                    self._lower.setdefault(key.lower(), {})[j] = (idf_values[low], v)
                 self._longest = max(self._longest, len(pieces))
 
     @classmethod
@@ -152,18 +152,23 @@ class SchemaLinker:
         """Over tables given by their nodes: name, column names, value labels, lexicon."""
         return cls((n.table, n.columns, n.values, n.lexicon) for n in nodes)
 
-    def _phrase_weights(self, question: str) -> dict[int, float]:
-        """{table: IDF of its rarest value found as a whole run of the question's pieces}."""
+    def found_values(self, question: str) -> dict[int, list[tuple[float, str]]]:
+        """{table: [(IDF, value)]} of the values (sample or lexicon) found as a whole run of
+        the question's pieces, rarest first."""
         pieces = _PIECE.findall(question)
-        best: dict[int, float] = {}
+        found: dict[int, dict[str, float]] = {}
         for a in range(len(pieces)):
             for b in range(a + 1, min(len(pieces), a + self._longest) + 1):
                 key = " ".join(pieces[a:b])
                 for index, k in ((self._cased, key), (self._lower, key.lower())):
-                    for j, w in index.get(k, {}).items():
-                        if w > best.get(j, 0.0):
-                            best[j] = w
-        return best
+                    for j, (w, v) in index.get(k, {}).items():
+                        found.setdefault(j, {})[v] = w
+        return {j: sorted(((w, v) for v, w in vs.items()), key=lambda x: (-x[0], x[1]))
+                for j, vs in found.items()}
+
+    def _phrase_weights(self, question: str) -> dict[int, float]:
+        """{table: IDF of its rarest value found as a whole run of the question's pieces}."""
+        return {j: vs[0][0] for j, vs in self.found_values(question).items()}
 
     def _share(self, words: list[str], docs: set[str], idf: dict[str, float]) -> float:
         den = sum(max(idf.get(w, 1.0), 0.1) for w in words)

@@ -29,7 +29,8 @@ from tablegraph.utils import TableGraphError, pick_device
 
 @dataclass(frozen=True)
 class Match:
-    """A column (or a value of a column) that matches the question, with its cosine."""
+    """A column (or a value of a column) that matches the question, with its cosine; a value
+    the question names exactly comes first, with score 1.0."""
 
     column: str
     score: float
@@ -173,18 +174,22 @@ class TableRetriever:
         order = np.argsort(-ranking, kind="stable")[:k]
         node_vecs = self.node_vectors() if explain > 0 else None
         offsets = index.node_offsets()
+        # values the question names exactly (schema linking's value phrases, lexicon included)
+        exact = index.linker().found_values(question) if explain > 0 else {}
         hits = []
         for rank, j in enumerate(order, start=1):
             nodes = index.nodes[j]
             cols: list[Match] = []
-            vals: list[Match] = []
+            vals: list[Match] = [Match(c, 1.0, v) for _, v in exact.get(int(j), [])[:explain]
+                                 if (c := nodes.value_column(v)) is not None]
             if node_vecs is not None and len(nodes):
                 sims = node_vecs[offsets[j]:offsets[j] + len(nodes)] @ qv  # [nodes]
                 for i in np.argsort(-sims, kind="stable"):
                     kind, label = nodes.kinds[i], nodes.labels[i]
                     if kind == NodeKind.COLUMN and len(cols) < explain:
                         cols.append(Match(label, float(sims[i])))
-                    elif kind == NodeKind.VALUE and len(vals) < explain:
+                    elif kind == NodeKind.VALUE and len(vals) < explain and \
+                            all(m.value != label for m in vals):
                         vals.append(Match(nodes.columns[nodes.owners[i]], float(sims[i]), label))
             hits.append(TableHit(rank, index.names[j], float(ranking[j]), cols, vals))
         answerable = confidence = None
