@@ -129,23 +129,24 @@ class SavedModel:
 
     def join_stage(self) -> "JoinStage | None":
         """The learned second stage over the join graph (None: the folder has none)."""
-        from tablegraph.model.joinstage import JoinStage
-
         if STAGE_FILE not in self.config.get("checksums", {}):
             return None
         from safetensors.torch import load_file
 
-        from tablegraph.model.joinstage import STAGE_FEATURES
+        from tablegraph.model.joinstage import STAGE_FEATURES, JoinStage
 
         try:
             state = load_file(str(self.path / STAGE_FILE), device="cpu")
-            if "lo" in state and state["lo"].shape[0] != len(STAGE_FEATURES):
-                raise TableGraphError(
-                    f"{self.path}: its second stage reads {state['lo'].shape[0]} features, "
-                    f"this tablegraph reads {len(STAGE_FEATURES)}: the folder was made by "
-                    f"another version; make it again with tablegraph pretrain")
+        except (OSError, RuntimeError, ValueError) as e:
+            raise TableGraphError(f"{self.path}: damaged model folder ({_first_line(e)})") from e
+        if "lo" in state and state["lo"].shape[0] != len(STAGE_FEATURES):
+            raise TableGraphError(
+                f"{self.path}: its second stage reads {state['lo'].shape[0]} features, this "
+                f"tablegraph reads {len(STAGE_FEATURES)}: the folder was made by another "
+                f"version; make it again with tablegraph pretrain")
+        try:
             return JoinStage.from_state(state)
-        except (OSError, KeyError, RuntimeError, ValueError) as e:
+        except (KeyError, RuntimeError, ValueError) as e:
             raise TableGraphError(f"{self.path}: damaged model folder ({_first_line(e)})") from e
 
     def question_head(self, device: str = "cpu") -> QuestionHead:

@@ -69,17 +69,17 @@ def stage_features(scores: np.ndarray, link: np.ndarray | None, names: list[str]
     neighbour = np.maximum(referrer, referenced)
     degree = np.array([len(near) for near in adj], dtype=np.float64)
     strong = np.array([sum(w[u] >= 0.1 for u, _ in near) for near in adj], dtype=np.float64)
-    # two joins away: max over paths t - u - v (v != t) of w_v times both confidences; and a
-    # bridge: the weaker of the two best neighbours (t joins two relevant tables)
-    # a gap bridge: the weaker of two neighbours that do not join each other, best pair (t is
-    # the way from one to the other: `inventory` between `film` and `rental`)
+    # two joins away: max over paths t - u - v (v != t) of w_v times both confidences; a
+    # bridge: the weaker of the two best neighbours (t joins two relevant tables); a gap
+    # bridge: the same over the best pair of neighbours that do not join each other (t is the
+    # way from one to the other: `inventory` between `film` and `rental`)
     two_hop, bridge, gap = np.zeros(m), np.zeros(m), np.zeros(m)
     joined = [{u for u, _ in near} for near in adj]
     for t in range(m):
-        near = sorted((w[u] * c for u, c in adj[t]), reverse=True)
-        bridge[t] = near[1] if len(near) > 1 else 0.0
-        best = sorted(((w[u] * c, u) for u, c in adj[t]), reverse=True)[:6]
-        for i, (x1, u) in enumerate(best):
+        near = sorted(((w[u] * c, u) for u, c in adj[t]), reverse=True)  # strongest first
+        bridge[t] = near[1][0] if len(near) > 1 else 0.0
+        best = near[:6]
+        for i, (_, u) in enumerate(best):
             for x2, v in best[i + 1:]:
                 if v != u and v not in joined[u] and x2 > gap[t]:
                     gap[t] = x2
