@@ -116,6 +116,19 @@ def test_final_ranking_keeps_the_first_stage_best_table_first():
     assert final_ranking(scores, None).tolist() == scores.tolist()
 
 
+def test_final_ranking_puts_the_set_before_every_other_table():
+    scores = np.array([0.9, 0.2, 0.3, 0.1, 0.4])
+    needed = np.array([0.8, 0.9, 0.6, 0.05, 0.7])
+    # the set: the best table, a seed and a bridge the stage thought unlikely (3)
+    r = final_ranking(scores, needed, [0, 1, 3])
+    assert list(np.argsort(-r, kind="stable")) == [0, 1, 3, 4, 2]
+    # raised just above the best table outside the set, the others keep their probability
+    assert r[3] == pytest.approx(0.7 + 1e-6) and r[4] == 0.7 and r[2] == 0.6
+    assert r[1] == 0.9 and r[0] == pytest.approx(0.9 + 1e-6)
+    # a set of one is the first stage's best table alone
+    assert np.array_equal(final_ranking(scores, needed, [0]), final_ranking(scores, needed))
+
+
 def test_the_stage_is_saved_with_the_model_and_checked(tmp_path):
     from tablegraph.model.config import EncoderConfig
     from tablegraph.model.encoder import ContrastiveGNNEncoder
@@ -150,3 +163,20 @@ def test_features_outside_the_training_range_are_clamped_to_its_edge():
     far[:, COL["log_tables"]] = 10.0  # a database far larger than any it was fitted on
     assert torch.allclose(stage(far), stage(x))
     assert float(stage.hi[COL["log_tables"]]) == pytest.approx(np.log(4))
+
+
+def test_new_words_are_what_a_table_accounts_for_beyond_the_best_table():
+    scores = np.array([0.9, 0.5, 0.5, 0.2])
+    # the question's three words: the best table accounts for the first, items for the
+    # first two, other for the third at half weight
+    cover = np.array([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 0.5], [0.0, 0.0, 0.0]])
+    x = stage_features(scores, None, NAMES, GRAPH, 0.1, cover)
+    assert x[:, COL["new_words"]] == pytest.approx([0.0, 1 / 3, 0.5 / 3, 0.0])
+    assert x[:, COL["words_left"]] == pytest.approx([2 / 3] * 4)
+    # without a cover (or without content words) both are 0, the rest unchanged
+    y = stage_features(scores, None, NAMES, GRAPH, 0.1)
+    z = stage_features(scores, None, NAMES, GRAPH, 0.1, np.zeros((4, 0)))
+    assert not y[:, [COL["new_words"], COL["words_left"]]].any() and np.array_equal(y, z)
+    keep = [i for i in range(len(STAGE_FEATURES)) if i not in (COL["new_words"],
+                                                               COL["words_left"])]
+    assert np.array_equal(x[:, keep], y[:, keep])

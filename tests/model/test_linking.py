@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from tablegraph.graphs.nodes import NodeKind, TableNodes
@@ -151,3 +152,26 @@ def test_a_value_of_the_lexicon_links_its_table():
     assert {v for _, v in found[0]} == {"Tamoxifen Citrate", "Heparin"}
     assert [w for w, _ in found[0]] == sorted((w for w, _ in found[0]), reverse=True)
     assert [v for _, v in found[1]] == ["Potassium"] and found[0][0][0] == f[0, 0, phrase]
+
+
+def test_word_cover_says_which_table_accounts_for_which_word():
+    linker = SchemaLinker(TABLES)
+    q = "long title of the atrial fibrillation diagnosis and the careunits of transfers"
+    words = content_words(q)
+    c = linker.word_cover(q)
+    assert c.shape == (len(TABLES), len(words)) and c.min() >= 0 and c.max() <= 1
+    j = {t[0]: i for i, t in enumerate(TABLES)}
+
+    def at(table, word):
+        return float(c[j[table], words.index(word)])
+    # a name word: its IDF among the tables' name words
+    assert at("d_icd_diagnoses", "title") == pytest.approx(linker.idf_column_words["title"])
+    assert linker.idf_column_words["title"] > 0
+    assert at("services", "title") == 0
+    # a word of a value found whole in the question: 1
+    assert at("d_icd_diagnoses", "atrial") == 1.0 == at("d_icd_diagnoses", "fibrillation")
+    # a name word of 3+ letters that begins the question's word: "care" (of careunit) in
+    # "careunits", at 0.8 of its IDF
+    assert at("transfers", "careunit") == pytest.approx(0.8 * linker.idf_column_words["care"])
+    assert at("diagnoses_icd", "careunit") == 0
+    assert linker.word_cover("the and of").shape == (len(TABLES), 0)

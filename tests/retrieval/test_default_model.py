@@ -45,13 +45,17 @@ def test_results_rank_and_choose_sets_with_the_second_stage(tiny_tables):
     question = "lab test values and units of each admission"
     res = r.search(question, k=len(r.index.names))
     _, scores, link = r.scorer.run([question], r.index)
-    needed = r.stage.needed(scores[0], link[0], r.index.names, r.index.joins)
-    ranking = final_ranking(scores[0], needed)
+    cover = r.index.linker().word_cover(question)
+    needed = r.stage.needed(scores[0], link[0], r.index.names, r.index.joins, cover=cover)
+    expected = select_set(scores[0], r.index.names, r.index.joins, r.set_config, needed)
+    ranking = final_ranking(scores[0], needed,
+                            [r.index.names.index(t) for t in expected.tables])
     # hits are ranked and scored by the second stage, the first stage's best table first
     assert [h.table for h in res.hits] == [r.index.names[j] for j in np.argsort(-ranking,
                                                                                kind="stable")]
     assert res.hits[0].table == r.index.names[int(np.argmax(scores[0]))]
     assert [h.score for h in res.hits] == sorted((h.score for h in res.hits), reverse=True)
     assert 0 <= min(h.score for h in res.hits) and max(h.score for h in res.hits) <= 1 + 1e-5
-    expected = select_set(scores[0], r.index.names, r.index.joins, r.set_config, needed)
     assert res.set.tables == expected.tables
+    # the set's tables come first
+    assert {h.table for h in res.hits[:len(expected.tables)]} == set(expected.tables)

@@ -12,8 +12,11 @@ join graph, one round, by direction, and reads them with the question's linking 
     bridge_t = the second-largest w_u * confidence over t's neighbours  (t joins two tables)
     gap_t    = the same over pairs of neighbours that do not join each other (t is the way
                from one to the other)
+    new_t    = mean over the question's words of max(c_tw - c_bw, 0), c = the linker's
+               `word_cover` [M, W] and b the best table: what t accounts for that b does not
+    left     = mean over the question's words of 1 - c_bw: how much the best table leaves
     p_t  = sigmoid(MLP([w_t, rank, m_t^ref, m_t^refd, two_t, bridge_t, gap_t, degree,
-                        linking features of t, ...]))
+                        new_t, left, linking features of t, ...]))
 
 p_t is the probability that the question needs table t. Every input holds for any database
 (scores, join structure, name and value matches): nothing is specific to one table or schema.
@@ -38,19 +41,27 @@ from tablegraph.tables.joins import JoinGraph
 STAGE_FEATURES = (
     "log_weight", "weight", "top", "log_rank", "from_referrer", "from_referenced",
     "neighbour", "strong_neighbours", "two_hop", "bridge", "gap_bridge", "log_degree",
-    "log_tables",
+    "log_tables", "new_words", "words_left",
     *FEATURE_NAMES,
     "from_referrer*value_words", "from_referrer*value_cover", "from_referrer*value_phrase",
     "from_referenced*column_cover", "weight*neighbour")
 
 
 def stage_features(scores: np.ndarray, link: np.ndarray | None, names: list[str],
-                   graph: JoinGraph | None, temperature: float = 0.07) -> np.ndarray:
-    """One question's first-stage scores [M] and linking features [M, F] (None: zeros) over
-    the tables `names` and their join graph -> features [M, len(STAGE_FEATURES)] (float32)."""
+                   graph: JoinGraph | None, temperature: float = 0.07,
+                   cover: np.ndarray | None = None) -> np.ndarray:
+    """One question's first-stage scores [M], linking features [M, F] and word cover [M, W]
+    (`SchemaLinker.word_cover`; None: zeros) over the tables `names` and their join graph ->
+    features [M, len(STAGE_FEATURES)] (float32)."""
     s = np.asarray(scores, dtype=np.float64)
     m = len(names)
     link = np.zeros((m, NUM_FEATURES)) if link is None else np.asarray(link, dtype=np.float64)
+    new, left = np.zeros(m), np.zeros(m)
+    if cover is not None and cover.size:
+        c = np.asarray(cover, dtype=np.float64)
+        best = c[int(np.argmax(s))]  # [W]
+        new = np.maximum(c - best, 0.0).mean(axis=1)
+        left[:] = (1.0 - best).mean()
     z = np.maximum((s - s.max()) / max(temperature, 1e-6), -20.0)  # [M], 0 for the best
     w = np.exp(z)
     rank = np.empty(m)
@@ -91,7 +102,7 @@ def stage_features(scores: np.ndarray, link: np.ndarray | None, names: list[str]
     x = np.column_stack([
         z, w, rank == 0, np.log1p(rank), referrer, referenced, neighbour,
         np.minimum(strong, 3), two_hop, bridge, gap, np.log1p(degree),
-        np.full(m, np.log(max(m, 1))), link,
+        np.full(m, np.log(max(m, 1))), new, left, link,
         referrer * link[:, 3], referrer * link[:, 6], referrer * link[:, 4],
         referenced * link[:, 5], w * neighbour])
     return x.astype(np.float32)
@@ -120,12 +131,13 @@ class JoinStage(nn.Module):
 
     @torch.no_grad()
     def needed(self, scores: np.ndarray, link: np.ndarray | None, names: list[str],
-               graph: JoinGraph | None, temperature: float = 0.07) -> np.ndarray:
-        """One question's scores [M] (and linking features [M, F]) -> [M] probabilities that
-        it needs each table."""
+               graph: JoinGraph | None, temperature: float = 0.07,
+               cover: np.ndarray | None = None) -> np.ndarray:
+        """One question's scores [M] (and linking features [M, F], word cover [M, W]) -> [M]
+        probabilities that it needs each table."""
         if len(names) == 0:
             return np.zeros(0)
-        x = torch.from_numpy(stage_features(scores, link, names, graph, temperature))
+        x = torch.from_numpy(stage_features(scores, link, names, graph, temperature, cover))
         return torch.sigmoid(self(x)).double().numpy()
 
     def state(self) -> dict[str, torch.Tensor]:
@@ -142,13 +154,15 @@ class JoinStage(nn.Module):
 @dataclass
 class StageExample:
     """One database's questions for fitting: first-stage scores [Q, M], linking features
-    [Q, M, F] (or None), its tables, join graph and each question's gold table indices."""
+    [Q, M, F] (or None), its tables, join graph, each question's gold table indices and word
+    cover [M, W_q] (or None)."""
 
     scores: np.ndarray
     link: np.ndarray | None
     names: list[str]
     graph: JoinGraph | None
     gold: list[set[int]]
+    cover: list[np.ndarray] | None = None
 
 
 def fit_join_stage(examples: Iterable[StageExample], temperature: float = 0.07,
@@ -175,7 +189,8 @@ def fit_join_stage(examples: Iterable[StageExample], temperature: float = 0.07,
             for s in (ex.scores[i], ex.scores[i] + rng.normal(0.0, noise, len(ex.names))) \
                     if noise > 0 else (ex.scores[i],):
                 xs.append(stage_features(s, None if link is None else link[i], ex.names,
-                                         ex.graph, temperature))
+                                         ex.graph, temperature,
+                                         None if ex.cover is None else ex.cover[i]))
                 ys.append(y)
                 ws.append(np.full(len(y), per_q, dtype=np.float32))
     if not xs:

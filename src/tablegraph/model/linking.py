@@ -108,6 +108,9 @@ class SchemaLinker:
                             for _, _, vals, _ in tables]
         # every word of any table's names or values (`question_features`)
         self.vocabulary = set().union(*self.column_words, *self.value_words)
+        # word -> [(table, IDF)]: which tables' names or values hold a word (`word_cover`)
+        self._by_column_word: dict[str, list[tuple[int, float]]] = {}
+        self._by_value_word: dict[str, list[tuple[int, float]]] = {}
         values = [{v.strip() for v in vals if 2 <= len(v.strip()) <= MAX_VALUE_CHARS}
                   for _, _, vals, _ in tables]
         # {value: value in lower case} per table: its sample values and its lexicon, where a
@@ -125,6 +128,11 @@ class SchemaLinker:
         self.idf_columns = _idf(self.columns)
         self.idf_column_words = _idf(self.column_words)
         self.idf_value_words = _idf(self.value_words)
+        for words, idf, by in ((self.column_words, self.idf_column_words, self._by_column_word),
+                               (self.value_words, self.idf_value_words, self._by_value_word)):
+            for j, ws in enumerate(words):
+                for w in ws:
+                    by.setdefault(w, []).append((j, idf[w]))
         idf_values = _idf([set(vs.values()) for vs in phrases])
         # partial matches: each name's and each value's words with their IDF, and their sum
         self.column_cover = [self._weighted(parts, self.idf_column_words)
@@ -169,6 +177,40 @@ class SchemaLinker:
     def _phrase_weights(self, question: str) -> dict[int, float]:
         """{table: IDF of its rarest value found as a whole run of the question's pieces}."""
         return {j: vs[0][0] for j, vs in self.found_values(question).items()}
+
+    def word_cover(self, question: str) -> np.ndarray:
+        """Which table accounts for which of the question's content words: [M, W], W the
+        question's content words in order, each entry in [0, 1]:
+
+        - the word's IDF among the tables' name words when it is one of the table's name
+          words, or 0.8 times the IDF of a name word of 3+ letters that it begins with
+          ("disp" in "dispensed");
+        - its IDF among the value words when it is a word of the table's sample values;
+        - 1 when it is a word of a value (sample or lexicon) found whole in the question;
+
+        the largest of these. The second stage reads, per table, what it adds to the best
+        table (`joinstage.stage_features`): a question about "customers who ordered a
+        product" has words only `orders` and `products` account for."""
+        words = content_words(question)
+        out = np.zeros((len(self.names), len(words)), dtype=np.float32)
+        if not words:
+            return out
+        named = {j: {x for _, v in vs for x in content_words(v)}
+                 for j, vs in self.found_values(question).items()}
+        for k, w in enumerate(words):
+            col = out[:, k]
+            for j, idf in self._by_column_word.get(w, ()):
+                col[j] = max(col[j], idf)
+            for n in range(len(w) - 1, 2, -1):  # name words it begins with, longest first
+                for j, idf in self._by_column_word.get(w[:n], ()):
+                    if w not in self.column_words[j]:
+                        col[j] = max(col[j], 0.8 * idf)
+            for j, idf in self._by_value_word.get(w, ()):
+                col[j] = max(col[j], idf)
+            for j, ws in named.items():
+                if w in ws:
+                    col[j] = 1.0
+        return out
 
     def _share(self, words: list[str], docs: set[str], idf: dict[str, float]) -> float:
         den = sum(max(idf.get(w, 1.0), 0.1) for w in words)

@@ -13,7 +13,8 @@ For one question with scores s [M] over a database's tables:
 With the learned second stage (`joinstage.JoinStage`), `needed` [M], the probability that
 the question needs each table given its neighbours over the join graph, replaces the weights:
 the seeds are the best table of the first stage and every table with needed >= `needed`, and
-the ranking (`final_ranking`) is by needed, with the first stage's best table first.
+the ranking (`final_ranking`) is by needed, with the first stage's best table first and the
+rest of its set next, so that the top five of a ranking show the bridges the set needs.
 
 `set_first` turns a set back into a ranking: the set's tables first (seeds by score, then
 bridges), then the rest by score; what `all@k` of a ranking that knows the joins measures.
@@ -91,28 +92,42 @@ def select_set(scores: np.ndarray, names: list[str], graph: JoinGraph | None,
     return TableSet(tables, joins, [t for t in tables if t not in seeds])
 
 
-def final_ranking(scores: np.ndarray, needed: np.ndarray | None) -> np.ndarray:
+def final_ranking(scores: np.ndarray, needed: np.ndarray | None,
+                  chosen: list[int] | None = None) -> np.ndarray:
     """The ranking a result shows [M]: the first stage's scores, or with the second stage the
-    probabilities `needed`, the first stage's best table raised above every other."""
+    probabilities `needed`, raised just enough (by 1e-6 steps) that the first stage's best
+    table comes first and the other tables of the question's set (`chosen`, indices into
+    the tables) come next, by probability, before every table outside it. The set holds
+    bridges the Steiner tree added; a reader of the top five should see them."""
     if needed is None:
         return np.asarray(scores, dtype=np.float64)
     out = np.asarray(needed, dtype=np.float64).copy()
+    if len(out) < 2:
+        return out
     top = int(np.argmax(scores))
-    if len(out) > 1:
-        out[top] = max(out[top], float(np.delete(out, top).max()) + 1e-6)
+    inside = {top, *(chosen or [])}
+    order = [top] + sorted(inside - {top}, key=lambda i: (-out[i], i))
+    rest = [i for i in np.argsort(-out, kind="stable") if i not in inside]
+    if rest:
+        order.append(int(rest[0]))
+    for k in range(len(order) - 2, -1, -1):  # from the set's last table up to the best
+        out[order[k]] = max(out[order[k]], out[order[k + 1]] + 1e-6)
     return out
 
 
 def rank_and_set(scores: np.ndarray, link: np.ndarray | None, names: list[str],
                  graph: JoinGraph | None, cfg: SetConfig = SetConfig(),
-                 stage: "JoinStage | None" = None) -> tuple[np.ndarray, TableSet]:
-    """What a result shows for one question: its first-stage scores [M] and linking features
-    [M, F] over `names` -> the ranking [M] (`final_ranking`) and the set (`select_set`), both
-    from the second stage's probabilities when there is one. The retriever and the held-out
-    evaluation both call this."""
+                 stage: "JoinStage | None" = None,
+                 cover: np.ndarray | None = None) -> tuple[np.ndarray, TableSet]:
+    """What a result shows for one question: its first-stage scores [M], linking features
+    [M, F] and word cover [M, W] (`SchemaLinker.word_cover`) over `names` -> the ranking [M]
+    (`final_ranking`) and the set (`select_set`), both from the second stage's probabilities
+    when there is one. The retriever and the held-out evaluation both call this."""
     needed = None if stage is None or not names else \
-        stage.needed(scores, link, names, graph, cfg.temperature)
-    return final_ranking(scores, needed), select_set(scores, names, graph, cfg, needed)
+        stage.needed(scores, link, names, graph, cfg.temperature, cover)
+    chosen = select_set(scores, names, graph, cfg, needed)
+    pos = {n: i for i, n in enumerate(names)}
+    return final_ranking(scores, needed, [pos[t] for t in chosen.tables]), chosen
 
 
 def set_first(scores: np.ndarray, names: list[str], chosen: list[str]) -> np.ndarray:

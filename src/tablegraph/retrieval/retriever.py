@@ -144,14 +144,17 @@ class TableRetriever:
         """Question texts -> first-stage scores [Q, M] against every table of the index."""
         return self.scorer(texts, self._require_index())
 
-    def rank_and_set(self, scores: np.ndarray,
-                     link: np.ndarray | None = None) -> tuple[np.ndarray, TableSet]:
+    def rank_and_set(self, scores: np.ndarray, link: np.ndarray | None = None,
+                     question: str | None = None) -> tuple[np.ndarray, TableSet]:
         """One question's first-stage scores [M] and linking features [M, F] -> the ranking
         a result shows [M] and its set over the index's join graph (`model.sets.rank_and_set`,
-        with the model's second stage when it has one)."""
+        with the model's second stage when it has one, which also reads which of the
+        question's words each table accounts for)."""
         index = self._require_index()
+        cover = index.linker().word_cover(question) \
+            if self.stage is not None and question is not None else None
         return rank_and_set(scores, link, index.names, index.joins, self.set_config,
-                            self.stage)
+                            self.stage, cover)
 
     def search(self, question: str, k: int = 5, explain: int = 3) -> SearchResult:
         """The top `k` tables for `question`, each with its `explain` best columns and values
@@ -170,7 +173,7 @@ class TableRetriever:
         """One question's result from its vector [D], first-stage scores [M] and linking
         features [M, F] (None: computed here if the abstention model needs them)."""
         index = self._require_index()
-        ranking, table_set = self.rank_and_set(scores, link)  # [M], what the hits show
+        ranking, table_set = self.rank_and_set(scores, link, question)  # [M], what hits show
         order = np.argsort(-ranking, kind="stable")[:k]
         node_vecs = self.node_vectors() if explain > 0 else None
         offsets = index.node_offsets()
@@ -227,7 +230,7 @@ class TableRetriever:
         ev = RetrievalEvaluator(questions, self._require_index().names, source=source,
                                 skipped=self.skipped)
         _, first, link = self.scorer.run(ev.texts, self._require_index())
-        chosen = [self.rank_and_set(s, None if link is None else link[i])
+        chosen = [self.rank_and_set(s, None if link is None else link[i], ev.texts[i])
                   for i, s in enumerate(first)]
         scores = np.stack([r for r, _ in chosen]) if chosen else first
         m = ev.metrics(scores)

@@ -258,7 +258,9 @@ def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], tex
                 record(d, ev, name, scores, extra=topk(scores))
                 link = None if d.inputs.link is None else d.inputs.link.cpu().numpy()
                 shown = [rank_and_set(scores[i], None if link is None else link[i], d.names,
-                                      d.joins, set_cfg, stage) for i in range(len(ev.texts))]
+                                      d.joins, set_cfg, stage,
+                                      None if stage is None else d.linker.word_cover(t))
+                         for i, t in enumerate(ev.texts)]
                 final = np.stack([r for r, _ in shown])
                 if stage is not None:
                     record(d, ev, name + "+stage", final, extra=topk(final))
@@ -302,7 +304,8 @@ def fit_stage(model: ContrastiveGNNEncoder, dbs: list[PreparedDatabase], text: T
     """The second stage over the join graph (`model.joinstage`), fitted on the questions of
     `dbs` scored by the trained encoder `model`."""
     examples = [StageExample(*score_questions(model, d, None, text, enc_cfg, device), d.names,
-                             d.joins, d.gold) for d in dbs]
+                             d.joins, d.gold, [d.linker.word_cover(q.text) for q in d.questions])
+                for d in dbs]
     return fit_join_stage(examples, cfg.temperature, seed=cfg.seed)
 
 
