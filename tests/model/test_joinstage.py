@@ -180,3 +180,19 @@ def test_new_words_are_what_a_table_accounts_for_beyond_the_best_table():
     keep = [i for i in range(len(STAGE_FEATURES)) if i not in (COL["new_words"],
                                                                COL["words_left"])]
     assert np.array_equal(x[:, keep], y[:, keep])
+
+
+def test_token_features_say_what_one_word_points_at_beyond_the_best_table():
+    scores = np.array([0.9, 0.5, 0.5, 0.2])
+    # two tokens; cosines with the tables' vectors [L, M] and with their best nodes [L, M]
+    table = np.array([[0.8, 0.1, 0.2, 0.0], [0.3, 0.7, 0.1, 0.0]])
+    node = np.array([[0.9, 0.2, 0.1, -1.0], [0.2, 0.6, 0.4, -1.0]])
+    x = stage_features(scores, None, NAMES, GRAPH, 0.1, tokens=np.stack([table, node]))
+    assert x[:, COL["token_node"]] == pytest.approx([0.9, 0.6, 0.4, -1.0])
+    # the second token points at items (0.7) where the best table, facts, has 0.3
+    assert x[:, COL["token_gain"]] == pytest.approx([0.0, 0.4, -0.2, -0.3])
+    assert x[:, COL["token_node_gain"]] == pytest.approx([0.0, 0.4, 0.2, -1.2])
+    # without tokens (or a question of none) all three are 0
+    for tokens in (None, np.zeros((2, 0, 4))):
+        y = stage_features(scores, None, NAMES, GRAPH, 0.1, tokens=tokens)
+        assert not y[:, [COL["token_node"], COL["token_gain"], COL["token_node_gain"]]].any()

@@ -52,3 +52,21 @@ def test_question_head_scores_as_the_whole_encoder_does():
     assert not torch.allclose(a, qs.vectors @ tables.t())  # the question side did something
     with pytest.raises(KeyError):
         QuestionHead.from_state(cfg, {"token_gate.weight": torch.zeros(1, 16)})
+
+
+def test_token_similarities_are_each_tokens_cosine_with_tables_and_their_best_node():
+    from tablegraph.model.scoring import token_similarities
+
+    tables = torch.nn.functional.normalize(torch.tensor([[1.0, 0, 0], [0, 1.0, 0]]), dim=-1)
+    # table 0 has two nodes, table 1 none
+    nodes = torch.nn.functional.normalize(torch.tensor([[0, 0, 1.0], [1.0, 1.0, 0]]), dim=-1)
+    graph = torch.tensor([0, 0])
+    tokens = [torch.tensor([[2.0, 0, 0], [0, 0, 3.0]]), torch.zeros((0, 3))]
+    qs = QuestionInputs(torch.zeros((2, 3)), tokens)
+    sims = token_similarities(qs, tables, nodes, graph)
+    assert len(sims) == 2 and sims[0].shape == (2, 2, 2) and sims[1].shape == (2, 0, 2)
+    # cosines with the tables' vectors: token 0 is table 0's direction, token 1 neither's
+    assert np.allclose(sims[0][0], [[1, 0], [0, 0]])
+    # best node: token 0 meets (1,1,0)/sqrt2, token 1 meets (0,0,1); table 1 has no node: -1
+    assert np.allclose(sims[0][1], [[2 ** -0.5, -1], [1, -1]])
+    assert token_similarities(QuestionInputs(torch.zeros((1, 3))), tables, nodes, graph) is None

@@ -44,9 +44,11 @@ def test_results_rank_and_choose_sets_with_the_second_stage(tiny_tables):
     assert r.stage is not None  # the shipped model carries its second stage
     question = "lab test values and units of each admission"
     res = r.search(question, k=len(r.index.names))
-    _, scores, link = r.scorer.run([question], r.index)
+    _, scores, link, sims = r.scorer.run([question], r.index)
     cover = r.index.linker().word_cover(question)
-    needed = r.stage.needed(scores[0], link[0], r.index.names, r.index.joins, cover=cover)
+    assert sims[0].shape[0] == 2 and sims[0].shape[2] == len(r.index.names)
+    needed = r.stage.needed(scores[0], link[0], r.index.names, r.index.joins, cover=cover,
+                            tokens=sims[0])
     expected = select_set(scores[0], r.index.names, r.index.joins, r.set_config, needed)
     ranking = final_ranking(scores[0], needed,
                             [r.index.names.index(t) for t in expected.tables])

@@ -15,8 +15,12 @@ join graph, one round, by direction, and reads them with the question's linking 
     new_t    = mean over the question's words of max(c_tw - c_bw, 0), c = the linker's
                `word_cover` [M, W] and b the best table: what t accounts for that b does not
     left     = mean over the question's words of 1 - c_bw: how much the best table leaves
+    tok_t    = max over the question's tokens of their best cosine with t's node vectors, and
+    gain_t   = max over tokens of cos(token, t) - cos(token, b), for t's vector and for its
+               nodes (`scoring.token_similarities`): one word ("starring", "comedies") can
+               point at a table that the question as a whole does not
     p_t  = sigmoid(MLP([w_t, rank, m_t^ref, m_t^refd, two_t, bridge_t, gap_t, degree,
-                        new_t, left, linking features of t, ...]))
+                        new_t, left, tok_t, gain_t, linking features of t, ...]))
 
 p_t is the probability that the question needs table t. Every input holds for any database
 (scores, join structure, name and value matches): nothing is specific to one table or schema.
@@ -41,7 +45,7 @@ from tablegraph.tables.joins import JoinGraph
 STAGE_FEATURES = (
     "log_weight", "weight", "top", "log_rank", "from_referrer", "from_referenced",
     "neighbour", "strong_neighbours", "two_hop", "bridge", "gap_bridge", "log_degree",
-    "log_tables", "new_words", "words_left",
+    "log_tables", "new_words", "words_left", "token_node", "token_gain", "token_node_gain",
     *FEATURE_NAMES,
     "from_referrer*value_words", "from_referrer*value_cover", "from_referrer*value_phrase",
     "from_referenced*column_cover", "weight*neighbour")
@@ -49,10 +53,12 @@ STAGE_FEATURES = (
 
 def stage_features(scores: np.ndarray, link: np.ndarray | None, names: list[str],
                    graph: JoinGraph | None, temperature: float = 0.07,
-                   cover: np.ndarray | None = None) -> np.ndarray:
-    """One question's first-stage scores [M], linking features [M, F] and word cover [M, W]
-    (`SchemaLinker.word_cover`; None: zeros) over the tables `names` and their join graph ->
-    features [M, len(STAGE_FEATURES)] (float32)."""
+                   cover: np.ndarray | None = None,
+                   tokens: np.ndarray | None = None) -> np.ndarray:
+    """One question's first-stage scores [M], linking features [M, F], word cover [M, W]
+    (`SchemaLinker.word_cover`) and token similarities [2, L, M]
+    (`scoring.token_similarities`) over the tables `names` and their join graph -> features
+    [M, len(STAGE_FEATURES)] (float32). A missing input gives zeros for its features."""
     s = np.asarray(scores, dtype=np.float64)
     m = len(names)
     link = np.zeros((m, NUM_FEATURES)) if link is None else np.asarray(link, dtype=np.float64)
@@ -62,6 +68,13 @@ def stage_features(scores: np.ndarray, link: np.ndarray | None, names: list[str]
         best = c[int(np.argmax(s))]  # [W]
         new = np.maximum(c - best, 0.0).mean(axis=1)
         left[:] = (1.0 - best).mean()
+    tok, gain, node_gain = np.zeros(m), np.zeros(m), np.zeros(m)
+    if tokens is not None and tokens.shape[1]:
+        tab, node = np.asarray(tokens[0], np.float64), np.asarray(tokens[1], np.float64)
+        b = int(np.argmax(s))
+        tok = node.max(axis=0)
+        gain = (tab - tab[:, [b]]).max(axis=0)
+        node_gain = (node - node[:, [b]]).max(axis=0)
     z = np.maximum((s - s.max()) / max(temperature, 1e-6), -20.0)  # [M], 0 for the best
     w = np.exp(z)
     rank = np.empty(m)
@@ -102,7 +115,7 @@ def stage_features(scores: np.ndarray, link: np.ndarray | None, names: list[str]
     x = np.column_stack([
         z, w, rank == 0, np.log1p(rank), referrer, referenced, neighbour,
         np.minimum(strong, 3), two_hop, bridge, gap, np.log1p(degree),
-        np.full(m, np.log(max(m, 1))), new, left, link,
+        np.full(m, np.log(max(m, 1))), new, left, tok, gain, node_gain, link,
         referrer * link[:, 3], referrer * link[:, 6], referrer * link[:, 4],
         referenced * link[:, 5], w * neighbour])
     return x.astype(np.float32)
@@ -132,12 +145,14 @@ class JoinStage(nn.Module):
     @torch.no_grad()
     def needed(self, scores: np.ndarray, link: np.ndarray | None, names: list[str],
                graph: JoinGraph | None, temperature: float = 0.07,
-               cover: np.ndarray | None = None) -> np.ndarray:
-        """One question's scores [M] (and linking features [M, F], word cover [M, W]) -> [M]
-        probabilities that it needs each table."""
+               cover: np.ndarray | None = None,
+               tokens: np.ndarray | None = None) -> np.ndarray:
+        """One question's scores [M] (and linking features [M, F], word cover [M, W], token
+        similarities [2, L, M]) -> [M] probabilities that it needs each table."""
         if len(names) == 0:
             return np.zeros(0)
-        x = torch.from_numpy(stage_features(scores, link, names, graph, temperature, cover))
+        x = torch.from_numpy(stage_features(scores, link, names, graph, temperature, cover,
+                                            tokens))
         return torch.sigmoid(self(x)).double().numpy()
 
     def state(self) -> dict[str, torch.Tensor]:
@@ -154,8 +169,8 @@ class JoinStage(nn.Module):
 @dataclass
 class StageExample:
     """One database's questions for fitting: first-stage scores [Q, M], linking features
-    [Q, M, F] (or None), its tables, join graph, each question's gold table indices and word
-    cover [M, W_q] (or None)."""
+    [Q, M, F] (or None), its tables, join graph, each question's gold table indices, word
+    cover [M, W_q] and token similarities [2, L_q, M] (each list or None)."""
 
     scores: np.ndarray
     link: np.ndarray | None
@@ -163,6 +178,7 @@ class StageExample:
     graph: JoinGraph | None
     gold: list[set[int]]
     cover: list[np.ndarray] | None = None
+    tokens: list[np.ndarray] | None = None
 
 
 def fit_join_stage(examples: Iterable[StageExample], temperature: float = 0.07,
@@ -190,7 +206,8 @@ def fit_join_stage(examples: Iterable[StageExample], temperature: float = 0.07,
                     if noise > 0 else (ex.scores[i],):
                 xs.append(stage_features(s, None if link is None else link[i], ex.names,
                                          ex.graph, temperature,
-                                         None if ex.cover is None else ex.cover[i]))
+                                         None if ex.cover is None else ex.cover[i],
+                                         None if ex.tokens is None else ex.tokens[i]))
                 ys.append(y)
                 ws.append(np.full(len(y), per_q, dtype=np.float32))
     if not xs:

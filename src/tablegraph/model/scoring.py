@@ -197,14 +197,40 @@ def prepare_questions(cfg: EncoderConfig, text: "TextEncoder", texts: list[str],
     return QuestionInputs.from_arrays(means, tokens, link, device)
 
 
+@torch.no_grad()
+def token_similarities(qs: QuestionInputs, vectors: torch.Tensor, nodes: torch.Tensor | None,
+                       node_graph: torch.Tensor | None) -> list[np.ndarray] | None:
+    """Each question's token embeddings [L, D] against the M tables -> [2, L, M] float32:
+    the cosine of each token with each table's vector [M, D], and its best cosine with the
+    table's node vectors [N, D] (-1 for a table without nodes). A question's vector pools its
+    tokens, so the tables' vectors are in their space; one token ("starring", "comedies")
+    can point at a table the question as a whole does not (`joinstage.stage_features`).
+    None when the model pools no tokens."""
+    if qs.tokens is None:
+        return None
+    m = int(vectors.shape[0])
+    out = []
+    for t in qs.tokens:
+        t = F.normalize(t.to(vectors.device, vectors.dtype), dim=-1)  # [L, D]
+        table = t @ vectors.t()  # [L, M]
+        best = table.new_full((t.shape[0], m), -1.0)
+        if nodes is not None and node_graph is not None and len(nodes) and len(t):
+            ns = t @ nodes.t()  # [L, N]
+            best = best.scatter_reduce(1, node_graph.long().unsqueeze(0).expand_as(ns), ns,
+                                       reduce="amax", include_self=True)
+        out.append(torch.stack([table, best]).cpu().numpy().astype(np.float32))
+    return out
+
+
 class Scorer:
     """Question texts -> scores against a `TableIndex`, with a trained question side (the
     encoder, or its `QuestionHead`) and the frozen text encoder.
 
     - `inputs(texts, index)`: token embeddings and linking features against index's tables
     - `score(inputs, index)`: [Q, M] tensor
-    - `run(texts, index)`: question vectors [Q, D], scores [Q, M] (float32 arrays) and
-      linking features [Q, M, F] (or None)
+    - `run(texts, index)`: question vectors [Q, D], scores [Q, M] (float32 arrays),
+      linking features [Q, M, F] (or None) and token similarities (`token_similarities`:
+      [2, L_q, M] per question, or None)
     - `__call__(texts, index)`: scores [Q, M] alone
     `text` may be None where only prepared inputs are scored (training validation).
     """
@@ -230,13 +256,17 @@ class Scorer:
         vectors, nodes, node_graph = index.tensors(self.device)
         return self.model.score(qs, vectors, nodes, node_graph, qv)
 
+    def tokens(self, qs: QuestionInputs, index: "TableIndex") -> list[np.ndarray] | None:
+        """`token_similarities` of prepared questions against the tables of `index`."""
+        return token_similarities(qs, *index.tensors(self.device))
+
     @torch.no_grad()
-    def run(self, texts: list[str], index: "TableIndex",
-            chunk: int = 512) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """Question texts -> their vectors [Q, D], their scores against `index` [Q, M] and
-        the schema-linking features computed on the way [Q, M, F] (None: the model uses
-        none)."""
-        vecs, scores, links = [], [], []
+    def run(self, texts: list[str], index: "TableIndex", chunk: int = 512
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[np.ndarray] | None]:
+        """Question texts -> their vectors [Q, D], their scores against `index` [Q, M], the
+        schema-linking features computed on the way [Q, M, F] (None: the model uses none)
+        and each question's token similarities [2, L, M] (None: it pools no tokens)."""
+        vecs, scores, links, sims = [], [], [], []
         for i in range(0, len(texts), chunk):
             qs = self.inputs(texts[i:i + chunk], index)
             qv = self.model.question_vectors(qs)  # [q, D]
@@ -244,15 +274,19 @@ class Scorer:
             scores.append(self.score(qs, index, qv).cpu())
             if qs.link is not None:
                 links.append(qs.link.cpu())
+            part = self.tokens(qs, index)
+            if part is not None:
+                sims.extend(part)
         if not vecs:
             return (np.zeros((0, self.cfg.out_dim), dtype=np.float32),
-                    np.zeros((0, len(index.names)), dtype=np.float32), None)
+                    np.zeros((0, len(index.names)), dtype=np.float32), None, None)
         out = torch.cat(scores).numpy().astype(np.float32)
         if not np.isfinite(out).all():
             raise TableGraphError("the model gave non-finite scores: its weights or index are "
                                   "damaged (retrain or rebuild the index)")
         link = torch.cat(links).numpy() if len(links) == len(vecs) else None
-        return torch.cat(vecs).numpy().astype(np.float32), out, link
+        return (torch.cat(vecs).numpy().astype(np.float32), out, link,
+                sims if len(sims) == len(texts) else None)
 
     def __call__(self, texts: list[str], index: "TableIndex") -> np.ndarray:
         return self.run(texts, index)[1]

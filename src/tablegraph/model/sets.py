@@ -118,13 +118,15 @@ def final_ranking(scores: np.ndarray, needed: np.ndarray | None,
 def rank_and_set(scores: np.ndarray, link: np.ndarray | None, names: list[str],
                  graph: JoinGraph | None, cfg: SetConfig = SetConfig(),
                  stage: "JoinStage | None" = None,
-                 cover: np.ndarray | None = None) -> tuple[np.ndarray, TableSet]:
+                 cover: np.ndarray | None = None,
+                 tokens: np.ndarray | None = None) -> tuple[np.ndarray, TableSet]:
     """What a result shows for one question: its first-stage scores [M], linking features
-    [M, F] and word cover [M, W] (`SchemaLinker.word_cover`) over `names` -> the ranking [M]
+    [M, F], word cover [M, W] (`SchemaLinker.word_cover`) and token similarities [2, L, M]
+    (`scoring.token_similarities`) over `names` -> the ranking [M]
     (`final_ranking`) and the set (`select_set`), both from the second stage's probabilities
     when there is one. The retriever and the held-out evaluation both call this."""
     needed = None if stage is None or not names else \
-        stage.needed(scores, link, names, graph, cfg.temperature, cover)
+        stage.needed(scores, link, names, graph, cfg.temperature, cover, tokens)
     chosen = select_set(scores, names, graph, cfg, needed)
     pos = {n: i for i, n in enumerate(names)}
     return final_ranking(scores, needed, [pos[t] for t in chosen.tables]), chosen

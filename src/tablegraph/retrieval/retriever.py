@@ -145,16 +145,17 @@ class TableRetriever:
         return self.scorer(texts, self._require_index())
 
     def rank_and_set(self, scores: np.ndarray, link: np.ndarray | None = None,
-                     question: str | None = None) -> tuple[np.ndarray, TableSet]:
-        """One question's first-stage scores [M] and linking features [M, F] -> the ranking
-        a result shows [M] and its set over the index's join graph (`model.sets.rank_and_set`,
-        with the model's second stage when it has one, which also reads which of the
-        question's words each table accounts for)."""
+                     question: str | None = None, tokens: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, TableSet]:
+        """One question's first-stage scores [M], linking features [M, F] and token
+        similarities [2, L, M] -> the ranking a result shows [M] and its set over the index's
+        join graph (`model.sets.rank_and_set`, with the model's second stage when it has
+        one, which also reads which of the question's words each table accounts for)."""
         index = self._require_index()
         cover = index.linker().word_cover(question) \
             if self.stage is not None and question is not None else None
         return rank_and_set(scores, link, index.names, index.joins, self.set_config,
-                            self.stage, cover)
+                            self.stage, cover, tokens)
 
     def search(self, question: str, k: int = 5, explain: int = 3) -> SearchResult:
         """The top `k` tables for `question`, each with its `explain` best columns and values
@@ -164,16 +165,17 @@ class TableRetriever:
             raise TableGraphError("the question is empty")
         if k < 1:
             raise TableGraphError("k must be at least 1")
-        qv, all_scores, link = self.scorer.run([question], index)  # [1, D], [1, M], [1, M, F]
+        qv, all_scores, link, sims = self.scorer.run([question], index)  # [1, D], [1, M], ...
         return self._result(question, qv[0], all_scores[0], k, explain,
-                            None if link is None else link[0])
+                            None if link is None else link[0], None if sims is None else sims[0])
 
     def _result(self, question: str, qv: np.ndarray, scores: np.ndarray, k: int,
-                explain: int, link: np.ndarray | None = None) -> SearchResult:
+                explain: int, link: np.ndarray | None = None,
+                tokens: np.ndarray | None = None) -> SearchResult:
         """One question's result from its vector [D], first-stage scores [M] and linking
         features [M, F] (None: computed here if the abstention model needs them)."""
         index = self._require_index()
-        ranking, table_set = self.rank_and_set(scores, link, question)  # [M], what hits show
+        ranking, table_set = self.rank_and_set(scores, link, question, tokens)  # [M]
         order = np.argsort(-ranking, kind="stable")[:k]
         node_vecs = self.node_vectors() if explain > 0 else None
         offsets = index.node_offsets()
@@ -213,10 +215,11 @@ class TableRetriever:
             for q in part:
                 if not q or not q.strip():
                     raise TableGraphError("a question is empty")
-            qv, scores, link = self.scorer.run(part, self._require_index())
+            qv, scores, link, sims = self.scorer.run(part, self._require_index())
             for j, q in enumerate(part):
                 yield self._result(q, qv[j], scores[j], k, explain,
-                                   None if link is None else link[j])
+                                   None if link is None else link[j],
+                                   None if sims is None else sims[j])
 
     def evaluate(self, questions: list[Question], source: str = "questions",
                  rankings: list | None = None) -> dict[str, float]:
@@ -229,8 +232,9 @@ class TableRetriever:
 
         ev = RetrievalEvaluator(questions, self._require_index().names, source=source,
                                 skipped=self.skipped)
-        _, first, link = self.scorer.run(ev.texts, self._require_index())
-        chosen = [self.rank_and_set(s, None if link is None else link[i], ev.texts[i])
+        _, first, link, sims = self.scorer.run(ev.texts, self._require_index())
+        chosen = [self.rank_and_set(s, None if link is None else link[i], ev.texts[i],
+                                    None if sims is None else sims[i])
                   for i, s in enumerate(first)]
         scores = np.stack([r for r, _ in chosen]) if chosen else first
         m = ev.metrics(scores)

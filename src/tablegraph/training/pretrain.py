@@ -248,7 +248,9 @@ def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], tex
                 record(d, ev, name + "+fk", set_ranked(scores, d.names, sets), sets)
             else:
                 index = build_index(method, d.graphs, device)
-                scores = Scorer(method, text, device).score(d.inputs, index).cpu().numpy()
+                scorer = Scorer(method, text, device)
+                scores = scorer.score(d.inputs, index).cpu().numpy()
+                sims = scorer.tokens(d.inputs, index) if stage is not None else None
 
                 def topk(ranking: np.ndarray) -> dict[str, np.ndarray]:
                     return {f"top{k}_f1": ev.set_metrics(
@@ -259,7 +261,8 @@ def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], tex
                 link = None if d.inputs.link is None else d.inputs.link.cpu().numpy()
                 shown = [rank_and_set(scores[i], None if link is None else link[i], d.names,
                                       d.joins, set_cfg, stage,
-                                      None if stage is None else d.linker.word_cover(t))
+                                      None if stage is None else d.linker.word_cover(t),
+                                      None if sims is None else sims[i])
                          for i, t in enumerate(ev.texts)]
                 final = np.stack([r for r, _ in shown])
                 if stage is not None:
@@ -303,9 +306,15 @@ def fit_stage(model: ContrastiveGNNEncoder, dbs: list[PreparedDatabase], text: T
               enc_cfg: EncoderConfig, cfg: PretrainConfig, device: str) -> JoinStage:
     """The second stage over the join graph (`model.joinstage`), fitted on the questions of
     `dbs` scored by the trained encoder `model`."""
-    examples = [StageExample(*score_questions(model, d, None, text, enc_cfg, device), d.names,
-                             d.joins, d.gold, [d.linker.word_cover(q.text) for q in d.questions])
-                for d in dbs]
+    examples = []
+    for d in dbs:
+        index = build_index(model, d.graphs, device)
+        scorer = Scorer(model, text, device)
+        examples.append(StageExample(
+            scorer.score(d.inputs, index).cpu().numpy(),
+            None if d.inputs.link is None else d.inputs.link.cpu().numpy(), d.names, d.joins,
+            d.gold, [d.linker.word_cover(q.text) for q in d.questions],
+            scorer.tokens(d.inputs, index)))
     return fit_join_stage(examples, cfg.temperature, seed=cfg.seed)
 
 
