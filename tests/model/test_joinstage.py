@@ -196,3 +196,41 @@ def test_token_features_say_what_one_word_points_at_beyond_the_best_table():
     for tokens in (None, np.zeros((2, 0, 4))):
         y = stage_features(scores, None, NAMES, GRAPH, 0.1, tokens=tokens)
         assert not y[:, [COL["token_node"], COL["token_gain"], COL["token_node_gain"]]].any()
+
+
+def test_rank_and_set_ranks_the_bridge_of_the_set_before_likelier_tables_outside_it():
+    from tablegraph.model.sets import rank_and_set
+
+    names = ["film", "inventory", "rental", "actor"]
+    chain = JoinGraph(names, [Join("inventory", ("film_id",), "film", ("film_id",), INFERRED,
+                                   0.9, "x_id names y"),
+                              Join("rental", ("inventory_id",), "inventory",
+                                   ("inventory_id",), INFERRED, 0.9, "x_id names y")])
+
+    class Stage:  # the stage's probabilities, fixed: the bridge itself looks unlikely
+        def needed(self, *args):
+            return np.array([0.9, 0.01, 0.8, 0.3])
+    ranking, chosen = rank_and_set(np.array([0.9, 0.1, 0.5, 0.4]), None, names, chain,
+                                   SetConfig(), Stage())
+    assert set(chosen.tables) == {"film", "inventory", "rental"}
+    assert [names[j] for j in np.argsort(-ranking, kind="stable")] == \
+        ["film", "rental", "inventory", "actor"]
+
+
+def test_fitting_reads_each_questions_word_cover_and_token_similarities(monkeypatch):
+    import tablegraph.model.joinstage as js
+
+    seen = []
+    real = js.stage_features
+
+    def spy(scores, link, names, graph, temperature, cover=None, tokens=None):
+        seen.append((cover, tokens))
+        return real(scores, link, names, graph, temperature, cover, tokens)
+
+    monkeypatch.setattr(js, "stage_features", spy)
+    ex = _examples(np.random.default_rng(0), 2)[0]
+    cover = [np.full((4, 3), float(i)) for i in range(2)]
+    tokens = [np.full((2, 5, 4), float(i)) for i in range(2)]
+    with_inputs = StageExample(ex.scores, ex.link, ex.names, ex.graph, ex.gold, cover, tokens)
+    fit_join_stage([with_inputs], temperature=0.1, epochs=1, noise=0.0)
+    assert [c is cover[i] and t is tokens[i] for i, (c, t) in enumerate(seen)] == [True, True]

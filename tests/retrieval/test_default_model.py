@@ -55,6 +55,9 @@ def test_results_rank_and_choose_sets_with_the_second_stage(tiny_tables):
     # hits are ranked and scored by the second stage, the first stage's best table first
     assert [h.table for h in res.hits] == [r.index.names[j] for j in np.argsort(-ranking,
                                                                                kind="stable")]
+    # scored by the stage's probabilities given every input (word cover, token similarities)
+    order = np.argsort(-ranking, kind="stable")
+    assert [h.score for h in res.hits] == [float(ranking[j]) for j in order]
     assert res.hits[0].table == r.index.names[int(np.argmax(scores[0]))]
     assert [h.score for h in res.hits] == sorted((h.score for h in res.hits), reverse=True)
     assert 0 <= min(h.score for h in res.hits) and max(h.score for h in res.hits) <= 1 + 1e-5

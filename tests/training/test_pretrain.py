@@ -45,7 +45,21 @@ def test_databases_fall_into_stable_folds(tmp_path):
     assert len({d.fold(3) for d in dbs}) > 1
 
 
-def test_pretrain_holds_out_whole_databases_and_reports_on_them(tmp_path):
+def test_pretrain_holds_out_whole_databases_and_reports_on_them(tmp_path, monkeypatch):
+    import tablegraph.training.pretrain as pt
+
+    fitted, shown = [], []
+    real_fit, real_rank = pt.fit_join_stage, pt.rank_and_set
+
+    def fit_spy(examples, *args, **kwargs):
+        fitted.extend(examples)
+        return real_fit(examples, *args, **kwargs)
+
+    def rank_spy(*args):
+        shown.append(args)
+        return real_rank(*args)
+    monkeypatch.setattr(pt, "fit_join_stage", fit_spy)
+    monkeypatch.setattr(pt, "rank_and_set", rank_spy)
     _corpus(tmp_path)
     out = tmp_path / "model"
     fold = text2sql_databases(tmp_path)[0].fold(3)
@@ -68,6 +82,10 @@ def test_pretrain_holds_out_whole_databases_and_reports_on_them(tmp_path):
     assert "held-out" in r.output and (out / "model.safetensors").is_file()
     assert not (out / "index.json").exists()  # the pretrained model carries no tables
     assert load_model(out).join_stage() is not None  # the second stage is fitted and saved
+    # it is fitted and evaluated with each question's word cover and token similarities
+    assert fitted and all(len(ex.cover) == len(ex.tokens) == len(ex.gold) for ex in fitted)
+    assert all(t.shape == (2, t.shape[1], len(ex.names)) for ex in fitted for t in ex.tokens)
+    assert shown and all(a[-2] is not None and a[-1] is not None for a in shown)
     assert json.loads((out / "config.json").read_text())["set"]["seed_weight"] > 0
 
 
