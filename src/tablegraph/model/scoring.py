@@ -209,16 +209,27 @@ def token_similarities(qs: QuestionInputs, vectors: torch.Tensor, nodes: torch.T
     if qs.tokens is None:
         return None
     m = int(vectors.shape[0])
+    has_nodes = nodes is not None and node_graph is not None and len(nodes) > 0
+    if has_nodes:
+        owner = node_graph.long().cpu().numpy()  # [N], each table's nodes in one run
+        starts = np.searchsorted(owner, np.arange(m))  # [M]
+        present = np.bincount(owner, minlength=m) > 0
+        runs = bool(np.all(owner[1:] >= owner[:-1]))
     out = []
     for t in qs.tokens:
         t = F.normalize(t.to(vectors.device, vectors.dtype), dim=-1)  # [L, D]
-        table = t @ vectors.t()  # [L, M]
-        best = table.new_full((t.shape[0], m), -1.0)
-        if nodes is not None and node_graph is not None and len(nodes) and len(t):
-            ns = t @ nodes.t()  # [L, N]
-            best = best.scatter_reduce(1, node_graph.long().unsqueeze(0).expand_as(ns), ns,
-                                       reduce="amax", include_self=True)
-        out.append(torch.stack([table, best]).cpu().numpy().astype(np.float32))
+        table = (t @ vectors.t()).cpu().numpy()  # [L, M]
+        best = np.full_like(table, -1.0)
+        if has_nodes and len(t):
+            ns = (t @ nodes.t()).cpu().numpy()  # [L, N]
+            if runs:  # the best node of each table: a max over its run of columns
+                have = np.flatnonzero(present)
+                best[:, have] = np.maximum.reduceat(ns, starts[have], axis=1)
+            else:
+                for j in range(m):
+                    if present[j]:
+                        best[:, j] = ns[:, owner == j].max(axis=1)
+        out.append(np.stack([table, best]).astype(np.float32))
     return out
 
 
