@@ -47,6 +47,7 @@ def test_results_rank_and_choose_sets_with_the_second_stage(tiny_tables):
     _, scores, link, sims = r.scorer.run([question], r.index)
     cover = r.index.linker().word_cover(question)
     assert sims[0].shape[0] == 2 and sims[0].shape[2] == len(r.index.names)
+    assert r.scorer.run([question], r.index, tokens=False)[3] is None  # scores alone
     needed = r.stage.needed(scores[0], link[0], r.index.names, r.index.joins, cover=cover,
                             tokens=sims[0])
     expected = select_set(scores[0], r.index.names, r.index.joins, r.set_config, needed)

@@ -62,16 +62,16 @@ def stage_features(scores: np.ndarray, link: np.ndarray | None, names: list[str]
     s = np.asarray(scores, dtype=np.float64)
     m = len(names)
     link = np.zeros((m, NUM_FEATURES)) if link is None else np.asarray(link, dtype=np.float64)
+    b = int(np.argmax(s)) if m else 0  # the first stage's best table
     new, left = np.zeros(m), np.zeros(m)
     if cover is not None and cover.size:
         c = np.asarray(cover, dtype=np.float64)
-        best = c[int(np.argmax(s))]  # [W]
+        best = c[b]  # [W]
         new = np.maximum(c - best, 0.0).mean(axis=1)
         left[:] = (1.0 - best).mean()
     tok, gain, node_gain = np.zeros(m), np.zeros(m), np.zeros(m)
     if tokens is not None and tokens.shape[1]:
         tab, node = np.asarray(tokens[0], np.float64), np.asarray(tokens[1], np.float64)
-        b = int(np.argmax(s))
         tok = node.max(axis=0)
         gain = (tab - tab[:, [b]]).max(axis=0)
         node_gain = (node - node[:, [b]]).max(axis=0)

@@ -178,7 +178,8 @@ class SchemaLinker:
         """{table: IDF of its rarest value found as a whole run of the question's pieces}."""
         return {j: vs[0][0] for j, vs in self.found_values(question).items()}
 
-    def word_cover(self, question: str) -> np.ndarray:
+    def word_cover(self, question: str,
+                   found: dict[int, list[tuple[float, str]]] | None = None) -> np.ndarray:
         """Which table accounts for which of the question's content words: [M, W], W the
         question's content words in order, each entry in [0, 1]:
 
@@ -190,13 +191,14 @@ class SchemaLinker:
 
         the largest of these. The second stage reads, per table, what it adds to the best
         table (`joinstage.stage_features`): a question about "customers who ordered a
-        product" has words only `orders` and `products` account for."""
+        product" has words only `orders` and `products` account for. `found`: the question's
+        `found_values` when already looked up."""
         words = content_words(question)
         out = np.zeros((len(self.names), len(words)), dtype=np.float32)
         if not words:
             return out
-        named = {j: {x for _, v in vs for x in content_words(v)}
-                 for j, vs in self.found_values(question).items()}
+        found = self.found_values(question) if found is None else found
+        named = {j: {x for _, v in vs for x in content_words(v)} for j, vs in found.items()}
         for k, w in enumerate(words):
             col = out[:, k]
             for j, idf in self._by_column_word.get(w, ()):

@@ -242,7 +242,7 @@ class Scorer:
     - `run(texts, index)`: question vectors [Q, D], scores [Q, M] (float32 arrays),
       linking features [Q, M, F] (or None) and token similarities (`token_similarities`:
       [2, L_q, M] per question, or None)
-    - `__call__(texts, index)`: scores [Q, M] alone
+    - `__call__(texts, index)`: scores [Q, M] alone (no token similarities computed)
     `text` may be None where only prepared inputs are scored (training validation).
     """
 
@@ -272,11 +272,13 @@ class Scorer:
         return token_similarities(qs, *index.tensors(self.device))
 
     @torch.no_grad()
-    def run(self, texts: list[str], index: "TableIndex", chunk: int = 512
+    def run(self, texts: list[str], index: "TableIndex", chunk: int = 512,
+            tokens: bool = True
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[np.ndarray] | None]:
         """Question texts -> their vectors [Q, D], their scores against `index` [Q, M], the
         schema-linking features computed on the way [Q, M, F] (None: the model uses none)
-        and each question's token similarities [2, L, M] (None: it pools no tokens)."""
+        and each question's token similarities [2, L, M] (None: it pools no tokens, or
+        `tokens` is False: only the second stage reads them)."""
         vecs, scores, links, sims = [], [], [], []
         for i in range(0, len(texts), chunk):
             qs = self.inputs(texts[i:i + chunk], index)
@@ -285,7 +287,7 @@ class Scorer:
             scores.append(self.score(qs, index, qv).cpu())
             if qs.link is not None:
                 links.append(qs.link.cpu())
-            part = self.tokens(qs, index)
+            part = self.tokens(qs, index) if tokens else None
             if part is not None:
                 sims.extend(part)
         if not vecs:
@@ -300,4 +302,4 @@ class Scorer:
                 sims if len(sims) == len(texts) else None)
 
     def __call__(self, texts: list[str], index: "TableIndex") -> np.ndarray:
-        return self.run(texts, index)[1]
+        return self.run(texts, index, tokens=False)[1]

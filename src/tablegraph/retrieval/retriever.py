@@ -145,14 +145,16 @@ class TableRetriever:
         return self.scorer(texts, self._require_index())
 
     def rank_and_set(self, scores: np.ndarray, link: np.ndarray | None = None,
-                     question: str | None = None, tokens: np.ndarray | None = None
+                     question: str | None = None, tokens: np.ndarray | None = None,
+                     found: dict[int, list[tuple[float, str]]] | None = None
                      ) -> tuple[np.ndarray, TableSet]:
         """One question's first-stage scores [M], linking features [M, F] and token
         similarities [2, L, M] -> the ranking a result shows [M] and its set over the index's
         join graph (`model.sets.rank_and_set`, with the model's second stage when it has
-        one, which also reads which of the question's words each table accounts for)."""
+        one, which also reads which of the question's words each table accounts for;
+        `found`: the question's `SchemaLinker.found_values` when already looked up)."""
         index = self._require_index()
-        cover = index.linker().word_cover(question) \
+        cover = index.linker().word_cover(question, found) \
             if self.stage is not None and question is not None else None
         return rank_and_set(scores, link, index.names, index.joins, self.set_config,
                             self.stage, cover, tokens)
@@ -165,22 +167,26 @@ class TableRetriever:
             raise TableGraphError("the question is empty")
         if k < 1:
             raise TableGraphError("k must be at least 1")
-        qv, all_scores, link, sims = self.scorer.run([question], index)  # [1, D], [1, M], ...
+        qv, all_scores, link, sims = self.scorer.run(  # [1, D], [1, M], [1, M, F], [1][2, L, M]
+            [question], index, tokens=self.stage is not None)
         return self._result(question, qv[0], all_scores[0], k, explain,
                             None if link is None else link[0], None if sims is None else sims[0])
 
     def _result(self, question: str, qv: np.ndarray, scores: np.ndarray, k: int,
                 explain: int, link: np.ndarray | None = None,
                 tokens: np.ndarray | None = None) -> SearchResult:
-        """One question's result from its vector [D], first-stage scores [M] and linking
-        features [M, F] (None: computed here if the abstention model needs them)."""
+        """One question's result from its vector [D], first-stage scores [M], linking
+        features [M, F] (None: computed here if the abstention model needs them) and token
+        similarities [2, L, M] (for the second stage)."""
         index = self._require_index()
-        ranking, table_set = self.rank_and_set(scores, link, question, tokens)  # [M]
+        # values the question names exactly (schema linking's value phrases, lexicon
+        # included): shown with the hits, and read by the second stage's word cover
+        exact = index.linker().found_values(question) \
+            if explain > 0 or self.stage is not None else {}
+        ranking, table_set = self.rank_and_set(scores, link, question, tokens, exact)  # [M]
         order = np.argsort(-ranking, kind="stable")[:k]
         node_vecs = self.node_vectors() if explain > 0 else None
         offsets = index.node_offsets()
-        # values the question names exactly (schema linking's value phrases, lexicon included)
-        exact = index.linker().found_values(question) if explain > 0 else {}
         hits = []
         for rank, j in enumerate(order, start=1):
             nodes = index.nodes[j]
@@ -215,7 +221,8 @@ class TableRetriever:
             for q in part:
                 if not q or not q.strip():
                     raise TableGraphError("a question is empty")
-            qv, scores, link, sims = self.scorer.run(part, self._require_index())
+            qv, scores, link, sims = self.scorer.run(part, self._require_index(),
+                                                     tokens=self.stage is not None)
             for j, q in enumerate(part):
                 yield self._result(q, qv[j], scores[j], k, explain,
                                    None if link is None else link[j],
@@ -232,7 +239,8 @@ class TableRetriever:
 
         ev = RetrievalEvaluator(questions, self._require_index().names, source=source,
                                 skipped=self.skipped)
-        _, first, link, sims = self.scorer.run(ev.texts, self._require_index())
+        _, first, link, sims = self.scorer.run(ev.texts, self._require_index(),
+                                               tokens=self.stage is not None)
         chosen = [self.rank_and_set(s, None if link is None else link[i], ev.texts[i],
                                     None if sims is None else sims[i])
                   for i, s in enumerate(first)]
