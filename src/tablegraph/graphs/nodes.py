@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the data layer is only read, never imported at run time
     from tablegraph.tables.records import TableProfile
 
 MAX_VALUE_CHARS = 200  # characters of a value that its node embeds
-GRAPH_VERSION = 1  # bumped whenever nodes, node features or edges change
+GRAPH_VERSION = 2  # bumped whenever nodes, node texts, node features or edges change
 
 
 def feature_schema() -> dict[str, int]:

@@ -1,8 +1,13 @@
-"""Identifiers in words: `name_to_words("hadm_id")` -> "hospital admission id", before a
-name is embedded or matched. No model, no numpy."""
+"""Identifiers in words: `name_to_words("hadm_id")` -> "hospital admission id",
+`name_to_words("careplans")` -> "care plans", before a name is embedded or matched. No model,
+no numpy."""
 
 from __future__ import annotations
 
+import functools
+import gzip
+import math
+import os
 import re
 
 # Abbreviations common in database column names, spelt out so the encoder can read them.
@@ -36,8 +41,71 @@ ABBREVIATIONS: dict[str, str] = {
 }
 
 
+# Words that end a word rather than start one: a split that leaves one of them on its own
+# ("bill able", "ship per", "trial ist") is refused.
+SUFFIXES = frozenset({"able", "ible", "per", "ship", "ness", "less", "ment", "ful", "ing",
+                      "ers", "ism", "ist", "ity", "ive", "ous", "tion"})
+# Frequent in the word list but not English words on their own (Latin, German, French, and
+# prefixes): "ref und", "pre valence", "iso pen bag" are refused.
+FRAGMENTS = frozenset({"pre", "pro", "con", "com", "dis", "mis", "non", "und", "ref", "iso",
+                       "des", "les", "der", "die", "das", "del", "ing", "ion"})
+SHORT_PARTS = frozenset({"id", "no", "cd", "dt", "nr", "num", "qty", "amt"})
+COMMON = 50_000  # a word this frequent (by rank) is never split: "restart", "payroll"
+PART = 12_000  # every part of a split must be this frequent: "care", "zip", "lab"
+
+
+@functools.cache
+def _word_ranks() -> dict[str, int]:
+    """English words by frequency rank (0 = most frequent), from the `wordninja` package's
+    word list (126k words, built from Wikipedia)."""
+    import wordninja
+
+    path = os.path.join(os.path.dirname(wordninja.__file__), "wordninja",
+                        "wordninja_words.txt.gz")
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return {w: i for i, w in enumerate(f.read().split())}
+
+
+@functools.cache
+def split_compound(token: str) -> tuple[str, ...]:
+    """A lower-case token written without separators -> its words: "careplans" -> ("care",
+    "plans"), "orderlineitem" -> ("order", "line", "item"), "productid" -> ("product", "id").
+
+    Conservative, since a wrong split reads worse than none: only alphabetic tokens of 6 or
+    more letters that are not themselves a common word or the plural of a known word; every
+    part a frequent word of 3 or more letters (or a key abbreviation such as `id`), none but
+    the first a suffix; the split with the fewest, most frequent parts (a unigram cost,
+    log rank + 3 per part, as word segmenters use). Otherwise the token itself."""
+    n = len(token)
+    if n < 6 or not token.isalpha() or not token.islower():
+        return (token,)
+    ranks = _word_ranks()
+    if ranks.get(token, COMMON) < COMMON or token[:-1] in ranks or \
+            (token.endswith("es") and token[:-2] in ranks):
+        return (token,)
+
+    def cost(part: str) -> float | None:
+        if part in SHORT_PARTS:
+            return math.log(50)
+        r = ranks.get(part)
+        return None if r is None or len(part) < 3 or r > PART or part in FRAGMENTS \
+            else math.log(r + 2)
+
+    best: list[tuple[float, tuple[str, ...]] | None] = [(0.0, ())] + [None] * n
+    for i in range(1, n + 1):
+        for j in range(max(0, i - 20), i):
+            c = cost(token[j:i]) if best[j] is not None else None
+            if c is not None and (best[i] is None or best[j][0] + c + 3.0 < best[i][0]):
+                best[i] = (best[j][0] + c + 3.0, best[j][1] + (token[j:i],))
+    parts = best[n][1] if best[n] is not None else (token,)
+    if len(parts) < 2 or any(p in SUFFIXES for p in parts[1:]):
+        return (token,)
+    return parts
+
+
 def name_to_words(name: str, table: bool = False) -> str:
-    """Identifier -> words: `hadm_id` -> "hospital admission id", `itemId` -> "item id".
+    """Identifier -> words: `hadm_id` -> "hospital admission id", `itemId` -> "item id",
+    `careplans` -> "care plans" (`split_compound`).
 
     For table names a leading `d` / `dim` (dictionary / dimension tables) is spelt out.
     """
@@ -49,6 +117,8 @@ def name_to_words(name: str, table: bool = False) -> str:
         low = t.lower()
         if table and i == 0 and low in ("d", "dim") and len(tokens) > 1:
             words.append("dictionary" if low == "d" else "dimension")
+        elif low in ABBREVIATIONS:
+            words.append(ABBREVIATIONS[low])
         else:
-            words.append(ABBREVIATIONS.get(low, low))
+            words.extend(ABBREVIATIONS.get(p, p) for p in split_compound(low))
     return " ".join(words) if words else name

@@ -1,0 +1,36 @@
+"""Identifiers written without separators are split into words, conservatively."""
+
+import string
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tablegraph.text.words import name_to_words, split_compound
+
+
+def test_compound_names_are_split_into_words():
+    assert split_compound("careplans") == ("care", "plans")
+    assert split_compound("orderlineitem") == ("order", "line", "item")
+    assert split_compound("productid") == ("product", "id")
+    assert name_to_words("careplans", table=True) == "care plans"
+    assert name_to_words("l_shipdate") == "l ship date"
+    assert name_to_words("CustomerZipcode") == "customer zip code"
+    assert name_to_words("productnum") == "product number"  # a part's abbreviation spelt out
+
+
+def test_words_and_fragments_stay_whole():
+    for token in ("password", "restart", "payroll",  # common words
+                  "prevalences", "allergies",  # the plural of a known word
+                  "refund",  # "ref und": a fragment is no part
+                  "billableperiod",  # "bill able period": a suffix is no part
+                  "hadm", "custnmbr", "zip_code", "ab12cd", "Careplans"):
+        assert split_compound(token) == (token,)
+    assert name_to_words("hadm_id") == "hospital admission id"  # abbreviations come first
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=string.ascii_lowercase, min_size=1, max_size=24))
+def test_a_split_only_cuts_the_token(token):
+    parts = split_compound(token)
+    assert "".join(parts) == token
+    assert len(parts) == 1 or all(len(p) >= 2 for p in parts)
