@@ -519,7 +519,10 @@ def curve(data: Path = typer.Option(..., help="folder holding text2sql-train/"),
     atomic_write_bytes(out / "curve.png", curve_png(result))
     for group, c in result.items():
         typer.echo(f"{group} ({c['databases']} databases, {c['n']} test questions): " + "  ".join(
-            f"{k}: hit@1 {h:.3f}" for k, h in zip(c["points"], c["hit@1"])))
+            f"{k}: hit@1 {h:.3f}" + (f" all@5 {a:.3f} (first stage {f:.3f})"
+                                     if a is not None else "")
+            for k, h, a, f in zip(c["points"], c["hit@1"], c["all@5"],
+                                  c["all@5 first stage"])))
     typer.echo(f"wrote {out}/curve.json and {out}/curve.png")
 
 

@@ -89,8 +89,17 @@ def test_pretrain_holds_out_whole_databases_and_reports_on_them(tmp_path, monkey
     assert json.loads((out / "config.json").read_text())["set"]["seed_weight"] > 0
 
 
-def test_learning_curve_tests_the_same_questions_at_every_point(tmp_path):
+def test_learning_curve_tests_the_same_questions_at_every_point(tmp_path, monkeypatch):
+    import tablegraph.benchmarks.curve as curve_mod
     from tablegraph.benchmarks.curve import curve_png, learning_curve
+
+    ranked = []  # the ranking is the one ask returns: through the second stage
+
+    def rank_spy(*args, **kw):
+        ranked.append(args[6])
+        return real_rank(*args, **kw)
+    real_rank = curve_mod.rank_and_set
+    monkeypatch.setattr(curve_mod, "rank_and_set", rank_spy)
 
     _corpus(tmp_path)
     fold = text2sql_databases(tmp_path)[0].fold(3)
@@ -106,6 +115,8 @@ def test_learning_curve_tests_the_same_questions_at_every_point(tmp_path):
         assert c["points"] == [0, 2, 4] and len(c["hit@1"]) == 3
         assert c["n"] == c["databases"] * (10 - 4)  # the questions after the largest point
         assert all(0 <= h <= 1 for h in c["hit@1"])
+        assert len(c["all@5"]) == len(c["all@5 first stage"]) == 3
+    assert ranked and all(stage is not None for stage in ranked)
     assert curve_png(curve)[:4] == b"\x89PNG"
     other = (fold + 1) % 3
     r = CliRunner().invoke(app, ["curve", "--data", str(tmp_path), "--model", str(out),

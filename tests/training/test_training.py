@@ -87,6 +87,14 @@ def test_init_pretrained_starts_from_the_shipped_weights(tmp_path, tiny_tables):
     scratch = train_model(str(tmp_path / "s"), str(tiny_tables), str(q),
                           TrainConfig(epochs=1, batch_size=4, lr=1e-12, init="scratch"), progress=False)
     assert not torch.allclose(scratch.model.state_dict()["input.weight"], shipped["input.weight"])
+    # the fine-tuned folder keeps the pretrained second stage and set settings; scratch has none
+    tuned = load_model(tmp_path / "m")
+    stage, shipped_stage = tuned.join_stage(), load_model().join_stage()
+    assert stage is not None and all(torch.equal(a, b) for a, b in
+                                      zip(stage.state().values(), shipped_stage.state().values()))
+    assert tuned.config["set"] == load_model().config["set"]
+    assert "abstain" not in tuned.config  # calibrated on the pretrained scores only
+    assert load_model(tmp_path / "s").join_stage() is None
 
 
 def test_init_pretrained_needs_the_pretrained_settings(tmp_path, tiny_tables):

@@ -4,7 +4,9 @@ For each held-out database of a fold with at least `min_questions` questions, it
 are shuffled once (seeded). The first k of them, for each k in `points`, fine-tune the fold's
 pretrained model with a fixed short schedule and no validation split. Every point tests on the
 same questions: those after the largest k. So the databases and the test questions are the
-same at every point, and only the number of training questions changes.
+same at every point, and only the number of training questions changes. The ranking is what
+`ask` returns: with the fold model's second stage over the join graph, which `train` keeps
+when it fine-tunes a pretrained model; the first stage's alone is reported beside it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from tablegraph.graphs.nodes import GraphConfig
 from tablegraph.model.folder import load_model
 from tablegraph.model.index import build_index
 from tablegraph.model.scoring import Scorer, prepare_questions
+from tablegraph.model.sets import SetConfig, rank_and_set
 from tablegraph.text.encoders import load_text_encoder
 from tablegraph.training.corpora import text2sql_databases
 from tablegraph.training.pretrain import prepare_database
@@ -32,9 +35,10 @@ def learning_curve(data_root: str, model: str, fold: int, folds: int = 3,
                    points: tuple[int, ...] = POINTS, min_questions: int = 60,
                    epochs: int = 20, lr: float = 1e-4, seed: int = 0,
                    device: str = "cpu") -> dict[str, Any]:
-    """group -> {"points": [...], "hit@1": [...], "all@5": [...], "n": questions, "databases":
-    count}, per point pooled over the group's held-out databases (all@5 over databases of more
-    than 5 tables)."""
+    """group -> {"points": [...], "hit@1": [...], "all@5": [...], "all@5 first stage": [...],
+    "n": questions, "databases": count}, per point pooled over the group's held-out databases
+    (all@5 over databases of more than 5 tables; "all@5" ranked as `ask` ranks, with the
+    second stage when the model has one)."""
     saved = load_model(model)
     pretrained = saved.config.get("pretrain") or {}
     if pretrained.get("fold") != fold or pretrained.get("folds") != folds:
@@ -42,6 +46,7 @@ def learning_curve(data_root: str, model: str, fold: int, folds: int = 3,
                               f"its held-out databases would not be held out")
     enc_cfg = saved.encoder_config
     text = load_text_encoder(saved.text_model)
+    stage, set_cfg = saved.join_stage(), SetConfig.from_dict(saved.config.get("set"))
     held = [d for d in text2sql_databases(data_root)
             if d.fold(folds) == fold and len(d.questions) >= min_questions]
     pooled: dict[str, dict[int, dict[str, list[np.ndarray]]]] = {}
@@ -69,18 +74,27 @@ def learning_curve(data_root: str, model: str, fold: int, folds: int = 3,
                 enc = train(p.graphs, tr, [], inputs, empty, enc_cfg, cfg, device, False,
                             initial_state=saved.state).model
             index = build_index(enc, p.graphs, device)
-            pq = ev.per_question(Scorer(enc, text, device)(ev.texts, index))
+            _, scores, link, sims = Scorer(enc, text, device).run(ev.texts, index,
+                                                                  tokens=stage is not None)
+            shown = scores if stage is None else np.stack([
+                rank_and_set(scores[i], None if link is None else link[i], p.names, p.joins,
+                             set_cfg, stage, p.linker.word_cover(t),
+                             None if sims is None else sims[i])[0]
+                for i, t in enumerate(ev.texts)])
+            pq, first = ev.per_question(shown), ev.per_question(scores)
             acc = pooled.setdefault(d.group, {}).setdefault(k, {})
             acc.setdefault("hit@1", []).append(pq["hit@1"])
             if len(p.names) > 5:
                 acc.setdefault("all@5", []).append(pq["all@5"])
+                acc.setdefault("all@5 first stage", []).append(first["all@5"])
     out: dict[str, Any] = {}
     for group, by_k in pooled.items():
         out[group] = {"points": list(points), "databases": counts[group],
                       "n": int(sum(len(x) for x in by_k[points[0]]["hit@1"])),
                       "hit@1": [float(np.concatenate(by_k[k]["hit@1"]).mean()) for k in points],
-                      "all@5": [float(np.concatenate(by_k[k]["all@5"]).mean())
-                                if by_k[k].get("all@5") else None for k in points]}
+                      **{key: [float(np.concatenate(by_k[k][key]).mean())
+                               if by_k[k].get(key) else None for k in points]
+                         for key in ("all@5", "all@5 first stage")}}
     return out
 
 
@@ -99,7 +113,12 @@ def curve_png(curve: dict[str, Any]) -> bytes:
                    label=f"{group} ({c['databases']} dbs, {c['n']} test q)")
         pts = [(x, y) for x, y in zip(c["points"], c["all@5"]) if y is not None]
         if pts:
-            ax[1].plot(*zip(*pts), marker="o", label=group)
+            line = ax[1].plot(*zip(*pts), marker="o", label=group)[0]
+            first = [(x, y) for x, y in zip(c["points"], c.get("all@5 first stage", []))
+                     if y is not None]
+            if first:
+                ax[1].plot(*zip(*first), marker=".", linestyle="--", color=line.get_color(),
+                           label=f"{group}, first stage alone")
     for a, title in zip(ax, ("hit@1", "all@5 (databases of > 5 tables)")):
         a.set_xlabel("training questions per held-out database")
         a.set_title(title)
