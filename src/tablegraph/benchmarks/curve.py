@@ -2,7 +2,8 @@
 
 For each held-out database of a fold with at least `min_questions` questions, its questions
 are shuffled once (seeded). The first k of them, for each k in `points`, fine-tune the fold's
-pretrained model with a fixed short schedule and no validation split. Every point tests on the
+pretrained model as `tablegraph train` does with so few questions (`training.run.
+no_validation_config`: no validation split, the short fine-tuning schedule, schema pairs). Every point tests on the
 same questions: those after the largest k. So the databases and the test questions are the
 same at every point, and only the number of training questions changes. The ranking is what
 `ask` returns: with the fold model's second stage over the join graph, which `train` keeps
@@ -20,12 +21,13 @@ from tablegraph.evaluation.evaluator import RetrievalEvaluator
 from tablegraph.graphs.nodes import GraphConfig
 from tablegraph.model.folder import load_model
 from tablegraph.model.index import build_index
-from tablegraph.model.scoring import Scorer, prepare_questions
+from tablegraph.model.scoring import Scorer
 from tablegraph.model.sets import SetConfig, rank_and_set
 from tablegraph.text.encoders import load_text_encoder
 from tablegraph.training.corpora import text2sql_databases
 from tablegraph.training.pretrain import prepare_database
-from tablegraph.training.trainer import TrainConfig, train
+from tablegraph.training.run import no_validation_config
+from tablegraph.training.trainer import TrainConfig, fit
 from tablegraph.utils import TableGraphError
 
 POINTS = (0, 5, 10, 20, 50)
@@ -33,12 +35,12 @@ POINTS = (0, 5, 10, 20, 50)
 
 def learning_curve(data_root: str, model: str, fold: int, folds: int = 3,
                    points: tuple[int, ...] = POINTS, min_questions: int = 60,
-                   epochs: int = 20, lr: float = 1e-4, seed: int = 0,
+                   epochs: int | None = None, lr: float | None = None, seed: int = 0,
                    device: str = "cpu") -> dict[str, Any]:
     """group -> {"points": [...], "hit@1": [...], "all@5": [...], "all@5 first stage": [...],
     "n": questions, "databases": count}, per point pooled over the group's held-out databases
     (all@5 over databases of more than 5 tables; "all@5" ranked as `ask` ranks, with the
-    second stage when the model has one)."""
+    second stage when the model has one). `epochs`, `lr`: instead of `train`'s schedule."""
     saved = load_model(model)
     pretrained = saved.config.get("pretrain") or {}
     if pretrained.get("fold") != fold or pretrained.get("folds") != folds:
@@ -52,7 +54,7 @@ def learning_curve(data_root: str, model: str, fold: int, folds: int = 3,
     pooled: dict[str, dict[int, dict[str, list[np.ndarray]]]] = {}
     counts: dict[str, int] = {}
     base = saved.encoder(device)  # the point k = 0, the same for every database
-    empty = prepare_questions(enc_cfg, text, [], None, device)  # no validation questions
+    given = {k: v for k, v in (("epochs", epochs), ("lr", lr)) if v is not None}
     for d in held:
         p = prepare_database(d, text, GraphConfig(), enc_cfg, device)
         if p is None or len(p.questions) < min_questions:
@@ -67,12 +69,11 @@ def learning_curve(data_root: str, model: str, fold: int, folds: int = 3,
                 enc = base
             else:
                 tr = [p.questions[i] for i in order[:k]]
-                inputs = prepare_questions(enc_cfg, text, [q.text for q in tr], p.linker,
-                                           device)
-                cfg = TrainConfig(epochs=epochs, lr=lr, batch_size=32, seed=seed, init="pretrained",
-                                  negatives="all-tables", schema_pairs_per_step=0)
-                enc = train(p.graphs, tr, [], inputs, empty, enc_cfg, cfg, device, False,
-                            initial_state=saved.state).model
+                cfg = TrainConfig(seed=seed, init="pretrained")
+                few = no_validation_config(cfg, k)
+                cfg = TrainConfig.from_dict({**(few[0] if few else cfg).to_dict(), **given})
+                enc = fit(p.graphs, tr, [], text, cfg, enc_cfg.to_dict(), device, False,
+                          initial_state=saved.state).model
             index = build_index(enc, p.graphs, device)
             _, scores, link, sims = Scorer(enc, text, device).run(ev.texts, index,
                                                                   tokens=stage is not None)

@@ -14,6 +14,35 @@ from tablegraph.training.trainer import TrainConfig, TrainResult, fit
 from tablegraph.utils import TableGraphError
 
 MIN_VALIDATION_QUESTIONS = 20  # below this, no validation split: train on every question
+# Fine-tuning the pretrained model: below this many questions a validation split (under 20
+# questions) picks the epoch by noise, so every question trains, with a short, gentle schedule
+# (unless --epochs / --lr are given). Chosen on fold 0's held-out databases with 5 to 50
+# questions each (docs/experiments.md): the seed settings (50 epochs, 5e-4, a 20% split) left
+# Spider below zero-shot at 5, 10 and 20 questions.
+FINE_TUNE_MIN_VALIDATION = 100
+FINE_TUNE_SCHEDULE = {"epochs": 20, "lr": 1e-4}
+
+
+def no_validation_config(cfg: TrainConfig, n_questions: int, schedule: bool = True
+                         ) -> tuple[TrainConfig, str] | None:
+    """How to train on `n_questions` without a validation split, or None when they are enough
+    to validate: every question trains, with a softmax over all tables (a batch may hold one
+    table only); fine-tuning the pretrained model also takes `FINE_TUNE_SCHEDULE` when
+    `schedule`. Returns the settings and the note that says so."""
+    pretrained = cfg.init == "pretrained"
+    if n_questions >= (FINE_TUNE_MIN_VALIDATION if pretrained else MIN_VALIDATION_QUESTIONS):
+        return None
+    changes: dict[str, Any] = {"negatives": "all-tables"}
+    how = ""
+    if pretrained:
+        if schedule:
+            changes.update(FINE_TUNE_SCHEDULE)
+        how = (f" fine-tuned from the pretrained model for {changes.get('epochs', cfg.epochs)}"
+               f" epochs at lr {changes.get('lr', cfg.lr):g};")
+    limit = FINE_TUNE_MIN_VALIDATION if pretrained else MIN_VALIDATION_QUESTIONS
+    return (TrainConfig.from_dict({**cfg.to_dict(), **changes}),
+            f"{n_questions} questions are too few to validate (fewer than {limit}):{how} "
+            f"trained on all of them, no validation metrics")
 
 
 def model_config(text: TextEncoder, graph_cfg: GraphConfig, cfg: TrainConfig,
@@ -32,11 +61,15 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
                 max_rows: int | None = None, device: str | None = None,
                 progress: bool = True, strict: bool = False,
                 skipped: list | None = None, resume: bool = False,
-                on_epoch: Callable[[int], None] | None = None) -> TrainResult:
+                on_epoch: Callable[[int], None] | None = None,
+                auto_schedule: bool = False) -> TrainResult:
     """Read tables and questions (the embedded dataset by default), train, save `out_dir`.
 
-    With fewer than 20 questions there is no validation split: every question trains, with a
-    softmax over all tables (a batch may hold one table only), and the result says so.
+    With fewer than 20 questions (100 when fine-tuning the pretrained model) there is no
+    validation split: every question trains, with a softmax over all tables (a batch may hold
+    one table only), and the result says so (`no_validation_config`); `auto_schedule`: the
+    caller left the epochs and learning rate to the defaults, so fine-tuning on so few
+    questions takes `FINE_TUNE_SCHEDULE`.
     Unreadable tables are left out and listed in `skipped` (`strict`: an error). The state is
     saved after every epoch in `checkpoint_path(out_dir)`; `resume` continues from there; the
     checkpoint is removed once the model folder is written. Started from the pretrained model
@@ -71,11 +104,10 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
         raise TableGraphError(f"{display_location(tables)}: only {len(graphs)} readable table(s); "
                               f"training ranks tables against each other and needs two or more")
     note = ""
-    if len(qs) < MIN_VALIDATION_QUESTIONS:
+    few = no_validation_config(cfg, len(qs), auto_schedule)
+    if few is not None:
         train_q, val_q = list(qs), []
-        cfg = TrainConfig.from_dict({**cfg.to_dict(), "negatives": "all-tables"})
-        note = (f"{len(qs)} questions are too few to validate (fewer than "
-                f"{MIN_VALIDATION_QUESTIONS}): trained on all of them, no validation metrics")
+        cfg, note = few
     else:
         train_q, val_q = stratified_split(qs, cfg.val_fraction, cfg.seed)
     ckpt = checkpoint_path(out_dir)

@@ -314,9 +314,11 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
 def fit(graphs: list[Data], train_q: list[Question], val_q: list[Question], text: TextEncoder,
         cfg: TrainConfig, enc_overrides: dict[str, Any] | None = None, device: str = "cpu",
         progress: bool = True, checkpoint: Path | None = None, resume: bool = False,
-        on_epoch: Callable[[int], None] | None = None) -> TrainResult:
+        on_epoch: Callable[[int], None] | None = None,
+        initial_state: dict[str, torch.Tensor] | None = None) -> TrainResult:
     """Prepare the questions and the schema pairs with the one scorer's `prepare_questions`
-    (frozen token embeddings, schema-linking features against the tables), then `train`."""
+    (frozen token embeddings, schema-linking features against the tables), then `train`
+    (from `initial_state` when given, else as `cfg.init` says)."""
     nodes = [g.nodes for g in graphs]
     aux = schema_pairs(nodes, train_q)
     enc_cfg = EncoderConfig.from_dict({**EncoderConfig().to_dict(), **(enc_overrides or {}),
@@ -332,4 +334,4 @@ def fit(graphs: list[Data], train_q: list[Question], val_q: list[Question], text
         # trivially and teach the weights nothing about how people ask, so theirs are zero.
         aux_in.link = torch.zeros((len(aux), len(graphs), NUM_FEATURES), device=device)
     return train(graphs, train_q, val_q, inputs(train_q, linker), inputs(val_q, linker), enc_cfg,
-                 cfg, device, progress, aux, aux_in, checkpoint, resume, on_epoch)
+                 cfg, device, progress, aux, aux_in, checkpoint, resume, on_epoch, initial_state)
