@@ -77,6 +77,25 @@ def test_connect_adds_bridge_tables_and_respects_the_limit():
     assert [g.tables[i] for i in order[:3]] == s.tables
 
 
+def test_a_set_stays_in_the_part_of_the_schema_its_best_table_joins():
+    j = [Join("labevents", ("hadm_id",), "admissions", ("hadm_id",), "declared", 1.0, "fk"),
+         Join("orders", ("customer_id",), "customers", ("id",), "declared", 1.0, "fk")]
+    g = JoinGraph(["labevents", "admissions", "orders", "customers", "notes"], j)
+    assert g.component("labevents") == {"labevents", "admissions"}
+    assert g.component("notes") == {"notes"}
+    scores = np.array([0.9, 0.85, 0.88, 0.1, 0.87])
+    # `orders` and `notes` score high, but no join reaches them from `labevents`
+    assert select_set(scores, g.tables, g, SetConfig(seed_weight=0.3)).tables == \
+        ["labevents", "admissions"]
+    # a best table that joins nothing: the join graph says nothing, every seed stays
+    alone = np.array([0.1, 0.2, 0.88, 0.1, 0.9])
+    assert select_set(alone, g.tables, g, SetConfig(seed_weight=0.3)).tables == \
+        ["notes", "orders"]
+    needed = np.array([0.0, 0.9, 0.9, 0.0, 0.0])  # with the second stage: the same rule
+    assert select_set(scores, g.tables, g, SetConfig(), needed).tables == \
+        ["labevents", "admissions"]
+
+
 def test_set_metrics():
     m = set_metrics([{0, 1}, {2}, set()], [{0}, {2}, {1}])
     assert np.allclose(m["set_precision"], [0.5, 1, 0]) and np.allclose(m["set_recall"], [1, 1, 0])

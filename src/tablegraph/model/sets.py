@@ -8,7 +8,10 @@ For one question with scores s [M] over a database's tables:
    the set's size follows the question, not a fixed k;
 3. the join graph completes the seeds into a connected set (`JoinGraph.connect`: a Steiner tree
    in which unsure joins and tables the question points away from cost more), adding bridge
-   tables such as `admissions` between `labevents` and `patients`.
+   tables such as `admissions` between `labevents` and `patients`. A seed that no path of
+   joins reaches from the best table is left out, unless the best table joins nothing (then
+   the join graph says nothing about what goes with it): in a schema of several unrelated
+   parts a query does not cross from one to another.
 
 With the learned second stage (`joinstage.JoinStage`), `needed` [M], the probability that
 the question needs each table given its neighbours over the join graph, replaces the weights:
@@ -87,6 +90,9 @@ def select_set(scores: np.ndarray, names: list[str], graph: JoinGraph | None,
                                 if w[i] >= cfg.needed and i != top][: cfg.max_seeds - 1]
     if graph is None:
         return TableSet(seeds)
+    near = graph.component(seeds[0])
+    if len(near) > 1:
+        seeds = [t for t in seeds if t in near]
     weight = {n: float(w[i]) for i, n in enumerate(names)}
     tables, joins = graph.connect(seeds, weight, cfg.max_bridges)
     return TableSet(tables, joins, [t for t in tables if t not in seeds])

@@ -89,6 +89,20 @@ class JoinGraph:
                if table in (j.left, j.right)]
         return sorted(set(out) - {table})
 
+    def component(self, table: str) -> set[str]:
+        """The tables that some path of joins reaches from `table`, `table` included."""
+        adj: dict[str, set[str]] = {}
+        for j in self.joins:
+            adj.setdefault(j.left, set()).add(j.right)
+            adj.setdefault(j.right, set()).add(j.left)
+        seen, todo = {table}, [table]
+        while todo:
+            for u in adj.get(todo.pop(), ()):
+                if u not in seen:
+                    seen.add(u)
+                    todo.append(u)
+        return seen
+
     def connect(self, terminals: list[str], weight: dict[str, float] | None = None,
                 max_bridges: int = 2) -> tuple[list[str], list[Join]]:
         """The chosen tables plus the bridge tables that join them, and the joins used.
