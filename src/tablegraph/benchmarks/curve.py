@@ -2,10 +2,11 @@
 
 For each held-out database of a fold with at least `min_questions` questions, its questions
 are shuffled once (seeded). The first k of them, for each k in `points`, fine-tune the fold's
-pretrained model as `tablegraph train` does with so few questions (`training.run.
-no_validation_config`: no validation split, the short fine-tuning schedule, schema pairs). Every point tests on the
-same questions: those after the largest k. So the databases and the test questions are the
-same at every point, and only the number of training questions changes. The ranking is what
+pretrained model as `tablegraph train` does with so few questions
+(`training.run.no_validation_config`: no validation split, the short fine-tuning schedule,
+schema pairs). Every point tests on the same questions: those after the largest k. So the
+databases and the test questions are the same at every point, and only the number of
+training questions changes. The ranking is what
 `ask` returns: with the fold model's second stage over the join graph, which `train` keeps
 when it fine-tunes a pretrained model; the first stage's alone is reported beside it.
 """
