@@ -70,3 +70,21 @@ def test_token_similarities_are_each_tokens_cosine_with_tables_and_their_best_no
     # best node: token 0 meets (1,1,0)/sqrt2, token 1 meets (0,0,1); table 1 has no node: -1
     assert np.allclose(sims[0][1], [[2 ** -0.5, -1], [1, -1]])
     assert token_similarities(QuestionInputs(torch.zeros((1, 3))), tables, nodes, graph) is None
+
+
+def test_token_similarities_take_each_tables_best_node_in_any_node_order():
+    from tablegraph.model.scoring import token_similarities
+
+    gen = torch.Generator().manual_seed(0)
+    tables = torch.nn.functional.normalize(torch.randn(4, 8, generator=gen), dim=-1)
+    nodes = torch.nn.functional.normalize(torch.randn(12, 8, generator=gen), dim=-1)
+    graph = torch.tensor([0, 0, 0, 1, 1, 1, 1, 3, 3, 3, 3, 3])  # table 2 has no node
+    qs = QuestionInputs(torch.zeros((1, 8)), [torch.randn(5, 8, generator=gen)])
+    runs = token_similarities(qs, tables, nodes, graph)[0]
+    perm = torch.randperm(12, generator=gen)  # the same nodes, not stored table by table
+    mixed = token_similarities(qs, tables, nodes[perm], graph[perm])[0]
+    assert np.allclose(runs, mixed, atol=1e-6)
+    t = torch.nn.functional.normalize(qs.tokens[0], dim=-1)
+    expect = torch.stack([(t @ nodes[graph == j].t()).max(dim=1).values for j in (0, 1, 3)], 1)
+    assert np.allclose(runs[1][:, [0, 1, 3]], expect.numpy(), atol=1e-6)
+    assert np.all(runs[1][:, 2] == -1)
