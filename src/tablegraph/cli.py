@@ -130,7 +130,8 @@ def train(tables: Optional[str] = typer.Option(None, help="tables (default: the 
           questions: Optional[str] = typer.Option(None, help="CSV with header table,question"),
           out: str = typer.Option("runs/model", help="model folder to write"),
           epochs: Optional[int] = typer.Option(
-              None, help="default 50; fine-tuning on fewer than 100 questions: 20"),
+              None, help="default 50; fine-tuning on fewer than 100 questions: 20 (40 from "
+                         "20 questions)"),
           batch_size: int = typer.Option(32),
           lr: Optional[float] = typer.Option(
               None, help="default 5e-4; fine-tuning on fewer than 100 questions: 1e-4"),

@@ -115,12 +115,14 @@ def test_init_pretrained_needs_the_pretrained_settings(tmp_path, tiny_tables):
 
 
 def test_few_questions_fine_tune_without_validation_and_gently():
-    from tablegraph.training.run import FINE_TUNE_SCHEDULE, no_validation_config
+    from tablegraph.training.run import no_validation_config
     from tablegraph.training.trainer import TrainConfig
 
     cfg, note = no_validation_config(TrainConfig(init="pretrained"), 50)
-    assert (cfg.epochs, cfg.lr) == (FINE_TUNE_SCHEDULE["epochs"], FINE_TUNE_SCHEDULE["lr"])
-    assert cfg.negatives == "all-tables" and "fewer than 100" in note and "20 epochs" in note
+    assert (cfg.epochs, cfg.lr) == (40, 1e-4)
+    assert cfg.negatives == "all-tables" and "fewer than 100" in note and "40 epochs" in note
+    few, _ = no_validation_config(TrainConfig(init="pretrained"), 19)
+    assert (few.epochs, few.lr) == (20, 1e-4)
     given, _ = no_validation_config(TrainConfig(init="pretrained", epochs=7), 50, schedule=False)
     assert (given.epochs, given.lr) == (7, TrainConfig().lr)  # --epochs / --lr win
     assert no_validation_config(TrainConfig(init="pretrained"), 100) is None
@@ -137,6 +139,6 @@ def test_train_on_a_few_questions_uses_the_fine_tuning_schedule(tmp_path, tiny_t
                          TrainConfig(init="pretrained"), progress=False, auto_schedule=True)
     m = result.extra["metrics"]
     assert m["n_val"] == 0 and "too few to validate" in m["note"]
-    assert len(result.history) == 20
+    assert len(result.history) == 40  # 31 questions
     saved = json.loads((tmp_path / "m" / "config.json").read_text())["train"]
-    assert (saved["epochs"], saved["lr"]) == (20, 1e-4)
+    assert (saved["epochs"], saved["lr"]) == (40, 1e-4)

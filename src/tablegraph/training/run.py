@@ -16,18 +16,27 @@ from tablegraph.utils import TableGraphError
 MIN_VALIDATION_QUESTIONS = 20  # below this, no validation split: train on every question
 # Fine-tuning the pretrained model: below this many questions a validation split (under 20
 # questions) picks the epoch by noise, so every question trains, with a short, gentle schedule
-# (unless --epochs / --lr are given). Chosen on fold 0's held-out databases with 5 to 50
-# questions each (docs/experiments.md): the seed settings (50 epochs, 5e-4, a 20% split) left
-# Spider below zero-shot at 5, 10 and 20 questions.
+# (unless --epochs / --lr are given): lr 1e-4, 20 epochs below 20 questions and 40 from 20 on.
+# Chosen on fold 0's held-out databases with 5 to 50 questions each (docs/experiments.md): the
+# seed settings (50 epochs, 5e-4, a 20% split) left Spider below zero-shot at 5, 10 and 20
+# questions; 40 epochs were better than 20 from 20 questions on, worse at 5.
 FINE_TUNE_MIN_VALIDATION = 100
 FINE_TUNE_SCHEDULE = {"epochs": 20, "lr": 1e-4}
+FINE_TUNE_EPOCHS_FROM_20 = 40
+
+
+def fine_tune_schedule(n_questions: int) -> dict[str, Any]:
+    """The epochs and learning rate for fine-tuning the pretrained model on `n_questions`
+    (fewer than `FINE_TUNE_MIN_VALIDATION`) when the caller gave neither."""
+    return {**FINE_TUNE_SCHEDULE, **({"epochs": FINE_TUNE_EPOCHS_FROM_20}
+                                     if n_questions >= MIN_VALIDATION_QUESTIONS else {})}
 
 
 def no_validation_config(cfg: TrainConfig, n_questions: int, schedule: bool = True
                          ) -> tuple[TrainConfig, str] | None:
     """How to train on `n_questions` without a validation split, or None when they are enough
     to validate: every question trains, with a softmax over all tables (a batch may hold one
-    table only); fine-tuning the pretrained model also takes `FINE_TUNE_SCHEDULE` when
+    table only); fine-tuning the pretrained model also takes `fine_tune_schedule` when
     `schedule`. Returns the settings and the note that says so."""
     pretrained = cfg.init == "pretrained"
     if n_questions >= (FINE_TUNE_MIN_VALIDATION if pretrained else MIN_VALIDATION_QUESTIONS):
@@ -36,7 +45,7 @@ def no_validation_config(cfg: TrainConfig, n_questions: int, schedule: bool = Tr
     how = ""
     if pretrained:
         if schedule:
-            changes.update(FINE_TUNE_SCHEDULE)
+            changes.update(fine_tune_schedule(n_questions))
         how = (f" fine-tuned from the pretrained model for {changes.get('epochs', cfg.epochs)}"
                f" epochs at lr {changes.get('lr', cfg.lr):g};")
     limit = FINE_TUNE_MIN_VALIDATION if pretrained else MIN_VALIDATION_QUESTIONS
@@ -69,7 +78,7 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
     validation split: every question trains, with a softmax over all tables (a batch may hold
     one table only), and the result says so (`no_validation_config`); `auto_schedule`: the
     caller left the epochs and learning rate to the defaults, so fine-tuning on so few
-    questions takes `FINE_TUNE_SCHEDULE`.
+    questions takes `fine_tune_schedule`.
     Unreadable tables are left out and listed in `skipped` (`strict`: an error). The state is
     saved after every epoch in `checkpoint_path(out_dir)`; `resume` continues from there; the
     checkpoint is removed once the model folder is written. Started from the pretrained model
