@@ -6,9 +6,9 @@ pretrained model as `tablegraph train` does with so few questions
 (`training.run.no_validation_config`: no validation split, the short fine-tuning schedule,
 schema pairs). Every point tests on the same questions: those after the largest k. So the
 databases and the test questions are the same at every point, and only the number of
-training questions changes. The ranking is what
-`ask` returns: with the fold model's second stage over the join graph, which `train` keeps
-when it fine-tunes a pretrained model; the first stage's alone is reported beside it.
+training questions changes. The ranking is what `ask` returns: with the fold model's second
+stage over the join graph, which `train` keeps when it fine-tunes a pretrained model; the
+first stage's alone is reported beside it.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from tablegraph.graphs.nodes import GraphConfig
 from tablegraph.model.folder import load_model
 from tablegraph.model.index import build_index
 from tablegraph.model.scoring import Scorer
-from tablegraph.model.sets import SetConfig, rank_and_set
+from tablegraph.model.sets import SetConfig
 from tablegraph.text.encoders import load_text_encoder
 from tablegraph.training.corpora import text2sql_databases
-from tablegraph.training.pretrain import prepare_database
+from tablegraph.training.pretrain import prepare_database, rank_questions
 from tablegraph.training.run import no_validation_config
 from tablegraph.training.trainer import TrainConfig, fit
 from tablegraph.utils import TableGraphError
@@ -78,11 +78,8 @@ def learning_curve(data_root: str, model: str, fold: int, folds: int = 3,
             index = build_index(enc, p.graphs, device)
             _, scores, link, sims = Scorer(enc, text, device).run(ev.texts, index,
                                                                   tokens=stage is not None)
-            shown = scores if stage is None else np.stack([
-                rank_and_set(scores[i], None if link is None else link[i], p.names, p.joins,
-                             set_cfg, stage, p.linker.word_cover(t),
-                             None if sims is None else sims[i])[0]
-                for i, t in enumerate(ev.texts)])
+            shown = scores if stage is None else np.stack(
+                [r for r, _ in rank_questions(p, ev.texts, scores, link, sims, set_cfg, stage)])
             pq, first = ev.per_question(shown), ev.per_question(scores)
             acc = pooled.setdefault(d.group, {}).setdefault(k, {})
             acc.setdefault("hit@1", []).append(pq["hit@1"])

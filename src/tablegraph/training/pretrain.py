@@ -34,7 +34,7 @@ from tablegraph.model.joinstage import JoinStage, StageExample, fit_join_stage
 from tablegraph.model.linking import SchemaLinker
 from tablegraph.model.loss import InfoNCELoss
 from tablegraph.model.scoring import QuestionInputs, Scorer, prepare_questions
-from tablegraph.model.sets import SetConfig, rank_and_set, set_first
+from tablegraph.model.sets import SetConfig, TableSet, rank_and_set, set_first
 from tablegraph.tables.joins import JoinGraph, join_graph
 from tablegraph.tables.questions import Question
 from tablegraph.text.encoders import TextEncoder
@@ -259,11 +259,7 @@ def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], tex
 
                 record(d, ev, name, scores, extra=topk(scores))
                 link = None if d.inputs.link is None else d.inputs.link.cpu().numpy()
-                shown = [rank_and_set(scores[i], None if link is None else link[i], d.names,
-                                      d.joins, set_cfg, stage,
-                                      None if stage is None else d.linker.word_cover(t),
-                                      None if sims is None else sims[i])
-                         for i, t in enumerate(ev.texts)]
+                shown = rank_questions(d, ev.texts, scores, link, sims, set_cfg, stage)
                 final = np.stack([r for r, _ in shown])
                 if stage is not None:
                     record(d, ev, name + "+stage", final, extra=topk(final))
@@ -278,6 +274,19 @@ def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], tex
             row["n_all@5"] = int(sum(len(x) for x in acc.get("all@5", [])))
             out.setdefault(group, {})[name] = row
     return out
+
+
+def rank_questions(d: PreparedDatabase, texts: list[str], scores: np.ndarray,
+                   link: np.ndarray | None, sims: list[np.ndarray] | None, set_cfg: SetConfig,
+                   stage: JoinStage | None) -> list[tuple[np.ndarray, TableSet]]:
+    """`model.sets.rank_and_set` for each of `texts` over `d`: their scores [Q, M], linking
+    features [Q, M, F] (or None) and token similarities ([2, L, M] each, or None) -> each
+    question's ranking [M] and set. The word cover is computed only for the second stage,
+    which alone reads it."""
+    return [rank_and_set(scores[i], None if link is None else link[i], d.names, d.joins,
+                         set_cfg, stage, None if stage is None else d.linker.word_cover(t),
+                         None if sims is None else sims[i])
+            for i, t in enumerate(texts)]
 
 
 @torch.no_grad()

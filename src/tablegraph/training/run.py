@@ -21,15 +21,15 @@ MIN_VALIDATION_QUESTIONS = 20  # below this, no validation split: train on every
 # seed settings (50 epochs, 5e-4, a 20% split) left Spider below zero-shot at 5, 10 and 20
 # questions; 40 epochs were better than 20 from 20 questions on, worse at 5.
 FINE_TUNE_MIN_VALIDATION = 100
-FINE_TUNE_SCHEDULE = {"epochs": 20, "lr": 1e-4}
-FINE_TUNE_EPOCHS_FROM_20 = 40
+FINE_TUNE_LR = 1e-4
+FINE_TUNE_EPOCHS = (20, 40)  # below MIN_VALIDATION_QUESTIONS questions, from there on
 
 
 def fine_tune_schedule(n_questions: int) -> dict[str, Any]:
     """The epochs and learning rate for fine-tuning the pretrained model on `n_questions`
     (fewer than `FINE_TUNE_MIN_VALIDATION`) when the caller gave neither."""
-    return {**FINE_TUNE_SCHEDULE, **({"epochs": FINE_TUNE_EPOCHS_FROM_20}
-                                     if n_questions >= MIN_VALIDATION_QUESTIONS else {})}
+    return {"epochs": FINE_TUNE_EPOCHS[n_questions >= MIN_VALIDATION_QUESTIONS],
+            "lr": FINE_TUNE_LR}
 
 
 def no_validation_config(cfg: TrainConfig, n_questions: int, schedule: bool = True
@@ -39,7 +39,8 @@ def no_validation_config(cfg: TrainConfig, n_questions: int, schedule: bool = Tr
     table only); fine-tuning the pretrained model also takes `fine_tune_schedule` when
     `schedule`. Returns the settings and the note that says so."""
     pretrained = cfg.init == "pretrained"
-    if n_questions >= (FINE_TUNE_MIN_VALIDATION if pretrained else MIN_VALIDATION_QUESTIONS):
+    limit = FINE_TUNE_MIN_VALIDATION if pretrained else MIN_VALIDATION_QUESTIONS
+    if n_questions >= limit:
         return None
     changes: dict[str, Any] = {"negatives": "all-tables"}
     how = ""
@@ -48,7 +49,6 @@ def no_validation_config(cfg: TrainConfig, n_questions: int, schedule: bool = Tr
             changes.update(fine_tune_schedule(n_questions))
         how = (f" fine-tuned from the pretrained model for {changes.get('epochs', cfg.epochs)}"
                f" epochs at lr {changes.get('lr', cfg.lr):g};")
-    limit = FINE_TUNE_MIN_VALIDATION if pretrained else MIN_VALIDATION_QUESTIONS
     return (TrainConfig.from_dict({**cfg.to_dict(), **changes}),
             f"{n_questions} questions are too few to validate (fewer than {limit}):{how} "
             f"trained on all of them, no validation metrics")
@@ -135,8 +135,7 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
     if cfg.init == "pretrained":
         # The second stage reads first-stage scores, linking features and the join graph, not
         # which tables they are, so the pretrained one serves the fine-tuned encoder too (a few
-        # questions of a held-out database: all@5 with it, 0.905 against 0.843 without; see
-        # `benchmarks.curve`). The abstention model stays behind: it is calibrated on the
+        # questions of a held-out database: `tablegraph curve` shows all@5 with and without it). The abstention model stays behind: it is calibrated on the
         # pretrained model's score shapes, which fine-tuning changes.
         from tablegraph.model.folder import load_model
 
