@@ -60,6 +60,7 @@ def test_pretrain_holds_out_whole_databases_and_reports_on_them(tmp_path, monkey
         return real_rank(*args)
     monkeypatch.setattr(pt, "fit_join_stage", fit_spy)
     monkeypatch.setattr(pt, "rank_and_set", rank_spy)
+    monkeypatch.setattr(pt, "LARGE_SCHEMA", 3)  # every 3-table database counts as large
     _corpus(tmp_path)
     out = tmp_path / "model"
     fold = text2sql_databases(tmp_path)[0].fold(3)
@@ -79,6 +80,10 @@ def test_pretrain_holds_out_whole_databases_and_reports_on_them(tmp_path, monkey
             assert 0 <= m["hit@1"] <= 1 and 0 < m["coverage"] <= 1 and m["n"] > 0
         assert 0 <= rows[group]["tablegraph+set"]["set_f1"] <= 1
         assert {"top1_f1", "top5_f1"} <= set(rows[group]["tablegraph"])
+    # the large-schema group pools every held-out database of that size, whatever its corpus
+    assert rows["3+ tables"]["tablegraph"]["n"] == sum(
+        rows[g]["tablegraph"]["n"] for g in rows if g != "3+ tables")
+    assert "held-out 3+ tables" in r.output
     assert "held-out" in r.output and (out / "model.safetensors").is_file()
     assert not (out / "index.json").exists()  # the pretrained model carries no tables
     assert load_model(out).join_stage() is not None  # the second stage is fitted and saved

@@ -187,10 +187,22 @@ def pretrain(dbs: list[PreparedDatabase], enc_cfg: EncoderConfig, cfg: PretrainC
                           sum(len(d.questions) for d in dbs), len(dbs))
 
 
+LARGE_SCHEMA = 15  # tables: a held-out database this large is also pooled as "15+ tables"
+
+
+def groups_of(d: PreparedDatabase) -> list[str]:
+    """The report groups a held-out database's questions are pooled in: its corpus group, and
+    "<LARGE_SCHEMA>+ tables" too for a schema of `LARGE_SCHEMA` tables or more (whichever
+    corpus it comes from: the closest the corpora come to the schemas of 20-175 tables users
+    bring)."""
+    return [d.group] + ([f"{LARGE_SCHEMA}+ tables"] if len(d.graphs) >= LARGE_SCHEMA else [])
+
+
 def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], text: TextEncoder,
                        device: str = "cpu", set_cfg: SetConfig = SetConfig(),
                        stage: JoinStage | None = None) -> dict[str, dict[str, dict[str, float]]]:
-    """group -> method -> metrics over held-out databases (their questions pooled): hit@1,
+    """group -> method -> metrics over held-out databases (their questions pooled; a large
+    schema's also in "15+ tables", see `groups_of`): hit@1,
     recall@5, MRR, coverage depth, n, and all@5 over databases of more than 5 tables; for
     methods that give a set, set precision / recall / F1 / exact match too.
 
@@ -210,15 +222,15 @@ def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], tex
     def record(d: PreparedDatabase, ev: RetrievalEvaluator, name: str, scores: np.ndarray,
                sets: list[list[str]] | None = None, extra: dict | None = None) -> None:
         pq = ev.per_question(scores)
-        acc = pooled.setdefault(d.group, {}).setdefault(name, {})
-        for key in ("hit@1", "recall@5", "mrr"):
-            acc.setdefault(key, []).append(pq[key])
-        acc.setdefault("coverage", []).append(coverage_depth(scores, ev.gold))
+        metrics = {k: pq[k] for k in ("hit@1", "recall@5", "mrr")}
+        metrics["coverage"] = coverage_depth(scores, ev.gold)
         if len(d.names) > 5:
-            acc.setdefault("all@5", []).append(pq["all@5"])
-        for key, v in {**(ev.set_metrics(sets) if sets is not None else {}),
-                       **(extra or {})}.items():
-            acc.setdefault(key, []).append(v)
+            metrics["all@5"] = pq["all@5"]
+        metrics.update({**(ev.set_metrics(sets) if sets is not None else {}), **(extra or {})})
+        for group in groups_of(d):
+            acc = pooled.setdefault(group, {}).setdefault(name, {})
+            for key, v in metrics.items():
+                acc.setdefault(key, []).append(v)
 
     def set_ranked(scores: np.ndarray, names: list[str], sets: list[list[str]]) -> np.ndarray:
         return np.stack([set_first(scores[i], names, sets[i]) for i in range(len(sets))])
