@@ -98,10 +98,10 @@ def test_noise_adds_one_perturbed_copy_of_each_question(monkeypatch):
 
     monkeypatch.setattr(js, "stage_features", spy)
     ex = _examples(np.random.default_rng(0), 3)
-    fit_join_stage(ex, temperature=0.1, epochs=1, noise=0.0)
+    fit_join_stage(ex, temperature=0.1, epochs=1, noise=0.0, members=1)
     assert len(seen) == 3
     seen.clear()
-    fit_join_stage(ex, temperature=0.1, epochs=1, noise=0.05)
+    fit_join_stage(ex, temperature=0.1, epochs=1, noise=0.05, members=1)
     assert len(seen) == 6
     assert np.array_equal(seen[0], ex[0].scores[0])
     assert 0 < np.abs(seen[1] - ex[0].scores[0]).max() < 0.5
@@ -147,7 +147,7 @@ def test_the_stage_is_saved_with_the_model_and_checked(tmp_path):
     assert load_model(tmp_path / "n").join_stage() is None
     # a stage of another version, fitted on another list of features, is named as such
     older = JoinStage()
-    older.lo = torch.zeros(len(STAGE_FEATURES) - 1)
+    older.members[0].lo = torch.zeros(len(STAGE_FEATURES) - 1)
     save_model(tmp_path / "o", ContrastiveGNNEncoder(cfg), config, None, join_stage=older)
     with pytest.raises(TableGraphError, match="another version"):
         load_model(tmp_path / "o").join_stage()
@@ -232,5 +232,38 @@ def test_fitting_reads_each_questions_word_cover_and_token_similarities(monkeypa
     cover = [np.full((4, 3), float(i)) for i in range(2)]
     tokens = [np.full((2, 5, 4), float(i)) for i in range(2)]
     with_inputs = StageExample(ex.scores, ex.link, ex.names, ex.graph, ex.gold, cover, tokens)
-    fit_join_stage([with_inputs], temperature=0.1, epochs=1, noise=0.0)
+    fit_join_stage([with_inputs], temperature=0.1, epochs=1, noise=0.0, members=1)
     assert [c is cover[i] and t is tokens[i] for i, (c, t) in enumerate(seen)] == [True, True]
+
+
+def test_the_stage_averages_members_fitted_with_their_own_seeds():
+    ex = _examples(np.random.default_rng(0), 40)
+    stage = fit_join_stage(ex, temperature=0.1, epochs=2, members=3)
+    assert len(stage.members) == 3
+    s = np.array([0.9, 0.5, 0.5, 0.2])
+    x = torch.from_numpy(stage_features(s, None, NAMES, GRAPH, 0.1))
+    with torch.no_grad():
+        each = [torch.sigmoid(m(x)).numpy() for m in stage.members]
+        mean = torch.sigmoid(stage(x)).numpy()
+    assert not np.allclose(each[0], each[1])  # another seed, another network
+    assert np.allclose(stage.needed(s, None, NAMES, GRAPH, 0.1), np.mean(each, axis=0),
+                       atol=1e-6)
+    assert np.allclose(mean, np.mean(each, axis=0), atol=1e-5)
+    # member j is what one member fitted with seed + j gives
+    alone = fit_join_stage(ex, temperature=0.1, epochs=2, members=1, seed=1)
+    assert np.allclose(stage.needed(s, None, NAMES, GRAPH, 0.1),
+                       np.mean([each[0], alone.needed(s, None, NAMES, GRAPH, 0.1), each[2]],
+                               axis=0), atol=1e-6)
+
+
+def test_a_stage_saved_before_members_loads_as_one_member():
+    one = fit_join_stage(_examples(np.random.default_rng(0), 20), temperature=0.1, epochs=1,
+                         members=1)
+    legacy = {k.removeprefix("members.0."): v for k, v in one.state().items()}
+    back = JoinStage.from_state(legacy)
+    s = np.array([0.9, 0.5, 0.5, 0.2])
+    assert len(back.members) == 1
+    assert np.allclose(back.needed(s, None, NAMES, GRAPH), one.needed(s, None, NAMES, GRAPH))
+    three = JoinStage.from_state(fit_join_stage(_examples(np.random.default_rng(0), 20),
+                                                temperature=0.1, epochs=1).state())
+    assert len(three.members) == 3

@@ -139,9 +139,10 @@ class SavedModel:
             state = load_file(str(self.path / STAGE_FILE), device="cpu")
         except (OSError, RuntimeError, ValueError) as e:
             raise TableGraphError(f"{self.path}: damaged model folder ({_first_line(e)})") from e
-        if "lo" in state and state["lo"].shape[0] != len(STAGE_FEATURES):
+        lo = state.get("members.0.lo", state.get("lo"))  # older folders: one member
+        if lo is not None and lo.shape[0] != len(STAGE_FEATURES):
             raise TableGraphError(
-                f"{self.path}: its second stage reads {state['lo'].shape[0]} features, this "
+                f"{self.path}: its second stage reads {lo.shape[0]} features, this "
                 f"tablegraph reads {len(STAGE_FEATURES)}: the folder was made by another "
                 f"version; make it again with tablegraph pretrain")
         try:

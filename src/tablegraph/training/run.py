@@ -135,8 +135,9 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
     if cfg.init == "pretrained":
         # The second stage reads first-stage scores, linking features and the join graph, not
         # which tables they are, so the pretrained one serves the fine-tuned encoder too (a few
-        # questions of a held-out database: `tablegraph curve` shows all@5 with and without it). The abstention model stays behind: it is calibrated on the
-        # pretrained model's score shapes, which fine-tuning changes.
+        # questions of a held-out database: `tablegraph curve` shows all@5 with and without
+        # it). The abstention model stays behind: it is calibrated on the pretrained model's
+        # score shapes, which fine-tuning changes.
         from tablegraph.model.folder import load_model
 
         shipped = load_model()
