@@ -105,6 +105,12 @@ def test_noise_adds_one_perturbed_copy_of_each_question(monkeypatch):
     assert len(seen) == 6
     assert np.array_equal(seen[0], ex[0].scores[0])
     assert 0 < np.abs(seen[1] - ex[0].scores[0]).max() < 0.5
+    # several members: the questions as scored once for all, each member its own noise
+    seen.clear()
+    fit_join_stage(ex, temperature=0.1, epochs=1, noise=0.05, members=2)
+    assert len(seen) == 3 + 2 * 3
+    first, second = seen[3:6], seen[6:9]
+    assert not any(np.array_equal(a, b) for a, b in zip(first, second))
 
 
 def test_final_ranking_keeps_the_first_stage_best_table_first():
@@ -162,7 +168,7 @@ def test_features_outside_the_training_range_are_clamped_to_its_edge():
     far = x.clone()
     far[:, COL["log_tables"]] = 10.0  # a database far larger than any it was fitted on
     assert torch.allclose(stage(far), stage(x))
-    assert float(stage.hi[COL["log_tables"]]) == pytest.approx(np.log(4))
+    assert all(float(m.hi[COL["log_tables"]]) == pytest.approx(np.log(4)) for m in stage.members)
 
 
 def test_new_words_are_what_a_table_accounts_for_beyond_the_best_table():

@@ -153,19 +153,12 @@ class JoinStage(nn.Module):
         super().__init__()
         self.members = nn.ModuleList(StageNet(hidden) for _ in range(members))
 
+    def probability(self, x: torch.Tensor) -> torch.Tensor:
+        """Features [..., K] -> [...] the mean of the members' probabilities."""
+        return torch.stack([torch.sigmoid(m(x)) for m in self.members]).mean(0)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        p = torch.stack([torch.sigmoid(m(x)) for m in self.members]).mean(0)
-        return torch.logit(p, eps=1e-7)
-
-    @property
-    def lo(self) -> torch.Tensor:
-        """[K] the lower clamp of the first member (each member has its own)."""
-        return self.members[0].lo
-
-    @property
-    def hi(self) -> torch.Tensor:
-        """[K] the upper clamp of the first member."""
-        return self.members[0].hi
+        return torch.logit(self.probability(x), eps=1e-7)
 
     @torch.no_grad()
     def needed(self, scores: np.ndarray, link: np.ndarray | None, names: list[str],
@@ -179,7 +172,7 @@ class JoinStage(nn.Module):
             return np.zeros(0)
         x = torch.from_numpy(stage_features(scores, link, names, graph, temperature, cover,
                                             tokens))
-        return torch.stack([torch.sigmoid(m(x)) for m in self.members]).mean(0).double().numpy()
+        return self.probability(x).double().numpy()
 
     def state(self) -> dict[str, torch.Tensor]:
         return {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
@@ -231,37 +224,45 @@ def fit_join_stage(examples: Iterable[StageExample], temperature: float = 0.07,
     0.017 from one seed to the next on held-out BIRD databases. Chosen on folds 0 and 1
     (docs/experiments.md): noise 0.1 and three members against 0.05 and one, BIRD all@5
     0.884 -> 0.897 and 0.798 -> 0.813 (one member: the mean of three seeds), set F1 level."""
-    examples = list(examples)
-    nets = [_fit_member(examples, temperature, epochs, batch_size, lr, seed + j, hidden, noise)
-            for j in range(members)]
-    stage = JoinStage(hidden, members)
-    for slot, net in zip(stage.members, nets):
-        slot.load_state_dict(net.state_dict())
-    return stage.eval()
-
-
-def _fit_member(examples: list[StageExample], temperature: float, epochs: int,
-                batch_size: int, lr: float, seed: int, hidden: tuple[int, int],
-                noise: float) -> StageNet:
-    """One `StageNet` fitted as `fit_join_stage` says, with `seed`."""
-    xs, ys, ws = [], [], []
-    rng = np.random.default_rng(seed)
+    rows = []  # per question: the example, its index, features as scored, labels, weights
     for ex in examples:
         per_q = 1.0 / np.sqrt(max(len(ex.gold), 1))
-        link = ex.link
         for i, gold in enumerate(ex.gold):
             y = np.zeros(len(ex.names), dtype=np.float32)
             y[list(gold)] = 1.0
-            for s in (ex.scores[i], ex.scores[i] + rng.normal(0.0, noise, len(ex.names))) \
-                    if noise > 0 else (ex.scores[i],):
-                xs.append(stage_features(s, None if link is None else link[i], ex.names,
-                                         ex.graph, temperature,
-                                         None if ex.cover is None else ex.cover[i],
-                                         None if ex.tokens is None else ex.tokens[i]))
-                ys.append(y)
-                ws.append(np.full(len(y), per_q, dtype=np.float32))
-    if not xs:
+            rows.append((ex, i, _features(ex, i, ex.scores[i], temperature), y,
+                         np.full(len(y), per_q, dtype=np.float32)))
+    if not rows:
         raise ValueError("no questions to fit the join stage on")
+    stage = JoinStage(hidden, members=0)
+    stage.members.extend(_fit_member(rows, temperature, epochs, batch_size, lr, seed + j,
+                                     hidden, noise) for j in range(members))
+    return stage.eval()
+
+
+def _features(ex: StageExample, i: int, scores: np.ndarray, temperature: float) -> np.ndarray:
+    """`stage_features` of question i of `ex` with first-stage scores `scores` [M]."""
+    return stage_features(scores, None if ex.link is None else ex.link[i], ex.names, ex.graph,
+                          temperature, None if ex.cover is None else ex.cover[i],
+                          None if ex.tokens is None else ex.tokens[i])
+
+
+def _fit_member(rows: list[tuple[StageExample, int, np.ndarray, np.ndarray, np.ndarray]],
+                temperature: float, epochs: int, batch_size: int, lr: float, seed: int,
+                hidden: tuple[int, int], noise: float) -> StageNet:
+    """One `StageNet` fitted as `fit_join_stage` says, with `seed`: every question as scored
+    (its features computed once, for all members) and, with `noise`, once more with noise
+    of its own drawn from `seed`."""
+    xs, ys, ws = [], [], []
+    rng = np.random.default_rng(seed)
+    copies = 2 if noise > 0 else 1
+    for ex, i, clean, y, w_q in rows:
+        xs.append(clean)
+        if noise > 0:
+            xs.append(_features(ex, i, ex.scores[i] + rng.normal(0.0, noise, len(ex.names)),
+                                temperature))
+        ys += [y] * copies
+        ws += [w_q] * copies
     x = torch.from_numpy(np.concatenate(xs))  # [R, K]
     y = torch.from_numpy(np.concatenate(ys))  # [R]
     w = torch.from_numpy(np.concatenate(ws))

@@ -91,17 +91,11 @@ class JoinGraph:
 
     def component(self, table: str) -> set[str]:
         """The tables that some path of joins reaches from `table`, `table` included."""
-        adj: dict[str, set[str]] = {}
-        for j in self.joins:
-            adj.setdefault(j.left, set()).add(j.right)
-            adj.setdefault(j.right, set()).add(j.left)
-        seen, todo = {table}, [table]
-        while todo:
-            for u in adj.get(todo.pop(), ()):
-                if u not in seen:
-                    seen.add(u)
-                    todo.append(u)
-        return seen
+        import networkx as nx
+
+        g = nx.Graph([(j.left, j.right) for j in self.joins])
+        g.add_node(table)
+        return set(nx.node_connected_component(g, table))
 
     def connect(self, terminals: list[str], weight: dict[str, float] | None = None,
                 max_bridges: int = 2) -> tuple[list[str], list[Join]]:
