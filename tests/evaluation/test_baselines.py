@@ -1,7 +1,6 @@
 import numpy as np
 
-from tablegraph.evaluation.baselines import (BM25Scorer, ClassifierScorer, DenseScorer, fuse,
-                                             table_text)
+from tablegraph.evaluation.baselines import BM25Scorer, ClassifierScorer, DenseScorer, fuse
 from tablegraph.evaluation.evaluator import RetrievalEvaluator
 from tablegraph.graphs.nodes import GraphConfig, table_nodes
 from tablegraph.tables.profile import profile_tables
@@ -14,7 +13,7 @@ def test_baselines_are_scorers_for_the_one_evaluator(tiny_tables):
     nodes = [table_nodes(p, GraphConfig()) for p in
              profile_tables(discover(tiny_tables), progress=False)]
     names = [n.table for n in nodes]
-    assert table_text(nodes[2]).startswith("prescriptions. columns: subject id, drug, route")
+    assert nodes[2].document().startswith("prescriptions. columns: subject id, drug, route")
     qs = [Question("heparin route", ("prescriptions",)), Question("value unit", ("labevents",)),
           Question("gender and age", ("patients",))]
     ev = RetrievalEvaluator(qs, names)

@@ -1,7 +1,8 @@
+import numpy as np
 import torch
 
 from tablegraph.graphs.build import build_graphs
-from tablegraph.graphs.nodes import GraphConfig, NodeKind, TableNodes, table_nodes
+from tablegraph.graphs.nodes import DOCUMENT_CHARS, GraphConfig, NodeKind, TableNodes, table_nodes
 from tablegraph.tables.joins import join_graph
 from tablegraph.tables.profile import profile_tables
 from tablegraph.tables.sources import discover
@@ -25,6 +26,10 @@ def test_graphs_have_unit_features_and_expected_edges(tiny_tables):
         text = enc.encode(g.nodes.texts)
         cos = torch.nn.functional.cosine_similarity(g.x[:, 128:], torch.from_numpy(text))
         assert bool((cos > 0.999).all())
+        # and the graph carries the embedding of the table's document (the dense prior's)
+        doc = g.nodes.document(DOCUMENT_CHARS)
+        assert doc == g.nodes.document()[:DOCUMENT_CHARS] and doc.count("columns:") == 1
+        assert np.allclose(g.document, enc.encode([doc])[0], atol=1e-6)
     no_values = build_graphs(profs, enc, GraphConfig(value_nodes=False, column_edges=False))
     assert all(NodeKind.VALUE not in g.node_type.tolist() for g in no_values)
     j = join_graph(profs).between("labevents", "patients")
@@ -41,6 +46,11 @@ def test_table_nodes_are_typed_and_round_trip(tiny_tables):
     assert set(n.values) <= {"Heparin", "Insulin", "Aspirin", "IV", "SC", "PO"}
     assert all(n.columns[n.owners[i]] in ("drug", "route") for i in n.of_kind(NodeKind.VALUE))
     assert TableNodes.from_json(n.to_json()) == n
+    doc = n.document()
+    assert doc.startswith("prescriptions. columns: subject id, drug, route") and "values: " in doc
+    wide = TableNodes("t", [f"c{i}" for i in range(60)], [NodeKind.COLUMN] * 60, list(range(60)),
+                      [f"c{i}" for i in range(60)], [f"column number {i}" for i in range(60)])
+    assert len(wide.document()) > DOCUMENT_CHARS == len(wide.document(DOCUMENT_CHARS))
 
 
 def test_a_renamed_table_graph_keeps_its_nodes_consistent(tiny_tables):
@@ -81,6 +91,7 @@ def test_reading_and_embedding_overlap_and_give_the_same_graphs(tiny_tables, mon
     for a, b in zip(want, got):
         assert a.table == b.table and torch.equal(a.edge_index, b.edge_index)
         assert torch.allclose(a.x, b.x, atol=1e-6)
+        assert np.allclose(a.document, b.document, atol=1e-6)
 
 
 def test_a_text_model_that_fails_to_load_stops_the_reading(tiny_tables, monkeypatch):
@@ -122,3 +133,15 @@ def test_the_lexicon_holds_the_values_that_are_not_nodes(tiny_tables):
     assert TableNodes.from_json(n.to_json()) == n
     old = {k: v for k, v in n.to_json().items() if not k.startswith("lexicon")}  # saved before
     assert TableNodes.from_json(old).lexicon == []
+
+
+def test_graphs_embed_the_first_document_chars_of_each_tables_document(tiny_tables, monkeypatch):
+    from tablegraph.graphs import build
+
+    monkeypatch.setattr(build, "DOCUMENT_CHARS", 24)
+    enc = load_text_encoder("hash:64")
+    for g in build_graphs(profile_tables(discover(tiny_tables), progress=False), enc,
+                          GraphConfig()):
+        assert len(g.nodes.document()) > 24
+        assert np.allclose(g.document, enc.encode([g.nodes.document()[:24]])[0], atol=1e-6)
+        assert not np.allclose(g.document, enc.encode([g.nodes.document()])[0], atol=1e-3)

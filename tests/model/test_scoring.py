@@ -88,3 +88,49 @@ def test_token_similarities_take_each_tables_best_node_in_any_node_order():
     expect = torch.stack([(t @ nodes[graph == j].t()).max(dim=1).values for j in (0, 1, 3)], 1)
     assert np.allclose(runs[1][:, [0, 1, 3]], expect.numpy(), atol=1e-6)
     assert np.all(runs[1][:, 2] == -1)
+
+
+def test_the_dense_prior_adds_the_zero_shot_cosine_when_scoring_an_index(tiny_tables, tmp_path):
+    """With `dense_weight` w, scoring against an index adds w * cos(question's sentence
+    embedding, table's document embedding); the training loss's `score` (no documents) and a
+    model with w = 0 leave it out; an index without documents is refused, not misread."""
+    from tablegraph.graphs.build import build_graphs
+    from tablegraph.graphs.nodes import GraphConfig
+    from tablegraph.model.index import TableIndex, build_index
+    from tablegraph.model.scoring import Scorer
+    from tablegraph.tables.profile import profile_tables
+    from tablegraph.tables.sources import discover
+    from tablegraph.text.encoders import load_text_encoder
+    from tablegraph.utils import TableGraphError
+
+    enc = load_text_encoder("hash:64")
+    graphs = build_graphs(profile_tables(discover(tiny_tables), progress=False), enc,
+                          GraphConfig())
+    torch.manual_seed(0)
+    plain = ContrastiveGNNEncoder(EncoderConfig(in_dim=128 + 64, out_dim=64, hidden_dim=32))
+    prior = ContrastiveGNNEncoder(EncoderConfig(in_dim=128 + 64, out_dim=64, hidden_dim=32,
+                                                dense_weight=0.5))
+    prior.load_state_dict(plain.state_dict())
+    plain.eval(), prior.eval()
+    index = build_index(prior, graphs)
+    assert index.documents is not None and index.documents.shape == (len(graphs), 64)
+    texts = ["heparin route", "gender of the patient", "lab value unit"]
+    a, b = Scorer(plain, enc)(texts, index), Scorer(prior, enc)(texts, index)
+    from tablegraph.graphs.nodes import DOCUMENT_CHARS
+
+    docs = enc.encode([g.nodes.document(DOCUMENT_CHARS) for g in graphs])
+    cos = enc.encode(texts) @ docs.T  # [Q, M]
+    assert np.allclose(b - a, 0.5 * cos, atol=1e-5) and np.abs(cos).max() > 0.1
+    qs = Scorer(prior, enc).inputs(texts, index)
+    vectors, nodes, owner = index.tensors()
+    with torch.no_grad():  # what the training loss scores: no prior
+        assert np.allclose(prior.score(qs, vectors, nodes, owner).numpy(), a, atol=1e-6)
+    index.save(tmp_path)
+    again = TableIndex.load(tmp_path)
+    assert np.array_equal(again.documents, index.documents)
+    assert np.allclose(Scorer(prior, enc)(texts, again), b, atol=1e-6)
+    without = TableIndex(index.names, index.vectors, index.nodes, index.node_vectors,
+                         index.node_graph)
+    assert np.allclose(Scorer(plain, enc)(texts, without), a, atol=1e-6)
+    with pytest.raises(TableGraphError, match="no table documents"):
+        Scorer(prior, enc)(texts, without)

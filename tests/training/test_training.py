@@ -97,6 +97,9 @@ def test_init_pretrained_starts_from_the_shipped_weights(tmp_path, tiny_tables):
     assert tuned.config["set"] == load_model().config["set"]
     assert "abstain" not in tuned.config  # calibrated on the pretrained scores only
     assert load_model(tmp_path / "s").join_stage() is None
+    # and the pretrained settings, its dense prior included; scratch keeps the seed's (none)
+    assert tuned.encoder_config.dense_weight == load_model().encoder_config.dense_weight > 0
+    assert load_model(tmp_path / "s").encoder_config.dense_weight == 0
 
 
 def test_init_pretrained_needs_the_pretrained_settings(tmp_path, tiny_tables):

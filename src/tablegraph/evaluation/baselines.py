@@ -2,7 +2,8 @@
 question texts, returning scores [Q, M] for the one evaluator
 (`evaluation.RetrievalEvaluator`), exactly as the model's scorer is.
 
-- `BM25Scorer`: bm25s over each table's text (name, column names, frequent values);
+- `BM25Scorer`: bm25s over each table's text (`TableNodes.document`: name, column names,
+  frequent values);
 - `DenseScorer`: zero-shot cosine between the question and the same table text, with the same
   frozen sentence encoder as the model;
 - `ClassifierScorer`: one-vs-rest logistic regression on the frozen question embeddings, trained
@@ -22,18 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tablegraph.graphs.nodes import NodeKind, TableNodes
+from tablegraph.graphs.nodes import TableNodes
 from tablegraph.tables.questions import Question
 from tablegraph.text.encoders import TextEncoder
-
-
-def table_text(nodes: TableNodes) -> str:
-    """One document per table: its name, column names and frequent values, in words."""
-    cols = ", ".join(nodes.texts[i] for i in nodes.of_kind(NodeKind.COLUMN))
-    vals = "; ".join(nodes.values)
-    tables = nodes.of_kind(NodeKind.TABLE)
-    name = nodes.texts[tables[0]] if tables else nodes.table
-    return f"{name}. columns: {cols}. values: {vals}"
 
 
 def zscore(s: np.ndarray) -> np.ndarray:
@@ -54,7 +46,7 @@ class BM25Scorer:
 
         self.n = len(tables)
         self.retriever = bm25s.BM25()
-        self.retriever.index(bm25s.tokenize([table_text(t) for t in tables], stopwords="en",
+        self.retriever.index(bm25s.tokenize([t.document() for t in tables], stopwords="en",
                                             show_progress=False), show_progress=False)
 
     def __call__(self, texts: list[str]) -> np.ndarray:
@@ -72,7 +64,7 @@ class DenseScorer:
 
     def __init__(self, text: TextEncoder, tables: list[TableNodes]) -> None:
         self.text = text
-        self.vectors = text.encode([table_text(t) for t in tables])  # [M, D]
+        self.vectors = text.encode([t.document() for t in tables])  # [M, D]
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         return self.text.encode(texts) @ self.vectors.T

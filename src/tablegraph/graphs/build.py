@@ -9,7 +9,9 @@ within the table, up to `MAX_COLUMN_CLIQUE` columns) and value-column; `GraphCon
 which are used.
 
 Each `Data` carries `x` [N, 128 + d], `edge_index` [2, E], `node_type` [N] (`NodeKind`), and
-plain attributes `table` (its name) and `nodes` (its `TableNodes`).
+plain attributes `table` (its name), `nodes` (its `TableNodes`) and `document` (the text
+model's embedding of `TableNodes.document` up to `DOCUMENT_CHARS` characters [d], which
+the scorer's dense prior reads).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import numpy as np
 import torch
 from torch_geometric.data import Batch, Data
 
-from tablegraph.graphs.nodes import GraphConfig, NodeKind, TableNodes, table_nodes
+from tablegraph.graphs.nodes import (DOCUMENT_CHARS, GraphConfig, NodeKind, TableNodes,
+                                     table_nodes)
 from tablegraph.tables.stats import STATS_DIM
 from tablegraph.text.encoders import TextEncoder
 
@@ -50,8 +53,9 @@ def _edges(pairs: list[tuple[int, int]]) -> torch.Tensor:
 
 
 def build_graph(profile: "TableProfile", nodes: TableNodes, emb: np.ndarray,
-                cfg: GraphConfig) -> Data:
-    """One table: its profile, its nodes and their text embeddings emb [N, d] -> a graph."""
+                cfg: GraphConfig, document: np.ndarray | None = None) -> Data:
+    """One table: its profile, its nodes and their text embeddings emb [N, d] (and the
+    embedding of its `TableNodes.document`, [d]) -> a graph."""
     n_col = len(profile.columns)
     stats = np.zeros((len(nodes), STATS_DIM), dtype=np.float32)  # [N, 128]
     stats[:n_col] = profile.stats
@@ -68,6 +72,7 @@ def build_graph(profile: "TableProfile", nodes: TableNodes, emb: np.ndarray,
                 node_type=torch.tensor(kinds, dtype=torch.long))
     data.table = profile.name
     data.nodes = nodes
+    data.document = document
     return data
 
 
@@ -89,13 +94,15 @@ class _GraphBuilder:
         """Build the graphs of `profiles`, embedding the texts not seen yet in one call;
         returns every graph built so far."""
         nodes = [table_nodes(p, self.cfg) for p in profiles]
-        new = list(dict.fromkeys(t for n in nodes for t in n.texts if t not in self.vectors))
+        docs = [n.document(DOCUMENT_CHARS) for n in nodes]
+        new = list(dict.fromkeys(t for t in [*(t for n in nodes for t in n.texts), *docs]
+                                 if t not in self.vectors))
         if new:
             self.vectors.update(zip(new, encoder.encode(new)))  # [len(new), d]
-        for p, n in zip(profiles, nodes):
+        for p, n, doc in zip(profiles, nodes, docs):
             emb = np.stack([self.vectors[t] for t in n.texts]) if len(n) else \
                 np.zeros((0, encoder.dim), dtype=np.float32)  # [N, d]
-            self.graphs.append(build_graph(p, n, emb, self.cfg))
+            self.graphs.append(build_graph(p, n, emb, self.cfg, self.vectors[doc]))
         return self.graphs
 
 

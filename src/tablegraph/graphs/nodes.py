@@ -50,6 +50,12 @@ class GraphConfig(TypedConfig):
     column_edges: bool = True
 
 
+# The dense prior embeds a table's document up to this many characters: on held-out databases
+# as good as the whole of it, and a wide table's 256 word pieces cost the text model ~40 ms on
+# one core, which doubled the time to read 750 tables (docs/experiments.md).
+DOCUMENT_CHARS = 200
+
+
 @dataclass(frozen=True)
 class TableNodes:
     """One table's nodes in graph order (N nodes, C columns).
@@ -87,6 +93,16 @@ class TableNodes:
     def values(self) -> list[str]:
         """The value nodes' labels."""
         return [self.labels[i] for i in self.of_kind(NodeKind.VALUE)]
+
+    def document(self, max_chars: int | None = None) -> str:
+        """The table as one text: its name, column names and frequent values, in words (what
+        BM25 and dense retrieval read), or its first `max_chars` characters (what the model's
+        dense prior embeds: `DOCUMENT_CHARS`)."""
+        cols = ", ".join(self.texts[i] for i in self.of_kind(NodeKind.COLUMN))
+        tables = self.of_kind(NodeKind.TABLE)
+        name = self.texts[tables[0]] if tables else self.table
+        text = f"{name}. columns: {cols}. values: {'; '.join(self.values)}"
+        return text if max_chars is None else text[:max_chars]
 
     def value_column(self, value: str) -> str | None:
         """The column a value node or lexicon value belongs to (the first, if several)."""

@@ -28,6 +28,12 @@ class EncoderConfig(TypedConfig):
     # (starts as mean pooling); sentence: the text model's own sentence embedding
     question_pooling: str = "attention"
     schema_linking: bool = True  # add learned weights x lexical features (linking.py)
+    # Dense prior: this times the cosine between the question's sentence embedding and the
+    # text model's embedding of the table's document (`TableNodes.document`, its first
+    # `DOCUMENT_CHARS` characters) is added to a table's score when questions are scored
+    # against an index (not in the training loss): zero-shot dense retrieval, which no
+    # training narrowed, in an ensemble with the trained scores. 0 (the seed setting): off.
+    dense_weight: float = 0.0
 
     def validate(self) -> "EncoderConfig":
         if self.conv not in ("gatv2", "gin", "sage"):
@@ -41,6 +47,8 @@ class EncoderConfig(TypedConfig):
             raise TableGraphError("num_layers must be between 1 and 4")
         if self.conv == "gatv2" and self.hidden_dim % self.heads:
             raise TableGraphError("hidden_dim must be divisible by heads")
+        if not 0 <= self.dense_weight <= 10:
+            raise TableGraphError("dense_weight must be between 0 and 10")
         if not 0 <= self.stats_dim < self.in_dim:
             raise TableGraphError("stats_dim must be below in_dim")
         return self

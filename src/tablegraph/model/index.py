@@ -45,6 +45,9 @@ class TableIndex:
     - profiles: [M] the tables' schemas (`TableProfile` without statistics), or [] when the
       index was built from graphs alone
     - joins: the join graph of the tables (None without profiles)
+    - documents: [M, d] the text model's unit embeddings of each table's
+      `TableNodes.document` (its first `DOCUMENT_CHARS` characters: the dense prior's; None
+      in an index built without them)
     """
 
     names: list[str]
@@ -55,6 +58,7 @@ class TableIndex:
     sources: list[str] = field(default_factory=list)
     profiles: list[TableProfile] = field(default_factory=list)
     joins: JoinGraph | None = None
+    documents: np.ndarray | None = None
     _linker: SchemaLinker | None = field(default=None, repr=False, compare=False)
     _tensors: dict[str, tuple] = field(default_factory=dict, repr=False, compare=False)
 
@@ -67,6 +71,9 @@ class TableIndex:
             raise ValueError("node vectors do not match the tables' nodes")
         if self.profiles and [p.name for p in self.profiles] != list(self.names):
             raise ValueError("index schemas are not in the order of the table names")
+        if self.documents is not None and len(self.documents) != len(self.names):
+            raise ValueError(f"{len(self.documents)} table documents for {len(self.names)} "
+                             "tables")
 
     def profile(self, table: str) -> TableProfile:
         """The schema of `table` (matched case-insensitively); an error naming the tables
@@ -96,6 +103,15 @@ class TableIndex:
             self._tensors[device] = (torch.from_numpy(self.vectors).to(device), nv, ng)
         return self._tensors[device]
 
+    def document_tensor(self, device: str = "cpu") -> torch.Tensor | None:
+        """`documents` as a tensor on `device` [M, d] (kept), or None."""
+        if self.documents is None:
+            return None
+        key = "documents:" + device
+        if key not in self._tensors:
+            self._tensors[key] = (torch.from_numpy(self.documents).to(device),)
+        return self._tensors[key][0]
+
     def node_offsets(self) -> list[int]:
         """Position of each table's first node in `node_vectors`."""
         return np.cumsum([0] + [len(n) for n in self.nodes])[:-1].tolist()
@@ -113,6 +129,8 @@ class TableIndex:
         if self.node_vectors is not None and self.node_graph is not None:
             tensors["node_vectors"] = torch.from_numpy(np.ascontiguousarray(self.node_vectors))
             tensors["node_graph"] = torch.from_numpy(np.ascontiguousarray(self.node_graph))
+        if self.documents is not None:
+            tensors["documents"] = torch.from_numpy(np.ascontiguousarray(self.documents))
         save_file(tensors, str(folder / INDEX_ARRAYS))
         write_json(folder / INDEX_META, {
             "tables": self.names, "sources": self.sources,
@@ -135,7 +153,9 @@ class TableIndex:
                           arrays.get("node_vectors"), arrays.get("node_graph"),
                           list(meta.get("sources", [])),
                           [TableProfile.from_json(p) for p in meta.get("profiles") or []],
-                          JoinGraph.from_json(meta["joins"]) if meta.get("joins") else None)
+                          JoinGraph.from_json(meta["joins"]) if meta.get("joins") else None,
+                          None if "documents" not in arrays
+                          else arrays["documents"].astype(np.float32))
 
 
 @torch.no_grad()
@@ -172,4 +192,12 @@ def build_index(model: "ContrastiveGNNEncoder", graphs: list["Data"], device: st
     return TableIndex([g.table for g in graphs], vectors, [g.nodes for g in graphs],
                       node_vecs, node_graph if node_vecs is not None else None,
                       [p.source for p in profiles], profiles,
-                      join_graph(profiles) if profiles else None)
+                      join_graph(profiles) if profiles else None, graph_documents(graphs))
+
+
+def graph_documents(graphs: list["Data"]) -> np.ndarray | None:
+    """The graphs' `document` embeddings [G, d] (None when a graph has none)."""
+    docs = [getattr(g, "document", None) for g in graphs]
+    if not docs or any(d is None for d in docs):
+        return None
+    return np.stack(docs).astype(np.float32)

@@ -5,10 +5,13 @@ else turns questions into scores. A question-table score is
 
     (1 - mix) * cos(q, table vector) + mix * max over the table's nodes of cos(q, node vector)
     + link features . link weights
+    + dense_weight * cos(question's sentence embedding, table's document embedding)
 
 where q is the learned attention pooling of the question's frozen token embeddings, the
 vectors come from the graph encoder (`encoder.py`, saved in an index), mix is the learned
-late-interaction weight and the link features are `linking.SchemaLinker`'s.
+late-interaction weight, the link features are `linking.SchemaLinker`'s and the last term,
+the dense prior, is zero-shot dense retrieval (`EncoderConfig.dense_weight`; the index holds
+the document embeddings; the training loss leaves the term out).
 
 The question side's parameters (`token_gate`, `link_weight`, `mix_logit`) belong to the
 encoder; `QuestionHead` holds them alone, under the same names, so that questions can be
@@ -136,12 +139,18 @@ class QuestionSide:
 
     def score(self, qs: QuestionInputs, tables: torch.Tensor,
               nodes: torch.Tensor | None = None, node_graph: torch.Tensor | None = None,
-              qv: torch.Tensor | None = None) -> torch.Tensor:
+              qv: torch.Tensor | None = None,
+              documents: torch.Tensor | None = None) -> torch.Tensor:
         """Questions x encoded tables [M, D] (+ nodes [N, D], node_graph [N]) -> [Q, M];
-        `qv` [Q, D]: the questions' vectors when already pooled."""
+        `qv` [Q, D]: the questions' vectors when already pooled; `documents` [M, d]: the
+        tables' document embeddings, for the dense prior (`EncoderConfig.dense_weight`;
+        the training loss passes none)."""
         link_w = self.link_weight if self.cfg.schema_linking else None
         qv = self.question_vectors(qs) if qv is None else qv
-        return table_scores(qv, tables, nodes, node_graph, self.mix(), qs.link, link_w)
+        s = table_scores(qv, tables, nodes, node_graph, self.mix(), qs.link, link_w)
+        if self.cfg.dense_weight and documents is not None:
+            s = s + self.cfg.dense_weight * (qs.vectors @ documents.t())  # [Q, M]
+        return s
 
 
 def add_question_parameters(module: nn.Module, cfg: EncoderConfig) -> None:
@@ -265,7 +274,11 @@ class Scorer:
               qv: torch.Tensor | None = None) -> torch.Tensor:
         """Inputs of Q questions x the M tables of `index` -> [Q, M]."""
         vectors, nodes, node_graph = index.tensors(self.device)
-        return self.model.score(qs, vectors, nodes, node_graph, qv)
+        documents = index.document_tensor(self.device)
+        if self.cfg.dense_weight and documents is None:
+            raise TableGraphError("this index has no table documents, which the model's dense "
+                                  "prior reads: build it again with this version")
+        return self.model.score(qs, vectors, nodes, node_graph, qv, documents)
 
     def tokens(self, qs: QuestionInputs, index: "TableIndex") -> list[np.ndarray] | None:
         """`token_similarities` of prepared questions against the tables of `index`."""

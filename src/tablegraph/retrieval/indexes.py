@@ -196,7 +196,8 @@ def _subset(index: TableIndex, keep: list[str]) -> TableIndex:
     return TableIndex([index.names[i] for i in rows], index.vectors[rows],
                       [index.nodes[i] for i in rows], nv, ng,
                       [index.sources[i] for i in rows] if index.sources else [],
-                      [index.profiles[i] for i in rows] if index.profiles else [])
+                      [index.profiles[i] for i in rows] if index.profiles else [],
+                      documents=None if index.documents is None else index.documents[rows])
 
 
 def merge_indexes(a: TableIndex, b: TableIndex) -> TableIndex:
@@ -220,8 +221,12 @@ def merge_indexes(a: TableIndex, b: TableIndex) -> TableIndex:
         nv = np.concatenate(parts) if parts else a.node_vectors[:0]
         ng = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int64)
     profiles = [s.profiles[i] for s, i in (src[n] for n in names)]
+    docs = None
+    if a.documents is not None and b.documents is not None:
+        docs = np.stack([s.documents[i] for s, i in (src[n] for n in names)]) if names else \
+            a.documents[:0]
     return TableIndex(names, vec.astype(np.float32), nodes, nv, ng,
-                      [p.source for p in profiles], profiles, join_graph(profiles))
+                      [p.source for p in profiles], profiles, join_graph(profiles), docs)
 
 
 def update_index(idx: str | os.PathLike[str], tables: str | None = None, device: str = "cpu",

@@ -31,7 +31,7 @@ from tablegraph.evaluation.evaluator import RetrievalEvaluator
 from tablegraph.graphs.build import batch_graphs
 from tablegraph.model.config import EncoderConfig
 from tablegraph.model.encoder import ContrastiveGNNEncoder
-from tablegraph.model.index import TableIndex
+from tablegraph.model.index import TableIndex, graph_documents
 from tablegraph.model.linking import NUM_FEATURES, SchemaLinker
 from tablegraph.model.loss import InfoNCELoss
 from tablegraph.model.scoring import QuestionInputs, Scorer, prepare_questions
@@ -83,6 +83,13 @@ def cosine_lr(step: int, total: int, lr: float, min_lr: float) -> float:
         return lr
     progress = min(max(step / total, 0.0), 1.0)
     return min_lr + (lr - min_lr) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def pretrained_config() -> EncoderConfig:
+    """The shipped pretrained model's encoder settings."""
+    from tablegraph.model.folder import load_model
+
+    return load_model().encoder_config
 
 
 def pretrained_state(enc_cfg: EncoderConfig) -> dict[str, torch.Tensor]:
@@ -206,6 +213,7 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
     scorer = Scorer(model, text=None, device=device)  # validation inputs are prepared already
     nodes_of = [g.nodes for g in graphs]
     node_graph = batch.batch.cpu().numpy()
+    documents = graph_documents(graphs)  # [M, d] or None
     val_scores = None
 
     n_real = len(train_q)  # the user's questions; schema pairs are appended after them
@@ -271,7 +279,8 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
                 t, nodes = model.encode(batch.x, batch.edge_index, batch.batch, batch.node_type)
                 index = TableIndex(names, t.cpu().numpy(), nodes_of,
                                    None if nodes is None else nodes.cpu().numpy(),
-                                   None if nodes is None else node_graph)
+                                   None if nodes is None else node_graph,
+                                   documents=documents)
                 scores = scorer.score(val_in, index)  # [Q, M]
                 row["val_loss"] = float(loss_fn.from_similarity(scores, val_pos).item())
                 epoch_scores = scores.cpu().numpy()
@@ -321,7 +330,10 @@ def fit(graphs: list[Data], train_q: list[Question], val_q: list[Question], text
     (from `initial_state` when given, else as `cfg.init` says)."""
     nodes = [g.nodes for g in graphs]
     aux = schema_pairs(nodes, train_q)
-    enc_cfg = EncoderConfig.from_dict({**EncoderConfig().to_dict(), **(enc_overrides or {}),
+    # Fine-tuning keeps the pretrained model's settings (its dense prior too).
+    base = EncoderConfig() if cfg.init != "pretrained" or initial_state is not None \
+        else pretrained_config()
+    enc_cfg = EncoderConfig.from_dict({**base.to_dict(), **(enc_overrides or {}),
                                        "in_dim": int(graphs[0].x.shape[1]), "out_dim": text.dim})
     linker = SchemaLinker.from_nodes(nodes)
 
