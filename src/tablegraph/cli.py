@@ -487,13 +487,14 @@ def pretrain(data: Path = typer.Option(..., help="folder holding text2sql-train/
              quiet: bool = QUIET) -> None:
     """Pretrain one model across databases (Spider, BIRD, EHRSQL train); with --fold, report
     on the held-out databases against BM25 and dense retrieval."""
+    from tablegraph.model.config import MAX_DENSE_WEIGHT
     from tablegraph.training.pretrain import PretrainConfig, pretrain_corpus
     from tablegraph.utils import set_threads
 
     if epochs < 1 or batch_size < 1 or lr <= 0:
         raise TableGraphError("--epochs and --batch-size must be >= 1 and --lr > 0")
-    if not 0 <= dense_weight <= 10:
-        raise TableGraphError("--dense-weight must be between 0 and 10")
+    if not 0 <= dense_weight <= MAX_DENSE_WEIGHT:  # before minutes of reading, not after
+        raise TableGraphError(f"--dense-weight must be between 0 and {MAX_DENSE_WEIGHT:g}")
     if fold is not None and not 0 <= fold < folds:
         raise TableGraphError(f"--fold must be between 0 and {folds - 1}")
     set_threads(threads)

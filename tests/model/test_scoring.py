@@ -95,7 +95,7 @@ def test_the_dense_prior_adds_the_zero_shot_cosine_when_scoring_an_index(tiny_ta
     embedding, table's document embedding); the training loss's `score` (no documents) and a
     model with w = 0 leave it out; an index without documents is refused, not misread."""
     from tablegraph.graphs.build import build_graphs
-    from tablegraph.graphs.nodes import GraphConfig
+    from tablegraph.graphs.nodes import DOCUMENT_CHARS, GraphConfig
     from tablegraph.model.index import TableIndex, build_index
     from tablegraph.model.scoring import Scorer
     from tablegraph.tables.profile import profile_tables
@@ -116,8 +116,6 @@ def test_the_dense_prior_adds_the_zero_shot_cosine_when_scoring_an_index(tiny_ta
     assert index.documents is not None and index.documents.shape == (len(graphs), 64)
     texts = ["heparin route", "gender of the patient", "lab value unit"]
     a, b = Scorer(plain, enc)(texts, index), Scorer(prior, enc)(texts, index)
-    from tablegraph.graphs.nodes import DOCUMENT_CHARS
-
     docs = enc.encode([g.nodes.document(DOCUMENT_CHARS) for g in graphs])
     cos = enc.encode(texts) @ docs.T  # [Q, M]
     assert np.allclose(b - a, 0.5 * cos, atol=1e-5) and np.abs(cos).max() > 0.1

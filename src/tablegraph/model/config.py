@@ -8,6 +8,9 @@ from tablegraph.config import TypedConfig
 from tablegraph.utils import TableGraphError
 
 
+MAX_DENSE_WEIGHT = 10.0  # the largest dense prior weight accepted (`EncoderConfig.dense_weight`)
+
+
 @dataclass
 class EncoderConfig(TypedConfig):
     """Every constructor argument of `ContrastiveGNNEncoder` (and of its question side,
@@ -47,8 +50,8 @@ class EncoderConfig(TypedConfig):
             raise TableGraphError("num_layers must be between 1 and 4")
         if self.conv == "gatv2" and self.hidden_dim % self.heads:
             raise TableGraphError("hidden_dim must be divisible by heads")
-        if not 0 <= self.dense_weight <= 10:
-            raise TableGraphError("dense_weight must be between 0 and 10")
+        if not 0 <= self.dense_weight <= MAX_DENSE_WEIGHT:
+            raise TableGraphError(f"dense_weight must be between 0 and {MAX_DENSE_WEIGHT:g}")
         if not 0 <= self.stats_dim < self.in_dim:
             raise TableGraphError("stats_dim must be below in_dim")
         return self
