@@ -58,6 +58,22 @@ def test_ask_prints_ranked_tables(trained):
     assert r.output.startswith('CREATE TABLE "labevents" (') and "\n-- valueuom" not in r.output
 
 
+def test_ask_says_when_nothing_answers(trained, capsys):
+    from tablegraph.cli import _print_result
+    from tablegraph.model.abstain import ABSTAIN_FEATURES, AbstainHead
+    from tablegraph.retrieval.retriever import TableRetriever
+
+    model, *_ = trained
+    r = TableRetriever.load(str(model))
+    n = len(ABSTAIN_FEATURES)
+    r.abstain = AbstainHead([0.0] * n, 0.0, [0.0] * n, [1.0] * n, threshold=0.9)  # p = 0.5
+    _print_result(r.search("which medication was given", 2))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split()[:2] == ["1.", "prescriptions"]  # the ranking stays
+    assert lines[3].strip().startswith("set: none: no table of this database seems to answer")
+    assert "confidence 0.50" in lines[3] and len(lines) == 4
+
+
 def test_user_errors_are_one_line(trained, tmp_path):
     model, tables, questions, _ = trained
     bad = tmp_path / "bad.csv"

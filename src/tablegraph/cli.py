@@ -220,7 +220,10 @@ def _print_result(res) -> None:
         vals = ", ".join(f"{m.column}={m.value!r} ({m.score:.2f})" for m in h.values)
         typer.echo(f"  {h.rank}. {h.table:<22} {h.score:.3f}   columns: {cols}"
                    + (f"   values: {vals}" if vals else ""))
-    if res.set is not None and res.set.tables:
+    if res.answerable is False:
+        typer.echo(f"  set: none: no table of this database seems to answer this (confidence "
+                   f"{res.confidence:.2f}, below the model's threshold)")
+    elif res.set is not None and res.set.tables:
         bridges = f" (bridges: {', '.join(res.set.bridges)})" if res.set.bridges else ""
         typer.echo(f"  set: {', '.join(res.set.tables)}{bridges}")
         for j in res.set.joins:

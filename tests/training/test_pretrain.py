@@ -162,3 +162,60 @@ def test_pretraining_adds_each_tables_share_of_its_questions_to_the_logits(tmp_p
                            catch_exceptions=False)
     assert r.exit_code == 0, r.output
     assert seen and all(p is None for p in seen)
+
+
+def test_cross_database_questions_never_borrow_from_a_database_with_the_same_tables():
+    from types import SimpleNamespace
+
+    from tablegraph.tables.questions import Question
+    from tablegraph.training.pretrain import cross_database_questions
+
+    def db(name, tables, n):
+        return SimpleNamespace(name=name, names=tables,
+                               questions=[Question(f"{name} q{i}", (tables[0],))
+                                          for i in range(n)])
+
+    shops = db("spider/shops", ["Customers", "orders"], 50)
+    shops2 = db("bird/shops2", ["customers", "items"], 5)  # shares a table name with shops
+    films = db("spider/films", ["film", "actor"], 8)
+    lonely = db("spider/lonely", ["film", "customers"], 3)  # shares with every other
+    out = cross_database_questions([shops, shops2, films, lonely], per_db=40, seed=0)
+    got = {d.name: (own, other) for d, own, other in out}
+    assert list(got) == ["bird/shops2", "spider/films", "spider/shops"]  # name order
+    own, other = got["spider/shops"]
+    assert len(own) == 40 and set(own) <= {q.text for q in shops.questions}
+    assert len(other) == 8 and all(t.startswith("spider/films") for t in other)
+    own, other = got["bird/shops2"]
+    assert len(own) == 5 and all(t.startswith("spider/films") for t in other)
+    own, other = got["spider/films"]
+    assert len(other) == len(own) == 8
+    assert all(t.split()[0] in ("spider/shops", "bird/shops2") for t in other)
+    again = cross_database_questions([lonely, films, shops2, shops], per_db=40, seed=0)
+    assert [(d.name, o, u) for d, o, u in again] == [(d.name, o, u) for d, o, u in out]
+
+
+def test_abstention_on_databases_counts_own_questions_kept_and_others_caught(monkeypatch):
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    import tablegraph.training.pretrain as pt
+    from tablegraph.tables.questions import Question
+
+    def db(name, table, n):
+        return SimpleNamespace(name=name, names=[table],
+                               questions=[Question(f"{name} q{i}", (table,)) for i in range(n)])
+
+    dbs = [db("spider/a", "singer", 4), db("spider/b", "flight", 4)]
+
+    def confidence(head, model, d, texts, *args):  # own questions 0.9 but one, others 0.2
+        return np.array([0.9 if t.startswith(d.name) and not t.endswith("q0") else 0.2
+                         for t in texts])
+
+    monkeypatch.setattr(pt, "abstain_confidence", confidence)
+    head = SimpleNamespace(threshold=0.5)
+    got = pt.abstention_on_databases(head, None, dbs, None, None, 0, "cpu")
+    assert got["n"] == got["n_other"] == 8
+    assert got["kept"] == 6 / 8 and got["caught"] == 1.0
+    assert abs(got["auroc"] - (6 / 8 + 2 / 8 * 0.5)) < 1e-9  # two ties at 0.2
+    assert pt.abstention_on_databases(head, None, dbs[:1], None, None, 0, "cpu") == {}

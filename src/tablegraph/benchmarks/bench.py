@@ -29,7 +29,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -92,6 +92,8 @@ class Bench:
         self._ft_models: dict[int, object] = {}  # the same, fine-tuned from the shipped default
         self.pretrained = load_model().encoder(self.device)
         self.unseen: dict[str, dict[str, dict[str, float]]] = {}
+        # the abstention model of each fold's model on that fold's databases, and pooled
+        self.unseen_abstention: dict[str, Any] = {}
         self.sets: dict[str, dict[str, dict[str, float]]] = {}
         self.serving: dict = {}
         self.reading: dict[str, dict] = {}  # tables -> seconds to read from an empty cache
@@ -262,6 +264,8 @@ class Bench:
                 rep = pretrain_corpus(str(root), str(Path(tmp) / "model"), fold=fold,
                                       folds=folds, device=self.device, progress=False,
                                       log=self.log)
+            if rep.get("held_out_abstention"):
+                self.unseen_abstention.setdefault("folds", []).append(rep["held_out_abstention"])
             for group, by_method in rep["held_out_metrics"].items():
                 for method, m in by_method.items():
                     acc = pooled.setdefault(group, {}).setdefault(method, {})
@@ -272,6 +276,17 @@ class Bench:
                         acc[key] = acc.get(key, 0.0) + v * weight
                     acc["n"] = acc.get("n", 0) + m["n"]
                     acc["n_all@5"] = acc.get("n_all@5", 0) + m["n_all@5"]
+        per_fold = self.unseen_abstention.get("folds", [])
+        if per_fold:
+            n, n_other = sum(f["n"] for f in per_fold), sum(f["n_other"] for f in per_fold)
+            self.unseen_abstention.update(
+                kept=sum(f["kept"] * f["n"] for f in per_fold) / n,
+                caught=sum(f["caught"] * f["n_other"] for f in per_fold) / n_other,
+                auroc=float(np.mean([f["auroc"] for f in per_fold])), n=n, n_other=n_other)
+            a = self.unseen_abstention
+            self.log(f"  unseen abstention: answerable kept {a['kept']:.3f}, other databases' "
+                     f"questions caught {a['caught']:.3f}, AUROC (mean of folds) "
+                     f"{a['auroc']:.3f}")
         for group, by_method in pooled.items():
             for method, acc in by_method.items():
                 row = {k: (v / (acc["n_all@5"] if k == "all@5" else acc["n"])
@@ -518,7 +533,8 @@ def run_bench(out_dir: str, quick: bool = False, epochs: int | None = None,
 
     def save() -> dict:
         result = {"quick": quick, "epochs": b.epochs, "device": b.device, "rows": b.rows,
-                  "speed": b.speed, "unseen": b.unseen, "sets": b.sets, "serving": b.serving,
+                  "speed": b.speed, "unseen": b.unseen,
+                  "unseen_abstention": b.unseen_abstention, "sets": b.sets, "serving": b.serving,
                   "reading": b.reading,
                   "skipped": b.skipped, "wall_seconds": time.perf_counter() - t_start}
         write_json(out / "results.json", result)
@@ -578,6 +594,12 @@ def to_markdown(result: dict) -> str:
                            "without them; zero-shot):",
                            ["group", "method", "n", "hit@1", "recall@5", "all@5 (>5 tables)",
                             "MRR", "coverage depth"], rows)
+    ab = result.get("unseen_abstention") or {}
+    if "kept" in ab:
+        lines += ["", f"Abstention on those databases (each fold's abstention model; "
+                  f"{ab['n']} of their own questions, {ab['n_other']} of other held-out "
+                  f"databases'): answerable kept {ab['kept']:.3f}, others caught "
+                  f"{ab['caught']:.3f}, AUROC {ab['auroc']:.3f} (mean of the folds)."]
     sets = result.get("sets") or {}
     if sets:
         rows = []

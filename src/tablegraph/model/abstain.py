@@ -60,8 +60,12 @@ class AbstainHead:
                    link: np.ndarray | None = None) -> np.ndarray:
         """Scores [Q, M] of `questions` against `linker`'s tables -> [Q] probabilities that
         the question is answerable here (`link`: see `abstain_features`)."""
-        x = (abstain_features(scores, questions, linker, self.temperature, link)
-             - np.asarray(self.mean)) / np.asarray(self.scale)
+        return self.predict(abstain_features(scores, questions, linker, self.temperature, link))
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        """Feature rows [Q, len(ABSTAIN_FEATURES)] (`abstain_features`) -> [Q] p(answerable)."""
+        x = (np.asarray(features, dtype=np.float64) - np.asarray(self.mean)) \
+            / np.asarray(self.scale)
         return 1.0 / (1.0 + np.exp(-(x @ np.asarray(self.coef) + self.intercept)))
 
     def to_dict(self) -> dict:

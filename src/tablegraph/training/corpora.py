@@ -33,7 +33,13 @@ class CorpusDatabase:
 
     def fold(self, folds: int) -> int:
         """The validation fold of this database (stable across runs and machines)."""
-        return int(hashlib.sha256(self.name.encode()).hexdigest(), 16) % folds
+        return database_fold(self.name, folds)
+
+
+def database_fold(name: str, folds: int) -> int:
+    """The fold of `folds` that a database named `name` falls in, by a hash of the name
+    (stable across runs and machines)."""
+    return int(hashlib.sha256(name.encode()).hexdigest(), 16) % folds
 
 
 def text2sql_databases(root: str | Path) -> list[CorpusDatabase]:
