@@ -155,3 +155,23 @@ def test_a_code_joins_the_dictionary_whose_name_it_shares():
     # two code systems that share a column name, each used by its own tables: not joined
     assert g.between("d_icd_diagnoses", "d_icd_procedures") is None
     assert len(g.joins) == 2
+
+
+def test_sql_context_writes_a_foreign_key_only_where_the_other_side_identifies_rows():
+    from tablegraph.tables.records import ColumnProfile, TableProfile
+    from tablegraph.tables.stats import STATS_DIM
+
+    def table(name, distinct, sampled):
+        col = ColumnProfile("customer_id", "BIGINT", np.zeros(STATS_DIM, dtype=np.float32),
+                            n_distinct=distinct)
+        return TableProfile(name, "shop.sqlite", sampled, sampled, [col])
+
+    join = Join("orders", ("customer_id",), "returns", ("customer_id",), "inferred", 0.5,
+                "same key column")
+    for distinct, sampled, key in ((10, 100, False), (100, 100, True), (0, 0, True)):
+        text = sql_context([table("orders", 10, 100), table("returns", distinct, sampled)],
+                           [join])
+        fk = 'FOREIGN KEY ("customer_id") REFERENCES "returns" ("customer_id")'
+        assert (fk in text) is key, (distinct, sampled, text)
+        assert "orders.customer_id = returns.customer_id  (inferred from same key column" \
+            in text

@@ -180,6 +180,20 @@ def _stem(column: str) -> str | None:
     return _norm(m.group("stem"))
 
 
+def identifies(profile: TableProfile, columns: tuple[str, ...]) -> bool:
+    """`columns` identify the rows of `profile`: its primary key, or one column (nearly)
+    unique over the rows read; nearly, because a code with a version column beside it
+    (`icd_code`, `icd_version`) repeats across versions now and then. Names match
+    case-insensitively."""
+    wanted = [c.lower() for c in columns]
+    if [k.lower() for k in profile.primary_key] == wanted:
+        return True
+    if len(wanted) != 1 or profile.n_sampled <= 1:
+        return False
+    c = next((c for c in profile.columns if c.name.lower() == wanted[0]), None)
+    return c is not None and c.n_distinct >= NEAR_UNIQUE * profile.n_sampled
+
+
 def join_graph(profiles: list[TableProfile]) -> JoinGraph:
     """The join graph of these tables: declared foreign keys, then inferred joins."""
     names = [p.name for p in profiles]
@@ -253,13 +267,7 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
     fk_cols = {p.name: {c.lower() for k in p.foreign_keys for c in k.columns} for p in profiles}
 
     def home(t: str, col: str) -> bool:
-        """`col` identifies the rows of `t`: its primary key, or (nearly) unique over its
-        rows; nearly, because a code with a version column beside it (`icd_code`,
-        `icd_version`) repeats across versions now and then."""
-        if [k.lower() for k in prof[t].primary_key] == [col]:
-            return True
-        c = cols[t][col]
-        return prof[t].n_sampled > 1 and c.n_distinct >= NEAR_UNIQUE * prof[t].n_sampled
+        return identifies(prof[t], (col,))
 
     def closest(a: str, homes: list[str]) -> list[str]:
         """The homes whose names share the most words with `a`'s (all of them on a tie):

@@ -16,7 +16,7 @@ keys among the set, sample values as comments unless asked not to, and the join 
 
 from __future__ import annotations
 
-from tablegraph.tables.joins import Join, JoinGraph
+from tablegraph.tables.joins import Join, JoinGraph, identifies
 from tablegraph.tables.records import TableProfile
 
 
@@ -61,10 +61,13 @@ def _quoted(name: str, dialect: str) -> str:
 
 
 def create_table(profile: TableProfile, joins: list[Join], values: bool = True,
-                 samples: int = 3) -> str:
+                 samples: int = 3, referenced: dict[str, TableProfile] | None = None) -> str:
     """One CREATE TABLE statement in the source's dialect: columns and types, the primary
-    key, foreign keys (declared ones, and the joins given that start at this table), and
-    sample values as comments."""
+    key, foreign keys (declared ones, and the inferred joins given that start at this table
+    and reach columns that identify the other table's rows, as far as `referenced`, the
+    profiles by name, can tell), and sample values as comments. An inferred join between two
+    columns that repeat on both sides is no foreign key; `sql_context` lists it with the
+    joins."""
     import sqlglot
     from sqlglot import exp
 
@@ -83,7 +86,9 @@ def create_table(profile: TableProfile, joins: list[Join], values: bool = True,
     fks: list[tuple[tuple[str, ...], str, tuple[str, ...]]] = [
         (fk.columns, fk.table, fk.ref_columns) for fk in profile.foreign_keys]
     for j in joins:
-        if j.left == profile.name and j.source != "declared":
+        other = (referenced or {}).get(j.right)
+        if j.left == profile.name and j.source != "declared" and (
+                other is None or other.n_sampled <= 1 or identifies(other, j.right_columns)):
             fks.append((j.left_columns, j.right, j.right_columns))
     for columns, table, ref in dict.fromkeys(fks):
         parts.append("FOREIGN KEY (" + ", ".join(_quoted(c, dialect) for c in columns)
@@ -102,7 +107,8 @@ def create_table(profile: TableProfile, joins: list[Join], values: bool = True,
 
 def sql_context(profiles: list[TableProfile], joins: list[Join], values: bool = True) -> str:
     """CREATE TABLE statements of `profiles` (in order) and the join conditions among them."""
-    out = [create_table(p, joins, values) for p in profiles]
+    by_name = {p.name: p for p in profiles}
+    out = [create_table(p, joins, values, referenced=by_name) for p in profiles]
     if joins:
         out.append("-- joins:")
         for j in joins:
