@@ -34,3 +34,15 @@ def test_evaluator_checks_tables_and_score_shapes():
     with pytest.raises(ValueError, match="shape"):
         ev.metrics(np.zeros((3, 2)))
     assert ev.per_question(np.zeros((3, 3)))["hit@1"].shape == (3,)
+
+
+def test_gold_names_match_as_sql_names_do():
+    from tablegraph.tables.questions import resolve_tables
+
+    tables = ["Orders", "sales.items", "hr.staff", "crm.staff"]
+    qs = [Question("q", ("orders", "public.ORDERS", "main.orders", "ITEMS", "Sales.Items"))]
+    assert resolve_tables(qs, tables)[0].tables == ("Orders",) * 3 + ("sales.items",) * 2
+    with pytest.raises(TableGraphError, match="unknown table 'staff'"):  # two schemas have it
+        resolve_tables([Question("q", ("staff",))], tables)
+    with pytest.raises(TableGraphError, match="unknown table 'other.orders'"):
+        resolve_tables([Question("q", ("other.orders",))], tables)

@@ -89,16 +89,32 @@ def read_question_texts(path: str | Path) -> list[str]:
 def resolve_tables(questions: list[Question], tables: list[str], source: str = "questions",
                    skipped: list | None = None) -> list[Question]:
     """The questions with their gold tables spelt as in `tables`: names match
-    case-insensitively, as SQL names do. An unknown table is an error naming it (and why it
-    could not be read, when it is among `skipped`)."""
+    case-insensitively, as SQL names do; `main.` and `public.` (the default schemas, whose
+    tables are named without them) may lead a name, and a name without its schema matches the
+    one table of that name in another schema. An unknown table is an error naming it (and
+    why it could not be read, when it is among `skipped`)."""
     exact = set(tables)
     folded = {t.lower(): t for t in tables}
+    bare: dict[str, list[str]] = {}  # "orders" -> ["sales.orders", ...]
+    for t in tables:
+        if "." in t:
+            bare.setdefault(t.rsplit(".", 1)[1].lower(), []).append(t)
     unread = {s.table.lower(): s.why for s in skipped or []}
+
+    def find(t: str) -> str | None:
+        low = t.lower()
+        if low in folded:
+            return folded[low]
+        for prefix in ("main.", "public."):
+            if low.startswith(prefix) and low[len(prefix):] in folded:
+                return folded[low[len(prefix):]]
+        return bare[low][0] if len(bare.get(low, [])) == 1 else None
+
     out = []
     for q in questions:
         gold = []
         for t in q.tables:
-            name = t if t in exact else folded.get(t.lower())
+            name = t if t in exact else find(t)
             if name is None and t.lower() in unread:
                 raise TableGraphError(f"{source}: gold table {t!r} could not be read: "
                                       f"{unread[t.lower()]}")
