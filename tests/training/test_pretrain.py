@@ -208,12 +208,12 @@ def test_abstention_on_databases_counts_own_questions_kept_and_others_caught(mon
 
     dbs = [db("spider/a", "singer", 4), db("spider/b", "flight", 4)]
 
-    def confidence(head, model, d, texts, *args):  # own questions 0.9 but one, others 0.2
-        return np.array([0.9 if t.startswith(d.name) and not t.endswith("q0") else 0.2
+    def features(model, d, texts, *args):  # own questions 0.9 but one, others 0.2
+        return np.array([[0.9 if t.startswith(d.name) and not t.endswith("q0") else 0.2]
                          for t in texts])
 
-    monkeypatch.setattr(pt, "abstain_confidence", confidence)
-    head = SimpleNamespace(threshold=0.5)
+    monkeypatch.setattr(pt, "question_features", features)
+    head = SimpleNamespace(threshold=0.5, temperature=0.07, predict=lambda x: x[:, 0])
     got = pt.abstention_on_databases(head, None, dbs, None, None, 0, "cpu")
     assert got["n"] == got["n_other"] == 8
     assert got["kept"] == 6 / 8 and got["caught"] == 1.0

@@ -26,7 +26,7 @@ from tablegraph.evaluation.evaluator import RetrievalEvaluator
 from tablegraph.evaluation.metrics import coverage_depth, top_k_sets
 from tablegraph.graphs.build import batch_graphs, load_table_graphs, rename_table
 from tablegraph.graphs.nodes import GraphConfig
-from tablegraph.model.abstain import AbstainHead
+from tablegraph.model.abstain import ABSTAIN_FEATURES, AbstainHead, abstain_features
 from tablegraph.model.config import EncoderConfig
 from tablegraph.model.encoder import ContrastiveGNNEncoder
 from tablegraph.model.index import build_index
@@ -322,9 +322,18 @@ def abstain_confidence(head: AbstainHead, model: ContrastiveGNNEncoder, d: Prepa
                        device: str) -> np.ndarray:
     """[Q] probabilities that each question is answerable over `d` (its own questions when
     `texts` is None), from `model`'s scores and the linking features computed with them."""
+    return head.predict(question_features(model, d, texts, text, enc_cfg, head.temperature,
+                                          device))
+
+
+def question_features(model: ContrastiveGNNEncoder, d: PreparedDatabase,
+                      texts: list[str] | None, text: TextEncoder, enc_cfg: EncoderConfig,
+                      temperature: float, device: str) -> np.ndarray:
+    """The abstention features [Q, len(ABSTAIN_FEATURES)] (`model.abstain.abstain_features`)
+    of `d`'s own questions (texts None) or of `texts`, from `model`'s scores over `d`."""
     scores, link = score_questions(model, d, texts, text, enc_cfg, device)
     questions = [q.text for q in d.questions] if texts is None else texts
-    return head.confidence(scores, questions, d.linker, link)
+    return abstain_features(scores, questions, d.linker, temperature, link)
 
 
 def fit_stage(model: ContrastiveGNNEncoder, dbs: list[PreparedDatabase], text: TextEncoder,
@@ -383,6 +392,22 @@ def cross_database_questions(dbs: list[PreparedDatabase], per_db: int, seed: int
     return out
 
 
+def cross_database_features(model: ContrastiveGNNEncoder, dbs: list[PreparedDatabase],
+                            text: TextEncoder, enc_cfg: EncoderConfig, temperature: float,
+                            seed: int, device: str) -> tuple[np.ndarray, np.ndarray]:
+    """Abstention features of `dbs`' own questions [A, F] and of other databases' [U, F]
+    (`cross_database_questions`), scored by `model`; empty without two databases."""
+    pairs = cross_database_questions(dbs, ABSTAIN_QUESTIONS, seed)
+    if not pairs:
+        return np.zeros((0, len(ABSTAIN_FEATURES))), np.zeros((0, len(ABSTAIN_FEATURES)))
+
+    def rows(d: PreparedDatabase, texts: list[str]) -> np.ndarray:
+        return question_features(model, d, texts, text, enc_cfg, temperature, device)
+
+    return (np.concatenate([rows(d, own) for d, own, _ in pairs]),
+            np.concatenate([rows(d, other) for d, _, other in pairs]))
+
+
 def fit_abstention(prepared: list[PreparedDatabase], final: ContrastiveGNNEncoder,
                    text: TextEncoder, enc_cfg: EncoderConfig, cfg: PretrainConfig,
                    data_root: str, graph_cfg: GraphConfig, device: str, log=print):
@@ -394,7 +419,7 @@ def fit_abstention(prepared: list[PreparedDatabase], final: ContrastiveGNNEncode
     is the one with the best balanced accuracy over EHRSQL valid (scored by the final model)
     and the databases of part 1 (scored by that encoder). None without unanswerable
     questions."""
-    from tablegraph.model.abstain import ABSTAIN_FEATURES, abstain_features, fit_abstain_head
+    from tablegraph.model.abstain import fit_abstain_head
     from tablegraph.training.corpora import ehrsql_database, ehrsql_unanswerable
 
     ehr = next(d for d in prepared if d.group == "ehrsql")
@@ -405,24 +430,17 @@ def fit_abstention(prepared: list[PreparedDatabase], final: ContrastiveGNNEncode
     new_model = pretrain([d for d in prepared if d is not ehr and d not in held], enc_cfg, cfg,
                          device, False).model
 
-    def features(model: ContrastiveGNNEncoder, d: PreparedDatabase,
-                 texts: list[str] | None) -> np.ndarray:
-        scores, link = score_questions(model, d, texts, text, enc_cfg, device)
-        questions = [q.text for q in d.questions] if texts is None else texts
-        return abstain_features(scores, questions, d.linker, cfg.temperature, link)
+    def features(d: PreparedDatabase, texts: list[str] | None) -> np.ndarray:
+        return question_features(new_model, d, texts, text, enc_cfg, cfg.temperature, device)
 
     def cross(dbs: list[PreparedDatabase]) -> tuple[np.ndarray, np.ndarray]:
-        """[A, F] and [U, F] features of `dbs`' own and other databases' questions."""
-        pairs = cross_database_questions(dbs, ABSTAIN_QUESTIONS, cfg.seed)
-        if not pairs:
-            return np.zeros((0, len(ABSTAIN_FEATURES))), np.zeros((0, len(ABSTAIN_FEATURES)))
-        return (np.concatenate([features(new_model, d, own) for d, own, _ in pairs]),
-                np.concatenate([features(new_model, d, other) for d, _, other in pairs]))
+        return cross_database_features(new_model, dbs, text, enc_cfg, cfg.temperature,
+                                       cfg.seed, device)
 
     fit_dbs = [d for d in held if abstain_part(d.name) == 0]
     fit_a, fit_u = cross(fit_dbs)
-    head = fit_abstain_head(np.concatenate([features(new_model, ehr, None), fit_a]),
-                            np.concatenate([features(new_model, ehr, unanswerable), fit_u]),
+    head = fit_abstain_head(np.concatenate([features(ehr, None), fit_a]),
+                            np.concatenate([features(ehr, unanswerable), fit_u]),
                             cfg.temperature)
     try:
         valid = prepare_database(ehrsql_database(data_root, "valid"), text, graph_cfg, enc_cfg,
@@ -464,13 +482,11 @@ def abstention_on_databases(head: AbstainHead, model: ContrastiveGNNEncoder,
     others caught at its threshold, and how many of each. Empty without two databases."""
     from sklearn.metrics import roc_auc_score
 
-    pairs = cross_database_questions(dbs, ABSTAIN_QUESTIONS, seed)
-    if not pairs:
+    own, other = cross_database_features(model, dbs, text, enc_cfg, head.temperature, seed,
+                                         device)
+    if not len(own):
         return {}
-    pa = np.concatenate([abstain_confidence(head, model, d, own, text, enc_cfg, device)
-                         for d, own, _ in pairs])
-    pu = np.concatenate([abstain_confidence(head, model, d, other, text, enc_cfg, device)
-                         for d, _, other in pairs])
+    pa, pu = head.predict(own), head.predict(other)
     y = np.r_[np.ones(len(pa)), np.zeros(len(pu))]
     return {"auroc": float(roc_auc_score(y, np.r_[pa, pu])),
             "kept": float((pa >= head.threshold).mean()),
