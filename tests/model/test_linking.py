@@ -154,6 +154,20 @@ def test_a_value_of_the_lexicon_links_its_table():
     assert [v for _, v in found[1]] == ["Potassium"] and found[0][0][0] == f[0, 0, phrase]
 
 
+def test_a_long_title_of_the_lexicon_links_its_table():
+    """Dictionary titles run longer than drug names: one of 84 characters, named whole in the
+    question, links its table; one beyond 100 characters does not."""
+    title = "Dilation of Left External Iliac Vein with Intraluminal Device, Percutaneous Approach"
+    tables = [("d_icd_procedures", ["icd_code", "long_title"], ["Colonoscopy"],
+               [title, "x" * 101]),
+              ("procedures_icd", ["icd_code", "chartdate"], [], [])]
+    linker = SchemaLinker(tables)
+    f = linker.features([f"patients who had {title.lower()} since 2100", "x" * 101])
+    phrase = FEATURE_NAMES.index("value_phrase")
+    assert f[0, 0, phrase] > 0 and f[0, 1, phrase] == 0
+    assert not f[1, :, phrase].any()
+
+
 def test_word_cover_says_which_table_accounts_for_which_word():
     linker = SchemaLinker(TABLES)
     q = "long title of the atrial fibrillation diagnosis and the careunits of transfers"

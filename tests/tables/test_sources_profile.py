@@ -236,15 +236,42 @@ def test_a_wide_table_takes_a_few_queries_not_a_few_per_column(tmp_path, monkeyp
 def test_a_text_column_keeps_a_lexicon_of_its_short_values(tmp_path):
     """Beyond the few frequent values that become nodes, a text-like column keeps its short
     distinct values (most frequent first) for schema linking; numbers and long texts do not."""
-    db = tmp_path / "lex.duckdb"
-    con = duckdb.connect(str(db))
-    con.execute("CREATE TABLE drugs AS SELECT i AS id, "
-                "CASE WHEN i < 40 THEN 'Heparin' ELSE 'drug ' || i END AS drug, "
-                "repeat('long text ', 10) || i AS note FROM range(300) t(i)")
-    con.close()
-    (p,) = profile_tables(discover(db), progress=False, use_cache=False)
+    p = _profile_one(tmp_path, "CREATE TABLE drugs AS SELECT i AS id, "
+                     "CASE WHEN i < 40 THEN 'Heparin' ELSE 'drug ' || i END AS drug, "
+                     "repeat('long text ', 10) || i AS note FROM range(300) t(i)")
     cols = {c.name: c for c in p.columns}
     lexicon = cols["drug"].lexicon
     assert lexicon[0] == "Heparin" and "drug 299" in lexicon and len(lexicon) == 261
     assert "drug 299" not in cols["drug"].top_values
-    assert cols["id"].lexicon == [] and cols["note"].lexicon == []  # a number, > 60 characters
+    assert cols["id"].lexicon == [] and cols["note"].lexicon == []  # a number, > 100 characters
+
+
+def test_a_dictionary_table_keeps_every_value_beyond_the_sample(tmp_path, monkeypatch):
+    """A dictionary table holds each title once: its lexicon is read from the whole table, not
+    from the bounded sample, so a question can name any title (up to 100 characters); a
+    table beyond `LEXICON_FULL_ROWS` rows keeps the sample's values only."""
+    import tablegraph.tables.profile as profile_mod
+
+    create = ("CREATE TABLE d_diagnoses AS SELECT i AS code, 'diagnosis number ' || i || "
+              "' of a rather long and precise clinical description' AS title "
+              "FROM range(1000) t(i)")
+    p = _profile_one(tmp_path / "a", create, max_rows=100)
+    assert p.n_rows == 1000 and p.n_sampled == 100
+    title = {c.name: c for c in p.columns}["title"]
+    assert len(title.lexicon) == 1000 and max(map(len, title.lexicon)) > 60
+    assert "diagnosis number 777 of a rather long and precise clinical description" \
+        in title.lexicon
+    monkeypatch.setattr(profile_mod, "LEXICON_FULL_ROWS", 999)
+    p = _profile_one(tmp_path / "b", create, max_rows=100)
+    assert len({c.name: c for c in p.columns}["title"].lexicon) == 100
+
+
+def _profile_one(folder, create: str, **kwargs):
+    """The profile of the one table that `create` makes in a new DuckDB file in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    db = folder / "one.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute(create)
+    con.close()
+    (p,) = profile_tables(discover(db), progress=False, use_cache=False, **kwargs)
+    return p

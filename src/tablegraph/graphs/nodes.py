@@ -109,10 +109,19 @@ class TableNodes:
         for i in self.of_kind(NodeKind.VALUE):
             if self.labels[i] == value:
                 return self.columns[self.owners[i]]
-        for v, o in zip(self.lexicon, self.lexicon_owners):
-            if v == value:
-                return self.columns[o] if 0 <= o < len(self.columns) else None
-        return None
+        o = self._lexicon_columns().get(value)
+        return self.columns[o] if o is not None and 0 <= o < len(self.columns) else None
+
+    def _lexicon_columns(self) -> dict[str, int]:
+        """{lexicon value: its column index}, built once (a dictionary table's lexicon holds
+        every title: 100,000 values and more)."""
+        index = self.__dict__.get("_lexicon_index")
+        if index is None:
+            index = {}
+            for v, o in zip(self.lexicon, self.lexicon_owners):
+                index.setdefault(v, o)
+            object.__setattr__(self, "_lexicon_index", index)  # a cache on a frozen record
+        return index
 
     def to_json(self) -> dict[str, Any]:
         return {"table": self.table, "columns": self.columns, "kinds": self.kinds,

@@ -24,9 +24,10 @@ Features 5 and 6 are RAT-SQL's partial matches: a name or value need not appear 
 name word also matches a question word that it begins, so abbreviations link ("one_hr_max"
 to "one hour maximum", "disp_sched" to "dispensed").
 
-Feature 4 also looks in each table's lexicon (`TableNodes.lexicon`: up to 1,000 frequent short
-values per text-like column), so "oxycodone" links to `prescriptions` though it is not among
-the five values of `drug` that became nodes; the other value features keep to the value nodes,
+Feature 4 also looks in each table's lexicon (`TableNodes.lexicon`: the distinct values of up
+to 100 characters of each text-like column, read from the whole table, `tables.profile`), so
+"oxycodone" links to `prescriptions` though it is not among the five values of `drug` that
+became nodes, and "anemia, unspecified" to the dictionary table that holds that title; the other value features keep to the value nodes,
 where a few thousand drug or diagnosis names would make every clinical word a match.
 
 Everything is computed from the tables' `TableNodes` (table name, column names, value nodes,
@@ -56,7 +57,7 @@ STOP = frozenset(STOPWORDS_EN_PLUS) | frozenset(
 _IDENT = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
 _WORD = re.compile(r"[a-z0-9]+")
 _PIECE = re.compile(r"[A-Za-z0-9]+|[^\sA-Za-z0-9]")
-MAX_VALUE_CHARS = 60
+MAX_VALUE_CHARS = 100  # as `tables.profile.LEXICON_CHARS`
 
 
 def _stem(w: str) -> str:

@@ -31,11 +31,15 @@ from tablegraph.tables.stats import FEATURE_INDEX, FEATURES, PROFILE_VERSION
 from tablegraph.utils import TableGraphError, atomic_write_text, cache_root, show_progress
 
 TOP_K_VALUES = 10
-# A text-like column's value lexicon: its most frequent distinct values of at most
+# A text-like column's value lexicon: its most frequent distinct values of 2 to
 # LEXICON_CHARS characters, at most LEXICON_SIZE of them, for linking a question's words to
-# values beyond the few that become value nodes ("oxycodone" in `prescriptions.drug`).
-LEXICON_SIZE = 1000
-LEXICON_CHARS = 60
+# values beyond the few that become value nodes ("oxycodone" in `prescriptions.drug`). Read
+# from the whole table when it has at most LEXICON_FULL_ROWS rows, not from the sample: a
+# dictionary table (diagnosis titles, item labels) holds each value once, so a sample or a
+# most-frequent cut would keep an arbitrary fifth of the values a question can name.
+LEXICON_SIZE = 150_000
+LEXICON_CHARS = 100
+LEXICON_FULL_ROWS = 1_000_000
 TEXT_PREFIX = 256  # characters of each value examined for character classes and patterns
 # Numbers beyond this magnitude count as non-finite: their fourth powers (kurtosis) overflow.
 MAX_ABS_NUMBER = 1e75
@@ -203,8 +207,7 @@ def _table_sql(columns: list[tuple[str, str]], grouped: bool = True) -> str:
 
 def _values_sql(columns: list[tuple[str, str]], k: int) -> str:
     """Per column index `ci`: the count of non-null values, distinct values, sum(n ln n), the
-    top count, singletons, the top-5 count, the k most frequent values (text), and the
-    lexicon (the `LEXICON_SIZE` most frequent values of 2 to `LEXICON_CHARS` characters)."""
+    top count, singletons, the top-5 count and the k most frequent values (text)."""
     parts = []
     for i, (col, family) in enumerate(columns):
         c = quote_ident(col)
@@ -216,14 +219,25 @@ def _values_sql(columns: list[tuple[str, str]], k: int) -> str:
         f"hash(v), v) AS r FROM vc) "
         f"SELECT ci, sum(n), count(*), sum(n * ln(n)), max(n), "
         f"sum(CASE WHEN n = 1 THEN 1 ELSE 0 END), sum(CASE WHEN r <= 5 THEN n END), "
-        f"list(left(v, 200) ORDER BY r) FILTER (WHERE r <= {int(k)}), "
-        f"list(v ORDER BY r) FILTER (WHERE r <= {LEXICON_SIZE} AND length(trim(v)) >= 2 AND "
-        f"length(v) <= {LEXICON_CHARS}) FROM rk GROUP BY ci"
+        f"list(left(v, 200) ORDER BY r) FILTER (WHERE r <= {int(k)}) FROM rk GROUP BY ci"
+    )
+
+
+def _lexicon_sql(columns: dict[int, str], relation: str) -> str:
+    """Per column index `ci` of `columns` {ci: name}: its lexicon, the `LEXICON_SIZE` most
+    frequent distinct values of 2 to `LEXICON_CHARS` characters in `relation`."""
+    parts = [f"SELECT {i} AS ci, CAST({quote_ident(c)} AS VARCHAR) AS v FROM {relation} "
+             f"WHERE {quote_ident(c)} IS NOT NULL" for i, c in columns.items()]
+    return (
+        f"SELECT ci, list(v ORDER BY r) FROM (SELECT *, row_number() OVER (PARTITION BY ci "
+        f"ORDER BY n DESC, hash(v), v) AS r FROM (SELECT ci, v, count(*) AS n FROM "
+        f"({' UNION ALL '.join(parts)}) WHERE length(trim(v)) >= 2 AND length(v) <= "
+        f"{LEXICON_CHARS} GROUP BY ci, v)) WHERE r <= {LEXICON_SIZE} GROUP BY ci"
     )
 
 
 # the values row of a column without a non-null value
-_NO_VALUES = (None, 0, None, None, None, None, None, None)
+_NO_VALUES = (None, 0, None, None, None, None, None)
 
 KEY_SKETCH_SIZE = 128
 
@@ -416,7 +430,8 @@ def _text_like(family: str, stats: np.ndarray) -> bool:
 def profile_sample(reader: Reader, ref: TableRef, top_k: int = TOP_K_VALUES,
                    declared: TableKeys | None = None) -> TableProfile:
     """Profile one table through `reader` (no cache), with its `declared` keys: three queries
-    (statistics, frequent values, sketches of key-like columns), whatever its width."""
+    (statistics, frequent values, sketches of key-like columns), whatever its width, and a
+    fourth for the lexicons of its text-like columns (`_lexicons`)."""
     tmp, total = reader.sample(ref)
     try:
         reader.con.execute(f"CREATE OR REPLACE TEMP VIEW s AS SELECT * FROM {tmp}")
@@ -445,19 +460,42 @@ def profile_sample(reader: Reader, ref: TableRef, top_k: int = TOP_K_VALUES,
         except duckdb.Error as e:
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
             raise TableGraphError(f"cannot profile table {ref.name}: {first}") from e
+        text = {i: name for i, (name, fam) in enumerate(fams)
+                if n_sampled and _text_like(fam, stats[i])}
+        lexicons = _lexicons(reader, tmp, text, total > n_sampled) if text else {}
         profiles = []
         for i, ((name, dtype), (_, fam)) in enumerate(zip(cols, fams)):
-            text = _text_like(fam, stats[i])
-            top = [str(v) for v in (vals.get(i, _NO_VALUES)[6] or [])] if text else []
-            lexicon = [str(v) for v in (vals.get(i, _NO_VALUES)[7] or [])] if text else []
+            top = [str(v) for v in (vals.get(i, _NO_VALUES)[6] or [])] if i in text else []
             profiles.append(ColumnProfile(name, dtype, stats[i], [t for t in top if t.strip()],
                                           int(_f(raws[i]["nd"])), sketches.get(i, []),
-                                          lexicon))
+                                          lexicons.get(i, [])))
         declared = declared or TableKeys()
         return TableProfile(ref.name, display_location(ref.location), total, int(n_sampled),
                             profiles, list(declared.primary_key), list(declared.foreign_keys))
     finally:
         reader.drop(tmp)
+
+
+def _lexicons(reader: Reader, tmp: str, columns: dict[int, str],
+              sampled: bool) -> dict[int, list[str]]:
+    """{ci: lexicon} of the text-like `columns` {ci: name} of the sample `tmp`: read from the
+    whole table when the sample left rows out and the table has at most `LEXICON_FULL_ROWS`
+    rows; from the sample when the table is larger, or when the whole table cannot be read
+    as the sample was (a SQLite table read as text)."""
+    if sampled:
+        relation, total = reader.relation_of(tmp)
+        if total <= LEXICON_FULL_ROWS:
+            try:
+                return {ci: [str(v) for v in vs] for ci, vs in
+                        reader.con.execute(_lexicon_sql(columns, relation)).fetchall()}
+            except duckdb.Error:
+                pass
+    try:
+        return {ci: [str(v) for v in vs] for ci, vs in
+                reader.con.execute(_lexicon_sql(columns, "s")).fetchall()}
+    except duckdb.Error as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise TableGraphError(f"cannot profile the values of {tmp}: {first}") from e
 
 
 @dataclass(frozen=True)
@@ -474,7 +512,7 @@ def _cache_path(fingerprint: str | None, ref: TableRef, max_rows: int, seed: int
         return None
     key = hashlib.sha256(
         f"{PROFILE_VERSION}|{fingerprint}|{max_rows}|{seed}|{top_k}|lexicon {LEXICON_SIZE} "
-        f"{LEXICON_CHARS}|{ref.name}".encode())
+        f"{LEXICON_CHARS} {LEXICON_FULL_ROWS}|{ref.name}".encode())
     return cache_root() / "profiles" / f"{key.hexdigest()[:32]}.json"
 
 

@@ -37,8 +37,8 @@ class TableKeys:
 @dataclass
 class ColumnProfile:
     """One column: its name, DuckDB type, `stats` [128], most frequent values (text), distinct
-    count, bottom-k hashes of key-like values, and the lexicon (frequent short values of a
-    text-like column, see `tables.profile.LEXICON_SIZE`)."""
+    count, bottom-k hashes of key-like values, and the lexicon (the distinct values of up to
+    100 characters of a text-like column, most frequent first, see `tables.profile.LEXICON_SIZE`)."""
 
     name: str
     dtype: str

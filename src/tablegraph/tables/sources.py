@@ -174,6 +174,7 @@ class Reader:
         self._attached: dict[tuple[str, str], str] = {}
         self._loaded: set[str] = set()
         self._n = 0
+        self._relations: dict[str, tuple[str, int]] = {}  # sample -> (its relation, rows)
 
     def __enter__(self) -> "Reader":
         return self
@@ -288,7 +289,12 @@ class Reader:
         if total > self.max_rows:
             clause = f" USING SAMPLE reservoir({self.max_rows} ROWS) REPEATABLE ({self.seed})"
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {tmp} AS SELECT * FROM {rel}{clause}")
+        self._relations[tmp] = (rel, int(total))
         return int(total)
+
+    def relation_of(self, tmp: str) -> tuple[str, int]:
+        """The whole table that the sample `tmp` was drawn from: (FROM-expression, rows)."""
+        return self._relations[tmp]
 
     def fingerprint(self, ref: TableRef) -> str | None:
         """What changes when `ref`'s content changes, for the profile cache: a file's path,
@@ -333,6 +339,7 @@ class Reader:
         return [(r[0], r[1]) for r in self.con.execute(f"DESCRIBE {tmp}").fetchall()]
 
     def drop(self, tmp: str) -> None:
+        self._relations.pop(tmp, None)
         self.con.execute(f"DROP TABLE IF EXISTS {tmp}")
 
 
