@@ -145,3 +145,31 @@ def test_graphs_embed_the_first_document_chars_of_each_tables_document(tiny_tabl
         assert len(g.nodes.document()) > 24
         assert np.allclose(g.document, enc.encode([g.nodes.document()[:24]])[0], atol=1e-6)
         assert not np.allclose(g.document, enc.encode([g.nodes.document()])[0], atol=1e-3)
+
+
+def test_a_database_keeps_its_lexicons_within_the_budget(tiny_tables, monkeypatch):
+    """Every column keeps its most frequent values up to one cap, in its profile and its
+    nodes, so that the database's lexicons hold at most the budget; under it, nothing goes."""
+    import tablegraph.graphs.build as build_mod
+    from tablegraph.graphs.build import cap_lexicons, lexicon_cap, load_table_graphs
+
+    assert lexicon_cap([3, 10, 100], 200) is None
+    assert lexicon_cap([3, 10, 100], 50) == 37 and lexicon_cap([5, 5], 4) == 2
+    profiles, graphs = load_table_graphs(str(tiny_tables), load_text_encoder("hash:64"),
+                                         GraphConfig(values_per_column=0), progress=False)
+    before = [list(g.nodes.lexicon) for g in graphs]
+    cap_lexicons(profiles, graphs, budget=10_000)
+    assert [g.nodes.lexicon for g in graphs] == before
+    assert max(len(c.lexicon) for p in profiles for c in p.columns) >= 2
+    columns = sum(1 for p in profiles for c in p.columns if c.lexicon)
+    cap_lexicons(profiles, graphs, budget=columns)  # one value per column
+    assert all(len(c.lexicon) <= 1 for p in profiles for c in p.columns)
+    monkeypatch.setattr(build_mod, "LEXICON_BUDGET", columns)  # reading applies the budget
+    profiles, again = load_table_graphs(str(tiny_tables), load_text_encoder("hash:64"),
+                                        GraphConfig(values_per_column=0), progress=False)
+    assert [g.nodes.lexicon for g in again] == [g.nodes.lexicon for g in graphs]
+    for g, old in zip(graphs, before):
+        n = g.nodes
+        assert len(n.lexicon) == len(n.lexicon_owners) and len(set(n.lexicon_owners)) == \
+            len(n.lexicon) and n.lexicon == [v for v in old if v in n.lexicon]
+    assert sum(len(g.nodes.lexicon) for g in graphs) < sum(map(len, before))
