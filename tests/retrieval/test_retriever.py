@@ -87,3 +87,18 @@ def test_abstention_empties_the_set_and_says_so(trained):
     assert r.sql_context(res).startswith("-- no table of this database answers")
     r.abstain.threshold = 0.4
     assert r.search("heparin medication for every person").set.tables[0] == "prescriptions"
+
+
+def test_sql_context_writes_the_values_the_question_names_first(trained):
+    """A value the question names is the literal a query compares with: sql-context writes it
+    whole and first in its column's comment, in the database's spelling; `values=False`
+    writes no values at all."""
+    model, *_ = trained
+    r = TableRetriever.load(str(model))
+    res = r.search("how much heparin was given?", k=2)
+    assert r.named_values(res.question, ["prescriptions", "patients"]) == \
+        {"prescriptions": {"drug": ["Heparin"]}}
+    text = r.sql_context(res)
+    assert "-- drug: 'Heparin' (named in the question)" in text
+    assert text.count("'Heparin'") == 1
+    assert "Heparin" not in r.sql_context(res, values=False)

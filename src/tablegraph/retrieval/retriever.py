@@ -274,4 +274,20 @@ class TableRetriever:
         names = result.set.tables if result.set and result.set.tables else \
             [h.table for h in result.hits]
         return sql_context([index.profile(t) for t in names],
-                           result.set.joins if result.set else [], values)
+                           result.set.joins if result.set else [], values,
+                           self.named_values(result.question, names))
+
+    def named_values(self, question: str, tables: list[str]) -> dict[str, dict[str, list[str]]]:
+        """{table: {column: values}} of `tables`: the values (value nodes or lexicon) that
+        `question` names whole, as schema linking finds them, in their stored spelling."""
+        index = self._require_index()
+        pos = {n: i for i, n in enumerate(index.names)}
+        found = index.linker().found_values(question)
+        out: dict[str, dict[str, list[str]]] = {}
+        for t in tables:
+            j = pos.get(t)
+            for _, v in found.get(j, []) if j is not None else []:
+                column = index.nodes[j].value_column(v)
+                if column is not None:
+                    out.setdefault(t, {}).setdefault(column, []).append(v)
+        return out

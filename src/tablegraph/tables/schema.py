@@ -61,13 +61,16 @@ def _quoted(name: str, dialect: str) -> str:
 
 
 def create_table(profile: TableProfile, joins: list[Join], values: bool = True,
-                 samples: int = 3, referenced: dict[str, TableProfile] | None = None) -> str:
+                 samples: int = 3, referenced: dict[str, TableProfile] | None = None,
+                 named: dict[str, list[str]] | None = None) -> str:
     """One CREATE TABLE statement in the source's dialect: columns and types, the primary
     key, foreign keys (declared ones, and the inferred joins given that start at this table
     and reach columns that identify the other table's rows, as far as `referenced`, the
     profiles by name, can tell), and sample values as comments. An inferred join between two
     columns that repeat on both sides is no foreign key; `sql_context` lists it with the
-    joins."""
+    joins. `named` {column: values}: values of this table that the question names, written
+    whole and first in their column's comment, as the literal a query compares with (no
+    values at all without `values`)."""
     import sqlglot
     from sqlglot import exp
 
@@ -99,16 +102,21 @@ def create_table(profile: TableProfile, joins: list[Join], values: bool = True,
     lines = [f"CREATE TABLE {table} (\n  {body}\n);"]
     if values:
         for c in profile.columns:
-            if c.top_values:
-                shown = ", ".join(repr(v[:40]) for v in c.top_values[:samples])
-                lines.append(f"-- {c.name}: {shown}")
+            exact = (named or {}).get(c.name, [])
+            shown = [f"{v!r} (named in the question)" for v in exact] + \
+                [repr(v[:40]) for v in c.top_values[:samples] if v not in exact]
+            if shown:
+                lines.append(f"-- {c.name}: {', '.join(shown)}")
     return "\n".join(lines)
 
 
-def sql_context(profiles: list[TableProfile], joins: list[Join], values: bool = True) -> str:
-    """CREATE TABLE statements of `profiles` (in order) and the join conditions among them."""
+def sql_context(profiles: list[TableProfile], joins: list[Join], values: bool = True,
+                named: dict[str, dict[str, list[str]]] | None = None) -> str:
+    """CREATE TABLE statements of `profiles` (in order) and the join conditions among them;
+    `named` {table: {column: values}}: the values the question names (`create_table`)."""
     by_name = {p.name: p for p in profiles}
-    out = [create_table(p, joins, values, referenced=by_name) for p in profiles]
+    out = [create_table(p, joins, values, referenced=by_name, named=(named or {}).get(p.name))
+           for p in profiles]
     if joins:
         out.append("-- joins:")
         for j in joins:
