@@ -175,3 +175,34 @@ def test_sql_context_writes_a_foreign_key_only_where_the_other_side_identifies_r
         assert (fk in text) is key, (distinct, sampled, text)
         assert "orders.customer_id = returns.customer_id  (inferred from same key column" \
             in text
+
+
+def test_a_code_beside_its_version_joins_on_both(tmp_path):
+    """A dictionary whose codes repeat across versions (ICD-9 and ICD-10 share a few) is
+    keyed by code and version together, also when the sample happens to hold each code once:
+    the inferred join and the sql-context foreign key use both columns."""
+    db = tmp_path / "codes.sqlite"
+    con = sqlite3.connect(db)
+    con.executescript("""
+        CREATE TABLE d_codes (icd_code TEXT, icd_version INTEGER, title TEXT);
+        CREATE TABLE coded (stay INTEGER, icd_code TEXT, icd_version INTEGER);
+    """)
+    rows = [(f"C{i:04d}", 9 if i < 1500 else 10, f"title {i}") for i in range(3000)]
+    rows += [("C0007", 10, "title 7 in version 10")]  # one code in both versions
+    con.executemany("INSERT INTO d_codes VALUES (?, ?, ?)", rows)
+    con.executemany("INSERT INTO coded VALUES (?, ?, ?)",
+                    [(i, f"C{i % 300:04d}", 9) for i in range(400)])
+    con.commit()
+    con.close()
+    for max_rows in (20_000, 200):  # the whole table, and a sample that misses the repeat
+        profiles = profile_tables(discover(str(db)), max_rows=max_rows, progress=False,
+                                  use_cache=False)
+        by = {p.name: p for p in profiles}
+        assert by["d_codes"].unique_keys == [["icd_code", "icd_version"]], max_rows
+        assert by["coded"].unique_keys == []
+        j = join_graph(profiles).between("coded", "d_codes")
+        assert (j.left, j.left_columns, j.right_columns) == \
+            ("coded", ("icd_code", "icd_version"), ("icd_code", "icd_version")), max_rows
+        text = sql_context([by["coded"], by["d_codes"]], [j])
+        assert 'FOREIGN KEY ("icd_code", "icd_version") REFERENCES "d_codes" ("icd_code", "icd_version")' in text
+        assert "coded.icd_version = d_codes.icd_version" in text

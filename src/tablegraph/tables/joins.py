@@ -181,12 +181,14 @@ def _stem(column: str) -> str | None:
 
 
 def identifies(profile: TableProfile, columns: tuple[str, ...]) -> bool:
-    """`columns` identify the rows of `profile`: its primary key, or one column (nearly)
-    unique over the rows read; nearly, because a code with a version column beside it
-    (`icd_code`, `icd_version`) repeats across versions now and then. Names match
-    case-insensitively."""
+    """`columns` identify the rows of `profile`: its primary key, a column pair unique over
+    the rows read (`TableProfile.unique_keys`), or one column (nearly) unique over them;
+    nearly, because a code with a version column beside it (`icd_code`, `icd_version`)
+    repeats across versions now and then. Names match case-insensitively."""
     wanted = [c.lower() for c in columns]
     if [k.lower() for k in profile.primary_key] == wanted:
+        return True
+    if any(sorted(c.lower() for c in k) == sorted(wanted) for k in profile.unique_keys):
         return True
     if len(wanted) != 1 or profile.n_sampled <= 1:
         return False
@@ -307,6 +309,21 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
                 conf = 0.6 if ev > 0 else 0.5  # both unique: one-to-one, or a coincidence
             else:
                 conf = 0.8 if ev > 0 and b in homes else 0.6 if ev >= 0 and b in homes else 0.5
-            add(Join(a, (cols[a][col].name,), b, (cols[b][col].name,), INFERRED, conf,
-                     "same key column"))
+            left, right = _completed_key(prof[b], col, cols[a], cols[b])
+            add(Join(a, left, b, right, INFERRED, conf, "same key column"))
     return JoinGraph(names, sorted(best.values(), key=lambda j: (j.left, j.right)))
+
+
+def _completed_key(home: TableProfile, col: str, a_cols: dict, b_cols: dict
+                   ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The columns of a same-key-column join towards `home` on `col`: `col` alone, or `col`
+    and its partner when `home`'s rows are identified by the pair and not by `col` alone
+    (`icd_code` repeats across ICD-9 and ICD-10: the join is on `icd_code` and
+    `icd_version`), where the other table has the partner too."""
+    b_name = b_cols[col].name
+    if [k.lower() for k in home.primary_key] != [col]:
+        for key in home.unique_keys:
+            if key[0].lower() == col and key[1].lower() in a_cols:
+                partner = key[1].lower()
+                return (a_cols[col].name, a_cols[partner].name), (b_name, b_cols[partner].name)
+    return (a_cols[col].name,), (b_name,)

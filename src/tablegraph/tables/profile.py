@@ -460,6 +460,7 @@ def profile_sample(reader: Reader, ref: TableRef, top_k: int = TOP_K_VALUES,
         except duckdb.Error as e:
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
             raise TableGraphError(f"cannot profile table {ref.name}: {first}") from e
+        unique_keys = composite_keys(reader, tmp, fams, raws, n_sampled)
         text = {i: name for i, (name, fam) in enumerate(fams)
                 if n_sampled and _text_like(fam, stats[i])}
         lexicons = _lexicons(reader, tmp, text, total > n_sampled) if text else {}
@@ -471,9 +472,59 @@ def profile_sample(reader: Reader, ref: TableRef, top_k: int = TOP_K_VALUES,
                                           lexicons.get(i, [])))
         declared = declared or TableKeys()
         return TableProfile(ref.name, display_location(ref.location), total, int(n_sampled),
-                            profiles, list(declared.primary_key), list(declared.foreign_keys))
+                            profiles, list(declared.primary_key), list(declared.foreign_keys),
+                            unique_keys)
     finally:
         reader.drop(tmp)
+
+
+KEY_PARTNER_VALUES = 20  # a column completing a key (a version, a type) has at most this many
+
+
+def composite_keys(reader: Reader, tmp: str, fams: list[tuple[str, str]],
+                   raws: dict[int, dict], n_sampled: int) -> list[list[str]]:
+    """[[column, partner]] of the table sampled in `tmp` (the view `s`): a column without
+    nulls, (nearly) unique over the sample (`tables.joins.NEAR_UNIQUE`), that repeats over
+    the table, and a partner column of 2 to `KEY_PARTNER_VALUES` values, unique together: a
+    code beside its version (`icd_code`, `icd_version`). Checked over the whole table when
+    the sample left rows out and the table has at most `LEXICON_FULL_ROWS` rows, else over
+    the sample. One query for the candidates' repeats, one for the pairs; none in a table
+    without such a column."""
+    from tablegraph.tables.joins import NEAR_UNIQUE
+
+    if n_sampled < 2:
+        return []
+    cols = [i for i in raws if fams[i][1] != "type_blob"]
+    nd = {i: _f(raws[i]["nd"]) for i in cols}
+    near = [i for i in cols if _f(raws[i]["nn"]) == n_sampled and nd[i] >= NEAR_UNIQUE * n_sampled]
+    partners = [i for i in cols if 2 <= nd[i] <= KEY_PARTNER_VALUES]
+    if not near or not partners:
+        return []
+    relation, total = reader.relation_of(tmp)
+    if total <= n_sampled or total > LEXICON_FULL_ROWS:
+        relation = "s"
+        near = [i for i in near if nd[i] < n_sampled]  # unique over every row read: a key
+    if not near:
+        return []
+
+    def text(i: int) -> str:
+        return f"CAST({quote_ident(fams[i][0])} AS VARCHAR)"
+
+    try:
+        single = " UNION ALL ".join(f"SELECT {i} AS k, {text(i)} AS a FROM {relation}"
+                                    for i in near)
+        near = [k for (k,) in reader.con.execute(
+            f"SELECT DISTINCT k FROM ({single}) GROUP BY k, a HAVING count(*) > 1").fetchall()]
+        pairs = [(i, j) for i in sorted(near) for j in partners if i != j]
+        if not pairs:
+            return []
+        both = " UNION ALL ".join(f"SELECT {k} AS k, {text(i)} AS a, {text(j)} AS b "
+                                  f"FROM {relation}" for k, (i, j) in enumerate(pairs))
+        repeated = {k for (k,) in reader.con.execute(
+            f"SELECT DISTINCT k FROM ({both}) GROUP BY k, a, b HAVING count(*) > 1").fetchall()}
+    except duckdb.Error:
+        return []  # a table that cannot be read whole as its sample was: no composite keys
+    return [[fams[i][0], fams[j][0]] for k, (i, j) in enumerate(pairs) if k not in repeated]
 
 
 def _lexicons(reader: Reader, tmp: str, columns: dict[int, str],
@@ -512,7 +563,7 @@ def _cache_path(fingerprint: str | None, ref: TableRef, max_rows: int, seed: int
         return None
     key = hashlib.sha256(
         f"{PROFILE_VERSION}|{fingerprint}|{max_rows}|{seed}|{top_k}|lexicon {LEXICON_SIZE} "
-        f"{LEXICON_CHARS} {LEXICON_FULL_ROWS}|{ref.name}".encode())
+        f"{LEXICON_CHARS} {LEXICON_FULL_ROWS}|keys 2|{ref.name}".encode())
     return cache_root() / "profiles" / f"{key.hexdigest()[:32]}.json"
 
 

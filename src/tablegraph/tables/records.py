@@ -72,6 +72,9 @@ class TableProfile:
     columns: list[ColumnProfile]
     primary_key: list[str] = field(default_factory=list)  # declared in the catalog
     foreign_keys: list[ForeignKey] = field(default_factory=list)  # declared in the catalog
+    # column pairs unique over the rows read where the first column alone is nearly unique
+    # (`icd_code`, `icd_version`): keys no catalog declared (`tables.profile.composite_keys`)
+    unique_keys: list[list[str]] = field(default_factory=list)
 
     @property
     def stats(self) -> np.ndarray:
@@ -84,11 +87,13 @@ class TableProfile:
         return {"name": self.name, "source": self.source, "n_rows": self.n_rows,
                 "n_sampled": self.n_sampled, "columns": [c.to_json() for c in self.columns],
                 "primary_key": self.primary_key,
-                "foreign_keys": [k.to_json() for k in self.foreign_keys]}
+                "foreign_keys": [k.to_json() for k in self.foreign_keys],
+                "unique_keys": self.unique_keys}
 
     @staticmethod
     def from_json(d: dict) -> "TableProfile":
         return TableProfile(d["name"], d["source"], int(d["n_rows"]), int(d["n_sampled"]),
                             [ColumnProfile.from_json(c) for c in d["columns"]],
                             list(d.get("primary_key", [])),
-                            [ForeignKey.from_json(k) for k in d.get("foreign_keys", [])])
+                            [ForeignKey.from_json(k) for k in d.get("foreign_keys", [])],
+                            [list(k) for k in d.get("unique_keys", [])])
