@@ -17,7 +17,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import duckdb
 import numpy as np
@@ -430,8 +430,9 @@ def _text_like(family: str, stats: np.ndarray) -> bool:
 def profile_sample(reader: Reader, ref: TableRef, top_k: int = TOP_K_VALUES,
                    declared: TableKeys | None = None) -> TableProfile:
     """Profile one table through `reader` (no cache), with its `declared` keys: three queries
-    (statistics, frequent values, sketches of key-like columns), whatever its width, and a
-    fourth for the lexicons of its text-like columns (`_lexicons`)."""
+    (statistics, frequent values, sketches of key-like columns), whatever its width, one for
+    the lexicons of its text-like columns (`_lexicons`) and, where a column is nearly unique,
+    two for composite keys (`composite_keys`)."""
     tmp, total = reader.sample(ref)
     try:
         reader.con.execute(f"CREATE OR REPLACE TEMP VIEW s AS SELECT * FROM {tmp}")
@@ -457,13 +458,13 @@ def profile_sample(reader: Reader, ref: TableRef, top_k: int = TOP_K_VALUES,
             if keyed and n_sampled:
                 sketches = {ci: [int(h) for h in hs] for ci, hs in
                             reader.con.execute(_sketch_sql(keyed)).fetchall()}
+            unique_keys = composite_keys(reader, tmp, fams, raws, n_sampled)
+            text = {i: name for i, (name, fam) in enumerate(fams)
+                    if n_sampled and _text_like(fam, stats[i])}
+            lexicons = _lexicons(reader, tmp, n_sampled, text) if text else {}
         except duckdb.Error as e:
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
             raise TableGraphError(f"cannot profile table {ref.name}: {first}") from e
-        unique_keys = composite_keys(reader, tmp, fams, raws, n_sampled)
-        text = {i: name for i, (name, fam) in enumerate(fams)
-                if n_sampled and _text_like(fam, stats[i])}
-        lexicons = _lexicons(reader, tmp, text, total > n_sampled) if text else {}
         profiles = []
         for i, ((name, dtype), (_, fam)) in enumerate(zip(cols, fams)):
             top = [str(v) for v in (vals.get(i, _NO_VALUES)[6] or [])] if i in text else []
@@ -481,15 +482,29 @@ def profile_sample(reader: Reader, ref: TableRef, top_k: int = TOP_K_VALUES,
 KEY_PARTNER_VALUES = 20  # a column completing a key (a version, a type) has at most this many
 
 
+def _whole_first(reader: Reader, tmp: str, n_sampled: int, sql_of: Callable[[str], str]
+                 ) -> list[tuple]:
+    """Rows of the query `sql_of(relation)` over the whole table sampled in `tmp` when the
+    sample left rows out and the table has at most `LEXICON_FULL_ROWS` rows, else over the
+    sample `s`; also over the sample when the whole table cannot be read as the sample was (a
+    SQLite table read as text)."""
+    relation, total = reader.relation_of(tmp)
+    if n_sampled < total <= LEXICON_FULL_ROWS:
+        try:
+            return reader.con.execute(sql_of(relation)).fetchall()
+        except duckdb.Error:
+            pass
+    return reader.con.execute(sql_of("s")).fetchall()
+
+
 def composite_keys(reader: Reader, tmp: str, fams: list[tuple[str, str]],
                    raws: dict[int, dict], n_sampled: int) -> list[list[str]]:
     """[[column, partner]] of the table sampled in `tmp` (the view `s`): a column without
     nulls, (nearly) unique over the sample (`tables.joins.NEAR_UNIQUE`), that repeats over
     the table, and a partner column of 2 to `KEY_PARTNER_VALUES` values, unique together: a
-    code beside its version (`icd_code`, `icd_version`). Checked over the whole table when
-    the sample left rows out and the table has at most `LEXICON_FULL_ROWS` rows, else over
-    the sample. One query for the candidates' repeats, one for the pairs; none in a table
-    without such a column."""
+    code beside its version (`icd_code`, `icd_version`). Checked over the whole table where
+    `_whole_first` can; one query for the candidates' repeats, one for the pairs; none in a
+    table without a candidate."""
     from tablegraph.tables.joins import NEAR_UNIQUE
 
     if n_sampled < 2:
@@ -498,55 +513,39 @@ def composite_keys(reader: Reader, tmp: str, fams: list[tuple[str, str]],
     nd = {i: _f(raws[i]["nd"]) for i in cols}
     near = [i for i in cols if _f(raws[i]["nn"]) == n_sampled and nd[i] >= NEAR_UNIQUE * n_sampled]
     partners = [i for i in cols if 2 <= nd[i] <= KEY_PARTNER_VALUES]
+    if n_sampled >= reader.relation_of(tmp)[1]:  # the sample is the table: unique is a key
+        near = [i for i in near if nd[i] < n_sampled]
     if not near or not partners:
-        return []
-    relation, total = reader.relation_of(tmp)
-    if total <= n_sampled or total > LEXICON_FULL_ROWS:
-        relation = "s"
-        near = [i for i in near if nd[i] < n_sampled]  # unique over every row read: a key
-    if not near:
         return []
 
     def text(i: int) -> str:
         return f"CAST({quote_ident(fams[i][0])} AS VARCHAR)"
 
-    try:
-        single = " UNION ALL ".join(f"SELECT {i} AS k, {text(i)} AS a FROM {relation}"
-                                    for i in near)
-        near = [k for (k,) in reader.con.execute(
-            f"SELECT DISTINCT k FROM ({single}) GROUP BY k, a HAVING count(*) > 1").fetchall()]
-        pairs = [(i, j) for i in sorted(near) for j in partners if i != j]
-        if not pairs:
-            return []
-        both = " UNION ALL ".join(f"SELECT {k} AS k, {text(i)} AS a, {text(j)} AS b "
-                                  f"FROM {relation}" for k, (i, j) in enumerate(pairs))
-        repeated = {k for (k,) in reader.con.execute(
-            f"SELECT DISTINCT k FROM ({both}) GROUP BY k, a, b HAVING count(*) > 1").fetchall()}
-    except duckdb.Error:
-        return []  # a table that cannot be read whole as its sample was: no composite keys
+    def single(relation: str) -> str:
+        parts = [f"SELECT {i} AS k, {text(i)} AS a FROM {relation}" for i in near]
+        return f"SELECT DISTINCT k FROM ({' UNION ALL '.join(parts)}) GROUP BY k, a " \
+               f"HAVING count(*) > 1"
+
+    def both(relation: str) -> str:
+        parts = [f"SELECT {k} AS k, {text(i)} AS a, {text(j)} AS b FROM {relation}"
+                 for k, (i, j) in enumerate(pairs)]
+        return f"SELECT DISTINCT k FROM ({' UNION ALL '.join(parts)}) GROUP BY k, a, b " \
+               f"HAVING count(*) > 1"
+
+    repeats = sorted(i for (i,) in _whole_first(reader, tmp, n_sampled, single))
+    pairs = [(i, j) for i in repeats for j in partners if i != j]
+    if not pairs:
+        return []
+    repeated = {k for (k,) in _whole_first(reader, tmp, n_sampled, both)}
     return [[fams[i][0], fams[j][0]] for k, (i, j) in enumerate(pairs) if k not in repeated]
 
 
-def _lexicons(reader: Reader, tmp: str, columns: dict[int, str],
-              sampled: bool) -> dict[int, list[str]]:
-    """{ci: lexicon} of the text-like `columns` {ci: name} of the sample `tmp`: read from the
-    whole table when the sample left rows out and the table has at most `LEXICON_FULL_ROWS`
-    rows; from the sample when the table is larger, or when the whole table cannot be read
-    as the sample was (a SQLite table read as text)."""
-    if sampled:
-        relation, total = reader.relation_of(tmp)
-        if total <= LEXICON_FULL_ROWS:
-            try:
-                return {ci: [str(v) for v in vs] for ci, vs in
-                        reader.con.execute(_lexicon_sql(columns, relation)).fetchall()}
-            except duckdb.Error:
-                pass
-    try:
-        return {ci: [str(v) for v in vs] for ci, vs in
-                reader.con.execute(_lexicon_sql(columns, "s")).fetchall()}
-    except duckdb.Error as e:
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise TableGraphError(f"cannot profile the values of {tmp}: {first}") from e
+def _lexicons(reader: Reader, tmp: str, n_sampled: int,
+              columns: dict[int, str]) -> dict[int, list[str]]:
+    """{ci: lexicon} of the text-like `columns` {ci: name} of the sample `tmp`, over the whole
+    table where `_whole_first` can."""
+    rows = _whole_first(reader, tmp, n_sampled, lambda relation: _lexicon_sql(columns, relation))
+    return {ci: [str(v) for v in vs] for ci, vs in rows}
 
 
 @dataclass(frozen=True)
