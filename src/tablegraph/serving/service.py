@@ -62,10 +62,11 @@ class SearchService:
         return service
 
     def warm(self) -> None:
-        """Load the text model and the node vectors now, so that the first request does not
-        wait for them."""
+        """Load the text model, the node vectors and schema linking's value index now, so that
+        the first request does not wait for them (the linker over a database of dictionaries,
+        200,000 values, takes a second or two to build)."""
         self.retriever.text.encode(["warm up"])
-        self.retriever.node_vectors()
+        _prepare(self.retriever)
 
     # answers ---------------------------------------------------------------------------------
     @staticmethod
@@ -127,7 +128,7 @@ class SearchService:
         else:
             new = TableRetriever.load(self.model, tables=self.tables, device=self.device)
             report = {"reread": new._require_index().names}
-        new.node_vectors()  # the text model is loaded once per process and shared
+        _prepare(new)  # the text model is loaded once per process and shared
         return report, new
 
     def refresh(self, wait: bool = False) -> bool:
@@ -157,3 +158,11 @@ class SearchService:
         if wait:
             t.join()
         return True
+
+
+def _prepare(retriever: TableRetriever) -> None:
+    """Build what a search reads from the index before any request: the node vectors and
+    schema linking's value index."""
+    retriever.node_vectors()
+    if retriever.index is not None:
+        retriever.index.linker()
