@@ -302,8 +302,7 @@ class Bench:
         expansion; abstention AUROC and the answerable recall kept at the model's threshold."""
         import tempfile
 
-        from sklearn.metrics import roc_auc_score
-
+        from tablegraph.evaluation.metrics import abstention_metrics
         from tablegraph.model.abstain import AbstainHead
         from tablegraph.model.folder import default_model_dir
         from tablegraph.training.corpora import ehrsql_database, ehrsql_unanswerable
@@ -335,11 +334,10 @@ class Bench:
                                             saved.encoder_config, self.device)
                     pu = abstain_confidence(abstain, enc, d, unanswerable, self.enc,
                                             saved.encoder_config, self.device)
-                    y = np.r_[np.ones(len(pa)), np.zeros(len(pu))]
-                    rows["tablegraph"]["abstain_auroc"] = float(roc_auc_score(y, np.r_[pa, pu]))
-                    rows["tablegraph"]["answerable_kept"] = float((pa >= abstain.threshold).mean())
-                    rows["tablegraph"]["unanswerable_caught"] = float(
-                        (pu < abstain.threshold).mean())
+                    m = abstention_metrics(pa, pu, abstain.threshold)
+                    rows["tablegraph"].update(abstain_auroc=m["auroc"],
+                                              answerable_kept=m["kept"],
+                                              unanswerable_caught=m["caught"])
                 self.sets[label] = rows
                 for method, r in rows.items():
                     extra = f"  set F1 {r['set_f1']:.3f}" if "set_f1" in r else ""

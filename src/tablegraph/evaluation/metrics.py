@@ -90,3 +90,17 @@ def bootstrap_ci(x: np.ndarray, n: int = 1000, seed: int = 0) -> tuple[float, fl
     rng = np.random.default_rng(seed)
     means = x[rng.integers(0, len(x), size=(n, len(x)))].mean(axis=1)
     return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
+def abstention_metrics(answerable: np.ndarray, unanswerable: np.ndarray,
+                       threshold: float) -> dict[str, float]:
+    """p(answerable) of answerable questions [A] and of unanswerable ones [U] -> AUROC, the
+    share of answerable ones kept (p >= threshold) and of unanswerable ones caught, and n of
+    each."""
+    from sklearn.metrics import roc_auc_score
+
+    y = np.r_[np.ones(len(answerable)), np.zeros(len(unanswerable))]
+    return {"auroc": float(roc_auc_score(y, np.r_[answerable, unanswerable])),
+            "kept": float((answerable >= threshold).mean()),
+            "caught": float((unanswerable < threshold).mean()),
+            "n": len(answerable), "n_other": len(unanswerable)}

@@ -205,34 +205,43 @@ def _table_sql(columns: list[tuple[str, str]], grouped: bool = True) -> str:
     )
 
 
+def _stacked_values(columns: dict[int, tuple[str, str]], relation: str = "s") -> str:
+    """The non-null values of `columns` {ci: (name, family)} of `relation` stacked: one row
+    (ci, v) per value, as text (a blob as the md5 of its bytes)."""
+    parts = []
+    for i, (col, family) in columns.items():
+        c = quote_ident(col)
+        v = f"md5(CAST({c} AS BLOB))" if family == "type_blob" else f"CAST({c} AS VARCHAR)"
+        parts.append(f"SELECT {i} AS ci, {v} AS v FROM {relation} WHERE {c} IS NOT NULL")
+    return " UNION ALL ".join(parts)
+
+
+# a column's distinct values `v` with their counts `n`, most frequent first (ties by hash)
+_BY_FREQUENCY = "row_number() OVER (PARTITION BY ci ORDER BY n DESC, hash(v), v)"
+
+
 def _values_sql(columns: list[tuple[str, str]], k: int) -> str:
     """Per column index `ci`: the count of non-null values, distinct values, sum(n ln n), the
     top count, singletons, the top-5 count and the k most frequent values (text)."""
-    parts = []
-    for i, (col, family) in enumerate(columns):
-        c = quote_ident(col)
-        v = f"md5(CAST({c} AS BLOB))" if family == "type_blob" else f"CAST({c} AS VARCHAR)"
-        parts.append(f"SELECT {i} AS ci, {v} AS v FROM s WHERE {c} IS NOT NULL")
+    stacked = _stacked_values(dict(enumerate(columns)))
     return (
-        f"WITH vc AS (SELECT ci, v, count(*) AS n FROM ({' UNION ALL '.join(parts)}) "
-        f"GROUP BY ci, v), rk AS (SELECT *, row_number() OVER (PARTITION BY ci ORDER BY n DESC, "
-        f"hash(v), v) AS r FROM vc) "
+        f"WITH vc AS (SELECT ci, v, count(*) AS n FROM ({stacked}) GROUP BY ci, v), "
+        f"rk AS (SELECT *, {_BY_FREQUENCY} AS r FROM vc) "
         f"SELECT ci, sum(n), count(*), sum(n * ln(n)), max(n), "
         f"sum(CASE WHEN n = 1 THEN 1 ELSE 0 END), sum(CASE WHEN r <= 5 THEN n END), "
         f"list(left(v, 200) ORDER BY r) FILTER (WHERE r <= {int(k)}) FROM rk GROUP BY ci"
     )
 
 
-def _lexicon_sql(columns: dict[int, str], relation: str) -> str:
-    """Per column index `ci` of `columns` {ci: name}: its lexicon, the `LEXICON_SIZE` most
-    frequent distinct values of 2 to `LEXICON_CHARS` characters in `relation`."""
-    parts = [f"SELECT {i} AS ci, CAST({quote_ident(c)} AS VARCHAR) AS v FROM {relation} "
-             f"WHERE {quote_ident(c)} IS NOT NULL" for i, c in columns.items()]
+def _lexicon_sql(columns: dict[int, tuple[str, str]], relation: str) -> str:
+    """Per column index `ci` of `columns` {ci: (name, family)}: its lexicon, the
+    `LEXICON_SIZE` most frequent distinct values of 2 to `LEXICON_CHARS` characters in
+    `relation`."""
     return (
-        f"SELECT ci, list(v ORDER BY r) FROM (SELECT *, row_number() OVER (PARTITION BY ci "
-        f"ORDER BY n DESC, hash(v), v) AS r FROM (SELECT ci, v, count(*) AS n FROM "
-        f"({' UNION ALL '.join(parts)}) WHERE length(trim(v)) >= 2 AND length(v) <= "
-        f"{LEXICON_CHARS} GROUP BY ci, v)) WHERE r <= {LEXICON_SIZE} GROUP BY ci"
+        f"SELECT ci, list(v ORDER BY r) FROM (SELECT *, {_BY_FREQUENCY} AS r FROM (SELECT ci, "
+        f"v, count(*) AS n FROM ({_stacked_values(columns, relation)}) WHERE length(trim(v)) "
+        f">= 2 AND length(v) <= {LEXICON_CHARS} GROUP BY ci, v)) WHERE r <= {LEXICON_SIZE} "
+        f"GROUP BY ci"
     )
 
 
@@ -459,7 +468,7 @@ def profile_sample(reader: Reader, ref: TableRef, top_k: int = TOP_K_VALUES,
                 sketches = {ci: [int(h) for h in hs] for ci, hs in
                             reader.con.execute(_sketch_sql(keyed)).fetchall()}
             unique_keys = composite_keys(reader, tmp, fams, raws, n_sampled)
-            text = {i: name for i, (name, fam) in enumerate(fams)
+            text = {i: (name, fam) for i, (name, fam) in enumerate(fams)
                     if n_sampled and _text_like(fam, stats[i])}
             lexicons = _lexicons(reader, tmp, n_sampled, text) if text else {}
         except duckdb.Error as e:
@@ -541,9 +550,9 @@ def composite_keys(reader: Reader, tmp: str, fams: list[tuple[str, str]],
 
 
 def _lexicons(reader: Reader, tmp: str, n_sampled: int,
-              columns: dict[int, str]) -> dict[int, list[str]]:
-    """{ci: lexicon} of the text-like `columns` {ci: name} of the sample `tmp`, over the whole
-    table where `_whole_first` can."""
+              columns: dict[int, tuple[str, str]]) -> dict[int, list[str]]:
+    """{ci: lexicon} of the text-like `columns` {ci: (name, family)} of the sample `tmp`, over
+    the whole table where `_whole_first` can."""
     rows = _whole_first(reader, tmp, n_sampled, lambda relation: _lexicon_sql(columns, relation))
     return {ci: [str(v) for v in vs] for ci, vs in rows}
 

@@ -23,7 +23,7 @@ from torch_geometric.data import Batch, Data
 from tqdm import tqdm
 
 from tablegraph.evaluation.evaluator import RetrievalEvaluator
-from tablegraph.evaluation.metrics import coverage_depth, top_k_sets
+from tablegraph.evaluation.metrics import abstention_metrics, coverage_depth, top_k_sets
 from tablegraph.graphs.build import batch_graphs, load_table_graphs, rename_table
 from tablegraph.graphs.nodes import GraphConfig
 from tablegraph.model.abstain import ABSTAIN_FEATURES, AbstainHead, abstain_features
@@ -480,17 +480,11 @@ def abstention_on_databases(head: AbstainHead, model: ContrastiveGNNEncoder,
     own questions (answerable there) and as many of the others' (`cross_database_questions`,
     answerable nowhere there): AUROC, the share of answerable questions kept and of the
     others caught at its threshold, and how many of each. Empty without two databases."""
-    from sklearn.metrics import roc_auc_score
-
     own, other = cross_database_features(model, dbs, text, enc_cfg, head.temperature, seed,
                                          device)
     if not len(own):
         return {}
-    pa, pu = head.predict(own), head.predict(other)
-    y = np.r_[np.ones(len(pa)), np.zeros(len(pu))]
-    return {"auroc": float(roc_auc_score(y, np.r_[pa, pu])),
-            "kept": float((pa >= head.threshold).mean()),
-            "caught": float((pu < head.threshold).mean()), "n": len(pa), "n_other": len(pu)}
+    return abstention_metrics(head.predict(own), head.predict(other), head.threshold)
 
 
 def pretrain_corpus(data_root: str, out_dir: str, cfg: PretrainConfig | None = None,
