@@ -140,3 +140,20 @@ def test_pretrain_refuses_a_dense_weight_out_of_range_before_reading(tmp_path):
         one_line_error(cli("pretrain", "--data", str(tmp_path / "absent"), "--out",
                            str(tmp_path / "m"), "--dense-weight", bad),
                        "--dense-weight must be between 0 and 10")
+
+
+def test_text_output_cuts_long_values(capsys):
+    """A long value (a post's body) is cut to SHOWN_VALUE_CHARS in the text output; the
+    result record keeps it whole."""
+    from tablegraph.cli import SHOWN_VALUE_CHARS, _print_result
+    from tablegraph.retrieval.retriever import Match, SearchResult, TableHit
+
+    body = "word " * 60
+    res = SearchResult("posts about words", [TableHit(1, "posts", 0.9, [Match("Body", 0.2)],
+                                                      [Match("Body", 0.3, body),
+                                                       Match("Title", 0.1, "short")])])
+    _print_result(res)
+    line = capsys.readouterr().out.splitlines()[1]
+    assert f"Body={body[:SHOWN_VALUE_CHARS] + '...'!r} (0.30)" in line
+    assert body not in line and "Title='short' (0.10)" in line
+    assert res.to_dict()["hits"][0]["values"][0]["value"] == body

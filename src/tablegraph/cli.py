@@ -213,11 +213,21 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
                f"F1 {m['set_f1']:.3f}  exact {m['exact_set']:.3f}")
 
 
+SHOWN_VALUE_CHARS = 40  # a long value (a post's body, a note) is cut in the text output only
+
+
+def _shown(value: str) -> str:
+    """A value as the text output shows it: quoted, at most SHOWN_VALUE_CHARS characters of
+    it (then '...'); `--json` and sql-context keep values whole."""
+    cut = value if len(value) <= SHOWN_VALUE_CHARS else value[:SHOWN_VALUE_CHARS] + "..."
+    return repr(cut)
+
+
 def _print_result(res) -> None:
     typer.echo(f"Q: {res.question}")
     for h in res.hits:
         cols = ", ".join(f"{m.column} ({m.score:.2f})" for m in h.columns)
-        vals = ", ".join(f"{m.column}={m.value!r} ({m.score:.2f})" for m in h.values)
+        vals = ", ".join(f"{m.column}={_shown(m.value)} ({m.score:.2f})" for m in h.values)
         typer.echo(f"  {h.rank}. {h.table:<22} {h.score:.3f}   columns: {cols}"
                    + (f"   values: {vals}" if vals else ""))
     if res.answerable is False:

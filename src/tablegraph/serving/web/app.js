@@ -47,7 +47,9 @@
       if (inSet.has(h.table)) head.append(el("span", { class: "in-set" }, "in set"));
       row.append(head);
       const cols = h.columns.map((c) => c.column).join(", ");
-      const vals = h.values.map((v) => v.column + " = " + JSON.stringify(v.value)).join(", ");
+      // a long value (a post's body) is cut to 40 characters, as the text output does
+      const shown = (v) => (v.length > 40 ? v.slice(0, 40) + "..." : v);
+      const vals = h.values.map((v) => v.column + " = " + JSON.stringify(shown(v.value))).join(", ");
       row.append(el("div", { class: "why" }, "columns: " + cols + (vals ? "  ·  values: " + vals : "")));
       box.append(row);
     }
