@@ -1,6 +1,6 @@
 """Contrastive training of the graph encoder against frozen question embeddings.
 
-The seed settings (README, "How it works"): 80/20 split stratified by table and seeded; batch 32 shuffled
+The seed settings (docs/how-it-works.md, "Training"): 80/20 split stratified by table and seeded; batch 32 shuffled
 every epoch; 50 epochs; AdamW lr 5e-4, weight decay 0.01 on weight matrices only; cosine
 schedule per step down to 1e-6; gradient clipping at 1.0; InfoNCE at temperature 0.07 with
 same-table entries masked out of the negatives. Question and node embeddings are computed once
