@@ -72,3 +72,26 @@ def test_the_cache_serves_several_threads_at_once(tmp_path, monkeypatch):
     for k, got in results.items():
         assert np.allclose(got, np.concatenate([want[k::2], want[:10]]), atol=1e-6)
     assert len(enc.computed) == len(set(enc.computed)) <= len(texts)
+
+
+def test_texts_of_like_length_are_batched_together():
+    """A batch is padded to its longest text: a table's 200-character document batched with
+    31 column names cost as much as 32 documents. The sentence model gets texts of like
+    length in each call, and the vectors come back in the order of the texts."""
+    from tablegraph.text.encoders import SentenceTransformerEncoder
+
+    class Model:
+        calls: list[list[str]] = []
+
+        def encode(self, texts, **kw):
+            self.calls.append(list(texts))
+            return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
+
+    enc = SentenceTransformerEncoder.__new__(SentenceTransformerEncoder)
+    enc._model, enc.dim = Model(), 2
+    texts = ["id", "a long document: " + "column, " * 25, "name", "x", "title of the table"]
+    out = enc._encode(texts)
+    assert out[:, 0].tolist() == [len(t) for t in texts]  # each text's own vector, in order
+    lengths = [[len(t) for t in call] for call in Model.calls]
+    assert all(max(c) < 2 * min(c) for c in lengths)  # within a factor of two in a call
+    assert sorted(t for call in Model.calls for t in call) == sorted(texts)
