@@ -162,6 +162,14 @@ def test_questions_file_errors_name_the_line(tg, tmp_path, trained):
     one_line_error(tg("evaluate", "--model", model, "--questions", bad), "line 2", "quote")
     bad.write_text("table,question\nprescriptions,a\nprescriptions,b,c\n")
     one_line_error(tg("evaluate", "--model", model, "--questions", bad), "line 3", "3 field(s)")
+    bad.write_text("table,question\nprescriptions,a\nprescriptions,\n")
+    one_line_error(tg("evaluate", "--model", model, "--questions", bad), "line 3",
+                   "empty question")
+    bad.write_text("table,question\nprescriptions,a\n,what is the weather\n")
+    # an unanswerable question: evaluate needs an abstention model, train never takes one
+    one_line_error(tg("evaluate", "--model", model, "--questions", bad), "no abstention model")
+    one_line_error(tg(*train_args(trained[1], bad, tmp_path / "m")), "line 3",
+                   "only evaluate takes those")
 
 
 def test_empty_or_blank_question_is_an_error(tg, trained):

@@ -183,7 +183,8 @@ def train(tables: Optional[str] = typer.Option(None, help="tables (default: the 
 @app.command()
 def evaluate(model: Optional[str] = typer.Option(None, help="model folder (default: the "
                                                  "shipped pretrained model)"),
-             questions: str = typer.Option(..., help="CSV with header table,question"),
+             questions: str = typer.Option(..., help="CSV with header table,question (an "
+                                           "empty table: an unanswerable question)"),
              tables: Optional[str] = typer.Option(None, help="re-read and embed these tables"),
              as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
              rankings: Optional[Path] = typer.Option(None, help="write every question's full "
@@ -192,10 +193,12 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
              device: Optional[str] = typer.Option(None), strict: bool = STRICT,
              quiet: bool = QUIET) -> None:
     """hit@1, hit@5, recall@5, all@5, MRR and coverage depth of the ranking, and set
-    precision / recall / F1 / exact match of the sets, on questions."""
+    precision / recall / F1 / exact match of the sets, on the answerable questions; with the
+    model's abstention, the answerable questions it keeps and the unanswerable ones (an
+    empty table) it catches."""
     from tablegraph.tables.questions import read_questions
 
-    qs = read_questions(questions)
+    qs = read_questions(questions, unanswerable=True)
     r = _retriever(model, tables, device, quiet, strict, index)
     ranked: list = []
     m = r.evaluate(qs, questions, ranked if rankings is not None else None)
@@ -206,11 +209,22 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
     if as_json:
         typer.echo(json.dumps(m))
         return
-    typer.echo(f"n={m['n']}  hit@1 {m['hit@1']:.3f}  hit@5 {m['hit@5']:.3f}  "
-               f"recall@5 {m['recall@5']:.3f}  all@5 {m['all@5']:.3f}  MRR {m['mrr']:.3f}  "
-               f"coverage {m['coverage']:.3f}")
-    typer.echo(f"set: precision {m['set_precision']:.3f}  recall {m['set_recall']:.3f}  "
-               f"F1 {m['set_f1']:.3f}  exact {m['exact_set']:.3f}")
+    if m["n"]:
+        typer.echo(f"n={m['n']}  hit@1 {m['hit@1']:.3f}  hit@5 {m['hit@5']:.3f}  "
+                   f"recall@5 {m['recall@5']:.3f}  all@5 {m['all@5']:.3f}  MRR {m['mrr']:.3f}"
+                   f"  coverage {m['coverage']:.3f}")
+        typer.echo(f"set: precision {m['set_precision']:.3f}  recall {m['set_recall']:.3f}  "
+                   f"F1 {m['set_f1']:.3f}  exact {m['exact_set']:.3f}")
+    if m.get("threshold") is not None:
+        line = (f"abstention (threshold {m['threshold']:.2f}): kept {m['answerable_kept']:.3f} "
+                f"of the answerable questions" if m["answerable_kept"] is not None
+                else f"abstention (threshold {m['threshold']:.2f}):")
+        if m["n_unanswerable"]:
+            line += (f"{',' if m['answerable_kept'] is not None else ''} caught "
+                     f"{m['unanswerable_caught']:.3f} of {m['n_unanswerable']} unanswerable"
+                     + (f", AUROC {m['abstention_auroc']:.3f}"
+                        if m["abstention_auroc"] is not None else ""))
+        typer.echo(line)
 
 
 SHOWN_VALUE_CHARS = 40  # a long value (a post's body, a note) is cut in the text output only

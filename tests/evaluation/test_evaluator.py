@@ -46,3 +46,18 @@ def test_gold_names_match_as_sql_names_do():
         resolve_tables([Question("q", ("staff",))], tables)
     with pytest.raises(TableGraphError, match="unknown table 'other.orders'"):
         resolve_tables([Question("q", ("other.orders",))], tables)
+
+
+def test_unanswerable_questions_count_only_in_the_abstention():
+    qs = [*QS, Question("q3", ())]  # no table answers q3
+    ev = RetrievalEvaluator(qs, TABLES)
+    scores = np.array([[3.0, 2.0, 1.0], [1.0, 3.0, 2.0], [3.0, 1.0, 2.0], [9.0, 0.0, 0.0]])
+    assert ev.n_unanswerable == 1
+    assert ev.metrics(scores) == RetrievalEvaluator(QS, TABLES).metrics(scores[:3])
+    assert ev.coverage(scores).shape == (3,) and ev.per_question(scores)["mrr"].shape == (3,)
+    assert len(ev.set_metrics([["a"], ["b"], ["b"], ["a"]])["set_f1"]) == 3
+    a = ev.abstention(np.array([0.9, 0.8, 0.3, 0.4]), threshold=0.5)
+    assert (a["kept"], a["caught"], a["n"], a["n_other"]) == (2 / 3, 1.0, 3, 1)
+    assert a["auroc"] == pytest.approx(2 / 3)  # q2 (0.3) ranks below q3 (0.4)
+    assert RetrievalEvaluator(QS, TABLES).abstention(np.ones(3), 0.5)["auroc"] is None
+    assert [r["gold"] for r in ev.rankings(scores)][3] == []

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from typer.testing import CliRunner
 
 from tablegraph import TableRetriever
@@ -21,7 +23,7 @@ def test_evaluate_with_and_without_tables_gives_equal_metrics(trained):
     assert saved["n"] == reread["n"] == 25
     assert saved.keys() == reread.keys() == {"hit@1", "hit@5", "recall@5", "all@5", "mrr", "n",
                                              "coverage", "set_precision", "set_recall",
-                                             "set_f1", "exact_set"}
+                                             "set_f1", "exact_set", "n_unanswerable"}
     for k in saved:
         assert abs(saved[k] - reread[k]) < 1e-9, k
     assert saved["hit@1"] > 0.5
@@ -87,6 +89,36 @@ def test_abstention_empties_the_set_and_says_so(trained):
     assert r.sql_context(res).startswith("-- no table of this database answers")
     r.abstain.threshold = 0.4
     assert r.search("heparin medication for every person").set.tables[0] == "prescriptions"
+
+
+def test_evaluate_counts_unanswerable_questions_by_the_abstention_alone(trained, tmp_path):
+    from tablegraph.model.abstain import ABSTAIN_FEATURES, AbstainHead
+    from tablegraph.tables.questions import read_questions
+    from tablegraph.utils import TableGraphError
+
+    model, *_ = trained
+    q = tmp_path / "q.csv"
+    q.write_text("table,question\nprescriptions,heparin medication for every person\n"
+                 ",what is the weather in Paris\n")
+    qs = read_questions(q, unanswerable=True)
+    assert [x.tables for x in qs] == [("prescriptions",), ()]
+    r = TableRetriever.load(str(model))
+    with pytest.raises(TableGraphError, match="1 question.*no abstention model"):
+        r.evaluate(qs)
+    n = len(ABSTAIN_FEATURES)
+    coef = [0.0] * n
+    coef[ABSTAIN_FEATURES.index("max")] = 1.0  # p rises with the best score
+    r.abstain = AbstainHead(coef, 0.0, [0.0] * n, [1.0] * n, threshold=0.5)
+    ranked: list = []
+    m = r.evaluate(qs, rankings=ranked)
+    assert m["n"] == 1 and m["n_unanswerable"] == 1 and m["hit@1"] == 1.0  # answerable only
+    assert m["set_f1"] > 0 and m["threshold"] == 0.5
+    assert [x["gold"] for x in ranked] == [["prescriptions"], []]
+    p = [x["confidence"] for x in ranked]
+    assert m["abstention_auroc"] == (1.0 if p[0] > p[1] else 0.0 if p[0] < p[1] else 0.5)
+    assert m["answerable_kept"] == float(p[0] >= 0.5) and \
+        m["unanswerable_caught"] == float(p[1] < 0.5)
+    assert [x["answerable"] for x in ranked] == [c >= 0.5 for c in p]
 
 
 def test_sql_context_writes_the_values_the_question_names_first(trained):

@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tablegraph.evaluation.metrics import (DEFAULT_KS, per_question, retrieval_metrics,
-                                           set_metrics)
+from tablegraph.evaluation.metrics import (DEFAULT_KS, abstention_metrics, coverage_depth,
+                                           per_question, retrieval_metrics, set_metrics)
 from tablegraph.tables.questions import Question, resolve_tables
 
 ScoreFn = Callable[[list[str]], np.ndarray]
@@ -23,9 +23,11 @@ ScoreFn = Callable[[list[str]], np.ndarray]
 class RetrievalEvaluator:
     """Questions and tables, fixed; metrics of any scores over them.
 
-    - texts: [Q] question texts; gold: Q sets of table indices (into `tables`)
-    - `metrics(scores)` / `per_question(scores)`: scores [Q, M] -> metrics (see
-      `evaluation.metrics`)
+    - texts: [Q] question texts; gold: Q sets of table indices (into `tables`); an empty set
+      is an unanswerable question (no table answers it), counted by `abstention` only
+    - `metrics(scores)` / `per_question(scores)` / `coverage(scores)`: scores [Q, M] ->
+      metrics of the answerable questions (see `evaluation.metrics`)
+    - `abstention(p, threshold)`: p(answerable) [Q] -> how well it tells the two apart
     - `__call__(score_fn)`: the metrics of `score_fn(texts)`
     """
 
@@ -39,9 +41,15 @@ class RetrievalEvaluator:
         self.texts = [q.text for q in questions]
         col = {t: i for i, t in enumerate(self.tables)}
         self.gold = [{col[t] for t in q.tables} for q in questions]
+        self.answerable = np.asarray([bool(g) for g in self.gold], dtype=bool)  # [Q]
+        self._gold_a = [g for g in self.gold if g]
 
     def __len__(self) -> int:
         return len(self.questions)
+
+    @property
+    def n_unanswerable(self) -> int:
+        return int((~self.answerable).sum())
 
     def _check(self, scores: np.ndarray) -> np.ndarray:
         scores = np.asarray(scores)
@@ -51,28 +59,51 @@ class RetrievalEvaluator:
         return scores
 
     def metrics(self, scores: np.ndarray) -> dict[str, float]:
-        return retrieval_metrics(self._check(scores), self.gold, self.ks)
+        return retrieval_metrics(self._check(scores)[self.answerable], self._gold_a, self.ks)
 
     def per_question(self, scores: np.ndarray) -> dict[str, np.ndarray]:
-        return per_question(self._check(scores), self.gold, self.ks)
+        return per_question(self._check(scores)[self.answerable], self._gold_a, self.ks)
+
+    def coverage(self, scores: np.ndarray) -> np.ndarray:
+        """Coverage depth of each answerable question [A] (`metrics.coverage_depth`)."""
+        return coverage_depth(self._check(scores)[self.answerable], self._gold_a)
+
+    def abstention(self, p: np.ndarray, threshold: float) -> dict[str, float | None]:
+        """p(answerable) of every question [Q] and the threshold below which the set is empty
+        -> the share of answerable questions kept and of unanswerable ones caught, and the
+        AUROC (None without questions of both kinds)."""
+        p = np.asarray(p, dtype=np.float64)
+        if p.shape != (len(self.texts),):
+            raise ValueError(f"p of shape {p.shape}, expected {(len(self.texts),)}")
+        a, u = p[self.answerable], p[~self.answerable]
+        if len(a) and len(u):
+            return abstention_metrics(a, u, threshold)
+        return {"auroc": None, "kept": float((a >= threshold).mean()) if len(a) else None,
+                "caught": float((u < threshold).mean()) if len(u) else None,
+                "n": len(a), "n_other": len(u)}
 
     def set_metrics(self, sets: list[list[str]]) -> dict[str, np.ndarray]:
-        """Predicted sets (table names, one list per question) -> per-question set
-        precision, recall, F1 and exact match (see `evaluation.metrics.set_metrics`)."""
+        """Predicted sets (table names, one list per question) -> set precision, recall, F1
+        and exact match of each answerable question (see `evaluation.metrics.set_metrics`)."""
         if len(sets) != len(self.questions):
             raise ValueError(f"{len(sets)} sets for {len(self.questions)} questions")
         col = {t: i for i, t in enumerate(self.tables)}
-        return set_metrics([{col[t] for t in s} for s in sets], self.gold)
+        return set_metrics([{col[t] for t in s} for s, a in zip(sets, self.answerable) if a],
+                           self._gold_a)
 
     def __call__(self, score_fn: ScoreFn) -> dict[str, float]:
         return self.metrics(score_fn(self.texts))
 
-    def rankings(self, scores: np.ndarray, sets: list[dict] | None = None) -> list[dict]:
-        """One record per question: {"question", "gold": [table], "ranking": [{"table",
-        "score"}] (every table, best first), "set": its set record or None}."""
+    def rankings(self, scores: np.ndarray, sets: list[dict] | None = None,
+                 p: np.ndarray | None = None, threshold: float | None = None) -> list[dict]:
+        """One record per question: {"question", "gold": [table] ([] when unanswerable),
+        "ranking": [{"table", "score"}] (every table, best first), "set": its set record or
+        None, "answerable": p >= threshold and "confidence": p (None without `p`)}."""
         scores = self._check(scores)
         order = np.argsort(-np.asarray(scores, dtype=np.float64), axis=1, kind="stable")
         return [{"question": q.text, "gold": list(q.tables),
                  "ranking": [{"table": self.tables[j], "score": round(float(scores[i, j]), 6)}
-                             for j in order[i]], "set": sets[i] if sets else None}
+                             for j in order[i]], "set": sets[i] if sets else None,
+                 "answerable": None if p is None else bool(p[i] >= threshold),
+                 "confidence": None if p is None else round(float(p[i]), 4)}
                 for i, q in enumerate(self.questions)]

@@ -229,31 +229,46 @@ class TableRetriever:
                                    None if sims is None else sims[j])
 
     def evaluate(self, questions: list[Question], source: str = "questions",
-                 rankings: list | None = None) -> dict[str, float]:
+                 rankings: list | None = None) -> dict[str, Any]:
         """hit@1, hit@5, recall@5, all@5, mrr, coverage depth and n of the ranking, and set
-        precision, recall, F1 and exact match of the sets, over every table of the index (the
-        one evaluator, called on this retriever's scores); each question's full ranking and
-        set are appended to `rankings` when given (`RetrievalEvaluator.rankings`)."""
+        precision, recall, F1 and exact match of the sets (before abstention), over every
+        table of the index and the answerable questions (the one evaluator, called on this
+        retriever's scores). With an abstention model, also the share of answerable
+        questions it keeps, and of unanswerable ones (questions with no gold table) it
+        catches, with the AUROC and n_unanswerable; unanswerable questions need one. Each
+        question's full ranking, set and p(answerable) are appended to `rankings` when given
+        (`RetrievalEvaluator.rankings`)."""
         from tablegraph.evaluation.evaluator import RetrievalEvaluator
-        from tablegraph.evaluation.metrics import coverage_depth
 
-        ev = RetrievalEvaluator(questions, self._require_index().names, source=source,
-                                skipped=self.skipped)
-        _, first, link, sims = self.scorer.run(ev.texts, self._require_index(),
-                                               tokens=self.stage is not None)
+        index = self._require_index()
+        ev = RetrievalEvaluator(questions, index.names, source=source, skipped=self.skipped)
+        if ev.n_unanswerable and self.abstain is None:
+            raise TableGraphError(f"{source}: {ev.n_unanswerable} question(s) without a gold "
+                                  f"table (unanswerable), but this model has no abstention "
+                                  f"model to judge them")
+        _, first, link, sims = self.scorer.run(ev.texts, index, tokens=self.stage is not None)
         chosen = [self.rank_and_set(s, None if link is None else link[i], ev.texts[i],
                                     None if sims is None else sims[i])
                   for i, s in enumerate(first)]
         scores = np.stack([r for r, _ in chosen]) if chosen else first
         m = ev.metrics(scores)
         sets = [t for _, t in chosen]
-        out = {k: m[k] for k in ("hit@1", "hit@5", "recall@5", "all@5", "mrr")}
-        out["coverage"] = float(coverage_depth(scores, ev.gold).mean()) if len(ev) else 0.0
+        out: dict[str, Any] = {k: m[k] for k in ("hit@1", "hit@5", "recall@5", "all@5", "mrr")}
+        cover = ev.coverage(scores)
+        out["coverage"] = float(cover.mean()) if len(cover) else 0.0
         out.update({k: float(v.mean()) if len(v) else 0.0
                     for k, v in ev.set_metrics([s.tables for s in sets]).items()})
         out["n"] = m["n"]
+        p = threshold = None
+        if self.abstain is not None and len(ev):
+            threshold = self.abstain.threshold
+            p = self.abstain.confidence(first, ev.texts, index.linker(), link)  # [Q]
+            a = ev.abstention(p, threshold)
+            out.update({"answerable_kept": a["kept"], "unanswerable_caught": a["caught"],
+                        "abstention_auroc": a["auroc"], "threshold": threshold})
+        out["n_unanswerable"] = ev.n_unanswerable
         if rankings is not None:
-            rankings.extend(ev.rankings(scores, [s.to_dict() for s in sets]))
+            rankings.extend(ev.rankings(scores, [s.to_dict() for s in sets], p, threshold))
         return out
 
     def describe(self, table: str) -> dict[str, Any]:

@@ -15,13 +15,17 @@ from tablegraph.utils import TableGraphError
 @dataclass(frozen=True)
 class Question:
     text: str
-    tables: tuple[str, ...]  # gold tables, first = the one used for stratification
+    tables: tuple[str, ...]  # gold tables, first = the one used for stratification; () when
+    # no table of the database answers it (an unanswerable question)
 
 
-def parse_questions(text: str, source: str = "questions") -> list[Question]:
+def parse_questions(text: str, source: str = "questions",
+                    unanswerable: bool = False) -> list[Question]:
     """CSV text with the header `table,question` (any order, other columns ignored) ->
     questions. A quote that never closes, a row with another number of fields than the header,
-    an empty table or question: one error naming the line."""
+    an empty question: one error naming the line. An empty table is an unanswerable question
+    (gold tables ()) where `unanswerable` allows it (evaluation with an abstention model), an
+    error naming the line elsewhere."""
     reader = csv.reader(io.StringIO(text), strict=True)
     line = 1
     try:
@@ -38,8 +42,11 @@ def parse_questions(text: str, source: str = "questions") -> list[Question]:
                                           f"header has {len(header)}")
                 q = row[qi].strip()
                 tables = tuple(t.strip() for t in row[ti].split("|") if t.strip())
-                if not q or not tables:
-                    raise TableGraphError(f"{source}, line {line}: empty table or question")
+                if not q:
+                    raise TableGraphError(f"{source}, line {line}: empty question")
+                if not tables and not unanswerable:
+                    raise TableGraphError(f"{source}, line {line}: no gold table (an "
+                                          f"unanswerable question: only evaluate takes those)")
                 out.append(Question(q, tables))
             line = reader.line_num + 1
     except csv.Error as e:
@@ -59,8 +66,9 @@ def _read_text(path: str | Path) -> str:
         raise TableGraphError(f"{path}: not UTF-8 text") from e
 
 
-def read_questions(path: str | Path) -> list[Question]:
-    return parse_questions(_read_text(path), str(path))
+def read_questions(path: str | Path, unanswerable: bool = False) -> list[Question]:
+    """`parse_questions` of a UTF-8 file (a byte-order mark is skipped)."""
+    return parse_questions(_read_text(path), str(path), unanswerable)
 
 
 def read_question_texts(path: str | Path) -> list[str]:

@@ -23,7 +23,7 @@ from torch_geometric.data import Batch, Data
 from tqdm import tqdm
 
 from tablegraph.evaluation.evaluator import RetrievalEvaluator
-from tablegraph.evaluation.metrics import abstention_metrics, coverage_depth, top_k_sets
+from tablegraph.evaluation.metrics import abstention_metrics, top_k_sets
 from tablegraph.graphs.build import batch_graphs, load_table_graphs, rename_table
 from tablegraph.graphs.nodes import GraphConfig
 from tablegraph.model.abstain import ABSTAIN_FEATURES, AbstainHead, abstain_features
@@ -227,7 +227,7 @@ def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], tex
                sets: list[list[str]] | None = None, extra: dict | None = None) -> None:
         pq = ev.per_question(scores)
         metrics = {k: pq[k] for k in ("hit@1", "recall@5", "mrr")}
-        metrics["coverage"] = coverage_depth(scores, ev.gold)
+        metrics["coverage"] = ev.coverage(scores)
         if len(d.names) > 5:
             metrics["all@5"] = pq["all@5"]
         metrics.update({**(ev.set_metrics(sets) if sets is not None else {}), **(extra or {})})
