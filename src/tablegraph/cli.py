@@ -480,7 +480,7 @@ def schema(tables: str = typer.Option(..., help="tables to read (folder, file, d
         for c in r["columns"]:
             key = " PRIMARY KEY" if c["primary_key"] else ""
             ref = f" -> {c['references']}" if c["references"] else ""
-            typer.echo(f"  {c['column']:<28} {c['type']}{key}{ref}")
+            typer.echo(f"  {c['column']:<28} {c['declared_type'] or c['type']}{key}{ref}")
     typer.echo(f"joins ({len(graph.joins)}):")
     for j in graph.joins:
         how = "declared" if j.source == "declared" else f"inferred: {j.reason}"

@@ -18,7 +18,8 @@ SCHEMA = [
 
 
 def _check(keys):
-    assert set(keys) == {"customers", "orders", "shipments"}  # notes declares no key
+    keyed = {t for t, k in keys.items() if k.primary_key or k.foreign_keys}
+    assert keyed == {"customers", "orders", "shipments"}  # notes declares no key
     assert keys["customers"].primary_key == ("id",)
     assert keys["orders"].primary_key == ("oid", "line")
     assert keys["orders"].foreign_keys == (ForeignKey(("customer_id",), "customers", ("id",)),)
@@ -50,6 +51,29 @@ def test_a_reference_without_columns_means_the_primary_key(tmp_path):
     assert keys["b"].foreign_keys == (ForeignKey(("a_id",), "a", ("id",)),)
 
 
+def test_sqlite_declared_types_reach_the_schema_and_sql_context(tmp_path):
+    from tablegraph.tables.profile import profile_tables
+    from tablegraph.tables.schema import describe_table, sql_context
+
+    path = tmp_path / "t.sqlite"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE invoice (id INTEGER PRIMARY KEY, at DATETIME, "
+                "city varchar(40), total decimal(10, 2), misc)")
+    con.execute("INSERT INTO invoice VALUES (1, '2020-01-02 03:04:05', 'Oslo', 3.5, 'x')")
+    con.commit()
+    con.close()
+    (p,) = profile_tables(discover(path), use_cache=False)
+    assert [c.declared for c in p.columns] == ["INTEGER", "DATETIME", "varchar(40)",
+                                               "decimal(10, 2)", ""]
+    assert p.columns[1].dtype == "TIMESTAMP"  # what DuckDB reads, and what the model sees
+    assert [c["declared_type"] for c in describe_table(p)["columns"]][1:3] == \
+        ["DATETIME", "varchar(40)"]
+    ctx = sql_context([p], [], values=False)
+    for line in ('"at" DATETIME', '"city" varchar(40)', '"total" decimal(10, 2)'):
+        assert line in ctx, ctx
+    assert "TIMESTAMPNTZ" not in ctx and '"misc" TEXT' in ctx
+
+
 def test_files_declare_no_keys(tiny_tables):
     with Reader() as r:
         assert read_keys(r, discover(tiny_tables)) == {}
@@ -79,3 +103,23 @@ def test_profiles_carry_declared_keys_and_profile_prints_them(tmp_path):
     rows = {t["table"]: t for t in json.loads(r.output)["tables"]}
     assert rows["shipments"]["foreign_keys"] == [
         {"columns": ["oid", "line"], "table": "orders", "ref_columns": ["oid", "line"]}]
+
+
+def test_sqlite_columns_without_a_type_are_read_as_what_they_hold(tmp_path):
+    from tablegraph.tables.profile import profile_tables
+
+    path = tmp_path / "u.sqlite"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE film (title, rating, length, score, cover BLOB, poster BLOB)")
+    con.executemany("INSERT INTO film VALUES (?, ?, ?, ?, ?, ?)",
+                    [(f"Film {i}", ["PG", "R", "NC-17"][i % 3], 90 + i, i / 4,
+                      b"\xff\xd8" + bytes([i]), "a poster" if i else None) for i in range(30)])
+    con.commit()
+    con.close()
+    (p,) = profile_tables(discover(path), use_cache=False)
+    c = {c.name: c for c in p.columns}
+    assert (c["rating"].dtype, set(c["rating"].top_values)) == ("VARCHAR", {"PG", "R", "NC-17"})
+    assert "Film 7" in c["title"].lexicon
+    assert (c["length"].dtype, c["score"].dtype) == ("BIGINT", "DOUBLE")
+    assert c["cover"].dtype == "BLOB"  # bytes that are no text stay bytes
+    assert c["poster"].dtype == "VARCHAR" and c["poster"].declared == "BLOB"

@@ -67,8 +67,10 @@ def _sqlite_keys(reader: Reader, location: str, group: list[TableRef]) -> dict[s
                     ref_cols = list(_sqlite_pk(con, target.table)) if target else ref_cols
                 keys.append(ForeignKey(tuple(p[2] for p in parts), ref,
                                        tuple(c or "" for c in ref_cols)))
-            if pk or keys:
-                out[r.name] = TableKeys(pk, tuple(keys))
+            types = tuple((c[1], " ".join(str(c[2]).split())) for c in info
+                          if str(c[2] or "").strip())
+            if pk or keys or types:
+                out[r.name] = TableKeys(pk, tuple(keys), types)
     finally:
         con.close()
     return out

@@ -476,13 +476,14 @@ def profile_sample(reader: Reader, ref: TableRef, top_k: int = TOP_K_VALUES,
         except duckdb.Error as e:
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
             raise TableGraphError(f"cannot profile table {ref.name}: {first}") from e
+        declared = declared or TableKeys()
+        types = dict(declared.column_types)
         profiles = []
         for i, ((name, dtype), (_, fam)) in enumerate(zip(cols, fams)):
             top = [str(v) for v in (vals.get(i, _NO_VALUES)[6] or [])] if i in text else []
             profiles.append(ColumnProfile(name, dtype, stats[i], [t for t in top if t.strip()],
                                           int(_f(raws[i]["nd"])), sketches.get(i, []),
-                                          lexicons.get(i, [])))
-        declared = declared or TableKeys()
+                                          lexicons.get(i, []), types.get(name, "")))
         return TableProfile(ref.name, display_location(ref.location), total, int(n_sampled),
                             profiles, list(declared.primary_key), list(declared.foreign_keys),
                             unique_keys)
@@ -573,7 +574,7 @@ def _cache_path(fingerprint: str | None, ref: TableRef, max_rows: int, seed: int
         return None
     key = hashlib.sha256(
         f"{PROFILE_VERSION}|{fingerprint}|{max_rows}|{seed}|{top_k}|lexicon {LEXICON_SIZE} "
-        f"{LEXICON_CHARS} {LEXICON_FULL_ROWS}|keys 2|{ref.name}".encode())
+        f"{LEXICON_CHARS} {LEXICON_FULL_ROWS}|keys 2|declared types|{ref.name}".encode())
     return cache_root() / "profiles" / f"{key.hexdigest()[:32]}.json"
 
 

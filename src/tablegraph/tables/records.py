@@ -30,15 +30,22 @@ class ForeignKey:
 
 @dataclass(frozen=True)
 class TableKeys:
+    """What a table's catalog declares: its keys, and (SQLite) each column's declared type
+    as written in its CREATE TABLE, where DuckDB's reading of it loses detail
+    (`DATETIME` -> TIMESTAMP, `varchar(20)` -> VARCHAR)."""
+
     primary_key: tuple[str, ...] = ()
     foreign_keys: tuple[ForeignKey, ...] = field(default_factory=tuple)
+    column_types: tuple[tuple[str, str], ...] = ()  # (column, declared type)
 
 
 @dataclass
 class ColumnProfile:
     """One column: its name, DuckDB type, `stats` [128], most frequent values (text), distinct
-    count, bottom-k hashes of key-like values, and the lexicon (the distinct values of up to
-    100 characters of a text-like column, most frequent first, see `tables.profile.LEXICON_SIZE`)."""
+    count, bottom-k hashes of key-like values, the lexicon (the distinct values of up to
+    100 characters of a text-like column, most frequent first, see `tables.profile.LEXICON_SIZE`)
+    and the type its catalog declares where that says more than the DuckDB type (SQLite's
+    `DATETIME`, `varchar(20)`; "" elsewhere). Only `dtype` reaches the model."""
 
     name: str
     dtype: str
@@ -47,6 +54,7 @@ class ColumnProfile:
     n_distinct: int = 0
     key_sketch: list[int] = field(default_factory=list)  # bottom-k hashes of key-like values
     lexicon: list[str] = field(default_factory=list)
+    declared: str = ""
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -58,7 +66,7 @@ class ColumnProfile:
         return ColumnProfile(d["name"], d["dtype"], np.asarray(d["stats"], dtype=np.float32),
                              list(d["top_values"]), int(d.get("n_distinct", 0)),
                              [int(h) for h in d.get("key_sketch", [])],
-                             [str(v) for v in d.get("lexicon", [])])
+                             [str(v) for v in d.get("lexicon", [])], str(d.get("declared", "")))
 
 
 @dataclass

@@ -46,7 +46,8 @@ def describe_table(profile: TableProfile, graph: JoinGraph | None = None,
     return {
         "table": profile.name, "source": profile.source, "rows": profile.n_rows,
         "primary_key": list(profile.primary_key),
-        "columns": [{"column": c.name, "type": c.dtype, "primary_key": c.name in pk,
+        "columns": [{"column": c.name, "type": c.dtype, "declared_type": c.declared or None,
+                     "primary_key": c.name in pk,
                      "references": refs.get(c.name), "distinct": c.n_distinct,
                      "sample_values": list(c.top_values[:samples])} for c in profile.columns],
         "joins": [j.to_dict() for j in (graph.joins if graph else [])
@@ -75,14 +76,17 @@ def create_table(profile: TableProfile, joins: list[Join], values: bool = True,
     from sqlglot import exp
 
     dialect = dialect_of(profile)
-    cols = []
+    parts = []
     for c in profile.columns:
+        if c.declared:  # the catalog's own words (SQLite: `DATETIME`, `varchar(20)`)
+            parts.append(f"{_quoted(c.name, dialect)} {c.declared}")
+            continue
         try:
             kind = exp.DataType.build(c.dtype, dialect="duckdb")
         except (sqlglot.errors.ParseError, ValueError):
             kind = exp.DataType.build("TEXT")
-        cols.append(exp.ColumnDef(this=exp.to_identifier(c.name, quoted=True), kind=kind))
-    parts = [col.sql(dialect=dialect) for col in cols]
+        parts.append(exp.ColumnDef(this=exp.to_identifier(c.name, quoted=True),
+                                   kind=kind).sql(dialect=dialect))
     if profile.primary_key:
         parts.append("PRIMARY KEY (" + ", ".join(_quoted(k, dialect)
                                                  for k in profile.primary_key) + ")")

@@ -251,7 +251,8 @@ class Reader:
         A CSV file is first read through once (`check_csv`): a malformed or truncated file is
         an error naming its line, never a silent misreading. A SQLite table with values that
         do not fit their declared types (SQLite allows that: text in an INTEGER column,
-        "04/12/2005" or "0000-00-00" in a DATE column) is read with its columns as text.
+        "04/12/2005" or "0000-00-00" in a DATE column) is read with its columns as text; a
+        SQLite column without a declared type is read as what it holds (`_sqlite_blobs_read`).
         """
         encoding, delimiter = "utf-8", ","
         if ref.kind == "file":
@@ -261,7 +262,8 @@ class Reader:
             if not ref.location.lower().endswith(".parquet"):
                 delimiter = csv_delimiter(ref.location)
                 encoding = check_csv(ref.location, delimiter)
-        rel = self.relation_sql(ref, encoding, delimiter)
+        raw = self.relation_sql(ref, encoding, delimiter)
+        rel = self._sqlite_blobs_read(raw) if ref.kind == "sqlite" else raw
         self._n += 1
         tmp = f"tg_sample_{self._n}"
         try:
@@ -273,13 +275,47 @@ class Reader:
                                       f"{redact(_first_line(e), ref.location)}") from e
         try:  # values of another type than declared: read this table's columns as text
             self.con.execute("SET sqlite_all_varchar = true")
-            return tmp, self._materialise(rel, tmp)
+            return tmp, self._materialise(raw, tmp)
         except duckdb.Error as e:
             raise TableGraphError(f"cannot read table {ref.name} from "
                                   f"{display_location(ref.location)}: "
                                   f"{redact(_first_line(e), ref.location)}") from e
         finally:
             self.con.execute("SET sqlite_all_varchar = false")
+
+    def _sqlite_blobs_read(self, rel: str) -> str:
+        """`rel` with each BLOB column whose every value is UTF-8 text read as what it holds:
+        integers (each written as its integer), other numbers, or text. A SQLite column
+        declared without a type (`CREATE TABLE t (a, b)`) comes through DuckDB's scanner as
+        BLOB, and its values would otherwise be bytes no statistic or value node reads. A
+        column with one value that is not UTF-8 text stays BLOB."""
+        try:
+            blobs = [r[0] for r in self.con.execute(f"DESCRIBE {rel}").fetchall()
+                     if r[1] == "BLOB"]
+        except duckdb.Error:
+            return rel  # `sample` reports what cannot be read
+        if not blobs:
+            return rel
+        probes = []
+        for c in blobs:
+            q, text = quote_ident(c), f"try(decode({quote_ident(c)}))"
+            probes += [f"count({q})", f"count({text})",
+                       f"count(CASE WHEN CAST(TRY_CAST({text} AS BIGINT) AS VARCHAR) = {text} "
+                       f"THEN 1 END)", f"count(TRY_CAST({text} AS DOUBLE))"]
+        try:
+            counts = self.con.execute(f"SELECT {', '.join(probes)} FROM {rel}").fetchone()
+        except duckdb.Error:
+            return rel
+        replace = []
+        for i, c in enumerate(blobs):
+            n, n_text, n_int, n_num = counts[4 * i:4 * i + 4]
+            if n == 0 or n_text < n:
+                continue  # no values to tell by, or bytes that are no text
+            kind = "BIGINT" if n_int == n else "DOUBLE" if n_num == n else "VARCHAR"
+            replace.append(f"CAST(decode({quote_ident(c)}) AS {kind}) AS {quote_ident(c)}")
+        if not replace:
+            return rel
+        return f"(SELECT * REPLACE ({', '.join(replace)}) FROM {rel})"
 
     def _materialise(self, rel: str, tmp: str) -> int:
         """Copy a bounded, seeded sample of the relation `rel` into the temp table `tmp`;
