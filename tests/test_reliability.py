@@ -225,6 +225,10 @@ def test_huge_numbers_mixed_sqlite_types_and_corrupt_databases(tg, tmp_path):
     profiles = {p.name: p for p in profile_tables(discover(db), use_cache=False)}
     assert profiles["t"].n_rows == 3 and profiles["u"].columns[0].dtype != "VARCHAR"
     assert profiles["d"].n_rows == 3
+    # a value that does not fit its column makes that column text, not the whole table
+    d = {c.name: c.dtype for c in profiles["d"].columns}
+    t = {c.name: c.dtype for c in profiles["t"].columns}
+    assert (d["day"], d["n"], t["a"], t["b"]) == ("VARCHAR", "BIGINT", "VARCHAR", "VARCHAR")
     corrupt = tmp_path / "corrupt.sqlite"
     corrupt.write_bytes(b"SQLite format 3\x00" + b"\x07" * 600)
     one_line_error(tg("profile", "--tables", corrupt), "corrupt.sqlite")

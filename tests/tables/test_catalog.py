@@ -123,3 +123,17 @@ def test_sqlite_columns_without_a_type_are_read_as_what_they_hold(tmp_path):
     assert (c["length"].dtype, c["score"].dtype) == ("BIGINT", "DOUBLE")
     assert c["cover"].dtype == "BLOB"  # bytes that are no text stay bytes
     assert c["poster"].dtype == "VARCHAR" and c["poster"].declared == "BLOB"
+
+
+def test_a_column_declared_integer_holding_fractions_is_not_rounded(tmp_path):
+    from tablegraph.tables.profile import profile_tables
+
+    path = tmp_path / "r.sqlite"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE m (id INTEGER, pct INTEGER, flag INTEGER, at DATE)")
+    con.executemany("INSERT INTO m VALUES (?, ?, ?, ?)",
+                    [(i, i / 7, "T" if i % 2 else 1, f"2020-01-{i + 1:02d}") for i in range(20)])
+    con.commit()
+    con.close()
+    (p,) = profile_tables(discover(path), use_cache=False)  # flag's "T" makes it text
+    assert [c.dtype for c in p.columns] == ["BIGINT", "DOUBLE", "VARCHAR", "DATE"]

@@ -251,8 +251,9 @@ class Reader:
         A CSV file is first read through once (`check_csv`): a malformed or truncated file is
         an error naming its line, never a silent misreading. A SQLite table with values that
         do not fit their declared types (SQLite allows that: text in an INTEGER column,
-        "04/12/2005" or "0000-00-00" in a DATE column) is read with its columns as text; a
-        SQLite column without a declared type is read as what it holds (`_sqlite_blobs_read`).
+        "04/12/2005" or "0000-00-00" in a DATE column) is read with those columns as text and
+        the others as declared; a SQLite column without a declared type is read as what it
+        holds (`_read_as_held`).
         """
         encoding, delimiter = "utf-8", ","
         if ref.kind == "file":
@@ -263,7 +264,15 @@ class Reader:
                 delimiter = csv_delimiter(ref.location)
                 encoding = check_csv(ref.location, delimiter)
         raw = self.relation_sql(ref, encoding, delimiter)
-        rel = self._sqlite_blobs_read(raw) if ref.kind == "sqlite" else raw
+        declared: list[tuple[str, str]] = []
+        if ref.kind == "sqlite":
+            try:
+                declared = [(r[0], r[1]) for r in self.con.execute(f"DESCRIBE {raw}").fetchall()]
+            except duckdb.Error:
+                pass  # what cannot be read is reported below
+        # a column without a declared type comes through the scanner as bytes (BLOB)
+        rel = self._read_as_held(raw, [(c, "BLOB") for c, t in declared if t == "BLOB"],
+                                 blobs=True)
         self._n += 1
         tmp = f"tg_sample_{self._n}"
         try:
@@ -273,9 +282,12 @@ class Reader:
                 raise TableGraphError(f"cannot read table {ref.name} from "
                                       f"{display_location(ref.location)}: "
                                       f"{redact(_first_line(e), ref.location)}") from e
-        try:  # values of another type than declared: read this table's columns as text
+        try:  # values of another type than declared: read the columns as text, then each
+            # one whose every value fits its declared type as that type
             self.con.execute("SET sqlite_all_varchar = true")
-            return tmp, self._materialise(raw, tmp)
+            rel = self._read_as_held(raw, [(c, t) for c, t in declared if t != "VARCHAR"],
+                                     blobs=False)
+            return tmp, self._materialise(rel, tmp)
         except duckdb.Error as e:
             raise TableGraphError(f"cannot read table {ref.name} from "
                                   f"{display_location(ref.location)}: "
@@ -283,36 +295,45 @@ class Reader:
         finally:
             self.con.execute("SET sqlite_all_varchar = false")
 
-    def _sqlite_blobs_read(self, rel: str) -> str:
-        """`rel` with each BLOB column whose every value is UTF-8 text read as what it holds:
-        integers (each written as its integer), other numbers, or text. A SQLite column
-        declared without a type (`CREATE TABLE t (a, b)`) comes through DuckDB's scanner as
-        BLOB, and its values would otherwise be bytes no statistic or value node reads. A
-        column with one value that is not UTF-8 text stays BLOB."""
-        try:
-            blobs = [r[0] for r in self.con.execute(f"DESCRIBE {rel}").fetchall()
-                     if r[1] == "BLOB"]
-        except duckdb.Error:
-            return rel  # `sample` reports what cannot be read
-        if not blobs:
+    def _read_as_held(self, rel: str, columns: list[tuple[str, str]], blobs: bool) -> str:
+        """`rel` with each of `columns` [(name, declared DuckDB type)] read as what its values
+        hold, judged over the whole table (one query for them all):
+        - a BLOB column (SQLite without a declared type: `CREATE TABLE t (a, b)`, whose values
+          the scanner gives as bytes no statistic or value node reads) whose every value is
+          UTF-8 text: integers, other numbers or text; bytes that are no text stay BLOB;
+        - with `blobs` False, the columns are text (`sqlite_all_varchar`, for a table whose
+          values do not all fit their declared types): each column whose every value casts
+          to its declared type is read as that type, a numeric one whose values are all
+          numbers as DOUBLE, the rest stay text.
+        Columns not named, and `rel` when nothing changes, are read as they are."""
+        if not columns:
             return rel
-        probes = []
-        for c in blobs:
-            q, text = quote_ident(c), f"try(decode({quote_ident(c)}))"
-            probes += [f"count({q})", f"count({text})",
-                       f"count(CASE WHEN CAST(TRY_CAST({text} AS BIGINT) AS VARCHAR) = {text} "
-                       f"THEN 1 END)", f"count(TRY_CAST({text} AS DOUBLE))"]
+        numeric = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE")
+        probes, plans = [], []
+        for c, t in columns:
+            q = quote_ident(c)
+            text = f"try(decode({q}))" if blobs else q
+            held = t == "BLOB"
+            first = "BIGINT" if held else t
+            then = "DOUBLE" if held or t in numeric or t.startswith("DECIMAL") else None
+            # an integer only where the text is one: a cast would round "0.946" to 1
+            exact = f"CAST(TRY_CAST({text} AS {first}) AS VARCHAR) = {text}" \
+                if held or first in numeric[:5] else f"TRY_CAST({text} AS {first}) IS NOT NULL"
+            probes += [f"count({q})", f"count({text})", f"count(CASE WHEN {exact} THEN 1 END)",
+                       f"count(TRY_CAST({text} AS {then or 'VARCHAR'}))"]
+            plans.append((q, f"decode({q})" if blobs else q, first, then))
         try:
             counts = self.con.execute(f"SELECT {', '.join(probes)} FROM {rel}").fetchone()
         except duckdb.Error:
             return rel
         replace = []
-        for i, c in enumerate(blobs):
-            n, n_text, n_int, n_num = counts[4 * i:4 * i + 4]
+        for i, (q, source, first, then) in enumerate(plans):
+            n, n_text, n_first, n_then = counts[4 * i:4 * i + 4]
             if n == 0 or n_text < n:
                 continue  # no values to tell by, or bytes that are no text
-            kind = "BIGINT" if n_int == n else "DOUBLE" if n_num == n else "VARCHAR"
-            replace.append(f"CAST(decode({quote_ident(c)}) AS {kind}) AS {quote_ident(c)}")
+            kind = first if n_first == n else then if then and n_then == n else "VARCHAR"
+            if blobs or kind != "VARCHAR":
+                replace.append(f"CAST({source} AS {kind}) AS {q}")
         if not replace:
             return rel
         return f"(SELECT * REPLACE ({', '.join(replace)}) FROM {rel})"
