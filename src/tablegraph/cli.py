@@ -216,15 +216,15 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
         typer.echo(f"set: precision {m['set_precision']:.3f}  recall {m['set_recall']:.3f}  "
                    f"F1 {m['set_f1']:.3f}  exact {m['exact_set']:.3f}")
     if m.get("threshold") is not None:
-        line = (f"abstention (threshold {m['threshold']:.2f}): kept {m['answerable_kept']:.3f} "
-                f"of the answerable questions" if m["answerable_kept"] is not None
-                else f"abstention (threshold {m['threshold']:.2f}):")
+        parts = []
+        if m["answerable_kept"] is not None:
+            parts.append(f"kept {m['answerable_kept']:.3f} of the answerable questions")
         if m["n_unanswerable"]:
-            line += (f"{',' if m['answerable_kept'] is not None else ''} caught "
-                     f"{m['unanswerable_caught']:.3f} of {m['n_unanswerable']} unanswerable"
-                     + (f", AUROC {m['abstention_auroc']:.3f}"
-                        if m["abstention_auroc"] is not None else ""))
-        typer.echo(line)
+            parts.append(f"caught {m['unanswerable_caught']:.3f} of {m['n_unanswerable']} "
+                         f"unanswerable")
+        if m["abstention_auroc"] is not None:
+            parts.append(f"AUROC {m['abstention_auroc']:.3f}")
+        typer.echo(f"abstention (threshold {m['threshold']:.2f}): {', '.join(parts)}")
 
 
 SHOWN_VALUE_CHARS = 40  # a long value (a post's body, a note) is cut in the text output only

@@ -134,3 +134,26 @@ def test_sql_context_writes_the_values_the_question_names_first(trained):
     assert "-- drug: 'Heparin' (named in the question)" in text
     assert text.count("'Heparin'") == 1
     assert "Heparin" not in r.sql_context(res, values=False)
+
+
+def test_evaluate_prints_what_the_abstention_keeps_and_catches(trained, tmp_path):
+    import shutil
+
+    from tablegraph.model.abstain import ABSTAIN_FEATURES, AbstainHead
+
+    model, *_ = trained
+    folder = tmp_path / "model"
+    shutil.copytree(model, folder)
+    config = json.loads((folder / "config.json").read_text())
+    n = len(ABSTAIN_FEATURES)
+    config["abstain"] = AbstainHead([0.0] * n, 0.0, [0.0] * n, [1.0] * n, 0.4).to_dict()
+    (folder / "config.json").write_text(json.dumps(config))  # p = 0.5 for every question
+    q = tmp_path / "q.csv"
+    q.write_text("table,question\nprescriptions,heparin medication for every person\n"
+                 ",what is the weather in Paris\n")
+    r = runner.invoke(app, ["evaluate", "--model", str(folder), "--questions", str(q)],
+                      catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines()[-1] == ("abstention (threshold 0.40): kept 1.000 of the "
+                                         "answerable questions, caught 0.000 of 1 "
+                                         "unanswerable, AUROC 0.500")

@@ -75,12 +75,7 @@ class RetrievalEvaluator:
         p = np.asarray(p, dtype=np.float64)
         if p.shape != (len(self.texts),):
             raise ValueError(f"p of shape {p.shape}, expected {(len(self.texts),)}")
-        a, u = p[self.answerable], p[~self.answerable]
-        if len(a) and len(u):
-            return abstention_metrics(a, u, threshold)
-        return {"auroc": None, "kept": float((a >= threshold).mean()) if len(a) else None,
-                "caught": float((u < threshold).mean()) if len(u) else None,
-                "n": len(a), "n_other": len(u)}
+        return abstention_metrics(p[self.answerable], p[~self.answerable], threshold)
 
     def set_metrics(self, sets: list[list[str]]) -> dict[str, np.ndarray]:
         """Predicted sets (table names, one list per question) -> set precision, recall, F1

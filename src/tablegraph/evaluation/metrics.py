@@ -96,11 +96,12 @@ def abstention_metrics(answerable: np.ndarray, unanswerable: np.ndarray,
                        threshold: float) -> dict[str, float]:
     """p(answerable) of answerable questions [A] and of unanswerable ones [U] -> AUROC, the
     share of answerable ones kept (p >= threshold) and of unanswerable ones caught, and n of
-    each."""
+    each. Without questions of one kind, its share is None, and so is the AUROC."""
     from sklearn.metrics import roc_auc_score
 
-    y = np.r_[np.ones(len(answerable)), np.zeros(len(unanswerable))]
-    return {"auroc": float(roc_auc_score(y, np.r_[answerable, unanswerable])),
-            "kept": float((answerable >= threshold).mean()),
-            "caught": float((unanswerable < threshold).mean()),
-            "n": len(answerable), "n_other": len(unanswerable)}
+    a, u = np.asarray(answerable), np.asarray(unanswerable)
+    y = np.r_[np.ones(len(a)), np.zeros(len(u))]
+    return {"auroc": float(roc_auc_score(y, np.r_[a, u])) if len(a) and len(u) else None,
+            "kept": float((a >= threshold).mean()) if len(a) else None,
+            "caught": float((u < threshold).mean()) if len(u) else None,
+            "n": len(a), "n_other": len(u)}

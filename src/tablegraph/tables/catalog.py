@@ -18,7 +18,8 @@ from tablegraph.utils import TableGraphError
 
 
 def read_keys(reader: Reader, refs: list[TableRef]) -> dict[str, TableKeys]:
-    """Declared keys of every table of `refs` (by table name); tables without any are absent.
+    """Declared keys (and SQLite's declared column types) of every table of `refs` (by table
+    name); tables that declare none are absent.
     A catalog that cannot be read is an error naming the database."""
     out: dict[str, TableKeys] = {}
     by_source: dict[tuple[str, str], list[TableRef]] = {}
