@@ -18,6 +18,46 @@ def test_folder_discovery_and_duplicate_names(tmp_path, tiny_tables):
         discover(tiny_tables)
 
 
+def test_partitioned_datasets_are_one_table_each(tmp_path):
+    """Spark-style part files and Hive partition folders are one table named for the
+    dataset's folder, read whole with the partition key as a column; a changed part changes
+    the fingerprint; a single file beside them stays its own table."""
+    con = duckdb.connect()
+    lake = tmp_path / "lake"
+    (lake / "orders").mkdir(parents=True)
+    for k in range(3):
+        con.execute(f"COPY (SELECT range * 3 + {k} AS order_id, 'paid' AS status FROM range(10))"
+                    f" TO '{lake / 'orders' / f'part-0000{k}-1b2c.snappy.parquet'}' (FORMAT parquet)")
+    (lake / "orders" / "_SUCCESS").write_bytes(b"")
+    con.execute(f"COPY (SELECT range AS customer_id, ['Rome', 'Oslo'][range % 2 + 1] AS city "
+                f"FROM range(8)) TO '{lake / 'customers'}' (FORMAT csv, PARTITION_BY (city))")
+    (lake / "notes.csv").write_text("id,text\n1,hello\n")
+    for day in (1, 2):  # daily snapshots of two tables: one table each, the day a column
+        (lake / "snap" / f"day={day}").mkdir(parents=True)
+        (lake / "snap" / f"day={day}" / "stock.csv").write_text(f"item,qty\na,{day}\nb,5\n")
+        (lake / "snap" / f"day={day}" / "price.csv").write_text("item,eur\na,1.5\n")
+    refs = discover(lake)
+    assert [r.name for r in refs] == ["customers", "notes", "orders", "price", "stock"]
+    assert len(refs[0].parts) == 2 and len(refs[2].parts) == 3 and refs[1].parts == ()
+    customers, notes, orders, price, stock = profile_tables(refs, progress=False,
+                                                           use_cache=False)
+    assert stock.n_rows == 4 and [c.name for c in stock.columns] == ["item", "qty", "day"]
+    assert price.n_rows == 2
+    assert orders.n_rows == 30 and [c.name for c in orders.columns] == ["order_id", "status"]
+    assert customers.n_rows == 8 and {c.name for c in customers.columns} == {"customer_id", "city"}
+    assert notes.n_rows == 1
+    # a folder of one dataset, given directly, is that table; a new part changes it
+    (ref,) = discover(lake / "orders")
+    before = ref.fingerprint
+    con.execute(f"COPY (SELECT 99 AS order_id, 'paid' AS status) TO "
+                f"'{lake / 'orders' / 'part-00003-1b2c.snappy.parquet'}' (FORMAT parquet)")
+    (ref,) = discover(lake / "orders")
+    assert ref.name == "orders" and len(ref.parts) == 4 and ref.fingerprint != before
+    (lake / "customers" / "city=Rome" / "data_1.parquet").write_bytes(b"PAR1")
+    with pytest.raises(TableGraphError, match="customers .* mixes Parquet and CSV"):
+        discover(lake)
+
+
 def test_missing_path_and_unknown_file(tmp_path):
     with pytest.raises(TableGraphError, match="no such file"):
         discover(tmp_path / "nope")

@@ -7,7 +7,12 @@ queries.
 
 Supported `spec`s:
 - a folder, searched recursively for `*.csv`, `*.csv.gz`, `*.parquet` (table = file name
-  without those endings; the same name twice is an error naming both files);
+  without those endings; the same name twice is an error naming both files). Files of a
+  partitioned dataset are one table named for its folder (`partitioned_tables`): files under
+  Hive partition folders (`orders/year=2024/...`) or named as Spark, Hive and DuckDB name
+  their parts (`part-00000-....parquet`, `000000_0.csv`, `data_0.parquet`), and files of one
+  name under partition folders (`day=1/orders.csv`, `day=2/orders.csv`); partition keys
+  become columns;
 - one such file;
 - a SQLite or DuckDB database file (recognised by its header bytes);
 - a PostgreSQL URL `postgresql://user:pass@host:port/db` (every base table of every
@@ -23,6 +28,7 @@ from __future__ import annotations
 import csv
 import glob
 import gzip
+import hashlib
 import os
 import re
 import sys
@@ -60,12 +66,24 @@ class TableRef:
     location: str  # file path, database path or URL
     table: str = ""  # table inside a database ("schema"."table" parts joined by '.')
     schema: str = ""
+    parts: tuple[str, ...] = ()  # the files of a partitioned dataset (location: its folder)
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The files a file table reads: its parts, else its one file."""
+        return self.parts or (self.location,)
 
     @property
     def fingerprint(self) -> str | None:
-        """Identity of the data for caching: path, size and mtime; None for servers."""
+        """Identity of the data for caching: path, size and mtime (of every part of a
+        partitioned dataset); None for servers."""
         if self.kind == "postgres":
             return None
+        if self.parts:
+            stats = [(os.path.abspath(f), os.stat(f).st_size, os.stat(f).st_mtime_ns)
+                     for f in self.parts]
+            digest = hashlib.sha256(repr(stats).encode()).hexdigest()[:32]
+            return f"{self.kind}:{os.path.abspath(self.location)}:parts {len(stats)} {digest}"
         st = os.stat(self.location)
         return f"{self.kind}:{os.path.abspath(self.location)}:{st.st_size}:{st.st_mtime_ns}:" \
                f"{self.schema}.{self.table}"
@@ -77,6 +95,44 @@ def table_name_of(path: str | os.PathLike[str]) -> str:
         if base.lower().endswith(suf):
             return base[: -len(suf)]
     return base
+
+
+_HIVE_FOLDER = re.compile(r"^[^=]+=[^=]*$")  # year=2024
+# how Spark (part-00000-<uuid>.snappy), Hive (000000_0) and DuckDB (data_0) name the files of
+# a dataset they write
+_PART_FILE = re.compile(r"^(part-\d+([-_.].*)?|data_\d{1,3}|\d{6}_\d+)$", re.IGNORECASE)
+
+
+def partitioned_tables(files: list[str]) -> tuple[dict[tuple[str, str], list[str]], list[str]]:
+    """Split data files into partitioned datasets and single files. A file named as a part
+    belongs to the dataset of its nearest folder that is not a Hive partition folder
+    (`key=value`), named for that folder; another file under partition folders belongs with the
+    files of its name under the same folder (`snapshots/day=1/orders.csv`,
+    `snapshots/day=2/orders.csv`: table `orders`). -> ({(folder (absolute), table name): [its
+    files]}, [single files])."""
+    datasets: dict[tuple[str, str], list[str]] = {}
+    single = []
+    for f in files:
+        parent = os.path.abspath(os.path.dirname(f))
+        part = bool(_PART_FILE.match(table_name_of(f)))
+        if not (part or _HIVE_FOLDER.match(os.path.basename(parent))):
+            single.append(f)
+            continue
+        while _HIVE_FOLDER.match(os.path.basename(parent)):
+            parent = os.path.dirname(parent)
+        name = Path(parent).name if part else table_name_of(f)
+        datasets.setdefault((parent, name), []).append(f)
+    return datasets, single
+
+
+def _dataset_ref(folder: str, name: str, files: list[str]) -> TableRef:
+    """A partitioned dataset's table: its parts all Parquet or all CSV, empty files left out."""
+    kinds = {f.lower().endswith(".parquet") for f in files}
+    if len(kinds) > 1:
+        raise TableGraphError(f"the partitioned table {name} ({folder}) mixes Parquet and CSV "
+                              f"files")
+    parts = tuple(sorted(f for f in files if os.path.getsize(f) > 0)) or tuple(sorted(files))
+    return TableRef(name=name, kind="file", location=folder, parts=parts)
 
 
 def _db_kind(path: Path) -> str | None:
@@ -119,14 +175,15 @@ def _discover(spec: str) -> list[TableRef]:
         )
         if not files:
             raise TableGraphError(f"no *.csv, *.csv.gz or *.parquet files under {spec}")
+        datasets, single = partitioned_tables(files)
+        refs = [_dataset_ref(d, name, parts) for (d, name), parts in datasets.items()]
+        refs += [TableRef(name=table_name_of(f), kind="file", location=f) for f in single]
         seen: dict[str, str] = {}
-        refs = []
-        for f in files:
-            name = table_name_of(f)
-            if name in seen:
-                raise TableGraphError(f"table name {name!r} appears twice: {seen[name]} and {f}")
-            seen[name] = f
-            refs.append(TableRef(name=name, kind="file", location=f))
+        for r in refs:
+            if r.name in seen:
+                raise TableGraphError(f"table name {r.name!r} appears twice: {seen[r.name]} "
+                                      f"and {r.location}")
+            seen[r.name] = r.location
         return sorted(refs, key=lambda r: r.name)
     if path.name.lower().endswith(FILE_SUFFIXES):
         return [TableRef(name=table_name_of(path), kind="file", location=str(path))]
@@ -237,11 +294,15 @@ class Reader:
         `delimiter`, as `check_csv` found them)."""
         if ref.kind == "file":
             loc = quote_literal(ref.location)
-            if ref.location.lower().endswith(".parquet"):
-                return f"read_parquet({loc})"
+            parts = ""
+            if ref.parts:  # partition keys become columns; parts may add columns
+                loc = "[" + ", ".join(quote_literal(f) for f in ref.parts) + "]"
+                parts = ", hive_partitioning = true, union_by_name = true"
+            if ref.files[0].lower().endswith(".parquet"):
+                return f"read_parquet({loc}{parts})"
             enc = "" if encoding == "utf-8" else f", encoding = {quote_literal(encoding)}"
             return (f"read_csv({loc}, header = true, delim = {quote_literal(delimiter)}"
-                    f"{enc})")
+                    f"{enc}{parts})")
         alias = self._attach(ref.kind, ref.location)
         return f"{alias}.{quote_ident(ref.schema)}.{quote_ident(ref.table)}"
 
@@ -257,12 +318,18 @@ class Reader:
         """
         encoding, delimiter = "utf-8", ","
         if ref.kind == "file":
-            if os.path.getsize(ref.location) == 0:
+            if all(os.path.getsize(f) == 0 for f in ref.files):
                 raise TableGraphError(f"cannot read table {ref.name}: {ref.location} is an "
-                                      f"empty file")
-            if not ref.location.lower().endswith(".parquet"):
-                delimiter = csv_delimiter(ref.location)
-                encoding = check_csv(ref.location, delimiter)
+                                      f"empty file" + ("s" if ref.parts else ""))
+            if not ref.files[0].lower().endswith(".parquet"):
+                delimiter = csv_delimiter(ref.files[0])
+                encodings = {f: check_csv(f, delimiter) for f in ref.files}
+                encoding = encodings[ref.files[0]]
+                for f, e in encodings.items():
+                    if e != encoding:
+                        raise TableGraphError(
+                            f"cannot read table {ref.name}: {ref.files[0]} is {encoding} "
+                            f"text but {f} is {e}")
         raw = self.relation_sql(ref, encoding, delimiter)
         declared: list[tuple[str, str]] = []
         if ref.kind == "sqlite":
