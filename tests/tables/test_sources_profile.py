@@ -54,8 +54,48 @@ def test_partitioned_datasets_are_one_table_each(tmp_path):
     (ref,) = discover(lake / "orders")
     assert ref.name == "orders" and len(ref.parts) == 4 and ref.fingerprint != before
     (lake / "customers" / "city=Rome" / "data_1.parquet").write_bytes(b"PAR1")
-    with pytest.raises(TableGraphError, match="customers .* mixes Parquet and CSV"):
+    with pytest.raises(TableGraphError, match="customers .* mixes CSV and PARQUET"):
         discover(lake)
+
+
+def test_tsv_and_json_files(tmp_path):
+    """TSV is read by its tabs (a comma in a header does not make it CSV); JSON as an array of
+    records or one record a line, gzipped too."""
+    import gzip
+
+    (tmp_path / "stock.tsv").write_text("item, name\tqty\na, b\t3\nc\t4\n")
+    (tmp_path / "orders.json").write_text('[{"id": 1, "city": "Oslo"}, {"id": 2, "city": "Rome"}]')
+    with gzip.open(tmp_path / "events.jsonl.gz", "wt") as f:
+        f.write('{"id": 1, "kind": "refund"}\n{"id": 2, "kind": "sale"}\n{"id": 3, "kind": "sale"}\n')
+    refs = discover(tmp_path)
+    assert [r.name for r in refs] == ["events", "orders", "stock"]
+    events, orders, stock = profile_tables(refs, progress=False, use_cache=False)
+    assert [c.name for c in stock.columns] == ["item, name", "qty"] and stock.n_rows == 2
+    assert orders.n_rows == 2 and [c.name for c in orders.columns] == ["id", "city"]
+    assert events.n_rows == 3 and "refund" in events.columns[1].top_values
+
+
+def test_a_broken_sqlite_view_is_skipped_not_the_database(tmp_path):
+    """A SQLite view whose table is gone made DuckDB's listing of views fail, and with it the
+    whole database; now that view alone is skipped, with why."""
+    from tablegraph.tables.profile import Skipped
+
+    db = tmp_path / "v.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, price REAL)")
+    con.execute("INSERT INTO items VALUES (1, 2.5)")
+    con.execute("CREATE TABLE gone (a INTEGER)")
+    con.execute("CREATE VIEW broken AS SELECT a FROM gone")
+    con.execute("CREATE VIEW cheap AS SELECT id FROM items WHERE price < 3")
+    con.commit()
+    con.execute("DROP TABLE gone")
+    con.commit()
+    con.close()
+    assert [r.name for r in discover(db)] == ["broken", "cheap", "items"]
+    skipped: list[Skipped] = []
+    cheap, items = profile_tables(discover(db), progress=False, use_cache=False, skipped=skipped)
+    assert (cheap.name, cheap.n_rows, items.primary_key) == ("cheap", 1, ["id"])
+    assert [s.table for s in skipped] == ["broken"] and "no such table: gone" in skipped[0].why
 
 
 def test_missing_path_and_unknown_file(tmp_path):

@@ -6,7 +6,8 @@ bounded, reproducible sample of each table into a temporary DuckDB table that th
 queries.
 
 Supported `spec`s:
-- a folder, searched recursively for `*.csv`, `*.csv.gz`, `*.parquet` (table = file name
+- a folder, searched recursively for `*.csv`, `*.tsv`, `*.parquet`, `*.json`, `*.jsonl` and
+  `*.ndjson` files (CSV, TSV and JSON also gzipped, `.csv.gz`) (table = file name
   without those endings; the same name twice is an error naming both files). Files of a
   partitioned dataset are one table named for its folder (`partitioned_tables`): files under
   Hive partition folders (`orders/year=2024/...`) or named as Spark, Hive and DuckDB name
@@ -41,7 +42,11 @@ import duckdb
 
 from tablegraph.utils import TableGraphError
 
-FILE_SUFFIXES = (".csv.gz", ".csv", ".parquet")
+# file endings read as tables, and the format of each (longest endings first)
+FILE_FORMATS = {".csv.gz": "csv", ".tsv.gz": "tsv", ".jsonl.gz": "json", ".ndjson.gz": "json",
+                ".json.gz": "json", ".csv": "csv", ".tsv": "tsv", ".parquet": "parquet",
+                ".jsonl": "json", ".ndjson": "json", ".json": "json"}
+FILE_SUFFIXES = tuple(FILE_FORMATS)
 # DuckDB's errors for SQLite values that do not fit their declared type
 SQLITE_TYPE_ERRORS = ("Mismatch Type", "Conversion Error")
 DEFAULT_MAX_ROWS = 20_000
@@ -89,6 +94,12 @@ class TableRef:
                f"{self.schema}.{self.table}"
 
 
+def file_format(path: str) -> str:
+    """csv | tsv | parquet | json, by the file's ending."""
+    low = path.lower()
+    return next(f for suf, f in FILE_FORMATS.items() if low.endswith(suf))
+
+
 def table_name_of(path: str | os.PathLike[str]) -> str:
     base = os.path.basename(str(path))
     for suf in FILE_SUFFIXES:
@@ -126,11 +137,11 @@ def partitioned_tables(files: list[str]) -> tuple[dict[tuple[str, str], list[str
 
 
 def _dataset_ref(folder: str, name: str, files: list[str]) -> TableRef:
-    """A partitioned dataset's table: its parts all Parquet or all CSV, empty files left out."""
-    kinds = {f.lower().endswith(".parquet") for f in files}
+    """A partitioned dataset's table: its parts of one format, empty files left out."""
+    kinds = {file_format(f).replace("tsv", "csv") for f in files}
     if len(kinds) > 1:
-        raise TableGraphError(f"the partitioned table {name} ({folder}) mixes Parquet and CSV "
-                              f"files")
+        raise TableGraphError(f"the partitioned table {name} ({folder}) mixes "
+                              f"{' and '.join(sorted(k.upper() for k in kinds))} files")
     parts = tuple(sorted(f for f in files if os.path.getsize(f) > 0)) or tuple(sorted(files))
     return TableRef(name=name, kind="file", location=folder, parts=parts)
 
@@ -174,7 +185,8 @@ def _discover(spec: str) -> list[TableRef]:
             if f.lower().endswith(FILE_SUFFIXES) and os.path.isfile(f)
         )
         if not files:
-            raise TableGraphError(f"no *.csv, *.csv.gz or *.parquet files under {spec}")
+            raise TableGraphError(f"no *.csv, *.tsv, *.parquet or *.json(l) files (or .gz) "
+                                  f"under {spec}")
         datasets, single = partitioned_tables(files)
         refs = [_dataset_ref(d, name, parts) for (d, name), parts in datasets.items()]
         refs += [TableRef(name=table_name_of(f), kind="file", location=f) for f in single]
@@ -190,7 +202,7 @@ def _discover(spec: str) -> list[TableRef]:
     kind = _db_kind(path)
     if kind is None:
         raise TableGraphError(
-            f"{spec} is not a folder, CSV/Parquet file, SQLite or DuckDB database")
+            f"{spec} is not a folder, CSV/TSV/Parquet/JSON file, SQLite or DuckDB database")
     with Reader() as reader:
         return reader.list_database_tables(kind, str(path))
 
@@ -271,9 +283,21 @@ class Reader:
                 "WHERE database_name = ? AND NOT internal ORDER BY 1, 2",
                 [alias, alias]).fetchall()
         except duckdb.Error as e:
-            raise TableGraphError(f"cannot read the {kind} database "
-                                  f"{display_location(location)}: "
-                                  f"{redact(_first_line(e), location)}") from e
+            if kind != "sqlite":
+                raise TableGraphError(f"cannot read the {kind} database "
+                                      f"{display_location(location)}: "
+                                      f"{redact(_first_line(e), location)}") from e
+            rows = None
+        if rows is None:  # a SQLite view that no longer binds (its table is gone) fails the
+            # listing of views; list them from the catalog: each is read, or skipped, alone
+            try:
+                rows = self.con.execute(
+                    "SELECT 'main', name FROM sqlite_scan(?, 'sqlite_master') "
+                    "WHERE type IN ('table', 'view') ORDER BY 2", [location]).fetchall()
+            except duckdb.Error as e:
+                raise TableGraphError(f"cannot read the {kind} database "
+                                      f"{display_location(location)}: "
+                                      f"{redact(_first_line(e), location)}") from e
         refs = []
         for schema, table in rows:
             if schema in ("information_schema", "pg_catalog"):
@@ -298,8 +322,11 @@ class Reader:
             if ref.parts:  # partition keys become columns; parts may add columns
                 loc = "[" + ", ".join(quote_literal(f) for f in ref.parts) + "]"
                 parts = ", hive_partitioning = true, union_by_name = true"
-            if ref.files[0].lower().endswith(".parquet"):
+            fmt = file_format(ref.files[0])
+            if fmt == "parquet":
                 return f"read_parquet({loc}{parts})"
+            if fmt == "json":  # an array of records or one record a line
+                return f"read_json({loc}, format = 'auto'{parts})"
             enc = "" if encoding == "utf-8" else f", encoding = {quote_literal(encoding)}"
             return (f"read_csv({loc}, header = true, delim = {quote_literal(delimiter)}"
                     f"{enc}{parts})")
@@ -321,8 +348,9 @@ class Reader:
             if all(os.path.getsize(f) == 0 for f in ref.files):
                 raise TableGraphError(f"cannot read table {ref.name}: {ref.location} is an "
                                       f"empty file" + ("s" if ref.parts else ""))
-            if not ref.files[0].lower().endswith(".parquet"):
-                delimiter = csv_delimiter(ref.files[0])
+            if file_format(ref.files[0]) in ("csv", "tsv"):
+                delimiter = "\t" if file_format(ref.files[0]) == "tsv" else \
+                    csv_delimiter(ref.files[0])
                 encodings = {f: check_csv(f, delimiter) for f in ref.files}
                 encoding = encodings[ref.files[0]]
                 for f, e in encodings.items():
