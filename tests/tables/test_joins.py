@@ -49,6 +49,46 @@ def test_join_graph_declared_and_inferred(tmp_path):
     assert JoinGraph.from_json(g.to_json()) == g
 
 
+def test_a_table_own_key_does_not_point_to_its_namesake_in_another_schema(tmp_path):
+    import duckdb
+
+    db = tmp_path / "multi.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE SCHEMA sales")
+    con.execute("CREATE TABLE sales.orders AS SELECT range AS order_id, range % 5 AS "
+                "employee_id FROM range(20)")
+    con.execute("CREATE TABLE orders AS SELECT range AS id FROM range(3)")
+    con.execute("CREATE TABLE employees AS SELECT range AS id FROM range(5)")
+    con.close()
+    g = join_graph(profile_tables(discover(str(db)), progress=False, use_cache=False))
+    assert g.between("sales.orders", "orders") is None
+    assert g.between("sales.orders", "employees").conditions() == [
+        "sales.orders.employee_id = employees.id"]
+
+
+def test_plurals_in_es_and_singulars_in_s_are_found_by_name(tmp_path):
+    """`employee_id` names `employees`, `type_id` names `types`, `status_id` names
+    `statuses`: the plural's `s` stripped gave `employe`, `typ`, `statuse` before, which no
+    column stem matched, so these joins were missing where no key was declared."""
+    con = sqlite3.connect(tmp_path / "hr.sqlite")
+    con.executescript("""
+        CREATE TABLE employees (id INTEGER PRIMARY KEY, name TEXT);
+        CREATE TABLE types (id INTEGER PRIMARY KEY, label TEXT);
+        CREATE TABLE statuses (id INTEGER PRIMARY KEY, label TEXT);
+        CREATE TABLE tickets (ticket_id INTEGER PRIMARY KEY, employee_id INTEGER,
+                              type_id INTEGER, status_id INTEGER);
+    """)
+    con.commit()
+    con.close()
+    g = join_graph(profile_tables(discover(str(tmp_path / "hr.sqlite")), progress=False,
+                                  use_cache=False))
+    for table, column in (("employees", "employee_id"), ("types", "type_id"),
+                          ("statuses", "status_id")):
+        j = g.between("tickets", table)
+        assert j is not None and j.reason == "name pattern", table
+        assert j.conditions() == [f"tickets.{column} = {table}.id"]
+
+
 def test_schema_only_database_keeps_name_guesses_at_lower_confidence(tmp_path):
     profiles = profile_tables(discover(str(shop(tmp_path / "s.sqlite", rows=False))),
                               progress=False)

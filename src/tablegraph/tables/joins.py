@@ -156,20 +156,43 @@ _ID_SUFFIX = re.compile(r"^(?P<stem>.+?)_?(id|fk|key|code|no|num)$")
 
 
 def _norm(name: str) -> str:
-    """A table or column stem compared loosely: lower case, no separators, no plural."""
+    """A table or column stem compared loosely: lower case, no separators, singular:
+    `employees` -> "employee", `categories` -> "category", `addresses` -> "address",
+    `statuses` -> "status" (one form of a word; `_forms` gives each form a plural may come
+    from)."""
+    forms = _forms(name)
+    return forms[1] if len(forms) > 1 else forms[0]
+
+
+def _forms(name: str) -> list[str]:
+    """The forms `name` may stand for, itself first: `employees` -> ["employees",
+    "employee", "employe"]. A plural strips its `s` (`employees`, `types`), its `es`
+    (`addresses`, `boxes`) or turns `ies` into `y`; a singular ending in `s` (`status`)
+    stays whole, so two names match when their forms meet."""
     s = re.sub(r"[^a-z0-9]", "", name.lower().split(".")[-1])
-    for suffix in ("ies", "es", "s"):
-        if s.endswith(suffix) and len(s) > len(suffix) + 2:
-            return s[: -len(suffix)] + ("y" if suffix == "ies" else "")
-    return s
+    out = [s]
+    if s.endswith("ies") and len(s) > 5:
+        out.append(s[:-3] + "y")
+    elif s.endswith("s") and not s.endswith("ss") and len(s) > 3:
+        out.append(s[:-1])
+        if s.endswith("es") and len(s) > 4:
+            out.append(s[:-2])
+    return out
 
 
 NEAR_UNIQUE = 0.99  # a column this distinct over the rows read identifies them
 
 
-def _words(table: str) -> set[str]:
-    """The words of a table name: `d_icd_diagnoses` -> {"d", "icd", "diagnos"}."""
-    return {_norm(w) for w in re.split(r"[^a-z0-9]+", table.lower().split(".")[-1]) if w}
+def _words(table: str) -> list[set[str]]:
+    """The words of a table name, each as its forms: `d_icd_diagnoses` -> [{"d"}, {"icd"},
+    {"diagnoses", "diagnose", "diagnos"}]."""
+    return [set(_forms(w)) for w in re.split(r"[^a-z0-9]+", table.lower().split(".")[-1]) if w]
+
+
+def _shared_words(a: str, b: str) -> int:
+    """How many words of table name `a` are words of `b`, in any of their forms."""
+    wb = _words(b)
+    return sum(any(w & v for v in wb) for w in _words(a))
 
 
 def _stem(column: str) -> str | None:
@@ -177,7 +200,7 @@ def _stem(column: str) -> str | None:
     m = _ID_SUFFIX.match(column.lower())
     if not m or not m.group("stem").strip("_"):
         return None
-    return _norm(m.group("stem"))
+    return re.sub(r"[^a-z0-9]", "", m.group("stem").lower())
 
 
 def identifies(profile: TableProfile, columns: tuple[str, ...]) -> bool:
@@ -225,9 +248,10 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
 
     declared = {k for k, j in best.items() if j.source == DECLARED}
     cols = {p.name: {c.name.lower(): c for c in p.columns} for p in profiles}
-    table_stems: dict[str, list[str]] = {}
+    table_stems: dict[str, list[str]] = {}  # every form of each table's name
     for n in names:
-        table_stems.setdefault(_norm(n), []).append(n)
+        for f in _forms(n):
+            table_stems.setdefault(f, []).append(n)
 
     def evidence(a_table: str, a_col: str, b_table: str, b_col: str) -> float | None:
         """+1 overlapping values, -1 disjoint values, 0 no rows to tell; None: not key-like."""
@@ -252,8 +276,11 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
             stem = _stem(c.name)
             if stem is None:
                 continue
-            targets = table_stems.get(stem, []) or [
-                n for n in names if _norm(n).startswith(stem) and len(stem) >= 4]
+            forms = _forms(stem)
+            if set(forms) & set(_forms(p.name)) and identifies(p, (c.name,)):
+                continue  # its own key (`sales.orders.order_id`), not one of `orders.id`
+            targets = list(dict.fromkeys(t for f in forms for t in table_stems.get(f, []))) \
+                or [n for n in names if _norm(n).startswith(_norm(stem)) and len(stem) >= 4]
             for t in targets:
                 if t == p.name or frozenset((p.name, t)) in declared:
                     continue
@@ -274,7 +301,7 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
     def closest(a: str, homes: list[str]) -> list[str]:
         """The homes whose names share the most words with `a`'s (all of them on a tie):
         `diagnoses_icd.icd_code` belongs to `d_icd_diagnoses`, not `d_icd_procedures`."""
-        share = {h: len(_words(a) & _words(h)) for h in homes}
+        share = {h: _shared_words(a, h) for h in homes}
         best = max(share.values(), default=0)
         return [h for h in homes if share[h] == best]
 
