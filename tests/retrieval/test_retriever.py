@@ -86,7 +86,11 @@ def test_abstention_empties_the_set_and_says_so(trained):
     res = r.search("heparin medication for every person", k=2)
     assert res.answerable is False and res.confidence == 0.5 and res.set.tables == []
     assert res.to_dict()["set"] == {"tables": [], "joins": []} and len(res.hits) == 2
-    assert r.sql_context(res).startswith("-- no table of this database answers")
+    context = r.sql_context(res)  # a warning, then the set it withheld
+    assert context.startswith("-- no table of this database seems to answer the question "
+                              "(confidence 0.50, below the threshold 0.90)")
+    assert context.count("CREATE TABLE") == len(res.withheld.tables) >= 1
+    assert "withheld" not in res.to_dict()
     r.abstain.threshold = 0.4
     assert r.search("heparin medication for every person").set.tables[0] == "prescriptions"
 

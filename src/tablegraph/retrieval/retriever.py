@@ -55,6 +55,9 @@ class SearchResult:
     set: TableSet | None = None
     answerable: bool | None = None
     confidence: float | None = None
+    # the set the question would have had, when the abstention emptied `set` (not in the
+    # record; `sql_context` writes it under its warning)
+    withheld: TableSet | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"question": self.question, "hits": [
@@ -203,15 +206,15 @@ class TableRetriever:
                             all(m.value != label for m in vals):
                         vals.append(Match(nodes.columns[nodes.owners[i]], float(sims[i]), label))
             hits.append(TableHit(rank, index.names[j], float(ranking[j]), cols, vals))
-        answerable = confidence = None
+        answerable = confidence = withheld = None
         if self.abstain is not None:
             confidence = float(self.abstain.confidence(
                 scores[None, :], [question], index.linker(),
                 None if link is None else link[None])[0])
             answerable = confidence >= self.abstain.threshold
             if not answerable:
-                table_set = TableSet([])  # nothing here answers it
-        return SearchResult(question, hits, table_set, answerable, confidence)
+                withheld, table_set = table_set, TableSet([])  # nothing here answers it
+        return SearchResult(question, hits, table_set, answerable, confidence, withheld)
 
     def search_many(self, questions: list[str], k: int = 5, explain: int = 3,
                     chunk: int = 256):
@@ -278,19 +281,23 @@ class TableRetriever:
         return describe_table(self._require_index().profile(table), self._require_index().joins)
 
     def sql_context(self, result: SearchResult, values: bool = True) -> str:
-        """CREATE TABLE statements of a result's set (else its hits) and their joins."""
+        """CREATE TABLE statements of a result's set (else its hits) and their joins; when the
+        abstention emptied the set, a warning line first and then the set it withheld."""
         from tablegraph.tables.schema import sql_context
 
         index = self._require_index()
-        if result.answerable is False:
-            return (f"-- no table of this database answers the question (confidence "
-                    f"{result.confidence:.2f}); the best tables were: "
-                    f"{', '.join(h.table for h in result.hits)}\n")
-        names = result.set.tables if result.set and result.set.tables else \
+        table_set, warning = result.set, ""
+        if result.answerable is False:  # the abstention judges new domains harshly: say so,
+            # and give the set it withheld, for the reader to judge
+            table_set = result.withheld
+            warning = (f"-- no table of this database seems to answer the question "
+                       f"(confidence {result.confidence:.2f}, below the threshold "
+                       f"{self.abstain.threshold:.2f}); the closest tables, if it does:\n")
+        names = table_set.tables if table_set and table_set.tables else \
             [h.table for h in result.hits]
-        return sql_context([index.profile(t) for t in names],
-                           result.set.joins if result.set else [], values,
-                           self.named_values(result.question, names))
+        return warning + sql_context([index.profile(t) for t in names],
+                                     table_set.joins if table_set else [], values,
+                                     self.named_values(result.question, names))
 
     def named_values(self, question: str, tables: list[str]) -> dict[str, dict[str, list[str]]]:
         """{table: {column: values}} of `tables`: the values (value nodes or lexicon) that
