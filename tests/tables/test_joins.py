@@ -89,6 +89,23 @@ def test_plurals_in_es_and_singulars_in_s_are_found_by_name(tmp_path):
         assert j.conditions() == [f"tickets.{column} = {table}.id"]
 
 
+def test_a_warehouse_prefix_does_not_hide_the_table_a_key_names(tmp_path):
+    con = sqlite3.connect(tmp_path / "dw.sqlite")
+    con.executescript("""
+        CREATE TABLE dim_customer (id INTEGER PRIMARY KEY, name TEXT);
+        CREATE TABLE tbl_stores (store_key INTEGER PRIMARY KEY, city TEXT);
+        CREATE TABLE fact_sales (sale_id INTEGER PRIMARY KEY, customer_id INTEGER,
+                                 store_key INTEGER, amount REAL);
+    """)
+    con.commit()
+    con.close()
+    g = join_graph(profile_tables(discover(str(tmp_path / "dw.sqlite")), progress=False,
+                                  use_cache=False))
+    assert g.between("fact_sales", "dim_customer").conditions() == [
+        "fact_sales.customer_id = dim_customer.id"]
+    assert g.between("fact_sales", "tbl_stores").reason == "name pattern"
+
+
 def test_schema_only_database_keeps_name_guesses_at_lower_confidence(tmp_path):
     profiles = profile_tables(discover(str(shop(tmp_path / "s.sqlite", rows=False))),
                               progress=False)

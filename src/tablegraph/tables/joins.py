@@ -5,8 +5,8 @@ Edges come from three places, best first:
 - **declared** foreign keys read from the catalog (SQLite, DuckDB, PostgreSQL; composite keys
   too): confidence 1.0;
 - **name pattern**, inferred: a column `customer_id` (or `customerid`, `customer_fk`) of one
-  table and a table named `customer`, `customers` or `customer_info`, joined on that table's
-  single-column primary key, its `id`, or its own `customer_id`;
+  table and a table named `customer`, `customers`, `dim_customer` or `customer_info`, joined
+  on that table's single-column primary key, its `id`, or its own `customer_id`;
 - **same key column**, inferred: a key-like column of the same name in two tables, where one
   side is that table's home (its primary key, or 99% distinct over the rows read) or the
   values of both overlap (bottom-k sketches from the profiles). Where several tables are its
@@ -189,6 +189,16 @@ def _words(table: str) -> list[set[str]]:
     return [set(_forms(w)) for w in re.split(r"[^a-z0-9]+", table.lower().split(".")[-1]) if w]
 
 
+# the words that start a table name in warehouse and application schemas without naming
+# what it holds: `dim_customer`, `tbl_orders`, `lkp_status`
+_TABLE_PREFIX = re.compile(r"^(dim|fact|fct|tbl|tb|lkp|lookup|ref|stg)_(?=[a-z0-9])", re.IGNORECASE)
+
+
+def _unprefixed(table: str) -> str:
+    """A table name without such a first word: `dim_customer` -> "customer"."""
+    return _TABLE_PREFIX.sub("", table.split(".")[-1])
+
+
 def _shared_words(a: str, b: str) -> int:
     """How many words of table name `a` are words of `b`, in any of their forms."""
     wb = _words(b)
@@ -250,7 +260,7 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
     cols = {p.name: {c.name.lower(): c for c in p.columns} for p in profiles}
     table_stems: dict[str, list[str]] = {}  # every form of each table's name
     for n in names:
-        for f in _forms(n):
+        for f in _forms(n) + _forms(_unprefixed(n)):
             table_stems.setdefault(f, []).append(n)
 
     def evidence(a_table: str, a_col: str, b_table: str, b_col: str) -> float | None:
@@ -277,7 +287,8 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
             if stem is None:
                 continue
             forms = _forms(stem)
-            if set(forms) & set(_forms(p.name)) and identifies(p, (c.name,)):
+            if set(forms) & set(_forms(p.name) + _forms(_unprefixed(p.name))) and \
+                    identifies(p, (c.name,)):
                 continue  # its own key (`sales.orders.order_id`), not one of `orders.id`
             targets = list(dict.fromkeys(t for f in forms for t in table_stems.get(f, []))) \
                 or [n for n in names if _norm(n).startswith(_norm(stem)) and len(stem) >= 4]
