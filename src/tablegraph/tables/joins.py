@@ -156,10 +156,9 @@ _ID_SUFFIX = re.compile(r"^(?P<stem>.+?)_?(id|fk|key|code|no|num)$")
 
 
 def _norm(name: str) -> str:
-    """A table or column stem compared loosely: lower case, no separators, singular:
-    `employees` -> "employee", `categories` -> "category", `addresses` -> "address",
-    `statuses` -> "status" (one form of a word; `_forms` gives each form a plural may come
-    from)."""
+    """A table or column stem compared loosely: lower case, no separators, a plural's `s`
+    dropped or its `ies` made `y` (`employees` -> "employee", `categories` -> "category");
+    one form of the word, where `_forms` gives each form a plural may come from."""
     forms = _forms(name)
     return forms[1] if len(forms) > 1 else forms[0]
 
@@ -191,7 +190,8 @@ def _words(table: str) -> list[set[str]]:
 
 # the words that start a table name in warehouse and application schemas without naming
 # what it holds: `dim_customer`, `tbl_orders`, `lkp_status`
-_TABLE_PREFIX = re.compile(r"^(dim|fact|fct|tbl|tb|lkp|lookup|ref|stg)_(?=[a-z0-9])", re.IGNORECASE)
+_TABLE_PREFIX = re.compile(r"^(dim|fact|fct|tbl|tb|lkp|lookup|ref|stg)_(?=[a-z0-9])",
+                           re.IGNORECASE)
 
 
 def _unprefixed(table: str) -> str:
