@@ -346,8 +346,9 @@ class Reader:
         encoding, delimiter = "utf-8", ","
         if ref.kind == "file":
             if all(os.path.getsize(f) == 0 for f in ref.files):
-                raise TableGraphError(f"cannot read table {ref.name}: {ref.location} is an "
-                                      f"empty file" + ("s" if ref.parts else ""))
+                raise TableGraphError(f"cannot read table {ref.name}: {ref.location} " +
+                                      ("holds only empty files" if ref.parts else
+                                       "is an empty file"))
             if file_format(ref.files[0]) in ("csv", "tsv"):
                 delimiter = "\t" if file_format(ref.files[0]) == "tsv" else \
                     csv_delimiter(ref.files[0])
