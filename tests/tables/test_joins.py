@@ -106,6 +106,36 @@ def test_a_warehouse_prefix_does_not_hide_the_table_a_key_names(tmp_path):
     assert g.between("fact_sales", "tbl_stores").reason == "name pattern"
 
 
+def test_keys_named_by_number_role_or_the_table_itself(tmp_path):
+    """`orderNumber` names `orders`, `start_station_id` names `station`, `economy.country`
+    names `country` (its primary key `code`); a phone number, a plural count and a column
+    whose table has a column of its name are left alone."""
+    con = sqlite3.connect(tmp_path / "s.sqlite")
+    con.executescript("""
+        CREATE TABLE orders (orderNumber INTEGER PRIMARY KEY, phone_number TEXT);
+        CREATE TABLE orderdetails (orderNumber INTEGER, qty INTEGER, phone_number TEXT);
+        CREATE TABLE station (id INTEGER PRIMARY KEY, name TEXT);
+        CREATE TABLE trip (id INTEGER PRIMARY KEY, start_station_id INTEGER);
+        CREATE TABLE country (code TEXT PRIMARY KEY, name TEXT);
+        CREATE TABLE economy (country TEXT PRIMARY KEY, gdp REAL, words INTEGER);
+        CREATE TABLE words (wid INTEGER PRIMARY KEY, word TEXT);
+        CREATE TABLE regions (statecode TEXT PRIMARY KEY, region TEXT);
+        CREATE TABLE team (id INTEGER PRIMARY KEY, region TEXT);
+    """)
+    con.commit()
+    con.close()
+    g = join_graph(profile_tables(discover(str(tmp_path / "s.sqlite")), progress=False,
+                                  use_cache=False))
+    assert g.between("orderdetails", "orders").conditions() == [
+        "orderdetails.orderNumber = orders.orderNumber"]
+    assert g.between("trip", "station").conditions() == ["trip.start_station_id = station.id"]
+    assert g.between("economy", "country").conditions() == ["economy.country = country.code"]
+    assert g.between("economy", "words") is None  # a count, not a key
+    assert all("phone_number" not in c for j in g.joins for c in j.conditions())
+    assert g.between("team", "regions") is None or \
+        g.between("team", "regions").conditions() == ["team.region = regions.region"]
+
+
 def test_schema_only_database_keeps_name_guesses_at_lower_confidence(tmp_path):
     profiles = profile_tables(discover(str(shop(tmp_path / "s.sqlite", rows=False))),
                               progress=False)

@@ -4,9 +4,12 @@ Edges come from three places, best first:
 
 - **declared** foreign keys read from the catalog (SQLite, DuckDB, PostgreSQL; composite keys
   too): confidence 1.0;
-- **name pattern**, inferred: a column `customer_id` (or `customerid`, `customer_fk`) of one
-  table and a table named `customer`, `customers`, `dim_customer` or `customer_info`, joined
-  on that table's single-column primary key, its `id`, or its own `customer_id`;
+- **name pattern**, inferred: a column `customer_id` (or `customerid`, `customer_fk`,
+  `customerNumber`) of one table and a table named `customer`, `customers`, `dim_customer` or
+  `customer_info`, joined on that table's single-column primary key, its `id`, or its own
+  `customer_id`; less sure, and only between keys of one type, a role before the table's name
+  (`start_station_id` -> `station`) or a column named as the table (`economy.country` ->
+  `country.code`);
 - **same key column**, inferred: a key-like column of the same name in two tables, where one
   side is that table's home (its primary key, or 99% distinct over the rows read) or the
   values of both overlap (bottom-k sketches from the profiles). Where several tables are its
@@ -153,6 +156,8 @@ class JoinGraph:
 
 
 _ID_SUFFIX = re.compile(r"^(?P<stem>.+?)_?(id|fk|key|code|no|num)$")
+# `customerNumber`: a key only where a table bears its stem's name (a phone number is not)
+_NUMBER_SUFFIX = re.compile(r"^(?P<stem>.+?)_?(nbr|number)$")
 
 
 def _norm(name: str) -> str:
@@ -203,6 +208,15 @@ def _shared_words(a: str, b: str) -> int:
     """How many words of table name `a` are words of `b`, in any of their forms."""
     wb = _words(b)
     return sum(any(w & v for v in wb) for w in _words(a))
+
+
+def _type_kind(dtype: str) -> str:
+    """integer | text | other: what a key's type must share with the key it references."""
+    t = dtype.upper()
+    if t in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+             "UINTEGER", "UBIGINT"):
+        return "integer"
+    return "text" if t == "VARCHAR" else "other"
 
 
 def _stem(column: str) -> str | None:
@@ -284,25 +298,42 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
     for p in profiles:
         for c in p.columns:
             stem = _stem(c.name)
-            if stem is None:
+            number = stem is None and _NUMBER_SUFFIX.match(c.name.lower()) is not None
+            whole = stem is None and not number  # a column named as a table: `economy.country`
+            if number:
+                stem = re.sub(r"[^a-z0-9]", "", _NUMBER_SUFFIX.match(c.name.lower())["stem"])
+            elif whole:
+                stem = re.sub(r"[^a-z0-9]", "", c.name.lower())
+                if len(_forms(stem)) > 1:
+                    continue  # a plural (`langs.words`) counts things more often than it keys
+            if not stem:
                 continue
             forms = _forms(stem)
             if set(forms) & set(_forms(p.name) + _forms(_unprefixed(p.name))) and \
                     identifies(p, (c.name,)):
                 continue  # its own key (`sales.orders.order_id`), not one of `orders.id`
-            targets = list(dict.fromkeys(t for f in forms for t in table_stems.get(f, []))) \
-                or [n for n in names if _norm(n).startswith(_norm(stem)) and len(stem) >= 4]
+            targets = list(dict.fromkeys(t for f in forms for t in table_stems.get(f, [])))
+            weak = whole or number  # a guess that the column's type must bear out
+            if not targets and not whole:  # a role before the table: `start_station_id`
+                targets = list(dict.fromkeys(
+                    t for f, ts in table_stems.items() if len(f) >= 4 and stem != f
+                    and stem.endswith(f) for t in ts))
+                weak = weak or bool(targets)
+            if not targets and not weak:
+                targets = [n for n in names if _norm(n).startswith(_norm(stem)) and len(stem) >= 4]
             for t in targets:
                 if t == p.name or frozenset((p.name, t)) in declared:
                     continue
                 tc = target_column(t, c.name)
-                if tc is None:
+                if tc is None or (whole and c.name.lower() in cols[t]):
+                    continue  # the same name on both sides is the same-key-column rule's
+                if weak and _type_kind(c.dtype) != _type_kind(cols[t][tc.lower()].dtype):
                     continue
                 ev = evidence(p.name, c.name, t, tc)
                 if ev is None or ev < 0:
                     continue
-                add(Join(p.name, (c.name,), t, (tc,), INFERRED, 0.9 if ev > 0 else 0.7,
-                         "name pattern"))
+                add(Join(p.name, (c.name,), t, (tc,), INFERRED,
+                         (0.9 if ev > 0 else 0.7) - (0.1 if weak else 0.0), "name pattern"))
 
     fk_cols = {p.name: {c.lower() for k in p.foreign_keys for c in k.columns} for p in profiles}
 
