@@ -33,6 +33,15 @@ def shop(path, rows=True):
     return path
 
 
+def sqlite_join_graph(path, script: str) -> JoinGraph:
+    """The join graph of a SQLite file made by `script` (no rows, no cache)."""
+    con = sqlite3.connect(path)
+    con.executescript(script)
+    con.commit()
+    con.close()
+    return join_graph(profile_tables(discover(str(path)), progress=False, use_cache=False))
+
+
 def test_join_graph_declared_and_inferred(tmp_path):
     profiles = profile_tables(discover(str(shop(tmp_path / "shop.sqlite"))), progress=False)
     g = join_graph(profiles)
@@ -70,18 +79,13 @@ def test_plurals_in_es_and_singulars_in_s_are_found_by_name(tmp_path):
     """`employee_id` names `employees`, `type_id` names `types`, `status_id` names
     `statuses`: the plural's `s` stripped gave `employe`, `typ`, `statuse` before, which no
     column stem matched, so these joins were missing where no key was declared."""
-    con = sqlite3.connect(tmp_path / "hr.sqlite")
-    con.executescript("""
+    g = sqlite_join_graph(tmp_path / "hr.sqlite", """
         CREATE TABLE employees (id INTEGER PRIMARY KEY, name TEXT);
         CREATE TABLE types (id INTEGER PRIMARY KEY, label TEXT);
         CREATE TABLE statuses (id INTEGER PRIMARY KEY, label TEXT);
         CREATE TABLE tickets (ticket_id INTEGER PRIMARY KEY, employee_id INTEGER,
                               type_id INTEGER, status_id INTEGER);
     """)
-    con.commit()
-    con.close()
-    g = join_graph(profile_tables(discover(str(tmp_path / "hr.sqlite")), progress=False,
-                                  use_cache=False))
     for table, column in (("employees", "employee_id"), ("types", "type_id"),
                           ("statuses", "status_id")):
         j = g.between("tickets", table)
@@ -90,17 +94,12 @@ def test_plurals_in_es_and_singulars_in_s_are_found_by_name(tmp_path):
 
 
 def test_a_warehouse_prefix_does_not_hide_the_table_a_key_names(tmp_path):
-    con = sqlite3.connect(tmp_path / "dw.sqlite")
-    con.executescript("""
+    g = sqlite_join_graph(tmp_path / "dw.sqlite", """
         CREATE TABLE dim_customer (id INTEGER PRIMARY KEY, name TEXT);
         CREATE TABLE tbl_stores (store_key INTEGER PRIMARY KEY, city TEXT);
         CREATE TABLE fact_sales (sale_id INTEGER PRIMARY KEY, customer_id INTEGER,
                                  store_key INTEGER, amount REAL);
     """)
-    con.commit()
-    con.close()
-    g = join_graph(profile_tables(discover(str(tmp_path / "dw.sqlite")), progress=False,
-                                  use_cache=False))
     assert g.between("fact_sales", "dim_customer").conditions() == [
         "fact_sales.customer_id = dim_customer.id"]
     assert g.between("fact_sales", "tbl_stores").reason == "name pattern"
@@ -108,27 +107,24 @@ def test_a_warehouse_prefix_does_not_hide_the_table_a_key_names(tmp_path):
 
 def test_keys_named_by_number_role_or_the_table_itself(tmp_path):
     """`orderNumber` names `orders`, `start_station_id` names `station`, `economy.country`
-    names `country` (its primary key `code`); a phone number, a plural count and a column
-    whose table has a column of its name are left alone."""
-    con = sqlite3.connect(tmp_path / "s.sqlite")
-    con.executescript("""
+    names `country` (its primary key `code`); a phone number, a plural count, a key of
+    another type and a column whose table has a column of its name are left alone."""
+    g = sqlite_join_graph(tmp_path / "s.sqlite", """
         CREATE TABLE orders (orderNumber INTEGER PRIMARY KEY, phone_number TEXT);
         CREATE TABLE orderdetails (orderNumber INTEGER, qty INTEGER, phone_number TEXT);
         CREATE TABLE station (id INTEGER PRIMARY KEY, name TEXT);
         CREATE TABLE trip (id INTEGER PRIMARY KEY, start_station_id INTEGER);
+        CREATE TABLE parking (id INTEGER PRIMARY KEY, home_station_code TEXT);
         CREATE TABLE country (code TEXT PRIMARY KEY, name TEXT);
         CREATE TABLE economy (country TEXT PRIMARY KEY, gdp REAL, words INTEGER);
         CREATE TABLE words (wid INTEGER PRIMARY KEY, word TEXT);
         CREATE TABLE regions (statecode TEXT PRIMARY KEY, region TEXT);
         CREATE TABLE team (id INTEGER PRIMARY KEY, region TEXT);
     """)
-    con.commit()
-    con.close()
-    g = join_graph(profile_tables(discover(str(tmp_path / "s.sqlite")), progress=False,
-                                  use_cache=False))
     assert g.between("orderdetails", "orders").conditions() == [
         "orderdetails.orderNumber = orders.orderNumber"]
     assert g.between("trip", "station").conditions() == ["trip.start_station_id = station.id"]
+    assert g.between("parking", "station") is None  # a text code is no integer key
     assert g.between("economy", "country").conditions() == ["economy.country = country.code"]
     assert g.between("economy", "words") is None  # a count, not a key
     assert all("phone_number" not in c for j in g.joins for c in j.conditions())

@@ -168,12 +168,17 @@ def _norm(name: str) -> str:
     return forms[1] if len(forms) > 1 else forms[0]
 
 
+def _squash(text: str) -> str:
+    """Lower case, letters and digits only: `Start_Station` -> "startstation"."""
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
 def _forms(name: str) -> list[str]:
     """The forms `name` may stand for, itself first: `employees` -> ["employees",
     "employee", "employe"]. A plural strips its `s` (`employees`, `types`), its `es`
     (`addresses`, `boxes`) or turns `ies` into `y`; a singular ending in `s` (`status`)
     stays whole, so two names match when their forms meet."""
-    s = re.sub(r"[^a-z0-9]", "", name.lower().split(".")[-1])
+    s = _squash(name.split(".")[-1])
     out = [s]
     if s.endswith("ies") and len(s) > 5:
         out.append(s[:-3] + "y")
@@ -204,6 +209,11 @@ def _unprefixed(table: str) -> str:
     return _TABLE_PREFIX.sub("", table.split(".")[-1])
 
 
+def _table_forms(table: str) -> list[str]:
+    """The forms of a table's name, with and without a warehouse prefix."""
+    return _forms(table) + _forms(_unprefixed(table))
+
+
 def _shared_words(a: str, b: str) -> int:
     """How many words of table name `a` are words of `b`, in any of their forms."""
     wb = _words(b)
@@ -224,7 +234,7 @@ def _stem(column: str) -> str | None:
     m = _ID_SUFFIX.match(column.lower())
     if not m or not m.group("stem").strip("_"):
         return None
-    return re.sub(r"[^a-z0-9]", "", m.group("stem").lower())
+    return _squash(m.group("stem"))
 
 
 def identifies(profile: TableProfile, columns: tuple[str, ...]) -> bool:
@@ -274,7 +284,7 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
     cols = {p.name: {c.name.lower(): c for c in p.columns} for p in profiles}
     table_stems: dict[str, list[str]] = {}  # every form of each table's name
     for n in names:
-        for f in _forms(n) + _forms(_unprefixed(n)):
+        for f in _table_forms(n):
             table_stems.setdefault(f, []).append(n)
 
     def evidence(a_table: str, a_col: str, b_table: str, b_col: str) -> float | None:
@@ -298,19 +308,19 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
     for p in profiles:
         for c in p.columns:
             stem = _stem(c.name)
-            number = stem is None and _NUMBER_SUFFIX.match(c.name.lower()) is not None
+            numbered = None if stem is not None else _NUMBER_SUFFIX.match(c.name.lower())
+            number = numbered is not None
             whole = stem is None and not number  # a column named as a table: `economy.country`
             if number:
-                stem = re.sub(r"[^a-z0-9]", "", _NUMBER_SUFFIX.match(c.name.lower())["stem"])
+                stem = _squash(numbered["stem"])
             elif whole:
-                stem = re.sub(r"[^a-z0-9]", "", c.name.lower())
+                stem = _squash(c.name)
                 if len(_forms(stem)) > 1:
                     continue  # a plural (`langs.words`) counts things more often than it keys
             if not stem:
                 continue
             forms = _forms(stem)
-            if set(forms) & set(_forms(p.name) + _forms(_unprefixed(p.name))) and \
-                    identifies(p, (c.name,)):
+            if set(forms) & set(_table_forms(p.name)) and identifies(p, (c.name,)):
                 continue  # its own key (`sales.orders.order_id`), not one of `orders.id`
             targets = list(dict.fromkeys(t for f in forms for t in table_stems.get(f, [])))
             weak = whole or number  # a guess that the column's type must bear out

@@ -276,6 +276,12 @@ class Reader:
 
     def list_database_tables(self, kind: str, location: str) -> list[TableRef]:
         alias = self._attach(kind, location)
+
+        def unreadable(e: duckdb.Error) -> TableGraphError:
+            return TableGraphError(f"cannot read the {kind} database "
+                                   f"{display_location(location)}: "
+                                   f"{redact(_first_line(e), location)}")
+
         try:
             rows = self.con.execute(
                 "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? "
@@ -284,9 +290,7 @@ class Reader:
                 [alias, alias]).fetchall()
         except duckdb.Error as e:
             if kind != "sqlite":
-                raise TableGraphError(f"cannot read the {kind} database "
-                                      f"{display_location(location)}: "
-                                      f"{redact(_first_line(e), location)}") from e
+                raise unreadable(e) from e
             rows = None
         if rows is None:  # a SQLite view that no longer binds (its table is gone) fails the
             # listing of views; list them from the catalog: each is read, or skipped, alone
@@ -295,9 +299,7 @@ class Reader:
                     "SELECT 'main', name FROM sqlite_scan(?, 'sqlite_master') "
                     "WHERE type IN ('table', 'view') ORDER BY 2", [location]).fetchall()
             except duckdb.Error as e:
-                raise TableGraphError(f"cannot read the {kind} database "
-                                      f"{display_location(location)}: "
-                                      f"{redact(_first_line(e), location)}") from e
+                raise unreadable(e) from e
         refs = []
         for schema, table in rows:
             if schema in ("information_schema", "pg_catalog"):
@@ -349,9 +351,9 @@ class Reader:
                 raise TableGraphError(f"cannot read table {ref.name}: {ref.location} " +
                                       ("holds only empty files" if ref.parts else
                                        "is an empty file"))
-            if file_format(ref.files[0]) in ("csv", "tsv"):
-                delimiter = "\t" if file_format(ref.files[0]) == "tsv" else \
-                    csv_delimiter(ref.files[0])
+            fmt = file_format(ref.files[0])
+            if fmt in ("csv", "tsv"):
+                delimiter = "\t" if fmt == "tsv" else csv_delimiter(ref.files[0])
                 encodings = {f: check_csv(f, delimiter) for f in ref.files}
                 encoding = encodings[ref.files[0]]
                 for f, e in encodings.items():
