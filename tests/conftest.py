@@ -1,11 +1,15 @@
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
 
 # Every test run gets its own cache folder: no test reads or writes the user's cache.
+# It is removed when the test run ends.
 os.environ["TABLEGRAPH_CACHE"] = tempfile.mkdtemp(prefix="tablegraph-test-cache-")
+atexit.register(shutil.rmtree, os.environ["TABLEGRAPH_CACHE"], True)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"

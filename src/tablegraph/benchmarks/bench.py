@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -250,7 +251,6 @@ class Bench:
         pretrain without them (as `tablegraph pretrain --fold`) and compare the model, zero-shot,
         with BM25, dense and schema-search on their questions. A group's figure pools its
         held-out questions over the folds."""
-        import tempfile
 
         from tablegraph.training.pretrain import pretrain_corpus
 
@@ -300,7 +300,6 @@ class Bench:
         the shipped default (which saw EHRSQL train) and a variant pretrained without EHRSQL
         (transfer), each as a ranking and as sets, beside dense and dense + foreign-key
         expansion; abstention AUROC and the answerable recall kept at the model's threshold."""
-        import tempfile
 
         from tablegraph.evaluation.metrics import abstention_metrics
         from tablegraph.model.abstain import AbstainHead
@@ -349,7 +348,6 @@ class Bench:
         """Serving under load (`benchmarks.serving`) over an index of the MIMIC-IV demo's
         tables built with the shipped model (the embedded tables without it), with EHRSQL
         valid questions (the embedded questions without them)."""
-        import tempfile
 
         from tablegraph.benchmarks.serving import serving_bench
         from tablegraph.retrieval.indexes import build_index
@@ -376,7 +374,15 @@ class Bench:
             self.speed["train_loop_seconds_mean"] = float(np.mean(self.train_seconds))
         # ask latency: fresh texts so that neither path hits the embedding cache
         tag = f"{time.time_ns()}"
-        r = self._speed_retriever(corpus)
+        with tempfile.TemporaryDirectory(prefix="tablegraph-bench-") as tmp:
+            self._speed_timings(corpus, Path(tmp) / "model", questions, tag)
+        if real_dir.is_dir():
+            self.speed.update(profile_timing(str(real_dir)))
+
+    def _speed_timings(self, corpus: Corpus, out: Path, questions: list[str], tag: str) -> None:
+        """Latency of `ask` and of its parts, and start-up times, with a model saved at `out`
+        (removed with its temporary folder afterwards)."""
+        r = self._speed_retriever(corpus, out)
         enc_t, ask_t, bm_t = [], [], []
         for i, q in enumerate(questions):
             text = f"{q} ({tag}-{i})"
@@ -395,8 +401,6 @@ class Bench:
         self.speed["ask_over_encode_p50"] = self.speed["ask_p50_ms"] / self.speed[
             "encode_question_p50_ms"]
         self.speed.update(startup_timing(r.saved.path, questions[0]))
-        if real_dir.is_dir():
-            self.speed.update(profile_timing(str(real_dir)))
 
     def bench_reading(self, root: Path) -> None:
         """Seconds to read and embed databases of 175 and 750 tables from an empty cache."""
@@ -407,22 +411,19 @@ class Bench:
         self.log("reading")
         self.reading = reading_timing(root)
 
-    def _speed_retriever(self, corpus: Corpus):
-        """A retriever over the embedded tables. The full run times `tablegraph train` end to
-        end and loads the saved folder; --quick reuses the seed-0 encoder in memory."""
-        import tempfile
-
+    def _speed_retriever(self, corpus: Corpus, out: Path):
+        """A retriever over the embedded tables, its model saved at `out`. The full run times
+        `tablegraph train` end to end and loads the saved folder; --quick reuses the seed-0
+        encoder in memory."""
         from tablegraph.model.folder import save_model
         from tablegraph.retrieval.retriever import TableRetriever
         from tablegraph.training.run import train_model
 
         if self.quick and 0 in self._emb_models:
             model = self._emb_models[0]
-            out = Path(tempfile.mkdtemp(prefix="tablegraph-bench-")) / "model"
             save_model(out, model, model_config(self.enc, self.gcfg, TrainConfig(epochs=self.epochs, init="scratch")),
                        build_index(model, corpus.graphs, self.device))
             return TableRetriever.load(str(out), device=self.device)
-        out = Path(tempfile.mkdtemp(prefix="tablegraph-bench-")) / "model"
         t0 = time.perf_counter()
         train_model(str(out), cfg=TrainConfig(epochs=self.epochs, init="scratch"), progress=False)
         self.speed["train_command_seconds"] = time.perf_counter() - t0
@@ -462,7 +463,6 @@ def startup_timing(model: Path, question: str, runs: int = 5) -> dict[str, float
 
 def profile_timing(spec: str) -> dict[str, float]:
     """Profile + graphs of `spec` with an empty cache, then cached, beside DuckDB SUMMARIZE."""
-    import tempfile
 
     import duckdb
 
