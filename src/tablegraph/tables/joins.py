@@ -32,6 +32,7 @@ import re
 from dataclasses import dataclass, field
 
 from tablegraph.tables.records import TableProfile
+from tablegraph.tables.stats import type_family
 
 DECLARED, INFERRED = "declared", "inferred"
 
@@ -222,11 +223,8 @@ def _shared_words(a: str, b: str) -> int:
 
 def _type_kind(dtype: str) -> str:
     """integer | text | other: what a key's type must share with the key it references."""
-    t = dtype.upper()
-    if t in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-             "UINTEGER", "UBIGINT"):
-        return "integer"
-    return "text" if t == "VARCHAR" else "other"
+    family = type_family(dtype)
+    return {"type_integer": "integer", "type_text": "text"}.get(family, "other")
 
 
 def _stem(column: str) -> str | None:

@@ -27,7 +27,7 @@ from tablegraph.tables.catalog import read_keys
 from tablegraph.tables.records import ColumnProfile, TableKeys, TableProfile
 from tablegraph.tables.sources import (DEFAULT_MAX_ROWS, DEFAULT_SAMPLE_SEED, Reader, TableRef,
                                        display_location, quote_ident)
-from tablegraph.tables.stats import FEATURE_INDEX, FEATURES, PROFILE_VERSION
+from tablegraph.tables.stats import FEATURE_INDEX, FEATURES, PROFILE_VERSION, type_family
 from tablegraph.utils import TableGraphError, atomic_write_text, cache_root, show_progress
 
 TOP_K_VALUES = 10
@@ -71,30 +71,6 @@ PATTERNS: dict[str, str] = {
 }
 
 _KEY_PATTERNS = ("pat_code", "pat_alnum_token", "pat_hyphen_id", "pat_long_integer", "pat_uuid")
-
-
-def _family(dtype: str) -> str:
-    t = dtype.upper()
-    if t.endswith("[]") or t.startswith(("STRUCT", "MAP", "UNION", "LIST")) or re.search(r"\[\d+\]$", t):
-        return "type_nested"
-    if t in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-             "UINTEGER", "UBIGINT", "UHUGEINT"):
-        return "type_integer"
-    if t in ("FLOAT", "DOUBLE", "REAL") or t.startswith("DECIMAL"):
-        return "type_float"
-    if t == "BOOLEAN":
-        return "type_boolean"
-    if t == "DATE":
-        return "type_date"
-    if t.startswith("TIMESTAMP"):
-        return "type_timestamp"
-    if t.startswith(("TIME", "INTERVAL")):
-        return "type_time_interval"
-    if t == "VARCHAR":
-        return "type_text"
-    if t in ("BLOB", "BIT"):
-        return "type_blob"
-    return "type_other"
 
 
 def _projections(col: str, family: str) -> tuple[str, str, str, str]:
@@ -447,7 +423,7 @@ def profile_sample(reader: Reader, ref: TableRef, top_k: int = TOP_K_VALUES,
         reader.con.execute(f"CREATE OR REPLACE TEMP VIEW s AS SELECT * FROM {tmp}")
         cols = reader.columns(tmp)
         n_sampled = reader.con.execute("SELECT count(*) FROM s").fetchone()[0]
-        fams = [(name, _family(dtype)) for name, dtype in cols]
+        fams = [(name, type_family(dtype)) for name, dtype in cols]
         keys = [k for k, _ in AGGREGATES]
         raws: dict[int, dict] = {}
         vals: dict[int, tuple] = {}

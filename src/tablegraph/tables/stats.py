@@ -6,6 +6,8 @@ features` prints it and docs/features.md is generated from it. `tables.profile` 
 
 from __future__ import annotations
 
+import re
+
 STATS_DIM = 128
 PROFILE_VERSION = 5  # bumped whenever a statistic's meaning or computation changes
 
@@ -157,3 +159,28 @@ def features_markdown() -> str:
     lines = ["| # | name | meaning |", "| --- | --- | --- |"]
     lines += [f"| {i} | `{n}` | {d} |" for i, (n, d) in enumerate(FEATURES)]
     return "\n".join(lines)
+
+
+def type_family(dtype: str) -> str:
+    """A DuckDB type name -> the one-hot feature of its family (`type_integer`, ...)."""
+    t = dtype.upper()
+    if t.endswith("[]") or t.startswith(("STRUCT", "MAP", "UNION", "LIST")) or re.search(r"\[\d+\]$", t):
+        return "type_nested"
+    if t in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+             "UINTEGER", "UBIGINT", "UHUGEINT"):
+        return "type_integer"
+    if t in ("FLOAT", "DOUBLE", "REAL") or t.startswith("DECIMAL"):
+        return "type_float"
+    if t == "BOOLEAN":
+        return "type_boolean"
+    if t == "DATE":
+        return "type_date"
+    if t.startswith("TIMESTAMP"):
+        return "type_timestamp"
+    if t.startswith(("TIME", "INTERVAL")):
+        return "type_time_interval"
+    if t == "VARCHAR":
+        return "type_text"
+    if t in ("BLOB", "BIT"):
+        return "type_blob"
+    return "type_other"
