@@ -476,11 +476,13 @@ def schema(tables: str = typer.Option(..., help="tables to read (folder, file, d
                                "joins": [j.to_dict() for j in graph.joins]}, indent=2))
         return
     for r in records:
-        typer.echo(f"{r['table']} ({r['rows']} rows)")
+        note = f"  -- {r['comment']}" if r["comment"] else ""
+        typer.echo(f"{r['table']} ({r['rows']} rows){note}")
         for c in r["columns"]:
             key = " PRIMARY KEY" if c["primary_key"] else ""
             ref = f" -> {c['references']}" if c["references"] else ""
-            typer.echo(f"  {c['column']:<28} {c['declared_type'] or c['type']}{key}{ref}")
+            note = f"  -- {c['comment']}" if c["comment"] else ""
+            typer.echo(f"  {c['column']:<28} {c['declared_type'] or c['type']}{key}{ref}{note}")
     typer.echo(f"joins ({len(graph.joins)}):")
     for j in graph.joins:
         how = "declared" if j.source == "declared" else f"inferred: {j.reason}"

@@ -137,3 +137,45 @@ def test_a_column_declared_integer_holding_fractions_is_not_rounded(tmp_path):
     con.close()
     (p,) = profile_tables(discover(path), use_cache=False)  # flag's "T" makes it text
     assert [c.dtype for c in p.columns] == ["BIGINT", "DOUBLE", "VARCHAR", "DATE"]
+
+
+def test_duckdb_comments_reach_the_schema_and_sql_context(tmp_path):
+    import sqlglot
+
+    from tablegraph.tables.profile import profile_tables
+    from tablegraph.tables.schema import describe_table, sql_context
+
+    path = tmp_path / "c.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE rfnd (id INTEGER, amt DECIMAL(10, 2), note TEXT)")
+    con.execute("INSERT INTO rfnd VALUES (1, 3.5, 'x'), (2, 4.25, 'y')")
+    con.execute("COMMENT ON TABLE rfnd IS 'Money given back for returned goods'")
+    con.execute("COMMENT ON COLUMN rfnd.amt IS 'refund amount,  in euros\n(O''Brien''s rule)'")
+    con.execute("CREATE VIEW big_refunds AS SELECT * FROM rfnd WHERE amt > 4")
+    con.execute("COMMENT ON VIEW big_refunds IS 'refunds over four euros'")
+    con.close()
+    ref = next(r for r in discover(path) if r.name == "rfnd")
+    with Reader() as r:
+        before = r.table_fingerprint(ref)
+        keys = read_keys(r, discover(path))
+    assert keys["rfnd"].comment == "Money given back for returned goods"
+    assert keys["rfnd"].column_comments == (("amt", "refund amount, in euros (O'Brien's rule)"),)
+    assert keys["big_refunds"].comment == "refunds over four euros"
+    profs = {p.name: p for p in profile_tables(discover(path), use_cache=False)}
+    p = profs["rfnd"]
+    assert p.comment == "Money given back for returned goods"
+    assert [c.comment for c in p.columns] == ["", "refund amount, in euros (O'Brien's rule)", ""]
+    record = describe_table(p)
+    assert record["comment"] == p.comment
+    assert [c["comment"] for c in record["columns"]] == [None, p.columns[1].comment, None]
+    ctx = sql_context([p], [], values=False)
+    assert "COMMENT ON TABLE \"rfnd\" IS 'Money given back for returned goods';" in ctx
+    assert "COMMENT ON COLUMN \"rfnd\".\"amt\" IS 'refund amount, in euros (O''Brien''s rule)';" \
+        in ctx
+    assert len(sqlglot.parse(ctx, read="duckdb")) == 3  # CREATE TABLE and two COMMENT ON
+    # a new comment is a change an index update sees
+    con = duckdb.connect(str(path))
+    con.execute("COMMENT ON COLUMN rfnd.note IS 'why it was refunded'")
+    con.close()
+    with Reader() as r:
+        assert r.table_fingerprint(ref) != before

@@ -198,7 +198,7 @@ def test_sql_context_quotes_names_and_shows_joins(tmp_path):
     assert "-- name" not in sql_context([by["customers"]], [], values=False)
     d = describe_table(by["order_items"], g)
     assert d["columns"][0] == {"column": "order_id", "type": "BIGINT",
-                               "declared_type": "INTEGER", "primary_key": False,
+                               "declared_type": "INTEGER", "comment": None, "primary_key": False,
                                "references": "orders.order_id", "distinct": 60,
                                "sample_values": d["columns"][0]["sample_values"]}
     assert any(j["source"] == "declared" for j in d["joins"])

@@ -146,3 +146,33 @@ def test_a_postgres_index_keeps_no_password_and_updates_one_table(trained, tmp_p
         assert "tg_idx.a" not in profiled
     finally:
         con.execute("DROP SCHEMA tg_idx CASCADE")
+
+
+def test_postgres_comments_are_read_and_a_new_one_is_a_change():
+    from tablegraph.tables.catalog import read_keys
+    from tablegraph.tables.sources import Reader
+
+    con = _connect()
+    con.execute("DROP SCHEMA IF EXISTS tg_notes CASCADE")
+    con.execute("CREATE SCHEMA tg_notes")
+    con.execute("CREATE TABLE tg_notes.rfnd (id int, amt numeric(10, 2))")
+    con.execute("CREATE VIEW tg_notes.v AS SELECT id FROM tg_notes.rfnd")
+    con.execute("COMMENT ON TABLE tg_notes.rfnd IS 'money given back'")
+    con.execute("COMMENT ON COLUMN tg_notes.rfnd.amt IS 'refund amount, in euros'")
+    con.execute("COMMENT ON COLUMN tg_notes.v.id IS 'the refund'")
+    try:
+        refs = [r for r in discover(URL) if r.name.startswith("tg_notes.")]
+        with Reader() as r:
+            keys = read_keys(r, refs)
+            before = r.fingerprint(refs[0])
+        assert keys["tg_notes.rfnd"].comment == "money given back"
+        assert keys["tg_notes.rfnd"].column_comments == (("amt", "refund amount, in euros"),)
+        assert keys["tg_notes.v"].comment == "" and \
+            keys["tg_notes.v"].column_comments == (("id", "the refund"),)
+        (p, _) = profile_tables(refs, use_cache=False)
+        assert p.comment == "money given back" and p.columns[1].comment.startswith("refund")
+        con.execute("COMMENT ON COLUMN tg_notes.rfnd.id IS 'its number'")
+        with Reader() as r:
+            assert r.fingerprint(refs[0]) != before  # the profile cache reads it again
+    finally:
+        con.execute("DROP SCHEMA tg_notes CASCADE")

@@ -1,6 +1,8 @@
 """Declared keys from a database's own catalog: each table's primary key and foreign keys,
 composite keys included, for SQLite (its PRAGMAs, read-only), DuckDB (`duckdb_constraints()`)
-and PostgreSQL (`pg_constraint`, through the scanner's `postgres_query`). Files carry none.
+and PostgreSQL (`pg_constraint`, through the scanner's `postgres_query`); and the comments of
+tables and columns where the catalog holds them (DuckDB's and PostgreSQL's `COMMENT ON`;
+SQLite has no such statement). Files carry none.
 
 A schema-only database (declared types and keys, no rows) is a first-class case: its keys are
 what tells which tables join.
@@ -8,6 +10,7 @@ what tells which tables join.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 
 import duckdb
@@ -18,8 +21,8 @@ from tablegraph.utils import TableGraphError
 
 
 def read_keys(reader: Reader, refs: list[TableRef]) -> dict[str, TableKeys]:
-    """Declared keys (and SQLite's declared column types) of every table of `refs` (by table
-    name); tables that declare none are absent.
+    """Declared keys (SQLite's declared column types, DuckDB's and PostgreSQL's comments) of
+    every table of `refs` (by table name); tables that declare none are absent.
     A catalog that cannot be read is an error naming the database."""
     out: dict[str, TableKeys] = {}
     by_source: dict[tuple[str, str], list[TableRef]] = {}
@@ -31,6 +34,11 @@ def read_keys(reader: Reader, refs: list[TableRef]) -> dict[str, TableKeys]:
                      "postgres": _postgres_keys}[kind]
         try:
             out.update(reader_fn(reader, location, group))
+            notes_fn = {"duckdb": _duckdb_comments, "postgres": _postgres_comments}.get(kind)
+            for name, (table, columns) in (notes_fn(reader, location, group)
+                                           if notes_fn else {}).items():
+                out[name] = dataclasses.replace(out.get(name, TableKeys()), comment=table,
+                                                column_comments=columns)
         except (sqlite3.Error, duckdb.Error) as e:
             from tablegraph.tables.sources import display_location, redact
 
@@ -146,3 +154,57 @@ def _postgres_keys(reader: Reader, location: str, group: list[TableRef]) -> dict
             fks.setdefault(name, []).append(ForeignKey(
                 cols_t, ref, tuple(ref_cols.split("\x1f")) if ref_cols else ()))
     return {n: TableKeys(pks.get(n, ()), tuple(fks.get(n, []))) for n in set(pks) | set(fks)}
+
+
+Comments = dict[str, tuple[str, tuple[tuple[str, str], ...]]]  # name -> (table's, columns')
+
+
+def _gather(names: dict[tuple[str, str], str], tables: list[tuple], columns: list[tuple]
+            ) -> Comments:
+    """(schema, table, comment) and (schema, table, column, comment) rows -> the comments of
+    the tables of `names` that have any (blank ones left out, whitespace runs folded)."""
+    out: dict[str, list] = {}
+    for schema, table, text in tables:
+        name = names.get((schema.lower(), table.lower()))
+        if name is not None and text and text.strip():
+            out.setdefault(name, ["", []])[0] = " ".join(text.split())
+    for schema, table, column, text in columns:
+        name = names.get((schema.lower(), table.lower()))
+        if name is not None and text and text.strip():
+            out.setdefault(name, ["", []])[1].append((column, " ".join(text.split())))
+    return {n: (t, tuple(cs)) for n, (t, cs) in out.items()}
+
+
+def _duckdb_comments(reader: Reader, location: str, group: list[TableRef]) -> Comments:
+    alias = reader._attach("duckdb", location)
+    tables = reader.con.execute(
+        "SELECT schema_name, table_name, comment FROM duckdb_tables() WHERE database_name = ? "
+        "UNION ALL SELECT schema_name, view_name, comment FROM duckdb_views() "
+        "WHERE database_name = ?", [alias, alias]).fetchall()
+    columns = reader.con.execute(
+        "SELECT schema_name, table_name, column_name, comment FROM duckdb_columns() "
+        "WHERE database_name = ? AND comment IS NOT NULL ORDER BY column_index",
+        [alias]).fetchall()
+    return _gather(_names(group), tables, columns)
+
+
+_PG_COMMENTS = """
+SELECT ns.nspname, cl.relname, a.attname, obj_description(cl.oid, 'pg_class'),
+       col_description(cl.oid, a.attnum)
+FROM pg_class cl
+JOIN pg_namespace ns ON ns.oid = cl.relnamespace
+LEFT JOIN pg_attribute a ON a.attrelid = cl.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE cl.relkind IN ('r', 'v', 'm', 'p', 'f')
+  AND (obj_description(cl.oid, 'pg_class') IS NOT NULL
+       OR col_description(cl.oid, a.attnum) IS NOT NULL)
+ORDER BY ns.nspname, cl.relname, a.attnum
+"""
+
+
+def _postgres_comments(reader: Reader, location: str, group: list[TableRef]) -> Comments:
+    alias = reader._attach("postgres", location)
+    rows = reader.con.execute(
+        f"SELECT * FROM postgres_query({quote_literal(alias)}, {quote_literal(_PG_COMMENTS)})"
+    ).fetchall()
+    tables = list({(s, t): (s, t, tc) for s, t, _, tc, _ in rows}.values())
+    return _gather(_names(group), tables, [(s, t, c, cc) for s, t, c, _, cc in rows if c])

@@ -453,16 +453,17 @@ def profile_sample(reader: Reader, ref: TableRef, top_k: int = TOP_K_VALUES,
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
             raise TableGraphError(f"cannot profile table {ref.name}: {first}") from e
         declared = declared or TableKeys()
-        types = dict(declared.column_types)
+        types, notes = dict(declared.column_types), dict(declared.column_comments)
         profiles = []
         for i, ((name, dtype), (_, fam)) in enumerate(zip(cols, fams)):
             top = [str(v) for v in (vals.get(i, _NO_VALUES)[6] or [])] if i in text else []
             profiles.append(ColumnProfile(name, dtype, stats[i], [t for t in top if t.strip()],
                                           int(_f(raws[i]["nd"])), sketches.get(i, []),
-                                          lexicons.get(i, []), types.get(name, "")))
+                                          lexicons.get(i, []), types.get(name, ""),
+                                          notes.get(name, "")))
         return TableProfile(ref.name, display_location(ref.location), total, int(n_sampled),
                             profiles, list(declared.primary_key), list(declared.foreign_keys),
-                            unique_keys)
+                            unique_keys, declared.comment)
     finally:
         reader.drop(tmp)
 
@@ -550,7 +551,7 @@ def _cache_path(fingerprint: str | None, ref: TableRef, max_rows: int, seed: int
         return None
     key = hashlib.sha256(
         f"{PROFILE_VERSION}|{fingerprint}|{max_rows}|{seed}|{top_k}|lexicon {LEXICON_SIZE} "
-        f"{LEXICON_CHARS} {LEXICON_FULL_ROWS}|keys 2|declared types, read as held|"
+        f"{LEXICON_CHARS} {LEXICON_FULL_ROWS}|keys 2|declared types, read as held|comments|"
         f"{ref.name}".encode())
     return cache_root() / "profiles" / f"{key.hexdigest()[:32]}.json"
 

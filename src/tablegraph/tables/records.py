@@ -30,13 +30,16 @@ class ForeignKey:
 
 @dataclass(frozen=True)
 class TableKeys:
-    """What a table's catalog declares: its keys, and (SQLite) each column's declared type
-    as written in its CREATE TABLE, where DuckDB's reading of it loses detail
-    (`DATETIME` -> TIMESTAMP, `varchar(20)` -> VARCHAR)."""
+    """What a table's catalog declares: its keys, (SQLite) each column's declared type as
+    written in its CREATE TABLE, where DuckDB's reading of it loses detail (`DATETIME` ->
+    TIMESTAMP, `varchar(20)` -> VARCHAR), and (DuckDB, PostgreSQL) the comments of
+    `COMMENT ON TABLE` and `COMMENT ON COLUMN`."""
 
     primary_key: tuple[str, ...] = ()
     foreign_keys: tuple[ForeignKey, ...] = field(default_factory=tuple)
     column_types: tuple[tuple[str, str], ...] = ()  # (column, declared type)
+    comment: str = ""
+    column_comments: tuple[tuple[str, str], ...] = ()  # (column, comment)
 
 
 @dataclass
@@ -44,8 +47,9 @@ class ColumnProfile:
     """One column: its name, DuckDB type, `stats` [128], most frequent values (text), distinct
     count, bottom-k hashes of key-like values, the lexicon (the distinct values of up to
     100 characters of a text-like column, most frequent first, see `tables.profile.LEXICON_SIZE`)
-    and the type its catalog declares where that says more than the DuckDB type (SQLite's
-    `DATETIME`, `varchar(20)`; "" elsewhere). Only `dtype` reaches the model."""
+    the type its catalog declares where that says more than the DuckDB type (SQLite's
+    `DATETIME`, `varchar(20)`; "" elsewhere) and the comment its catalog holds ("" where
+    none). Only `dtype` reaches the model."""
 
     name: str
     dtype: str
@@ -55,6 +59,7 @@ class ColumnProfile:
     key_sketch: list[int] = field(default_factory=list)  # bottom-k hashes of key-like values
     lexicon: list[str] = field(default_factory=list)
     declared: str = ""
+    comment: str = ""
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -66,12 +71,14 @@ class ColumnProfile:
         return ColumnProfile(d["name"], d["dtype"], np.asarray(d["stats"], dtype=np.float32),
                              list(d["top_values"]), int(d.get("n_distinct", 0)),
                              [int(h) for h in d.get("key_sketch", [])],
-                             [str(v) for v in d.get("lexicon", [])], str(d.get("declared", "")))
+                             [str(v) for v in d.get("lexicon", [])], str(d.get("declared", "")),
+                             str(d.get("comment", "")))
 
 
 @dataclass
 class TableProfile:
-    """One table: name, where it came from, total and sampled rows, its column profiles."""
+    """One table: name, where it came from, total and sampled rows, its column profiles,
+    declared and found keys, and the comment its catalog holds ("" where none)."""
 
     name: str
     source: str
@@ -83,6 +90,7 @@ class TableProfile:
     # column pairs unique over the rows read where the first column alone is nearly unique
     # (`icd_code`, `icd_version`): keys no catalog declared (`tables.profile.composite_keys`)
     unique_keys: list[list[str]] = field(default_factory=list)
+    comment: str = ""
 
     @property
     def stats(self) -> np.ndarray:
@@ -96,7 +104,7 @@ class TableProfile:
                 "n_sampled": self.n_sampled, "columns": [c.to_json() for c in self.columns],
                 "primary_key": self.primary_key,
                 "foreign_keys": [k.to_json() for k in self.foreign_keys],
-                "unique_keys": self.unique_keys}
+                "unique_keys": self.unique_keys, "comment": self.comment}
 
     @staticmethod
     def from_json(d: dict) -> "TableProfile":
@@ -104,4 +112,5 @@ class TableProfile:
                             [ColumnProfile.from_json(c) for c in d["columns"]],
                             list(d.get("primary_key", [])),
                             [ForeignKey.from_json(k) for k in d.get("foreign_keys", [])],
-                            [list(k) for k in d.get("unique_keys", [])])
+                            [list(k) for k in d.get("unique_keys", [])],
+                            str(d.get("comment", "")))

@@ -4,14 +4,16 @@ statements of a set of tables with their joins.
 `describe_table` is the one record behind `schema --json`, MCP `describe_table` and HTTP
 `/tables/{name}`:
 
-    {"table", "source", "rows", "primary_key": [str],
-     "columns": [{"column", "type", "primary_key": bool, "references": "t.col" | null,
+    {"table", "source", "rows", "comment": str | null, "primary_key": [str],
+     "columns": [{"column", "type", "declared_type": str | null, "comment": str | null,
+                  "primary_key": bool, "references": "t.col" | null,
                   "distinct": int, "sample_values": [str]}],
      "joins": [{"left", "right", "source", "confidence", "reason"}]}
 
 `sql_context` writes CREATE TABLE statements through sqlglot in the source's dialect
 (SQLite, PostgreSQL or DuckDB; identifiers quoted), each with its primary key and the foreign
-keys among the set, sample values as comments unless asked not to, and the join conditions.
+keys among the set, the catalog's comments as `COMMENT ON` statements, sample values as
+comments unless asked not to, and the join conditions.
 """
 
 from __future__ import annotations
@@ -45,9 +47,9 @@ def describe_table(profile: TableProfile, graph: JoinGraph | None = None,
     pk = set(profile.primary_key)
     return {
         "table": profile.name, "source": profile.source, "rows": profile.n_rows,
-        "primary_key": list(profile.primary_key),
+        "comment": profile.comment or None, "primary_key": list(profile.primary_key),
         "columns": [{"column": c.name, "type": c.dtype, "declared_type": c.declared or None,
-                     "primary_key": c.name in pk,
+                     "comment": c.comment or None, "primary_key": c.name in pk,
                      "references": refs.get(c.name), "distinct": c.n_distinct,
                      "sample_values": list(c.top_values[:samples])} for c in profile.columns],
         "joins": [j.to_dict() for j in (graph.joins if graph else [])
@@ -61,13 +63,19 @@ def _quoted(name: str, dialect: str) -> str:
     return exp.to_identifier(name, quoted=True).sql(dialect=dialect)
 
 
+def _literal(text: str) -> str:
+    """A SQL string literal (quotes doubled)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def create_table(profile: TableProfile, joins: list[Join], values: bool = True,
                  samples: int = 3, referenced: dict[str, TableProfile] | None = None,
                  named: dict[str, list[str]] | None = None) -> str:
     """One CREATE TABLE statement in the source's dialect: columns and types, the primary
     key, foreign keys (declared ones, and the inferred joins given that start at this table
     and reach columns that identify the other table's rows, as far as `referenced`, the
-    profiles by name, can tell), and sample values as comments. An inferred join between two
+    profiles by name, can tell), the catalog's comments of the table and its columns as
+    `COMMENT ON` statements, and sample values as comments. An inferred join between two
     columns that repeat on both sides is no foreign key; `sql_context` lists it with the
     joins. `named` {column: values}: values of this table that the question names, written
     whole and first in their column's comment, as the literal a query compares with (no
@@ -104,6 +112,10 @@ def create_table(profile: TableProfile, joins: list[Join], values: bool = True,
     table = ".".join(_quoted(p, dialect) for p in profile.name.split("."))
     body = ",\n  ".join(parts)
     lines = [f"CREATE TABLE {table} (\n  {body}\n);"]
+    if profile.comment:
+        lines.append(f"COMMENT ON TABLE {table} IS {_literal(profile.comment)};")
+    lines += [f"COMMENT ON COLUMN {table}.{_quoted(c.name, dialect)} IS {_literal(c.comment)};"
+              for c in profile.columns if c.comment]
     if values:
         for c in profile.columns:
             exact = (named or {}).get(c.name, [])

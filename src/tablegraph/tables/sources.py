@@ -453,8 +453,8 @@ class Reader:
 
     def fingerprint(self, ref: TableRef) -> str | None:
         """What changes when `ref`'s content changes, for the profile cache: a file's path,
-        size and mtime; a PostgreSQL table's row count, write counters and columns (never the
-        password); None when it cannot be told."""
+        size and mtime; a PostgreSQL table's row count, write counters, columns and comments
+        (never the password); None when it cannot be told."""
         if ref.kind != "postgres":
             return ref.fingerprint
         alias = self._attach(ref.kind, ref.location)
@@ -463,8 +463,12 @@ class Reader:
             rows = self.con.execute(f"SELECT count(*) FROM {rel}").fetchone()[0]
             cols = self.con.execute(f"DESCRIBE {rel}").fetchall()
             ident = quote_literal(f"{quote_ident(ref.schema)}.{quote_ident(ref.table)}")
-            query = ("SELECT n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_all_tables "
-                     f"WHERE relid = {ident}::regclass")
+            query = ("SELECT s.n_tup_ins, s.n_tup_upd, s.n_tup_del, "
+                     "obj_description(c.oid, 'pg_class'), (SELECT string_agg(a.attname || ': ' "
+                     "|| col_description(c.oid, a.attnum), chr(31) ORDER BY a.attnum) "
+                     "FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0) "
+                     "FROM pg_class c LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid "
+                     f"WHERE c.oid = {ident}::regclass")
             stats = self.con.execute("SELECT * FROM postgres_query(?, ?)",
                                      [alias, query]).fetchall()
         except duckdb.Error:
@@ -476,7 +480,7 @@ class Reader:
         """What changes when one table's content changes, per table even inside a database
         file (an index re-reads only the tables whose fingerprint changed): a file's path, size
         and mtime; a SQLite or DuckDB table's row count, columns and a checksum of its rows
-        (one scan in DuckDB); PostgreSQL as `fingerprint`. None when it cannot be told."""
+        (one scan in DuckDB), and a DuckDB table's comments; PostgreSQL as `fingerprint`. None when it cannot be told."""
         if ref.kind in ("file", "postgres"):
             return self.fingerprint(ref)
         try:
@@ -484,10 +488,16 @@ class Reader:
             rows, checksum = self.con.execute(
                 f"SELECT count(*), sum(hash(t)) FROM {rel} AS t").fetchone()
             cols = self.con.execute(f"DESCRIBE {rel}").fetchall()
+            notes = [] if ref.kind != "duckdb" else self.con.execute(
+                "SELECT column_name, comment FROM duckdb_columns() WHERE database_name = ? "
+                "AND schema_name = ? AND table_name = ? AND comment IS NOT NULL UNION ALL "
+                "SELECT '', comment FROM duckdb_tables() WHERE database_name = ? "
+                "AND schema_name = ? AND table_name = ? AND comment IS NOT NULL ORDER BY 1",
+                [self._attach(ref.kind, ref.location), ref.schema, ref.table] * 2).fetchall()
         except duckdb.Error:
             return None
         return (f"{ref.kind}:{os.path.abspath(ref.location)}:{ref.schema}.{ref.table}:{rows}:"
-                f"{checksum}:{[(c[0], c[1]) for c in cols]}")
+                f"{checksum}:{[(c[0], c[1]) for c in cols]}" + (f":{notes}" if notes else ""))
 
     def columns(self, tmp: str) -> list[tuple[str, str]]:
         """(name, DuckDB type) of each column of a sampled table, in order."""
