@@ -65,3 +65,33 @@ def test_results_rank_and_choose_sets_with_the_second_stage(tiny_tables):
     assert res.set.tables == expected.tables
     # the set's tables come first
     assert {h.table for h in res.hits[:len(expected.tables)]} == set(expected.tables)
+
+
+def test_catalog_comments_explain_cryptic_names(tmp_path):
+    """Abbreviated names that say nothing, commented in the catalog: the comments rank the
+    tables (without them, the question's table is not first)."""
+    import duckdb
+
+    from tablegraph.graphs.nodes import described
+
+    assert described("customer id", "Customer ID.") == "customer id"  # repeats the name
+    assert described("amt", "refund amount") == "amt (refund amount)"
+    path = tmp_path / "erp.duckdb"
+    con = duckdb.connect(str(path))
+    notes = ["personnel: every employee and their salary",
+             "refunds: money given back to customers for returned goods",
+             "warehouses and their addresses", "suppliers of raw materials",
+             "daily exchange rates of currencies"]
+    tables = {f"t{i:02d}": (note, ["cd", "dt", "val"]) for i, note in enumerate(notes)}
+    for t, (_, cols) in tables.items():
+        con.execute(f"CREATE TABLE {t} (id INTEGER, {', '.join(c + ' TEXT' for c in cols)})")
+        con.execute(f"INSERT INTO {t} VALUES (1, {', '.join(repr('x') for _ in cols)})")
+    question = "how much money did we give back for returned goods?"
+    con.close()
+    before = TableRetriever.load(tables=str(path)).search(question, k=3).hits[0].table
+    con = duckdb.connect(str(path))
+    for t, (note, _) in tables.items():
+        con.execute(f"COMMENT ON TABLE {t} IS '{note}'")
+    con.close()
+    after = TableRetriever.load(tables=str(path)).search(question, k=3)
+    assert before != "t01" and after.hits[0].table == "t01", (before, after.hits)

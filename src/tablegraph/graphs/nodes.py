@@ -9,6 +9,7 @@ embedding, linking and explanations read kinds from `TableNodes`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,10 @@ if TYPE_CHECKING:  # the data layer is only read, never imported at run time
     from tablegraph.tables.records import TableProfile
 
 MAX_VALUE_CHARS = 200  # characters of a value that its node embeds
+COMMENT_CHARS = 120  # characters of a catalog comment that a name's node embeds with it
 GRAPH_VERSION = 2  # bumped whenever nodes, node texts, node features or edges change
+# (catalog comments joined the texts of names without a bump: no training database has any,
+# so the texts a model learned from are unchanged)
 
 
 def feature_schema() -> dict[str, int]:
@@ -142,19 +146,30 @@ class TableNodes:
                           lexicon, owners)
 
 
+def described(words: str, comment: str) -> str:
+    """A name in words with the catalog's comment on it (its first `COMMENT_CHARS`
+    characters), what its node embeds: "amt (refund amount in euros)"; the name alone where
+    there is no comment, or one that only repeats the name ("customer id": "Customer ID.")."""
+    comment = comment[:COMMENT_CHARS].strip()
+    said = set(re.findall(r"[a-z0-9]+", comment.lower()))
+    if not said or said <= set(re.findall(r"[a-z0-9]+", words.lower())):
+        return words
+    return f"{words} ({comment})"
+
+
 def table_nodes(profile: "TableProfile", cfg: GraphConfig) -> TableNodes:
     """A table profile -> its nodes (see the module docstring for the order)."""
     columns = [c.name for c in profile.columns]
     kinds = [int(NodeKind.COLUMN)] * len(columns)
     owners = list(range(len(columns)))
     labels = list(columns)
-    texts = [name_to_words(c) for c in columns]
+    texts = [described(name_to_words(c.name), c.comment) for c in profile.columns]
     if cfg.table_node or not columns:
         words = name_to_words(profile.name, table=True)
         kinds.append(int(NodeKind.TABLE))
         owners.append(-1)
         labels.append(words)
-        texts.append(words)
+        texts.append(described(words, profile.comment))
     if cfg.value_nodes:
         for i, c in enumerate(profile.columns):
             for v in c.top_values[: cfg.values_per_column]:

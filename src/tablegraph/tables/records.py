@@ -49,7 +49,8 @@ class ColumnProfile:
     100 characters of a text-like column, most frequent first, see `tables.profile.LEXICON_SIZE`)
     the type its catalog declares where that says more than the DuckDB type (SQLite's
     `DATETIME`, `varchar(20)`; "" elsewhere) and the comment its catalog holds ("" where
-    none). Only `dtype` reaches the model."""
+    none). `declared` is only shown (schema, sql-context), the model reads `dtype`; the comment
+    is shown and joins the name's node text (`graphs.nodes.described`)."""
 
     name: str
     dtype: str
