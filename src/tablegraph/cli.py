@@ -603,7 +603,7 @@ def bench(quick: bool = typer.Option(False, "--quick", help="fewer seeds, skip c
           threads: Optional[int] = typer.Option(None, help="torch threads (default: "
                                                 "$TABLEGRAPH_THREADS, else 1)"),
           only: Optional[str] = typer.Option(None, help="run these sections only, comma-"
-                                             "separated: a,b,c,d,unseen,sets,speed,serving")
+                                             "separated: a,b,c,d,unseen,sets,comments,speed,reading,serving")
           ) -> None:
     """Methods against benchmarks side by side; writes a markdown table, JSON and a chart."""
     from tablegraph.benchmarks.bench import SECTIONS, run_bench, to_markdown

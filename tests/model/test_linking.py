@@ -126,11 +126,20 @@ def test_linker_from_nodes_equals_linker_from_names_and_values():
             [int(NodeKind.VALUE)] * len(vals)
         owners = list(range(len(cols))) + [-1] + [0] * len(vals)
         labels = cols + [name_to_words(name, table=True)] + vals
-        nodes.append(TableNodes(name, cols, kinds, owners, labels, labels))
+        texts = [name_to_words(c) for c in cols] + labels[len(cols):]  # as `table_nodes`
+        nodes.append(TableNodes(name, cols, kinds, owners, labels, texts))
     qs = ["Which admissions switched from MED to SURG?", "icd version of atrial fibrillation"]
     a = SchemaLinker.from_nodes(nodes).features(qs)
     assert a.any()
     assert np.array_equal(a, SchemaLinker(TABLES).features(qs))
+    # a catalog comment in a column's node text links the question's words to its table
+    q = ["which ward did the stay move to"]
+    before = SchemaLinker.from_nodes(nodes).features(q)
+    j = [n.table for n in nodes].index("transfers")
+    nodes[j].texts[0] = nodes[j].texts[0] + " (the ward a stay moved to)"
+    after = SchemaLinker.from_nodes(nodes).features(q)
+    assert (after[0, j] > before[0, j]).any() and np.array_equal(
+        np.delete(after, j, axis=1), np.delete(before, j, axis=1))
 
 
 def test_a_value_of_the_lexicon_links_its_table():

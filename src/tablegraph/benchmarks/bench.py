@@ -98,6 +98,7 @@ class Bench:
         self.sets: dict[str, dict[str, dict[str, float]]] = {}
         self.serving: dict = {}
         self.reading: dict[str, dict] = {}  # tables -> seconds to read from an empty cache
+        self.comments: dict[str, dict[str, dict]] = {}  # group -> names -> metrics
 
     # methods --------------------------------------------------------------------------------
     def fit_gnn(self, corpus: Corpus, tr: list[Question], va: list[Question], seed: int,
@@ -294,6 +295,26 @@ class Bench:
                 self.unseen.setdefault(group, {})[method] = row
                 self.log(f"  unseen {group:<7} {method:<14} hit@1 {row['hit@1']:.3f}  "
                          f"all@5 {row.get('all@5', float('nan')):.3f}  n={row['n']}")
+
+    def bench_comments(self, root: Path, fold: int = 0, folds: int = 3) -> None:
+        """Cryptic names with and without catalog comments (`benchmarks.comments`), ranked by
+        a model pretrained without `fold` (as `tablegraph pretrain --fold`, no abstention)."""
+        from tablegraph.benchmarks.comments import comments_bench
+        from tablegraph.training.pretrain import PretrainConfig, pretrain_corpus
+
+        if not (root / "text2sql-train").is_dir():
+            return self.skip("comments", f"{root / 'text2sql-train'} is absent")
+        self.log(f"comments: fold {fold}'s databases, names abbreviated and commented")
+        with tempfile.TemporaryDirectory(prefix="tg-comments-") as tmp:
+            pretrain_corpus(str(root), str(Path(tmp) / "model"), PretrainConfig(abstain=False),
+                            fold=fold, folds=folds, device=self.device, progress=False,
+                            log=self.log)
+            self.comments = comments_bench(str(Path(tmp) / "model"), root, Path(tmp), fold,
+                                           folds, self.log)
+        for group, by in self.comments.items():
+            for names, r in by.items():
+                self.log(f"  comments {group:<7} {names:<24} hit@1 {r['hit@1']:.3f}  "
+                         f"all@5 {r['all@5']:.3f}  set F1 {r['set_f1']:.3f}  n={r['n']}")
 
     def bench_sets(self, root: Path, split: str = "test") -> None:
         """Join-aware sets and abstention on EHRSQL-2024 `split` over the 31 real demo tables:
@@ -503,7 +524,7 @@ def _fresh_encoder(enc: TextEncoder) -> TextEncoder:
     return clone
 
 
-SECTIONS = ("a", "b", "c", "d", "unseen", "sets", "speed", "reading", "serving")
+SECTIONS = ("a", "b", "c", "d", "unseen", "sets", "comments", "speed", "reading", "serving")
 
 
 def run_bench(out_dir: str, quick: bool = False, epochs: int | None = None,
@@ -533,7 +554,7 @@ def run_bench(out_dir: str, quick: bool = False, epochs: int | None = None,
         result = {"quick": quick, "epochs": b.epochs, "device": b.device, "rows": b.rows,
                   "speed": b.speed, "unseen": b.unseen,
                   "unseen_abstention": b.unseen_abstention, "sets": b.sets, "serving": b.serving,
-                  "reading": b.reading,
+                  "reading": b.reading, "comments": b.comments,
                   "skipped": b.skipped, "wall_seconds": time.perf_counter() - t_start}
         write_json(out / "results.json", result)
         atomic_write_text(out / "results.md", to_markdown(result))
@@ -547,7 +568,8 @@ def run_bench(out_dir: str, quick: bool = False, epochs: int | None = None,
         b.bench_c(emb, demo, root / "ehrsql" / "ehrsql-2024", qs)
     for section, run in (("d", lambda: b.bench_d(emb, qs)),
                          ("unseen", lambda: b.bench_unseen(root)),
-                         ("sets", lambda: b.bench_sets(root))):
+                         ("sets", lambda: b.bench_sets(root)),
+                         ("comments", lambda: b.bench_comments(root))):
         if want(section):
             b.skip(section, "--quick") if quick else run()
     if want("speed"):
@@ -612,6 +634,15 @@ def to_markdown(result: dict) -> str:
         lines += _md_table("Join-aware sets on EHRSQL-2024 test (31 real demo tables):",
                            ["model", "method", "n", "hit@1", "all@5", "set P", "set R",
                             "set F1", "exact", "best top-k F1", "abstain AUROC"], rows)
+    cm = result.get("comments") or {}
+    if cm:
+        rows = [[group, names, str(r["n"]), *_fmt(r, "hit@1", "all@5", "set_f1")]
+                for group, by in cm.items() for names, r in by.items()]
+        lines += _md_table("Cryptic names and catalog comments (fold 0's databases copied "
+                           "with names abbreviated, then commented with the old names; the "
+                           "fold-0 model, zero-shot):",
+                           ["group", "names", "n", "hit@1", "all@5 (every database)",
+                            "set F1"], rows)
     sv = result.get("serving") or {}
     if sv:
         lines += ["", f"Serving on loopback ({sv['tables']}; p50 / p95 ms):", "",

@@ -98,6 +98,13 @@ class TableNodes:
         """The value nodes' labels."""
         return [self.labels[i] for i in self.of_kind(NodeKind.VALUE)]
 
+    def name_texts(self) -> list[str]:
+        """The names in words as their nodes embed them (with the catalog's comments): one
+        per column, then the table's."""
+        tables = self.of_kind(NodeKind.TABLE)
+        return [self.texts[i] for i in self.of_kind(NodeKind.COLUMN)] + \
+            [self.texts[tables[0]] if tables else name_to_words(self.table, table=True)]
+
     def document(self, max_chars: int | None = None) -> str:
         """The table as one text: its name, column names and frequent values, in words (what
         BM25 and dense retrieval read), or its first `max_chars` characters (what the model's

@@ -89,21 +89,23 @@ def _idf(docs: list[set[str]]) -> dict[str, float]:
 class SchemaLinker:
     """Lexical question-table features over a fixed list of tables.
 
-    `tables` is an iterable of (table name, column names, sample values) or (table name,
-    column names, sample values, lexicon).
+    `tables` is an iterable of (table name, column names, sample values), optionally with the
+    lexicon and then the names in words (one text per column, then the table's: the node
+    texts, which carry catalog comments; by default `name_to_words` of the names).
     `features(questions)` -> float32 [Q, M, NUM_FEATURES].
     """
 
     def __init__(self, tables: Iterable[tuple]) -> None:
+        tables = list(tables)
+        words = [t[4] if len(t) > 4 else [name_to_words(c) for c in t[1]] +
+                 [name_to_words(t[0], table=True)] for t in tables]
         tables = [(t[0], t[1], t[2], t[3] if len(t) > 3 else []) for t in tables]
         # Only identifier-like names link by exact mention: "patients" or "drug" in a question
         # is an English word (the word features see it), "d_icd_diagnoses" is a name.
         self.names = [t[0].lower() if _identifier(t[0]) else None for t in tables]
         self.columns = [{c.lower() for c in cols if _identifier(c)} for _, cols, _, _ in tables]
         # the words of each column name and of the table name, and as one set per table
-        column_parts = [[content_words(name_to_words(c)) for c in cols] +
-                        [content_words(name_to_words(name, table=True))]
-                        for name, cols, _, _ in tables]
+        column_parts = [[content_words(w) for w in ws] for ws in words]
         self.column_words = [{w for part in parts for w in part} for parts in column_parts]
         self.value_words = [{w for v in vals for w in content_words(v)}
                             for _, _, vals, _ in tables]
@@ -158,8 +160,9 @@ class SchemaLinker:
 
     @classmethod
     def from_nodes(cls, nodes: list[TableNodes]) -> "SchemaLinker":
-        """Over tables given by their nodes: name, column names, value labels, lexicon."""
-        return cls((n.table, n.columns, n.values, n.lexicon) for n in nodes)
+        """Over tables given by their nodes: name, column names, value labels, lexicon and
+        the names in words as their nodes embed them (with the catalog's comments)."""
+        return cls((n.table, n.columns, n.values, n.lexicon, n.name_texts()) for n in nodes)
 
     def found_values(self, question: str) -> dict[int, list[tuple[float, str]]]:
         """{table: [(IDF, value)]} of the values (sample or lexicon) found as a whole run of

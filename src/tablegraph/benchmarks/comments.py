@@ -1,0 +1,113 @@
+"""What catalog comments give back where names say nothing (`bench --only comments`).
+
+Enterprise schemas name tables and columns in abbreviations (`t_rf`, `amt`) and say what they
+hold in `COMMENT ON`. No public corpus with questions has such comments, so they are made: each
+held-out database of a fold is copied into DuckDB three ways,
+
+- `as they are`: the names unchanged;
+- `abbreviated`: every name abbreviated (`abbreviate`: each word to its first letter and the
+  consonants after it, at most 4 letters: `order_items` -> `ordr_itms`);
+- `abbreviated, commented`: abbreviated, with the old names in words as `COMMENT ON` text,
+
+and ranked zero-shot by a model pretrained without that fold. The copies declare no keys, so
+joins are inferred in all three. Real comments say more than a name in words: what the third
+copy wins back is a floor for what comments add.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Callable
+
+VARIANTS = ("as they are", "abbreviated", "abbreviated, commented")
+_VOWELS = set("aeiou")
+
+
+def abbreviate(name: str) -> str:
+    """`order_items` -> "ordr_itms", `customerId` -> "cstm_id": each word (split at `_`,
+    spaces and camelCase) to its first letter and the consonants after it, at most 4 letters;
+    words of up to 3 letters stay."""
+    words = [w for w in re.split(r"[_\s]+|(?<=[a-z])(?=[A-Z])", name) if w]
+
+    def short(w: str) -> str:
+        w = w.lower()
+        return w if len(w) <= 3 else (w[0] + "".join(c for c in w[1:] if c not in _VOWELS))[:4]
+
+    return "_".join(short(w) for w in words) or name
+
+
+def _unique(names: list[str], rename: bool) -> dict[str, str]:
+    """name -> its abbreviation (a digit added where two would meet), or itself."""
+    out: dict[str, str] = {}
+    seen: set[str] = set()
+    for n in names:
+        base = abbreviate(n) if rename else n
+        new, i = base, 2
+        while new.lower() in seen:
+            new, i = f"{base}{i}", i + 1
+        seen.add(new.lower())
+        out[n] = new
+    return out
+
+
+def copy_database(tables: str, out: Path, variant: str) -> dict[str, str]:
+    """Copy every table of `tables` (a `--tables` argument) into the new DuckDB file `out`
+    as `variant` (one of `VARIANTS`), rows as tablegraph reads them; returns old table name
+    -> new."""
+    from tablegraph.tables.sources import Reader, discover, quote_ident, quote_literal
+    from tablegraph.text.words import name_to_words
+
+    rename = variant != VARIANTS[0]
+    refs = discover(tables)
+    names = _unique([r.name for r in refs], rename)
+    with Reader(max_rows=10 ** 9) as reader:  # every row
+        reader.con.execute(f"ATTACH {quote_literal(str(out))} AS copy")
+        for ref in refs:
+            rel, _ = reader.sample(ref)
+            cols = [c for c, _ in reader.columns(rel)]
+            new = _unique(cols, rename)
+            table = f"copy.main.{quote_ident(names[ref.name])}"
+            reader.con.execute(f"CREATE TABLE {table} AS SELECT " + ", ".join(
+                f"{quote_ident(c)} AS {quote_ident(new[c])}" for c in cols) + f" FROM {rel}")
+            if variant == VARIANTS[2]:
+                words = name_to_words(ref.name, table=True)
+                reader.con.execute(f"COMMENT ON TABLE {table} IS {quote_literal(words)}")
+                for c in cols:
+                    reader.con.execute(f"COMMENT ON COLUMN {table}.{quote_ident(new[c])} IS "
+                                       f"{quote_literal(name_to_words(c))}")
+            reader.drop(rel)
+        reader.con.execute("DETACH copy")
+    return names
+
+
+def comments_bench(model: str, root: Path, work: Path, fold: int = 0, folds: int = 3,
+                   log: Callable[[str], None] = print) -> dict[str, dict[str, dict]]:
+    """{group: {variant: {"hit@1", "all@5", "set_f1", "n"}}} over the held-out databases of
+    `fold` (text2sql-train under `root`), ranked by the model folder `model` (pretrained
+    without that fold); the copies are written under `work`."""
+    from tablegraph.model.folder import load_model
+    from tablegraph.retrieval.retriever import TableRetriever
+    from tablegraph.tables.questions import Question, resolve_tables
+    from tablegraph.training.corpora import text2sql_databases
+
+    saved = load_model(model)
+    retriever = TableRetriever(saved, saved.text_encoder(), None)
+    sums: dict[str, dict[str, dict[str, float]]] = {}
+    held = [d for d in text2sql_databases(str(root)) if d.fold(folds) == fold]
+    for k, db in enumerate(held):
+        for variant in VARIANTS:
+            path = work / f"{k}-{VARIANTS.index(variant)}.duckdb"
+            names = {a.lower(): b for a, b in copy_database(db.tables, path, variant).items()}
+            retriever.index_tables(str(path))
+            questions = resolve_tables([Question(q.text, tuple(names[t.lower()] for t in q.tables))
+                                        for q in db.questions], retriever.index.names)
+            m = retriever.evaluate(questions)
+            acc = sums.setdefault(db.group, {}).setdefault(variant, {})
+            for key in ("hit@1", "all@5", "set_f1"):
+                acc[key] = acc.get(key, 0.0) + m[key] * m["n"]
+            acc["n"] = acc.get("n", 0) + m["n"]
+            path.unlink()
+        log(f"  comments: {k + 1}/{len(held)} {db.name}")
+    return {g: {v: {**{k: acc[k] / acc["n"] for k in ("hit@1", "all@5", "set_f1")},
+                    "n": int(acc["n"])} for v, acc in by.items()} for g, by in sums.items()}
