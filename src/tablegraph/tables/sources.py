@@ -244,6 +244,7 @@ class Reader:
         self._loaded: set[str] = set()
         self._n = 0
         self._relations: dict[str, tuple[str, int]] = {}  # sample -> (its relation, rows)
+        self._notes: dict[str, dict] = {}  # DuckDB file -> its comments (`_comments`)
 
     def __enter__(self) -> "Reader":
         return self
@@ -488,16 +489,29 @@ class Reader:
             rows, checksum = self.con.execute(
                 f"SELECT count(*), sum(hash(t)) FROM {rel} AS t").fetchone()
             cols = self.con.execute(f"DESCRIBE {rel}").fetchall()
-            notes = [] if ref.kind != "duckdb" else self.con.execute(
-                "SELECT column_name, comment FROM duckdb_columns() WHERE database_name = ? "
-                "AND schema_name = ? AND table_name = ? AND comment IS NOT NULL UNION ALL "
-                "SELECT '', comment FROM duckdb_tables() WHERE database_name = ? "
-                "AND schema_name = ? AND table_name = ? AND comment IS NOT NULL ORDER BY 1",
-                [self._attach(ref.kind, ref.location), ref.schema, ref.table] * 2).fetchall()
+            notes = self._comments(ref.location).get((ref.schema, ref.table), []) \
+                if ref.kind == "duckdb" else []
         except duckdb.Error:
             return None
         return (f"{ref.kind}:{os.path.abspath(ref.location)}:{ref.schema}.{ref.table}:{rows}:"
                 f"{checksum}:{[(c[0], c[1]) for c in cols]}" + (f":{notes}" if notes else ""))
+
+    def _comments(self, location: str) -> dict[tuple[str, str], list[tuple[str, str]]]:
+        """A DuckDB file's comments, read once: (schema, table) -> sorted [(column, comment)],
+        the table's own under column ""."""
+        if location not in self._notes:
+            alias = self._attach("duckdb", location)
+            rows = self.con.execute(
+                "SELECT schema_name, table_name, column_name, comment FROM duckdb_columns() "
+                "WHERE database_name = ? AND comment IS NOT NULL UNION ALL "
+                "SELECT schema_name, table_name, '', comment FROM duckdb_tables() "
+                "WHERE database_name = ? AND comment IS NOT NULL ORDER BY 1, 2, 3",
+                [alias, alias]).fetchall()
+            notes: dict[tuple[str, str], list[tuple[str, str]]] = {}
+            for schema, table, column, text in rows:
+                notes.setdefault((schema, table), []).append((column, text))
+            self._notes[location] = notes
+        return self._notes[location]
 
     def columns(self, tmp: str) -> list[tuple[str, str]]:
         """(name, DuckDB type) of each column of a sampled table, in order."""
