@@ -179,3 +179,68 @@ def test_duckdb_comments_reach_the_schema_and_sql_context(tmp_path):
     con.close()
     with Reader() as r:
         assert r.table_fingerprint(ref) != before
+
+
+def _bird_folder(root):
+    """A database's folder as BIRD ships one: the SQLite file and its data dictionary."""
+    db = root / "finance"
+    (db / "database_description").mkdir(parents=True)
+    con = sqlite3.connect(db / "finance.sqlite")
+    con.execute("CREATE TABLE district (district_id INTEGER PRIMARY KEY, A2 TEXT, A3 TEXT)")
+    con.execute("CREATE TABLE Account (account_id INTEGER, district_id INTEGER "
+                "REFERENCES district(district_id), frequency TEXT)")
+    con.execute("INSERT INTO district VALUES (1, 'Praha', 'Prague')")
+    con.commit()
+    con.close()
+    (db / "database_description" / "District.csv").write_bytes(
+        "original_column_name,column_name,column_description,data_format,value_description\n"
+        "district_id,location of branch,location of branch,integer,\n"
+        "a2,district_name,,text,\n"
+        "A3,region,r\u00e9gion of the district,text,\n".encode("cp1252"))
+    (db / "database_description" / "account.csv").write_text(
+        "\ufefforiginal_column_name,column_name,column_description,data_format,value_description\n"
+        "account_id,account id,the id of the account,integer,\n"
+        "frequency,frequency,frequency of the account,text,"
+        "\"\"\"POPLATEK MESICNE\"\" stands for monthly issuance\"\n", encoding="utf-8")
+    (db / "database_description" / "notes.csv").write_text("a,b\n1,2\n")  # no table's
+    (db / "schema.sql").write_text("-- how it was made\n")
+    return db
+
+
+def test_a_databases_folder_reads_the_database_and_its_data_dictionary(tmp_path):
+    from tablegraph.tables.profile import profile_tables
+
+    db = _bird_folder(tmp_path)
+    refs = discover(db)  # the folder: its one database, not the dictionary's CSV files
+    assert [r.name for r in refs] == ["Account", "district"] and refs[0].kind == "sqlite"
+    assert [r.name for r in discover(db / "finance.sqlite")] == ["Account", "district"]
+    with Reader() as r:
+        keys = read_keys(r, refs)
+    assert keys["district"].column_comments == (
+        ("district_id", "location of branch"), ("a2", "district_name"),
+        ("A3", "region; r\u00e9gion of the district"))
+    assert keys["Account"].column_comments[1] == (
+        "frequency", 'frequency of the account; "POPLATEK MESICNE" stands for monthly issuance')
+    assert keys["district"].primary_key == ("district_id",)  # the keys stay
+    prof = {p.name: p for p in profile_tables(refs, use_cache=False)}
+    assert [c.comment for c in prof["district"].columns] == [
+        "location of branch", "district_name", "region; r\u00e9gion of the district"]
+    # a changed dictionary is a changed table, for the profile cache and index updates
+    before = (refs[1].fingerprint, Reader().table_fingerprint(refs[1]))
+    (db / "database_description" / "District.csv").write_text(
+        "original_column_name,column_name,column_description\nA2,name of the district,\n")
+    after = (discover(db)[1].fingerprint, Reader().table_fingerprint(discover(db)[1]))
+    assert before[0] != after[0] and before[1] != after[1]
+
+
+def test_a_folder_of_several_databases_or_a_database_and_files_is_an_error(tmp_path):
+    from tablegraph.utils import TableGraphError
+
+    db = _bird_folder(tmp_path)
+    (db / "extra.csv").write_text("a\n1\n")
+    with pytest.raises(TableGraphError, match="holds the database .* and 1 data file"):
+        discover(db)
+    (db / "extra.csv").unlink()
+    sqlite3.connect(db / "copy.db").execute("CREATE TABLE t (a INTEGER)").connection.close()
+    with pytest.raises(TableGraphError, match="holds 2 database files"):
+        discover(db)

@@ -2,7 +2,8 @@
 composite keys included, for SQLite (its PRAGMAs, read-only), DuckDB (`duckdb_constraints()`)
 and PostgreSQL (`pg_constraint`, through the scanner's `postgres_query`); and the comments of
 tables and columns where the catalog holds them (DuckDB's and PostgreSQL's `COMMENT ON`;
-SQLite has no such statement). Files carry none.
+SQLite has no such statement) or a data dictionary beside a database file does
+(`read_dictionary`: `database_description/<table>.csv`, BIRD's layout). Files carry none.
 
 A schema-only database (declared types and keys, no rows) is a first-class case: its keys are
 what tells which tables join.
@@ -10,13 +11,16 @@ what tells which tables join.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
+import os
 import sqlite3
 
 import duckdb
 
 from tablegraph.tables.records import ForeignKey, TableKeys
-from tablegraph.tables.sources import Reader, TableRef, quote_literal
+from tablegraph.tables.sources import Reader, TableRef, dictionary_files, quote_literal
 from tablegraph.utils import TableGraphError
 
 
@@ -35,8 +39,10 @@ def read_keys(reader: Reader, refs: list[TableRef]) -> dict[str, TableKeys]:
         try:
             out.update(reader_fn(reader, location, group))
             notes_fn = {"duckdb": _duckdb_comments, "postgres": _postgres_comments}.get(kind)
-            for name, (table, columns) in (notes_fn(reader, location, group)
-                                           if notes_fn else {}).items():
+            notes = notes_fn(reader, location, group) if notes_fn else {}
+            if kind != "postgres":  # the catalog's own comments first
+                notes = _merge(notes, read_dictionary(location, group))
+            for name, (table, columns) in notes.items():
                 out[name] = dataclasses.replace(out.get(name, TableKeys()), comment=table,
                                                 column_comments=columns)
         except (sqlite3.Error, duckdb.Error) as e:
@@ -208,3 +214,50 @@ def _postgres_comments(reader: Reader, location: str, group: list[TableRef]) -> 
     ).fetchall()
     tables = list({(s, t): (s, t, tc) for s, t, _, tc, _ in rows}.values())
     return _gather(_names(group), tables, [(s, t, c, cc) for s, t, c, _, cc in rows if c])
+
+
+def _merge(first: Comments, then: Comments) -> Comments:
+    """`first`'s comments, with `then`'s where `first` has none."""
+    out = dict(first)
+    for name, (table, columns) in then.items():
+        mine, cols = out.get(name, ("", ()))
+        have = {c.lower() for c, _ in cols}
+        out[name] = (mine or table, cols + tuple(c for c in columns if c[0].lower() not in have))
+    return out
+
+
+def read_dictionary(location: str, group: list[TableRef]) -> Comments:
+    """Column comments from the data dictionary beside the database file `location`: one CSV
+    per table in `database_description/` (named as the table, any case), with the header
+    `original_column_name, column_name, column_description, ...` (BIRD's layout; also
+    `value_description`). A column's comment is its full name, its description and what its
+    values mean, each where given and not a repeat: "district_name" for `A2`. UTF-8, else
+    Windows-1252 text; a file of another shape, or for no table, says nothing."""
+    tables = {r.table.lower(): r.name for r in group if r.schema.lower() in ("", "main")}
+    columns: list[tuple] = []
+    for path in dictionary_files(location):
+        name = tables.get(os.path.basename(path)[:-len(".csv")].lower())
+        if name is None:
+            continue
+        raw = open(path, "rb").read()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("cp1252", errors="replace")
+        rows = list(csv.reader(io.StringIO(text)))
+        header = [h.strip().lower() for h in rows[0]] if rows else []
+        if "original_column_name" not in header:
+            continue
+        at = {h: i for i, h in enumerate(header)}
+        for row in rows[1:]:
+            cell = {h: row[i].strip() if i < len(row) else "" for h, i in at.items()}
+            column = cell["original_column_name"]
+            said: list[str] = []
+            for key in ("column_name", "column_description", "value_description"):
+                text = cell.get(key, "")
+                if text and text.lower() not in {s.lower() for s in said} \
+                        and text.lower() != column.lower():
+                    said.append(text)
+            if column and said:
+                columns.append(("", name, column, "; ".join(said)))
+    return _gather({("", n.lower()): n for n in tables.values()}, [], columns)

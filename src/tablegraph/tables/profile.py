@@ -453,14 +453,15 @@ def profile_sample(reader: Reader, ref: TableRef, top_k: int = TOP_K_VALUES,
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
             raise TableGraphError(f"cannot profile table {ref.name}: {first}") from e
         declared = declared or TableKeys()
-        types, notes = dict(declared.column_types), dict(declared.column_comments)
+        types = dict(declared.column_types)
+        notes = {c.lower(): text for c, text in declared.column_comments}  # any case
         profiles = []
         for i, ((name, dtype), (_, fam)) in enumerate(zip(cols, fams)):
             top = [str(v) for v in (vals.get(i, _NO_VALUES)[6] or [])] if i in text else []
             profiles.append(ColumnProfile(name, dtype, stats[i], [t for t in top if t.strip()],
                                           int(_f(raws[i]["nd"])), sketches.get(i, []),
                                           lexicons.get(i, []), types.get(name, ""),
-                                          notes.get(name, "")))
+                                          notes.get(name.lower(), "")))
         return TableProfile(ref.name, display_location(ref.location), total, int(n_sampled),
                             profiles, list(declared.primary_key), list(declared.foreign_keys),
                             unique_keys, declared.comment)

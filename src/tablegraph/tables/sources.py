@@ -51,6 +51,26 @@ FILE_SUFFIXES = tuple(FILE_FORMATS)
 SQLITE_TYPE_ERRORS = ("Mismatch Type", "Conversion Error")
 DEFAULT_MAX_ROWS = 20_000
 DEFAULT_SAMPLE_SEED = 42
+# endings of database files that a folder may hold (read when it holds one, and nothing else)
+DATABASE_SUFFIXES = (".sqlite", ".sqlite3", ".db", ".duckdb")
+# a database file's data dictionary: one CSV per table beside it, in BIRD's layout
+# (`tables.catalog.read_dictionary`)
+DICTIONARY_FOLDER = "database_description"
+
+
+def dictionary_files(location: str) -> list[str]:
+    """The data dictionary CSV files beside the database file `location` (none: [])."""
+    folder = os.path.join(os.path.dirname(os.path.abspath(location)), DICTIONARY_FOLDER)
+    return sorted(glob.glob(os.path.join(folder, "*.csv"))) if os.path.isdir(folder) else []
+
+
+def _dictionary_stamp(location: str) -> str:
+    """What changes when the data dictionary beside `location` changes ("" without one)."""
+    files = dictionary_files(location)
+    if not files:
+        return ""
+    stats = [(f, os.stat(f).st_size, os.stat(f).st_mtime_ns) for f in files]
+    return ":dictionary " + hashlib.sha256(repr(stats).encode()).hexdigest()[:16]
 
 
 def quote_ident(name: str) -> str:
@@ -81,7 +101,7 @@ class TableRef:
     @property
     def fingerprint(self) -> str | None:
         """Identity of the data for caching: path, size and mtime (of every part of a
-        partitioned dataset); None for servers."""
+        partitioned dataset; and of a database file's data dictionary); None for servers."""
         if self.kind == "postgres":
             return None
         if self.parts:
@@ -90,8 +110,9 @@ class TableRef:
             digest = hashlib.sha256(repr(stats).encode()).hexdigest()[:32]
             return f"{self.kind}:{os.path.abspath(self.location)}:parts {len(stats)} {digest}"
         st = os.stat(self.location)
+        stamp = _dictionary_stamp(self.location) if self.kind != "file" else ""
         return f"{self.kind}:{os.path.abspath(self.location)}:{st.st_size}:{st.st_mtime_ns}:" \
-               f"{self.schema}.{self.table}"
+               f"{self.schema}.{self.table}{stamp}"
 
 
 def file_format(path: str) -> str:
@@ -180,13 +201,25 @@ def _discover(spec: str) -> list[TableRef]:
     if not path.exists():
         raise TableGraphError(f"no such file or folder: {spec}")
     if path.is_dir():
-        files = sorted(
-            f for f in glob.glob(os.path.join(spec, "**", "*"), recursive=True)
-            if f.lower().endswith(FILE_SUFFIXES) and os.path.isfile(f)
-        )
+        everything = [f for f in glob.glob(os.path.join(spec, "**", "*"), recursive=True)
+                      if os.path.isfile(f)]
+        databases = sorted(f for f in everything if f.lower().endswith(DATABASE_SUFFIXES)
+                           and _db_kind(Path(f)) is not None)
+        dictionaries = {os.path.abspath(d) for db in databases for d in dictionary_files(db)}
+        files = sorted(f for f in everything if f.lower().endswith(FILE_SUFFIXES)
+                       and os.path.abspath(f) not in dictionaries)
+        if databases:  # a database's folder (Spider's, BIRD's): the database, if only it
+            if len(databases) > 1:
+                raise TableGraphError(f"{spec} holds {len(databases)} database files "
+                                      f"({', '.join(databases[:3])}): give one of them")
+            if files:
+                raise TableGraphError(f"{spec} holds the database {databases[0]} and "
+                                      f"{len(files)} data file(s) ({files[0]}, ...): give the "
+                                      f"database file, or a folder of data files")
+            return _discover(databases[0])
         if not files:
-            raise TableGraphError(f"no *.csv, *.tsv, *.parquet or *.json(l) files (or .gz) "
-                                  f"under {spec}")
+            raise TableGraphError(f"no *.csv, *.tsv, *.parquet or *.json(l) files (or .gz), "
+                                  f"and no database file, under {spec}")
         datasets, single = partitioned_tables(files)
         refs = [_dataset_ref(d, name, parts) for (d, name), parts in datasets.items()]
         refs += [TableRef(name=table_name_of(f), kind="file", location=f) for f in single]
@@ -481,7 +514,8 @@ class Reader:
         """What changes when one table's content changes, per table even inside a database
         file (an index re-reads only the tables whose fingerprint changed): a file's path, size
         and mtime; a SQLite or DuckDB table's row count, columns and a checksum of its rows
-        (one scan in DuckDB), and a DuckDB table's comments; PostgreSQL as `fingerprint`. None when it cannot be told."""
+        (one scan in DuckDB), a DuckDB table's comments and the database's data dictionary;
+        PostgreSQL as `fingerprint`. None when it cannot be told."""
         if ref.kind in ("file", "postgres"):
             return self.fingerprint(ref)
         try:
@@ -494,7 +528,8 @@ class Reader:
         except duckdb.Error:
             return None
         return (f"{ref.kind}:{os.path.abspath(ref.location)}:{ref.schema}.{ref.table}:{rows}:"
-                f"{checksum}:{[(c[0], c[1]) for c in cols]}" + (f":{notes}" if notes else ""))
+                f"{checksum}:{[(c[0], c[1]) for c in cols]}" + (f":{notes}" if notes else "")
+                + _dictionary_stamp(ref.location))
 
     def _comments(self, location: str) -> dict[tuple[str, str], list[tuple[str, str]]]:
         """A DuckDB file's comments, read once: (schema, table) -> sorted [(column, comment)],
