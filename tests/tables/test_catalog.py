@@ -244,3 +244,20 @@ def test_a_folder_of_several_databases_or_a_database_and_files_is_an_error(tmp_p
     sqlite3.connect(db / "copy.db").execute("CREATE TABLE t (a INTEGER)").connection.close()
     with pytest.raises(TableGraphError, match="holds 2 database files"):
         discover(db)
+
+
+def test_a_folder_of_data_files_reads_its_data_dictionary_too(tmp_path):
+    from tablegraph.tables.profile import profile_tables
+
+    (tmp_path / "database_description").mkdir()
+    (tmp_path / "district.csv").write_text("district_id,A2\n1,Praha\n2,Brno\n")
+    (tmp_path / "database_description" / "district.csv").write_text(
+        "original_column_name,column_name,column_description\nA2,district_name,\n")
+    refs = discover(tmp_path)
+    assert [r.name for r in refs] == ["district"]  # the dictionary's file is no table
+    (p,) = profile_tables(refs, use_cache=False)
+    assert [c.comment for c in p.columns] == ["", "district_name"]
+    before = refs[0].fingerprint
+    (tmp_path / "database_description" / "district.csv").write_text(
+        "original_column_name,column_name,column_description\nA2,name of the district,\n")
+    assert discover(tmp_path)[0].fingerprint != before

@@ -20,19 +20,27 @@ import sqlite3
 import duckdb
 
 from tablegraph.tables.records import ForeignKey, TableKeys
-from tablegraph.tables.sources import Reader, TableRef, dictionary_files, quote_literal
+from tablegraph.tables.sources import (DICTIONARY_KEY, Reader, TableRef, dictionary_files,
+                                       quote_literal)
 from tablegraph.utils import TableGraphError
 
 
 def read_keys(reader: Reader, refs: list[TableRef]) -> dict[str, TableKeys]:
-    """Declared keys (SQLite's declared column types, DuckDB's and PostgreSQL's comments) of
-    every table of `refs` (by table name); tables that declare none are absent.
+    """Declared keys (SQLite's declared column types, DuckDB's and PostgreSQL's comments, a
+    data dictionary's) of every table of `refs` (by table name); tables that declare none
+    are absent.
     A catalog that cannot be read is an error naming the database."""
     out: dict[str, TableKeys] = {}
     by_source: dict[tuple[str, str], list[TableRef]] = {}
+    by_folder: dict[str, list[TableRef]] = {}  # data files: their data dictionary's folder
     for r in refs:
         if r.kind != "file":
             by_source.setdefault((r.kind, r.location), []).append(r)
+        elif not r.parts:
+            by_folder.setdefault(r.location, []).append(r)
+    for location, group in by_folder.items():
+        for name, (table, columns) in read_dictionary(location, group).items():
+            out[name] = TableKeys(comment=table, column_comments=columns)
     for (kind, location), group in by_source.items():
         reader_fn = {"sqlite": _sqlite_keys, "duckdb": _duckdb_keys,
                      "postgres": _postgres_keys}[kind]
@@ -227,13 +235,14 @@ def _merge(first: Comments, then: Comments) -> Comments:
 
 
 def read_dictionary(location: str, group: list[TableRef]) -> Comments:
-    """Column comments from the data dictionary beside the database file `location`: one CSV
-    per table in `database_description/` (named as the table, any case), with the header
+    """Column comments from the data dictionary beside the database or data file `location`:
+    one CSV per table in `database_description/` (named as the table, any case), with the header
     `original_column_name, column_name, column_description, ...` (BIRD's layout; also
     `value_description`). A column's comment is its full name, its description and what its
     values mean, each where given and not a repeat: "district_name" for `A2`. UTF-8, else
     Windows-1252 text; a file of another shape, or for no table, says nothing."""
-    tables = {r.table.lower(): r.name for r in group if r.schema.lower() in ("", "main")}
+    tables = {(r.table or r.name).lower(): r.name for r in group
+              if r.schema.lower() in ("", "main")}
     columns: list[tuple] = []
     for path in dictionary_files(location):
         name = tables.get(os.path.basename(path)[:-len(".csv")].lower())
@@ -246,12 +255,12 @@ def read_dictionary(location: str, group: list[TableRef]) -> Comments:
             text = raw.decode("cp1252", errors="replace")
         rows = list(csv.reader(io.StringIO(text)))
         header = [h.strip().lower() for h in rows[0]] if rows else []
-        if "original_column_name" not in header:
+        if DICTIONARY_KEY not in header:
             continue
         at = {h: i for i, h in enumerate(header)}
         for row in rows[1:]:
             cell = {h: row[i].strip() if i < len(row) else "" for h, i in at.items()}
-            column = cell["original_column_name"]
+            column = cell[DICTIONARY_KEY]
             said: list[str] = []
             for key in ("column_name", "column_description", "value_description"):
                 text = cell.get(key, "")

@@ -56,10 +56,22 @@ DATABASE_SUFFIXES = (".sqlite", ".sqlite3", ".db", ".duckdb")
 # a database file's data dictionary: one CSV per table beside it, in BIRD's layout
 # (`tables.catalog.read_dictionary`)
 DICTIONARY_FOLDER = "database_description"
+DICTIONARY_KEY = "original_column_name"  # the first header field of a dictionary's file
+
+
+def is_dictionary_file(path: str) -> bool:
+    """A CSV file of a data dictionary (in `DICTIONARY_FOLDER`, its header naming
+    `DICTIONARY_KEY`), which describes a table instead of being one."""
+    if os.path.basename(os.path.dirname(os.path.abspath(path))) != DICTIONARY_FOLDER or \
+            not path.lower().endswith(".csv"):
+        return False
+    with open(path, "rb") as f:
+        return DICTIONARY_KEY.encode() in f.readline().lower()
 
 
 def dictionary_files(location: str) -> list[str]:
-    """The data dictionary CSV files beside the database file `location` (none: [])."""
+    """The data dictionary CSV files beside the database or data file `location` (none:
+    [])."""
     folder = os.path.join(os.path.dirname(os.path.abspath(location)), DICTIONARY_FOLDER)
     return sorted(glob.glob(os.path.join(folder, "*.csv"))) if os.path.isdir(folder) else []
 
@@ -110,7 +122,7 @@ class TableRef:
             digest = hashlib.sha256(repr(stats).encode()).hexdigest()[:32]
             return f"{self.kind}:{os.path.abspath(self.location)}:parts {len(stats)} {digest}"
         st = os.stat(self.location)
-        stamp = _dictionary_stamp(self.location) if self.kind != "file" else ""
+        stamp = _dictionary_stamp(self.location)
         return f"{self.kind}:{os.path.abspath(self.location)}:{st.st_size}:{st.st_mtime_ns}:" \
                f"{self.schema}.{self.table}{stamp}"
 
@@ -205,9 +217,9 @@ def _discover(spec: str) -> list[TableRef]:
                       if os.path.isfile(f)]
         databases = sorted(f for f in everything if f.lower().endswith(DATABASE_SUFFIXES)
                            and _db_kind(Path(f)) is not None)
-        dictionaries = {os.path.abspath(d) for db in databases for d in dictionary_files(db)}
+        beside = {os.path.abspath(d) for db in databases for d in dictionary_files(db)}
         files = sorted(f for f in everything if f.lower().endswith(FILE_SUFFIXES)
-                       and os.path.abspath(f) not in dictionaries)
+                       and os.path.abspath(f) not in beside and not is_dictionary_file(f))
         if databases:  # a database's folder (Spider's, BIRD's): the database, if only it
             if len(databases) > 1:
                 raise TableGraphError(f"{spec} holds {len(databases)} database files "
