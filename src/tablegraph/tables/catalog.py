@@ -248,12 +248,15 @@ def read_dictionary(location: str, group: list[TableRef]) -> Comments:
         name = tables.get(os.path.basename(path)[:-len(".csv")].lower())
         if name is None:
             continue
-        raw = open(path, "rb").read()
         try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("cp1252", errors="replace")
-        rows = list(csv.reader(io.StringIO(text)))
+            raw = open(path, "rb").read()
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                text = raw.decode("cp1252", errors="replace")
+            rows = list(csv.reader(io.StringIO(text.replace("\x00", ""))))
+        except (OSError, csv.Error):
+            continue  # an unreadable description is no reason to refuse the database
         header = [h.strip().lower() for h in rows[0]] if rows else []
         if DICTIONARY_KEY not in header:
             continue
