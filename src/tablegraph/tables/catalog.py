@@ -254,9 +254,9 @@ def read_dictionary(location: str, group: list[TableRef]) -> Comments:
                 text = raw.decode("utf-8-sig")
             except UnicodeDecodeError:
                 text = raw.decode("cp1252", errors="replace")
-            rows = list(csv.reader(io.StringIO(text.replace("\x00", ""))))
+            rows = list(csv.reader(io.StringIO(text.replace("\x00", "")), strict=True))
         except (OSError, csv.Error):
-            continue  # an unreadable description is no reason to refuse the database
+            continue  # a malformed description is no reason to refuse the database
         header = [h.strip().lower() for h in rows[0]] if rows else []
         if DICTIONARY_KEY not in header:
             continue
