@@ -2,6 +2,7 @@ import duckdb
 import numpy as np
 import pytest
 import sqlite3
+from pathlib import Path
 
 from tablegraph.tables.profile import FEATURES, profile_tables
 from tablegraph.tables.stats import STATS_DIM
@@ -355,3 +356,73 @@ def _profile_one(folder, create: str, **kwargs):
     con.close()
     (p,) = profile_tables(discover(db), progress=False, use_cache=False, **kwargs)
     return p
+
+
+def _delta(root, commits, checkpoint=None):
+    """A Delta table `root/orders`: Parquet files under `day=` folders and a log of
+    `commits` (lists of actions, one file per version); with `checkpoint` (version, [live
+    paths]) a checkpoint Parquet file and `_last_checkpoint`."""
+    import json
+
+    import duckdb
+
+    table = root / "orders"
+    (table / "_delta_log").mkdir(parents=True)
+    con = duckdb.connect()
+    for day in (1, 2, 3):
+        (table / f"day={day}").mkdir()
+        con.execute(f"COPY (SELECT {day} * 10 + i AS id, 'x' AS note FROM range(5) t(i)) TO "
+                    f"'{table}/day={day}/part-0000{day}.snappy.parquet' (FORMAT parquet)")
+    for v, actions in enumerate(commits):
+        (table / "_delta_log" / f"{v:020d}.json").write_text(
+            "".join(json.dumps(a) + "\n" for a in actions))
+    if checkpoint:
+        v, live = checkpoint
+        rows = " UNION ALL ".join(
+            f"SELECT {{'path': '{p}', 'deletionVector': NULL::VARCHAR}} AS add" for p in live)
+        con.execute(f"COPY ({rows}) TO '{table}/_delta_log/{v:020d}.checkpoint.parquet' "
+                    f"(FORMAT parquet)")
+        (table / "_delta_log" / "_last_checkpoint").write_text(json.dumps({"version": v}))
+    con.close()
+    return table
+
+
+def _add(day):
+    return {"add": {"path": f"day={day}/part-0000{day}.snappy.parquet", "size": 1,
+                    "partitionValues": {"day": str(day)}, "dataChange": True}}
+
+
+def _remove(day):
+    return {"remove": {"path": f"day={day}/part-0000{day}.snappy.parquet", "dataChange": True}}
+
+
+def test_a_delta_table_reads_the_files_its_log_keeps(tmp_path):
+    _delta(tmp_path, [[{"protocol": {"minReaderVersion": 1}}, _add(1), _add(2)],
+                      [_remove(1), _add(3)]])
+    (tmp_path / "customers.csv").write_text("id,name\n1,Ann\n")
+    refs = discover(tmp_path)  # the log's JSON files are no tables
+    assert [r.name for r in refs] == ["customers", "orders"]
+    assert [Path(p).parent.name for p in refs[1].parts] == ["day=2", "day=3"]
+    prof = {p.name: p for p in profile_tables(refs, use_cache=False)}
+    assert prof["orders"].n_rows == 10  # day=1's file was removed: not read
+    assert {c.name for c in prof["orders"].columns} == {"id", "note", "day"}
+
+
+def test_a_delta_checkpoint_is_where_the_log_starts(tmp_path):
+    commits = [[_add(1)], [_add(2)], [_remove(2), _add(3)]]
+    # the checkpoint at version 1 says day=1 is gone and day=2 is live; version 2 follows
+    _delta(tmp_path, commits, checkpoint=(1, ["day=2/part-00002.snappy.parquet"]))
+    (ref,) = discover(tmp_path)
+    assert [Path(p).parent.name for p in ref.parts] == ["day=3"]
+
+
+def test_a_delta_table_that_cannot_be_read_as_files_is_one_clear_error(tmp_path):
+    dv = _add(1)
+    dv["add"]["deletionVector"] = {"storageType": "u", "pathOrInlineDv": "x"}
+    _delta(tmp_path, [[dv]])
+    with pytest.raises(TableGraphError, match="deletion vectors"):
+        discover(tmp_path)
+    other = tmp_path / "elsewhere"
+    table = _delta(other, [[{"add": {"path": "s3://bucket/x.parquet"}}]])
+    with pytest.raises(TableGraphError, match="outside its folder"):
+        discover(table)

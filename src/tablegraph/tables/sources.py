@@ -30,6 +30,7 @@ import csv
 import glob
 import gzip
 import hashlib
+import json
 import os
 import re
 import sys
@@ -179,6 +180,71 @@ def _dataset_ref(folder: str, name: str, files: list[str]) -> TableRef:
     return TableRef(name=name, kind="file", location=folder, parts=parts)
 
 
+DELTA_LOG = "_delta_log"
+
+
+def delta_table(folder: str) -> TableRef:
+    """A Delta Lake table (a folder with `_delta_log/`): the Parquet files its log says are
+    live, replayed from the last checkpoint (or the first commit) through every later commit
+    (`add` and `remove` actions); files a later commit removed are not read. A table whose log
+    points outside its folder, or that deletes rows with deletion vectors, is an error: its
+    files alone would be a misreading."""
+    from urllib.parse import unquote
+
+    log = os.path.join(folder, DELTA_LOG)
+    name = os.path.basename(folder)
+    live: dict[str, dict] = {}
+    start = -1
+    last = os.path.join(log, "_last_checkpoint")
+    try:
+        if os.path.isfile(last):
+            with open(last, encoding="utf-8") as f:
+                start = int(json.load(f)["version"])
+            parts = sorted(glob.glob(os.path.join(log, f"{start:020d}.checkpoint*.parquet")))
+            if not parts:
+                raise TableGraphError(f"cannot read the Delta table {name}: its checkpoint "
+                                      f"{start} is missing")
+            con = duckdb.connect(":memory:")
+            try:
+                rows = con.execute(
+                    "SELECT add.path, add.deletionVector IS NOT NULL FROM read_parquet(?) "
+                    "WHERE add IS NOT NULL", [parts]).fetchall()
+            finally:
+                con.close()
+            live = {p: {"deletionVector": True} if dv else {} for p, dv in rows}
+        commits = sorted(f for f in glob.glob(os.path.join(log, "*.json"))
+                         if re.fullmatch(r"\d{20}\.json", os.path.basename(f)))
+        for path in commits:
+            if int(os.path.basename(path)[:20]) <= start:
+                continue
+            with open(path, encoding="utf-8") as f:
+                for line in f:
+                    action = json.loads(line) if line.strip() else {}
+                    if "add" in action:
+                        live[action["add"]["path"]] = action["add"]
+                    elif "remove" in action:
+                        live.pop(action["remove"]["path"], None)
+    except (OSError, ValueError, KeyError, TypeError, duckdb.Error) as e:
+        raise TableGraphError(f"cannot read the Delta table {name}: its log is not "
+                              f"readable ({type(e).__name__}: {str(e)[:80]})") from e
+    if any(a.get("deletionVector") for a in live.values()):
+        raise TableGraphError(f"cannot read the Delta table {name}: it deletes rows with "
+                              f"deletion vectors, which tablegraph does not read")
+    files = []
+    for p in sorted(live):
+        if re.match(r"^[a-z][a-z0-9+.-]*://", p) or os.path.isabs(unquote(p)):
+            raise TableGraphError(f"cannot read the Delta table {name}: its log names a file "
+                                  f"outside its folder ({p[:80]})")
+        files.append(os.path.join(folder, unquote(p)))
+    if not files:
+        raise TableGraphError(f"cannot read the Delta table {name}: it holds no data files")
+    missing = [f for f in files if not os.path.isfile(f)]
+    if missing:
+        raise TableGraphError(f"cannot read the Delta table {name}: {len(missing)} file(s) "
+                              f"its log names are missing ({missing[0]})")
+    return TableRef(name=name, kind="file", location=folder, parts=tuple(files))
+
+
 def _db_kind(path: Path) -> str | None:
     try:
         with open(path, "rb") as f:
@@ -229,11 +295,18 @@ def _discover(spec: str) -> list[TableRef]:
                                       f"{len(files)} data file(s) ({files[0]}, ...): give the "
                                       f"database file, or a folder of data files")
             return _discover(databases[0])
-        if not files:
+        deltas = sorted(os.path.dirname(os.path.dirname(os.path.abspath(f)))
+                        for f in everything if os.path.basename(os.path.dirname(f)) == DELTA_LOG
+                        and f.endswith(".json"))
+        deltas = sorted(set(deltas))
+        refs = [delta_table(d) for d in deltas]
+        files = [f for f in files  # a Delta table's files are read as its log says
+                 if not any(os.path.abspath(f).startswith(d + os.sep) for d in deltas)]
+        if not files and not refs:
             raise TableGraphError(f"no *.csv, *.tsv, *.parquet or *.json(l) files (or .gz), "
                                   f"and no database file, under {spec}")
         datasets, single = partitioned_tables(files)
-        refs = [_dataset_ref(d, name, parts) for (d, name), parts in datasets.items()]
+        refs += [_dataset_ref(d, name, parts) for (d, name), parts in datasets.items()]
         refs += [TableRef(name=table_name_of(f), kind="file", location=f) for f in single]
         seen: dict[str, str] = {}
         for r in refs:
