@@ -358,10 +358,10 @@ def _profile_one(folder, create: str, **kwargs):
     return p
 
 
-def _delta(root, commits, checkpoint=None):
-    """A Delta table `root/orders`: Parquet files under `day=` folders and a log of
-    `commits` (lists of actions, one file per version); with `checkpoint` (version, [live
-    paths]) a checkpoint Parquet file and `_last_checkpoint`."""
+def _delta(root, commits):
+    """A Delta table `root/orders` as a Delta writer leaves one: Parquet files under `day=`
+    folders and a log of `commits` (lists of ("add" | "remove", day), one file per version)
+    after a first commit with the protocol and the table's schema."""
     import json
 
     import duckdb
@@ -373,56 +373,54 @@ def _delta(root, commits, checkpoint=None):
         (table / f"day={day}").mkdir()
         con.execute(f"COPY (SELECT {day} * 10 + i AS id, 'x' AS note FROM range(5) t(i)) TO "
                     f"'{table}/day={day}/part-0000{day}.snappy.parquet' (FORMAT parquet)")
-    for v, actions in enumerate(commits):
-        (table / "_delta_log" / f"{v:020d}.json").write_text(
-            "".join(json.dumps(a) + "\n" for a in actions))
-    if checkpoint:
-        v, live = checkpoint
-        rows = " UNION ALL ".join(
-            f"SELECT {{'path': '{p}', 'deletionVector': NULL::VARCHAR}} AS add" for p in live)
-        con.execute(f"COPY ({rows}) TO '{table}/_delta_log/{v:020d}.checkpoint.parquet' "
-                    f"(FORMAT parquet)")
-        (table / "_delta_log" / "_last_checkpoint").write_text(json.dumps({"version": v}))
     con.close()
+    fields = [{"name": n, "type": t, "nullable": True, "metadata": {}}
+              for n, t in (("id", "long"), ("note", "string"), ("day", "long"))]
+    first = [{"protocol": {"minReaderVersion": 1, "minWriterVersion": 2}},
+             {"metaData": {"id": "5e1f0a4c-0000-4000-8000-000000000000",
+                           "format": {"provider": "parquet", "options": {}},
+                           "schemaString": json.dumps({"type": "struct", "fields": fields}),
+                           "partitionColumns": ["day"], "configuration": {},
+                           "createdTime": 0}}]
+
+    def action(kind, day):
+        path = f"day={day}/part-0000{day}.snappy.parquet"
+        if kind == "remove":
+            return {"remove": {"path": path, "deletionTimestamp": 0, "dataChange": True}}
+        return {"add": {"path": path, "partitionValues": {"day": str(day)},
+                        "size": (table / path).stat().st_size, "modificationTime": 0,
+                        "dataChange": True}}
+
+    for v, actions in enumerate(commits):
+        lines = (first if v == 0 else []) + [action(k, d) for k, d in actions]
+        (table / "_delta_log" / f"{v:020d}.json").write_text(
+            "".join(json.dumps(a) + "\n" for a in lines))
     return table
 
 
-def _add(day):
-    return {"add": {"path": f"day={day}/part-0000{day}.snappy.parquet", "size": 1,
-                    "partitionValues": {"day": str(day)}, "dataChange": True}}
-
-
-def _remove(day):
-    return {"remove": {"path": f"day={day}/part-0000{day}.snappy.parquet", "dataChange": True}}
-
-
-def test_a_delta_table_reads_the_files_its_log_keeps(tmp_path):
-    _delta(tmp_path, [[{"protocol": {"minReaderVersion": 1}}, _add(1), _add(2)],
-                      [_remove(1), _add(3)]])
+def test_a_delta_table_reads_the_rows_its_log_keeps(tmp_path):
+    table = _delta(tmp_path, [[("add", 1), ("add", 2)], [("remove", 1), ("add", 3)]])
     (tmp_path / "customers.csv").write_text("id,name\n1,Ann\n")
-    refs = discover(tmp_path)  # the log's JSON files are no tables
-    assert [r.name for r in refs] == ["customers", "orders"]
-    assert [Path(p).parent.name for p in refs[1].parts] == ["day=2", "day=3"]
+    refs = discover(tmp_path)  # the log's files and the removed Parquet file are no tables
+    assert [(r.name, r.kind) for r in refs] == [("customers", "file"), ("orders", "delta")]
     prof = {p.name: p for p in profile_tables(refs, use_cache=False)}
     assert prof["orders"].n_rows == 10  # day=1's file was removed: not read
-    assert {c.name for c in prof["orders"].columns} == {"id", "note", "day"}
+    assert sorted(c.name for c in prof["orders"].columns) == ["day", "id", "note"]
+    assert [r.name for r in discover(table)] == ["orders"]  # the table's own folder
+    # a new commit is a change for the profile cache
+    before = refs[1].fingerprint
+    (table / "_delta_log" / f"{2:020d}.json").write_text(
+        '{"remove": {"path": "day=2/part-00002.snappy.parquet", "deletionTimestamp": 0, '
+        '"dataChange": true}}\n')
+    assert discover(tmp_path)[1].fingerprint != before
+    assert profile_tables(discover(tmp_path))[1].n_rows == 5
 
 
-def test_a_delta_checkpoint_is_where_the_log_starts(tmp_path):
-    commits = [[_add(1)], [_add(2)], [_remove(2), _add(3)]]
-    # the checkpoint at version 1 says day=1 is gone and day=2 is live; version 2 follows
-    _delta(tmp_path, commits, checkpoint=(1, ["day=2/part-00002.snappy.parquet"]))
-    (ref,) = discover(tmp_path)
-    assert [Path(p).parent.name for p in ref.parts] == ["day=3"]
-
-
-def test_a_delta_table_that_cannot_be_read_as_files_is_one_clear_error(tmp_path):
-    dv = _add(1)
-    dv["add"]["deletionVector"] = {"storageType": "u", "pathOrInlineDv": "x"}
-    _delta(tmp_path, [[dv]])
-    with pytest.raises(TableGraphError, match="deletion vectors"):
-        discover(tmp_path)
-    other = tmp_path / "elsewhere"
-    table = _delta(other, [[{"add": {"path": "s3://bucket/x.parquet"}}]])
-    with pytest.raises(TableGraphError, match="outside its folder"):
-        discover(table)
+def test_a_delta_table_that_cannot_be_read_is_skipped_with_why(tmp_path):
+    table = _delta(tmp_path, [[("add", 1)]])
+    (table / "_delta_log" / f"{1:020d}.json").write_text("{not json\n")
+    (tmp_path / "customers.csv").write_text("id,name\n1,Ann\n")
+    skipped = []
+    profs = profile_tables(discover(tmp_path), use_cache=False, skipped=skipped)
+    assert [p.name for p in profs] == ["customers"]
+    assert [s.table for s in skipped] == ["orders"] and "\n" not in skipped[0].why

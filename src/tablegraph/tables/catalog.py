@@ -34,9 +34,9 @@ def read_keys(reader: Reader, refs: list[TableRef]) -> dict[str, TableKeys]:
     by_source: dict[tuple[str, str], list[TableRef]] = {}
     by_folder: dict[str, list[TableRef]] = {}  # data files: their data dictionary's folder
     for r in refs:
-        if r.kind != "file":
+        if r.kind in ("sqlite", "duckdb", "postgres"):
             by_source.setdefault((r.kind, r.location), []).append(r)
-        elif not r.parts:
+        elif r.kind == "file" and not r.parts:
             by_folder.setdefault(r.location, []).append(r)
     for location, group in by_folder.items():
         for name, (table, columns) in read_dictionary(location, group).items():

@@ -30,7 +30,6 @@ import csv
 import glob
 import gzip
 import hashlib
-import json
 import os
 import re
 import sys
@@ -97,7 +96,7 @@ def quote_literal(text: str) -> str:
 
 @dataclass(frozen=True)
 class TableRef:
-    """A table to read. `kind` is file | sqlite | duckdb | postgres."""
+    """A table to read. `kind` is file | delta | sqlite | duckdb | postgres."""
 
     name: str
     kind: str
@@ -114,9 +113,16 @@ class TableRef:
     @property
     def fingerprint(self) -> str | None:
         """Identity of the data for caching: path, size and mtime (of every part of a
-        partitioned dataset; and of a database file's data dictionary); None for servers."""
+        partitioned dataset, of a Delta table's log files, and of a database file's data
+        dictionary); None for servers."""
         if self.kind == "postgres":
             return None
+        if self.kind == "delta":  # a new commit is a new log file
+            log = os.path.join(self.location, DELTA_LOG)
+            stats = sorted((f, os.stat(os.path.join(log, f)).st_size,
+                            os.stat(os.path.join(log, f)).st_mtime_ns) for f in os.listdir(log))
+            digest = hashlib.sha256(repr(stats).encode()).hexdigest()[:32]
+            return f"delta:{self.location}:log {digest}"
         if self.parts:
             stats = [(os.path.abspath(f), os.stat(f).st_size, os.stat(f).st_mtime_ns)
                      for f in self.parts]
@@ -184,65 +190,11 @@ DELTA_LOG = "_delta_log"
 
 
 def delta_table(folder: str) -> TableRef:
-    """A Delta Lake table (a folder with `_delta_log/`): the Parquet files its log says are
-    live, replayed from the last checkpoint (or the first commit) through every later commit
-    (`add` and `remove` actions); files a later commit removed are not read. A table whose log
-    points outside its folder, or that deletes rows with deletion vectors, is an error: its
-    files alone would be a misreading."""
-    from urllib.parse import unquote
-
-    log = os.path.join(folder, DELTA_LOG)
-    name = os.path.basename(folder)
-    live: dict[str, dict] = {}
-    start = -1
-    last = os.path.join(log, "_last_checkpoint")
-    try:
-        if os.path.isfile(last):
-            with open(last, encoding="utf-8") as f:
-                start = int(json.load(f)["version"])
-            parts = sorted(glob.glob(os.path.join(log, f"{start:020d}.checkpoint*.parquet")))
-            if not parts:
-                raise TableGraphError(f"cannot read the Delta table {name}: its checkpoint "
-                                      f"{start} is missing")
-            con = duckdb.connect(":memory:")
-            try:
-                rows = con.execute(
-                    "SELECT add.path, add.deletionVector IS NOT NULL FROM read_parquet(?) "
-                    "WHERE add IS NOT NULL", [parts]).fetchall()
-            finally:
-                con.close()
-            live = {p: {"deletionVector": True} if dv else {} for p, dv in rows}
-        commits = sorted(f for f in glob.glob(os.path.join(log, "*.json"))
-                         if re.fullmatch(r"\d{20}\.json", os.path.basename(f)))
-        for path in commits:
-            if int(os.path.basename(path)[:20]) <= start:
-                continue
-            with open(path, encoding="utf-8") as f:
-                for line in f:
-                    action = json.loads(line) if line.strip() else {}
-                    if "add" in action:
-                        live[action["add"]["path"]] = action["add"]
-                    elif "remove" in action:
-                        live.pop(action["remove"]["path"], None)
-    except (OSError, ValueError, KeyError, TypeError, duckdb.Error) as e:
-        raise TableGraphError(f"cannot read the Delta table {name}: its log is not "
-                              f"readable ({type(e).__name__}: {str(e)[:80]})") from e
-    if any(a.get("deletionVector") for a in live.values()):
-        raise TableGraphError(f"cannot read the Delta table {name}: it deletes rows with "
-                              f"deletion vectors, which tablegraph does not read")
-    files = []
-    for p in sorted(live):
-        if re.match(r"^[a-z][a-z0-9+.-]*://", p) or os.path.isabs(unquote(p)):
-            raise TableGraphError(f"cannot read the Delta table {name}: its log names a file "
-                                  f"outside its folder ({p[:80]})")
-        files.append(os.path.join(folder, unquote(p)))
-    if not files:
-        raise TableGraphError(f"cannot read the Delta table {name}: it holds no data files")
-    missing = [f for f in files if not os.path.isfile(f)]
-    if missing:
-        raise TableGraphError(f"cannot read the Delta table {name}: {len(missing)} file(s) "
-                              f"its log names are missing ({missing[0]})")
-    return TableRef(name=name, kind="file", location=folder, parts=tuple(files))
+    """A Delta Lake table (a folder with `_delta_log/`), read by DuckDB's delta extension
+    (`delta_scan`, from the PyPI package `duckdb-extension-delta`): the rows its log keeps,
+    never the files that later commits removed."""
+    return TableRef(name=os.path.basename(os.path.abspath(folder)), kind="delta",
+                    location=os.path.abspath(folder))
 
 
 def _db_kind(path: Path) -> str | None:
@@ -437,6 +389,11 @@ class Reader:
                      delimiter: str = ",") -> str:
         """A DuckDB FROM-expression that reads `ref` (a CSV file with `encoding` and
         `delimiter`, as `check_csv` found them)."""
+        if ref.kind == "delta":
+            if "delta" not in self._loaded:
+                _load_scanner(self.con, "duckdb_extension_delta")
+                self._loaded.add("delta")
+            return f"delta_scan({quote_literal(ref.location)})"
         if ref.kind == "file":
             loc = quote_literal(ref.location)
             parts = ""
@@ -601,7 +558,7 @@ class Reader:
         and mtime; a SQLite or DuckDB table's row count, columns and a checksum of its rows
         (one scan in DuckDB), a DuckDB table's comments and the database's data dictionary;
         PostgreSQL as `fingerprint`. None when it cannot be told."""
-        if ref.kind in ("file", "postgres"):
+        if ref.kind in ("file", "delta", "postgres"):
             return self.fingerprint(ref)
         try:
             rel = self.relation_sql(ref)
