@@ -247,10 +247,9 @@ def _discover(spec: str) -> list[TableRef]:
                                       f"{len(files)} data file(s) ({files[0]}, ...): give the "
                                       f"database file, or a folder of data files")
             return _discover(databases[0])
-        deltas = sorted(os.path.dirname(os.path.dirname(os.path.abspath(f)))
-                        for f in everything if os.path.basename(os.path.dirname(f)) == DELTA_LOG
-                        and f.endswith(".json"))
-        deltas = sorted(set(deltas))
+        deltas = sorted({os.path.dirname(os.path.dirname(os.path.abspath(f))) for f in everything
+                         if os.path.basename(os.path.dirname(f)) == DELTA_LOG
+                         and f.endswith(".json")})  # folders with a Delta log
         refs = [delta_table(d) for d in deltas]
         files = [f for f in files  # a Delta table's files are read as its log says
                  if not any(os.path.abspath(f).startswith(d + os.sep) for d in deltas)]
