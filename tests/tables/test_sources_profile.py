@@ -424,3 +424,14 @@ def test_a_delta_table_that_cannot_be_read_is_skipped_with_why(tmp_path):
     profs = profile_tables(discover(tmp_path), use_cache=False, skipped=skipped)
     assert [p.name for p in profs] == ["customers"]
     assert [s.table for s in skipped] == ["orders"] and "\n" not in skipped[0].why
+
+
+def test_an_iceberg_table_is_refused_not_misread(tmp_path):
+    table = tmp_path / "events"
+    (table / "metadata").mkdir(parents=True)
+    (table / "data").mkdir()
+    (table / "metadata" / "v1.metadata.json").write_text('{"format-version": 2}')
+    duckdb.connect().execute(f"COPY (SELECT 1 AS a) TO '{table}/data/00000-0-x.parquet' "
+                             "(FORMAT parquet)")
+    with pytest.raises(TableGraphError, match="Apache Iceberg table"):
+        discover(tmp_path)

@@ -251,6 +251,12 @@ def _discover(spec: str) -> list[TableRef]:
                          if os.path.basename(os.path.dirname(f)) == DELTA_LOG
                          and f.endswith(".json")})  # folders with a Delta log
         refs = [delta_table(d) for d in deltas]
+        iceberg = sorted({os.path.dirname(os.path.dirname(f)) for f in everything
+                          if os.path.basename(os.path.dirname(f)) == "metadata"
+                          and f.endswith(".metadata.json")})
+        if iceberg:  # its files alone are every snapshot at once, and its log is Avro
+            raise TableGraphError(f"{iceberg[0]} is an Apache Iceberg table, which tablegraph "
+                                  f"does not read: export it to Parquet, or give a database")
         files = [f for f in files  # a Delta table's files are read as its log says
                  if not any(os.path.abspath(f).startswith(d + os.sep) for d in deltas)]
         if not files and not refs:
