@@ -244,6 +244,10 @@ def _print_result(res) -> None:
         vals = ", ".join(f"{m.column}={_shown(m.value)} ({m.score:.2f})" for m in h.values)
         typer.echo(f"  {h.rank}. {h.table:<22} {h.score:.3f}   columns: {cols}"
                    + (f"   values: {vals}" if vals else ""))
+        if h.comment:  # what the catalog says the table is, cut as values are, but longer
+            cut = h.comment if len(h.comment) <= 2 * SHOWN_VALUE_CHARS else \
+                h.comment[:2 * SHOWN_VALUE_CHARS] + "..."
+            typer.echo(f"       -- {cut}")
     if res.answerable is False:
         typer.echo(f"  set: none: no table of this database seems to answer this (confidence "
                    f"{res.confidence:.2f}, below the model's threshold)")

@@ -95,3 +95,8 @@ def test_catalog_comments_explain_cryptic_names(tmp_path):
     con.close()
     after = TableRetriever.load(tables=str(path)).search(question, k=3)
     assert before != "t01" and after.hits[0].table == "t01", (before, after.hits)
+    # the hit says what the table is: in the record, and under it in the text output
+    assert after.to_dict()["hits"][0]["comment"] == notes[1] == after.hits[0].comment
+    r = CliRunner().invoke(app, ["ask", "--tables", str(path), "-q", "-k", "2", question],
+                           catch_exceptions=False)
+    assert r.exit_code == 0 and r.output.splitlines()[2].strip() == f"-- {notes[1]}", r.output

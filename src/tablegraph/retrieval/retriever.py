@@ -44,6 +44,7 @@ class TableHit:
     score: float
     columns: list[Match] = field(default_factory=list)
     values: list[Match] = field(default_factory=list)
+    comment: str = ""  # the table's comment in its catalog or data dictionary
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class SearchResult:
     def to_dict(self) -> dict[str, Any]:
         return {"question": self.question, "hits": [
             {"rank": h.rank, "table": h.table, "score": round(h.score, 4),
+             "comment": h.comment or None,
              "columns": [{"column": m.column, "score": round(m.score, 4)} for m in h.columns],
              "values": [{"column": m.column, "value": m.value, "score": round(m.score, 4)}
                         for m in h.values]} for h in self.hits],
@@ -205,7 +207,8 @@ class TableRetriever:
                     elif kind == NodeKind.VALUE and len(vals) < explain and \
                             all(m.value != label for m in vals):
                         vals.append(Match(nodes.columns[nodes.owners[i]], float(sims[i]), label))
-            hits.append(TableHit(rank, index.names[j], float(ranking[j]), cols, vals))
+            note = index.profiles[j].comment if index.profiles else ""
+            hits.append(TableHit(rank, index.names[j], float(ranking[j]), cols, vals, note))
         answerable = confidence = withheld = None
         if self.abstain is not None:
             confidence = float(self.abstain.confidence(
