@@ -190,16 +190,10 @@ def _gather(names: dict[tuple[str, str], str], tables: list[tuple], columns: lis
 
 
 def _duckdb_comments(reader: Reader, location: str, group: list[TableRef]) -> Comments:
-    alias = reader._attach("duckdb", location)
-    tables = reader.con.execute(
-        "SELECT schema_name, table_name, comment FROM duckdb_tables() WHERE database_name = ? "
-        "UNION ALL SELECT schema_name, view_name, comment FROM duckdb_views() "
-        "WHERE database_name = ?", [alias, alias]).fetchall()
-    columns = reader.con.execute(
-        "SELECT schema_name, table_name, column_name, comment FROM duckdb_columns() "
-        "WHERE database_name = ? AND comment IS NOT NULL ORDER BY column_index",
-        [alias]).fetchall()
-    return _gather(_names(group), tables, columns)
+    notes = reader.comments(location)  # the same reading the table fingerprints use
+    return _gather(_names(group),
+                   [(s, t, text) for (s, t), cs in notes.items() for c, text in cs if not c],
+                   [(s, t, c, text) for (s, t), cs in notes.items() for c, text in cs if c])
 
 
 _PG_COMMENTS = """

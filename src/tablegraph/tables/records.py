@@ -32,8 +32,8 @@ class ForeignKey:
 class TableKeys:
     """What a table's catalog declares: its keys, (SQLite) each column's declared type as
     written in its CREATE TABLE, where DuckDB's reading of it loses detail (`DATETIME` ->
-    TIMESTAMP, `varchar(20)` -> VARCHAR), and (DuckDB, PostgreSQL) the comments of
-    `COMMENT ON TABLE` and `COMMENT ON COLUMN`."""
+    TIMESTAMP, `varchar(20)` -> VARCHAR), and the comments of tables and columns (DuckDB's
+    and PostgreSQL's `COMMENT ON`, or a data dictionary's: `catalog.read_dictionary`)."""
 
     primary_key: tuple[str, ...] = ()
     foreign_keys: tuple[ForeignKey, ...] = field(default_factory=tuple)

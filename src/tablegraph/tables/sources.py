@@ -76,13 +76,17 @@ def dictionary_files(location: str) -> list[str]:
     return sorted(glob.glob(os.path.join(folder, "*.csv"))) if os.path.isdir(folder) else []
 
 
+def _files_digest(files: list[str], n: int = 32) -> str:
+    """A digest of the files' absolute paths, sizes and mtimes (`n` hex characters): what
+    changes when any of them changes."""
+    stats = [(os.path.abspath(f), os.stat(f).st_size, os.stat(f).st_mtime_ns) for f in files]
+    return hashlib.sha256(repr(stats).encode()).hexdigest()[:n]
+
+
 def _dictionary_stamp(location: str) -> str:
     """What changes when the data dictionary beside `location` changes ("" without one)."""
     files = dictionary_files(location)
-    if not files:
-        return ""
-    stats = [(f, os.stat(f).st_size, os.stat(f).st_mtime_ns) for f in files]
-    return ":dictionary " + hashlib.sha256(repr(stats).encode()).hexdigest()[:16]
+    return f":dictionary {_files_digest(files, 16)}" if files else ""
 
 
 def quote_ident(name: str) -> str:
@@ -119,15 +123,11 @@ class TableRef:
             return None
         if self.kind == "delta":  # a new commit is a new log file
             log = os.path.join(self.location, DELTA_LOG)
-            stats = sorted((f, os.stat(os.path.join(log, f)).st_size,
-                            os.stat(os.path.join(log, f)).st_mtime_ns) for f in os.listdir(log))
-            digest = hashlib.sha256(repr(stats).encode()).hexdigest()[:32]
-            return f"delta:{self.location}:log {digest}"
+            files = sorted(os.path.join(log, f) for f in os.listdir(log))
+            return f"delta:{self.location}:log {_files_digest(files)}"
         if self.parts:
-            stats = [(os.path.abspath(f), os.stat(f).st_size, os.stat(f).st_mtime_ns)
-                     for f in self.parts]
-            digest = hashlib.sha256(repr(stats).encode()).hexdigest()[:32]
-            return f"{self.kind}:{os.path.abspath(self.location)}:parts {len(stats)} {digest}"
+            return (f"{self.kind}:{os.path.abspath(self.location)}:parts {len(self.parts)} "
+                    f"{_files_digest(list(self.parts))}")
         st = os.stat(self.location)
         stamp = _dictionary_stamp(self.location)
         return f"{self.kind}:{os.path.abspath(self.location)}:{st.st_size}:{st.st_mtime_ns}:" \
@@ -319,7 +319,7 @@ class Reader:
         self._loaded: set[str] = set()
         self._n = 0
         self._relations: dict[str, tuple[str, int]] = {}  # sample -> (its relation, rows)
-        self._notes: dict[str, dict] = {}  # DuckDB file -> its comments (`_comments`)
+        self._notes: dict[str, dict] = {}  # DuckDB file -> its comments (`comments`)
 
     def __enter__(self) -> "Reader":
         return self
@@ -570,7 +570,7 @@ class Reader:
             rows, checksum = self.con.execute(
                 f"SELECT count(*), sum(hash(t)) FROM {rel} AS t").fetchone()
             cols = self.con.execute(f"DESCRIBE {rel}").fetchall()
-            notes = self._comments(ref.location).get((ref.schema, ref.table), []) \
+            notes = self.comments(ref.location).get((ref.schema, ref.table), []) \
                 if ref.kind == "duckdb" else []
         except duckdb.Error:
             return None
@@ -578,19 +578,22 @@ class Reader:
                 f"{checksum}:{[(c[0], c[1]) for c in cols]}" + (f":{notes}" if notes else "")
                 + _dictionary_stamp(ref.location))
 
-    def _comments(self, location: str) -> dict[tuple[str, str], list[tuple[str, str]]]:
-        """A DuckDB file's comments, read once: (schema, table) -> sorted [(column, comment)],
-        the table's own under column ""."""
+    def comments(self, location: str) -> dict[tuple[str, str], list[tuple[str, str]]]:
+        """A DuckDB file's comments on tables, views and columns, read once per reader:
+        (schema, table) -> [(column, comment)], the table's own first under column "", then
+        its columns' in column order."""
         if location not in self._notes:
             alias = self._attach("duckdb", location)
             rows = self.con.execute(
-                "SELECT schema_name, table_name, column_name, comment FROM duckdb_columns() "
-                "WHERE database_name = ? AND comment IS NOT NULL UNION ALL "
-                "SELECT schema_name, table_name, '', comment FROM duckdb_tables() "
-                "WHERE database_name = ? AND comment IS NOT NULL ORDER BY 1, 2, 3",
-                [alias, alias]).fetchall()
+                "SELECT schema_name, table_name, column_name, comment, column_index "
+                "FROM duckdb_columns() WHERE database_name = ? AND comment IS NOT NULL "
+                "UNION ALL SELECT schema_name, table_name, '', comment, -1 FROM duckdb_tables() "
+                "WHERE database_name = ? AND comment IS NOT NULL "
+                "UNION ALL SELECT schema_name, view_name, '', comment, -1 FROM duckdb_views() "
+                "WHERE database_name = ? AND comment IS NOT NULL ORDER BY 1, 2, 5",
+                [alias, alias, alias]).fetchall()
             notes: dict[tuple[str, str], list[tuple[str, str]]] = {}
-            for schema, table, column, text in rows:
+            for schema, table, column, text, _ in rows:
                 notes.setdefault((schema, table), []).append((column, text))
             self._notes[location] = notes
         return self._notes[location]
