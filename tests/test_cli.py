@@ -157,3 +157,31 @@ def test_text_output_cuts_long_values(capsys):
     assert f"Body={body[:SHOWN_VALUE_CHARS] + '...'!r} (0.30)" in line
     assert body not in line and "Title='short' (0.10)" in line
     assert res.to_dict()["hits"][0]["values"][0]["value"] == body
+
+
+def test_evaluate_and_train_take_a_benchmarks_json_questions(trained, tmp_path):
+    """Spider-style JSON (gold SQL, several databases told apart by db_id) evaluates as its
+    CSV twin does; the database is picked by --db or by the name of --tables."""
+    import csv
+
+    model, tables, questions, _ = trained
+    rows = list(csv.DictReader(questions.open()))
+    spider = [{"db_id": "db", "question": r["question"],
+               "query": "SELECT * FROM " + " JOIN ".join(r["table"].split("|"))} for r in rows]
+    spider.append({"db_id": "other", "question": "x", "query": "SELECT * FROM elsewhere"})
+    dev = tmp_path / "dev.json"
+    dev.write_text(json.dumps(spider))
+    want = run("evaluate", "--model", str(model), "--tables", str(tables), "--questions",
+               str(questions), "--json", "-q").output
+    got = run("evaluate", "--model", str(model), "--tables", str(tables), "--questions",
+              str(dev), "--json", "-q").output  # tables/db/ -> db_id "db"
+    assert json.loads(got) == json.loads(want) and json.loads(got)["n"] == len(rows)
+    one_line_error(cli("evaluate", "--model", str(model), "--questions", str(dev)),
+                   "questions of 2 databases (db_id: db, other); choose one with --db NAME")
+    one_line_error(cli("evaluate", "--model", str(model), "--tables", str(tables),
+                       "--questions", str(dev), "--db", "other"), "unknown table 'elsewhere'")
+    p = cli("train", "--tables", str(tables), "--questions", str(dev), "--db", "DB", "--out",
+            str(tmp_path / "m"), "--epochs", "1", "--text-model", "hash:64", "--init",
+            "scratch", "-q")
+    assert p.returncode == 0, p.stderr
+    assert "trained on 19 questions" in p.stdout and "validation (6 questions)" in p.stdout

@@ -17,6 +17,10 @@ from tablegraph.utils import TableGraphError
 
 STRICT = typer.Option(False, "--strict", help="an unreadable table is an error, not skipped")
 QUIET = typer.Option(False, "--quiet", "-q", help="no progress bars")
+QUESTIONS_HELP = ("CSV with header table,question; or JSON / JSON Lines of {question, tables} "
+                  "or {question, sql|query} (gold tables read from the SQL)")
+DB = typer.Option(None, "--db", help="the db_id whose questions to take from a JSON file of "
+                  "several databases (default: the one named as --tables)")
 
 
 def _max_rows(n: int) -> int:
@@ -127,7 +131,8 @@ def features() -> None:
 
 @app.command()
 def train(tables: Optional[str] = typer.Option(None, help="tables (default: the embedded dataset)"),
-          questions: Optional[str] = typer.Option(None, help="CSV with header table,question"),
+          questions: Optional[str] = typer.Option(None, help=QUESTIONS_HELP),
+          db: Optional[str] = DB,
           out: str = typer.Option("runs/model", help="model folder to write"),
           epochs: Optional[int] = typer.Option(
               None, help="default 50; fine-tuning on fewer than 100 questions: 20 (40 from "
@@ -165,7 +170,7 @@ def train(tables: Optional[str] = typer.Option(None, help="tables (default: the 
     result = train_model(out, tables, questions, cfg, {"conv": conv}, text_model=text_model,
                          max_rows=_max_rows(max_rows), device=device, progress=not quiet,
                          strict=strict, skipped=skipped, resume=resume,
-                         auto_schedule=not given)
+                         auto_schedule=not given, database=db)
     _warn_skipped(skipped)
     m = result.extra["metrics"]
     b, f = m["best"], m["final"]
@@ -183,8 +188,9 @@ def train(tables: Optional[str] = typer.Option(None, help="tables (default: the 
 @app.command()
 def evaluate(model: Optional[str] = typer.Option(None, help="model folder (default: the "
                                                  "shipped pretrained model)"),
-             questions: str = typer.Option(..., help="CSV with header table,question (an "
-                                           "empty table: an unanswerable question)"),
+             questions: str = typer.Option(..., help=QUESTIONS_HELP + " (no gold table: an "
+                                           "unanswerable question)"),
+             db: Optional[str] = DB,
              tables: Optional[str] = typer.Option(None, help="re-read and embed these tables"),
              as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
              rankings: Optional[Path] = typer.Option(None, help="write every question's full "
@@ -197,8 +203,10 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
     model's abstention, the answerable questions it keeps and the unanswerable ones (an
     empty table) it catches."""
     from tablegraph.tables.questions import read_questions
+    from tablegraph.tables.sources import database_name
 
-    qs = read_questions(questions, unanswerable=True)
+    qs = read_questions(questions, unanswerable=True, database=db,
+                        guess=database_name(tables) if tables else None)
     r = _retriever(model, tables, device, quiet, strict, index)
     ranked: list = []
     m = r.evaluate(qs, questions, ranked if rankings is not None else None)

@@ -1,10 +1,22 @@
-"""Questions with their gold tables: CSV files with the header `table,question` (several gold
-tables separated by `|`), checks against known tables, and the seeded stratified split."""
+"""Questions with their gold tables, checks against known tables, and the seeded stratified
+split.
+
+A questions file is either CSV with the header `table,question` (several gold tables separated
+by `|`), or JSON: JSON Lines or one array of objects, as text-to-SQL benchmarks ship them
+(Spider's `{"question", "query", "db_id"}`, BIRD's `{"question", "SQL", "db_id"}`):
+
+    {"question": str, "tables": [str] | "a|b"}           gold tables given, or
+    {"question": str, "sql" | "query": str | null}        gold tables = the tables the SQL reads
+    (+ optional "db_id": str; other keys are ignored)
+
+An empty `tables` list, or SQL that is null / "null" (EHRSQL's mark), is an unanswerable question.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +68,138 @@ def parse_questions(text: str, source: str = "questions",
     return out
 
 
+GOLD_KEYS = ("tables", "sql", "query")  # where a JSON question's gold tables come from, first wins
+SQL_DIALECTS = ("sqlite", "", "postgres", "duckdb", "mysql", "tsql", "bigquery", "snowflake")
+
+
+def sql_tables(sql: str) -> list[str]:
+    """The tables an SQL statement reads, in order of first mention, each once (any case):
+    `schema.table` where the SQL qualifies it; names of its CTEs left out. sqlglot parses it
+    as SQLite first (Spider's and BIRD's SQL), then in other dialects; SQL that none parses is
+    an error (`ValueError`)."""
+    import sqlglot
+    from sqlglot import exp
+
+    trees = None
+    for dialect in SQL_DIALECTS:
+        try:
+            trees = [t for t in sqlglot.parse(sql, read=dialect or None) if t is not None]
+            break
+        except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError):
+            continue
+    if trees is None:
+        raise ValueError("SQL that sqlglot cannot parse")
+    ctes = {c.alias_or_name.lower() for t in trees for c in t.find_all(exp.CTE)}
+    out: dict[str, str] = {}
+    for tree in trees:
+        found = [t for t in tree.find_all(exp.Table)
+                 if t.name and not (not t.db and t.name.lower() in ctes)]
+        found.sort(key=lambda t: t.this.meta.get("start", 0))  # as written, not as nested
+        for t in found:
+            name = f"{t.db}.{t.name}" if t.db else t.name
+            out.setdefault(name.lower(), name)
+    return list(out.values())
+
+
+def _json_records(text: str, source: str) -> tuple[str, list[tuple[int, dict]]]:
+    """("item", [(n, object)]) of a JSON array, ("line", ...) of JSON Lines, keys in lower
+    case; anything else: one error naming where."""
+    if text.lstrip().startswith("["):
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise TableGraphError(f"{source}, line {e.lineno}: not JSON ({e.msg})") from e
+        where, records = "item", [(i + 1, x) for i, x in enumerate(items)]
+    else:
+        where, records = "line", []
+        for n, ln in enumerate(text.splitlines(), 1):
+            if ln.strip():
+                try:
+                    records.append((n, json.loads(ln)))
+                except json.JSONDecodeError as e:
+                    raise TableGraphError(f"{source}, line {n}: not a JSON object "
+                                          f"({e.msg})") from e
+    for n, x in records:
+        if not isinstance(x, dict):
+            raise TableGraphError(f"{source}, {where} {n}: not a JSON object")
+    return where, [(n, {str(k).lower(): v for k, v in x.items()}) for n, x in records]
+
+
+def _pick_database(records: list[tuple[int, dict]], database: str | None, source: str,
+                   guess: str | None) -> list[tuple[int, dict]]:
+    """The records of one database where they carry `db_id`: `database` by name, else `guess`
+    (the database's own name) where it is one of them, else the only one."""
+    ids = sorted({str(x["db_id"]) for _, x in records if x.get("db_id") is not None})
+    if database is None and len(ids) > 1:
+        folded = {i.lower(): i for i in ids}
+        database = folded.get((guess or "").lower())
+        if database is None:
+            raise TableGraphError(f"{source}: questions of {len(ids)} databases (db_id: "
+                                  f"{', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''}); "
+                                  f"choose one with --db NAME")
+    if database is None:
+        return records
+    picked = [(n, x) for n, x in records if str(x.get("db_id", "")).lower() == database.lower()]
+    if not picked:
+        raise TableGraphError(f"{source}: no question of database {database!r} (db_id: "
+                              f"{', '.join(ids[:5]) or 'none given'})")
+    return picked
+
+
+def parse_json_questions(text: str, source: str = "questions", unanswerable: bool = False,
+                         database: str | None = None, guess: str | None = None
+                         ) -> list[Question]:
+    """JSON Lines or a JSON array of questions (see the module docstring) -> questions of one
+    database (`_pick_database`). A question without text, without gold tables where
+    `unanswerable` does not allow it, or with SQL that cannot be parsed or reads no table:
+    one error naming the line (or the array's item)."""
+    where, records = _json_records(text, source)
+    out = []
+    for n, x in _pick_database(records, database, source, guess):
+        at = f"{source}, {where} {n}"
+        q = x.get("question")
+        if not isinstance(q, str) or not q.strip():
+            raise TableGraphError(f"{at}: no question text")
+        # Spider's "sql" is its parsed form (an object); its SQL text is "query"
+        key = next((k for k in GOLD_KEYS if k in x and (k == "tables" or x[k] is None
+                                                          or isinstance(x[k], str))), None)
+        if key is None:
+            raise TableGraphError(f"{at}: no gold tables (give 'tables', or the gold SQL as "
+                                  f"'sql' or 'query')")
+        value = x[key]
+        if key == "tables":
+            if isinstance(value, str):
+                value = value.split("|")
+            if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+                raise TableGraphError(f"{at}: 'tables' must be a list of table names")
+            tables = tuple(dict.fromkeys(t.strip() for t in value if t.strip()))
+        elif value is None or (isinstance(value, str) and value.strip().lower() in ("", "null")):
+            tables = ()
+        else:
+            try:
+                tables = tuple(sql_tables(value))
+            except ValueError as e:
+                raise TableGraphError(f"{at}: {e}: {value[:80]!r}") from e
+            if not tables:
+                raise TableGraphError(f"{at}: the SQL reads no table: {value[:80]!r}")
+        if not tables and not unanswerable:
+            raise TableGraphError(f"{at}: no gold table (an unanswerable question: only "
+                                  f"evaluate takes those)")
+        out.append(Question(q.strip(), tables))
+    if not out:
+        raise TableGraphError(f"{source}: no questions")
+    return out
+
+
+def _is_json(path: str | Path, text: str) -> bool:
+    """JSON by the file's name (.json, .jsonl, .ndjson); else, unless it is named .csv or
+    .txt, by its first character."""
+    suffix = Path(path).suffix.lower()
+    if suffix in (".json", ".jsonl", ".ndjson"):
+        return True
+    return suffix not in (".csv", ".txt") and text.lstrip()[:1] in ("{", "[")
+
+
 def _read_text(path: str | Path) -> str:
     p = Path(path)
     if not p.is_file():
@@ -66,19 +210,38 @@ def _read_text(path: str | Path) -> str:
         raise TableGraphError(f"{path}: not UTF-8 text") from e
 
 
-def read_questions(path: str | Path, unanswerable: bool = False) -> list[Question]:
-    """`parse_questions` of a UTF-8 file (a byte-order mark is skipped)."""
-    return parse_questions(_read_text(path), str(path), unanswerable)
+def read_questions(path: str | Path, unanswerable: bool = False, database: str | None = None,
+                   guess: str | None = None) -> list[Question]:
+    """The questions of a UTF-8 file (a byte-order mark is skipped): JSON by its name
+    (.json, .jsonl, .ndjson) or its first character, else CSV (`parse_questions`). In JSON
+    that names several databases, `database` (else `guess`, the name of the database
+    evaluated) picks one."""
+    text = _read_text(path)
+    if _is_json(path, text):
+        return parse_json_questions(text, str(path), unanswerable, database, guess)
+    if database is not None:
+        raise TableGraphError(f"{path}: --db picks a database of a JSON questions file; this "
+                              f"one is CSV")
+    return parse_questions(text, str(path), unanswerable)
 
 
 def read_question_texts(path: str | Path) -> list[str]:
-    """Questions to answer, without gold tables: a text file of one question a line, or a
-    CSV whose header has a `question` column. Blank lines are left out; none at all is an
-    error."""
-    import csv
-    import io
-
+    """Questions to answer, without gold tables: a text file of one question a line, a
+    CSV whose header has a `question` column, or JSON (Lines or an array) of objects with a
+    `question`. Blank lines are left out; none at all is an error."""
     text = _read_text(path)
+    if _is_json(path, text) and text.strip():
+        out = []
+        where, records = _json_records(text, str(path))
+        for n, x in records:
+            q = x.get("question")
+            if not isinstance(q, str):
+                raise TableGraphError(f"{path}, {where} {n}: no 'question' text")
+            if q.strip():
+                out.append(q.strip())
+        if not out:
+            raise TableGraphError(f"{path}: no questions")
+        return out
     first = text.splitlines()[0] if text.strip() else ""
     if Path(path).suffix.lower() == ".csv" or "question" in [c.strip().lower() for c in first.split(",")]:
         rows = list(csv.reader(io.StringIO(text)))

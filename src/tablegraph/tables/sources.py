@@ -615,6 +615,18 @@ def display_location(location: str) -> str:
     return location
 
 
+def database_name(location: str) -> str:
+    """What a benchmark's `db_id` would call the database at `location`: a URL's database,
+    a file's name without its extension (`concert_singer.sqlite` -> `concert_singer`), a
+    folder's name."""
+    if location.startswith(("postgresql://", "postgres://")):
+        from urllib.parse import urlsplit
+
+        return urlsplit(location).path.strip("/")
+    p = Path(location.rstrip("/\\"))
+    return p.name if p.is_dir() else p.name.split(".", 1)[0]
+
+
 def without_password(location: str) -> str:
     """A location safe to save: a database URL keeps its user but not its password (which
     comes back from the URL given again, PGPASSWORD or ~/.pgpass)."""

@@ -1,0 +1,129 @@
+"""Questions files: CSV `table,question`, and JSON as text-to-SQL benchmarks ship it (gold tables
+given, or read from the gold SQL), one database of several picked by db_id."""
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tablegraph.tables.questions import (Question, parse_json_questions, parse_questions,
+                                         read_question_texts, read_questions, sql_tables)
+from tablegraph.tables.sources import database_name
+from tablegraph.utils import TableGraphError
+
+
+def test_sql_tables_reads_every_table_once_and_leaves_out_ctes():
+    assert sql_tables("SELECT count(*) FROM Faculty") == ["Faculty"]
+    # joins, aliases, a subquery, a table named twice in other cases
+    assert sql_tables("SELECT T1.name FROM singer AS T1 JOIN concert AS T2 ON T1.id = T2.sid "
+                      "WHERE T1.id NOT IN (SELECT sid FROM singer_in_concert) "
+                      "AND T2.year > (SELECT max(year) FROM CONCERT)") == \
+        ["singer", "concert", "singer_in_concert"]
+    # a CTE's name is not a table; a schema-qualified name keeps its schema
+    assert sql_tables("WITH recent AS (SELECT * FROM sales.orders WHERE d > 1) "
+                      "SELECT * FROM recent JOIN customers USING (cid)") == \
+        ["sales.orders", "customers"]
+    # BIRD's backquoted names (SQLite) and PostgreSQL's casts both parse
+    assert sql_tables("SELECT `group` FROM gender_age WHERE `group` = 'M23-26'") == ["gender_age"]
+    assert sql_tables("SELECT amount::numeric FROM payments p, refunds r "
+                      "WHERE p.id = r.pid") == ["payments", "refunds"]
+    with pytest.raises(ValueError, match="cannot parse"):
+        sql_tables("SELECT FROM WHERE ((")
+
+
+def test_json_questions_as_spider_bird_and_ehrsql_write_them():
+    spider = json.dumps([{"db_id": "concert_singer", "question": "How many singers?",
+                          "query": "SELECT count(*) FROM singer",
+                          "sql": {"from": {"table_units": [["table_unit", 0]]}}}])
+    assert parse_json_questions(spider) == [Question("How many singers?", ("singer",))]
+    bird = "\n".join(json.dumps(x) for x in [
+        {"db_id": "financial", "question": "Loans of district Praha?", "evidence": "A2 is name",
+         "SQL": "SELECT T1.amount FROM loan T1 JOIN account T2 ON T1.account_id = "
+                "T2.account_id JOIN district T3 ON T2.district_id = T3.district_id"},
+        {"question": "given tables", "tables": ["loan", "Account"]},
+        {"question": "given as in a CSV cell", "tables": "loan|district"}]) + "\n\n"
+    assert parse_json_questions(bird) == [
+        Question("Loans of district Praha?", ("loan", "account", "district")),
+        Question("given tables", ("loan", "Account")),
+        Question("given as in a CSV cell", ("loan", "district"))]
+    ehrsql = '{"question": "what is the cost?", "sql": "null"}\n' \
+             '{"question": "what is the price?", "tables": []}\n'
+    assert parse_json_questions(ehrsql, unanswerable=True) == [
+        Question("what is the cost?", ()), Question("what is the price?", ())]
+    with pytest.raises(TableGraphError, match="line 1: no gold table"):
+        parse_json_questions(ehrsql)
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"question": "q", "query": "SELECT FROM WHERE (("}', "line 1: SQL that sqlglot cannot parse"),
+    ('{"question": "q", "query": "SELECT 1"}', "line 1: the SQL reads no table"),
+    ('{"question": "q"}\n', "line 1: no gold tables"),
+    ('{"question": "q", "sql": {"from": 1}}', "line 1: no gold tables"),
+    ('{"question": "", "tables": ["a"]}', "line 1: no question text"),
+    ('{"question": "q", "tables": [1]}', "'tables' must be a list"),
+    ('{"question": "q", "tables": ["a"]}\n{"question": ', "line 2: not a JSON object"),
+    ('[{"question": "q", "tables": ["a"]}, 3]', "item 2: not a JSON object"),
+    ('[{"question": "q", "tables": ["a"]}', "line 1: not JSON"),
+    ("", "no questions"),
+])
+def test_json_questions_fail_with_one_line_naming_where(text, message):
+    with pytest.raises(TableGraphError, match=message):
+        parse_json_questions(text, "q.jsonl")
+
+
+def test_one_database_of_several_by_db_id_or_by_the_databases_own_name(tmp_path):
+    rows = [{"db_id": db, "question": f"q{i} of {db}", "query": f"SELECT * FROM t{i}"}
+            for db in ("concert_singer", "pets_1") for i in range(2)]
+    path = tmp_path / "dev.json"
+    path.write_text(json.dumps(rows))
+    with pytest.raises(TableGraphError, match="2 databases .*concert_singer, pets_1.*--db"):
+        read_questions(path)
+    assert [q.text for q in read_questions(path, database="PETS_1")] == \
+        ["q0 of pets_1", "q1 of pets_1"]
+    picked = read_questions(path, guess=database_name(str(tmp_path / "concert_singer.sqlite")))
+    assert [q.text for q in picked] == ["q0 of concert_singer", "q1 of concert_singer"]
+    with pytest.raises(TableGraphError, match="no question of database 'flights'"):
+        read_questions(path, database="flights")
+    csv = tmp_path / "q.csv"
+    csv.write_text("table,question\nt0,q\n")
+    with pytest.raises(TableGraphError, match="this one is CSV"):
+        read_questions(csv, database="pets_1")
+    # ask --questions takes the questions alone, from JSON too
+    assert read_question_texts(path) == [r["question"] for r in rows]
+
+
+def test_database_name_is_what_a_db_id_would_say(tmp_path):
+    (tmp_path / "world_1").mkdir()
+    assert database_name(str(tmp_path / "world_1")) == "world_1"
+    assert database_name(str(tmp_path / "world_1/world_1.sqlite")) == "world_1"
+    assert database_name("postgresql://u:secret@host:5432/shop?sslmode=require") == "shop"
+
+
+names = st.text(st.characters(categories=("L", "N"), include_characters="_"), min_size=1,
+                max_size=12)
+texts = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1,
+                max_size=40).filter(lambda s: s.strip() == s and s)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(texts, st.lists(names, min_size=1, max_size=4, unique=True)),
+                min_size=1, max_size=8))
+def test_the_same_questions_read_alike_from_csv_and_json(rows):
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["table", "question"])
+    for q, ts in rows:
+        w.writerow(["|".join(ts), q])
+    jsonl = "".join(json.dumps({"question": q, "tables": ts}) + "\n" for q, ts in rows)
+    sql = "".join(json.dumps({"question": q, "sql": "SELECT 1 FROM " + ", ".join(
+        f'"{t}"' for t in ts)}) + "\n" for q, ts in rows)
+    want = [Question(q, tuple(ts)) for q, ts in rows]
+    assert parse_questions(buf.getvalue()) == want
+    assert parse_json_questions(jsonl) == want
+    got = parse_json_questions(sql)
+    assert [(q.text, tuple(t.lower() for t in q.tables)) for q in got] == \
+        [(q.text, tuple(t.lower() for t in q.tables)) for q in want]
