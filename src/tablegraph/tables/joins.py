@@ -303,6 +303,7 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
                 return cols[t][cand].name
         return None
 
+    normed = {n: _norm(n) for n in names}  # once, not once per column
     for p in profiles:
         for c in p.columns:
             stem = _stem(c.name)
@@ -327,8 +328,9 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
                     t for f, ts in table_stems.items() if len(f) >= 4 and stem != f
                     and stem.endswith(f) for t in ts))
                 weak = weak or bool(targets)
-            if not targets and not weak:
-                targets = [n for n in names if _norm(n).startswith(_norm(stem)) and len(stem) >= 4]
+            if not targets and not weak and len(stem) >= 4:
+                s = _norm(stem)
+                targets = [n for n in names if normed[n].startswith(s)]
             for t in targets:
                 if t == p.name or frozenset((p.name, t)) in declared:
                     continue
