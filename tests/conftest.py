@@ -53,6 +53,23 @@ def write_tiny_tables(root: Path) -> Path:
     return d
 
 
+def write_tiny_sqlite(tables: Path, out: Path) -> Path:
+    """The tiny tables' CSV files (`write_tiny_tables`) as one SQLite database `out`."""
+    import csv
+    import sqlite3
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(out)
+    for f in sorted(tables.glob("*.csv")):
+        rows = list(csv.reader(f.open()))
+        con.execute(f"CREATE TABLE {f.stem} ({', '.join(rows[0])})")
+        con.executemany(f"INSERT INTO {f.stem} VALUES ({', '.join('?' * len(rows[0]))})",
+                        rows[1:])
+    con.commit()
+    con.close()
+    return out
+
+
 @pytest.fixture
 def tiny_tables(tmp_path: Path) -> Path:
     """Three small CSV tables (tmp_path/db) and tmp_path/questions.csv."""

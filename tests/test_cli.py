@@ -180,8 +180,51 @@ def test_evaluate_and_train_take_a_benchmarks_json_questions(trained, tmp_path):
                    "questions of 2 databases (db_id: db, other); choose one with --db NAME")
     one_line_error(cli("evaluate", "--model", str(model), "--tables", str(tables),
                        "--questions", str(dev), "--db", "other"), "unknown table 'elsewhere'")
+    one_line_error(cli("evaluate", "--model", str(model), "--tables", str(tables),
+                       "--questions", str(dev), "--evidence"), "no question has an 'evidence'")
     p = cli("train", "--tables", str(tables), "--questions", str(dev), "--db", "DB", "--out",
             str(tmp_path / "m"), "--epochs", "1", "--text-model", "hash:64", "--init",
             "scratch", "-q")
     assert p.returncode == 0, p.stderr
     assert "trained on 19 questions" in p.stdout and "validation (6 questions)" in p.stdout
+
+
+def test_evaluate_a_benchmark_folder_of_databases_in_one_command(trained, tmp_path):
+    """Spider's layout (database/<db_id>/<db_id>.sqlite) and one JSON of every database's
+    questions: each database in turn, then all questions together, weighted by questions."""
+    import csv
+
+    from conftest import write_tiny_sqlite
+
+    model, tables, questions, _ = trained
+    rows = list(csv.DictReader(questions.open()))
+    for name in ("clinic_a", "clinic_b"):
+        write_tiny_sqlite(tables, tmp_path / "database" / name / f"{name}.sqlite")
+    dev = tmp_path / "dev.json"
+    dev.write_text(json.dumps(
+        [{"db_id": "clinic_a", "question": r["question"], "query":
+          "SELECT * FROM " + ", ".join(r["table"].split("|"))} for r in rows] +
+        [{"db_id": "clinic_b", "question": r["question"], "query":
+          "SELECT * FROM " + ", ".join(r["table"].split("|"))} for r in rows[:5]]))
+    ranked = tmp_path / "ranked.jsonl"
+    out = run("evaluate", "--model", str(model), "--tables", str(tmp_path / "database"),
+              "--questions", str(dev), "-q", "--rankings", str(ranked)).output.splitlines()
+    assert out[0].startswith(f"clinic_a: n={len(rows)}  hit@1 ")
+    assert out[1].startswith("clinic_b: n=5  hit@1 ") and out[2] == "all 2 databases:"
+    assert out[3].startswith(f"n={len(rows) + 5}  hit@1 ")
+    m = json.loads(run("evaluate", "--model", str(model), "--tables", str(tmp_path / "database"),
+                       "--questions", str(dev), "-q", "--json").output)
+    a, b = m["databases"]["clinic_a"], m["databases"]["clinic_b"]
+    assert m["n"] == a["n"] + b["n"] == len(rows) + 5
+    assert abs(m["hit@1"] - (a["hit@1"] * a["n"] + b["hit@1"] * b["n"]) / m["n"]) < 1e-9
+    records = [json.loads(x) for x in ranked.read_text().splitlines()]
+    assert [r["database"] for r in records] == ["clinic_a"] * len(rows) + ["clinic_b"] * 5
+    # one database alone gives what that database gives in the whole
+    alone = json.loads(run("evaluate", "--model", str(model), "--tables",
+                           str(tmp_path / "database" / "clinic_a"), "--questions", str(dev),
+                           "-q", "--json").output)
+    assert {k: alone[k] for k in ("hit@1", "all@5", "set_f1", "n")} == \
+        {k: a[k] for k in ("hit@1", "all@5", "set_f1", "n")}
+    dev.write_text(json.dumps([{"db_id": "clinic_c", "question": "q", "tables": ["x"]}]))
+    one_line_error(cli("evaluate", "--model", str(model), "--tables", str(tmp_path / "database"),
+                       "--questions", str(dev)), "no database file for db_id 'clinic_c'")

@@ -19,6 +19,8 @@ STRICT = typer.Option(False, "--strict", help="an unreadable table is an error, 
 QUIET = typer.Option(False, "--quiet", "-q", help="no progress bars")
 QUESTIONS_HELP = ("CSV with header table,question; or JSON / JSON Lines of {question, tables} "
                   "or {question, sql|query} (gold tables read from the SQL)")
+EVIDENCE = typer.Option(False, "--evidence", help="follow each question with its 'evidence' "
+                        "(BIRD's hints; a JSON key or CSV column)")
 DB = typer.Option(None, "--db", help="the db_id whose questions to take from a JSON file of "
                   "several databases (default: the one named as --tables)")
 
@@ -39,17 +41,46 @@ INDEX = typer.Option(None, "--index", help="a saved index folder (tablegraph ind
 
 
 def _retriever(model: Optional[str], tables: Optional[str], device: Optional[str],
-               quiet: bool, strict: bool, index: Optional[str] = None):
+               quiet: bool, strict: bool, index: Optional[str] = None, empty: bool = False):
     """The retriever of `ask`, `evaluate` and the servers, with deliberate threads and
-    skipped tables reported."""
+    skipped tables reported; `empty`: the model alone, tables to come (`index_tables`)."""
     from tablegraph.retrieval.retriever import TableRetriever
-    from tablegraph.utils import set_threads
+    from tablegraph.utils import pick_device, set_threads
 
     set_threads()
+    if empty:
+        from tablegraph.model.folder import load_model
+
+        saved = load_model(model)
+        return TableRetriever(saved, saved.text_encoder(), None, device=pick_device(device))
     r = TableRetriever.load(model, tables=tables, device=device, progress=not quiet,
                             strict=strict, index=index)
     _warn_skipped(r.skipped)
     return r
+
+
+def _benchmark(tables: Optional[str], questions: str, evidence: bool,
+               db: Optional[str] = None) -> dict | None:
+    """A benchmark's layout: `tables` a folder of databases and `questions` a JSON file whose
+    db_ids name them -> {db_id: (database file, its questions)} (only `db`'s, given one);
+    None for anything else. A db_id with no database file of its name is an error naming
+    it."""
+    from tablegraph.tables.questions import database_ids, read_questions
+    from tablegraph.tables.sources import databases_in, display_location
+
+    found = databases_in(tables) if tables else {}
+    ids = database_ids(questions) if found else []
+    if not ids:
+        return None
+    if db is not None:
+        ids = [db]
+    missing = [i for i in ids if i.lower() not in found]
+    if missing:
+        raise TableGraphError(f"{questions}: no database file for db_id {missing[0]!r} under "
+                              f"{display_location(tables)} ({len(found)} there: "
+                              f"{', '.join(sorted(found)[:5])}, ...)")
+    return {i: (found[i.lower()], read_questions(questions, unanswerable=True, database=i,
+                                                 evidence=evidence)) for i in ids}
 
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -132,7 +163,7 @@ def features() -> None:
 @app.command()
 def train(tables: Optional[str] = typer.Option(None, help="tables (default: the embedded dataset)"),
           questions: Optional[str] = typer.Option(None, help=QUESTIONS_HELP),
-          db: Optional[str] = DB,
+          db: Optional[str] = DB, evidence: bool = EVIDENCE,
           out: str = typer.Option("runs/model", help="model folder to write"),
           epochs: Optional[int] = typer.Option(
               None, help="default 50; fine-tuning on fewer than 100 questions: 20 (40 from "
@@ -170,7 +201,7 @@ def train(tables: Optional[str] = typer.Option(None, help="tables (default: the 
     result = train_model(out, tables, questions, cfg, {"conv": conv}, text_model=text_model,
                          max_rows=_max_rows(max_rows), device=device, progress=not quiet,
                          strict=strict, skipped=skipped, resume=resume,
-                         auto_schedule=not given, database=db)
+                         auto_schedule=not given, database=db, evidence=evidence)
     _warn_skipped(skipped)
     m = result.extra["metrics"]
     b, f = m["best"], m["final"]
@@ -190,7 +221,7 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
                                                  "shipped pretrained model)"),
              questions: str = typer.Option(..., help=QUESTIONS_HELP + " (no gold table: an "
                                            "unanswerable question)"),
-             db: Optional[str] = DB,
+             db: Optional[str] = DB, evidence: bool = EVIDENCE,
              tables: Optional[str] = typer.Option(None, help="re-read and embed these tables"),
              as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
              rankings: Optional[Path] = typer.Option(None, help="write every question's full "
@@ -201,15 +232,30 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
     """hit@1, hit@5, recall@5, all@5, MRR and coverage depth of the ranking, and set
     precision / recall / F1 / exact match of the sets, on the answerable questions; with the
     model's abstention, the answerable questions it keeps and the unanswerable ones (an
-    empty table) it catches."""
+    empty table) it catches. A folder of databases with a JSON file of their questions
+    (db_id): each database in turn, then all questions together."""
     from tablegraph.tables.questions import read_questions
     from tablegraph.tables.sources import database_name
 
-    qs = read_questions(questions, unanswerable=True, database=db,
-                        guess=database_name(tables) if tables else None)
-    r = _retriever(model, tables, device, quiet, strict, index)
     ranked: list = []
-    m = r.evaluate(qs, questions, ranked if rankings is not None else None)
+    benchmark = _benchmark(tables, questions, evidence, db) if index is None else None
+    if benchmark:
+        r = _retriever(model, None, device, quiet, strict, empty=True)
+
+        def done(name: str, part: dict) -> None:
+            _warn_skipped(r.skipped)
+            if not as_json and part["n"]:
+                typer.echo(f"{name}: n={part['n']}  hit@1 {part['hit@1']:.3f}  all@5 "
+                           f"{part['all@5']:.3f}  set F1 {part['set_f1']:.3f}")
+
+        m = r.evaluate_databases(benchmark, questions, ranked, not quiet, strict, done)
+        if not as_json:
+            typer.echo(f"all {len(benchmark)} databases:")
+    else:
+        qs = read_questions(questions, unanswerable=True, database=db,
+                            guess=database_name(tables) if tables else None, evidence=evidence)
+        r = _retriever(model, tables, device, quiet, strict, index)
+        m = r.evaluate(qs, questions, ranked if rankings is not None else None)
     if rankings is not None:
         from tablegraph.utils import atomic_write_text
 

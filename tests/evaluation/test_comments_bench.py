@@ -34,3 +34,28 @@ def test_copies_keep_rows_and_say_the_old_names_in_comments(tiny_tables, tmp_pat
             assert not any(notes.values())
     assert names[VARIANTS[0]]["prescriptions"] == "prescriptions"
     assert names[VARIANTS[1]]["prescriptions"] == names[VARIANTS[2]]["prescriptions"] == "prsc"
+
+
+def test_questions_with_evidence_are_ranked_beside_the_copies(trained, tmp_path):
+    """A database whose questions.jsonl carries BIRD's evidence gets a fourth row, the
+    questions followed by their evidence, over the copy with names as they are."""
+    import csv
+    import json
+
+    from conftest import write_tiny_sqlite
+    from tablegraph.benchmarks.comments import WITH_EVIDENCE, comments_bench
+    from tablegraph.training.corpora import database_fold
+
+    model, tables, questions, _ = trained
+    folder = tmp_path / "data" / "text2sql-train" / "bird" / "tiny"
+    write_tiny_sqlite(tables, folder / "tables" / "tiny.sqlite")
+    qs = list(csv.DictReader(questions.open()))
+    (folder / "questions.csv").write_text(questions.read_text())
+    (folder / "questions.jsonl").write_text("".join(json.dumps(
+        {"question": q["question"], "tables": q["table"].split("|"),
+         "evidence": "drug and route are in prescriptions"}) + "\n" for q in qs))
+    got = comments_bench(str(model), tmp_path / "data", tmp_path,
+                         fold=database_fold("bird/tiny", 3), log=lambda _: None)
+    assert list(got["bird"]) == [*VARIANTS[:1], WITH_EVIDENCE, *VARIANTS[1:]]
+    assert {r["n"] for r in got["bird"].values()} == {len(qs)}
+    assert got["bird"][WITH_EVIDENCE] != got["bird"][VARIANTS[0]]  # the hint changed rankings

@@ -61,3 +61,18 @@ def test_unanswerable_questions_count_only_in_the_abstention():
     assert a["auroc"] == pytest.approx(2 / 3)  # q2 (0.3) ranks below q3 (0.4)
     assert RetrievalEvaluator(QS, TABLES).abstention(np.ones(3), 0.5)["auroc"] is None
     assert [r["gold"] for r in ev.rankings(scores)][3] == []
+
+
+def test_pooled_metrics_weigh_databases_by_questions_and_rank_confidences_together():
+    from tablegraph.evaluation.evaluator import POOLED, pool_metrics
+
+    base = {k: 0.0 for k in POOLED}
+    parts = {"a": {**base, "hit@1": 1.0, "n": 3, "n_unanswerable": 1, "threshold": 0.5},
+             "b": {**base, "hit@1": 0.0, "n": 1, "n_unanswerable": 0, "threshold": 0.5}}
+    records = [{"gold": ["t"], "confidence": c} for c in (0.9, 0.8, 0.4, 0.6)] + \
+        [{"gold": [], "confidence": 0.45}]
+    m = pool_metrics(parts, records)
+    assert m["n"] == 4 and m["hit@1"] == 0.75 and m["n_unanswerable"] == 1
+    assert m["answerable_kept"] == 0.75 and m["unanswerable_caught"] == 1.0
+    assert m["abstention_auroc"] == 0.75  # 0.45 lies above one answerable confidence of four
+    assert m["databases"] is parts

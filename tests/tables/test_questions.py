@@ -127,3 +127,24 @@ def test_the_same_questions_read_alike_from_csv_and_json(rows):
     got = parse_json_questions(sql)
     assert [(q.text, tuple(t.lower() for t in q.tables)) for q in got] == \
         [(q.text, tuple(t.lower() for t in q.tables)) for q in want]
+
+
+def test_evidence_follows_its_question_only_when_asked(tmp_path):
+    bird = tmp_path / "dev.json"
+    bird.write_text(json.dumps([
+        {"question": "How many male users?", "evidence": "male refers to u_gender = 'M'",
+         "SQL": "SELECT count(*) FROM users WHERE u_gender = 'M'"},
+        {"question": "How many movies?", "evidence": "", "SQL": "SELECT count(*) FROM movies"}]))
+    assert [q.text for q in read_questions(bird)] == ["How many male users?", "How many movies?"]
+    assert [q.text for q in read_questions(bird, evidence=True)] == [
+        "How many male users? male refers to u_gender = 'M'", "How many movies?"]
+    csv = tmp_path / "q.csv"
+    csv.write_text("question,evidence,table\nHow many male users?,u_gender = 'M',users\n")
+    assert read_questions(csv, evidence=True)[0].text == "How many male users? u_gender = 'M'"
+    csv.write_text("question,table\nHow many male users?,users\n")
+    with pytest.raises(TableGraphError, match="--evidence, but the header has no 'evidence'"):
+        read_questions(csv, evidence=True)
+    spider = tmp_path / "spider.jsonl"
+    spider.write_text('{"question": "How many singers?", "query": "SELECT 1 FROM singer"}\n')
+    with pytest.raises(TableGraphError, match="--evidence, but no question has an 'evidence'"):
+        read_questions(spider, evidence=True)

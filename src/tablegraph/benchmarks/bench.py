@@ -639,8 +639,9 @@ def to_markdown(result: dict) -> str:
         rows = [[group, names, str(r["n"]), *_fmt(r, "hit@1", "all@5", "set_f1")]
                 for group, by in cm.items() for names, r in by.items()]
         lines += _md_table("Cryptic names and catalog comments (fold 0's databases copied "
-                           "with names abbreviated, then commented with the old names; the "
-                           "fold-0 model, zero-shot):",
+                           "with names abbreviated, then commented with the old names; BIRD's "
+                           "questions also followed by their evidence; the fold-0 model, "
+                           "zero-shot):",
                            ["group", "names", "n", "hit@1", "all@5 (every database)",
                             "set F1"], rows)
     sv = result.get("serving") or {}

@@ -12,6 +12,10 @@ held-out database of a fold is copied into DuckDB three ways,
 and ranked zero-shot by a model pretrained without that fold. The copies declare no keys, so
 joins are inferred in all three. Real comments say more than a name in words: what the third
 copy wins back is a floor for what comments add.
+
+The hint can sit in the question instead: BIRD gives each question its `evidence` ("male
+refers to u_gender = 'M'"). Where a database's `questions.jsonl` has it, the first copy is
+ranked once more for `question + evidence` (`evaluate --evidence`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 VARIANTS = ("as they are", "abbreviated", "abbreviated, commented")
+WITH_EVIDENCE = "as they are, + evidence"  # the questions followed by BIRD's evidence
 _VOWELS = set("aeiou")
 
 
@@ -88,13 +93,19 @@ def comments_bench(model: str, root: Path, work: Path, fold: int = 0, folds: int
     without that fold); the copies are written under `work`."""
     from tablegraph.model.folder import load_model
     from tablegraph.retrieval.retriever import TableRetriever
-    from tablegraph.tables.questions import Question, resolve_tables
+    from tablegraph.tables.questions import Question, read_questions, resolve_tables
     from tablegraph.training.corpora import text2sql_databases
 
     saved = load_model(model)
     retriever = TableRetriever(saved, saved.text_encoder(), None)
     sums: dict[str, dict[str, dict[str, float]]] = {}
     held = [d for d in text2sql_databases(str(root)) if d.fold(folds) == fold]
+
+    def add(group: str, variant: str, m: dict) -> None:
+        acc = sums.setdefault(group, {}).setdefault(variant, {})
+        for key in ("hit@1", "all@5", "set_f1"):
+            acc[key] = acc.get(key, 0.0) + m[key] * m["n"]
+        acc["n"] = acc.get("n", 0) + m["n"]
     for k, db in enumerate(held):
         for variant in VARIANTS:
             path = work / f"{k}-{VARIANTS.index(variant)}.duckdb"
@@ -102,11 +113,13 @@ def comments_bench(model: str, root: Path, work: Path, fold: int = 0, folds: int
             retriever.index_tables(str(path))
             questions = resolve_tables([Question(q.text, tuple(names[t.lower()] for t in q.tables))
                                         for q in db.questions], retriever.index.names)
-            m = retriever.evaluate(questions)
-            acc = sums.setdefault(db.group, {}).setdefault(variant, {})
-            for key in ("hit@1", "all@5", "set_f1"):
-                acc[key] = acc.get(key, 0.0) + m[key] * m["n"]
-            acc["n"] = acc.get("n", 0) + m["n"]
+            add(db.group, variant, retriever.evaluate(questions))
+            jsonl = Path(db.tables).parent.parent / "questions.jsonl"
+            if variant == VARIANTS[0] and jsonl.is_file() and '"evidence"' in jsonl.read_text():
+                hinted = [Question(q.text, tuple(names[t.lower()] for t in q.tables))
+                          for q in read_questions(jsonl, evidence=True)]
+                add(db.group, WITH_EVIDENCE,
+                    retriever.evaluate(resolve_tables(hinted, retriever.index.names)))
             path.unlink()
         log(f"  comments: {k + 1}/{len(held)} {db.name}")
     return {g: {v: {**{k: acc[k] / acc["n"] for k in ("hit@1", "all@5", "set_f1")},

@@ -102,3 +102,32 @@ class RetrievalEvaluator:
                  "answerable": None if p is None else bool(p[i] >= threshold),
                  "confidence": None if p is None else round(float(p[i]), 4)}
                 for i, q in enumerate(self.questions)]
+
+
+POOLED = ("hit@1", "hit@5", "recall@5", "all@5", "mrr", "coverage", "set_precision",
+          "set_recall", "set_f1", "exact_set")  # means over each database's answerable questions
+
+
+def pool_metrics(parts: dict[str, dict], records: list[dict]) -> dict:
+    """The metrics of several databases' questions taken together: `parts` maps a database
+    to what `TableRetriever.evaluate` gave for it, `records` are the questions' ranking
+    records (with "confidence"). Means weigh each database by its answerable questions; the
+    abstention's shares and AUROC come from every question's confidence at once. The parts
+    stay under "databases"."""
+    n = sum(m["n"] for m in parts.values())
+    out: dict = {k: (sum(m[k] * m["n"] for m in parts.values()) / n if n else 0.0)
+                 for k in POOLED}
+    out["n"] = n
+    threshold = next((m.get("threshold") for m in parts.values()
+                      if m.get("threshold") is not None), None)
+    out.update({"answerable_kept": None, "unanswerable_caught": None,
+                "abstention_auroc": None, "threshold": threshold})
+    if threshold is not None:
+        a = np.array([r["confidence"] for r in records if r["gold"]], dtype=np.float64)
+        u = np.array([r["confidence"] for r in records if not r["gold"]], dtype=np.float64)
+        ab = abstention_metrics(a, u, threshold)
+        out.update({"answerable_kept": ab["kept"], "unanswerable_caught": ab["caught"],
+                    "abstention_auroc": ab["auroc"]})
+    out["n_unanswerable"] = sum(m["n_unanswerable"] for m in parts.values())
+    out["databases"] = parts
+    return out

@@ -11,6 +11,7 @@ tables it never saw in training. Every score comes from the one scorer (`model.s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -276,6 +277,31 @@ class TableRetriever:
         if rankings is not None:
             rankings.extend(ev.rankings(scores, [s.to_dict() for s in sets], p, threshold))
         return out
+
+    def evaluate_databases(self, benchmark: dict[str, tuple[str, list[Question]]],
+                           source: str = "questions", rankings: list | None = None,
+                           progress: bool = False, strict: bool = False,
+                           on_database: Callable[[str, dict], None] | None = None
+                           ) -> dict[str, Any]:
+        """`evaluate` over several databases, each read in turn: `benchmark` maps a database
+        (a benchmark's db_id) to (its `--tables` location, its questions). The metrics of
+        all questions together (`evaluation.evaluator.pool_metrics`), each database's under
+        "databases"; ranking records carry their "database". `on_database(name, metrics)`
+        is called as each one is done (its skipped tables are in `self.skipped`)."""
+        from tablegraph.evaluation.evaluator import pool_metrics
+
+        parts: dict[str, dict] = {}
+        records: list = []
+        for name, (tables, questions) in benchmark.items():
+            self.index_tables(tables, progress, strict)
+            ranked: list = []
+            parts[name] = self.evaluate(questions, f"{source} ({name})", ranked)
+            records += [{"database": name, **r} for r in ranked]
+            if on_database is not None:
+                on_database(name, parts[name])
+        if rankings is not None:
+            rankings.extend(records)
+        return pool_metrics(parts, records)
 
     def describe(self, table: str) -> dict[str, Any]:
         """The describe record of one table of the index (`tables.schema.describe_table`)."""

@@ -7,7 +7,7 @@ by `|`), or JSON: JSON Lines or one array of objects, as text-to-SQL benchmarks 
 
     {"question": str, "tables": [str] | "a|b"}           gold tables given, or
     {"question": str, "sql" | "query": str | null}        gold tables = the tables the SQL reads
-    (+ optional "db_id": str; other keys are ignored)
+    (+ optional "db_id": str and "evidence": str; other keys are ignored)
 
 An empty `tables` list, or SQL that is null / "null" (EHRSQL's mark), is an unanswerable question.
 """
@@ -31,8 +31,15 @@ class Question:
     # no table of the database answers it (an unanswerable question)
 
 
+def with_evidence(question: str, evidence: object) -> str:
+    """The question followed by its evidence (BIRD's hint of what its words mean in the
+    database: "Male users mean that u_gender = 'M'"), where there is one."""
+    hint = evidence.strip() if isinstance(evidence, str) else ""
+    return f"{question} {hint}" if hint else question
+
+
 def parse_questions(text: str, source: str = "questions",
-                    unanswerable: bool = False) -> list[Question]:
+                    unanswerable: bool = False, evidence: bool = False) -> list[Question]:
     """CSV text with the header `table,question` (any order, other columns ignored) ->
     questions. A quote that never closes, a row with another number of fields than the header,
     an empty question: one error naming the line. An empty table is an unanswerable question
@@ -45,6 +52,9 @@ def parse_questions(text: str, source: str = "questions",
         if "table" not in header or "question" not in header:
             raise TableGraphError(f"{source}: the header must be 'table,question'")
         ti, qi = header.index("table"), header.index("question")
+        if evidence and "evidence" not in header:
+            raise TableGraphError(f"{source}: --evidence, but the header has no 'evidence'")
+        ei = header.index("evidence") if evidence else None
         out = []
         line = reader.line_num + 1
         for row in reader:
@@ -59,7 +69,7 @@ def parse_questions(text: str, source: str = "questions",
                 if not tables and not unanswerable:
                     raise TableGraphError(f"{source}, line {line}: no gold table (an "
                                           f"unanswerable question: only evaluate takes those)")
-                out.append(Question(q, tables))
+                out.append(Question(q if ei is None else with_evidence(q, row[ei]), tables))
             line = reader.line_num + 1
     except csv.Error as e:
         raise TableGraphError(f"{source}, line {line}: {e} (a quote that never closes?)") from e
@@ -147,15 +157,19 @@ def _pick_database(records: list[tuple[int, dict]], database: str | None, source
 
 
 def parse_json_questions(text: str, source: str = "questions", unanswerable: bool = False,
-                         database: str | None = None, guess: str | None = None
-                         ) -> list[Question]:
+                         database: str | None = None, guess: str | None = None,
+                         evidence: bool = False) -> list[Question]:
     """JSON Lines or a JSON array of questions (see the module docstring) -> questions of one
     database (`_pick_database`). A question without text, without gold tables where
     `unanswerable` does not allow it, or with SQL that cannot be parsed or reads no table:
-    one error naming the line (or the array's item)."""
+    one error naming the line (or the array's item). `evidence`: each question followed by
+    its `evidence` (BIRD's hints), which the file must carry."""
     where, records = _json_records(text, source)
+    records = _pick_database(records, database, source, guess)
+    if evidence and not any("evidence" in x for _, x in records):
+        raise TableGraphError(f"{source}: --evidence, but no question has an 'evidence'")
     out = []
-    for n, x in _pick_database(records, database, source, guess):
+    for n, x in records:
         at = f"{source}, {where} {n}"
         q = x.get("question")
         if not isinstance(q, str) or not q.strip():
@@ -185,7 +199,8 @@ def parse_json_questions(text: str, source: str = "questions", unanswerable: boo
         if not tables and not unanswerable:
             raise TableGraphError(f"{at}: no gold table (an unanswerable question: only "
                                   f"evaluate takes those)")
-        out.append(Question(q.strip(), tables))
+        out.append(Question(with_evidence(q.strip(), x.get("evidence")) if evidence
+                            else q.strip(), tables))
     if not out:
         raise TableGraphError(f"{source}: no questions")
     return out
@@ -200,6 +215,15 @@ def _is_json(path: str | Path, text: str) -> bool:
     return suffix not in (".csv", ".txt") and text.lstrip()[:1] in ("{", "[")
 
 
+def database_ids(path: str | Path) -> list[str]:
+    """The `db_id`s a JSON questions file names, sorted ([] for CSV or none)."""
+    text = _read_text(path)
+    if not _is_json(path, text):
+        return []
+    _, records = _json_records(text, str(path))
+    return sorted({str(x["db_id"]) for _, x in records if x.get("db_id") is not None})
+
+
 def _read_text(path: str | Path) -> str:
     p = Path(path)
     if not p.is_file():
@@ -211,18 +235,20 @@ def _read_text(path: str | Path) -> str:
 
 
 def read_questions(path: str | Path, unanswerable: bool = False, database: str | None = None,
-                   guess: str | None = None) -> list[Question]:
+                   guess: str | None = None, evidence: bool = False) -> list[Question]:
     """The questions of a UTF-8 file (a byte-order mark is skipped): JSON by its name
     (.json, .jsonl, .ndjson) or its first character, else CSV (`parse_questions`). In JSON
     that names several databases, `database` (else `guess`, the name of the database
-    evaluated) picks one."""
+    evaluated) picks one. `evidence`: each question followed by its evidence (a JSON key, a
+    CSV column), as BIRD's questions are given to text-to-SQL systems."""
     text = _read_text(path)
     if _is_json(path, text):
-        return parse_json_questions(text, str(path), unanswerable, database, guess)
+        return parse_json_questions(text, str(path), unanswerable, database, guess,
+                                    evidence)
     if database is not None:
         raise TableGraphError(f"{path}: --db picks a database of a JSON questions file; this "
                               f"one is CSV")
-    return parse_questions(text, str(path), unanswerable)
+    return parse_questions(text, str(path), unanswerable, evidence)
 
 
 def read_question_texts(path: str | Path) -> list[str]:

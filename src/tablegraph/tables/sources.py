@@ -210,6 +210,27 @@ def _db_kind(path: Path) -> str | None:
     return None
 
 
+def _files_under(folder: str) -> list[str]:
+    return [f for f in glob.glob(os.path.join(folder, "**", "*"), recursive=True)
+            if os.path.isfile(f)]
+
+
+def _database_files(files: list[str]) -> list[str]:
+    """The SQLite and DuckDB files among `files` (by their first bytes), sorted."""
+    return sorted(f for f in files if f.lower().endswith(DATABASE_SUFFIXES)
+                  and _db_kind(Path(f)) is not None)
+
+
+def databases_in(folder: str) -> dict[str, str]:
+    """The database files under `folder` by the name a benchmark's `db_id` gives them
+    (`database_name`, lower case: `dev_databases/financial/financial.sqlite` -> "financial");
+    {} for anything but a folder of two or more."""
+    if not os.path.isdir(folder):
+        return {}
+    found = _database_files(_files_under(folder))
+    return {database_name(f).lower(): f for f in found} if len(found) > 1 else {}
+
+
 def discover(spec: str | os.PathLike[str]) -> list[TableRef]:
     """Turn a `--tables` argument into table references, sorted by name. Two tables whose
     names differ only by case are an error naming both (questions name tables in any case)."""
@@ -231,10 +252,8 @@ def _discover(spec: str) -> list[TableRef]:
     if not path.exists():
         raise TableGraphError(f"no such file or folder: {spec}")
     if path.is_dir():
-        everything = [f for f in glob.glob(os.path.join(spec, "**", "*"), recursive=True)
-                      if os.path.isfile(f)]
-        databases = sorted(f for f in everything if f.lower().endswith(DATABASE_SUFFIXES)
-                           and _db_kind(Path(f)) is not None)
+        everything = _files_under(spec)
+        databases = _database_files(everything)
         beside = {os.path.abspath(d) for db in databases for d in dictionary_files(db)}
         files = sorted(f for f in everything if f.lower().endswith(FILE_SUFFIXES)
                        and os.path.abspath(f) not in beside and not is_dictionary_file(f))
