@@ -148,3 +148,24 @@ def test_evidence_follows_its_question_only_when_asked(tmp_path):
     spider.write_text('{"question": "How many singers?", "query": "SELECT 1 FROM singer"}\n')
     with pytest.raises(TableGraphError, match="--evidence, but no question has an 'evidence'"):
         read_questions(spider, evidence=True)
+
+
+def test_databases_in_a_benchmark_folder_by_file_and_by_folder_name(tmp_path):
+    from tablegraph.tables.sources import databases_in
+
+    def sqlite(path):
+        import sqlite3
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(path)
+        con.execute("CREATE TABLE t (a)")
+        con.close()
+
+    sqlite(tmp_path / "database" / "world_1" / "world_1.sqlite")
+    sqlite(tmp_path / "database" / "Pets_1" / "data.db")
+    (tmp_path / "database" / "notes.db").write_text("not a database")
+    found = databases_in(str(tmp_path / "database"))
+    assert found == {"world_1": str(tmp_path / "database/world_1/world_1.sqlite"),
+                     "data": str(tmp_path / "database/Pets_1/data.db"),
+                     "pets_1": str(tmp_path / "database/Pets_1/data.db")}
+    assert databases_in(str(tmp_path / "database" / "world_1")) == {}  # one database

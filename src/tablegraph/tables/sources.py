@@ -222,13 +222,24 @@ def _database_files(files: list[str]) -> list[str]:
 
 
 def databases_in(folder: str) -> dict[str, str]:
-    """The database files under `folder` by the name a benchmark's `db_id` gives them
-    (`database_name`, lower case: `dev_databases/financial/financial.sqlite` -> "financial");
-    {} for anything but a folder of two or more."""
+    """The database files under `folder` by the name a benchmark's `db_id` gives them, in
+    lower case: the file's (`database_name`: `dev_databases/financial/financial.sqlite` ->
+    "financial"), and that of the folder holding it alone; {} for anything but a folder of
+    two or more."""
     if not os.path.isdir(folder):
         return {}
     found = _database_files(_files_under(folder))
-    return {database_name(f).lower(): f for f in found} if len(found) > 1 else {}
+    if len(found) < 2:
+        return {}
+    out = {database_name(f).lower(): f for f in found}
+    parents: dict[str, list[str]] = {}
+    for f in found:
+        parents.setdefault(os.path.basename(os.path.dirname(os.path.abspath(f))).lower(),
+                           []).append(f)
+    for name, files in parents.items():
+        if len(files) == 1:
+            out.setdefault(name, files[0])
+    return out
 
 
 def discover(spec: str | os.PathLike[str]) -> list[TableRef]:
