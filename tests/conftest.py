@@ -71,6 +71,13 @@ def write_tiny_sqlite(tables: Path, out: Path) -> Path:
 
 
 @pytest.fixture
+def tiny_sqlite():
+    """`write_tiny_sqlite`, for tests (a fixture: `conftest` is no module to import from
+    where another folder has a conftest.py of its own)."""
+    return write_tiny_sqlite
+
+
+@pytest.fixture
 def tiny_tables(tmp_path: Path) -> Path:
     """Three small CSV tables (tmp_path/db) and tmp_path/questions.csv."""
     return write_tiny_tables(tmp_path)

@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
 from tablegraph.cli import app
@@ -189,17 +190,16 @@ def test_evaluate_and_train_take_a_benchmarks_json_questions(trained, tmp_path):
     assert "trained on 19 questions" in p.stdout and "validation (6 questions)" in p.stdout
 
 
-def test_evaluate_a_benchmark_folder_of_databases_in_one_command(trained, tmp_path):
+def test_evaluate_a_benchmark_folder_of_databases_in_one_command(trained, tmp_path, tiny_sqlite):
     """Spider's layout (database/<db_id>/<db_id>.sqlite) and one JSON of every database's
     questions: each database in turn, then all questions together, weighted by questions."""
     import csv
 
-    from conftest import write_tiny_sqlite
 
     model, tables, questions, _ = trained
     rows = list(csv.DictReader(questions.open()))
     for name in ("clinic_a", "clinic_b"):
-        write_tiny_sqlite(tables, tmp_path / "database" / name / f"{name}.sqlite")
+        tiny_sqlite(tables, tmp_path / "database" / name / f"{name}.sqlite")
     dev = tmp_path / "dev.json"
     dev.write_text(json.dumps(
         [{"db_id": "clinic_a", "question": r["question"], "query":
@@ -225,6 +225,20 @@ def test_evaluate_a_benchmark_folder_of_databases_in_one_command(trained, tmp_pa
                            "-q", "--json").output)
     assert {k: alone[k] for k in ("hit@1", "all@5", "set_f1", "n")} == \
         {k: a[k] for k in ("hit@1", "all@5", "set_f1", "n")}
+    # the baselines beside it, on the same questions, database by database and pooled
+    m = json.loads(run("evaluate", "--model", str(model), "--tables", str(tmp_path / "database"),
+                       "--questions", str(dev), "-q", "--json", "--compare").output)
+    assert list(m["compare"]) == ["bm25", "dense", "dense+fk", "schema-search",
+                                  "schema-search+fk"]
+    parts = [m["databases"][d]["compare"]["dense+fk"] for d in ("clinic_a", "clinic_b")]
+    assert m["compare"]["dense+fk"]["set_f1"] == pytest.approx(
+        (parts[0]["set_f1"] * parts[0]["n"] + parts[1]["set_f1"] * parts[1]["n"]) / m["n"])
+    assert "sentence-transformers" in m["compare"]["schema-search"]["skipped"]  # hash:64
+    out = run("evaluate", "--model", str(model), "--tables", str(tmp_path / "database"),
+              "--questions", str(dev), "-q", "--compare").output
+    assert "  schema-search+fk   skipped: schema-search needs a sentence-transformers" in out
+    assert [ln.split()[0] for ln in out.splitlines() if ln.startswith("  ")][1:5] == \
+        ["tablegraph", "bm25", "dense", "dense+fk"]
     dev.write_text(json.dumps([{"db_id": "clinic_c", "question": "q", "tables": ["x"]}]))
     one_line_error(cli("evaluate", "--model", str(model), "--tables", str(tmp_path / "database"),
                        "--questions", str(dev)), "no database file for db_id 'clinic_c'")

@@ -222,6 +222,9 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
              questions: str = typer.Option(..., help=QUESTIONS_HELP + " (no gold table: an "
                                            "unanswerable question)"),
              db: Optional[str] = DB, evidence: bool = EVIDENCE,
+             compare: bool = typer.Option(False, "--compare", help="also BM25, dense "
+                                          "retrieval (+ join neighbours) and schema-search "
+                                          "(+ its foreign-key hop) on the same questions"),
              tables: Optional[str] = typer.Option(None, help="re-read and embed these tables"),
              as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
              rankings: Optional[Path] = typer.Option(None, help="write every question's full "
@@ -248,7 +251,8 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
                 typer.echo(f"{name}: n={part['n']}  hit@1 {part['hit@1']:.3f}  all@5 "
                            f"{part['all@5']:.3f}  set F1 {part['set_f1']:.3f}")
 
-        m = r.evaluate_databases(benchmark, questions, ranked, not quiet, strict, done)
+        m = r.evaluate_databases(benchmark, questions, ranked, not quiet, strict, done,
+                                 compare)
         if not as_json:
             typer.echo(f"all {len(benchmark)} databases:")
     else:
@@ -256,6 +260,8 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
                             guess=database_name(tables) if tables else None, evidence=evidence)
         r = _retriever(model, tables, device, quiet, strict, index)
         m = r.evaluate(qs, questions, ranked if rankings is not None else None)
+        if compare:
+            m["compare"] = r.compare(qs, tables, questions)
     if rankings is not None:
         from tablegraph.utils import atomic_write_text
 
@@ -279,6 +285,18 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
         if m["abstention_auroc"] is not None:
             parts.append(f"AUROC {m['abstention_auroc']:.3f}")
         typer.echo(f"abstention (threshold {m['threshold']:.2f}): {', '.join(parts)}")
+    if m.get("compare") and m["n"]:
+        typer.echo("on the same questions (set F1: of the set each method gives):")
+        typer.echo(f"  {'method':<18} {'hit@1':>6} {'hit@5':>6} {'all@5':>6} {'MRR':>6} "
+                   f"{'coverage':>8} {'set F1':>7}")
+        for name, row in {"tablegraph": m, **m["compare"]}.items():
+            if "skipped" in row:
+                typer.echo(f"  {name:<18} skipped: {row['skipped']}")
+                continue
+            f1 = f"{row['set_f1']:.3f}" if "set_f1" in row else "-"
+            typer.echo(f"  {name:<18} {row['hit@1']:>6.3f} {row['hit@5']:>6.3f} "
+                       f"{row['all@5']:>6.3f} {row['mrr']:>6.3f} {row['coverage']:>8.3f} "
+                       f"{f1:>7}")
 
 
 SHOWN_VALUE_CHARS = 40  # a long value (a post's body, a note) is cut in the text output only

@@ -36,19 +36,18 @@ def test_copies_keep_rows_and_say_the_old_names_in_comments(tiny_tables, tmp_pat
     assert names[VARIANTS[1]]["prescriptions"] == names[VARIANTS[2]]["prescriptions"] == "prsc"
 
 
-def test_questions_with_evidence_are_ranked_beside_the_copies(trained, tmp_path):
+def test_questions_with_evidence_are_ranked_beside_the_copies(trained, tmp_path, tiny_sqlite):
     """A database whose questions.jsonl carries BIRD's evidence gets a fourth row, the
     questions followed by their evidence, over the copy with names as they are."""
     import csv
     import json
 
-    from conftest import write_tiny_sqlite
     from tablegraph.benchmarks.comments import WITH_EVIDENCE, comments_bench
     from tablegraph.training.corpora import database_fold
 
     model, tables, questions, _ = trained
     folder = tmp_path / "data" / "text2sql-train" / "bird" / "tiny"
-    write_tiny_sqlite(tables, folder / "tables" / "tiny.sqlite")
+    tiny_sqlite(tables, folder / "tables" / "tiny.sqlite")
     qs = list(csv.DictReader(questions.open()))
     (folder / "questions.csv").write_text(questions.read_text())
     (folder / "questions.jsonl").write_text("".join(json.dumps(

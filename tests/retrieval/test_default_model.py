@@ -100,3 +100,25 @@ def test_catalog_comments_explain_cryptic_names(tmp_path):
     r = CliRunner().invoke(app, ["ask", "--tables", str(path), "-q", "-k", "2", question],
                            catch_exceptions=False)
     assert r.exit_code == 0 and r.output.splitlines()[2].strip() == f"-- {notes[1]}", r.output
+
+
+def test_compare_runs_every_baseline_on_the_same_questions(tiny_tables, tmp_path, tiny_sqlite):
+    """With the real text model and a SQLite file, schema-search runs too; each baseline is
+    scored by the same evaluator as the model (a question's gold table ranked first by the
+    dense cosine counts for dense's hit@1)."""
+    from tablegraph.tables.questions import Question
+
+    db = tiny_sqlite(tiny_tables, tmp_path / "clinic.sqlite")
+    r = TableRetriever.load(tables=str(db))
+    qs = [Question("which drug was given and by which route?", ("prescriptions",)),
+          Question("lab test values and units", ("labevents",)),
+          Question("lab values of female patients", ("labevents", "patients"))]
+    got = r.compare(qs, str(db))
+    assert set(got) == {"bm25", "dense", "dense+fk", "schema-search", "schema-search+fk"}
+    assert all(row["n"] == 3 for row in got.values())
+    assert "set_f1" in got["dense+fk"] and "set_f1" not in got["dense"]
+    dense = r.text.encode([q.text for q in qs]) @ r.text.encode(
+        [n.document() for n in r.index.nodes]).T
+    names = r.index.names
+    assert got["dense"]["hit@1"] == sum(names[int(dense[i].argmax())] in q.tables
+                                        for i, q in enumerate(qs)) / 3

@@ -86,6 +86,20 @@ class RetrievalEvaluator:
         return set_metrics([{col[t] for t in s} for s, a in zip(sets, self.answerable) if a],
                            self._gold_a)
 
+    def summary(self, scores: np.ndarray, sets: list[list[str]] | None = None) -> dict:
+        """What `evaluate` reports of a ranking [Q, M] and, given them, its sets: hit@1,
+        hit@5, recall@5, all@5, mrr, coverage (means over the answerable questions), set
+        precision / recall / F1 / exact match where `sets` are given, and n."""
+        m = self.metrics(scores)
+        out: dict = {k: m[k] for k in ("hit@1", "hit@5", "recall@5", "all@5", "mrr")}
+        cover = self.coverage(scores)
+        out["coverage"] = float(cover.mean()) if len(cover) else 0.0
+        if sets is not None:
+            out.update({k: float(v.mean()) if len(v) else 0.0
+                        for k, v in self.set_metrics(sets).items()})
+        out["n"] = m["n"]
+        return out
+
     def __call__(self, score_fn: ScoreFn) -> dict[str, float]:
         return self.metrics(score_fn(self.texts))
 
@@ -108,16 +122,23 @@ POOLED = ("hit@1", "hit@5", "recall@5", "all@5", "mrr", "coverage", "set_precisi
           "set_recall", "set_f1", "exact_set")  # means over each database's answerable questions
 
 
+def pool_means(parts: list[dict]) -> dict:
+    """Metrics of several databases' questions together: each mean of `POOLED` that every
+    part has, weighted by the parts' n (answerable questions), and n."""
+    n = sum(m["n"] for m in parts)
+    out: dict = {k: (sum(m[k] * m["n"] for m in parts) / n if n else 0.0)
+                 for k in POOLED if all(k in m for m in parts)}
+    out["n"] = n
+    return out
+
+
 def pool_metrics(parts: dict[str, dict], records: list[dict]) -> dict:
     """The metrics of several databases' questions taken together: `parts` maps a database
     to what `TableRetriever.evaluate` gave for it, `records` are the questions' ranking
     records (with "confidence"). Means weigh each database by its answerable questions; the
     abstention's shares and AUROC come from every question's confidence at once. The parts
     stay under "databases"."""
-    n = sum(m["n"] for m in parts.values())
-    out: dict = {k: (sum(m[k] * m["n"] for m in parts.values()) / n if n else 0.0)
-                 for k in POOLED}
-    out["n"] = n
+    out = pool_means(list(parts.values()))
     threshold = next((m.get("threshold") for m in parts.values()
                       if m.get("threshold") is not None), None)
     out.update({"answerable_kept": None, "unanswerable_caught": None,

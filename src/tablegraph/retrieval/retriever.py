@@ -258,14 +258,8 @@ class TableRetriever:
                                     None if sims is None else sims[i])
                   for i, s in enumerate(first)]
         scores = np.stack([r for r, _ in chosen]) if chosen else first
-        m = ev.metrics(scores)
         sets = [t for _, t in chosen]
-        out: dict[str, Any] = {k: m[k] for k in ("hit@1", "hit@5", "recall@5", "all@5", "mrr")}
-        cover = ev.coverage(scores)
-        out["coverage"] = float(cover.mean()) if len(cover) else 0.0
-        out.update({k: float(v.mean()) if len(v) else 0.0
-                    for k, v in ev.set_metrics([s.tables for s in sets]).items()})
-        out["n"] = m["n"]
+        out: dict[str, Any] = ev.summary(scores, [s.tables for s in sets])
         p = threshold = None
         if self.abstain is not None and len(ev):
             threshold = self.abstain.threshold
@@ -278,17 +272,73 @@ class TableRetriever:
             rankings.extend(ev.rankings(scores, [s.to_dict() for s in sets], p, threshold))
         return out
 
+    def compare(self, questions: list[Question], location: str | None = None,
+                source: str = "questions") -> dict[str, dict[str, Any]]:
+        """The baselines on the same questions and tables, as `evaluate` reports them
+        (`RetrievalEvaluator.summary`): "bm25", "dense" (the zero-shot cosine with the same
+        text model), "dense+fk" (the dense top table and its neighbours in the join graph, as
+        a set first in the ranking), and, for a SQLite file or PostgreSQL URL `location`
+        with the package schema-search installed, "schema-search" (hybrid) and
+        "schema-search+fk" (its top table and the tables it lists one foreign-key hop away).
+        A baseline that cannot run gives {"skipped": why}."""
+        from tablegraph.evaluation.baselines import BM25Scorer, DenseScorer, SchemaSearchScorer
+        from tablegraph.evaluation.evaluator import RetrievalEvaluator
+        from tablegraph.model.sets import set_first
+        from tablegraph.tables.sources import database_file
+
+        index = self._require_index()
+        ev = RetrievalEvaluator(questions, index.names, source=source, skipped=self.skipped)
+        names = index.names
+
+        def with_sets(scores: np.ndarray, sets: list[list[str]]) -> dict[str, Any]:
+            ranked = np.stack([set_first(scores[i], names, s) for i, s in enumerate(sets)]) \
+                if sets else scores
+            return ev.summary(ranked, sets)
+
+        out: dict[str, dict[str, Any]] = {"bm25": ev.summary(BM25Scorer(index.nodes)(ev.texts))}
+        dense = DenseScorer(self.text, index.nodes)(ev.texts)
+        out["dense"] = ev.summary(dense)
+        tops = [names[int(np.argmax(row))] for row in dense]
+        out["dense+fk"] = with_sets(dense, [[t] + (index.joins.neighbours(t) if index.joins
+                                                  else []) for t in tops])
+        why = None
+        try:
+            if getattr(self.text, "path", None) is None:
+                raise TableGraphError("schema-search needs a sentence-transformers model")
+            if location is None:
+                raise TableGraphError("schema-search reads a SQLite file or PostgreSQL URL: "
+                                      "give --tables")
+            if not location.startswith(("postgresql://", "postgres://")):
+                location = database_file(location) or location
+            peer = SchemaSearchScorer(location, names, self.text.path)
+        except TableGraphError as e:
+            why = str(e)
+        except Exception as e:  # noqa: BLE001 - the peer tool's own failure is its row's
+            why = f"schema-search failed: {str(e).splitlines()[0] if str(e) else e!r}"
+        if why is None:
+            try:
+                scores, sets = peer.run(ev.texts)
+            finally:
+                peer.close()
+            out["schema-search"] = ev.summary(scores)
+            out["schema-search+fk"] = with_sets(scores, sets)
+        else:
+            out["schema-search"] = out["schema-search+fk"] = {"skipped": why}
+        return out
+
     def evaluate_databases(self, benchmark: dict[str, tuple[str, list[Question]]],
                            source: str = "questions", rankings: list | None = None,
                            progress: bool = False, strict: bool = False,
-                           on_database: Callable[[str, dict], None] | None = None
-                           ) -> dict[str, Any]:
+                           on_database: Callable[[str, dict], None] | None = None,
+                           compare: bool = False) -> dict[str, Any]:
         """`evaluate` over several databases, each read in turn: `benchmark` maps a database
         (a benchmark's db_id) to (its `--tables` location, its questions). The metrics of
         all questions together (`evaluation.evaluator.pool_metrics`), each database's under
         "databases"; ranking records carry their "database". `on_database(name, metrics)`
-        is called as each one is done (its skipped tables are in `self.skipped`)."""
-        from tablegraph.evaluation.evaluator import pool_metrics
+        is called as each one is done (its skipped tables are in `self.skipped`). `compare`:
+        each database's baselines too (`compare`, under the database's "compare"), pooled
+        under "compare" (a baseline skipped on any database is skipped)."""
+        from tablegraph.evaluation.evaluator import pool_means, pool_metrics
 
         parts: dict[str, dict] = {}
         records: list = []
@@ -296,12 +346,21 @@ class TableRetriever:
             self.index_tables(tables, progress, strict)
             ranked: list = []
             parts[name] = self.evaluate(questions, f"{source} ({name})", ranked)
+            if compare:
+                parts[name]["compare"] = self.compare(questions, tables, f"{source} ({name})")
             records += [{"database": name, **r} for r in ranked]
             if on_database is not None:
                 on_database(name, parts[name])
         if rankings is not None:
             rankings.extend(records)
-        return pool_metrics(parts, records)
+        out = pool_metrics(parts, records)
+        if compare:
+            out["compare"] = {}
+            for method in next(iter(parts.values()))["compare"] if parts else []:
+                rows = [p["compare"][method] for p in parts.values()]
+                skipped = next((r for r in rows if "skipped" in r), None)
+                out["compare"][method] = skipped or pool_means(rows)
+        return out
 
     def describe(self, table: str) -> dict[str, Any]:
         """The describe record of one table of the index (`tables.schema.describe_table`)."""

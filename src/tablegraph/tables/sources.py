@@ -221,6 +221,15 @@ def _database_files(files: list[str]) -> list[str]:
                   and _db_kind(Path(f)) is not None)
 
 
+def database_file(location: str) -> str | None:
+    """The one SQLite or DuckDB file that `location` reads (itself, or the only one in its
+    folder); None for a URL, data files or several databases."""
+    if os.path.isdir(location):
+        found = _database_files(_files_under(location))
+        return found[0] if len(found) == 1 else None
+    return location if os.path.isfile(location) and _db_kind(Path(location)) else None
+
+
 def databases_in(folder: str) -> dict[str, str]:
     """The database files under `folder` by the name a benchmark's `db_id` gives them, in
     lower case: the file's (`database_name`: `dev_databases/financial/financial.sqlite` ->
