@@ -66,6 +66,7 @@ def test_json_questions_as_spider_bird_and_ehrsql_write_them():
     ('[{"question": "q", "tables": ["a"]}, 3]', "item 2: not a JSON object"),
     ('[{"question": "q", "tables": ["a"]}', "line 1: not JSON"),
     ("", "no questions"),
+    ('{\n "data": [{"id": 1, "question": "q"}]\n}', "one JSON object \\(keys: data\\), not"),
 ])
 def test_json_questions_fail_with_one_line_naming_where(text, message):
     with pytest.raises(TableGraphError, match=message):

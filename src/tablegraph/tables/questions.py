@@ -121,6 +121,15 @@ def _json_records(text: str, source: str) -> tuple[str, list[tuple[int, dict]]]:
             raise TableGraphError(f"{source}, line {e.lineno}: not JSON ({e.msg})") from e
         where, records = "item", [(i + 1, x) for i, x in enumerate(items)]
     else:
+        try:  # one object over many lines: a wrapper ({"data": [...]}), not JSON Lines
+            whole = json.loads(text)
+        except json.JSONDecodeError:
+            whole = None
+        if isinstance(whole, dict) and "question" not in {str(k).lower() for k in whole} \
+                and len(text.strip().splitlines()) > 1:
+            raise TableGraphError(f"{source}: one JSON object (keys: "
+                                  f"{', '.join(list(whole)[:5])}), not questions: give JSON "
+                                  f"Lines or an array of questions")
         where, records = "line", []
         for n, ln in enumerate(text.splitlines(), 1):
             if ln.strip():
