@@ -242,3 +242,31 @@ def test_evaluate_a_benchmark_folder_of_databases_in_one_command(trained, tmp_pa
     dev.write_text(json.dumps([{"db_id": "clinic_c", "question": "q", "tables": ["x"]}]))
     one_line_error(cli("evaluate", "--model", str(model), "--tables", str(tmp_path / "database"),
                        "--questions", str(dev)), "no database file for db_id 'clinic_c'")
+
+
+def test_demo_gives_train_every_option(monkeypatch):
+    """demo calls train as a function, where an option left out is typer's OptionInfo (a
+    truthy object), not its default."""
+    import inspect
+
+    from tablegraph import cli as cli_module
+    from tablegraph.retrieval import retriever
+
+    given = {}
+
+    class Stop(Exception):
+        pass
+
+    def load(*a, **k):
+        raise Stop
+
+    monkeypatch.setattr(cli_module, "train", lambda **kw: given.update(kw))
+    monkeypatch.setattr(retriever.TableRetriever, "load", load)
+    try:
+        cli_module.demo(out="unused")
+    except Stop:
+        pass
+    params = inspect.signature(inspect.unwrap(cli_module.app.registered_commands[
+        [c.callback.__name__ for c in cli_module.app.registered_commands].index("train")
+    ].callback)).parameters
+    assert set(given) == set(params)

