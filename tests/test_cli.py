@@ -239,6 +239,11 @@ def test_evaluate_a_benchmark_folder_of_databases_in_one_command(trained, tmp_pa
     assert "  schema-search+fk   skipped: schema-search needs a sentence-transformers" in out
     assert [ln.split()[0] for ln in out.splitlines() if ln.startswith("  ")][1:5] == \
         ["tablegraph", "bm25", "dense", "dense+fk"]
+    # fine-tuning on one database of the folder, named by --db
+    p = cli("train", "--tables", str(tmp_path / "database"), "--questions", str(dev), "--db",
+            "clinic_b", "--out", str(tmp_path / "m"), "--epochs", "1", "--text-model", "hash:64",
+            "--init", "scratch", "-q")
+    assert p.returncode == 0 and "trained on 5 questions" in p.stdout, p.stderr
     dev.write_text(json.dumps([{"db_id": "clinic_c", "question": "q", "tables": ["x"]}]))
     one_line_error(cli("evaluate", "--model", str(model), "--tables", str(tmp_path / "database"),
                        "--questions", str(dev)), "no database file for db_id 'clinic_c'")
