@@ -233,11 +233,13 @@ def read_dictionary(location: str, group: list[TableRef]) -> Comments:
     one CSV per table in `database_description/` (named as the table, any case), with the header
     `original_column_name, column_name, column_description, ...` (BIRD's layout; also
     `value_description`). A column's comment is its full name, its description and what its
-    values mean, each where given and not a repeat: "district_name" for `A2`. UTF-8, else
+    values mean, each where given and not a repeat: "district_name" for `A2`; a row without
+    a column name is the table's own comment. UTF-8, else
     Windows-1252 text; a file of another shape, or for no table, says nothing."""
     tables = {(r.table or r.name).lower(): r.name for r in group
               if r.schema.lower() in ("", "main")}
     columns: list[tuple] = []
+    described: list[tuple] = []
     for path in dictionary_files(location):
         name = tables.get(os.path.basename(path)[:-len(".csv")].lower())
         if name is None:
@@ -266,4 +268,6 @@ def read_dictionary(location: str, group: list[TableRef]) -> Comments:
                     said.append(text)
             if column and said:
                 columns.append(("", name, column, "; ".join(said)))
-    return _gather({("", n.lower()): n for n in tables.values()}, [], columns)
+            elif not column and said:  # a row for no column: the table's own comment
+                described.append(("", name, "; ".join(said)))
+    return _gather({("", n.lower()): n for n in tables.values()}, described, columns)

@@ -313,10 +313,15 @@ def _discover(spec: str) -> list[TableRef]:
         return sorted(refs, key=lambda r: r.name)
     if path.name.lower().endswith(FILE_SUFFIXES):
         return [TableRef(name=table_name_of(path), kind="file", location=str(path))]
+    if path.suffix.lower() == ".sql":  # a schema as DDL: the SQLite file it declares
+        from tablegraph.tables.ddl import ddl_database
+
+        return _discover(ddl_database(str(path)))
     kind = _db_kind(path)
     if kind is None:
         raise TableGraphError(
-            f"{spec} is not a folder, CSV/TSV/Parquet/JSON file, SQLite or DuckDB database")
+            f"{spec} is not a folder, CSV/TSV/Parquet/JSON file, SQLite or DuckDB database, "
+            f"or .sql schema")
     with Reader() as reader:
         return reader.list_database_tables(kind, str(path))
 

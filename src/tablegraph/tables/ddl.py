@@ -1,0 +1,264 @@
+"""A schema written as SQL (`--tables schema.sql`): the CREATE TABLE statements that pg_dump
+--schema-only, mysqldump --no-data, SQLite's `.schema` or a warehouse's DDL export write, read
+as a schema-only database, with the rows of any INSERT statements.
+
+sqlglot parses the file (PostgreSQL, MySQL, SQLite, T-SQL, Snowflake, BigQuery, DuckDB: the
+first dialect that parses all of it) and tablegraph writes what it declares into a SQLite file
+in its cache (named by the file's digest, so an edited file is read again):
+
+- each table with its columns and their types as written (`character varying(100)` ->
+  `VARCHAR(100)`), its primary key and its foreign keys, declared in the table or added by
+  `ALTER TABLE ... ADD [CONSTRAINT ...] PRIMARY KEY / FOREIGN KEY`;
+- the comments (`COMMENT ON TABLE / COLUMN`, MySQL's `COMMENT '...'`) as a data dictionary
+  beside it (`database_description/<table>.csv`, read by `catalog.read_dictionary`);
+- the rows of `INSERT` statements.
+
+Schemas are dropped from names (`public.orders` -> `orders`); two tables of one name in two
+schemas are an error. Other statements (indexes, sequences, grants, SET) say nothing about
+which table holds what and are passed over; views are not read.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import shutil
+import sqlite3
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tablegraph.utils import TableGraphError, cache_root
+
+DDL_VERSION = 1  # bump when the database written from the same text changes
+DIALECTS = ("postgres", "mysql", "sqlite", "tsql", "snowflake", "bigquery", "duckdb", "")
+
+
+@dataclass
+class _Table:
+    name: str
+    columns: list[tuple[str, str]] = field(default_factory=list)  # (name, declared type)
+    primary_key: list[str] = field(default_factory=list)
+    foreign_keys: list[tuple[list[str], str, list[str]]] = field(default_factory=list)
+    comment: str = ""
+    column_comments: dict[str, str] = field(default_factory=dict)
+
+
+def _parse(text: str, source: str) -> tuple[str, list]:
+    """(dialect, statements) of the dialect that reads the most CREATE TABLE statements with
+    the fewest it gives up on (sqlglot's `Command`: MySQL's table options in PostgreSQL, say);
+    none parsing the file is an error."""
+    import logging
+
+    import sqlglot
+    from sqlglot import exp
+
+    best, first = None, None
+    log = logging.getLogger("sqlglot")
+    level = log.level
+    log.setLevel(logging.ERROR)  # its "falling back to a Command" warnings are ours to judge
+    try:
+        for dialect in DIALECTS:
+            try:
+                statements = [s for s in sqlglot.parse(text, read=dialect or None) if s]
+            except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError) as e:
+                first = first or e
+                continue
+            creates = sum(isinstance(s, exp.Create) and isinstance(s.this, exp.Schema)
+                          for s in statements)
+            score = (creates, -sum(isinstance(s, exp.Command) for s in statements))
+            if best is None or score > best[0]:
+                best = (score, dialect, statements)
+            if score[1] == 0 and creates:
+                break  # everything read as what it is
+    finally:
+        log.setLevel(level)
+    if best is None:
+        why = (str(first).strip().splitlines() or ["?"])[0]
+        raise TableGraphError(f"{source}: not SQL that sqlglot parses in any of "
+                              f"{', '.join(d for d in DIALECTS if d)} ({why[:120]})")
+    return best[1], best[2]
+
+
+def _names(node) -> list[str]:
+    """Column names of a key's list (identifiers, columns, ordered columns)."""
+    from sqlglot import exp
+
+    out = []
+    for e in node.expressions if node is not None else []:
+        col = e.find(exp.Identifier)
+        if col is not None:
+            out.append(col.name)
+    return out
+
+
+def _reference(ref) -> tuple[str, list[str]] | None:
+    """REFERENCES t (a, b) -> ("t", ["a", "b"]); the referenced key unnamed: []."""
+    from sqlglot import exp
+
+    target = ref.this
+    if isinstance(target, exp.Schema):
+        table = target.this
+        return (table.name, _names(target)) if isinstance(table, exp.Table) else None
+    return (target.name, []) if isinstance(target, exp.Table) else None
+
+
+def _keys(t: _Table, nodes) -> None:
+    """Primary and foreign keys among `nodes` (a table's definitions, or an ALTER's)."""
+    from sqlglot import exp
+
+    for node in nodes:
+        for pk in node.find_all(exp.PrimaryKey):
+            t.primary_key = _names(pk)
+        for fk in node.find_all(exp.ForeignKey):
+            ref = _reference(fk.args["reference"]) if fk.args.get("reference") else None
+            if ref is not None:
+                t.foreign_keys.append((_names(fk), ref[0], ref[1]))
+
+
+def _text(literal) -> str:
+    return literal.name if literal is not None else ""
+
+
+def read_ddl(text: str, source: str = "schema.sql") -> tuple[dict[str, _Table], list[str]]:
+    """SQL text -> its tables (by lower-case name, in order of creation) and its INSERT
+    statements as SQLite runs them."""
+    from sqlglot import exp
+
+    dialect, statements = _parse(text, source)
+    tables: dict[str, _Table] = {}
+    inserts: list[str] = []
+
+    def table_of(node, what: str) -> _Table:
+        t = tables.get(node.name.lower())
+        if t is None:
+            raise TableGraphError(f"{source}: {what} names the table {node.name!r}, which no "
+                                  f"CREATE TABLE before it declares")
+        return t
+
+    for st in statements:
+        if isinstance(st, exp.Create) and str(st.args.get("kind", "")).upper() == "TABLE" \
+                and isinstance(st.this, exp.Schema):
+            table = st.this.this
+            key = table.name.lower()
+            if key in tables:
+                raise TableGraphError(f"{source}: the table {table.name!r} is created twice "
+                                      f"(tablegraph reads schemas without their schema names)")
+            t = tables[key] = _Table(table.name)
+            for e in st.this.expressions:
+                if isinstance(e, exp.ColumnDef):
+                    kind = e.args.get("kind")
+                    t.columns.append((e.name, kind.sql(dialect=dialect or None) if kind else ""))
+                    for c in e.args.get("constraints") or []:
+                        k = c.args.get("kind")
+                        if isinstance(k, exp.PrimaryKeyColumnConstraint):
+                            t.primary_key = [e.name]
+                        elif isinstance(k, exp.Reference) and _reference(k):
+                            ref = _reference(k)
+                            t.foreign_keys.append(([e.name], ref[0], ref[1]))
+                        elif isinstance(k, exp.CommentColumnConstraint):
+                            t.column_comments[e.name] = _text(k.this)
+            _keys(t, [e for e in st.this.expressions if not isinstance(e, exp.ColumnDef)])
+            for p in (st.args.get("properties") or exp.Properties()).expressions:
+                if isinstance(p, exp.SchemaCommentProperty):
+                    t.comment = _text(p.this)
+        elif isinstance(st, exp.Alter) and isinstance(st.this, exp.Table):
+            actions = st.args.get("actions") or []
+            if any(a.find(exp.PrimaryKey) or a.find(exp.ForeignKey) for a in actions):
+                _keys(table_of(st.this, "ALTER TABLE"), actions)
+        elif isinstance(st, exp.Comment):
+            kind = str(st.args.get("kind", "")).upper()
+            if kind == "TABLE" and isinstance(st.this, exp.Table):
+                table_of(st.this, "COMMENT ON TABLE").comment = _text(st.args.get("expression"))
+            elif kind == "COLUMN" and isinstance(st.this, exp.Column):
+                t = table_of(exp.to_table(st.this.table), "COMMENT ON COLUMN")
+                t.column_comments[st.this.name] = _text(st.args.get("expression"))
+        elif isinstance(st, exp.Insert):
+            target = st.find(exp.Table)
+            if target is not None:
+                target.set("db", None)
+                target.set("catalog", None)
+            inserts.append(st.sql(dialect="sqlite"))
+    if not tables:
+        raise TableGraphError(f"{source}: no CREATE TABLE statement")
+    return tables, inserts
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _create(t: _Table) -> str:
+    parts = [f"{_q(c)} {ty}".rstrip() for c, ty in t.columns]
+    if t.primary_key:
+        parts.append(f"PRIMARY KEY ({', '.join(map(_q, t.primary_key))})")
+    for cols, ref, ref_cols in t.foreign_keys:
+        to = f" ({', '.join(map(_q, ref_cols))})" if ref_cols else ""
+        parts.append(f"FOREIGN KEY ({', '.join(map(_q, cols))}) REFERENCES {_q(ref)}{to}")
+    return f"CREATE TABLE {_q(t.name)} ({', '.join(parts)})"
+
+
+def _dictionary(t: _Table) -> str | None:
+    """BIRD's layout, with the table's own comment on a row without a column name."""
+    if not t.comment and not t.column_comments:
+        return None
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["original_column_name", "column_name", "column_description"])
+    if t.comment:
+        w.writerow(["", "", t.comment])
+    for c, text in t.column_comments.items():
+        w.writerow([c, "", text])
+    return buf.getvalue()
+
+
+def ddl_database(path: str) -> str:
+    """The SQLite file that the SQL file `path` declares (see the module docstring), built
+    once in the cache and then reused while the file's text is the same."""
+    try:
+        raw = Path(path).read_bytes()
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise TableGraphError(f"{path}: not UTF-8 text") from e
+    except OSError as e:
+        raise TableGraphError(f"cannot read {path}: {e.strerror}") from e
+    digest = hashlib.sha256(raw + f"|ddl{DDL_VERSION}".encode()).hexdigest()[:20]
+    folder = cache_root() / "ddl" / digest
+    db = folder / (Path(path).name.rsplit(".", 1)[0] + ".sqlite")
+    if db.is_file():
+        return str(db)
+    tables, inserts = read_ddl(text, path)
+    (cache_root() / "ddl").mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cache_root() / "ddl"))
+    try:
+        con = sqlite3.connect(tmp / db.name)
+        try:
+            for t in tables.values():
+                try:
+                    con.execute(_create(t))
+                except sqlite3.Error as e:
+                    raise TableGraphError(f"{path}: the table {t.name!r} cannot be written as "
+                                          f"SQLite: {e}") from e
+            for sql in inserts:
+                try:
+                    con.execute(sql)
+                except sqlite3.Error as e:
+                    raise TableGraphError(f"{path}: an INSERT fails ({e}): {sql[:80]}") from e
+            con.commit()
+        finally:
+            con.close()
+        for t in tables.values():
+            text = _dictionary(t)
+            if text is not None:
+                (tmp / "database_description").mkdir(exist_ok=True)
+                (tmp / "database_description" / f"{t.name}.csv").write_text(text, "utf-8")
+        try:
+            os.replace(tmp, folder)
+        except OSError:  # another process wrote the same folder first
+            if not db.is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return str(db)

@@ -1,0 +1,116 @@
+"""A schema given as SQL DDL (`--tables schema.sql`) reads as the database it declares: keys
+added by ALTER TABLE, comments, the rows of INSERTs; PostgreSQL's, MySQL's and SQLite's
+writing of it."""
+
+import pytest
+
+from tablegraph.tables.ddl import ddl_database
+from tablegraph.tables.profile import profile_tables
+from tablegraph.tables.records import ForeignKey
+from tablegraph.tables.sources import discover
+from tablegraph.utils import TableGraphError
+
+PG_DUMP = """
+SET statement_timeout = 0;
+CREATE TABLE public.customers (
+    id integer NOT NULL,
+    full_name character varying(100),
+    PRIMARY KEY (id)
+);
+CREATE TABLE public.t_ord (
+    order_id bigint NOT NULL,
+    cust integer,
+    amt numeric(10,2),
+    created_at timestamp without time zone DEFAULT now()
+);
+CREATE TABLE public.t_rf (rf_id bigint, ord bigint REFERENCES public.t_ord (order_id));
+ALTER TABLE ONLY public.t_ord ADD CONSTRAINT t_ord_pkey PRIMARY KEY (order_id);
+ALTER TABLE ONLY public.t_ord
+    ADD CONSTRAINT t_ord_cust_fk FOREIGN KEY (cust) REFERENCES public.customers(id);
+COMMENT ON TABLE public.t_ord IS 'Orders placed by customers';
+COMMENT ON COLUMN public.t_ord.amt IS 'order amount in euros';
+CREATE INDEX t_ord_cust ON public.t_ord USING btree (cust);
+INSERT INTO public.customers VALUES (1, 'Ann Lee'), (2, 'Bo Chen');
+"""
+
+MYSQL_DUMP = """
+CREATE TABLE `orders` (
+  `order_id` int(11) NOT NULL AUTO_INCREMENT,
+  `placed` datetime DEFAULT NULL,
+  PRIMARY KEY (`order_id`)
+) ENGINE=InnoDB;
+CREATE TABLE `t_rf` (
+  `id` int(11) NOT NULL AUTO_INCREMENT COMMENT 'refund id',
+  `ord_id` int(11) DEFAULT NULL COMMENT 'the order refunded',
+  PRIMARY KEY (`id`),
+  KEY `ord` (`ord_id`),
+  CONSTRAINT `fk1` FOREIGN KEY (`ord_id`) REFERENCES `orders` (`order_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='refunds';
+"""
+
+SQLITE_DUMP = """PRAGMA foreign_keys=OFF;
+BEGIN TRANSACTION;
+CREATE TABLE Activity (actid INTEGER PRIMARY KEY, activity_name varchar(25));
+INSERT INTO Activity VALUES(770,'Mountain Climbing');
+INSERT INTO Activity VALUES(771,'Canoeing');
+CREATE TABLE Participates_in (stuid INTEGER, actid INTEGER,
+  FOREIGN KEY(actid) REFERENCES Activity(actid));
+COMMIT;
+"""
+
+
+def _profiles(tmp_path, text, name="schema.sql"):
+    path = tmp_path / name
+    path.write_text(text)
+    return {p.name: p for p in profile_tables(discover(path), progress=False)}
+
+
+def test_a_pg_dump_reads_with_altered_keys_comments_and_rows(tmp_path):
+    p = _profiles(tmp_path, PG_DUMP)
+    assert sorted(p) == ["customers", "t_ord", "t_rf"]  # schemas dropped, the index passed over
+    assert p["t_ord"].primary_key == ["order_id"]
+    assert p["t_ord"].foreign_keys == [ForeignKey(("cust",), "customers", ("id",))]
+    assert p["t_rf"].foreign_keys == [ForeignKey(("ord",), "t_ord", ("order_id",))]
+    assert p["t_ord"].comment == "Orders placed by customers"
+    assert {c.name: c.comment for c in p["t_ord"].columns}["amt"] == "order amount in euros"
+    assert {c.name: c.declared for c in p["t_ord"].columns} == {
+        "order_id": "BIGINT", "cust": "INT", "amt": "DECIMAL(10, 2)", "created_at": "TIMESTAMP"}
+    assert p["customers"].n_rows == 2 and p["t_ord"].n_rows == 0
+
+
+def test_a_mysqldump_reads_with_its_inline_comments(tmp_path):
+    p = _profiles(tmp_path, MYSQL_DUMP)
+    assert p["t_rf"].primary_key == ["id"] and p["t_rf"].comment == "refunds"
+    assert p["t_rf"].foreign_keys == [ForeignKey(("ord_id",), "orders", ("order_id",))]
+    assert {c.name: c.comment for c in p["t_rf"].columns} == {
+        "id": "refund id", "ord_id": "the order refunded"}
+
+
+def test_a_sqlite_dump_reads_with_its_rows(tmp_path):
+    p = _profiles(tmp_path, SQLITE_DUMP)
+    assert p["Activity"].n_rows == 2 and p["Activity"].primary_key == ["actid"]
+    assert p["Participates_in"].foreign_keys == [ForeignKey(("actid",), "Activity", ("actid",))]
+
+
+def test_the_database_is_built_once_per_text(tmp_path):
+    path = tmp_path / "schema.sql"
+    path.write_text(SQLITE_DUMP)
+    first = ddl_database(str(path))
+    assert ddl_database(str(path)) == first
+    path.write_text(SQLITE_DUMP.replace("Canoeing", "Kayaking"))
+    assert ddl_database(str(path)) != first
+
+
+@pytest.mark.parametrize("text, message", [
+    ("CREATE INDEX i ON t (a);", "no CREATE TABLE statement"),
+    ("CREATE TABLE a (x int); ALTER TABLE b ADD PRIMARY KEY (x);",
+     "ALTER TABLE names the table 'b', which no CREATE TABLE before it declares"),
+    ("CREATE TABLE s1.a (x int); CREATE TABLE s2.a (y int);", "the table 'a' is created twice"),
+    ("CREATE TABLE a (x int); INSERT INTO b VALUES (1);", "an INSERT fails (no such table: b)"),
+    ("CREATE TABLE ((( a", "not SQL that sqlglot parses"),
+])
+def test_a_schema_that_cannot_be_read_is_one_error(tmp_path, text, message):
+    path = tmp_path / "bad.sql"
+    path.write_text(text)
+    with pytest.raises(TableGraphError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        discover(path)
