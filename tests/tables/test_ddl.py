@@ -99,6 +99,8 @@ def test_the_database_is_built_once_per_text(tmp_path):
     assert ddl_database(str(path)) == first
     path.write_text(SQLITE_DUMP.replace("Canoeing", "Kayaking"))
     assert ddl_database(str(path)) != first
+    (tmp_path / "copy.sql").write_text(SQLITE_DUMP)  # the same text under another name
+    assert ddl_database(str(tmp_path / "copy.sql")).endswith("copy.sqlite")
 
 
 @pytest.mark.parametrize("text, message", [

@@ -224,9 +224,10 @@ def ddl_database(path: str) -> str:
         raise TableGraphError(f"{path}: not UTF-8 text") from e
     except OSError as e:
         raise TableGraphError(f"cannot read {path}: {e.strerror}") from e
-    digest = hashlib.sha256(raw + f"|ddl{DDL_VERSION}".encode()).hexdigest()[:20]
+    name = Path(path).name.rsplit(".", 1)[0] + ".sqlite"  # the database is named as the file
+    digest = hashlib.sha256(raw + f"|ddl{DDL_VERSION}|{name}".encode()).hexdigest()[:20]
     folder = cache_root() / "ddl" / digest
-    db = folder / (Path(path).name.rsplit(".", 1)[0] + ".sqlite")
+    db = folder / name
     if db.is_file():
         return str(db)
     tables, inserts = read_ddl(text, path)
