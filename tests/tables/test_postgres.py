@@ -118,6 +118,23 @@ def test_postgres_declared_keys():
         con.execute("DROP SCHEMA tg_keys CASCADE")
 
 
+def _settled(con, table: str, inserted: int) -> None:
+    """Wait until PostgreSQL's statistics show the rows inserted into `table`: a backend
+    reports its counters up to seconds later, and the fingerprint reads them, so an index
+    built before they arrive would see the table change afterwards."""
+    import time
+
+    con.execute("SELECT pg_stat_force_next_flush()")
+    for _ in range(100):
+        con.execute("SELECT 1")  # a transaction's end, where the flush happens
+        n = con.execute("SELECT n_tup_ins FROM pg_stat_all_tables WHERE relid = %s::regclass",
+                        (table,)).fetchone()[0]
+        if n >= inserted:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{table}: statistics never showed its {inserted} rows")
+
+
 def test_a_postgres_index_keeps_no_password_and_updates_one_table(trained, tmp_path,
                                                                   monkeypatch, profiled):
     from urllib.parse import urlsplit
@@ -131,6 +148,8 @@ def test_a_postgres_index_keeps_no_password_and_updates_one_table(trained, tmp_p
     con.execute("CREATE TABLE tg_idx.a AS SELECT g AS id, 'v' || g AS name "
                 "FROM generate_series(1, 20) g")
     con.execute("CREATE TABLE tg_idx.b AS SELECT g AS id FROM generate_series(1, 5) g")
+    _settled(con, "tg_idx.a", 20)
+    _settled(con, "tg_idx.b", 5)
     try:
         idx = tmp_path / "idx"
         build_index(URL, idx, str(model))
