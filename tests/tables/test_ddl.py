@@ -116,3 +116,13 @@ def test_a_schema_that_cannot_be_read_is_one_error(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(TableGraphError, match=message.replace("(", r"\(").replace(")", r"\)")):
         discover(path)
+
+
+def test_a_schema_gives_the_baselines_its_database_file(tmp_path):
+    """schema-search reads a SQLite file: --compare hands it the one the schema declares."""
+    from tablegraph.tables.sources import database_file
+
+    path = tmp_path / "schema.sql"
+    path.write_text(SQLITE_DUMP)
+    assert database_file(str(path)) == ddl_database(str(path))
+    assert database_file(str(path)).endswith("schema.sqlite")

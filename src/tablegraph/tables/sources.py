@@ -222,8 +222,13 @@ def _database_files(files: list[str]) -> list[str]:
 
 
 def database_file(location: str) -> str | None:
-    """The one SQLite or DuckDB file that `location` reads (itself, or the only one in its
-    folder); None for a URL, data files or several databases."""
+    """The one SQLite or DuckDB file that `location` reads (itself, the only one in its
+    folder, or the one a .sql schema declares); None for a URL, data files or several
+    databases."""
+    if location.lower().endswith(".sql") and os.path.isfile(location):
+        from tablegraph.tables.ddl import ddl_database
+
+        return ddl_database(location)
     if os.path.isdir(location):
         found = _database_files(_files_under(location))
         return found[0] if len(found) == 1 else None
