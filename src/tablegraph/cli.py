@@ -65,22 +65,18 @@ def _benchmark(tables: Optional[str], questions: str, evidence: bool,
     db_ids name them -> {db_id: (database file, its questions)} (only `db`'s, given one);
     None for anything else. A db_id with no database file of its name is an error naming
     it."""
-    from tablegraph.tables.questions import database_ids, read_questions
-    from tablegraph.tables.sources import databases_in, display_location
+    from tablegraph.tables.questions import questions_by_database, read_questions
+    from tablegraph.tables.sources import database_of, databases_in
 
     found = databases_in(tables) if tables else {}
-    ids = database_ids(questions) if found else []
-    if not ids:
+    if not found:
         return None
     if db is not None:
-        ids = [db]
-    missing = [i for i in ids if i.lower() not in found]
-    if missing:
-        raise TableGraphError(f"{questions}: no database file for db_id {missing[0]!r} under "
-                              f"{display_location(tables)} ({len(found)} there: "
-                              f"{', '.join(sorted(found)[:5])}, ...)")
-    return {i: (found[i.lower()], read_questions(questions, unanswerable=True, database=i,
-                                                 evidence=evidence)) for i in ids}
+        return {db: (database_of(found, db, tables),
+                     read_questions(questions, unanswerable=True, database=db,
+                                    evidence=evidence))}
+    by_db = questions_by_database(questions, unanswerable=True, evidence=evidence)
+    return {i: (database_of(found, i, tables), qs) for i, qs in by_db.items()} or None
 
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,

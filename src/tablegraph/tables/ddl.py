@@ -30,6 +30,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tablegraph.tables.sources import DICTIONARY_FOLDER, DICTIONARY_KEY
 from tablegraph.utils import TableGraphError, cache_root
 
 DDL_VERSION = 1  # bump when the database written from the same text changes
@@ -155,8 +156,7 @@ def read_ddl(text: str, source: str = "schema.sql") -> tuple[dict[str, _Table], 
                         k = c.args.get("kind")
                         if isinstance(k, exp.PrimaryKeyColumnConstraint):
                             t.primary_key = [e.name]
-                        elif isinstance(k, exp.Reference) and _reference(k):
-                            ref = _reference(k)
+                        elif isinstance(k, exp.Reference) and (ref := _reference(k)):
                             t.foreign_keys.append(([e.name], ref[0], ref[1]))
                         elif isinstance(k, exp.CommentColumnConstraint):
                             t.column_comments[e.name] = _text(k.this)
@@ -206,7 +206,7 @@ def _dictionary(t: _Table) -> str | None:
         return None
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["original_column_name", "column_name", "column_description"])
+    w.writerow([DICTIONARY_KEY, "column_name", "column_description"])
     if t.comment:
         w.writerow(["", "", t.comment])
     for c, text in t.column_comments.items():
@@ -251,10 +251,10 @@ def ddl_database(path: str) -> str:
         finally:
             con.close()
         for t in tables.values():
-            text = _dictionary(t)
-            if text is not None:
-                (tmp / "database_description").mkdir(exist_ok=True)
-                (tmp / "database_description" / f"{t.name}.csv").write_text(text, "utf-8")
+            notes = _dictionary(t)
+            if notes is not None:
+                (tmp / DICTIONARY_FOLDER).mkdir(exist_ok=True)
+                (tmp / DICTIONARY_FOLDER / f"{t.name}.csv").write_text(notes, "utf-8")
         try:
             os.replace(tmp, folder)
         except OSError:  # another process wrote the same folder first

@@ -169,12 +169,18 @@ def parse_json_questions(text: str, source: str = "questions", unanswerable: boo
                          database: str | None = None, guess: str | None = None,
                          evidence: bool = False) -> list[Question]:
     """JSON Lines or a JSON array of questions (see the module docstring) -> questions of one
-    database (`_pick_database`). A question without text, without gold tables where
+    database (`_pick_database`; each as `_questions_of` reads it)."""
+    where, records = _json_records(text, source)
+    return _questions_of(_pick_database(records, database, source, guess), where, source,
+                         unanswerable, evidence)
+
+
+def _questions_of(records: list[tuple[int, dict]], where: str, source: str,
+                  unanswerable: bool, evidence: bool) -> list[Question]:
+    """JSON question records -> questions. A question without text, without gold tables where
     `unanswerable` does not allow it, or with SQL that cannot be parsed or reads no table:
     one error naming the line (or the array's item). `evidence`: each question followed by
-    its `evidence` (BIRD's hints), which the file must carry."""
-    where, records = _json_records(text, source)
-    records = _pick_database(records, database, source, guess)
+    its `evidence` (BIRD's hints), which the records must carry."""
     if evidence and not any("evidence" in x for _, x in records):
         raise TableGraphError(f"{source}: --evidence, but no question has an 'evidence'")
     out = []
@@ -224,13 +230,20 @@ def _is_json(path: str | Path, text: str) -> bool:
     return suffix not in (".csv", ".txt") and text.lstrip()[:1] in ("{", "[")
 
 
-def database_ids(path: str | Path) -> list[str]:
-    """The `db_id`s a JSON questions file names, sorted ([] for CSV or none)."""
+def questions_by_database(path: str | Path, unanswerable: bool = False,
+                          evidence: bool = False) -> dict[str, list[Question]]:
+    """The questions of a JSON questions file by their `db_id`, in the ids' order, the file
+    read once ({} for CSV, or JSON without db_ids; questions without one left out)."""
     text = _read_text(path)
     if not _is_json(path, text):
-        return []
-    _, records = _json_records(text, str(path))
-    return sorted({str(x["db_id"]) for _, x in records if x.get("db_id") is not None})
+        return {}
+    where, records = _json_records(text, str(path))
+    groups: dict[str, list[tuple[int, dict]]] = {}
+    for n, x in records:
+        if x.get("db_id") is not None:
+            groups.setdefault(str(x["db_id"]), []).append((n, x))
+    return {i: _questions_of(groups[i], where, str(path), unanswerable, evidence)
+            for i in sorted(groups)}
 
 
 def _read_text(path: str | Path) -> str:

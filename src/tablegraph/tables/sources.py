@@ -235,6 +235,16 @@ def database_file(location: str) -> str | None:
     return location if os.path.isfile(location) and _db_kind(Path(location)) else None
 
 
+def database_of(found: dict[str, str], db_id: str, folder: str) -> str:
+    """The database file of `db_id` among `found` (`databases_in(folder)`); none is an error
+    naming it and what is there."""
+    if db_id.lower() not in found:
+        raise TableGraphError(f"no database file for db_id {db_id!r} under "
+                              f"{display_location(folder)} ({len(found)} there: "
+                              f"{', '.join(sorted(found)[:5])}, ...)")
+    return found[db_id.lower()]
+
+
 def databases_in(folder: str) -> dict[str, str]:
     """The database files under `folder` by the name a benchmark's `db_id` gives them, in
     lower case: the file's (`database_name`: `dev_databases/financial/financial.sqlite` ->

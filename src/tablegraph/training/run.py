@@ -91,7 +91,8 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
     from tablegraph.model.folder import STAGE_FILE, check_out, save_model
     from tablegraph.model.index import build_index
     from tablegraph.tables.questions import read_questions, resolve_tables, stratified_split
-    from tablegraph.tables.sources import database_name, databases_in, display_location
+    from tablegraph.tables.sources import (database_name, database_of, databases_in,
+                                           display_location)
     from tablegraph.text.encoders import DEFAULT_TEXT_MODEL, load_text_encoder
     from tablegraph.utils import pick_device
 
@@ -106,12 +107,9 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
         questions = questions or str(root / "questions.csv")
     if questions is None:
         raise TableGraphError("--questions is required with --tables")
-    if database is not None and databases_in(tables):  # a benchmark's folder of databases
-        found = databases_in(tables)
-        if database.lower() not in found:
-            raise TableGraphError(f"no database file for db_id {database!r} under "
-                                  f"{display_location(tables)}")
-        tables = found[database.lower()]
+    found = databases_in(tables) if database is not None else {}
+    if found:  # a benchmark's folder of databases
+        tables = database_of(found, database, tables)
     qs = read_questions(questions, database=database,
                         guess=database_name(tables) if tables else None, evidence=evidence)
     encoder_text = load_text_encoder(text_model)
