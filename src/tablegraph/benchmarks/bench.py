@@ -531,7 +531,7 @@ def run_bench(out_dir: str, quick: bool = False, epochs: int | None = None,
               device: str | None = None, data_root: str | None = None,
               log: Callable[[str], None] = print, only: set[str] | None = None) -> dict:
     """Run every benchmark whose data is present (or the sections of `only`); write
-    results.md, results.json, results.png."""
+    results.md, results.json and, when a section ranked tables, results.png."""
     from tablegraph.datasets.embedded import embedded_dir
     from tablegraph.tables.questions import read_questions
 
@@ -579,7 +579,8 @@ def run_bench(out_dir: str, quick: bool = False, epochs: int | None = None,
     if want("serving"):
         b.bench_serving(demo, emb_dir, qs, root / "ehrsql" / "ehrsql-2024")
     result = save()
-    (out / "results.png").write_bytes(chart(result))
+    if result["rows"]:  # sections such as reading or speed rank nothing to chart
+        (out / "results.png").write_bytes(chart(result))
     return result
 
 

