@@ -17,11 +17,12 @@ from tablegraph.utils import TableGraphError
 
 STRICT = typer.Option(False, "--strict", help="an unreadable table is an error, not skipped")
 QUIET = typer.Option(False, "--quiet", "-q", help="no progress bars")
-QUESTIONS_HELP = ("CSV with header table,question; or JSON / JSON Lines of {question, tables} "
-                  "or {question, sql|query} (gold tables read from the SQL)")
+QUESTIONS_HELP = ("CSV with header table,question (or tables, sql or query for the gold "
+                  "tables); or JSON / JSON Lines of {question, tables} or {question, sql|query} "
+                  "(gold tables read from the SQL)")
 EVIDENCE = typer.Option(False, "--evidence", help="follow each question with its 'evidence' "
                         "(BIRD's hints; a JSON key or CSV column)")
-DB = typer.Option(None, "--db", help="the db_id whose questions to take from a JSON file of "
+DB = typer.Option(None, "--db", help="the db_id whose questions to take from a file of "
                   "several databases (default: the one named as --tables)")
 
 
@@ -61,7 +62,7 @@ def _retriever(model: Optional[str], tables: Optional[str], device: Optional[str
 
 def _benchmark(tables: Optional[str], questions: str, evidence: bool,
                db: Optional[str] = None) -> dict | None:
-    """A benchmark's layout: `tables` a folder of databases and `questions` a JSON file whose
+    """A benchmark's layout: `tables` a folder of databases and `questions` a file whose
     db_ids name them -> {db_id: (database file, its questions)} (only `db`'s, given one);
     None for anything else. A db_id with no database file of its name is an error naming
     it."""
@@ -231,8 +232,8 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
     """hit@1, hit@5, recall@5, all@5, MRR and coverage depth of the ranking, and set
     precision / recall / F1 / exact match of the sets, on the answerable questions; with the
     model's abstention, the answerable questions it keeps and the unanswerable ones (an
-    empty table) it catches. A folder of databases with a JSON file of their questions
-    (db_id): each database in turn, then all questions together."""
+    empty table) it catches. A folder of databases with a file of their questions (db_id):
+    each database in turn, then all questions together."""
     from tablegraph.tables.questions import read_questions
     from tablegraph.tables.sources import database_name
 

@@ -60,7 +60,8 @@ def test_json_questions_as_spider_bird_and_ehrsql_write_them():
     ('{"question": "q", "query": "SELECT 1"}', "line 1: the SQL reads no table"),
     ('{"question": "q"}\n', "line 1: no gold tables"),
     ('{"question": "q", "sql": {"from": 1}}', "line 1: no gold tables"),
-    ('{"question": "", "tables": ["a"]}', "line 1: no question text"),
+    ('{"question": "", "tables": ["a"]}', "line 1: empty question"),
+    ('{"question": 3, "tables": ["a"]}', "line 1: no question text"),
     ('{"question": "q", "tables": [1]}', "'tables' must be a list"),
     ('{"question": "q", "tables": ["a"]}\n{"question": ', "line 2: not a JSON object"),
     ('[{"question": "q", "tables": ["a"]}, 3]', "item 2: not a JSON object"),
@@ -88,7 +89,7 @@ def test_one_database_of_several_by_db_id_or_by_the_databases_own_name(tmp_path)
         read_questions(path, database="flights")
     csv = tmp_path / "q.csv"
     csv.write_text("table,question\nt0,q\n")
-    with pytest.raises(TableGraphError, match="this one is CSV"):
+    with pytest.raises(TableGraphError, match="no question of database 'pets_1' .db_id: none"):
         read_questions(csv, database="pets_1")
     # ask --questions takes the questions alone, from JSON too
     assert read_question_texts(path) == [r["question"] for r in rows]
@@ -117,8 +118,8 @@ def test_the_same_questions_read_alike_from_csv_and_json(rows):
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["table", "question"])
-    for q, ts in rows:
-        w.writerow(["|".join(ts), q])
+    for i, (q, ts) in enumerate(rows):
+        w.writerow([("|", "; ", ",")[i % 3].join(ts), q])
     jsonl = "".join(json.dumps({"question": q, "tables": ts}) + "\n" for q, ts in rows)
     sql = "".join(json.dumps({"question": q, "sql": "SELECT 1 FROM " + ", ".join(
         f'"{t}"' for t in ts)}) + "\n" for q, ts in rows)
@@ -128,6 +129,33 @@ def test_the_same_questions_read_alike_from_csv_and_json(rows):
     got = parse_json_questions(sql)
     assert [(q.text, tuple(t.lower() for t in q.tables)) for q in got] == \
         [(q.text, tuple(t.lower() for t in q.tables)) for q in want]
+
+
+def test_csv_columns_are_read_as_json_keys(tmp_path):
+    """A CSV names its columns as JSON names its keys: gold tables as `table` or `tables`, or
+    the gold SQL as `sql` or `query`; `db_id` groups and picks databases."""
+    from tablegraph.tables.questions import questions_by_database
+
+    path = tmp_path / "dev.csv"
+    path.write_text('db_id,question,query\n'
+                    'shop,"Which customers ordered?","SELECT name FROM customers JOIN orders '
+                    'ON customers.id = orders.cid"\n'
+                    'pets_1,How many pets?,SELECT count(*) FROM pets\n'
+                    'shop,What is the weather?,\n')
+    assert questions_by_database(path, unanswerable=True) == {
+        "pets_1": [Question("How many pets?", ("pets",))],
+        "shop": [Question("Which customers ordered?", ("customers", "orders")),
+                 Question("What is the weather?", ())]}
+    assert read_questions(path, database="pets_1") == [Question("How many pets?", ("pets",))]
+    with pytest.raises(TableGraphError, match="line 4: no gold table"):
+        read_questions(path, database="shop")
+    path.write_text("tables,question,difficulty\n\"customers, orders\",Who ordered?,easy\n")
+    assert read_questions(path) == [Question("Who ordered?", ("customers", "orders"))]
+    assert questions_by_database(path) == {}
+    path.write_text("gold,question\ncustomers,Who?\n")
+    with pytest.raises(TableGraphError, match="header must be 'table,question' .or name the "
+                                              "gold SQL"):
+        read_questions(path)
 
 
 def test_evidence_follows_its_question_only_when_asked(tmp_path):
@@ -143,7 +171,7 @@ def test_evidence_follows_its_question_only_when_asked(tmp_path):
     csv.write_text("question,evidence,table\nHow many male users?,u_gender = 'M',users\n")
     assert read_questions(csv, evidence=True)[0].text == "How many male users? u_gender = 'M'"
     csv.write_text("question,table\nHow many male users?,users\n")
-    with pytest.raises(TableGraphError, match="--evidence, but the header has no 'evidence'"):
+    with pytest.raises(TableGraphError, match="--evidence, but no question has an 'evidence'"):
         read_questions(csv, evidence=True)
     spider = tmp_path / "spider.jsonl"
     spider.write_text('{"question": "How many singers?", "query": "SELECT 1 FROM singer"}\n')

@@ -1,15 +1,17 @@
 """Questions with their gold tables, checks against known tables, and the seeded stratified
 split.
 
-A questions file is either CSV with the header `table,question` (several gold tables separated
-by `|`), or JSON: JSON Lines or one array of objects, as text-to-SQL benchmarks ship them
-(Spider's `{"question", "query", "db_id"}`, BIRD's `{"question", "SQL", "db_id"}`):
+A questions file is either JSON (JSON Lines or one array of objects, as text-to-SQL benchmarks
+ship them: Spider's `{"question", "query", "db_id"}`, BIRD's `{"question", "SQL", "db_id"}`) or
+CSV with a header, whose columns are read as the same keys (`table,question` at the least):
 
-    {"question": str, "tables": [str] | "a|b"}           gold tables given, or
-    {"question": str, "sql" | "query": str | null}        gold tables = the tables the SQL reads
+    {"question": str, "tables" | "table": [str] | "a|b"}   gold tables given (several in one
+                                                           text separated by |, ; or ,), or
+    {"question": str, "sql" | "query": str | null}          gold tables = the tables the SQL reads
     (+ optional "db_id": str and "evidence": str; other keys are ignored)
 
-An empty `tables` list, or SQL that is null / "null" (EHRSQL's mark), is an unanswerable question.
+No gold table (an empty list or cell), or SQL that is empty, null or "null" (EHRSQL's mark), is
+an unanswerable question.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import csv
 import io
 import json
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,45 +43,39 @@ def with_evidence(question: str, evidence: object) -> str:
 
 def parse_questions(text: str, source: str = "questions",
                     unanswerable: bool = False, evidence: bool = False) -> list[Question]:
-    """CSV text with the header `table,question` (any order, other columns ignored) ->
-    questions. A quote that never closes, a row with another number of fields than the header,
-    an empty question: one error naming the line. An empty table is an unanswerable question
-    (gold tables ()) where `unanswerable` allows it (evaluation with an abstention model), an
-    error naming the line elsewhere."""
+    """CSV text -> questions (`_csv_records`, each row read as a JSON record is)."""
+    return _questions_of(_csv_records(text, source), "line", source, unanswerable, evidence)
+
+
+def _csv_records(text: str, source: str) -> list[tuple[int, dict]]:
+    """CSV with a header naming a `question` column and the gold tables (`table` or `tables`,
+    several separated by `|`, `;` or `,`) or the gold SQL (`sql` or `query`); other columns
+    (`db_id`, `evidence`) as in JSON, any order. -> [(line, {column: value})], columns in
+    lower case. A quote that never closes or a row with another number of fields than the
+    header: one error naming the line."""
     reader = csv.reader(io.StringIO(text), strict=True)
     line = 1
     try:
         header = [h.strip().lower() for h in next(reader, [])]
-        if "table" not in header or "question" not in header:
-            raise TableGraphError(f"{source}: the header must be 'table,question'")
-        ti, qi = header.index("table"), header.index("question")
-        if evidence and "evidence" not in header:
-            raise TableGraphError(f"{source}: --evidence, but the header has no 'evidence'")
-        ei = header.index("evidence") if evidence else None
-        out = []
+        if "question" not in header or not any(k in header for k in GOLD_KEYS):
+            raise TableGraphError(f"{source}: the header must be 'table,question' (or name "
+                                  f"the gold SQL in a 'sql' or 'query' column)")
+        records = []
         line = reader.line_num + 1
         for row in reader:
             if row:
                 if len(row) != len(header):
                     raise TableGraphError(f"{source}, line {line}: {len(row)} field(s) where the "
                                           f"header has {len(header)}")
-                q = row[qi].strip()
-                tables = tuple(t.strip() for t in row[ti].split("|") if t.strip())
-                if not q:
-                    raise TableGraphError(f"{source}, line {line}: empty question")
-                if not tables and not unanswerable:
-                    raise TableGraphError(f"{source}, line {line}: no gold table (an "
-                                          f"unanswerable question: only evaluate takes those)")
-                out.append(Question(q if ei is None else with_evidence(q, row[ei]), tables))
+                records.append((line, dict(zip(header, row))))
             line = reader.line_num + 1
     except csv.Error as e:
         raise TableGraphError(f"{source}, line {line}: {e} (a quote that never closes?)") from e
-    if not out:
-        raise TableGraphError(f"{source}: no questions")
-    return out
+    return records
 
 
-GOLD_KEYS = ("tables", "sql", "query")  # where a JSON question's gold tables come from, first wins
+GOLD_KEYS = ("tables", "table", "sql", "query")  # where gold tables come from, first wins
+TABLE_SEPARATORS = re.compile(r"[|;,]")  # between gold tables written as one text
 SQL_DIALECTS = ("sqlite", "", "postgres", "duckdb", "mysql", "tsql", "bigquery", "snowflake")
 
 
@@ -187,20 +184,22 @@ def _questions_of(records: list[tuple[int, dict]], where: str, source: str,
     for n, x in records:
         at = f"{source}, {where} {n}"
         q = x.get("question")
-        if not isinstance(q, str) or not q.strip():
+        if not isinstance(q, str):
             raise TableGraphError(f"{at}: no question text")
+        if not q.strip():
+            raise TableGraphError(f"{at}: empty question")
         # Spider's "sql" is its parsed form (an object); its SQL text is "query"
-        key = next((k for k in GOLD_KEYS if k in x and (k == "tables" or x[k] is None
+        key = next((k for k in GOLD_KEYS if k in x and (k in ("tables", "table") or x[k] is None
                                                           or isinstance(x[k], str))), None)
         if key is None:
             raise TableGraphError(f"{at}: no gold tables (give 'tables', or the gold SQL as "
                                   f"'sql' or 'query')")
         value = x[key]
-        if key == "tables":
+        if key in ("tables", "table"):
             if isinstance(value, str):
-                value = value.split("|")
+                value = TABLE_SEPARATORS.split(value)
             if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
-                raise TableGraphError(f"{at}: 'tables' must be a list of table names")
+                raise TableGraphError(f"{at}: '{key}' must be a list of table names")
             tables = tuple(dict.fromkeys(t.strip() for t in value if t.strip()))
         elif value is None or (isinstance(value, str) and value.strip().lower() in ("", "null")):
             tables = ()
@@ -230,14 +229,18 @@ def _is_json(path: str | Path, text: str) -> bool:
     return suffix not in (".csv", ".txt") and text.lstrip()[:1] in ("{", "[")
 
 
+def _records(path: str | Path, text: str) -> tuple[str, list[tuple[int, dict]]]:
+    """A questions file's records: JSON by its name or first character, else CSV."""
+    if _is_json(path, text):
+        return _json_records(text, str(path))
+    return "line", _csv_records(text, str(path))
+
+
 def questions_by_database(path: str | Path, unanswerable: bool = False,
                           evidence: bool = False) -> dict[str, list[Question]]:
-    """The questions of a JSON questions file by their `db_id`, in the ids' order, the file
-    read once ({} for CSV, or JSON without db_ids; questions without one left out)."""
-    text = _read_text(path)
-    if not _is_json(path, text):
-        return {}
-    where, records = _json_records(text, str(path))
+    """The questions of a questions file by their `db_id`, in the ids' order, the file read
+    once ({} where none has a db_id; questions without one left out)."""
+    where, records = _records(path, _read_text(path))
     groups: dict[str, list[tuple[int, dict]]] = {}
     for n, x in records:
         if x.get("db_id") is not None:
@@ -259,18 +262,13 @@ def _read_text(path: str | Path) -> str:
 def read_questions(path: str | Path, unanswerable: bool = False, database: str | None = None,
                    guess: str | None = None, evidence: bool = False) -> list[Question]:
     """The questions of a UTF-8 file (a byte-order mark is skipped): JSON by its name
-    (.json, .jsonl, .ndjson) or its first character, else CSV (`parse_questions`). In JSON
-    that names several databases, `database` (else `guess`, the name of the database
-    evaluated) picks one. `evidence`: each question followed by its evidence (a JSON key, a
-    CSV column), as BIRD's questions are given to text-to-SQL systems."""
-    text = _read_text(path)
-    if _is_json(path, text):
-        return parse_json_questions(text, str(path), unanswerable, database, guess,
-                                    evidence)
-    if database is not None:
-        raise TableGraphError(f"{path}: --db picks a database of a JSON questions file; this "
-                              f"one is CSV")
-    return parse_questions(text, str(path), unanswerable, evidence)
+    (.json, .jsonl, .ndjson) or its first character, else CSV (`_csv_records`). In a file
+    that names several databases (`db_id`), `database` (else `guess`, the name of the
+    database evaluated) picks one. `evidence`: each question followed by its evidence (a
+    JSON key, a CSV column), as BIRD's questions are given to text-to-SQL systems."""
+    where, records = _records(path, _read_text(path))
+    return _questions_of(_pick_database(records, database, str(path), guess), where,
+                         str(path), unanswerable, evidence)
 
 
 def read_question_texts(path: str | Path) -> list[str]:

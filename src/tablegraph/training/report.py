@@ -41,8 +41,9 @@ def curves_png(history: list[dict[str, float]]) -> bytes:
     for a in ax:
         a.set_xlabel("epoch")
         a.grid(alpha=0.3)
-    ax[0].legend()
-    ax[1].legend()
+    for a in ax[:2]:
+        if a.lines:  # no validation curve when training keeps no validation split
+            a.legend()
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
