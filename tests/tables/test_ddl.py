@@ -126,3 +126,31 @@ def test_a_schema_gives_the_baselines_its_database_file(tmp_path):
     path.write_text(SQLITE_DUMP)
     assert database_file(str(path)) == ddl_database(str(path))
     assert database_file(str(path)).endswith("schema.sqlite")
+
+
+def test_views_read_as_tables_and_one_that_cannot_run_is_skipped_with_its_reason(tmp_path):
+    """Reporting views are where a warehouse's questions are answered: each is read as a
+    table, its query written in SQLite's dialect; one whose query cannot run (a function of
+    the user's own) is skipped with the reason, as any unreadable table is."""
+    text = PG_DUMP + """
+CREATE OR REPLACE VIEW public.big_orders AS
+    SELECT o.order_id, c.full_name, o.amt::numeric AS amount
+    FROM public.t_ord o JOIN public.customers c ON c.id = o.cust WHERE o.amt > 100;
+CREATE MATERIALIZED VIEW public.customer_names (cid, name) AS
+    SELECT id, full_name FROM public.customers;
+COMMENT ON VIEW public.big_orders IS 'orders over 100 euros';
+CREATE VIEW public.cleaned AS SELECT my_udf(full_name) AS n FROM public.customers;
+"""
+    path = tmp_path / "schema.sql"
+    path.write_text(text)
+    skipped = []
+    p = {t.name: t for t in profile_tables(discover(path), skipped=skipped)}
+    assert sorted(p) == ["big_orders", "customer_names", "customers", "t_ord", "t_rf"]
+    assert [c.name for c in p["big_orders"].columns] == ["order_id", "full_name", "amount"]
+    assert p["big_orders"].comment == "orders over 100 euros"
+    assert [c.name for c in p["customer_names"].columns] == ["cid", "name"]
+    assert p["customer_names"].n_rows == 2  # the rows of its table
+    assert [s.table for s in skipped] == ["cleaned"] and "my_udf" in skipped[0].why
+    path.write_text(text + "CREATE TABLE big_orders (x int);")
+    with pytest.raises(TableGraphError, match="'big_orders' is created twice"):
+        discover(path)

@@ -11,11 +11,15 @@ in its cache (named by the file's digest, so an edited file is read again):
   `ALTER TABLE ... ADD [CONSTRAINT ...] PRIMARY KEY / FOREIGN KEY`;
 - the comments (`COMMENT ON TABLE / COLUMN`, MySQL's `COMMENT '...'`) as a data dictionary
   beside it (`database_description/<table>.csv`, read by `catalog.read_dictionary`);
-- the rows of `INSERT` statements.
+- the rows of `INSERT` statements;
+- each view (`CREATE [OR REPLACE] [MATERIALIZED] VIEW`), its query written in SQLite's dialect
+  by sqlglot, read as a table is (its columns; rows where its tables have some). A view whose
+  query SQLite cannot run (a function it lacks) is skipped when the database is read, with
+  the reason, as any unreadable table is.
 
-Schemas are dropped from names (`public.orders` -> `orders`); two tables of one name in two
-schemas are an error. Other statements (indexes, sequences, grants, SET) say nothing about
-which table holds what and are passed over; views are not read.
+Schemas are dropped from names (`public.orders` -> `orders`); two tables or views of one name
+in two schemas are an error. Other statements (indexes, sequences, grants, SET) say nothing
+about which table holds what and are passed over.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from pathlib import Path
 from tablegraph.tables.sources import DICTIONARY_FOLDER, DICTIONARY_KEY
 from tablegraph.utils import TableGraphError, cache_root
 
-DDL_VERSION = 1  # bump when the database written from the same text changes
+DDL_VERSION = 2  # bump when the database written from the same text changes
 DIALECTS = ("postgres", "mysql", "sqlite", "tsql", "snowflake", "bigquery", "duckdb", "")
 
 
@@ -45,6 +49,7 @@ class _Table:
     foreign_keys: list[tuple[list[str], str, list[str]]] = field(default_factory=list)
     comment: str = ""
     column_comments: dict[str, str] = field(default_factory=dict)
+    view: str = ""  # a view's CREATE VIEW statement in SQLite's dialect; "" for a table
 
 
 def _parse(text: str, source: str) -> tuple[str, list]:
@@ -139,15 +144,26 @@ def read_ddl(text: str, source: str = "schema.sql") -> tuple[dict[str, _Table], 
                                   f"CREATE TABLE before it declares")
         return t
 
+    def new(table) -> _Table:
+        key = table.name.lower()
+        if key in tables:
+            raise TableGraphError(f"{source}: the table {table.name!r} is created twice "
+                                  f"(tablegraph reads schemas without their schema names)")
+        t = tables[key] = _Table(table.name)
+        return t
+
     for st in statements:
-        if isinstance(st, exp.Create) and str(st.args.get("kind", "")).upper() == "TABLE" \
-                and isinstance(st.this, exp.Schema):
-            table = st.this.this
-            key = table.name.lower()
-            if key in tables:
-                raise TableGraphError(f"{source}: the table {table.name!r} is created twice "
-                                      f"(tablegraph reads schemas without their schema names)")
-            t = tables[key] = _Table(table.name)
+        kind = str(st.args.get("kind", "")).upper() if isinstance(st, exp.Create) else ""
+        if kind == "VIEW" and isinstance(st.expression, exp.Query):
+            name = st.this.this if isinstance(st.this, exp.Schema) else st.this
+            for node in [name, *st.expression.find_all(exp.Table)]:
+                node.set("db", None)
+                node.set("catalog", None)
+            st.set("properties", None)  # MATERIALIZED, DEFINER, SQL SECURITY: not SQLite's
+            st.set("replace", False)
+            new(name).view = st.sql(dialect="sqlite")
+        elif kind == "TABLE" and isinstance(st.this, exp.Schema):
+            t = new(st.this.this)
             for e in st.this.expressions:
                 if isinstance(e, exp.ColumnDef):
                     kind = e.args.get("kind")
@@ -170,8 +186,8 @@ def read_ddl(text: str, source: str = "schema.sql") -> tuple[dict[str, _Table], 
                 _keys(table_of(st.this, "ALTER TABLE"), actions)
         elif isinstance(st, exp.Comment):
             kind = str(st.args.get("kind", "")).upper()
-            if kind == "TABLE" and isinstance(st.this, exp.Table):
-                table_of(st.this, "COMMENT ON TABLE").comment = _text(st.args.get("expression"))
+            if kind in ("TABLE", "VIEW", "MATERIALIZED VIEW") and isinstance(st.this, exp.Table):
+                table_of(st.this, f"COMMENT ON {kind}").comment = _text(st.args.get("expression"))
             elif kind == "COLUMN" and isinstance(st.this, exp.Column):
                 t = table_of(exp.to_table(st.this.table), "COMMENT ON COLUMN")
                 t.column_comments[st.this.name] = _text(st.args.get("expression"))
@@ -191,6 +207,8 @@ def _q(name: str) -> str:
 
 
 def _create(t: _Table) -> str:
+    if t.view:
+        return t.view
     parts = [f"{_q(c)} {ty}".rstrip() for c, ty in t.columns]
     if t.primary_key:
         parts.append(f"PRIMARY KEY ({', '.join(map(_q, t.primary_key))})")
