@@ -61,8 +61,14 @@ def test_a_renamed_table_graph_keeps_its_nodes_consistent(tiny_tables):
 
     profs = profile_tables(discover(tiny_tables), progress=False)
     graphs = build_graphs(profs, load_text_encoder("hash:64"), GraphConfig())
+    before = graphs[0].nodes.texts[:]
     rename_table(graphs[0], "lab_results")
     assert graphs[0].table == graphs[0].nodes.table == "lab_results"
+    # the nodes keep what they embedded; schema linking reads the table's new name
+    assert graphs[0].nodes.texts == before
+    assert graphs[0].nodes.name_texts()[-1] == "lab results"
+    assert graphs[1].nodes.name_texts()[-1] == graphs[1].nodes.texts[
+        graphs[1].nodes.of_kind(NodeKind.TABLE)[0]]
     model = ContrastiveGNNEncoder(EncoderConfig(in_dim=128 + 64, out_dim=64, hidden_dim=32))
     assert build_index(model, graphs).names[0] == "lab_results"  # nodes and names agree
 

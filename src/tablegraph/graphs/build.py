@@ -107,11 +107,12 @@ class _GraphBuilder:
 
 
 def rename_table(graph: Data, name: str) -> None:
-    """Give a table graph another table name (its `table` and its nodes' `table`)."""
+    """Give a table graph another table name (its `table` and its nodes' `table`; schema
+    linking then reads the new name, while the nodes keep what they embedded)."""
     import dataclasses
 
     graph.table = name
-    graph.nodes = dataclasses.replace(graph.nodes, table=name)
+    graph.nodes = dataclasses.replace(graph.nodes, table=name, renamed=True)
 
 
 def batch_graphs(graphs: list[Data], device: str = "cpu") -> Batch:

@@ -75,6 +75,9 @@ class TableNodes:
     - lexicon: distinct short values of the table's text-like columns beyond its value nodes
       (the columns' `ColumnProfile.lexicon`), not nodes: schema linking matches them
     - lexicon_owners: the column index of each lexicon value
+    - renamed: the table carries another name than the one its nodes embed (a training
+      corpus names a file as its questions do, `graphs.build.rename_table`): schema linking
+      reads the new name
     """
 
     table: str
@@ -85,6 +88,7 @@ class TableNodes:
     texts: list[str]
     lexicon: list[str] = field(default_factory=list)
     lexicon_owners: list[int] = field(default_factory=list)
+    renamed: bool = False
 
     def __len__(self) -> int:
         return len(self.kinds)
@@ -100,10 +104,11 @@ class TableNodes:
 
     def name_texts(self) -> list[str]:
         """The names in words as their nodes embed them (with the catalog's comments): one
-        per column, then the table's."""
+        per column, then the table's (its name as it is now where it was renamed)."""
         tables = self.of_kind(NodeKind.TABLE)
+        own = tables and not self.renamed
         return [self.texts[i] for i in self.of_kind(NodeKind.COLUMN)] + \
-            [self.texts[tables[0]] if tables else name_to_words(self.table, table=True)]
+            [self.texts[tables[0]] if own else name_to_words(self.table, table=True)]
 
     def document(self, max_chars: int | None = None) -> str:
         """The table as one text: its name, column names and frequent values, in words (what
