@@ -103,6 +103,16 @@ def _quiet():
         yield
 
 
+def hop_set(scores: np.ndarray, names: list[str], top: str, hop: list[str]) -> list[str]:
+    """A baseline's set: its best table `top`, then the tables one join hop away (`hop`) in
+    the order of the baseline's own scores [M] over `names` (ties by name), so that its
+    ranking (`set_first`) is the baseline at its best and the same in every process (a peer
+    that lists its hop as a Python set gives another order with every hash seed)."""
+    pos = {n: i for i, n in enumerate(names)}
+    rest = sorted(set(hop) - {top}, key=lambda t: (-float(scores[pos[t]]), t))
+    return [top, *rest]
+
+
 class SchemaSearchScorer:
     """schema-search 3.x as a scorer: it indexes the database's schema (its own extraction
     through SQLAlchemy: columns, types, keys) and ranks every table for a question with the
@@ -191,9 +201,9 @@ class SchemaSearchScorer:
                 out[qi, ti] = len(self.tables) - rank  # its order, whatever its score scale
             missing = np.isinf(out[qi])
             out[qi, missing] = -np.arange(missing.sum(), dtype=float)
-            top = [found[0][0], *found[0][2]] if found else []
-            sets.append(list(dict.fromkeys(self.tables[self.col[t.lower()]] for t in top
-                                           if t.lower() in self.col)))
+            ours = [self.tables[self.col[t.lower()]] for t in
+                    ([found[0][0], *found[0][2]] if found else []) if t.lower() in self.col]
+            sets.append(hop_set(out[qi], self.tables, ours[0], ours[1:]) if ours else [])
         return out, sets
 
     def __call__(self, texts: list[str]) -> np.ndarray:

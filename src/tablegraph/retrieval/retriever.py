@@ -276,12 +276,13 @@ class TableRetriever:
                 source: str = "questions") -> dict[str, dict[str, Any]]:
         """The baselines on the same questions and tables, as `evaluate` reports them
         (`RetrievalEvaluator.summary`): "bm25", "dense" (the zero-shot cosine with the same
-        text model), "dense+fk" (the dense top table and its neighbours in the join graph, as
-        a set first in the ranking), and, for a SQLite file or PostgreSQL URL `location`
+        text model), "dense+fk" (the dense top table and its neighbours in the join graph by
+        dense score, as a set first in the ranking), and, for a SQLite file or PostgreSQL URL `location`
         with the package schema-search installed, "schema-search" (hybrid) and
         "schema-search+fk" (its top table and the tables it lists one foreign-key hop away).
         A baseline that cannot run gives {"skipped": why}."""
-        from tablegraph.evaluation.baselines import BM25Scorer, DenseScorer, SchemaSearchScorer
+        from tablegraph.evaluation.baselines import (BM25Scorer, DenseScorer, SchemaSearchScorer,
+                                                     hop_set)
         from tablegraph.evaluation.evaluator import RetrievalEvaluator
         from tablegraph.model.sets import set_first
         from tablegraph.tables.sources import database_file
@@ -299,8 +300,9 @@ class TableRetriever:
         dense = DenseScorer(self.text, index.nodes)(ev.texts)
         out["dense"] = ev.summary(dense)
         tops = [names[int(np.argmax(row))] for row in dense]
-        out["dense+fk"] = with_sets(dense, [[t] + (index.joins.neighbours(t) if index.joins
-                                                  else []) for t in tops])
+        out["dense+fk"] = with_sets(dense, [
+            hop_set(row, names, t, index.joins.neighbours(t) if index.joins else [])
+            for row, t in zip(dense, tops)])
         why = None
         try:
             if getattr(self.text, "path", None) is None:

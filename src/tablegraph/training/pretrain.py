@@ -219,7 +219,8 @@ def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], tex
     table and its join neighbours; "schema-search+fk", its top table and the tables it lists
     one foreign-key hop away; and, in the encoder's row, the set F1 of its fixed top k.
     """
-    from tablegraph.evaluation.baselines import BM25Scorer, DenseScorer, SchemaSearchScorer
+    from tablegraph.evaluation.baselines import (BM25Scorer, DenseScorer, SchemaSearchScorer,
+                                                 hop_set)
 
     pooled: dict[str, dict[str, dict[str, list[np.ndarray]]]] = {}
 
@@ -251,7 +252,8 @@ def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], tex
                 sets = []
                 for row in scores:
                     top = d.names[int(np.argmax(row))]
-                    sets.append([top] + (d.joins.neighbours(top) if d.joins else []))
+                    sets.append(hop_set(row, d.names, top,
+                                        d.joins.neighbours(top) if d.joins else []))
                 record(d, ev, name + "+fk", set_ranked(scores, d.names, sets), sets)
             elif isinstance(method, str) and method.startswith("schema-search"):
                 peer = SchemaSearchScorer(d.source, d.names, text.path,
