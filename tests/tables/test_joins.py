@@ -141,6 +141,21 @@ def test_schema_only_database_keeps_name_guesses_at_lower_confidence(tmp_path):
     assert guess.reason == "name pattern" and guess.confidence < 0.8
 
 
+def test_connect_lists_joins_from_the_first_table_outward_in_every_process():
+    def fk(a, b):
+        return Join(a, ("id",), b, ("id",), "declared", 1.0, "foreign key")
+
+    g = JoinGraph(["orders", "customers", "products", "order_items", "refunds", "stores"],
+                  [fk("orders", "customers"), fk("order_items", "orders"),
+                   fk("order_items", "products"), fk("refunds", "orders"), fk("orders", "stores")])
+    tables, joins = g.connect(["refunds", "products", "customers", "stores"],
+                              {"refunds": 1.0, "products": 0.9})
+    assert tables == ["refunds", "products", "customers", "stores", "order_items", "orders"]
+    assert [(j.left, j.right) for j in joins] == [  # networkx gives its tree in its own order
+        ("refunds", "orders"), ("order_items", "products"), ("orders", "customers"),
+        ("orders", "stores"), ("order_items", "orders")]
+
+
 def test_connect_adds_bridge_tables_and_respects_the_limit():
     j = [Join("labevents", ("hadm_id",), "admissions", ("hadm_id",), "declared", 1.0, "fk"),
          Join("admissions", ("subject_id",), "patients", ("subject_id",), "declared", 1.0, "fk"),

@@ -103,7 +103,8 @@ class JoinGraph:
 
     def connect(self, terminals: list[str], weight: dict[str, float] | None = None,
                 max_bridges: int = 2) -> tuple[list[str], list[Join]]:
-        """The chosen tables plus the bridge tables that join them, and the joins used.
+        """The chosen tables plus the bridge tables that join them, and the joins used (the
+        first table's joins first, then the next table's: the same order in every process).
 
         `weight`: table -> how strongly the question points at it, in [0, 1] (a bridge costs
         1 - weight); an edge costs 1.5 - confidence. Terminals that no path joins stay in the
@@ -134,10 +135,15 @@ class JoinGraph:
             if len(bridges) > max_bridges:
                 tables += in_comp
                 continue
-            tables += in_comp + sorted(bridges, key=lambda t: -weight.get(t, 0.0))
+            tables += in_comp + sorted(bridges, key=lambda t: (-weight.get(t, 0.0), t))
             joins += [d["join"] for _, _, d in tree.edges(data=True)]
         order = {t: i for i, t in enumerate(terms)}
-        tables.sort(key=lambda t: (order.get(t, len(order)), -weight.get(t, 0.0)))
+        tables.sort(key=lambda t: (order.get(t, len(order)), -weight.get(t, 0.0), t))
+        # The tree's edges come in an order that follows the hash seed; list them from the
+        # first table outward instead, the same in every process.
+        pos = {t: i for i, t in enumerate(tables)}
+        joins.sort(key=lambda j: (min(pos[j.left], pos[j.right]),
+                                  max(pos[j.left], pos[j.right]), j.left, j.right))
         return tables, joins
 
     def renamed(self, rename: dict[str, str]) -> "JoinGraph":
