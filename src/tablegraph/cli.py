@@ -445,6 +445,8 @@ def _check_port(host: str, port: int) -> None:
     """Fail at once, in one line, when the address cannot be listened on."""
     import socket
 
+    if not 1 <= port <= 65535:
+        raise TableGraphError(f"--port must be 1-65535, not {port}")
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         with socket.socket(infos[0][0], socket.SOCK_STREAM) as s:

@@ -119,6 +119,10 @@ def test_serve_refuses_a_busy_port_in_one_line(indexed, tmp_path):
                             "--port", str(port)], capture_output=True, text=True, timeout=120)
     assert p.returncode == 2 and p.stderr.strip().startswith("error: cannot listen on")
     assert len(p.stderr.strip().splitlines()) == 1
+    for command in (["serve", "--index", str(idx)], ["mcp", "--index", str(idx), "--http"]):
+        p = subprocess.run([sys.executable, "-m", "tablegraph", *command, "--port", "99999"],
+                           capture_output=True, text=True, timeout=120)
+        assert (p.returncode, p.stderr.strip()) == (2, "error: --port must be 1-65535, not 99999")
 
 
 def test_opening_the_service_builds_what_the_first_search_needs(indexed):
