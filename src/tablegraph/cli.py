@@ -481,8 +481,8 @@ def serve(index: Optional[str] = INDEX,
     from tablegraph.serving.api import create_app
 
     token = _token(token_file)
-    _check_host(host, token)
     _check_port(host, port)
+    _check_host(host, token)
     service = _service(index, tables, model, device)
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
@@ -518,8 +518,8 @@ def mcp(index: Optional[str] = INDEX,
         return
     import uvicorn
 
-    _check_host(host, token)
     _check_port(host, port)
+    _check_host(host, token)
     asgi = server.streamable_http_app(host=host)
     if token:
         asgi = bearer_guard(asgi, token)
