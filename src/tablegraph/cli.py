@@ -511,6 +511,9 @@ def mcp(index: Optional[str] = INDEX,
     from tablegraph.serving.mcp_server import bearer_guard, create_server
 
     token = _token(token_file)
+    if http:  # before reading any table: a busy port fails at once
+        _check_port(host, port)
+        _check_host(host, token)
     service = _service(index, tables, model, device)
     server = create_server(service)
     if not http:
@@ -518,8 +521,6 @@ def mcp(index: Optional[str] = INDEX,
         return
     import uvicorn
 
-    _check_port(host, port)
-    _check_host(host, token)
     asgi = server.streamable_http_app(host=host)
     if token:
         asgi = bearer_guard(asgi, token)
