@@ -1,7 +1,7 @@
 import numpy as np
 
-from tablegraph.evaluation.baselines import (BM25Scorer, ClassifierScorer, DenseScorer, fuse,
-                                            hop_set)
+from tablegraph.evaluation.baselines import (BM25Scorer, ClassifierScorer, DenseScorer,
+                                            dense_fk_sets, fuse, hop_set)
 from tablegraph.evaluation.evaluator import RetrievalEvaluator
 from tablegraph.graphs.nodes import GraphConfig, table_nodes
 from tablegraph.tables.profile import profile_tables
@@ -38,6 +38,20 @@ def test_a_baselines_hop_follows_its_own_scores_not_the_order_it_was_listed_in()
     assert hop_set(np.zeros(4), names, "d_items", ["patients", "admissions"]) == [
         "d_items", "admissions", "patients"]  # ties by name
     assert hop_set(scores, names, "patients", []) == ["patients"]
+
+
+def test_dense_fk_sets_are_the_best_table_and_its_join_neighbours_by_score():
+    from tablegraph.tables.joins import Join, JoinGraph
+
+    names = ["admissions", "d_labitems", "labevents", "patients", "notes"]
+    g = JoinGraph(names, [Join(a, ("id",), b, ("id",), "declared", 1.0, "fk") for a, b in
+                          [("labevents", "admissions"), ("labevents", "d_labitems"),
+                           ("admissions", "patients")]])
+    scores = np.array([[0.1, 0.6, 0.9, 0.3, 0.8],    # labevents best
+                       [0.2, 0.1, 0.3, 0.1, 0.95]])  # notes best: joins nothing
+    assert dense_fk_sets(scores, names, g) == [["labevents", "d_labitems", "admissions"],
+                                               ["notes"]]
+    assert dense_fk_sets(scores, names, None) == [["labevents"], ["notes"]]
 
 
 def test_schema_search_ranks_tables_of_a_sqlite_file(tmp_path):

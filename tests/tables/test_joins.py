@@ -3,7 +3,7 @@ import sqlite3
 import numpy as np
 
 from tablegraph.evaluation.metrics import set_metrics
-from tablegraph.model.sets import SetConfig, select_set, set_first
+from tablegraph.model.sets import SetConfig, select_set, set_first, sets_first
 from tablegraph.tables.joins import Join, JoinGraph, join_graph
 from tablegraph.tables.profile import profile_tables
 from tablegraph.tables.schema import describe_table, sql_context
@@ -173,6 +173,12 @@ def test_connect_adds_bridge_tables_and_respects_the_limit():
     assert s.to_dict()["joins"][0]["source"] == "declared"
     order = np.argsort(-set_first(scores, g.tables, s.tables))
     assert [g.tables[i] for i in order[:3]] == s.tables
+    rows = sets_first(np.stack([scores, scores[::-1]]), g.tables, [s.tables, ["patients"]])
+    assert [[g.tables[i] for i in np.argsort(-r)] for r in rows] == [
+        s.tables + ["d_labitems", "notes"], ["patients", "notes", "d_labitems", "admissions",
+                                             "labevents"]]
+    no_questions = np.zeros((0, 5))
+    assert sets_first(no_questions, g.tables, []) is no_questions
 
 
 def test_a_set_stays_in_the_part_of_the_schema_its_best_table_joins():

@@ -113,6 +113,16 @@ def hop_set(scores: np.ndarray, names: list[str], top: str, hop: list[str]) -> l
     return [top, *rest]
 
 
+def dense_fk_sets(scores: np.ndarray, names: list[str], joins) -> list[list[str]]:
+    """"dense+fk": for each row of dense scores [Q, M] over `names`, the best table and its
+    neighbours in the join graph `joins` (a `JoinGraph`, or None for none), by `hop_set`."""
+    sets = []
+    for row in scores:
+        top = names[int(np.argmax(row))]
+        sets.append(hop_set(row, names, top, joins.neighbours(top) if joins else []))
+    return sets
+
+
 class SchemaSearchScorer:
     """schema-search 3.x as a scorer: it indexes the database's schema (its own extraction
     through SQLAlchemy: columns, types, keys) and ranks every table for a question with the

@@ -147,3 +147,11 @@ def set_first(scores: np.ndarray, names: list[str], chosen: list[str]) -> np.nda
     for rank, t in enumerate(chosen):
         out[pos[t]] = top + span + 1.0 + (len(chosen) - rank)
     return out
+
+
+def sets_first(scores: np.ndarray, names: list[str], sets: list[list[str]]) -> np.ndarray:
+    """`set_first` for each question: scores [Q, M] -> [Q, M], row i with `sets[i]` first
+    (`scores` as they are when there is no set at all)."""
+    if not sets:
+        return scores
+    return np.stack([set_first(scores[i], names, s) for i, s in enumerate(sets)])

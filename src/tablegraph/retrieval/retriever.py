@@ -277,14 +277,14 @@ class TableRetriever:
         """The baselines on the same questions and tables, as `evaluate` reports them
         (`RetrievalEvaluator.summary`): "bm25", "dense" (the zero-shot cosine with the same
         text model), "dense+fk" (the dense top table and its neighbours in the join graph by
-        dense score, as a set first in the ranking), and, for a SQLite file or PostgreSQL URL `location`
-        with the package schema-search installed, "schema-search" (hybrid) and
+        dense score, as a set first in the ranking), and, for a SQLite file or PostgreSQL URL
+        `location` with the package schema-search installed, "schema-search" (hybrid) and
         "schema-search+fk" (its top table and the tables it lists one foreign-key hop away).
         A baseline that cannot run gives {"skipped": why}."""
         from tablegraph.evaluation.baselines import (BM25Scorer, DenseScorer, SchemaSearchScorer,
-                                                     hop_set)
+                                                     dense_fk_sets)
         from tablegraph.evaluation.evaluator import RetrievalEvaluator
-        from tablegraph.model.sets import set_first
+        from tablegraph.model.sets import sets_first
         from tablegraph.tables.sources import database_file
 
         index = self._require_index()
@@ -292,17 +292,12 @@ class TableRetriever:
         names = index.names
 
         def with_sets(scores: np.ndarray, sets: list[list[str]]) -> dict[str, Any]:
-            ranked = np.stack([set_first(scores[i], names, s) for i, s in enumerate(sets)]) \
-                if sets else scores
-            return ev.summary(ranked, sets)
+            return ev.summary(sets_first(scores, names, sets), sets)
 
         out: dict[str, dict[str, Any]] = {"bm25": ev.summary(BM25Scorer(index.nodes)(ev.texts))}
         dense = DenseScorer(self.text, index.nodes)(ev.texts)
         out["dense"] = ev.summary(dense)
-        tops = [names[int(np.argmax(row))] for row in dense]
-        out["dense+fk"] = with_sets(dense, [
-            hop_set(row, names, t, index.joins.neighbours(t) if index.joins else [])
-            for row, t in zip(dense, tops)])
+        out["dense+fk"] = with_sets(dense, dense_fk_sets(dense, names, index.joins))
         why = None
         try:
             if getattr(self.text, "path", None) is None:

@@ -34,7 +34,7 @@ from tablegraph.model.joinstage import JoinStage, StageExample, fit_join_stage
 from tablegraph.model.linking import SchemaLinker
 from tablegraph.model.loss import InfoNCELoss
 from tablegraph.model.scoring import QuestionInputs, Scorer, prepare_questions
-from tablegraph.model.sets import SetConfig, TableSet, rank_and_set, set_first
+from tablegraph.model.sets import SetConfig, TableSet, rank_and_set, set_first, sets_first
 from tablegraph.tables.joins import JoinGraph, join_graph
 from tablegraph.tables.questions import Question
 from tablegraph.text.encoders import TextEncoder
@@ -220,7 +220,7 @@ def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], tex
     one foreign-key hop away; and, in the encoder's row, the set F1 of its fixed top k.
     """
     from tablegraph.evaluation.baselines import (BM25Scorer, DenseScorer, SchemaSearchScorer,
-                                                 hop_set)
+                                                 dense_fk_sets)
 
     pooled: dict[str, dict[str, dict[str, list[np.ndarray]]]] = {}
 
@@ -237,9 +237,6 @@ def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], tex
             for key, v in metrics.items():
                 acc.setdefault(key, []).append(v)
 
-    def set_ranked(scores: np.ndarray, names: list[str], sets: list[list[str]]) -> np.ndarray:
-        return np.stack([set_first(scores[i], names, sets[i]) for i in range(len(sets))])
-
     for d in dbs:
         ev = RetrievalEvaluator(d.questions, d.names)
         nodes = [g.nodes for g in d.graphs]
@@ -249,12 +246,8 @@ def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], tex
             elif method == "dense":
                 scores = DenseScorer(text, nodes)(ev.texts)
                 record(d, ev, name, scores)
-                sets = []
-                for row in scores:
-                    top = d.names[int(np.argmax(row))]
-                    sets.append(hop_set(row, d.names, top,
-                                        d.joins.neighbours(top) if d.joins else []))
-                record(d, ev, name + "+fk", set_ranked(scores, d.names, sets), sets)
+                sets = dense_fk_sets(scores, d.names, d.joins)
+                record(d, ev, name + "+fk", sets_first(scores, d.names, sets), sets)
             elif isinstance(method, str) and method.startswith("schema-search"):
                 peer = SchemaSearchScorer(d.source, d.names, text.path,
                                           "semantic" if method.endswith("semantic") else "hybrid")
@@ -263,7 +256,7 @@ def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], tex
                 finally:
                     peer.close()
                 record(d, ev, name, scores)
-                record(d, ev, name + "+fk", set_ranked(scores, d.names, sets), sets)
+                record(d, ev, name + "+fk", sets_first(scores, d.names, sets), sets)
             else:
                 index = build_index(method, d.graphs, device)
                 scorer = Scorer(method, text, device)
