@@ -107,6 +107,47 @@ def test_user_errors_are_one_line(trained, tmp_path):
     one_line_error(cli("ask", "--model", str(model), "-k", "0", "x"), "-k must be at least 1")
 
 
+def test_usage_errors_are_one_line_too():
+    """What the argument parser refuses (an unknown option or command, a missing option, a
+    value of the wrong type, an extra argument) is one line naming the help to read, not a
+    box of several lines."""
+    for args, text in [(("ask", "--bogus", "q"), "No such option: --bogus"),
+                       (("nosuchcommand",), "No such command 'nosuchcommand'"),
+                       (("evaluate",), "Missing option '--questions'"),
+                       (("ask", "-k", "abc", "q"), "Invalid value for '-k'"),
+                       (("ask", "one", "two"), "unexpected extra argument")]:
+        p = cli(*args)
+        one_line_error(p, text)
+        assert p.stderr.strip().count("\n") == 0 and "--help" in p.stderr, p.stderr
+        assert "\u256d" not in p.stderr  # no box
+    p = cli()  # nothing: the commands, as before
+    assert p.returncode == 2 and "evaluate" in p.stdout + p.stderr
+    assert cli("--help").returncode == 0
+
+
+def test_ctrl_c_says_it_was_interrupted(monkeypatch, capsys, tmp_path):
+    """Ctrl-C in a command: one line, exit status 130 (typer alone exits silently)."""
+    import tablegraph.cli as cli_module
+    import tablegraph.tables.sources as sources
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sources, "discover", interrupted)
+    monkeypatch.setattr(sys, "argv", ["tablegraph", "profile", "--tables", str(tmp_path)])
+    with pytest.raises(SystemExit) as e:
+        cli_module.main()
+    assert e.value.code == 130
+    assert capsys.readouterr().err.strip() == "interrupted"
+    monkeypatch.setattr(sys, "argv", ["tablegraph", "train", "--tables", str(tmp_path),
+                                      "--questions", "q.csv", "--out", str(tmp_path / "m")])
+    monkeypatch.setattr("tablegraph.training.run.train_model", interrupted)
+    with pytest.raises(SystemExit) as e:
+        cli_module.main()
+    assert e.value.code == 130
+    assert capsys.readouterr().err.strip() == "interrupted (continue with train --resume)"
+
+
 def test_dataset_export(tmp_path):
     r = run("dataset", "export", str(tmp_path / "ds"))
     assert r.exit_code == 0

@@ -702,12 +702,36 @@ def bench(quick: bool = typer.Option(False, "--quick", help="fewer seeds, skip c
         typer.echo(to_markdown(result))
 
 
+def _click_exceptions():
+    """The exceptions module of the click that typer runs on (typer >= 0.24 carries its own
+    copy of click, earlier ones import click)."""
+    import typer.core
+
+    base = getattr(typer.core, "_click", None)
+    if base is None:
+        import click as base
+    return base.exceptions
+
+
 def main() -> None:
     # tablegraph never downloads a model: without this, a missing one waits on retries
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    click = _click_exceptions()
     try:
-        app()
+        # not standalone: usage errors reach us (one line, not a box), and so does Ctrl-C
+        rc = app(standalone_mode=False)
+    except click.NoArgsIsHelpError as e:  # `tablegraph` alone: its help
+        typer.echo(e.ctx.get_help())
+        sys.exit(2)
+    except click.UsageError as e:  # unknown option, missing or bad value, extra argument
+        message = " ".join(e.format_message().split())
+        hint = f" (see '{e.ctx.command_path} --help')" if e.ctx is not None else ""
+        typer.echo(f"error: {message}{hint}", err=True)
+        sys.exit(2)
+    except click.ClickException as e:
+        typer.echo(f"error: {' '.join(e.format_message().split())}", err=True)
+        sys.exit(e.exit_code)
     except TableGraphError as e:
         typer.echo(f"error: {e}", err=True)
         sys.exit(2)
@@ -715,9 +739,13 @@ def main() -> None:
         where = f": {e.filename}" if e.filename else ""
         typer.echo(f"error: {e.strerror or e}{where}", err=True)
         sys.exit(2)
-    except KeyboardInterrupt:
-        typer.echo("interrupted (train: continue with --resume)", err=True)
-        sys.exit(130)
+    except (KeyboardInterrupt, click.Abort):
+        rc = 130
+    if rc == 130:  # typer turns Ctrl-C into exit status 130
+        resume = " (continue with train --resume)" if sys.argv[1:2] == ["train"] else ""
+        typer.echo(f"interrupted{resume}", err=True)
+    if isinstance(rc, int) and rc:
+        sys.exit(rc)
 
 
 if __name__ == "__main__":
