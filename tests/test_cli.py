@@ -68,11 +68,20 @@ def test_ask_says_when_nothing_answers(trained, capsys):
     r = TableRetriever.load(str(model))
     n = len(ABSTAIN_FEATURES)
     r.abstain = AbstainHead([0.0] * n, 0.0, [0.0] * n, [1.0] * n, threshold=0.9)  # p = 0.5
-    _print_result(r.search("which medication was given", 2))
+    res = r.search("which medication was given", 2)
+    _print_result(res)
     lines = capsys.readouterr().out.splitlines()
     assert lines[1].split()[:2] == ["1.", "prescriptions"]  # the ranking stays
     assert lines[3].strip().startswith("set: none: no table of this database seems to answer")
     assert "confidence 0.50" in lines[3] and len(lines) == 4
+    # the set it would have given, for a reader (or an agent) to judge
+    assert lines[3].endswith("; if one does: prescriptions")
+    d = res.to_dict()
+    assert d["set"]["tables"] == [] and d["withheld"]["tables"] == ["prescriptions"]
+    assert r.search("which medication was given").to_dict()["answerable"] is False
+    r.abstain.threshold = 0.1
+    d = r.search("which medication was given", 2).to_dict()
+    assert d["set"]["tables"] == ["prescriptions"] and d["withheld"] is None
 
 
 def test_user_errors_are_one_line(trained, tmp_path):
@@ -146,6 +155,20 @@ def test_ctrl_c_says_it_was_interrupted(monkeypatch, capsys, tmp_path):
         cli_module.main()
     assert e.value.code == 130
     assert capsys.readouterr().err.strip() == "interrupted (continue with train --resume)"
+
+
+def test_question_key_reaches_every_command_that_reads_questions(tmp_path):
+    """--question-key is passed on by evaluate, train and ask (the file is read before any
+    model or table, so a key no question has is the error)."""
+    f = tmp_path / "syn.json"
+    f.write_text(json.dumps([{"query": "SELECT 1 FROM t", "SpiderSynQuestion": "what?"}]))
+    for command in (["evaluate", "--tables", str(tmp_path)], ["ask"],
+                    ["train", "--tables", str(tmp_path), "--out", str(tmp_path / "m")]):
+        one_line_error(cli(*command, "--questions", str(f), "--question-key", "nope"),
+                       "no question has a 'nope' key")
+    one_line_error(cli("evaluate", "--tables", str(tmp_path), "--questions", str(f)),
+                   "--question-key")
+    assert not (tmp_path / "m").exists()
 
 
 def test_dataset_export(tmp_path):

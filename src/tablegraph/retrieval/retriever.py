@@ -57,8 +57,8 @@ class SearchResult:
     set: TableSet | None = None
     answerable: bool | None = None
     confidence: float | None = None
-    # the set the question would have had, when the abstention emptied `set` (not in the
-    # record; `sql_context` writes it under its warning)
+    # the set the question would have had, when the abstention emptied `set` (in the record
+    # as "withheld", so that a caller can judge; `sql_context` writes it under its warning)
     withheld: TableSet | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -70,7 +70,8 @@ class SearchResult:
                         for m in h.values]} for h in self.hits],
             "set": self.set.to_dict() if self.set is not None else None,
             "answerable": self.answerable,
-            "confidence": None if self.confidence is None else round(self.confidence, 4)}
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
+            "withheld": self.withheld.to_dict() if self.withheld is not None else None}
 
 
 class TableRetriever:

@@ -2,7 +2,8 @@
 before it writes SQL.
 
 - `search_tables(question, k)`: the result record (ranked tables, matching columns and values,
-  the set and its joins, answerable/confidence) as JSON text;
+  the set and its joins, answerable/confidence, and the set withheld when the abstention says
+  nothing answers) as JSON text;
 - `describe_table(name)`: the describe record of one table (columns, types, keys, joins, rows,
   sample values);
 - `join_path(tables)`: the bridge tables and join conditions that connect the tables given;

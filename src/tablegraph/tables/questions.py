@@ -10,6 +10,9 @@ CSV with a header, whose columns are read as the same keys (`table,question` at 
     {"question": str, "sql" | "query": str | null}          gold tables = the tables the SQL reads
     (+ optional "db_id": str and "evidence": str; other keys are ignored)
 
+Where the question's text has another key (Spider-Syn's "SpiderSynQuestion"), `question_key`
+names it.
+
 No gold table (an empty list or cell), or SQL that is empty, null or "null" (EHRSQL's mark), is
 an unanswerable question.
 """
@@ -47,7 +50,8 @@ def parse_questions(text: str, source: str = "questions",
     return _questions_of(_csv_records(text, source), "line", source, unanswerable, evidence)
 
 
-def _csv_records(text: str, source: str) -> list[tuple[int, dict]]:
+def _csv_records(text: str, source: str, question_key: str = "question"
+                 ) -> list[tuple[int, dict]]:
     """CSV with a header naming a `question` column and the gold tables (`table` or `tables`,
     several separated by `|`, `;` or `,`) or the gold SQL (`sql` or `query`); other columns
     (`db_id`, `evidence`) as in JSON, any order. -> [(line, {column: value})], columns in
@@ -57,9 +61,9 @@ def _csv_records(text: str, source: str) -> list[tuple[int, dict]]:
     line = 1
     try:
         header = [h.strip().lower() for h in next(reader, [])]
-        if "question" not in header or not any(k in header for k in GOLD_KEYS):
-            raise TableGraphError(f"{source}: the header must be 'table,question' (or name "
-                                  f"the gold SQL in a 'sql' or 'query' column)")
+        if question_key.lower() not in header or not any(k in header for k in GOLD_KEYS):
+            raise TableGraphError(f"{source}: the header must be 'table,{question_key}' (or "
+                                  f"name the gold SQL in a 'sql' or 'query' column)")
         records = []
         line = reader.line_num + 1
         for row in reader:
@@ -108,7 +112,8 @@ def sql_tables(sql: str) -> list[str]:
     return list(out.values())
 
 
-def _json_records(text: str, source: str) -> tuple[str, list[tuple[int, dict]]]:
+def _json_records(text: str, source: str, question_key: str = "question"
+                  ) -> tuple[str, list[tuple[int, dict]]]:
     """("item", [(n, object)]) of a JSON array, ("line", ...) of JSON Lines, keys in lower
     case; anything else: one error naming where."""
     if text.lstrip().startswith("["):
@@ -122,7 +127,8 @@ def _json_records(text: str, source: str) -> tuple[str, list[tuple[int, dict]]]:
             whole = json.loads(text)
         except json.JSONDecodeError:
             whole = None
-        if isinstance(whole, dict) and "question" not in {str(k).lower() for k in whole} \
+        if isinstance(whole, dict) and question_key.lower() not in {str(k).lower()
+                                                                    for k in whole} \
                 and len(text.strip().splitlines()) > 1:
             raise TableGraphError(f"{source}: one JSON object (keys: "
                                   f"{', '.join(list(whole)[:5])}), not questions: give JSON "
@@ -185,7 +191,7 @@ def _questions_of(records: list[tuple[int, dict]], where: str, source: str,
         at = f"{source}, {where} {n}"
         q = x.get("question")
         if not isinstance(q, str):
-            raise TableGraphError(f"{at}: no question text")
+            raise TableGraphError(f"{at}: no question text{_keys_hint(x)}")
         if not q.strip():
             raise TableGraphError(f"{at}: empty question")
         # Spider's "sql" is its parsed form (an object); its SQL text is "query"
@@ -220,6 +226,28 @@ def _questions_of(records: list[tuple[int, dict]], where: str, source: str,
     return out
 
 
+def _keys_hint(record: dict) -> str:
+    """For an error on a record without a 'question': its keys, and how to name the one that
+    holds the question."""
+    if "question" in record:
+        return ""
+    keys = [k for k, v in record.items() if isinstance(v, str)][:8]
+    return (f" (its keys: {', '.join(keys)}; name the question's with --question-key)"
+            if keys else "")
+
+
+def _question_key(records: list[tuple[int, dict]], key: str, source: str
+                  ) -> list[tuple[int, dict]]:
+    """Records whose question text is under `key` (lower case) -> the same records with it as
+    'question'; no record with that key is an error."""
+    key = key.strip().lower()
+    if key == "question":
+        return records
+    if not any(key in x for _, x in records):
+        raise TableGraphError(f"{source}: no question has a {key!r} key or column")
+    return [(n, {**x, "question": x.get(key)}) for n, x in records]
+
+
 def _is_json(path: str | Path, text: str) -> bool:
     """JSON by the file's name (.json, .jsonl, .ndjson); else, unless it is named .csv or
     .txt, by its first character."""
@@ -229,18 +257,23 @@ def _is_json(path: str | Path, text: str) -> bool:
     return suffix not in (".csv", ".txt") and text.lstrip()[:1] in ("{", "[")
 
 
-def _records(path: str | Path, text: str) -> tuple[str, list[tuple[int, dict]]]:
-    """A questions file's records: JSON by its name or first character, else CSV."""
+def _records(path: str | Path, text: str, question_key: str = "question"
+             ) -> tuple[str, list[tuple[int, dict]]]:
+    """A questions file's records: JSON by its name or first character, else CSV; the
+    question's text under 'question' (`question_key`: where the file has it)."""
     if _is_json(path, text):
-        return _json_records(text, str(path))
-    return "line", _csv_records(text, str(path))
+        where, records = _json_records(text, str(path), question_key)
+    else:
+        where, records = "line", _csv_records(text, str(path), question_key)
+    return where, _question_key(records, question_key, str(path))
 
 
 def questions_by_database(path: str | Path, unanswerable: bool = False,
-                          evidence: bool = False) -> dict[str, list[Question]]:
+                          evidence: bool = False, question_key: str = "question"
+                          ) -> dict[str, list[Question]]:
     """The questions of a questions file by their `db_id`, in the ids' order, the file read
     once ({} where none has a db_id; questions without one left out)."""
-    where, records = _records(path, _read_text(path))
+    where, records = _records(path, _read_text(path), question_key)
     groups: dict[str, list[tuple[int, dict]]] = {}
     for n, x in records:
         if x.get("db_id") is not None:
@@ -260,41 +293,45 @@ def _read_text(path: str | Path) -> str:
 
 
 def read_questions(path: str | Path, unanswerable: bool = False, database: str | None = None,
-                   guess: str | None = None, evidence: bool = False) -> list[Question]:
+                   guess: str | None = None, evidence: bool = False,
+                   question_key: str = "question") -> list[Question]:
     """The questions of a UTF-8 file (a byte-order mark is skipped): JSON by its name
     (.json, .jsonl, .ndjson) or its first character, else CSV (`_csv_records`). In a file
     that names several databases (`db_id`), `database` (else `guess`, the name of the
     database evaluated) picks one. `evidence`: each question followed by its evidence (a
-    JSON key, a CSV column), as BIRD's questions are given to text-to-SQL systems."""
-    where, records = _records(path, _read_text(path))
+    JSON key, a CSV column), as BIRD's questions are given to text-to-SQL systems.
+    `question_key`: the key or column of the question's text."""
+    where, records = _records(path, _read_text(path), question_key)
     return _questions_of(_pick_database(records, database, str(path), guess), where,
                          str(path), unanswerable, evidence)
 
 
-def read_question_texts(path: str | Path) -> list[str]:
+def read_question_texts(path: str | Path, question_key: str = "question") -> list[str]:
     """Questions to answer, without gold tables: a text file of one question a line, a
     CSV whose header has a `question` column, or JSON (Lines or an array) of objects with a
-    `question`. Blank lines are left out; none at all is an error."""
+    `question` (`question_key`: that key or column's name in this file). Blank lines are
+    left out; none at all is an error."""
     text = _read_text(path)
+    key = question_key.strip().lower()
     if _is_json(path, text) and text.strip():
         out = []
-        where, records = _json_records(text, str(path))
-        for n, x in records:
+        where, records = _json_records(text, str(path), key)
+        for n, x in _question_key(records, key, str(path)):
             q = x.get("question")
             if not isinstance(q, str):
-                raise TableGraphError(f"{path}, {where} {n}: no 'question' text")
+                raise TableGraphError(f"{path}, {where} {n}: no '{key}' text{_keys_hint(x)}")
             if q.strip():
                 out.append(q.strip())
         if not out:
             raise TableGraphError(f"{path}: no questions")
         return out
     first = text.splitlines()[0] if text.strip() else ""
-    if Path(path).suffix.lower() == ".csv" or "question" in [c.strip().lower() for c in first.split(",")]:
+    if Path(path).suffix.lower() == ".csv" or key in [c.strip().lower() for c in first.split(",")]:
         rows = list(csv.reader(io.StringIO(text)))
         header = [c.strip().lower() for c in rows[0]] if rows else []
-        if "question" not in header:
-            raise TableGraphError(f"{path}: a CSV of questions needs a 'question' column")
-        col = header.index("question")
+        if key not in header:
+            raise TableGraphError(f"{path}: a CSV of questions needs a '{key}' column")
+        col = header.index(key)
         out = [r[col].strip() for r in rows[1:] if len(r) > col and r[col].strip()]
     else:
         out = [ln.strip() for ln in text.splitlines() if ln.strip()]

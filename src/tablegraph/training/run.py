@@ -73,7 +73,7 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
                 skipped: list | None = None, resume: bool = False,
                 on_epoch: Callable[[int], None] | None = None,
                 auto_schedule: bool = False, database: str | None = None,
-                evidence: bool = False) -> TrainResult:
+                evidence: bool = False, question_key: str = "question") -> TrainResult:
     """Read tables and questions (the embedded dataset by default), train, save `out_dir`.
 
     With fewer than 20 questions (100 when fine-tuning the pretrained model) there is no
@@ -86,7 +86,8 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
     checkpoint is removed once the model folder is written. Started from the pretrained model
     (`cfg.init`), the folder keeps its second stage and set settings. `database`: the db_id
     whose questions to take from a JSON questions file of several databases; `evidence`: each
-    question followed by its evidence (`read_questions`)."""
+    question followed by its evidence; `question_key`: where the file holds the question's
+    text (`read_questions`)."""
     from tablegraph.datasets.embedded import embedded_dir
     from tablegraph.graphs.build import load_table_graphs
     from tablegraph.model.folder import STAGE_FILE, check_out, save_model
@@ -112,7 +113,8 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
     if found:  # a benchmark's folder of databases
         tables = database_of(found, database, tables)
     qs = read_questions(questions, database=database,
-                        guess=database_name(tables) if tables else None, evidence=evidence)
+                        guess=database_name(tables) if tables else None, evidence=evidence,
+                        question_key=question_key)
     encoder_text = load_text_encoder(text_model)
     skipped = [] if skipped is None else skipped
     profiles, graphs = load_table_graphs(tables, encoder_text, graph_cfg, max_rows,
