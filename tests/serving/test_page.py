@@ -40,7 +40,8 @@ def test_page_in_headless_chromium(indexed, tmp_path):
     from tablegraph.serving.service import SearchService
 
     idx, _, _ = indexed
-    server, thread, url = serve_in_thread(create_app(SearchService.open(index=str(idx))))
+    service = SearchService.open(index=str(idx))
+    server, thread, url = serve_in_thread(create_app(service))
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=900,900",
@@ -62,6 +63,20 @@ def test_page_in_headless_chromium(indexed, tmp_path):
         browser.save_screenshot(shot or str(tmp_path / "page.png"))
         logs = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
         assert not logs, logs  # no failed request, nothing fetched from elsewhere
+        # when the abstention says nothing answers: that, and the set it withheld
+        from tablegraph.model.abstain import ABSTAIN_FEATURES, AbstainHead
+
+        n = len(ABSTAIN_FEATURES)
+        service.retriever.abstain = AbstainHead([0.0] * n, 0.0, [0.0] * n, [1.0] * n,
+                                                threshold=0.9)  # p = 0.5
+        box.clear()
+        box.send_keys("heparin for every person")
+        browser.find_element(By.CSS_SELECTOR, "#ask button").click()
+        WebDriverWait(browser, 20).until(ec.text_to_be_present_in_element(
+            (By.ID, "status"), "Nothing in this database"))
+        status = browser.find_element(By.ID, "status").text
+        assert "(confidence 0.50). If one does: prescriptions" in status, status
+        assert not browser.find_element(By.ID, "set").is_displayed()
     finally:
         browser.quit()
         server.should_exit = True

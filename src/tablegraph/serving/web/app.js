@@ -61,8 +61,11 @@
     if (!s || !s.tables.length) {
       section.hidden = true;
       if (result.answerable === false) {
+        // and the set it withheld, for the reader to judge
+        const w = result.withheld && result.withheld.tables.length
+          ? " If one does: " + result.withheld.tables.join(", ") + "." : "";
         $("status").textContent = "Nothing in this database seems to answer that (confidence " +
-          result.confidence.toFixed(2) + ").";
+          result.confidence.toFixed(2) + ")." + w;
       }
       return;
     }
