@@ -1,5 +1,7 @@
 """The pretrained model shipped in the package answers over any tables, with no training."""
 
+import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from tablegraph import TableRetriever
@@ -44,7 +46,12 @@ def test_results_rank_and_choose_sets_with_the_second_stage(tiny_tables):
     assert r.stage is not None  # the shipped model carries its second stage
     question = "lab test values and units of each admission"
     res = r.search(question, k=len(r.index.names))
-    _, scores, link, sims = r.scorer.run([question], r.index)
+    _, scores, link, sims, dense = r.scorer.run([question], r.index)
+    # what the abstention reads of meaning: zero-shot dense retrieval's cosines
+    qs = r.scorer.inputs([question], r.index)
+    np.testing.assert_allclose(dense, qs.vectors.numpy() @ r.index.documents.T, atol=1e-6)
+    assert res.confidence == pytest.approx(float(r.abstain.confidence(
+        scores, [question], r.index.linker(), link, dense)[0]))
     cover = r.index.linker().word_cover(question)
     assert sims[0].shape[0] == 2 and sims[0].shape[2] == len(r.index.names)
     assert r.scorer.run([question], r.index, tokens=False)[3] is None  # scores alone

@@ -76,8 +76,8 @@ def learning_curve(data_root: str, model: str, fold: int, folds: int = 3,
                 enc = fit(p.graphs, tr, [], text, cfg, enc_cfg.to_dict(), device, False,
                           initial_state=saved.state).model
             index = build_index(enc, p.graphs, device)
-            _, scores, link, sims = Scorer(enc, text, device).run(ev.texts, index,
-                                                                  tokens=stage is not None)
+            _, scores, link, sims, _ = Scorer(enc, text, device).run(ev.texts, index,
+                                                                     tokens=stage is not None)
             shown = scores if stage is None else np.stack(
                 [r for r, _ in rank_questions(p, ev.texts, scores, link, sims, set_cfg, stage)])
             pq, first = ev.per_question(shown), ev.per_question(scores)

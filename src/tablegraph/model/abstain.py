@@ -5,10 +5,14 @@ Features of one question (`ABSTAIN_FEATURES`): from its scores s [M], the best s
 margin over the second, the mean of the best three, the spread of all scores and the entropy
 of the softmax at the model's temperature (normalised by log M); from its words against the
 schema (`SchemaLinker.question_features`), the share of its words found in any table's names
-or values and the best schema-linking features over the tables. A logistic model maps them to
-p(answerable); the question is answerable when p >= the threshold. The model is fitted on
-scores of answerable and unanswerable questions (`training.pretrain.fit_abstention`), and its
-threshold is chosen on a validation split.
+or values and the best schema-linking features over the tables; from the text model alone,
+the best cosine between the question's sentence embedding and a table's document
+(`dense_max`: a question that shares no word with its table, "where do buyers live" for
+`customers`, still has its meaning). A logistic model maps them to p(answerable); the
+question is answerable when p >= the threshold. The model is fitted on scores of answerable
+and unanswerable questions (`training.pretrain.fit_abstention`), and its threshold is chosen
+on a validation split. A model records the features it reads, so one fitted on fewer of
+them (before `dense_max`) still reads its own.
 """
 
 from __future__ import annotations
@@ -18,17 +22,24 @@ from dataclasses import dataclass
 import numpy as np
 
 from tablegraph.model.linking import FEATURE_NAMES, SchemaLinker
+from tablegraph.utils import TableGraphError
 
 ABSTAIN_FEATURES = ("max", "margin", "top3_mean", "std", "entropy", "word_share",
-                    *(f"best_{f}" for f in FEATURE_NAMES))
+                    *(f"best_{f}" for f in FEATURE_NAMES), "dense_max")
 
 
 def abstain_features(scores: np.ndarray, questions: list[str], linker: SchemaLinker,
-                     temperature: float = 0.07, link: np.ndarray | None = None) -> np.ndarray:
+                     temperature: float = 0.07, link: np.ndarray | None = None,
+                     dense: np.ndarray | None = None) -> np.ndarray:
     """Scores [Q, M] of `questions` against `linker`'s tables -> [Q, len(ABSTAIN_FEATURES)];
-    `link`: their linking features [Q, M, F] when the scorer already computed them."""
+    `link`: their linking features [Q, M, F] when the scorer already computed them; `dense`:
+    the cosines [Q, M] between their sentence embeddings and the tables' documents (None:
+    `dense_max` is NaN, and a model that reads it refuses)."""
+    q = np.atleast_2d(np.asarray(scores)).shape[0]
+    best = np.full((q, 1), np.nan) if dense is None else \
+        np.asarray(dense, dtype=np.float64).reshape(q, -1).max(axis=1, keepdims=True)
     return np.concatenate([_score_features(scores, temperature),
-                           linker.question_features(questions, link).astype(np.float64)],
+                           linker.question_features(questions, link).astype(np.float64), best],
                           axis=1)
 
 
@@ -55,44 +66,63 @@ class AbstainHead:
     scale: list[float]
     threshold: float = 0.5
     temperature: float = 0.07
+    features: tuple[str, ...] = ABSTAIN_FEATURES  # what it reads, of ABSTAIN_FEATURES
 
     def confidence(self, scores: np.ndarray, questions: list[str], linker: SchemaLinker,
-                   link: np.ndarray | None = None) -> np.ndarray:
+                   link: np.ndarray | None = None,
+                   dense: np.ndarray | None = None) -> np.ndarray:
         """Scores [Q, M] of `questions` against `linker`'s tables -> [Q] probabilities that
-        the question is answerable here (`link`: see `abstain_features`)."""
-        return self.predict(abstain_features(scores, questions, linker, self.temperature, link))
+        the question is answerable here (`link`, `dense`: see `abstain_features`)."""
+        return self.predict(abstain_features(scores, questions, linker, self.temperature, link,
+                                             dense))
 
     def predict(self, features: np.ndarray) -> np.ndarray:
-        """Feature rows [Q, len(ABSTAIN_FEATURES)] (`abstain_features`) -> [Q] p(answerable)."""
-        x = (np.asarray(features, dtype=np.float64) - np.asarray(self.mean)) \
-            / np.asarray(self.scale)
+        """Feature rows [Q, len(ABSTAIN_FEATURES)] (`abstain_features`) -> [Q] p(answerable),
+        from the columns this model reads."""
+        x = np.asarray(features, dtype=np.float64)[:, [ABSTAIN_FEATURES.index(f)
+                                                       for f in self.features]]
+        if np.isnan(x).any():
+            raise TableGraphError("the abstention model reads the tables' documents, which "
+                                  "this index lacks: build it again with this version")
+        x = (x - np.asarray(self.mean)) / np.asarray(self.scale)
         return 1.0 / (1.0 + np.exp(-(x @ np.asarray(self.coef) + self.intercept)))
 
     def to_dict(self) -> dict:
-        return {"features": list(ABSTAIN_FEATURES), "coef": [float(c) for c in self.coef],
+        return {"features": list(self.features), "coef": [float(c) for c in self.coef],
                 "intercept": float(self.intercept), "mean": [float(m) for m in self.mean],
                 "scale": [float(s) for s in self.scale], "threshold": float(self.threshold),
                 "temperature": float(self.temperature)}
 
     @staticmethod
     def from_dict(d: dict | None) -> "AbstainHead | None":
-        if not d or tuple(d.get("features", ())) != ABSTAIN_FEATURES:
+        """The model a config records (None without one, or one that reads a feature this
+        version does not compute)."""
+        features = tuple(d.get("features", ())) if d else ()
+        if not features or not set(features) <= set(ABSTAIN_FEATURES) or \
+                not len(features) == len(d["coef"]) == len(d["mean"]) == len(d["scale"]):
             return None
         return AbstainHead(list(d["coef"]), float(d["intercept"]), list(d["mean"]),
                            list(d["scale"]), float(d["threshold"]),
-                           float(d.get("temperature", 0.07)))
+                           float(d.get("temperature", 0.07)), features)
 
 
 def fit_abstain_head(answerable: np.ndarray, unanswerable: np.ndarray,
                      temperature: float = 0.07) -> AbstainHead:
     """Fit on feature rows of answerable [A, F] and unanswerable [U, F] questions (balanced
-    classes); the threshold stays 0.5 until chosen on validation questions."""
+    classes; F = len(ABSTAIN_FEATURES)); the threshold stays 0.5 until chosen on validation
+    questions. A feature no row has (NaN: `dense_max` without table documents) is left out
+    of the model; one that only some rows lack is an error."""
     from sklearn.linear_model import LogisticRegression
 
     x = np.concatenate([answerable, unanswerable])
+    keep = ~np.isnan(x).all(axis=0)
+    x = x[:, keep]
+    if np.isnan(x).any():
+        raise ValueError("some questions lack an abstention feature the others have")
     y = np.concatenate([np.ones(len(answerable)), np.zeros(len(unanswerable))])
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
     clf = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000).fit(
         (x - mean) / scale, y)
     return AbstainHead(clf.coef_[0].tolist(), float(clf.intercept_[0]), mean.tolist(),
-                       scale.tolist(), 0.5, temperature)
+                       scale.tolist(), 0.5, temperature,
+                       tuple(f for f, k in zip(ABSTAIN_FEATURES, keep) if k))

@@ -22,7 +22,7 @@ PyTorch Geometric).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import torch
@@ -242,15 +242,26 @@ def token_similarities(qs: QuestionInputs, vectors: torch.Tensor, nodes: torch.T
     return out
 
 
+class Scored(NamedTuple):
+    """What `Scorer.run` gives for Q questions against M tables."""
+
+    vectors: np.ndarray  # [Q, D] the questions' pooled vectors
+    scores: np.ndarray  # [Q, M]
+    link: np.ndarray | None  # [Q, M, F] schema-linking features
+    sims: list[np.ndarray] | None  # per question [2, L, M] token similarities
+    dense: np.ndarray | None  # [Q, M] cos(sentence embedding, table document)
+
+
 class Scorer:
     """Question texts -> scores against a `TableIndex`, with a trained question side (the
     encoder, or its `QuestionHead`) and the frozen text encoder.
 
     - `inputs(texts, index)`: token embeddings and linking features against index's tables
     - `score(inputs, index)`: [Q, M] tensor
-    - `run(texts, index)`: question vectors [Q, D], scores [Q, M] (float32 arrays),
-      linking features [Q, M, F] (or None) and token similarities (`token_similarities`:
-      [2, L_q, M] per question, or None)
+    - `run(texts, index)`: `Scored`: question vectors [Q, D], scores [Q, M] (float32
+      arrays), linking features [Q, M, F] (or None), token similarities
+      (`token_similarities`: [2, L_q, M] per question, or None) and the dense cosines [Q, M]
+      (`dense`)
     - `__call__(texts, index)`: scores [Q, M] alone (no token similarities computed)
     `text` may be None where only prepared inputs are scored (training validation).
     """
@@ -280,19 +291,29 @@ class Scorer:
                                   "prior reads: build it again with this version")
         return self.model.score(qs, vectors, nodes, node_graph, qv, documents)
 
+    @staticmethod
+    def dense(qs: QuestionInputs, index: "TableIndex") -> np.ndarray | None:
+        """cos(question's sentence embedding, table's document embedding) [Q, M]: zero-shot
+        dense retrieval, the dense prior's term and what the abstention reads of meaning
+        (None: the index holds no documents)."""
+        documents = index.document_tensor(str(qs.vectors.device))
+        if documents is None:
+            return None
+        return (qs.vectors @ documents.t()).cpu().numpy().astype(np.float32)
+
     def tokens(self, qs: QuestionInputs, index: "TableIndex") -> list[np.ndarray] | None:
         """`token_similarities` of prepared questions against the tables of `index`."""
         return token_similarities(qs, *index.tensors(self.device))
 
     @torch.no_grad()
     def run(self, texts: list[str], index: "TableIndex", chunk: int = 512,
-            tokens: bool = True
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[np.ndarray] | None]:
-        """Question texts -> their vectors [Q, D], their scores against `index` [Q, M], the
-        schema-linking features computed on the way [Q, M, F] (None: the model uses none)
-        and each question's token similarities [2, L, M] (None: it pools no tokens, or
-        `tokens` is False: only the second stage reads them)."""
-        vecs, scores, links, sims = [], [], [], []
+            tokens: bool = True) -> "Scored":
+        """Question texts -> `Scored`: their vectors [Q, D], their scores against `index`
+        [Q, M], the schema-linking features computed on the way [Q, M, F] (None: the model
+        uses none), each question's token similarities [2, L, M] (None: it pools no tokens,
+        or `tokens` is False: only the second stage reads them) and the dense cosines [Q, M]
+        (`dense`; None without table documents)."""
+        vecs, scores, links, sims, dense = [], [], [], [], []
         for i in range(0, len(texts), chunk):
             qs = self.inputs(texts[i:i + chunk], index)
             qv = self.model.question_vectors(qs)  # [q, D]
@@ -303,16 +324,20 @@ class Scorer:
             part = self.tokens(qs, index) if tokens else None
             if part is not None:
                 sims.extend(part)
+            d = self.dense(qs, index)
+            if d is not None:
+                dense.append(d)
         if not vecs:
-            return (np.zeros((0, self.cfg.out_dim), dtype=np.float32),
-                    np.zeros((0, len(index.names)), dtype=np.float32), None, None)
+            return Scored(np.zeros((0, self.cfg.out_dim), dtype=np.float32),
+                          np.zeros((0, len(index.names)), dtype=np.float32), None, None, None)
         out = torch.cat(scores).numpy().astype(np.float32)
         if not np.isfinite(out).all():
             raise TableGraphError("the model gave non-finite scores: its weights or index are "
                                   "damaged (retrain or rebuild the index)")
         link = torch.cat(links).numpy() if len(links) == len(vecs) else None
-        return (torch.cat(vecs).numpy().astype(np.float32), out, link,
-                sims if len(sims) == len(texts) else None)
+        return Scored(torch.cat(vecs).numpy().astype(np.float32), out, link,
+                      sims if len(sims) == len(texts) else None,
+                      np.concatenate(dense) if len(dense) == len(vecs) else None)
 
     def __call__(self, texts: list[str], index: "TableIndex") -> np.ndarray:
-        return self.run(texts, index, tokens=False)[1]
+        return self.run(texts, index, tokens=False).scores

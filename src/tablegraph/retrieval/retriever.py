@@ -21,7 +21,7 @@ from tablegraph.graphs.nodes import NodeKind
 from tablegraph.model.folder import SavedModel, load_model
 from tablegraph.model.abstain import AbstainHead
 from tablegraph.model.index import TableIndex
-from tablegraph.model.scoring import Scorer
+from tablegraph.model.scoring import Scored, Scorer
 from tablegraph.model.sets import SetConfig, TableSet, rank_and_set
 from tablegraph.tables.questions import Question
 from tablegraph.text.encoders import TextEncoder
@@ -174,17 +174,18 @@ class TableRetriever:
             raise TableGraphError("the question is empty")
         if k < 1:
             raise TableGraphError("k must be at least 1")
-        qv, all_scores, link, sims = self.scorer.run(  # [1, D], [1, M], [1, M, F], [1][2, L, M]
-            [question], index, tokens=self.stage is not None)
-        return self._result(question, qv[0], all_scores[0], k, explain,
-                            None if link is None else link[0], None if sims is None else sims[0])
+        r = self.scorer.run([question], index, tokens=self.stage is not None)
+        return self._result(question, r, 0, k, explain)
 
-    def _result(self, question: str, qv: np.ndarray, scores: np.ndarray, k: int,
-                explain: int, link: np.ndarray | None = None,
-                tokens: np.ndarray | None = None) -> SearchResult:
-        """One question's result from its vector [D], first-stage scores [M], linking
-        features [M, F] (None: computed here if the abstention model needs them) and token
-        similarities [2, L, M] (for the second stage)."""
+    def _result(self, question: str, scored: Scored, row: int, k: int,
+                explain: int) -> SearchResult:
+        """The result of question `row` of `scored` (`Scorer.run`): its vector [D], first-stage
+        scores [M], linking features [M, F] (None: computed here if the abstention model
+        needs them), token similarities [2, L, M] (for the second stage) and dense cosines
+        [M] (for the abstention)."""
+        qv, scores = scored.vectors[row], scored.scores[row]
+        link = None if scored.link is None else scored.link[row]
+        tokens = None if scored.sims is None else scored.sims[row]
         index = self._require_index()
         # values the question names exactly (schema linking's value phrases, lexicon
         # included): shown with the hits, and read by the second stage's word cover
@@ -215,7 +216,8 @@ class TableRetriever:
         if self.abstain is not None:
             confidence = float(self.abstain.confidence(
                 scores[None, :], [question], index.linker(),
-                None if link is None else link[None])[0])
+                None if link is None else link[None],
+                None if scored.dense is None else scored.dense[row:row + 1])[0])
             answerable = confidence >= self.abstain.threshold
             if not answerable:
                 withheld, table_set = table_set, TableSet([])  # nothing here answers it
@@ -229,12 +231,9 @@ class TableRetriever:
             for q in part:
                 if not q or not q.strip():
                     raise TableGraphError("a question is empty")
-            qv, scores, link, sims = self.scorer.run(part, self._require_index(),
-                                                     tokens=self.stage is not None)
+            r = self.scorer.run(part, self._require_index(), tokens=self.stage is not None)
             for j, q in enumerate(part):
-                yield self._result(q, qv[j], scores[j], k, explain,
-                                   None if link is None else link[j],
-                                   None if sims is None else sims[j])
+                yield self._result(q, r, j, k, explain)
 
     def evaluate(self, questions: list[Question], source: str = "questions",
                  rankings: list | None = None) -> dict[str, Any]:
@@ -254,7 +253,8 @@ class TableRetriever:
             raise TableGraphError(f"{source}: {ev.n_unanswerable} question(s) without a gold "
                                   f"table (unanswerable), but this model has no abstention "
                                   f"model to judge them")
-        _, first, link, sims = self.scorer.run(ev.texts, index, tokens=self.stage is not None)
+        scored = self.scorer.run(ev.texts, index, tokens=self.stage is not None)
+        first, link, sims = scored.scores, scored.link, scored.sims
         chosen = [self.rank_and_set(s, None if link is None else link[i], ev.texts[i],
                                     None if sims is None else sims[i])
                   for i, s in enumerate(first)]
@@ -264,7 +264,8 @@ class TableRetriever:
         p = threshold = None
         if self.abstain is not None and len(ev):
             threshold = self.abstain.threshold
-            p = self.abstain.confidence(first, ev.texts, index.linker(), link)  # [Q]
+            p = self.abstain.confidence(first, ev.texts, index.linker(), link,
+                                        scored.dense)  # [Q]
             a = ev.abstention(p, threshold)
             out.update({"answerable_kept": a["kept"], "unanswerable_caught": a["caught"],
                         "abstention_auroc": a["auroc"], "threshold": threshold})

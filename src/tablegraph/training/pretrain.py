@@ -302,14 +302,17 @@ def rank_questions(d: PreparedDatabase, texts: list[str], scores: np.ndarray,
 
 @torch.no_grad()
 def score_questions(model: ContrastiveGNNEncoder, d: PreparedDatabase, texts: list[str] | None,
-                    text: TextEncoder, enc_cfg: EncoderConfig,
-                    device: str) -> tuple[np.ndarray, np.ndarray | None]:
+                    text: TextEncoder, enc_cfg: EncoderConfig, device: str
+                    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Scores [Q, M] of a database's own questions (texts None) or of other question texts,
-    and their linking features [Q, M, F] (None: the model uses none)."""
+    their linking features [Q, M, F] (None: the model uses none) and their dense cosines
+    [Q, M] (`Scorer.dense`)."""
     inputs = d.inputs if texts is None else prepare_questions(enc_cfg, text, texts, d.linker,
                                                               device)
-    scores = Scorer(model, text, device).score(inputs, build_index(model, d.graphs, device))
-    return scores.cpu().numpy(), None if inputs.link is None else inputs.link.cpu().numpy()
+    index = build_index(model, d.graphs, device)
+    scores = Scorer(model, text, device).score(inputs, index)
+    return (scores.cpu().numpy(), None if inputs.link is None else inputs.link.cpu().numpy(),
+            Scorer.dense(inputs, index))
 
 
 def abstain_confidence(head: AbstainHead, model: ContrastiveGNNEncoder, d: PreparedDatabase,
@@ -326,9 +329,9 @@ def question_features(model: ContrastiveGNNEncoder, d: PreparedDatabase,
                       temperature: float, device: str) -> np.ndarray:
     """The abstention features [Q, len(ABSTAIN_FEATURES)] (`model.abstain.abstain_features`)
     of `d`'s own questions (texts None) or of `texts`, from `model`'s scores over `d`."""
-    scores, link = score_questions(model, d, texts, text, enc_cfg, device)
+    scores, link, dense = score_questions(model, d, texts, text, enc_cfg, device)
     questions = [q.text for q in d.questions] if texts is None else texts
-    return abstain_features(scores, questions, d.linker, temperature, link)
+    return abstain_features(scores, questions, d.linker, temperature, link, dense)
 
 
 def fit_stage(model: ContrastiveGNNEncoder, dbs: list[PreparedDatabase], text: TextEncoder,
