@@ -140,16 +140,17 @@ class QuestionSide:
     def score(self, qs: QuestionInputs, tables: torch.Tensor,
               nodes: torch.Tensor | None = None, node_graph: torch.Tensor | None = None,
               qv: torch.Tensor | None = None,
-              documents: torch.Tensor | None = None) -> torch.Tensor:
+              dense: torch.Tensor | None = None) -> torch.Tensor:
         """Questions x encoded tables [M, D] (+ nodes [N, D], node_graph [N]) -> [Q, M];
-        `qv` [Q, D]: the questions' vectors when already pooled; `documents` [M, d]: the
-        tables' document embeddings, for the dense prior (`EncoderConfig.dense_weight`;
-        the training loss passes none)."""
+        `qv` [Q, D]: the questions' vectors when already pooled; `dense` [Q, M]: the cosines
+        between the questions' sentence embeddings and the tables' documents
+        (`Scorer.dense`), for the dense prior (`EncoderConfig.dense_weight`; the training
+        loss passes none)."""
         link_w = self.link_weight if self.cfg.schema_linking else None
         qv = self.question_vectors(qs) if qv is None else qv
         s = table_scores(qv, tables, nodes, node_graph, self.mix(), qs.link, link_w)
-        if self.cfg.dense_weight and documents is not None:
-            s = s + self.cfg.dense_weight * (qs.vectors @ documents.t())  # [Q, M]
+        if self.cfg.dense_weight and dense is not None:
+            s = s + self.cfg.dense_weight * dense  # [Q, M]
         return s
 
 
@@ -282,24 +283,25 @@ class Scorer:
 
     @torch.no_grad()
     def score(self, qs: QuestionInputs, index: "TableIndex",
-              qv: torch.Tensor | None = None) -> torch.Tensor:
-        """Inputs of Q questions x the M tables of `index` -> [Q, M]."""
+              qv: torch.Tensor | None = None,
+              dense: torch.Tensor | None = None) -> torch.Tensor:
+        """Inputs of Q questions x the M tables of `index` -> [Q, M]; `dense`: their
+        `dense` cosines when already computed."""
         vectors, nodes, node_graph = index.tensors(self.device)
-        documents = index.document_tensor(self.device)
-        if self.cfg.dense_weight and documents is None:
-            raise TableGraphError("this index has no table documents, which the model's dense "
-                                  "prior reads: build it again with this version")
-        return self.model.score(qs, vectors, nodes, node_graph, qv, documents)
+        if dense is None and self.cfg.dense_weight:
+            dense = self.dense(qs, index)
+            if dense is None:
+                raise TableGraphError("this index has no table documents, which the model's "
+                                      "dense prior reads: build it again with this version")
+        return self.model.score(qs, vectors, nodes, node_graph, qv, dense)
 
-    @staticmethod
-    def dense(qs: QuestionInputs, index: "TableIndex") -> np.ndarray | None:
+    @torch.no_grad()
+    def dense(self, qs: QuestionInputs, index: "TableIndex") -> torch.Tensor | None:
         """cos(question's sentence embedding, table's document embedding) [Q, M]: zero-shot
         dense retrieval, the dense prior's term and what the abstention reads of meaning
         (None: the index holds no documents)."""
-        documents = index.document_tensor(str(qs.vectors.device))
-        if documents is None:
-            return None
-        return (qs.vectors @ documents.t()).cpu().numpy().astype(np.float32)
+        documents = index.document_tensor(self.device)
+        return None if documents is None else qs.vectors @ documents.t()
 
     def tokens(self, qs: QuestionInputs, index: "TableIndex") -> list[np.ndarray] | None:
         """`token_similarities` of prepared questions against the tables of `index`."""
@@ -318,15 +320,15 @@ class Scorer:
             qs = self.inputs(texts[i:i + chunk], index)
             qv = self.model.question_vectors(qs)  # [q, D]
             vecs.append(qv.cpu())
-            scores.append(self.score(qs, index, qv).cpu())
+            d = self.dense(qs, index)  # computed once: the dense prior and the abstention
+            scores.append(self.score(qs, index, qv, d).cpu())
+            if d is not None:
+                dense.append(d.cpu())
             if qs.link is not None:
                 links.append(qs.link.cpu())
             part = self.tokens(qs, index) if tokens else None
             if part is not None:
                 sims.extend(part)
-            d = self.dense(qs, index)
-            if d is not None:
-                dense.append(d)
         if not vecs:
             return Scored(np.zeros((0, self.cfg.out_dim), dtype=np.float32),
                           np.zeros((0, len(index.names)), dtype=np.float32), None, None, None)
@@ -337,7 +339,8 @@ class Scorer:
         link = torch.cat(links).numpy() if len(links) == len(vecs) else None
         return Scored(torch.cat(vecs).numpy().astype(np.float32), out, link,
                       sims if len(sims) == len(texts) else None,
-                      np.concatenate(dense) if len(dense) == len(vecs) else None)
+                      torch.cat(dense).numpy().astype(np.float32)
+                      if len(dense) == len(vecs) else None)
 
     def __call__(self, texts: list[str], index: "TableIndex") -> np.ndarray:
         return self.run(texts, index, tokens=False).scores

@@ -310,9 +310,11 @@ def score_questions(model: ContrastiveGNNEncoder, d: PreparedDatabase, texts: li
     inputs = d.inputs if texts is None else prepare_questions(enc_cfg, text, texts, d.linker,
                                                               device)
     index = build_index(model, d.graphs, device)
-    scores = Scorer(model, text, device).score(inputs, index)
+    scorer = Scorer(model, text, device)
+    dense = scorer.dense(inputs, index)
+    scores = scorer.score(inputs, index, dense=dense)
     return (scores.cpu().numpy(), None if inputs.link is None else inputs.link.cpu().numpy(),
-            Scorer.dense(inputs, index))
+            None if dense is None else dense.cpu().numpy())
 
 
 def abstain_confidence(head: AbstainHead, model: ContrastiveGNNEncoder, d: PreparedDatabase,
