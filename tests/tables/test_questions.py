@@ -235,3 +235,37 @@ def test_the_question_under_another_key_is_read_where_named(tmp_path):
     assert read_question_texts(c, "utterance") == ["Which towns?"]
     with pytest.raises(TableGraphError, match="header must be 'table,question'"):
         read_questions(c)
+
+
+def test_text2sql_data_sentences_are_questions_with_their_variables_filled_in(tmp_path):
+    """The older benchmarks as Finegan-Dollak et al. ship them (GeoQuery, ATIS, Academic,
+    ...): one record per query with its sentences, whose variables (`state_name0`) take the
+    sentence's values, and the first SQL as the gold (upper-case names, aliases)."""
+    rows = [{"query-split": "test", "sql": [
+                "SELECT CITYalias0.CITY_NAME FROM CITY AS CITYalias0 WHERE "
+                "CITYalias0.STATE_NAME = \"state_name0\" ;",
+                "SELECT CITY_NAME FROM CITY JOIN STATE ON 1 = 1 ;"],
+             "sentences": [{"text": "cities in state_name0", "question-split": "test",
+                            "variables": {"state_name0": "texas"}},
+                           {"text": "what cities are in state_name0 or state_name1 or "
+                                    "state_name10", "variables": {
+                                        "state_name0": "ohio", "state_name1": "utah",
+                                        "state_name10": "iowa"}}],
+             "variables": [{"name": "state_name0", "example": "texas"}]},
+            {"sql": ["SELECT RIVERalias0.RIVER_NAME FROM RIVER AS RIVERalias0 , BORDER_INFO "
+                     "AS B WHERE B.BORDER = RIVERalias0.TRAVERSE ;"],
+             "sentences": [{"text": "rivers of bordering states", "variables": {}}]}]
+    f = tmp_path / "geography.json"
+    f.write_text(json.dumps(rows))
+    assert read_questions(f) == [
+        Question("cities in texas", ("CITY",)),
+        Question("what cities are in ohio or utah or iowa", ("CITY",)),
+        Question("rivers of bordering states", ("RIVER", "BORDER_INFO"))]
+    assert read_question_texts(f) == ["cities in texas", "what cities are in ohio or utah "
+                                      "or iowa", "rivers of bordering states"]
+    f.write_text(json.dumps([{"sql": "SELECT 1", "sentences": [{"text": "q"}]}]))
+    with pytest.raises(TableGraphError, match="item 1: 'sentences' without a list of SQL"):
+        read_questions(f)
+    f.write_text(json.dumps([{"sql": ["SELECT a FROM t"], "sentences": [{"words": "q"}]}]))
+    with pytest.raises(TableGraphError, match="item 1: a sentence without its 'text'"):
+        read_questions(f)

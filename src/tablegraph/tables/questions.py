@@ -11,7 +11,9 @@ CSV with a header, whose columns are read as the same keys (`table,question` at 
     (+ optional "db_id": str and "evidence": str; other keys are ignored)
 
 Where the question's text has another key (Spider-Syn's "SpiderSynQuestion"), `question_key`
-names it.
+names it. The older benchmarks' layout (text2sql-data: GeoQuery, ATIS, Academic, ...), one
+record per query with its `sentences` and a list of equivalent `sql`, is read as one question
+per sentence, its variables filled in (`_sentences`).
 
 No gold table (an empty list or cell), or SQL that is empty, null or "null" (EHRSQL's mark), is
 an unanswerable question.
@@ -144,7 +146,33 @@ def _json_records(text: str, source: str, question_key: str = "question"
     for n, x in records:
         if not isinstance(x, dict):
             raise TableGraphError(f"{source}, {where} {n}: not a JSON object")
-    return where, [(n, {str(k).lower(): v for k, v in x.items()}) for n, x in records]
+    records = [(n, {str(k).lower(): v for k, v in x.items()}) for n, x in records]
+    return where, [r for n, x in records for r in _sentences(n, x, f"{source}, {where} {n}")]
+
+
+def _sentences(n: int, record: dict, at: str) -> list[tuple[int, dict]]:
+    """A record of the text2sql-data layout (Finegan-Dollak et al. 2018: ATIS, GeoQuery,
+    Academic, IMDB, Yelp, Restaurants, Scholar, Advising), `{"sentences": [{"text",
+    "variables"}], "sql": [str, ...]}`, -> one record per sentence: its text with each
+    variable (`state_name0`) replaced by its value, and the first SQL as the gold (the
+    others are equivalent forms). Any other record: itself."""
+    sentences, sql = record.get("sentences"), record.get("sql")
+    if not isinstance(sentences, list) or "question" in record:
+        return [(n, record)]
+    if not (isinstance(sql, list) and sql and isinstance(sql[0], str)):
+        raise TableGraphError(f"{at}: 'sentences' without a list of SQL under 'sql'")
+    out = []
+    for s in sentences:
+        if not (isinstance(s, dict) and isinstance(s.get("text"), str)):
+            raise TableGraphError(f"{at}: a sentence without its 'text'")
+        text, names = s["text"], s.get("variables") or {}
+        if not isinstance(names, dict):
+            raise TableGraphError(f"{at}: a sentence's 'variables' must be an object")
+        for name in sorted(names, key=len, reverse=True):  # state_name10 before state_name1
+            text = re.sub(rf"\b{re.escape(str(name))}\b", lambda _, v=str(names[name]): v,
+                          text)
+        out.append((n, {**record, "question": text, "sql": sql[0]}))
+    return out
 
 
 def _pick_database(records: list[tuple[int, dict]], database: str | None, source: str,
