@@ -1,5 +1,6 @@
 """The command line as a user meets it: output, exit codes, one-line errors."""
 
+import errno
 import json
 import shutil
 import subprocess
@@ -155,6 +156,30 @@ def test_ctrl_c_says_it_was_interrupted(monkeypatch, capsys, tmp_path):
         cli_module.main()
     assert e.value.code == 130
     assert capsys.readouterr().err.strip() == "interrupted (continue with train --resume)"
+
+
+def test_what_main_does_not_handle_passes_through_as_itself(monkeypatch, tmp_path):
+    """A bug is its own traceback and an output pipe closed early (`| head`) a quiet exit,
+    not an AttributeError from main's own exception clauses (typer >= 0.24's click has no
+    `Abort`)."""
+    import tablegraph.cli as cli_module
+    import tablegraph.tables.sources as sources
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(sources, "discover", boom)
+    monkeypatch.setattr(sys, "argv", ["tablegraph", "profile", "--tables", str(tmp_path)])
+    with pytest.raises(RuntimeError, match="boom"):
+        cli_module.main()
+
+    def closed(*args, **kwargs):  # what writing to `| head` after it has gone raises
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    monkeypatch.setattr(sources, "discover", closed)
+    with pytest.raises(SystemExit) as e:  # typer's quiet exit for a closed pipe
+        cli_module.main()
+    assert e.value.code == 1
 
 
 def test_question_key_reaches_every_command_that_reads_questions(tmp_path):

@@ -752,8 +752,8 @@ def main() -> None:
         where = f": {e.filename}" if e.filename else ""
         typer.echo(f"error: {e.strerror or e}{where}", err=True)
         sys.exit(2)
-    except (KeyboardInterrupt, click.Abort):
-        rc = 130
+    except (KeyboardInterrupt, getattr(click, "Abort", KeyboardInterrupt)):
+        rc = 130  # (typer >= 0.24's click has no Abort: it returns 130 itself)
     if rc == 130:  # typer turns Ctrl-C into exit status 130
         resume = " (continue with train --resume)" if sys.argv[1:2] == ["train"] else ""
         typer.echo(f"interrupted{resume}", err=True)
