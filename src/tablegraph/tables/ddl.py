@@ -37,7 +37,7 @@ from pathlib import Path
 from tablegraph.tables.sources import DICTIONARY_FOLDER, DICTIONARY_KEY
 from tablegraph.utils import TableGraphError, cache_root
 
-DDL_VERSION = 2  # bump when the database written from the same text changes
+DDL_VERSION = 3  # bump when the database written from the same text changes
 DIALECTS = ("postgres", "mysql", "sqlite", "tsql", "snowflake", "bigquery", "duckdb", "")
 
 
@@ -65,8 +65,11 @@ def _parse(text: str, source: str) -> tuple[str, list]:
     log = logging.getLogger("sqlglot")
     level = log.level
     log.setLevel(logging.ERROR)  # its "falling back to a Command" warnings are ours to judge
+    # backquoted names are MySQL's (mysqldump): try it first, so that a dump with rows is
+    # parsed once or twice, not in every dialect
+    order = sorted(DIALECTS, key=lambda d: d != "mysql") if "`" in text else DIALECTS
     try:
-        for dialect in DIALECTS:
+        for dialect in order:
             try:
                 statements = [s for s in sqlglot.parse(text, read=dialect or None) if s]
             except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError) as e:
@@ -74,7 +77,8 @@ def _parse(text: str, source: str) -> tuple[str, list]:
                 continue
             creates = sum(isinstance(s, exp.Create) and isinstance(s.this, exp.Schema)
                           for s in statements)
-            score = (creates, -sum(isinstance(s, exp.Command) for s in statements))
+            score = (creates, -sum(isinstance(s, exp.Command) and not _harmless(s)
+                                   for s in statements))
             if best is None or score > best[0]:
                 best = (score, dialect, statements)
             if score[1] == 0 and creates:
@@ -126,6 +130,20 @@ def _keys(t: _Table, nodes) -> None:
 
 def _text(literal) -> str:
     return literal.name if literal is not None else ""
+
+
+HARMLESS = ("LOCK", "UNLOCK", "GRANT", "REVOKE", "BEGIN", "COMMIT", "START", "ANALYZE",
+            "VACUUM", "PRAGMA", "DELIMITER")  # statements no dialect needs to read
+
+
+def _harmless(command) -> bool:
+    """Whether a statement sqlglot kept as a `Command` says nothing of the schema in any
+    dialect (mysqldump's `LOCK TABLES`, a `GRANT`, pg_dump's `ALTER TABLE ... OWNER TO`), so
+    that it does not count against the dialect that read it."""
+    words = str(command.this or "").upper().split()
+    if words[:1] and words[0] in HARMLESS:
+        return True
+    return words[:1] == ["ALTER"] and " OWNER TO " in f" {command.sql().upper()} "
 
 
 def read_ddl(text: str, source: str = "schema.sql") -> tuple[dict[str, _Table], list[str]]:
