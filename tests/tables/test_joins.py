@@ -156,6 +156,27 @@ def test_connect_lists_joins_from_the_first_table_outward_in_every_process():
         ("orders", "stores"), ("order_items", "orders")]
 
 
+def test_connect_joins_what_it_can_when_one_table_is_too_far():
+    """sakila: "how much did each customer in Canada pay for rentals" seeds `payment`,
+    `rental` and `country`; `country` is three tables from the others (customer, address,
+    city), more bridges than allowed. It stays in the set alone, and `payment` and `rental`
+    keep their join (before, the set came without any join)."""
+    def fk(a, b, col):
+        return Join(a, (col,), b, (col,), "declared", 1.0, "foreign key")
+
+    g = JoinGraph(["payment", "rental", "customer", "address", "city", "country"],
+                  [fk("payment", "rental", "rental_id"), fk("payment", "customer", "customer_id"),
+                   fk("rental", "customer", "customer_id"), fk("customer", "address", "address_id"),
+                   fk("address", "city", "city_id"), fk("city", "country", "country_id")])
+    weight = {"payment": 1.0, "rental": 1.0, "country": 0.8, "customer": 0.3}
+    tables, joins = g.connect(["payment", "rental", "country"], weight, max_bridges=2)
+    assert tables == ["payment", "rental", "country"]
+    assert [j.conditions() for j in joins] == [["payment.rental_id = rental.rental_id"]]
+    tables, joins = g.connect(["payment", "rental", "country"], weight, max_bridges=3)
+    assert tables == ["payment", "rental", "country", "customer", "address", "city"]
+    assert len(joins) == 5
+
+
 def test_connect_adds_bridge_tables_and_respects_the_limit():
     j = [Join("labevents", ("hadm_id",), "admissions", ("hadm_id",), "declared", 1.0, "fk"),
          Join("admissions", ("subject_id",), "patients", ("subject_id",), "declared", 1.0, "fk"),

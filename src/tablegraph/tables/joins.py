@@ -108,8 +108,9 @@ class JoinGraph:
 
         `weight`: table -> how strongly the question points at it, in [0, 1] (a bridge costs
         1 - weight); an edge costs 1.5 - confidence. Terminals that no path joins stay in the
-        set, alone. A tree that needs more than `max_bridges` bridge tables is not used: its
-        terminals stay apart.
+        set, alone. Where the tree over all of them needs more than `max_bridges` bridge
+        tables, the terminals are joined one by one in their order (the best table first)
+        while the tree stays within `max_bridges`; the others stay in the set, alone.
         """
         import networkx as nx
         from networkx.algorithms.approximation import steiner_tree
@@ -130,11 +131,21 @@ class JoinGraph:
             if len(in_comp) < 2:
                 tables += in_comp
                 continue
-            tree = steiner_tree(g.subgraph(comp), in_comp, weight="weight")
-            bridges = [t for t in tree.nodes if t not in in_comp]
-            if len(bridges) > max_bridges:
+            sub = g.subgraph(comp)
+            tree = steiner_tree(sub, in_comp, weight="weight")
+            if sum(t not in terms for t in tree.nodes) > max_bridges:
+                # too far apart: join what a tree within max_bridges can, best table first
+                # (before, none of their joins was given: `payment`, `rental` and `country`
+                # came apart because `country` is three tables away)
+                linked, tree = [in_comp[0]], None
+                for t in in_comp[1:]:
+                    grown = steiner_tree(sub, linked + [t], weight="weight")
+                    if sum(n not in terms for n in grown.nodes) <= max_bridges:
+                        linked, tree = linked + [t], grown
+            if tree is None:
                 tables += in_comp
                 continue
+            bridges = [t for t in tree.nodes if t not in terms]
             tables += in_comp + sorted(bridges, key=lambda t: (-weight.get(t, 0.0), t))
             joins += [d["join"] for _, _, d in tree.edges(data=True)]
         order = {t: i for i, t in enumerate(terms)}
