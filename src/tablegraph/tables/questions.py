@@ -400,6 +400,10 @@ def resolve_tables(questions: list[Question], tables: list[str], source: str = "
             if name is None and t.lower() in unread:
                 raise TableGraphError(f"{source}: gold table {t!r} could not be read: "
                                       f"{unread[t.lower()]}")
+            if name is None and len(bare.get(t.lower(), [])) > 1:
+                raise TableGraphError(f"{source}: table {t!r} in question {q.text!r} is in "
+                                      f"several schemas ({', '.join(sorted(bare[t.lower()]))})"
+                                      f": write it with its schema")
             if name is None:
                 raise TableGraphError(f"{source}: unknown table {t!r} in question {q.text!r} "
                                       f"(tables: {', '.join(sorted(exact)[:30])})")
