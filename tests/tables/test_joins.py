@@ -1,5 +1,6 @@
 import sqlite3
 
+import duckdb
 import numpy as np
 
 from tablegraph.evaluation.metrics import set_metrics
@@ -59,8 +60,6 @@ def test_join_graph_declared_and_inferred(tmp_path):
 
 
 def test_a_table_own_key_does_not_point_to_its_namesake_in_another_schema(tmp_path):
-    import duckdb
-
     db = tmp_path / "multi.duckdb"
     con = duckdb.connect(str(db))
     con.execute("CREATE SCHEMA sales")
@@ -281,6 +280,22 @@ def test_a_code_joins_the_dictionary_whose_name_it_shares():
     # two code systems that share a column name, each used by its own tables: not joined
     assert g.between("d_icd_diagnoses", "d_icd_procedures") is None
     assert len(g.joins) == 2
+
+
+def test_sql_context_writes_a_schema_qualified_reference_as_two_names(tmp_path):
+    """A table in a schema other than the default is `"sales"."people"` wherever the
+    statements name it, its foreign keys' REFERENCES too (not one name with a dot in it)."""
+    db = tmp_path / "two.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE SCHEMA sales; CREATE TABLE sales.people (id INT PRIMARY KEY, name TEXT);"
+                "CREATE TABLE sales.orders (id INT, person_id INT REFERENCES sales.people (id));"
+                "INSERT INTO sales.people VALUES (1, 'Ann'); INSERT INTO sales.orders VALUES (1, 1)")
+    con.close()
+    profiles = profile_tables(discover(str(db)), progress=False)
+    by = {p.name: p for p in profiles}
+    text = sql_context([by["sales.orders"], by["sales.people"]], [], values=False)
+    assert 'CREATE TABLE "sales"."orders" (' in text
+    assert 'REFERENCES "sales"."people" ("id")' in text, text
 
 
 def test_sql_context_writes_a_foreign_key_only_where_the_other_side_identifies_rows():

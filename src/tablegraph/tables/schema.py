@@ -63,6 +63,11 @@ def _quoted(name: str, dialect: str) -> str:
     return exp.to_identifier(name, quoted=True).sql(dialect=dialect)
 
 
+def _qualified(name: str, dialect: str) -> str:
+    """A table's name as the statement writes it: `sales.orders` -> "sales"."orders"."""
+    return ".".join(_quoted(p, dialect) for p in name.split("."))
+
+
 def _literal(text: str) -> str:
     """A SQL string literal (quotes doubled)."""
     return "'" + text.replace("'", "''") + "'"
@@ -107,9 +112,9 @@ def create_table(profile: TableProfile, joins: list[Join], values: bool = True,
             fks.append((j.left_columns, j.right, j.right_columns))
     for columns, table, ref in dict.fromkeys(fks):
         parts.append("FOREIGN KEY (" + ", ".join(_quoted(c, dialect) for c in columns)
-                     + ") REFERENCES " + _quoted(table, dialect) + " ("
+                     + ") REFERENCES " + _qualified(table, dialect) + " ("
                      + ", ".join(_quoted(c, dialect) for c in ref) + ")")
-    table = ".".join(_quoted(p, dialect) for p in profile.name.split("."))
+    table = _qualified(profile.name, dialect)
     body = ",\n  ".join(parts)
     lines = [f"CREATE TABLE {table} (\n  {body}\n);"]
     if profile.comment:
