@@ -49,6 +49,26 @@ def test_gold_names_match_as_sql_names_do():
         resolve_tables([Question("q", ("other.orders",))], tables)
 
 
+def test_the_api_finds_a_table_by_the_names_a_questions_file_may_use():
+    """describe_table and join_path (through `TableIndex.profile`) take a table's name as a
+    questions file may write it: any case, `public.`, without its schema where one schema
+    has it; a name several schemas have is an error naming them."""
+    from types import SimpleNamespace
+
+    from tablegraph.model.index import TableIndex
+
+    profiles = [SimpleNamespace(name=n) for n in ("Orders", "hr.employee", "hr.staff",
+                                                 "crm.staff")]
+    index = SimpleNamespace(profiles=profiles, names=[p.name for p in profiles])
+    assert TableIndex.profile(index, "public.orders").name == "Orders"
+    assert TableIndex.profile(index, "EMPLOYEE").name == "hr.employee"
+    with pytest.raises(TableGraphError, match=r"'staff' is in several schemas \(crm.staff, "
+                                              r"hr.staff\)"):
+        TableIndex.profile(index, "staff")
+    with pytest.raises(TableGraphError, match="no table 'nosuch' in the index"):
+        TableIndex.profile(index, "nosuch")
+
+
 def test_unanswerable_questions_count_only_in_the_abstention():
     qs = [*QS, Question("q3", ())]  # no table answers q3
     ev = RetrievalEvaluator(qs, TABLES)

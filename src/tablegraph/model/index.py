@@ -76,15 +76,19 @@ class TableIndex:
                              "tables")
 
     def profile(self, table: str) -> TableProfile:
-        """The schema of `table` (matched case-insensitively); an error naming the tables
-        when there is none."""
+        """The schema of `table` (matched as SQL names are: `tables.questions.TableNames`);
+        an error naming the tables when there is none."""
+        from tablegraph.tables.questions import TableNames
         from tablegraph.utils import TableGraphError
 
-        by = {p.name.lower(): p for p in self.profiles}
-        if table.lower() not in by:
+        names = TableNames([p.name for p in self.profiles])
+        name = names.find(table)
+        if name is None and names.schemas_of(table):
+            raise TableGraphError(f"table {table!r}{names.ambiguity(table)}")
+        if name is None:
             shown = ", ".join(self.names[:20]) + (" ..." if len(self.names) > 20 else "")
             raise TableGraphError(f"no table {table!r} in the index (tables: {shown})")
-        return by[table.lower()]
+        return next(p for p in self.profiles if p.name == name)
 
     def linker(self) -> SchemaLinker:
         """Schema linking against these tables (built once, from their nodes)."""

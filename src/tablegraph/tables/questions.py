@@ -368,45 +368,69 @@ def read_question_texts(path: str | Path, question_key: str = "question") -> lis
     return out
 
 
+class TableNames:
+    """Names of a database's tables matched as SQL names are: case-insensitively; `main.` and
+    `public.` (the default schemas, whose tables are named without them) may lead a name; a
+    name without its schema matches the one table of that name in another schema
+    (`employee` for `humanresources.employee`). The questions' gold tables and the serving
+    API's table names (describe, join path) both resolve through it."""
+
+    def __init__(self, tables: list[str]):
+        self.tables = list(tables)
+        self._exact = set(tables)
+        self._folded = {t.lower(): t for t in tables}
+        self._bare: dict[str, list[str]] = {}  # "orders" -> ["sales.orders", ...]
+        for t in tables:
+            if "." in t:
+                self._bare.setdefault(t.rsplit(".", 1)[1].lower(), []).append(t)
+
+    def find(self, name: str) -> str | None:
+        """The table `name` stands for, or None (no such table, or several)."""
+        if name in self._exact:
+            return name
+        low = name.lower()
+        if low in self._folded:
+            return self._folded[low]
+        for prefix in ("main.", "public."):
+            if low.startswith(prefix) and low[len(prefix):] in self._folded:
+                return self._folded[low[len(prefix):]]
+        found = self._bare.get(low, [])
+        return found[0] if len(found) == 1 else None
+
+    def schemas_of(self, name: str) -> list[str]:
+        """The tables of several schemas that a name without its schema could mean."""
+        found = self._bare.get(name.lower(), [])
+        return sorted(found) if len(found) > 1 else []
+
+    def ambiguity(self, name: str) -> str:
+        """The end of an error for a name several schemas have (naming their tables), else
+        the empty string."""
+        several = self.schemas_of(name)
+        return (f" is in several schemas ({', '.join(several)}): write it with its schema"
+                if several else "")
+
+
 def resolve_tables(questions: list[Question], tables: list[str], source: str = "questions",
                    skipped: list | None = None) -> list[Question]:
-    """The questions with their gold tables spelt as in `tables`: names match
-    case-insensitively, as SQL names do; `main.` and `public.` (the default schemas, whose
-    tables are named without them) may lead a name, and a name without its schema matches the
-    one table of that name in another schema. An unknown table is an error naming it (and
-    why it could not be read, when it is among `skipped`)."""
-    exact = set(tables)
-    folded = {t.lower(): t for t in tables}
-    bare: dict[str, list[str]] = {}  # "orders" -> ["sales.orders", ...]
-    for t in tables:
-        if "." in t:
-            bare.setdefault(t.rsplit(".", 1)[1].lower(), []).append(t)
+    """The questions with their gold tables spelt as in `tables` (`TableNames`). An unknown
+    table is an error naming it (and why it could not be read, when it is among `skipped`;
+    the tables of several schemas it could mean, when it has no schema)."""
+    names = TableNames(tables)
     unread = {s.table.lower(): s.why for s in skipped or []}
-
-    def find(t: str) -> str | None:
-        low = t.lower()
-        if low in folded:
-            return folded[low]
-        for prefix in ("main.", "public."):
-            if low.startswith(prefix) and low[len(prefix):] in folded:
-                return folded[low[len(prefix):]]
-        return bare[low][0] if len(bare.get(low, [])) == 1 else None
-
     out = []
     for q in questions:
         gold = []
         for t in q.tables:
-            name = t if t in exact else find(t)
+            name = names.find(t)
             if name is None and t.lower() in unread:
                 raise TableGraphError(f"{source}: gold table {t!r} could not be read: "
                                       f"{unread[t.lower()]}")
-            if name is None and len(bare.get(t.lower(), [])) > 1:
-                raise TableGraphError(f"{source}: table {t!r} in question {q.text!r} is in "
-                                      f"several schemas ({', '.join(sorted(bare[t.lower()]))})"
-                                      f": write it with its schema")
+            if name is None and names.schemas_of(t):
+                raise TableGraphError(f"{source}: table {t!r} in question {q.text!r}"
+                                      f"{names.ambiguity(t)}")
             if name is None:
                 raise TableGraphError(f"{source}: unknown table {t!r} in question {q.text!r} "
-                                      f"(tables: {', '.join(sorted(exact)[:30])})")
+                                      f"(tables: {', '.join(sorted(tables)[:30])})")
             gold.append(name)
         out.append(Question(q.text, tuple(gold)))
     return out
