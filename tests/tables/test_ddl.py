@@ -108,6 +108,20 @@ def test_a_dump_with_rows_is_parsed_once_in_its_own_dialect(tmp_path, monkeypatc
     assert calls == ["postgres"]
 
 
+def test_an_edited_schema_file_changes_the_fingerprints_of_the_tables_it_changed(tmp_path):
+    """The database built from a `.sql` file lives in a cache folder named for its text, new
+    for every edit: `index --update` must still see that only one table changed."""
+    from tablegraph.retrieval.indexes import _fingerprints
+
+    path = tmp_path / "shop.sql"
+    path.write_text(MYSQL_DUMP + "INSERT INTO `orders` VALUES (1, NULL);\n")
+    before = _fingerprints(discover(path))
+    path.write_text(MYSQL_DUMP + "INSERT INTO `orders` VALUES (1, NULL), (2, NULL);\n")
+    after = _fingerprints(discover(path))
+    assert None not in before.values() and set(before) == {"orders", "t_rf"}
+    assert after["t_rf"] == before["t_rf"] and after["orders"] != before["orders"]
+
+
 def test_a_sqlite_dump_reads_with_its_rows(tmp_path):
     p = _profiles(tmp_path, SQLITE_DUMP)
     assert p["Activity"].n_rows == 2 and p["Activity"].primary_key == ["actid"]

@@ -40,7 +40,7 @@ from urllib.parse import quote, urlsplit
 
 import duckdb
 
-from tablegraph.utils import TableGraphError
+from tablegraph.utils import TableGraphError, cache_root
 
 # file endings read as tables, and the format of each (longest endings first)
 FILE_FORMATS = {".csv.gz": "csv", ".tsv.gz": "tsv", ".jsonl.gz": "json", ".ndjson.gz": "json",
@@ -84,9 +84,22 @@ def _files_digest(files: list[str], n: int = 32) -> str:
 
 
 def _dictionary_stamp(location: str) -> str:
-    """What changes when the data dictionary beside `location` changes ("" without one)."""
+    """What changes when the data dictionary beside `location` changes ("" without one);
+    of a database built from a `.sql` file, its content (`_built_from_sql`)."""
     files = dictionary_files(location)
-    return f":dictionary {_files_digest(files, 16)}" if files else ""
+    if not files:
+        return ""
+    if _built_from_sql(location):
+        digest = hashlib.sha256(b"".join(Path(f).read_bytes() for f in files)).hexdigest()
+        return f":dictionary {digest[:16]}"
+    return f":dictionary {_files_digest(files, 16)}"
+
+
+def _built_from_sql(location: str) -> bool:
+    """Whether `location` is the SQLite file tablegraph built from a `.sql` file, in a cache
+    folder named for the text's digest (`tables.ddl`): a new one for every edit, so a table's
+    fingerprint names the file, not that folder, and an index re-reads only what changed."""
+    return os.path.abspath(location).startswith(os.path.join(str(cache_root()), "ddl") + os.sep)
 
 
 def quote_ident(name: str) -> str:
@@ -633,7 +646,9 @@ class Reader:
                 if ref.kind == "duckdb" else []
         except duckdb.Error:
             return None
-        return (f"{ref.kind}:{os.path.abspath(ref.location)}:{ref.schema}.{ref.table}:{rows}:"
+        where = os.path.basename(ref.location) if _built_from_sql(ref.location) else \
+            os.path.abspath(ref.location)
+        return (f"{ref.kind}:{where}:{ref.schema}.{ref.table}:{rows}:"
                 f"{checksum}:{[(c[0], c[1]) for c in cols]}" + (f":{notes}" if notes else "")
                 + _dictionary_stamp(ref.location))
 
