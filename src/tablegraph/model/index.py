@@ -22,7 +22,7 @@ import torch
 from tablegraph.graphs.nodes import TableNodes
 from tablegraph.model.linking import SchemaLinker
 from tablegraph.tables.joins import JoinGraph, join_graph
-from tablegraph.tables.records import TableProfile
+from tablegraph.tables.records import TableNames, TableProfile
 
 if TYPE_CHECKING:
     from torch_geometric.data import Data
@@ -76,9 +76,8 @@ class TableIndex:
                              "tables")
 
     def profile(self, table: str) -> TableProfile:
-        """The schema of `table` (matched as SQL names are: `tables.questions.TableNames`);
+        """The schema of `table` (matched as SQL names are: `tables.records.TableNames`);
         an error naming the tables when there is none."""
-        from tablegraph.tables.questions import TableNames
         from tablegraph.utils import TableGraphError
 
         names = TableNames([p.name for p in self.profiles])

@@ -115,3 +115,45 @@ class TableProfile:
                             [ForeignKey.from_json(k) for k in d.get("foreign_keys", [])],
                             [list(k) for k in d.get("unique_keys", [])],
                             str(d.get("comment", "")))
+
+
+class TableNames:
+    """Names of a database's tables matched as SQL names are: case-insensitively; `main.` and
+    `public.` (the default schemas, whose tables are named without them) may lead a name; a
+    name without its schema matches the one table of that name in another schema
+    (`employee` for `humanresources.employee`). The questions' gold tables and the serving
+    API's table names (describe, join path) both resolve through it."""
+
+    def __init__(self, tables: list[str]):
+        self.tables = list(tables)
+        self._exact = set(tables)
+        self._folded = {t.lower(): t for t in tables}
+        self._bare: dict[str, list[str]] = {}  # "orders" -> ["sales.orders", ...]
+        for t in tables:
+            if "." in t:
+                self._bare.setdefault(t.rsplit(".", 1)[1].lower(), []).append(t)
+
+    def find(self, name: str) -> str | None:
+        """The table `name` stands for, or None (no such table, or several)."""
+        if name in self._exact:
+            return name
+        low = name.lower()
+        if low in self._folded:
+            return self._folded[low]
+        for prefix in ("main.", "public."):
+            if low.startswith(prefix) and low[len(prefix):] in self._folded:
+                return self._folded[low[len(prefix):]]
+        found = self._bare.get(low, [])
+        return found[0] if len(found) == 1 else None
+
+    def schemas_of(self, name: str) -> list[str]:
+        """The tables of several schemas that a name without its schema could mean."""
+        found = self._bare.get(name.lower(), [])
+        return sorted(found) if len(found) > 1 else []
+
+    def ambiguity(self, name: str) -> str:
+        """The end of an error for a name several schemas have (naming their tables), else
+        the empty string."""
+        several = self.schemas_of(name)
+        return (f" is in several schemas ({', '.join(several)}): write it with its schema"
+                if several else "")
