@@ -42,13 +42,16 @@ def create_server(service: SearchService) -> MCPServer:
     def search_tables(question: str, k: int = 5) -> str:
         """Rank the database's tables for a natural-language question: each table with its
         score and the columns and values that match, plus the set of tables the question needs
-        (with bridge tables and join conditions) and whether anything here answers it."""
+        (with bridge tables and join conditions) and whether anything here answers it. When
+        "answerable" is false the set is empty and "withheld" holds the set it would have
+        been: check those tables before concluding that the database cannot answer."""
         return answer(service.search, question, k)
 
     @server.tool()
     def describe_table(name: str) -> str:
         """One table's columns (types, primary and foreign keys, sample values), row count and
-        the joins it takes part in."""
+        the joins it takes part in. The name matches in any case, and without its schema where
+        only one schema has such a table."""
         return answer(service.describe, name)
 
     @server.tool()
