@@ -122,6 +122,56 @@ def test_an_edited_schema_file_changes_the_fingerprints_of_the_tables_it_changed
     assert after["t_rf"] == before["t_rf"] and after["orders"] != before["orders"]
 
 
+MYSQLDUMP_ROWS = """-- MySQL dump 10.13  Distrib 8.0.36, for Linux (x86_64)
+CREATE TABLE `t` (
+  `id` int(11) NOT NULL,
+  `s` varchar(50) DEFAULT NULL,
+  `b` varbinary(8) DEFAULT NULL,
+  `f` double DEFAULT NULL,
+  PRIMARY KEY (`id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+LOCK TABLES `t` WRITE;
+INSERT INTO `t` VALUES (9,'Bob',NULL,1.50),(2,'Fairfax, VA',NULL,-2e3),(3,'plain',NULL,.5);
+INSERT INTO `t` VALUES (4,'it\\'s',0x1F2E,NULL),(5,'line\\nbreak',NULL,3),(6,'a,x',NULL,1);
+INSERT INTO `t` VALUES (7,"double",NULL,18446744073709551616);
+INSERT INTO `t` VALUES (1,'last',b'101',NULL);
+UNLOCK TABLES;
+"""
+
+
+def test_mysqldump_rows_that_sqlite_reads_alike_skip_sqlglot(tmp_path, monkeypatch):
+    """mysqldump's INSERT lines without a backslash escape or a hex, bit or binary value read
+    the same in SQLite as in MySQL: they are run as written, in their place, and only the
+    rest is parsed. The database is the same, row for row and type for type, as the one
+    sqlglot writes from the same text without mysqldump's header line."""
+    import sqlite3
+
+    import sqlglot
+
+    monkeypatch.setenv("TABLEGRAPH_CACHE", str(tmp_path / "cache"))  # built here, not found
+    parsed = []
+    parse = sqlglot.parse
+    monkeypatch.setattr(sqlglot, "parse", lambda text, read=None: parsed.append(text) or
+                        parse(text, read=read))
+
+    def rows(text, name):
+        (tmp_path / name).write_text(text)
+        con = sqlite3.connect(ddl_database(str(tmp_path / name)))
+        try:
+            return con.execute("SELECT *, typeof(id), typeof(s), typeof(b), typeof(f) "
+                               "FROM t").fetchall()
+        finally:
+            con.close()
+
+    fast = rows(MYSQLDUMP_ROWS, "fast.sql")
+    assert "Fairfax" not in parsed[0] and '"double"' not in parsed[0]  # run as written
+    assert "it\\'s" in parsed[0] and "'last',b'101'" in parsed[0]  # an escape; a bit value
+    assert [r[0] for r in fast] == [9, 2, 3, 4, 5, 6, 7, 1]  # in the file's order
+    slow = rows(MYSQLDUMP_ROWS.split("\n", 1)[1], "slow.sql")
+    assert fast == slow
+    assert fast[3][2] == b"\x1f." and fast[4][1] == "line\nbreak" and fast[7][2] == 5
+
+
 def test_a_sqlite_dump_reads_with_its_rows(tmp_path):
     p = _profiles(tmp_path, SQLITE_DUMP)
     assert p["Activity"].n_rows == 2 and p["Activity"].primary_key == ["actid"]
