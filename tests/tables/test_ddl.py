@@ -172,6 +172,64 @@ def test_mysqldump_rows_that_sqlite_reads_alike_skip_sqlglot(tmp_path, monkeypat
     assert fast[3][2] == b"\x1f." and fast[4][1] == "line\nbreak" and fast[7][2] == 5
 
 
+PG_DUMP_COPY = """--
+-- PostgreSQL database dump
+--
+
+\\restrict FS3ZFWZEca9ouNvOrCDchAf0JvfIDIdeJJeazYiN6IOWhivbraBbrX
+
+SET statement_timeout = 0;
+SELECT pg_catalog.set_config('search_path', '', false);
+CREATE TABLE public."Order Items" (
+    id integer NOT NULL,
+    note text,
+    qty numeric(6,2)
+);
+ALTER TABLE public."Order Items" OWNER TO shop;
+CREATE TABLE sales.customers (cid integer NOT NULL, name text);
+
+COPY public."Order Items" (id, note, qty) FROM stdin;
+1	tab\\there	2.50
+2	\\N	\\N
+3	line\\nbreak and back\\\\slash	7
+\\.
+
+
+COPY sales.customers (cid, name) FROM stdin;
+\\.
+
+ALTER TABLE ONLY public."Order Items" ADD CONSTRAINT oi_pkey PRIMARY KEY (id);
+
+\\unrestrict FS3ZFWZEca9ouNvOrCDchAf0JvfIDIdeJJeazYiN6IOWhivbraBbrX
+"""
+
+
+def test_a_pg_dump_with_copy_blocks_and_psql_commands_reads_with_its_rows(tmp_path):
+    """pg_dump's default output: rows in `COPY ... FROM stdin` blocks in COPY's text format
+    (tab-separated, `\\N` for NULL, backslash escapes), and psql's `\\restrict` lines that
+    pg_dump writes since 2025 (a schema-only dump has them too). Before, neither read."""
+    import sqlite3
+
+    path = tmp_path / "shop.sql"
+    path.write_text(PG_DUMP_COPY)
+    con = sqlite3.connect(ddl_database(str(path)))
+    try:
+        rows = con.execute('SELECT id, note, qty, typeof(qty) FROM "Order Items"').fetchall()
+    finally:
+        con.close()
+    assert rows == [(1, "tab\there", 2.5, "real"), (2, None, None, "null"),
+                    (3, "line\nbreak and back\\slash", 7, "integer")]
+    p = _profiles(tmp_path, PG_DUMP_COPY, "again.sql")
+    assert p["Order Items"].primary_key == ["id"] and p["customers"].n_rows == 0
+    for broken, message in [("1\t2\n\\.", "line 18: 2 field\\(s\\) in a COPY of 3"),
+                            ("1\tx\t2", "line 17: a COPY block without its end")]:
+        bad = PG_DUMP_COPY.split("COPY public")[0] + \
+            'COPY public."Order Items" (id, note, qty) FROM stdin;\n' + broken
+        path.write_text(bad)
+        with pytest.raises(TableGraphError, match=message):
+            ddl_database(str(path))
+
+
 def test_a_sqlite_dump_reads_with_its_rows(tmp_path):
     p = _profiles(tmp_path, SQLITE_DUMP)
     assert p["Activity"].n_rows == 2 and p["Activity"].primary_key == ["actid"]

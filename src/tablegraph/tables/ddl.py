@@ -1,6 +1,7 @@
 """A schema written as SQL (`--tables schema.sql`): the CREATE TABLE statements that pg_dump
 --schema-only, mysqldump --no-data, SQLite's `.schema` or a warehouse's DDL export write, read
-as a schema-only database, with the rows of any INSERT statements.
+as a schema-only database, with the rows of any INSERT statements; whole dumps too (pg_dump's
+rows in `COPY ... FROM stdin` blocks, mysqldump's INSERT lines: `_take_rows`).
 
 sqlglot parses the file (PostgreSQL, MySQL, SQLite, T-SQL, Snowflake, BigQuery, DuckDB: the
 first dialect that parses all of it) and tablegraph writes what it declares into a SQLite file
@@ -11,7 +12,8 @@ in its cache (named by the file's digest, so an edited file is read again):
   `ALTER TABLE ... ADD [CONSTRAINT ...] PRIMARY KEY / FOREIGN KEY`;
 - the comments (`COMMENT ON TABLE / COLUMN`, MySQL's `COMMENT '...'`) as a data dictionary
   beside it (`database_description/<table>.csv`, read by `catalog.read_dictionary`);
-- the rows of `INSERT` statements;
+- the rows of `INSERT` statements and of pg_dump's `COPY` blocks (psql's commands between
+  statements, such as pg_dump's `\\restrict`, are left out);
 - each view (`CREATE [OR REPLACE] [MATERIALIZED] VIEW`), its query written in SQLite's dialect
   by sqlglot, read as a table is (its columns; rows where its tables have some). A view whose
   query SQLite cannot run (a function it lacks) is skipped when the database is read, with
@@ -155,37 +157,107 @@ _NOT_PLAIN = re.compile(r"\\|[(,]\s*(?:0[xX]|[xXbB]'|_binary)")
 PLAIN = "tablegraph_plain_insert_"  # the stand-in's table: no dump's
 
 
-def _plain_rows(text: str) -> tuple[str, list[str]]:
-    """mysqldump writes each INSERT on one line (a newline inside a value is written `\\n`).
-    Of a file that starts as mysqldump's do, the INSERT lines that SQLite reads exactly as
-    MySQL does (backquoted names, plain numbers and strings: nothing `_NOT_PLAIN` finds) are taken
-    out of the text, each replaced by a short stand-in (`INSERT INTO <PLAIN> VALUES (n)`)
-    that keeps its place among the statements, so that sqlglot parses only the rest: (the
-    text with the stand-ins, those lines). Parsing the rows took most of a dump's reading
-    time. Any other file: (the text, [])."""
-    if not text.lstrip("\ufeff").startswith(MYSQLDUMP_HEADERS):
-        return text, []
+@dataclass
+class _Copy:
+    """The rows of one pg_dump `COPY t (a, b) FROM stdin;` block, as text (None: `\\N`)."""
+
+    table: str
+    columns: list[str]
+    rows: list[tuple[str | None, ...]]
+    line: int  # where the block starts, for errors
+
+
+_NAME = r'(?:"(?:[^"]|"")*"|[^\s(."]+)'  # an identifier, quoted or not
+_COPY = re.compile(rf"^COPY\s+(?P<table>{_NAME}(?:\.{_NAME})*)\s*\((?P<columns>[^)]*)\)\s+"
+                   r"FROM\s+stdin;\s*$", re.IGNORECASE)
+# psql's own commands, which pg_dump writes between statements (`\restrict` since 2025)
+_PSQL = re.compile(r"^\\(?:restrict|unrestrict|connect|c|encoding|set|pset)\b")
+_COPY_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)")
+_COPY_CHARS = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+
+
+def _copy_value(field: str) -> str | None:
+    """One field of COPY's text format: `\\N` is NULL, backslash escapes decoded."""
+    if field == "\\N":
+        return None
+    if "\\" not in field:
+        return field
+
+    def one(m: re.Match) -> str:
+        e = m.group(1)
+        if e[0] == "x" and len(e) > 1:
+            return chr(int(e[1:], 16))
+        if e[0] in "01234567":
+            return chr(int(e, 8))
+        return _COPY_CHARS.get(e, e)
+    return _COPY_ESCAPE.sub(one, field)
+
+
+def _unquoted(name: str) -> str:
+    """`"Order Items"` -> Order Items; `public.orders` -> orders (schemas dropped)."""
+    last = re.findall(r'"((?:[^"]|"")*)"|([^.\s"]+)', name)[-1]
+    return last[0].replace('""', '"') if last[0] else last[1]
+
+
+def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
+    """The rows of a dump, taken out of its text before sqlglot parses it, each in its place
+    by a short stand-in (`INSERT INTO <PLAIN> VALUES (n)`): (the text with the stand-ins, the
+    rows). Parsing rows took most of a dump's reading time, and some are not SQL at all:
+
+    - pg_dump's `COPY t (a, b) FROM stdin;` blocks, tab-separated lines up to `\\.`, each
+      field in COPY's text format (`_copy_value`); psql's commands between statements
+      (`\\restrict ...`) are left out;
+    - mysqldump's INSERT lines (a file that starts `-- MySQL dump` or `-- MariaDB dump`), one
+      statement a line, that SQLite reads exactly as MySQL does (backquoted names, plain
+      numbers and strings: nothing `_NOT_PLAIN` finds), to be run as written.
+    """
+    mysqldump = text.lstrip("\ufeff").startswith(MYSQLDUMP_HEADERS)
     lines = text.split("\n")
-    plain: list[str] = []
-    for i, line in enumerate(lines):
-        if line.startswith("INSERT INTO `") and line.rstrip().endswith(");") and \
-                not _NOT_PLAIN.search(line):
-            lines[i] = f"INSERT INTO {PLAIN} VALUES ({len(plain)});"
-            plain.append(line.rstrip())
-    return "\n".join(lines), plain
+    out: list[str] = []
+    rows: list[str | _Copy] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        copy = _COPY.match(line.rstrip("\r"))
+        if copy is not None:
+            columns = [_unquoted(c.strip()) for c in copy["columns"].split(",") if c.strip()]
+            block = _Copy(_unquoted(copy["table"]), columns, [], i + 1)
+            i += 1
+            while i < len(lines) and lines[i].rstrip("\r") != "\\.":
+                fields = lines[i].rstrip("\r").split("\t")
+                if len(fields) != len(columns):
+                    raise TableGraphError(f"{source}, line {i + 1}: {len(fields)} field(s) in a "
+                                          f"COPY of {len(columns)} column(s)")
+                block.rows.append(tuple(_copy_value(f) for f in fields))
+                i += 1
+            if i == len(lines):
+                raise TableGraphError(f"{source}, line {block.line}: a COPY block without its "
+                                      f"end (a line \\.)")
+            out.append(f"INSERT INTO {PLAIN} VALUES ({len(rows)});")
+            rows.append(block)
+        elif _PSQL.match(line):
+            out.append("")
+        elif mysqldump and line.startswith("INSERT INTO `") and \
+                line.rstrip().endswith(");") and not _NOT_PLAIN.search(line):
+            out.append(f"INSERT INTO {PLAIN} VALUES ({len(rows)});")
+            rows.append(line.rstrip())
+        else:
+            out.append(line)
+        i += 1
+    return "\n".join(out), rows
 
 
 def read_ddl(text: str, source: str = "schema.sql"
-             ) -> tuple[dict[str, _Table], list[tuple[str, bool]]]:
-    """SQL text -> its tables (by lower-case name, in order of creation) and its INSERT
-    statements as SQLite runs them, each with whether it is a mysqldump line as written
-    (`_plain_rows`; written by sqlglot otherwise)."""
+             ) -> tuple[dict[str, _Table], list[tuple[str | _Copy, bool]]]:
+    """SQL text -> its tables (by lower-case name, in order of creation) and its rows in
+    order: INSERT statements as SQLite runs them, each with whether it is a mysqldump line as
+    written (`_take_rows`; written by sqlglot otherwise), and COPY blocks."""
     from sqlglot import exp
 
-    text, plain = _plain_rows(text)
+    text, plain = _take_rows(text, source)
     dialect, statements = _parse(text, source)
     tables: dict[str, _Table] = {}
-    inserts: list[tuple[str, bool]] = []
+    inserts: list[tuple[str | _Copy, bool]] = []
 
     def table_of(node, what: str) -> _Table:
         t = tables.get(node.name.lower())
@@ -242,7 +314,7 @@ def read_ddl(text: str, source: str = "schema.sql"
                 t = table_of(exp.to_table(st.this.table), "COMMENT ON COLUMN")
                 t.column_comments[st.this.name] = _text(st.args.get("expression"))
         elif isinstance(st, exp.Insert) and plain and st.find(exp.Table) is not None and \
-                st.find(exp.Table).name == PLAIN:  # a mysqldump line, as written, in its place
+                st.find(exp.Table).name == PLAIN:  # rows taken out, in their place
             inserts.append((plain[int(st.expression.find(exp.Literal).this)], True))
         elif isinstance(st, exp.Insert):
             target = st.find(exp.Table)
@@ -253,6 +325,23 @@ def read_ddl(text: str, source: str = "schema.sql"
     if not tables:
         raise TableGraphError(f"{source}: no CREATE TABLE statement")
     return tables, inserts
+
+
+def _copy_into(con: sqlite3.Connection, block: _Copy, tables: dict[str, _Table],
+               path: str) -> None:
+    """A COPY block's rows into its table (text; SQLite's column affinity makes numbers of
+    the numeric columns' text)."""
+    t = tables.get(block.table.lower())
+    if t is None:
+        raise TableGraphError(f"{path}, line {block.line}: COPY names the table "
+                              f"{block.table!r}, which no CREATE TABLE declares")
+    cols = ", ".join(_q(c) for c in block.columns)
+    marks = ", ".join("?" * len(block.columns))
+    try:
+        con.executemany(f"INSERT INTO {_q(t.name)} ({cols}) VALUES ({marks})", block.rows)
+    except sqlite3.Error as e:
+        raise TableGraphError(f"{path}, line {block.line}: the COPY into {t.name!r} fails "
+                              f"({e})") from e
 
 
 def _as_sqlite(line: str, path: str) -> str:
@@ -325,6 +414,9 @@ def ddl_database(path: str) -> str:
                     raise TableGraphError(f"{path}: the table {t.name!r} cannot be written as "
                                           f"SQLite: {e}") from e
             for sql, as_written in inserts:
+                if isinstance(sql, _Copy):
+                    _copy_into(con, sql, tables, path)
+                    continue
                 try:
                     con.execute(sql)
                 except sqlite3.Error as e:
