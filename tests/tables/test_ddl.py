@@ -230,6 +230,50 @@ def test_a_pg_dump_with_copy_blocks_and_psql_commands_reads_with_its_rows(tmp_pa
             ddl_database(str(path))
 
 
+SSMS_SCRIPT = """USE [Shop]
+GO
+SET ANSI_NULLS ON
+GO
+CREATE TABLE [Sales].[Customer](
+	[CustomerID] [int] IDENTITY(1,1) NOT NULL,
+	[AcctNo] [nvarchar](10) NOT NULL,
+ CONSTRAINT [PK_Customer] PRIMARY KEY CLUSTERED
+(
+	[CustomerID] ASC
+)WITH (PAD_INDEX = OFF) ON [PRIMARY]
+) ON [PRIMARY]
+GO
+CREATE TABLE [Sales].[SOH](
+	[SalesOrderID] [int] IDENTITY(1,1) NOT NULL,
+	[CustomerID] [int] NOT NULL,
+ CONSTRAINT [PK_SOH] PRIMARY KEY NONCLUSTERED ([SalesOrderID] ASC)
+) ON [PRIMARY]
+GO
+ALTER TABLE [Sales].[SOH]  WITH CHECK ADD  CONSTRAINT [FK_SOH_Customer] FOREIGN KEY([CustomerID])
+REFERENCES [Sales].[Customer] ([CustomerID])
+GO
+EXEC sys.sp_addextendedproperty @name=N'MS_Description', @value=N'Current customers.' , @level0type=N'SCHEMA',@level0name=N'Sales', @level1type=N'TABLE',@level1name=N'Customer'
+GO
+EXEC sp_addextendedproperty N'MS_Description', N'Account number', N'SCHEMA', N'Sales', N'TABLE', N'Customer', N'COLUMN', N'AcctNo'
+GO
+EXEC sys.sp_addextendedproperty @name=N'MS_Description', @value=N'Clustered index' , @level0type=N'SCHEMA',@level0name=N'Sales', @level1type=N'TABLE',@level1name=N'SOH', @level2type=N'INDEX',@level2name=N'PK_SOH'
+GO
+"""
+
+
+def test_a_sql_server_script_reads_with_keys_and_descriptions(tmp_path):
+    """What SQL Server's 'Script as CREATE' writes: `GO` between batches, bracketed names,
+    PRIMARY KEY CLUSTERED constraints, keys added by ALTER TABLE, and the MS_Description
+    extended properties as comments (a table's, a column's; an index's is passed over)."""
+    p = _profiles(tmp_path, SSMS_SCRIPT, "shop.sql")
+    assert p["Customer"].primary_key == ["CustomerID"] and p["SOH"].primary_key == \
+        ["SalesOrderID"]
+    assert p["SOH"].foreign_keys == [ForeignKey(("CustomerID",), "Customer", ("CustomerID",))]
+    assert p["Customer"].comment == "Current customers." and not p["SOH"].comment
+    assert {c.name: c.comment for c in p["Customer"].columns} == {
+        "CustomerID": "", "AcctNo": "Account number"}
+
+
 def test_a_sqlite_dump_reads_with_its_rows(tmp_path):
     p = _profiles(tmp_path, SQLITE_DUMP)
     assert p["Activity"].n_rows == 2 and p["Activity"].primary_key == ["actid"]

@@ -10,7 +10,8 @@ in its cache (named by the file's digest, so an edited file is read again):
 - each table with its columns and their types as written (`character varying(100)` ->
   `VARCHAR(100)`), its primary key and its foreign keys, declared in the table or added by
   `ALTER TABLE ... ADD [CONSTRAINT ...] PRIMARY KEY / FOREIGN KEY`;
-- the comments (`COMMENT ON TABLE / COLUMN`, MySQL's `COMMENT '...'`) as a data dictionary
+- the comments (`COMMENT ON TABLE / COLUMN`, MySQL's `COMMENT '...'`, SQL Server's
+  `sp_addextendedproperty` of `MS_Description`) as a data dictionary
   beside it (`database_description/<table>.csv`, read by `catalog.read_dictionary`);
 - the rows of `INSERT` statements and of pg_dump's `COPY` blocks (psql's commands between
   statements, such as pg_dump's `\\restrict`, are left out);
@@ -125,6 +126,13 @@ def _keys(t: _Table, nodes) -> None:
     for node in nodes:
         for pk in node.find_all(exp.PrimaryKey):
             t.primary_key = _names(pk)
+        for c in node.find_all(exp.Constraint):  # T-SQL: PRIMARY KEY [NON]CLUSTERED (a, b)
+            if any(isinstance(k, exp.PrimaryKeyColumnConstraint) for k in c.expressions):
+                for k in c.expressions:
+                    if isinstance(k, (exp.ClusteredColumnConstraint,
+                                      exp.NonClusteredColumnConstraint)):
+                        cols = [o.find(exp.Identifier) for o in (k.this or [])]
+                        t.primary_key = [i.name for i in cols if i is not None] or t.primary_key
         for fk in node.find_all(exp.ForeignKey):
             ref = _reference(fk.args["reference"]) if fk.args.get("reference") else None
             if ref is not None:
@@ -172,6 +180,7 @@ _COPY = re.compile(rf"^COPY\s+(?P<table>{_NAME}(?:\.{_NAME})*)\s*\((?P<columns>[
                    r"FROM\s+stdin;\s*$", re.IGNORECASE)
 # psql's own commands, which pg_dump writes between statements (`\restrict` since 2025)
 _PSQL = re.compile(r"^\\(?:restrict|unrestrict|connect|c|encoding|set|pset)\b")
+_GO = re.compile(r"^\s*GO\s*(?:\d+\s*)?$", re.IGNORECASE)
 _COPY_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)")
 _COPY_CHARS = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 
@@ -206,7 +215,7 @@ def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
 
     - pg_dump's `COPY t (a, b) FROM stdin;` blocks, tab-separated lines up to `\\.`, each
       field in COPY's text format (`_copy_value`); psql's commands between statements
-      (`\\restrict ...`) are left out;
+      (`\\restrict ...`) are left out, and SQL Server's `GO` lines end a statement;
     - mysqldump's INSERT lines (a file that starts `-- MySQL dump` or `-- MariaDB dump`), one
       statement a line, that SQLite reads exactly as MySQL does (backquoted names, plain
       numbers and strings: nothing `_NOT_PLAIN` finds), to be run as written.
@@ -237,6 +246,8 @@ def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
             rows.append(block)
         elif _PSQL.match(line):
             out.append("")
+        elif _GO.match(line):  # sqlcmd's and SSMS's batch separator: a statement's end
+            out.append(";")
         elif mysqldump and line.startswith("INSERT INTO `") and \
                 line.rstrip().endswith(");") and not _NOT_PLAIN.search(line):
             out.append(f"INSERT INTO {PLAIN} VALUES ({len(rows)});")
@@ -313,6 +324,13 @@ def read_ddl(text: str, source: str = "schema.sql"
             elif kind == "COLUMN" and isinstance(st.this, exp.Column):
                 t = table_of(exp.to_table(st.this.table), "COMMENT ON COLUMN")
                 t.column_comments[st.this.name] = _text(st.args.get("expression"))
+        elif (described := _description(st)) is not None:  # SQL Server's MS_Description
+            table, column, text_ = described
+            t = table_of(exp.to_table(table), "sp_addextendedproperty")
+            if column is None:
+                t.comment = text_
+            else:
+                t.column_comments[column] = text_
         elif isinstance(st, exp.Insert) and plain and st.find(exp.Table) is not None and \
                 st.find(exp.Table).name == PLAIN:  # rows taken out, in their place
             inserts.append((plain[int(st.expression.find(exp.Literal).this)], True))
@@ -325,6 +343,37 @@ def read_ddl(text: str, source: str = "schema.sql"
     if not tables:
         raise TableGraphError(f"{source}: no CREATE TABLE statement")
     return tables, inserts
+
+
+_PROPERTY_ARGS = ("name", "value", "level0type", "level0name", "level1type", "level1name",
+                  "level2type", "level2name")
+
+
+def _description(st) -> tuple[str, str | None, str] | None:
+    """SQL Server's comment: `EXEC sp_addextendedproperty @name = N'MS_Description', @value =
+    N'...', ..., @level1type = N'TABLE', @level1name = N'Customer' [, @level2type =
+    N'COLUMN', @level2name = N'PersonID']` (named or in order) -> (table, column or None,
+    text); any other statement: None."""
+    from sqlglot import exp
+
+    if not (isinstance(st, exp.Execute) and isinstance(st.this, exp.Table)
+            and st.this.name.lower() == "sp_addextendedproperty"):
+        return None
+    args: dict[str, str] = {}
+    for i, e in enumerate(st.expressions):
+        if isinstance(e, exp.EQ) and isinstance(e.this, exp.Parameter):
+            key, value = e.this.name.lower(), e.expression
+        elif i < len(_PROPERTY_ARGS):
+            key, value = _PROPERTY_ARGS[i], e
+        else:
+            continue
+        args[key] = value.name if isinstance(value, (exp.Literal, exp.National)) else ""
+    if args.get("name", "").lower() != "ms_description" or \
+            args.get("level1type", "").upper() not in ("TABLE", "VIEW") or \
+            args.get("level2type", "").upper() not in ("", "COLUMN") or not args.get("level1name"):
+        return None
+    column = args.get("level2name") if args.get("level2type", "").upper() == "COLUMN" else None
+    return args["level1name"], column, args.get("value", "")
 
 
 def _copy_into(con: sqlite3.Connection, block: _Copy, tables: dict[str, _Table],
