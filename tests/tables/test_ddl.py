@@ -274,6 +274,27 @@ def test_a_sql_server_script_reads_with_keys_and_descriptions(tmp_path):
         "CustomerID": "", "AcctNo": "Account number"}
 
 
+def test_bigquery_descriptions_and_sqlplus_slashes(tmp_path):
+    """BigQuery's `OPTIONS(description = ...)` are comments, as COMMENT ON is; Oracle scripts
+    for SQL*Plus end statements with a line `/`."""
+    bq = _profiles(tmp_path, """CREATE TABLE `proj.bikes.trips` (
+  trip_id STRING OPTIONS(description="Numeric ID of bike trip"),
+  bike_id STRING
+) OPTIONS(description="Trips of the bike share");""", "bq.sql")
+    assert bq["trips"].comment == "Trips of the bike share"
+    assert [c.comment for c in bq["trips"].columns] == ["Numeric ID of bike trip", ""]
+    ora = _profiles(tmp_path, """CREATE TABLE regions (region_id NUMBER, region_name VARCHAR2(25))
+/
+ALTER TABLE regions ADD ( CONSTRAINT reg_id_pk PRIMARY KEY (region_id) )
+/
+CREATE TABLE countries (country_id CHAR(2), region_id NUMBER REFERENCES regions(region_id))
+/
+""", "ora.sql")
+    assert ora["regions"].primary_key == ["region_id"]
+    assert ora["countries"].foreign_keys == [ForeignKey(("region_id",), "regions",
+                                                        ("region_id",))]
+
+
 def test_a_sqlite_dump_reads_with_its_rows(tmp_path):
     p = _profiles(tmp_path, SQLITE_DUMP)
     assert p["Activity"].n_rows == 2 and p["Activity"].primary_key == ["actid"]

@@ -11,7 +11,8 @@ in its cache (named by the file's digest, so an edited file is read again):
   `VARCHAR(100)`), its primary key and its foreign keys, declared in the table or added by
   `ALTER TABLE ... ADD [CONSTRAINT ...] PRIMARY KEY / FOREIGN KEY`;
 - the comments (`COMMENT ON TABLE / COLUMN`, MySQL's `COMMENT '...'`, SQL Server's
-  `sp_addextendedproperty` of `MS_Description`) as a data dictionary
+  `sp_addextendedproperty` of `MS_Description`, BigQuery's `OPTIONS(description = ...)`) as a
+  data dictionary
   beside it (`database_description/<table>.csv`, read by `catalog.read_dictionary`);
 - the rows of `INSERT` statements and of pg_dump's `COPY` blocks (psql's commands between
   statements, such as pg_dump's `\\restrict`, are left out);
@@ -181,6 +182,7 @@ _COPY = re.compile(rf"^COPY\s+(?P<table>{_NAME}(?:\.{_NAME})*)\s*\((?P<columns>[
 # psql's own commands, which pg_dump writes between statements (`\restrict` since 2025)
 _PSQL = re.compile(r"^\\(?:restrict|unrestrict|connect|c|encoding|set|pset)\b")
 _GO = re.compile(r"^\s*GO\s*(?:\d+\s*)?$", re.IGNORECASE)
+_SLASH = re.compile(r"^\s*/\s*$")  # Oracle's SQL*Plus runs the statement above
 _COPY_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)")
 _COPY_CHARS = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 
@@ -215,7 +217,8 @@ def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
 
     - pg_dump's `COPY t (a, b) FROM stdin;` blocks, tab-separated lines up to `\\.`, each
       field in COPY's text format (`_copy_value`); psql's commands between statements
-      (`\\restrict ...`) are left out, and SQL Server's `GO` lines end a statement;
+      (`\\restrict ...`) are left out, and SQL Server's `GO` lines and SQL*Plus's `/`
+      lines end a statement;
     - mysqldump's INSERT lines (a file that starts `-- MySQL dump` or `-- MariaDB dump`), one
       statement a line, that SQLite reads exactly as MySQL does (backquoted names, plain
       numbers and strings: nothing `_NOT_PLAIN` finds), to be run as written.
@@ -246,7 +249,7 @@ def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
             rows.append(block)
         elif _PSQL.match(line):
             out.append("")
-        elif _GO.match(line):  # sqlcmd's and SSMS's batch separator: a statement's end
+        elif _GO.match(line) or _SLASH.match(line):  # sqlcmd's, SQL*Plus's statement end
             out.append(";")
         elif mysqldump and line.startswith("INSERT INTO `") and \
                 line.rstrip().endswith(");") and not _NOT_PLAIN.search(line):
@@ -309,10 +312,15 @@ def read_ddl(text: str, source: str = "schema.sql"
                             t.foreign_keys.append(([e.name], ref[0], ref[1]))
                         elif isinstance(k, exp.CommentColumnConstraint):
                             t.column_comments[e.name] = _text(k.this)
+                        elif isinstance(k, exp.Properties) and \
+                                (note := _description_option(k)) is not None:
+                            t.column_comments[e.name] = note  # BigQuery's OPTIONS
             _keys(t, [e for e in st.this.expressions if not isinstance(e, exp.ColumnDef)])
             for p in (st.args.get("properties") or exp.Properties()).expressions:
                 if isinstance(p, exp.SchemaCommentProperty):
                     t.comment = _text(p.this)
+                elif (note := _description_option(exp.Properties(expressions=[p]))) is not None:
+                    t.comment = note
         elif isinstance(st, exp.Alter) and isinstance(st.this, exp.Table):
             actions = st.args.get("actions") or []
             if any(a.find(exp.PrimaryKey) or a.find(exp.ForeignKey) for a in actions):
@@ -374,6 +382,17 @@ def _description(st) -> tuple[str, str | None, str] | None:
         return None
     column = args.get("level2name") if args.get("level2type", "").upper() == "COLUMN" else None
     return args["level1name"], column, args.get("value", "")
+
+
+def _description_option(properties) -> str | None:
+    """BigQuery's `OPTIONS(description = "...")` of a table or column: its text, else None."""
+    from sqlglot import exp
+
+    for p in properties.expressions:
+        if isinstance(p, exp.Property) and p.name.lower() == "description" and \
+                isinstance(p.args.get("value"), exp.Literal):
+            return _text(p.args["value"])
+    return None
 
 
 def _copy_into(con: sqlite3.Connection, block: _Copy, tables: dict[str, _Table],
