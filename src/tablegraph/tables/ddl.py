@@ -42,7 +42,7 @@ from pathlib import Path
 from tablegraph.tables.sources import DICTIONARY_FOLDER, DICTIONARY_KEY
 from tablegraph.utils import TableGraphError, cache_root
 
-DDL_VERSION = 4  # bump when the database written from the same text changes
+DDL_VERSION = 5  # bump when the database written from the same text changes
 DIALECTS = ("postgres", "mysql", "sqlite", "tsql", "snowflake", "bigquery", "duckdb", "")
 
 
