@@ -295,6 +295,21 @@ CREATE TABLE countries (country_id CHAR(2), region_id NUMBER REFERENCES regions(
                                                         ("region_id",))]
 
 
+def test_a_column_of_a_type_in_a_schema_keeps_it_as_declared(tmp_path):
+    """pg_dump writes a domain or enum type with its schema (`public.year`), which SQLite
+    refused as a column type ("near '.'"): the whole file could not be read."""
+    p = _profiles(tmp_path, """CREATE TYPE public.mpaa_rating AS ENUM ('G', 'PG');
+CREATE DOMAIN public.year AS integer CONSTRAINT year_check CHECK (VALUE >= 1901);
+CREATE TABLE public.film (film_id integer NOT NULL, release_year public.year,
+    rating public.mpaa_rating DEFAULT 'G'::public.mpaa_rating, features text[]);
+INSERT INTO public.film VALUES (1, 2006, 'PG', '{"Trailers"}');
+""", "pagila.sql")
+    assert {c.name: c.declared for c in p["film"].columns} == {
+        "film_id": "INT", "release_year": "public.year", "rating": "public.mpaa_rating",
+        "features": "TEXT[]"}
+    assert p["film"].n_rows == 1
+
+
 def test_a_sqlite_dump_reads_with_its_rows(tmp_path):
     p = _profiles(tmp_path, SQLITE_DUMP)
     assert p["Activity"].n_rows == 2 and p["Activity"].primary_key == ["actid"]

@@ -42,7 +42,7 @@ from pathlib import Path
 from tablegraph.tables.sources import DICTIONARY_FOLDER, DICTIONARY_KEY
 from tablegraph.utils import TableGraphError, cache_root
 
-DDL_VERSION = 5  # bump when the database written from the same text changes
+DDL_VERSION = 6  # bump when the database written from the same text changes
 DIALECTS = ("postgres", "mysql", "sqlite", "tsql", "snowflake", "bigquery", "duckdb", "")
 
 
@@ -430,7 +430,9 @@ def _q(name: str) -> str:
 def _create(t: _Table) -> str:
     if t.view:
         return t.view
-    parts = [f"{_q(c)} {ty}".rstrip() for c, ty in t.columns]
+    # a type in a schema (PostgreSQL's domains and enums: `public.year`) is one quoted name
+    # to SQLite, which takes any name as a declared type
+    parts = [f"{_q(c)} {_q(ty) if '.' in ty else ty}".rstrip() for c, ty in t.columns]
     if t.primary_key:
         parts.append(f"PRIMARY KEY ({', '.join(map(_q, t.primary_key))})")
     for cols, ref, ref_cols in t.foreign_keys:
