@@ -42,7 +42,7 @@ from pathlib import Path
 from tablegraph.tables.sources import DICTIONARY_FOLDER, DICTIONARY_KEY
 from tablegraph.utils import TableGraphError, cache_root
 
-DDL_VERSION = 6  # bump when the database written from the same text changes
+DDL_VERSION = 7  # bump when the database written from the same text changes
 DIALECTS = ("postgres", "mysql", "sqlite", "tsql", "snowflake", "bigquery", "duckdb", "")
 
 
@@ -181,6 +181,9 @@ _COPY = re.compile(rf"^COPY\s+(?P<table>{_NAME}(?:\.{_NAME})*)\s*\((?P<columns>[
                    r"FROM\s+stdin;\s*$", re.IGNORECASE)
 # psql's own commands, which pg_dump writes between statements (`\restrict` since 2025)
 _PSQL = re.compile(r"^\\(?:restrict|unrestrict|connect|c|encoding|set|pset)\b")
+_DELIMITER = re.compile(r"^\s*DELIMITER\s+(?P<d>\S+)\s*$", re.IGNORECASE)
+_ROUTINE = re.compile(r"^\s*(?:/\*!\d*\s*)?CREATE\b[\s\S]*?\b(?:PROCEDURE|FUNCTION|TRIGGER|EVENT)\b",
+                      re.IGNORECASE)
 _GO = re.compile(r"^\s*GO\s*(?:\d+\s*)?$", re.IGNORECASE)
 _SLASH = re.compile(r"^\s*/\s*$")  # Oracle's SQL*Plus runs the statement above
 _COPY_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)")
@@ -218,7 +221,8 @@ def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
     - pg_dump's `COPY t (a, b) FROM stdin;` blocks, tab-separated lines up to `\\.`, each
       field in COPY's text format (`_copy_value`); psql's commands between statements
       (`\\restrict ...`) are left out, and SQL Server's `GO` lines and SQL*Plus's `/`
-      lines end a statement;
+      lines end a statement; MySQL's `DELIMITER ;;` blocks are split at their delimiter and
+      the triggers and routines in them passed over (`_delimited`);
     - mysqldump's INSERT lines (a file that starts `-- MySQL dump` or `-- MariaDB dump`), one
       statement a line, that SQLite reads exactly as MySQL does (backquoted names, plain
       numbers and strings: nothing `_NOT_PLAIN` finds), to be run as written.
@@ -247,6 +251,9 @@ def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
                                       f"end (a line \\.)")
             out.append(f"INSERT INTO {PLAIN} VALUES ({len(rows)});")
             rows.append(block)
+        elif (delimiter := _DELIMITER.match(line)) is not None:
+            i = _delimited(lines, i, delimiter["d"], out)
+            continue
         elif _PSQL.match(line):
             out.append("")
         elif _GO.match(line) or _SLASH.match(line):  # sqlcmd's, SQL*Plus's statement end
@@ -259,6 +266,35 @@ def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
             out.append(line)
         i += 1
     return "\n".join(out), rows
+
+
+def _delimited(lines: list[str], i: int, delimiter: str, out: list[str]) -> int:
+    """MySQL's `DELIMITER ;;` ... `DELIMITER ;` block from line `i` (mysqldump writes triggers
+    and routines in them, whose bodies hold semicolons): its statements, split at the
+    delimiter, go to `out` ending in `;`, routines and triggers as blank lines (they say
+    nothing of which table holds what), as many lines as the block had. -> the line after."""
+    out.append("")
+    i += 1
+    block: list[str] = []
+    while i < len(lines) and not (_DELIMITER.match(lines[i]) and
+                                  _DELIMITER.match(lines[i])["d"] == ";"):
+        block.append(lines[i])
+        i += 1
+    if delimiter == ";":
+        out.extend(block)
+    else:
+        pieces = "\n".join(block).split(delimiter)
+        for n, piece in enumerate(pieces):
+            last = n == len(pieces) - 1
+            if _ROUTINE.match(piece) or last and not piece.strip():
+                out.append("\n" * piece.count("\n") if not last else "")
+            else:
+                out.append(piece + ("" if last else ";"))
+        out[-len(pieces):] = "".join(out[-len(pieces):]).split("\n")
+    if i < len(lines):
+        out.append("")  # the closing DELIMITER ;
+        i += 1
+    return i
 
 
 def read_ddl(text: str, source: str = "schema.sql"
@@ -427,18 +463,24 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _create(t: _Table) -> str:
+def _create(t: _Table, quote_types: bool = False) -> str:
+    """The table's CREATE TABLE for SQLite (a view's CREATE VIEW). SQLite takes a declared type
+    of names and at most two numbers; `quote_types` writes every other one (MySQL's
+    `ENUM('G', 'PG')`, `public.year`, `STRUCT<a INT64>`) as one quoted name, which it takes
+    as the column's declared type, as written."""
     if t.view:
         return t.view
-    # a type in a schema (PostgreSQL's domains and enums: `public.year`) is one quoted name
-    # to SQLite, which takes any name as a declared type
-    parts = [f"{_q(c)} {_q(ty) if '.' in ty else ty}".rstrip() for c, ty in t.columns]
+    parts = [f"{_q(c)} {_q(ty) if quote_types and not _PLAIN_TYPE.fullmatch(ty) else ty}"
+             .rstrip() for c, ty in t.columns]
     if t.primary_key:
         parts.append(f"PRIMARY KEY ({', '.join(map(_q, t.primary_key))})")
     for cols, ref, ref_cols in t.foreign_keys:
         to = f" ({', '.join(map(_q, ref_cols))})" if ref_cols else ""
         parts.append(f"FOREIGN KEY ({', '.join(map(_q, cols))}) REFERENCES {_q(ref)}{to}")
     return f"CREATE TABLE {_q(t.name)} ({', '.join(parts)})"
+
+
+_PLAIN_TYPE = re.compile(r"[A-Za-z_][\w ]*(?:\(\s*[+-]?\d+\s*(?:,\s*[+-]?\d+\s*)?\))?")
 
 
 def _dictionary(t: _Table) -> str | None:
@@ -480,9 +522,12 @@ def ddl_database(path: str) -> str:
             for t in tables.values():
                 try:
                     con.execute(_create(t))
-                except sqlite3.Error as e:
-                    raise TableGraphError(f"{path}: the table {t.name!r} cannot be written as "
-                                          f"SQLite: {e}") from e
+                except sqlite3.Error:
+                    try:  # a type SQLite does not take as written, as one quoted name
+                        con.execute(_create(t, quote_types=True))
+                    except sqlite3.Error as e:
+                        raise TableGraphError(f"{path}: the table {t.name!r} cannot be written "
+                                              f"as SQLite: {e}") from e
             for sql, as_written in inserts:
                 if isinstance(sql, _Copy):
                     _copy_into(con, sql, tables, path)
