@@ -99,6 +99,30 @@ def test_a_broken_sqlite_view_is_skipped_not_the_database(tmp_path):
     assert [s.table for s in skipped] == ["broken"] and "no such table: gone" in skipped[0].why
 
 
+def test_a_duckdb_export_reads_as_the_database_it_was(tmp_path, monkeypatch):
+    """DuckDB's EXPORT DATABASE writes schema.sql, load.sql and a CSV per table: read as
+    data files, the tables lost their schemas and keys. IMPORT DATABASE builds the database
+    again (once, in the cache); an export that cannot be imported is one error."""
+    from tablegraph.tables.sources import database_file
+
+    monkeypatch.setenv("TABLEGRAPH_CACHE", str(tmp_path / "cache"))
+    con = duckdb.connect(str(tmp_path / "shop.duckdb"))
+    con.execute("CREATE SCHEMA sales; CREATE TABLE sales.people (id INT PRIMARY KEY, name TEXT);"
+                "CREATE TABLE sales.orders (id INT, person_id INT REFERENCES sales.people (id));"
+                "INSERT INTO sales.people VALUES (1, 'Ann'), (2, 'Bo');"
+                f"EXPORT DATABASE '{tmp_path / 'export'}'")
+    con.close()
+    refs = discover(str(tmp_path / "export"))
+    assert [r.name for r in refs] == ["sales.orders", "sales.people"]
+    p = {x.name: x for x in profile_tables(refs, progress=False)}
+    assert p["sales.people"].n_rows == 2 and p["sales.people"].primary_key == ["id"]
+    assert [k.table for k in p["sales.orders"].foreign_keys] == ["sales.people"]
+    assert database_file(str(tmp_path / "export")) == refs[0].location  # built once
+    (tmp_path / "export" / "load.sql").write_text("COPY sales.people FROM 'missing.csv';")
+    with pytest.raises(TableGraphError, match="DuckDB cannot import this export"):
+        discover(str(tmp_path / "export"))
+
+
 def test_missing_path_and_unknown_file(tmp_path):
     with pytest.raises(TableGraphError, match="no such file"):
         discover(tmp_path / "nope")

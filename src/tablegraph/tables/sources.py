@@ -96,10 +96,56 @@ def _dictionary_stamp(location: str) -> str:
 
 
 def _built_from_sql(location: str) -> bool:
-    """Whether `location` is the SQLite file tablegraph built from a `.sql` file, in a cache
-    folder named for the text's digest (`tables.ddl`): a new one for every edit, so a table's
-    fingerprint names the file, not that folder, and an index re-reads only what changed."""
-    return os.path.abspath(location).startswith(os.path.join(str(cache_root()), "ddl") + os.sep)
+    """Whether `location` is a database tablegraph built in its cache, in a folder named for
+    what it was built from (the SQLite file of a `.sql` file, `tables.ddl`; the DuckDB file of
+    a DuckDB export, `imported_database`): a new one for every edit, so a table's fingerprint
+    names the file, not that folder, and an index re-reads only what changed."""
+    path = os.path.abspath(location)
+    return any(path.startswith(os.path.join(str(cache_root()), d) + os.sep)
+               for d in ("ddl", "imports"))
+
+
+EXPORT_FILES = ("schema.sql", "load.sql")  # what DuckDB's EXPORT DATABASE writes
+
+
+def is_export(folder: str) -> bool:
+    """Whether `folder` is what DuckDB's `EXPORT DATABASE` writes: schema.sql, load.sql and
+    a data file per table."""
+    return all(os.path.isfile(os.path.join(folder, f)) for f in EXPORT_FILES)
+
+
+def imported_database(folder: str) -> str:
+    """The DuckDB file that `IMPORT DATABASE` makes of a DuckDB export (tables with their
+    schemas, keys, comments and rows), built once in the cache, in a folder named for the
+    export's files (paths, sizes, times: an edited export is imported again)."""
+    import shutil
+    import tempfile
+
+    files = sorted(str(p) for p in Path(folder).iterdir() if p.is_file())
+    name = (Path(folder).resolve().name or "export") + ".duckdb"
+    target = cache_root() / "imports" / _files_digest(files, 20)
+    db = target / name
+    if db.is_file():
+        return str(db)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".tmp-", dir=target.parent)
+    try:
+        con = duckdb.connect(os.path.join(tmp, name))
+        try:
+            con.execute(f"IMPORT DATABASE {quote_literal(os.path.abspath(folder))}")
+        except duckdb.Error as e:
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            raise TableGraphError(f"{folder}: DuckDB cannot import this export ({first})") from e
+        finally:
+            con.close()
+        try:
+            os.replace(tmp, target)
+        except OSError:  # another process imported it first
+            if not db.is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return str(db)
 
 
 def quote_ident(name: str) -> str:
@@ -242,6 +288,8 @@ def database_file(location: str) -> str | None:
         from tablegraph.tables.ddl import ddl_database
 
         return ddl_database(location)
+    if os.path.isdir(location) and is_export(location):
+        return imported_database(location)
     if os.path.isdir(location):
         found = _database_files(_files_under(location))
         return found[0] if len(found) == 1 else None
@@ -299,6 +347,8 @@ def _discover(spec: str) -> list[TableRef]:
     path = Path(spec)
     if not path.exists():
         raise TableGraphError(f"no such file or folder: {spec}")
+    if path.is_dir() and is_export(spec):  # DuckDB's EXPORT DATABASE: the database it was
+        return _discover(imported_database(spec))
     if path.is_dir():
         everything = _files_under(spec)
         databases = _database_files(everything)
