@@ -59,7 +59,7 @@ def test_the_api_finds_a_table_by_the_names_a_questions_file_may_use():
 
     profiles = [SimpleNamespace(name=n) for n in ("Orders", "hr.employee", "hr.staff",
                                                  "crm.staff")]
-    index = SimpleNamespace(profiles=profiles, names=[p.name for p in profiles])
+    index = SimpleNamespace(profiles=profiles, names=[p.name for p in profiles], _names=None)
     assert TableIndex.profile(index, "public.orders").name == "Orders"
     assert TableIndex.profile(index, "EMPLOYEE").name == "hr.employee"
     with pytest.raises(TableGraphError, match=r"'staff' is in several schemas \(crm.staff, "

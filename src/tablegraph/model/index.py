@@ -60,6 +60,7 @@ class TableIndex:
     joins: JoinGraph | None = None
     documents: np.ndarray | None = None
     _linker: SchemaLinker | None = field(default=None, repr=False, compare=False)
+    _names: TableNames | None = field(default=None, repr=False, compare=False)
     _tensors: dict[str, tuple] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -80,14 +81,15 @@ class TableIndex:
         an error naming the tables when there is none."""
         from tablegraph.utils import TableGraphError
 
-        names = TableNames([p.name for p in self.profiles])
-        name = names.find(table)
-        if name is None and names.schemas_of(table):
-            raise TableGraphError(f"table {table!r}{names.ambiguity(table)}")
+        if self._names is None:  # built once: describe and sql_context ask per request
+            self._names = TableNames([p.name for p in self.profiles])
+        name = self._names.find(table)
+        if name is None and (several := self._names.ambiguity(table)):
+            raise TableGraphError(f"table {table!r}{several}")
         if name is None:
             shown = ", ".join(self.names[:20]) + (" ..." if len(self.names) > 20 else "")
             raise TableGraphError(f"no table {table!r} in the index (tables: {shown})")
-        return next(p for p in self.profiles if p.name == name)
+        return self.profiles[self.names.index(name)]
 
     def linker(self) -> SchemaLinker:
         """Schema linking against these tables (built once, from their nodes)."""

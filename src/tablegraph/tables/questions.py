@@ -384,9 +384,8 @@ def resolve_tables(questions: list[Question], tables: list[str], source: str = "
             if name is None and t.lower() in unread:
                 raise TableGraphError(f"{source}: gold table {t!r} could not be read: "
                                       f"{unread[t.lower()]}")
-            if name is None and names.schemas_of(t):
-                raise TableGraphError(f"{source}: table {t!r} in question {q.text!r}"
-                                      f"{names.ambiguity(t)}")
+            if name is None and (several := names.ambiguity(t)):
+                raise TableGraphError(f"{source}: table {t!r} in question {q.text!r}{several}")
             if name is None:
                 raise TableGraphError(f"{source}: unknown table {t!r} in question {q.text!r} "
                                       f"(tables: {', '.join(sorted(tables)[:30])})")

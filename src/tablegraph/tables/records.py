@@ -125,7 +125,6 @@ class TableNames:
     API's table names (describe, join path) both resolve through it."""
 
     def __init__(self, tables: list[str]):
-        self.tables = list(tables)
         self._exact = set(tables)
         self._folded = {t.lower(): t for t in tables}
         self._bare: dict[str, list[str]] = {}  # "orders" -> ["sales.orders", ...]
@@ -146,14 +145,9 @@ class TableNames:
         found = self._bare.get(low, [])
         return found[0] if len(found) == 1 else None
 
-    def schemas_of(self, name: str) -> list[str]:
-        """The tables of several schemas that a name without its schema could mean."""
-        found = self._bare.get(name.lower(), [])
-        return sorted(found) if len(found) > 1 else []
-
     def ambiguity(self, name: str) -> str:
-        """The end of an error for a name several schemas have (naming their tables), else
-        the empty string."""
-        several = self.schemas_of(name)
+        """For a name without its schema that several schemas have, the end of an error
+        naming their tables; else the empty string."""
+        several = sorted(self._bare.get(name.lower(), []))
         return (f" is in several schemas ({', '.join(several)}): write it with its schema"
-                if several else "")
+                if len(several) > 1 else "")
