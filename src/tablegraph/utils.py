@@ -3,8 +3,10 @@ folder, devices and thread counts."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -38,6 +40,24 @@ def cache_root() -> Path:
         raise TableGraphError(f"cannot use the cache folder {root}: {e.strerror} "
                               f"(set TABLEGRAPH_CACHE to a writable folder)") from e
     return root
+
+
+@contextlib.contextmanager
+def build_once(folder: Path):
+    """Build a cache folder that nothing replaces: yields a temporary sibling to fill, renamed
+    to `folder` when the block ends without an error (if another process finished the same
+    folder first, its folder stays); the temporary one never remains."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent))
+    try:
+        yield tmp
+        try:
+            os.replace(tmp, folder)
+        except OSError:
+            if not folder.is_dir():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:

@@ -31,16 +31,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import os
 import re
-import shutil
 import sqlite3
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tablegraph.tables.sources import DICTIONARY_FOLDER, DICTIONARY_KEY
-from tablegraph.utils import TableGraphError, cache_root
+from tablegraph.utils import TableGraphError, build_once, cache_root
 
 DDL_VERSION = 7  # bump when the database written from the same text changes
 DIALECTS = ("postgres", "mysql", "sqlite", "tsql", "snowflake", "bigquery", "duckdb", "")
@@ -514,9 +511,7 @@ def ddl_database(path: str) -> str:
     if db.is_file():
         return str(db)
     tables, inserts = read_ddl(text, path)
-    (cache_root() / "ddl").mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cache_root() / "ddl"))
-    try:
+    with build_once(folder) as tmp:
         con = sqlite3.connect(tmp / db.name)
         try:
             for t in tables.values():
@@ -551,11 +546,4 @@ def ddl_database(path: str) -> str:
             if notes is not None:
                 (tmp / DICTIONARY_FOLDER).mkdir(exist_ok=True)
                 (tmp / DICTIONARY_FOLDER / f"{t.name}.csv").write_text(notes, "utf-8")
-        try:
-            os.replace(tmp, folder)
-        except OSError:  # another process wrote the same folder first
-            if not db.is_file():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return str(db)

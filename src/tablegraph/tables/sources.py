@@ -40,7 +40,7 @@ from urllib.parse import quote, urlsplit
 
 import duckdb
 
-from tablegraph.utils import TableGraphError, cache_root
+from tablegraph.utils import TableGraphError, build_once, cache_root
 
 # file endings read as tables, and the format of each (longest endings first)
 FILE_FORMATS = {".csv.gz": "csv", ".tsv.gz": "tsv", ".jsonl.gz": "json", ".ndjson.gz": "json",
@@ -85,17 +85,17 @@ def _files_digest(files: list[str], n: int = 32) -> str:
 
 def _dictionary_stamp(location: str) -> str:
     """What changes when the data dictionary beside `location` changes ("" without one);
-    of a database built from a `.sql` file, its content (`_built_from_sql`)."""
+    of a database tablegraph built in its cache, its content (`_built_in_cache`)."""
     files = dictionary_files(location)
     if not files:
         return ""
-    if _built_from_sql(location):
+    if _built_in_cache(location):
         digest = hashlib.sha256(b"".join(Path(f).read_bytes() for f in files)).hexdigest()
         return f":dictionary {digest[:16]}"
     return f":dictionary {_files_digest(files, 16)}"
 
 
-def _built_from_sql(location: str) -> bool:
+def _built_in_cache(location: str) -> bool:
     """Whether `location` is a database tablegraph built in its cache, in a folder named for
     what it was built from (the SQLite file of a `.sql` file, `tables.ddl`; the DuckDB file of
     a DuckDB export, `imported_database`): a new one for every edit, so a table's fingerprint
@@ -118,19 +118,14 @@ def imported_database(folder: str) -> str:
     """The DuckDB file that `IMPORT DATABASE` makes of a DuckDB export (tables with their
     schemas, keys, comments and rows), built once in the cache, in a folder named for the
     export's files (paths, sizes, times: an edited export is imported again)."""
-    import shutil
-    import tempfile
-
     files = sorted(str(p) for p in Path(folder).iterdir() if p.is_file())
     name = (Path(folder).resolve().name or "export") + ".duckdb"
     target = cache_root() / "imports" / _files_digest(files, 20)
     db = target / name
     if db.is_file():
         return str(db)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".tmp-", dir=target.parent)
-    try:
-        con = duckdb.connect(os.path.join(tmp, name))
+    with build_once(target) as tmp:
+        con = duckdb.connect(str(tmp / name))
         try:
             con.execute(f"IMPORT DATABASE {quote_literal(os.path.abspath(folder))}")
         except duckdb.Error as e:
@@ -138,13 +133,6 @@ def imported_database(folder: str) -> str:
             raise TableGraphError(f"{folder}: DuckDB cannot import this export ({first})") from e
         finally:
             con.close()
-        try:
-            os.replace(tmp, target)
-        except OSError:  # another process imported it first
-            if not db.is_file():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return str(db)
 
 
@@ -696,7 +684,7 @@ class Reader:
                 if ref.kind == "duckdb" else []
         except duckdb.Error:
             return None
-        where = os.path.basename(ref.location) if _built_from_sql(ref.location) else \
+        where = os.path.basename(ref.location) if _built_in_cache(ref.location) else \
             os.path.abspath(ref.location)
         return (f"{ref.kind}:{where}:{ref.schema}.{ref.table}:{rows}:"
                 f"{checksum}:{[(c[0], c[1]) for c in cols]}" + (f":{notes}" if notes else "")
