@@ -230,6 +230,21 @@ def test_a_pg_dump_with_copy_blocks_and_psql_commands_reads_with_its_rows(tmp_pa
             ddl_database(str(path))
 
 
+def test_a_copy_block_names_its_columns_as_sql_does(tmp_path):
+    """COPY's column list is read as SQL names are: a quoted name keeps its case, spaces
+    and doubled quotes, an unquoted one is itself."""
+    import sqlite3
+
+    path = tmp_path / "quoted.sql"
+    path.write_text('CREATE TABLE public.t (id integer, "Unit ""Net"" Price" numeric);\n'
+                    'COPY public.t (id, "Unit ""Net"" Price") FROM stdin;\n1\t9.5\n\\.\n')
+    con = sqlite3.connect(ddl_database(str(path)))
+    try:
+        assert con.execute('SELECT id, "Unit ""Net"" Price" FROM t').fetchall() == [(1, 9.5)]
+    finally:
+        con.close()
+
+
 SSMS_SCRIPT = """USE [Shop]
 GO
 SET ANSI_NULLS ON

@@ -204,10 +204,6 @@ def _copy_value(field: str) -> str | None:
     return _COPY_ESCAPE.sub(one, field)
 
 
-def _unquoted(name: str) -> str:
-    """`"Order Items"` -> Order Items; `public.orders` -> orders (schemas dropped)."""
-    last = re.findall(r'"((?:[^"]|"")*)"|([^.\s"]+)', name)[-1]
-    return last[0].replace('""', '"') if last[0] else last[1]
 
 
 def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
@@ -216,14 +212,18 @@ def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
     rows). Parsing rows took most of a dump's reading time, and some are not SQL at all:
 
     - pg_dump's `COPY t (a, b) FROM stdin;` blocks, tab-separated lines up to `\\.`, each
-      field in COPY's text format (`_copy_value`); psql's commands between statements
-      (`\\restrict ...`) are left out, and SQL Server's `GO` lines and SQL*Plus's `/`
-      lines end a statement; MySQL's `DELIMITER ;;` blocks are split at their delimiter and
-      the triggers and routines in them passed over (`_delimited`);
+      field in COPY's text format (`_copy_value`);
     - mysqldump's INSERT lines (a file that starts `-- MySQL dump` or `-- MariaDB dump`), one
       statement a line, that SQLite reads exactly as MySQL does (backquoted names, plain
       numbers and strings: nothing `_NOT_PLAIN` finds), to be run as written.
+
+    On the way, what is no SQL statement goes: psql's commands between statements
+    (`\\restrict ...`) are left out, SQL Server's `GO` lines and SQL*Plus's `/` lines end a
+    statement, and MySQL's `DELIMITER ;;` blocks are split at their delimiter, their
+    triggers and routines passed over (`_delimited`).
     """
+    from sqlglot import exp
+
     mysqldump = text.lstrip("\ufeff").startswith(MYSQLDUMP_HEADERS)
     lines = text.split("\n")
     out: list[str] = []
@@ -233,8 +233,11 @@ def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
         line = lines[i]
         copy = _COPY.match(line.rstrip("\r"))
         if copy is not None:
-            columns = [_unquoted(c.strip()) for c in copy["columns"].split(",") if c.strip()]
-            block = _Copy(_unquoted(copy["table"]), columns, [], i + 1)
+            columns = [exp.to_column(c.strip(), dialect="postgres").name
+                       for c in copy["columns"].split(",") if c.strip()]
+            # its table as read by sqlglot (`public."Order Items"` -> Order Items)
+            block = _Copy(exp.to_table(copy["table"], dialect="postgres").name, columns, [],
+                          i + 1)
             i += 1
             while i < len(lines) and lines[i].rstrip("\r") != "\\.":
                 fields = lines[i].rstrip("\r").split("\t")
@@ -269,25 +272,19 @@ def _delimited(lines: list[str], i: int, delimiter: str, out: list[str]) -> int:
     """MySQL's `DELIMITER ;;` ... `DELIMITER ;` block from line `i` (mysqldump writes triggers
     and routines in them, whose bodies hold semicolons): its statements, split at the
     delimiter, go to `out` ending in `;`, routines and triggers as blank lines (they say
-    nothing of which table holds what), as many lines as the block had. -> the line after."""
+    nothing of which table holds what), as many lines as the block had (an empty statement
+    where a routine was). -> the line after."""
     out.append("")
     i += 1
     block: list[str] = []
-    while i < len(lines) and not (_DELIMITER.match(lines[i]) and
-                                  _DELIMITER.match(lines[i])["d"] == ";"):
+    while i < len(lines) and not ((m := _DELIMITER.match(lines[i])) and m["d"] == ";"):
         block.append(lines[i])
         i += 1
-    if delimiter == ";":
-        out.extend(block)
-    else:
-        pieces = "\n".join(block).split(delimiter)
-        for n, piece in enumerate(pieces):
-            last = n == len(pieces) - 1
-            if _ROUTINE.match(piece) or last and not piece.strip():
-                out.append("\n" * piece.count("\n") if not last else "")
-            else:
-                out.append(piece + ("" if last else ";"))
-        out[-len(pieces):] = "".join(out[-len(pieces):]).split("\n")
+    if delimiter != ";":  # each statement ends in ";", a routine's lines left blank
+        body = ";".join("\n" * p.count("\n") if _ROUTINE.match(p) else p
+                        for p in "\n".join(block).split(delimiter))
+        block = body.split("\n")
+    out.extend(block)
     if i < len(lines):
         out.append("")  # the closing DELIMITER ;
         i += 1
@@ -346,13 +343,13 @@ def read_ddl(text: str, source: str = "schema.sql"
                         elif isinstance(k, exp.CommentColumnConstraint):
                             t.column_comments[e.name] = _text(k.this)
                         elif isinstance(k, exp.Properties) and \
-                                (note := _description_option(k)) is not None:
+                                (note := _description_option(k.expressions)) is not None:
                             t.column_comments[e.name] = note  # BigQuery's OPTIONS
             _keys(t, [e for e in st.this.expressions if not isinstance(e, exp.ColumnDef)])
             for p in (st.args.get("properties") or exp.Properties()).expressions:
                 if isinstance(p, exp.SchemaCommentProperty):
                     t.comment = _text(p.this)
-                elif (note := _description_option(exp.Properties(expressions=[p]))) is not None:
+                elif (note := _description_option([p])) is not None:
                     t.comment = note
         elif isinstance(st, exp.Alter) and isinstance(st.this, exp.Table):
             actions = st.args.get("actions") or []
@@ -372,8 +369,8 @@ def read_ddl(text: str, source: str = "schema.sql"
                 t.comment = text_
             else:
                 t.column_comments[column] = text_
-        elif isinstance(st, exp.Insert) and plain and st.find(exp.Table) is not None and \
-                st.find(exp.Table).name == PLAIN:  # rows taken out, in their place
+        elif isinstance(st, exp.Insert) and plain and \
+                getattr(st.find(exp.Table), "name", None) == PLAIN:  # rows taken out, in place
             inserts.append((plain[int(st.expression.find(exp.Literal).this)], True))
         elif isinstance(st, exp.Insert):
             target = st.find(exp.Table)
@@ -417,11 +414,12 @@ def _description(st) -> tuple[str, str | None, str] | None:
     return args["level1name"], column, args.get("value", "")
 
 
-def _description_option(properties) -> str | None:
-    """BigQuery's `OPTIONS(description = "...")` of a table or column: its text, else None."""
+def _description_option(properties: list) -> str | None:
+    """BigQuery's `OPTIONS(description = "...")` among a table's or column's properties: its
+    text, else None."""
     from sqlglot import exp
 
-    for p in properties.expressions:
+    for p in properties:
         if isinstance(p, exp.Property) and p.name.lower() == "description" and \
                 isinstance(p.args.get("value"), exp.Literal):
             return _text(p.args["value"])
@@ -460,6 +458,10 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+# a declared type SQLite takes: names and at most two numbers
+_PLAIN_TYPE = re.compile(r"[A-Za-z_][\w ]*(?:\(\s*[+-]?\d+\s*(?:,\s*[+-]?\d+\s*)?\))?")
+
+
 def _create(t: _Table, quote_types: bool = False) -> str:
     """The table's CREATE TABLE for SQLite (a view's CREATE VIEW). SQLite takes a declared type
     of names and at most two numbers; `quote_types` writes every other one (MySQL's
@@ -475,9 +477,6 @@ def _create(t: _Table, quote_types: bool = False) -> str:
         to = f" ({', '.join(map(_q, ref_cols))})" if ref_cols else ""
         parts.append(f"FOREIGN KEY ({', '.join(map(_q, cols))}) REFERENCES {_q(ref)}{to}")
     return f"CREATE TABLE {_q(t.name)} ({', '.join(parts)})"
-
-
-_PLAIN_TYPE = re.compile(r"[A-Za-z_][\w ]*(?:\(\s*[+-]?\d+\s*(?:,\s*[+-]?\d+\s*)?\))?")
 
 
 def _dictionary(t: _Table) -> str | None:
