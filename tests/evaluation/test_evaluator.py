@@ -45,8 +45,13 @@ def test_gold_names_match_as_sql_names_do():
     with pytest.raises(TableGraphError, match=r"table 'staff' in question 'q' is in several "
                        r"schemas \(crm.staff, hr.staff\): write it with its schema"):
         resolve_tables([Question("q", ("staff",))], tables)
-    with pytest.raises(TableGraphError, match="unknown table 'other.orders'"):
-        resolve_tables([Question("q", ("other.orders",))], tables)
+    # a qualifier that is no schema here: a database's name or another engine's default schema
+    qs = [Question("q", ("sakila.orders", "dbo.Orders", "mydb.sales.items", "public.items"))]
+    assert resolve_tables(qs, tables)[0].tables == ("Orders",) * 2 + ("sales.items",) * 2
+    with pytest.raises(TableGraphError, match="unknown table 'hr.orders'"):  # hr is a schema
+        resolve_tables([Question("q", ("hr.orders",))], tables)
+    with pytest.raises(TableGraphError, match=r"'dbo.staff' in question 'q' is in several"):
+        resolve_tables([Question("q", ("dbo.staff",))], tables)
 
 
 def test_the_api_finds_a_table_by_the_names_a_questions_file_may_use():

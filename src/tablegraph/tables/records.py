@@ -121,16 +121,21 @@ class TableNames:
     """Names of a database's tables matched as SQL names are: case-insensitively; `main.` and
     `public.` (the default schemas, whose tables are named without them) may lead a name; a
     name without its schema matches the one table of that name in another schema
-    (`employee` for `humanresources.employee`). The questions' gold tables and the serving
-    API's table names (describe, join path) both resolve through it."""
+    (`employee` for `humanresources.employee`); a qualifier that is no schema of the database
+    is a database's name or another engine's default schema (`sakila.actor`, `dbo.Orders`,
+    `mydb.main.t` read as `main.t`) and is passed over. The questions' gold tables and the
+    serving API's table names (describe, join path) both resolve through it."""
 
     def __init__(self, tables: list[str]):
         self._exact = set(tables)
         self._folded = {t.lower(): t for t in tables}
         self._bare: dict[str, list[str]] = {}  # "orders" -> ["sales.orders", ...]
+        self._schemas: set[str] = set()
         for t in tables:
             if "." in t:
-                self._bare.setdefault(t.rsplit(".", 1)[1].lower(), []).append(t)
+                schema, bare = t.rsplit(".", 1)
+                self._bare.setdefault(bare.lower(), []).append(t)
+                self._schemas.add(schema.lower())
 
     def find(self, name: str) -> str | None:
         """The table `name` stands for, or None (no such table, or several)."""
@@ -139,15 +144,20 @@ class TableNames:
         low = name.lower()
         if low in self._folded:
             return self._folded[low]
-        for prefix in ("main.", "public."):
-            if low.startswith(prefix) and low[len(prefix):] in self._folded:
-                return self._folded[low[len(prefix):]]
+        if "." in low:
+            schema, bare = low.rsplit(".", 1)
+            if schema in self._schemas:
+                return None  # a schema of this database without such a table
+            return self.find(bare) if bare not in ("", low) else None
         found = self._bare.get(low, [])
         return found[0] if len(found) == 1 else None
 
     def ambiguity(self, name: str) -> str:
         """For a name without its schema that several schemas have, the end of an error
         naming their tables; else the empty string."""
-        several = sorted(self._bare.get(name.lower(), []))
+        low = name.lower()
+        if "." in low and low.rsplit(".", 1)[0] not in self._schemas:
+            low = low.rsplit(".", 1)[1]
+        several = sorted(self._bare.get(low, []))
         return (f" is in several schemas ({', '.join(several)}): write it with its schema"
                 if len(several) > 1 else "")
