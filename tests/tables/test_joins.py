@@ -104,6 +104,40 @@ def test_a_warehouse_prefix_does_not_hide_the_table_a_key_names(tmp_path):
     assert g.between("fact_sales", "tbl_stores").reason == "name pattern"
 
 
+TPC = """
+    CREATE TABLE nation (n_nationkey INTEGER PRIMARY KEY, n_name TEXT, n_comment TEXT);
+    CREATE TABLE customer (c_custkey INTEGER PRIMARY KEY, c_name TEXT, c_nationkey INTEGER);
+    CREATE TABLE orders (o_orderkey INTEGER PRIMARY KEY, o_custkey INTEGER, o_total REAL);
+    CREATE TABLE partsupp (ps_partkey INTEGER, ps_suppkey INTEGER, ps_cost REAL);
+    CREATE TABLE part (p_partkey INTEGER PRIMARY KEY, p_name TEXT, p_brand TEXT);
+    CREATE TABLE date_dim (d_date_sk INTEGER PRIMARY KEY, d_year INTEGER, d_moy INTEGER);
+    CREATE TABLE store_sales (ss_sold_date_sk INTEGER, ss_customer_sk INTEGER, ss_qty INTEGER);
+    CREATE TABLE d_icd_codes (icd_code TEXT PRIMARY KEY, icd_version INT, icd_title TEXT);
+    CREATE TABLE codes (icd_code TEXT, note TEXT, seq INTEGER);
+"""
+
+
+def test_keys_behind_a_column_prefix_of_their_table(tmp_path):
+    """TPC-H's and TPC-DS's columns begin with their table's letters (`o_custkey` in
+    `orders` is `c_custkey` of `customer`; `ss_sold_date_sk` is `date_dim.d_date_sk`),
+    where no foreign key is declared; a prefix that does not come from the table's name
+    (`icd_` of `d_icd_codes`) stays part of the column's."""
+    g = sqlite_join_graph(tmp_path / "tpc.sqlite", TPC)
+    for a, b, on in [("orders", "customer", "orders.o_custkey = customer.c_custkey"),
+                     ("customer", "nation", "customer.c_nationkey = nation.n_nationkey"),
+                     ("partsupp", "part", "partsupp.ps_partkey = part.p_partkey"),
+                     ("store_sales", "date_dim", "store_sales.ss_sold_date_sk = "
+                                                 "date_dim.d_date_sk")]:
+        assert g.between(a, b).conditions() == [on]
+    assert g.between("codes", "d_icd_codes").conditions() == [
+        "codes.icd_code = d_icd_codes.icd_code"]
+    declared = sqlite_join_graph(tmp_path / "declared.sqlite", TPC + """
+        CREATE TABLE lineitem (l_orderkey INTEGER REFERENCES orders (o_orderkey), l_qty INT);
+    """)  # a schema that declares its keys has said what joins
+    assert declared.between("orders", "customer") is None
+    assert declared.between("lineitem", "orders").source == "declared"
+
+
 def test_keys_named_by_number_role_or_the_table_itself(tmp_path):
     """`orderNumber` names `orders`, `start_station_id` names `station`, `economy.country`
     names `country` (its primary key `code`); a phone number, a plural count, a key of

@@ -173,7 +173,7 @@ class JoinGraph:
         return JoinGraph(list(d["tables"]), [Join.from_json(j) for j in d["joins"]])
 
 
-_ID_SUFFIX = re.compile(r"^(?P<stem>.+?)_?(id|fk|key|code|no|num)$")
+_ID_SUFFIX = re.compile(r"^(?P<stem>.+?)(_?(id|fk|key|code|no|num)|_sk)$")  # _sk: surrogate
 # `customerNumber`: a key only where a table bears its stem's name (a phone number is not)
 _NUMBER_SUFFIX = re.compile(r"^(?P<stem>.+?)_?(nbr|number)$")
 
@@ -222,9 +222,13 @@ _TABLE_PREFIX = re.compile(r"^(dim|fact|fct|tbl|tb|lkp|lookup|ref|stg)_(?=[a-z0-
                            re.IGNORECASE)
 
 
+_TABLE_SUFFIX = re.compile(r"(?<=[a-z0-9])_(dim|fact|fct)$", re.IGNORECASE)
+
+
 def _unprefixed(table: str) -> str:
-    """A table name without such a first word: `dim_customer` -> "customer"."""
-    return _TABLE_PREFIX.sub("", table.split(".")[-1])
+    """A table name without such a first word, or such a last one: `dim_customer` and
+    `customer_dim` -> "customer"."""
+    return _TABLE_SUFFIX.sub("", _TABLE_PREFIX.sub("", table.split(".")[-1]))
 
 
 def _table_forms(table: str) -> list[str]:
@@ -250,6 +254,28 @@ def _stem(column: str) -> str | None:
     if not m or not m.group("stem").strip("_"):
         return None
     return _squash(m.group("stem"))
+
+
+# a short first word that every column of a table shares, standing for the table (TPC-H's
+# `o_custkey` in `orders`, TPC-DS's `ss_customer_sk` in `store_sales`)
+_COLUMN_PREFIX = re.compile(r"^([a-z]{1,3}_)[a-z0-9]")
+
+
+def column_prefix(profile: TableProfile) -> str:
+    """The prefix (lower case) that every column of a table of three or more (all but one of
+    five or more) begins with, where it is one to three letters and an underscore and its
+    letters come in order from the table's name, the first first (`ps_` of `partsupp`, `cd_`
+    of `customer_demographics`; not `icd_` of `d_icd_procedures`); else ""."""
+    cols = [c.name.lower() for c in profile.columns]
+    found = [m.group(1) if (m := _COLUMN_PREFIX.match(c)) else "" for c in cols]
+    first = max(set(found), key=found.count, default="")
+    table = _unprefixed(profile.name).lower()
+    if not first or len(cols) < 3 or found.count(first) < len(cols) - (len(cols) >= 5):
+        return ""
+    letters = iter(table)
+    if not table.startswith(first[0]) or not all(ch in letters for ch in first[:-1]):
+        return ""
+    return first
 
 
 def identifies(profile: TableProfile, columns: tuple[str, ...]) -> bool:
@@ -297,6 +323,15 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
 
     declared = {k for k, j in best.items() if j.source == DECLARED}
     cols = {p.name: {c.name.lower(): c for c in p.columns} for p in profiles}
+    # a column's name without its table's prefix: `o_custkey` and `c_custkey` are one key,
+    # where no foreign key is declared (a schema that declares some has said what joins)
+    undeclared = not any(p.foreign_keys for p in profiles)
+    prefixes = {p.name: column_prefix(p) if undeclared else "" for p in profiles}
+
+    def bare(t: str, name: str) -> str:
+        """`name` (lower case) without table `t`'s column prefix."""
+        low, pre = name.lower(), prefixes[t]
+        return low[len(pre):] if pre and low.startswith(pre) else low
     table_stems: dict[str, list[str]] = {}  # every form of each table's name
     for n in names:
         for f in _table_forms(n):
@@ -318,19 +353,25 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
         for cand in ("id", col.lower()):
             if cand in cols[t]:
                 return cols[t][cand].name
+        if prefixes[t]:  # the key named for its table: `date_dim.d_date_sk`
+            forms = set(_table_forms(t))
+            for low, c in cols[t].items():
+                if _stem(bare(t, low)) in forms and identifies(prof[t], (c.name,)):
+                    return c.name
         return None
 
     normed = {n: _norm(n) for n in names}  # once, not once per column
     for p in profiles:
         for c in p.columns:
-            stem = _stem(c.name)
-            numbered = None if stem is not None else _NUMBER_SUFFIX.match(c.name.lower())
+            name = bare(p.name, c.name)
+            stem = _stem(name)
+            numbered = None if stem is not None else _NUMBER_SUFFIX.match(name)
             number = numbered is not None
             whole = stem is None and not number  # a column named as a table: `economy.country`
             if number:
                 stem = _squash(numbered["stem"])
             elif whole:
-                stem = _squash(c.name)
+                stem = _squash(name)
                 if len(_forms(stem)) > 1:
                     continue  # a plural (`langs.words`) counts things more often than it keys
             if not stem:
@@ -364,9 +405,6 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
 
     fk_cols = {p.name: {c.lower() for k in p.foreign_keys for c in k.columns} for p in profiles}
 
-    def home(t: str, col: str) -> bool:
-        return identifies(prof[t], (col,))
-
     def closest(a: str, homes: list[str]) -> list[str]:
         """The homes whose names share the most words with `a`'s (all of them on a tie):
         `diagnoses_icd.icd_code` belongs to `d_icd_diagnoses`, not `d_icd_procedures`."""
@@ -374,15 +412,19 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
         best = max(share.values(), default=0)
         return [h for h in homes if share[h] == best]
 
-    owners: dict[str, list[str]] = {}
+    owners: dict[str, dict[str, str]] = {}  # bare name -> {table: its column of that name}
     for p in profiles:
         for c in p.columns:
-            if _stem(c.name) is not None or c.key_sketch:
-                owners.setdefault(c.name.lower(), []).append(p.name)
-    for col, tabs in owners.items():
-        if col == "id" or len(tabs) < 2:
+            if _stem(b := bare(p.name, c.name)) is not None or c.key_sketch:
+                owners.setdefault(b, {}).setdefault(p.name, c.name.lower())
+    for bare, named in owners.items():
+        tabs = list(named)
+        if bare == "id" or len(tabs) < 2:
             continue
-        homes = [t for t in tabs if home(t, col)]
+
+        def home(t: str, _named: dict = named) -> bool:
+            return identifies(prof[t], (_named[t],))
+        homes = [t for t in tabs if home(t)]
         if homes:  # a star: every other table joins the table(s) the column identifies
             near = {a: homes if a in homes else closest(a, homes) for a in tabs}
             pairs = [(a, h) for h in homes for a in tabs if a != h and h in near[a]]
@@ -394,9 +436,10 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
         else:
             continue
         for a, b in pairs:
-            if frozenset((a, b)) in declared or (fk_cols[a] & fk_cols[b] & {col}):
+            if frozenset((a, b)) in declared or (named[a] in fk_cols[a]
+                                                 and named[b] in fk_cols[b]):
                 continue  # declared, or both sides already point somewhere declared
-            ev = evidence(a, col, b, col)
+            ev = evidence(a, named[a], b, named[b])
             if ev is None or ev < 0 or (ev == 0 and not homes):
                 continue
             if b in homes and a in homes:
@@ -405,21 +448,22 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
                 conf = 0.6 if ev > 0 else 0.5  # both unique: one-to-one, or a coincidence
             else:
                 conf = 0.8 if ev > 0 and b in homes else 0.6 if ev >= 0 and b in homes else 0.5
-            left, right = _completed_key(prof[b], col, cols[a], cols[b])
+            left, right = _completed_key(prof[b], named[b], cols[a][named[a]], cols[a],
+                                         cols[b])
             add(Join(a, left, b, right, INFERRED, conf, "same key column"))
     return JoinGraph(names, sorted(best.values(), key=lambda j: (j.left, j.right)))
 
 
-def _completed_key(home: TableProfile, col: str, a_cols: dict, b_cols: dict
+def _completed_key(home: TableProfile, col: str, a_col, a_cols: dict, b_cols: dict
                    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The columns of a same-key-column join towards `home` on `col`: `col` alone, or `col`
-    and its partner when `home`'s rows are identified by the pair and not by `col` alone
-    (`icd_code` repeats across ICD-9 and ICD-10: the join is on `icd_code` and
-    `icd_version`), where the other table has the partner too."""
+    """The columns of a same-key-column join from `a_col` towards `home` on its `col` (lower
+    case): `col` alone, or `col` and its partner when `home`'s rows are identified by the
+    pair and not by `col` alone (`icd_code` repeats across ICD-9 and ICD-10: the join is on
+    `icd_code` and `icd_version`), where the other table has the partner too."""
     b_name = b_cols[col].name
     if [k.lower() for k in home.primary_key] != [col]:
         for key in home.unique_keys:
             if key[0].lower() == col and key[1].lower() in a_cols:
                 partner = key[1].lower()
-                return (a_cols[col].name, a_cols[partner].name), (b_name, b_cols[partner].name)
-    return (a_cols[col].name,), (b_name,)
+                return (a_col.name, a_cols[partner].name), (b_name, b_cols[partner].name)
+    return (a_col.name,), (b_name,)
