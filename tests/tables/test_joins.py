@@ -138,6 +138,24 @@ def test_keys_behind_a_column_prefix_of_their_table(tmp_path):
     assert declared.between("lineitem", "orders").source == "declared"
 
 
+def test_keys_name_their_table_without_the_prefix_most_tables_share(tmp_path):
+    """WordPress' `wp_postmeta.post_id` is `wp_posts.ID`: the `wp_` that most of the
+    database's tables begin with is no part of what a key names."""
+    g = sqlite_join_graph(tmp_path / "wp.sqlite", """
+        CREATE TABLE wp_posts (ID INTEGER PRIMARY KEY, post_title TEXT);
+        CREATE TABLE wp_users (ID INTEGER PRIMARY KEY, user_login TEXT);
+        CREATE TABLE wp_postmeta (meta_id INTEGER PRIMARY KEY, post_id INTEGER, meta_key TEXT);
+        CREATE TABLE wp_comments (comment_ID INTEGER PRIMARY KEY, comment_post_ID INTEGER,
+                                  user_id INTEGER);
+        CREATE TABLE notes (id INTEGER PRIMARY KEY, post_id INTEGER);
+    """)
+    assert g.between("wp_postmeta", "wp_posts").conditions() == ["wp_postmeta.post_id = wp_posts.ID"]
+    assert g.between("wp_comments", "wp_posts").conditions() == [
+        "wp_comments.comment_post_ID = wp_posts.ID"]
+    assert g.between("wp_comments", "wp_users").conditions() == [
+        "wp_comments.user_id = wp_users.ID"]
+
+
 def test_keys_named_by_number_role_or_the_table_itself(tmp_path):
     """`orderNumber` names `orders`, `start_station_id` names `station`, `economy.country`
     names `country` (its primary key `code`); a phone number, a plural count, a key of

@@ -236,6 +236,19 @@ def _table_forms(table: str) -> list[str]:
     return _forms(table) + _forms(_unprefixed(table))
 
 
+def _shared_table_prefix(names: list[str]) -> str:
+    """The first word (lower case, with its `_`) that most of a database's tables, three or
+    more, begin with: an application's or a dataset's name (`wp_` of WordPress' `wp_posts`,
+    `olist_` of `olist_orders`), which the keys naming those tables leave out (`post_id`);
+    else ""."""
+    firsts = [m.group(1) for n in names
+              if (m := re.match(r"^([a-z0-9]+_)[a-z0-9]", n.split(".")[-1].lower()))]
+    if not firsts:
+        return ""
+    first = max(set(firsts), key=firsts.count)
+    return first if firsts.count(first) >= max(3, 0.6 * len(names)) else ""
+
+
 def _shared_words(a: str, b: str) -> int:
     """How many words of table name `a` are words of `b`, in any of their forms."""
     wb = _words(b)
@@ -332,9 +345,13 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
         """`name` (lower case) without table `t`'s column prefix."""
         low, pre = name.lower(), prefixes[t]
         return low[len(pre):] if pre and low.startswith(pre) else low
+    shared = _shared_table_prefix(names)
+    forms_of = {n: _table_forms(n) + (_table_forms(n.split(".")[-1][len(shared):])
+                                      if shared and n.split(".")[-1].lower().startswith(shared)
+                                      else []) for n in names}
     table_stems: dict[str, list[str]] = {}  # every form of each table's name
     for n in names:
-        for f in _table_forms(n):
+        for f in dict.fromkeys(forms_of[n]):
             table_stems.setdefault(f, []).append(n)
 
     def evidence(a_table: str, a_col: str, b_table: str, b_col: str) -> float | None:
@@ -354,7 +371,7 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
             if cand in cols[t]:
                 return cols[t][cand].name
         if prefixes[t]:  # the key named for its table: `date_dim.d_date_sk`
-            forms = set(_table_forms(t))
+            forms = set(forms_of[t])
             for low, c in cols[t].items():
                 if _stem(bare(t, low)) in forms and identifies(prof[t], (c.name,)):
                     return c.name
@@ -377,7 +394,7 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
             if not stem:
                 continue
             forms = _forms(stem)
-            if set(forms) & set(_table_forms(p.name)) and identifies(p, (c.name,)):
+            if set(forms) & set(forms_of[p.name]) and identifies(p, (c.name,)):
                 continue  # its own key (`sales.orders.order_id`), not one of `orders.id`
             targets = list(dict.fromkeys(t for f in forms for t in table_stems.get(f, [])))
             weak = whole or number  # a guess that the column's type must bear out
