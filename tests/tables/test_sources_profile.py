@@ -131,6 +131,31 @@ def test_missing_path_and_unknown_file(tmp_path):
         discover(tmp_path / "x.bin")
 
 
+def test_sqlite_without_rowid_and_full_text_index_tables(tmp_path):
+    """A table WITHOUT ROWID was skipped (the scanner counted its rows by ROWID); the tables
+    in which a full-text index keeps its data (`notes_fts_data`, ...) are no tables of the
+    user's, while the index itself and the rest read as they are."""
+    db = tmp_path / "w.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE tags (tag TEXT PRIMARY KEY, label TEXT) WITHOUT ROWID")
+    con.executemany("INSERT INTO tags VALUES (?, ?)", [(f"t{i}", f"tag {i}") for i in range(40)])
+    con.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+    con.execute("INSERT INTO notes VALUES (1, 'hello')")
+    try:
+        con.execute("CREATE VIRTUAL TABLE notes_fts USING fts5(body)")
+    except sqlite3.OperationalError:
+        pytest.skip("this SQLite has no FTS5")
+    con.commit()
+    con.close()
+    assert [r.name for r in discover(db)] == ["notes", "notes_fts", "tags"]
+    skipped: list = []
+    profiles = profile_tables(discover(db), max_rows=10, progress=False, use_cache=False,
+                              skipped=skipped)
+    assert not skipped
+    tags = profiles[-1]
+    assert (tags.name, tags.n_rows, tags.n_sampled, tags.primary_key) == ("tags", 40, 10, ["tag"])
+
+
 def test_sqlite_duckdb_and_parquet(tmp_path):
     db = tmp_path / "a.sqlite"
     con = sqlite3.connect(db)

@@ -52,6 +52,9 @@ SQLITE_TYPE_ERRORS = ("Mismatch Type", "Conversion Error")
 DEFAULT_MAX_ROWS = 20_000
 DEFAULT_SAMPLE_SEED = 42
 # endings of database files that a folder may hold (read when it holds one, and nothing else)
+# what SQLite's virtual tables keep beside them: FTS3/4, FTS5, R*Tree
+SQLITE_SHADOW_PARTS = ("content", "segments", "segdir", "docsize", "stat", "data", "idx",
+                       "config", "node", "rowid", "parent")
 DATABASE_SUFFIXES = (".sqlite", ".sqlite3", ".db", ".duckdb")
 # a database file's data dictionary: one CSV per table beside it, in BIRD's layout
 # (`tables.catalog.read_dictionary`)
@@ -460,6 +463,18 @@ class Reader:
         self._attached[key] = alias
         return alias
 
+    def _shadow_tables(self, location: str) -> set[str]:
+        """The tables (lower case) in which a SQLite file's virtual tables keep their data:
+        a full-text index's `docs_fts_data`, `docs_fts_idx`, ... and an R*Tree's nodes. The
+        virtual table is read; these are its inner workings, not the user's tables."""
+        try:
+            virtual = self.con.execute(
+                "SELECT name FROM sqlite_scan(?, 'sqlite_master') WHERE type = 'table' AND "
+                "upper(ltrim(sql)) LIKE 'CREATE VIRTUAL TABLE%'", [location]).fetchall()
+        except duckdb.Error:
+            return set()
+        return {f"{v.lower()}_{part}" for (v,) in virtual for part in SQLITE_SHADOW_PARTS}
+
     def list_database_tables(self, kind: str, location: str) -> list[TableRef]:
         alias = self._attach(kind, location)
 
@@ -486,11 +501,13 @@ class Reader:
                     "WHERE type IN ('table', 'view') ORDER BY 2", [location]).fetchall()
             except duckdb.Error as e:
                 raise unreadable(e) from e
+        shadows = self._shadow_tables(location) if kind == "sqlite" else set()
         refs = []
         for schema, table in rows:
             if schema in ("information_schema", "pg_catalog"):
                 continue
-            if kind == "sqlite" and table.lower().startswith("sqlite_"):
+            if kind == "sqlite" and (table.lower().startswith("sqlite_")
+                                     or table.lower() in shadows):
                 continue  # SQLite's own bookkeeping (sqlite_sequence, sqlite_stat1)
             name = table if schema in ("main", "public") else f"{schema}.{table}"
             refs.append(TableRef(name=name, kind=kind, location=location, table=table,
@@ -630,7 +647,15 @@ class Reader:
     def _materialise(self, rel: str, tmp: str) -> int:
         """Copy a bounded, seeded sample of the relation `rel` into the temp table `tmp`;
         return the relation's total row count."""
-        total = self.con.execute(f"SELECT count(*) FROM {rel}").fetchone()[0]
+        try:
+            total = self.con.execute(f"SELECT count(*) FROM {rel}").fetchone()[0]
+        except duckdb.Error as e:
+            if "ROWID" not in str(e):
+                raise
+            # a SQLite table WITHOUT ROWID: the scanner counts rows by their ROWID unless
+            # the query reads a column
+            first = quote_ident(self.con.execute(f"DESCRIBE {rel}").fetchone()[0])
+            total = self.con.execute(f"SELECT count({first} IS NULL) FROM {rel}").fetchone()[0]
         clause = ""
         if total > self.max_rows:
             clause = f" USING SAMPLE reservoir({self.max_rows} ROWS) REPEATABLE ({self.seed})"
