@@ -298,6 +298,22 @@ def test_sql_context_quotes_names_and_shows_joins(tmp_path):
 
 
 
+def test_sql_context_quotes_join_names_that_are_no_plain_identifiers(tmp_path):
+    """`"Order Details"."Order ID" = Orders."Order ID"`: written bare, the names with
+    spaces were no SQL an LLM could copy."""
+    db = tmp_path / "nw.sqlite"
+    g = sqlite_join_graph(db, """
+        CREATE TABLE Orders ("Order ID" INTEGER PRIMARY KEY, Customer TEXT);
+        CREATE TABLE "Order Details" ("Order ID" INTEGER, Quantity INTEGER);
+    """)
+    by = {p.name: p for p in profile_tables(discover(str(db)), progress=False)}
+    text = sql_context([by["Order Details"], by["Orders"]], g.joins)
+    assert '--   "Order Details"."Order ID" = Orders."Order ID"  (inferred' in text
+    from tablegraph.tables.schema import _plain
+    assert _plain("sales.Orders", "postgres") == 'sales."Orders"'  # else it reads sales.orders
+    assert _plain("sales.Orders", "duckdb") == "sales.Orders"
+
+
 def test_a_key_column_in_many_tables_joins_the_table_it_identifies():
     from tablegraph.tables.records import ColumnProfile, TableProfile
 

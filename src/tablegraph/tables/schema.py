@@ -18,6 +18,8 @@ comments unless asked not to, and the join conditions.
 
 from __future__ import annotations
 
+import re
+
 from tablegraph.tables.joins import Join, JoinGraph, identifies
 from tablegraph.tables.records import TableProfile
 
@@ -66,6 +68,16 @@ def _quoted(name: str, dialect: str) -> str:
 def _qualified(name: str, dialect: str) -> str:
     """A table's name as the statement writes it: `sales.orders` -> "sales"."orders"."""
     return ".".join(_quoted(p, dialect) for p in name.split("."))
+
+
+def _plain(name: str, dialect: str) -> str:
+    """A (schema-qualified) name as written in a join condition: as it is where each part is
+    a plain identifier (`orders.customer_id`), quoted where not (`"Order Details"`, and
+    PostgreSQL's `"Orders"`, which unquoted would be `orders`)."""
+    def plain(p: str) -> bool:
+        return bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", p)) and \
+            (dialect != "postgres" or p == p.lower())
+    return ".".join(p if plain(p) else _quoted(p, dialect) for p in name.split("."))
 
 
 def _literal(text: str) -> str:
@@ -143,6 +155,9 @@ def sql_context(profiles: list[TableProfile], joins: list[Join], values: bool = 
         for j in joins:
             how = "declared" if j.source == "declared" else \
                 f"inferred from {j.reason}, confidence {j.confidence:.2f}"
-            out += [f"--   {c}  ({how})" for c in j.conditions()]
+            dialect = dialect_of(by_name[j.left]) if j.left in by_name else "sqlite"
+            out += [f"--   {_plain(j.left, dialect)}.{_plain(a, dialect)} = "
+                    f"{_plain(j.right, dialect)}.{_plain(b, dialect)}  ({how})"
+                    for a, b in zip(j.left_columns, j.right_columns)]
     return "\n\n".join(out[: len(profiles)]) + ("\n\n" + "\n".join(out[len(profiles):])
                                                  if len(out) > len(profiles) else "") + "\n"
