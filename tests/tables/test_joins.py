@@ -106,7 +106,10 @@ def test_a_warehouse_prefix_does_not_hide_the_table_a_key_names(tmp_path):
 
 TPC = """
     CREATE TABLE nation (n_nationkey INTEGER PRIMARY KEY, n_name TEXT, n_comment TEXT);
-    CREATE TABLE customer (c_custkey INTEGER PRIMARY KEY, c_name TEXT, c_nationkey INTEGER);
+    CREATE TABLE customer (c_custkey INTEGER PRIMARY KEY, c_name TEXT, c_nationkey INTEGER,
+                           c_current_addr_sk INTEGER);
+    CREATE TABLE customer_address (ca_address_sk INTEGER PRIMARY KEY, ca_city TEXT,
+                                   ca_state TEXT);
     CREATE TABLE orders (o_orderkey INTEGER PRIMARY KEY, o_custkey INTEGER, o_total REAL);
     CREATE TABLE partsupp (ps_partkey INTEGER, ps_suppkey INTEGER, ps_cost REAL);
     CREATE TABLE part (p_partkey INTEGER PRIMARY KEY, p_name TEXT, p_brand TEXT);
@@ -119,7 +122,8 @@ TPC = """
 
 def test_keys_behind_a_column_prefix_of_their_table(tmp_path):
     """TPC-H's and TPC-DS's columns begin with their table's letters (`o_custkey` in
-    `orders` is `c_custkey` of `customer`; `ss_sold_date_sk` is `date_dim.d_date_sk`),
+    `orders` is `c_custkey` of `customer`; `ss_sold_date_sk` is `date_dim.d_date_sk`,
+    `c_current_addr_sk` is `customer_address.ca_address_sk`),
     where no foreign key is declared; a prefix that does not come from the table's name
     (`icd_` of `d_icd_codes`) stays part of the column's."""
     g = sqlite_join_graph(tmp_path / "tpc.sqlite", TPC)
@@ -127,7 +131,9 @@ def test_keys_behind_a_column_prefix_of_their_table(tmp_path):
                      ("customer", "nation", "customer.c_nationkey = nation.n_nationkey"),
                      ("partsupp", "part", "partsupp.ps_partkey = part.p_partkey"),
                      ("store_sales", "date_dim", "store_sales.ss_sold_date_sk = "
-                                                 "date_dim.d_date_sk")]:
+                                                 "date_dim.d_date_sk"),
+                     ("customer", "customer_address",  # an abbreviation: addr, address
+                      "customer.c_current_addr_sk = customer_address.ca_address_sk")]:
         assert g.between(a, b).conditions() == [on]
     assert g.between("codes", "d_icd_codes").conditions() == [
         "codes.icd_code = d_icd_codes.icd_code"]

@@ -236,6 +236,13 @@ def _table_forms(table: str) -> list[str]:
     return _forms(table) + _forms(_unprefixed(table))
 
 
+def _abbreviates(short: str, table: str) -> bool:
+    """`short` is the start of the last word of `table`'s name, and not that word in one of
+    its forms: "addr" of `customer_address`, not "type" of `document_types`."""
+    last = _squash(_unprefixed(table).split("_")[-1])
+    return last.startswith(short) and short not in _forms(last)
+
+
 def _shared_table_prefix(names: list[str]) -> str:
     """The first word (lower case, with its `_`) that most of a database's tables, three or
     more, begin with: an application's or a dataset's name (`wp_` of WordPress' `wp_posts`,
@@ -370,8 +377,9 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
         for cand in ("id", col.lower()):
             if cand in cols[t]:
                 return cols[t][cand].name
-        if prefixes[t]:  # the key named for its table: `date_dim.d_date_sk`
-            forms = set(forms_of[t])
+        if prefixes[t]:  # the key named for its table or its last word: `date_dim.d_date_sk`,
+            # `customer_address.ca_address_sk`
+            forms = set(forms_of[t]) | set(_forms(_unprefixed(t).split("_")[-1]))
             for low, c in cols[t].items():
                 if _stem(bare(t, low)) in forms and identifies(prof[t], (c.name,)):
                     return c.name
@@ -394,8 +402,10 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
             if not stem:
                 continue
             forms = _forms(stem)
-            if set(forms) & set(forms_of[p.name]) and identifies(p, (c.name,)):
-                continue  # its own key (`sales.orders.order_id`), not one of `orders.id`
+            if (set(forms) & set(forms_of[p.name]) or prefixes[p.name] and len(stem) >= 4
+                    and normed[p.name].startswith(_norm(stem))) and identifies(p, (c.name,)):
+                continue  # its own key (`sales.orders.order_id`, `customer.c_custkey`), not
+                # one of `orders.id` or `customer_address.ca_address_sk`
             targets = list(dict.fromkeys(t for f in forms for t in table_stems.get(f, [])))
             weak = whole or number  # a guess that the column's type must bear out
             if not targets and not whole:  # a role before the table: `start_station_id`
@@ -406,6 +416,11 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
             if not targets and not weak and len(stem) >= 4:
                 s = _norm(stem)
                 targets = [n for n in names if normed[n].startswith(s)]
+            short = re.split(r"[^a-z0-9]+", name)[-2] if stem and not whole and not number \
+                and "_" in name else ""
+            if not targets and len(short) >= 4:  # an abbreviation: `current_addr_sk`
+                targets = [n for n in names if n != p.name and _abbreviates(short, n)]
+                weak = weak or bool(targets)
             for t in targets:
                 if t == p.name or frozenset((p.name, t)) in declared:
                     continue
