@@ -364,6 +364,46 @@ def test_a_sqlite_dump_reads_with_its_rows(tmp_path):
     assert p["Participates_in"].foreign_keys == [ForeignKey(("actid",), "Activity", ("actid",))]
 
 
+def test_a_sqlite_dump_is_read_from_sqlite_itself(tmp_path, monkeypatch):
+    """`sqlite3 db .dump` of a database with a generated column, names with spaces, a string
+    over two lines and one with quotes: its INSERT lines run as written, not through sqlglot
+    (one stand-in for lines in a row), SQLite's dialect reads the rest (MySQL's read
+    "Unit Price" as a string), and the rows and their types are the database's own."""
+    import sqlite3
+
+    import sqlglot
+
+    src = tmp_path / "src.sqlite"
+    con = sqlite3.connect(src)
+    con.executescript("""
+        CREATE TABLE "Order Details" ("Order ID" INTEGER, "Unit Price" REAL, Quantity INTEGER,
+            total REAL GENERATED ALWAYS AS ("Unit Price" * Quantity) VIRTUAL);
+        CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT, raw BLOB);
+    """)
+    con.executemany('INSERT INTO "Order Details" VALUES (?, ?, ?)',
+                    [(i, 1.5 * i, i % 3) for i in range(50)])
+    con.executemany("INSERT INTO notes VALUES (?, ?, ?)",
+                    [(1, "it's", b"\x00\x01"), (2, "two\nlines; INSERT INTO x VALUES(1);", None),
+                     (3, None, b"z")])
+    con.commit()
+    dump = "\n".join(con.iterdump())  # as Python writes it; the CLI's .dump alike
+    con.close()
+    monkeypatch.setenv("TABLEGRAPH_CACHE", str(tmp_path / "cache"))
+    parsed = []
+    parse = sqlglot.parse
+    monkeypatch.setattr(sqlglot, "parse", lambda text, read=None: parsed.append(text) or
+                        parse(text, read=read))
+    (tmp_path / "dump.sql").write_text(dump)
+    built = sqlite3.connect(ddl_database(str(tmp_path / "dump.sql")))
+    assert "1.5" not in parsed[0] and parsed[0].count("tablegraph_plain_insert_") <= 3
+    original = sqlite3.connect(src)
+    for q in ('SELECT *, typeof("Unit Price") FROM "Order Details"',
+              "SELECT *, typeof(raw) FROM notes"):
+        assert built.execute(q).fetchall() == original.execute(q).fetchall()
+    assert built.execute('SELECT total FROM "Order Details" WHERE "Order ID" = 5').fetchone() \
+        == (15.0,)
+
+
 def test_the_database_is_built_once_per_text(tmp_path):
     path = tmp_path / "schema.sql"
     path.write_text(SQLITE_DUMP)

@@ -39,7 +39,7 @@ from pathlib import Path
 from tablegraph.tables.sources import DICTIONARY_FOLDER, DICTIONARY_KEY
 from tablegraph.utils import TableGraphError, build_once, cache_root
 
-DDL_VERSION = 7  # bump when the database written from the same text changes
+DDL_VERSION = 8  # bump when the database written from the same text changes
 DIALECTS = ("postgres", "mysql", "sqlite", "tsql", "snowflake", "bigquery", "duckdb", "")
 
 
@@ -52,6 +52,9 @@ class _Table:
     comment: str = ""
     column_comments: dict[str, str] = field(default_factory=dict)
     view: str = ""  # a view's CREATE VIEW statement in SQLite's dialect; "" for a table
+    # generated columns: name -> expression in SQLite's dialect; added after the rows, which
+    # hold no values for them
+    generated: dict[str, str] = field(default_factory=dict)
 
 
 def _parse(text: str, source: str) -> tuple[str, list]:
@@ -68,8 +71,15 @@ def _parse(text: str, source: str) -> tuple[str, list]:
     level = log.level
     log.setLevel(logging.ERROR)  # its "falling back to a Command" warnings are ours to judge
     # backquoted names are MySQL's (mysqldump): try it first, so that a dump with rows is
-    # parsed once or twice, not in every dialect
-    order = sorted(DIALECTS, key=lambda d: d != "mysql") if "`" in text else DIALECTS
+    # parsed once or twice, not in every dialect; SQLite's own dump in SQLite's; otherwise
+    # MySQL after SQLite, which reads double quotes as names, as the standard does (MySQL
+    # reads "Unit Price" as a string)
+    if "`" in text:
+        order = sorted(DIALECTS, key=lambda d: d != "mysql")
+    elif text.lstrip("\ufeff").startswith(SQLITE_DUMP_HEADERS):
+        order = sorted(DIALECTS, key=lambda d: d != "sqlite")
+    else:
+        order = sorted(DIALECTS, key=lambda d: d == "mysql")
     try:
         for dialect in order:
             try:
@@ -156,6 +166,7 @@ def _harmless(command) -> bool:
 
 
 MYSQLDUMP_HEADERS = ("-- MySQL dump", "-- MariaDB dump")
+SQLITE_DUMP_HEADERS = ("PRAGMA foreign_keys=OFF;", "BEGIN TRANSACTION;")  # .dump, iterdump
 # what SQLite would read otherwise than MySQL does in a line of mysqldump: a backslash escape
 # (mysqldump writes a quote inside a value as \', so in a line without one every quote opens
 # or closes a string), and a value that is a hex or bit literal or a binary string
@@ -208,14 +219,18 @@ def _copy_value(field: str) -> str | None:
 
 def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
     """The rows of a dump, taken out of its text before sqlglot parses it, each in its place
-    by a short stand-in (`INSERT INTO <PLAIN> VALUES (n)`): (the text with the stand-ins, the
-    rows). Parsing rows took most of a dump's reading time, and some are not SQL at all:
+    by a short stand-in (`INSERT INTO <PLAIN> VALUES (first, end)`: rows[first:end], one for
+    lines in a row): (the text with the stand-ins, the rows). Parsing rows took most of a
+    dump's reading time, and some are not SQL at all:
 
     - pg_dump's `COPY t (a, b) FROM stdin;` blocks, tab-separated lines up to `\\.`, each
       field in COPY's text format (`_copy_value`);
     - mysqldump's INSERT lines (a file that starts `-- MySQL dump` or `-- MariaDB dump`), one
       statement a line, that SQLite reads exactly as MySQL does (backquoted names, plain
-      numbers and strings: nothing `_NOT_PLAIN` finds), to be run as written.
+      numbers and strings: nothing `_NOT_PLAIN` finds), to be run as written;
+    - the INSERT lines of SQLite's own dump (`sqlite3 db .dump`, Python's `iterdump`: a file
+      that starts `PRAGMA foreign_keys=OFF;` or `BEGIN TRANSACTION;`), each a whole
+      statement on its line (its quotes closed, after a statement's end), as written.
 
     On the way, what is no SQL statement goes: psql's commands between statements
     (`\\restrict ...`) are left out, SQL Server's `GO` lines and SQL*Plus's `/` lines end a
@@ -225,7 +240,9 @@ def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
     from sqlglot import exp
 
     mysqldump = text.lstrip("\ufeff").startswith(MYSQLDUMP_HEADERS)
+    sqlite_dump = text.lstrip("\ufeff").startswith(SQLITE_DUMP_HEADERS)
     lines = text.split("\n")
+    run: tuple[int, int] | None = None  # (where in `out`, first row) of the last stand-in
     out: list[str] = []
     rows: list[str | _Copy] = []
     i = 0
@@ -249,7 +266,7 @@ def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
             if i == len(lines):
                 raise TableGraphError(f"{source}, line {block.line}: a COPY block without its "
                                       f"end (a line \\.)")
-            out.append(f"INSERT INTO {PLAIN} VALUES ({len(rows)});")
+            out.append(f"INSERT INTO {PLAIN} VALUES ({len(rows)}, {len(rows) + 1});")
             rows.append(block)
         elif (delimiter := _DELIMITER.match(line)) is not None:
             i = _delimited(lines, i, delimiter["d"], out)
@@ -259,8 +276,15 @@ def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
         elif _GO.match(line) or _SLASH.match(line):  # sqlcmd's, SQL*Plus's statement end
             out.append(";")
         elif mysqldump and line.startswith("INSERT INTO `") and \
-                line.rstrip().endswith(");") and not _NOT_PLAIN.search(line):
-            out.append(f"INSERT INTO {PLAIN} VALUES ({len(rows)});")
+                line.rstrip().endswith(");") and not _NOT_PLAIN.search(line) or \
+                sqlite_dump and line.startswith("INSERT INTO ") and \
+                line.rstrip().endswith(");") and line.count("'") % 2 == 0 and \
+                (not out or out[-1].rstrip().endswith(";")):
+            if run is not None and run[0] == len(out) - 1:  # one stand-in for lines in a row
+                out[-1] = f"INSERT INTO {PLAIN} VALUES ({run[1]}, {len(rows) + 1});"
+            else:
+                run = (len(out), len(rows))
+                out.append(f"INSERT INTO {PLAIN} VALUES ({len(rows)}, {len(rows) + 1});")
             rows.append(line.rstrip())
         else:
             out.append(line)
@@ -292,16 +316,17 @@ def _delimited(lines: list[str], i: int, delimiter: str, out: list[str]) -> int:
 
 
 def read_ddl(text: str, source: str = "schema.sql"
-             ) -> tuple[dict[str, _Table], list[tuple[str | _Copy, bool]]]:
+             ) -> tuple[dict[str, _Table], list[tuple[str | _Copy, str | None]]]:
     """SQL text -> its tables (by lower-case name, in order of creation) and its rows in
-    order: INSERT statements as SQLite runs them, each with whether it is a mysqldump line as
-    written (`_take_rows`; written by sqlglot otherwise), and COPY blocks."""
+    order: INSERT statements as SQLite runs them, each with the dialect of a dump line run as
+    written (`_take_rows`: "mysql" or "sqlite"; None: written by sqlglot), and COPY blocks."""
     from sqlglot import exp
 
+    as_written = "mysql" if text.lstrip("\ufeff").startswith(MYSQLDUMP_HEADERS) else "sqlite"
     text, plain = _take_rows(text, source)
     dialect, statements = _parse(text, source)
     tables: dict[str, _Table] = {}
-    inserts: list[tuple[str | _Copy, bool]] = []
+    inserts: list[tuple[str | _Copy, str | None]] = []
 
     def table_of(node, what: str) -> _Table:
         t = tables.get(node.name.lower())
@@ -340,6 +365,8 @@ def read_ddl(text: str, source: str = "schema.sql"
                             t.primary_key = [e.name]
                         elif isinstance(k, exp.Reference) and (ref := _reference(k)):
                             t.foreign_keys.append(([e.name], ref[0], ref[1]))
+                        elif isinstance(k, exp.ComputedColumnConstraint):
+                            t.generated[e.name] = k.this.sql(dialect="sqlite")
                         elif isinstance(k, exp.CommentColumnConstraint):
                             t.column_comments[e.name] = _text(k.this)
                         elif isinstance(k, exp.Properties) and \
@@ -371,13 +398,15 @@ def read_ddl(text: str, source: str = "schema.sql"
                 t.column_comments[column] = text_
         elif isinstance(st, exp.Insert) and plain and \
                 getattr(st.find(exp.Table), "name", None) == PLAIN:  # rows taken out, in place
-            inserts.append((plain[int(st.expression.find(exp.Literal).this)], True))
+            first, end = (int(v.this) for v in st.expression.find_all(exp.Literal))
+            inserts += [(row, None if isinstance(row, _Copy) else as_written)
+                        for row in plain[first:end]]
         elif isinstance(st, exp.Insert):
             target = st.find(exp.Table)
             if target is not None:
                 target.set("db", None)
                 target.set("catalog", None)
-            inserts.append((st.sql(dialect="sqlite"), False))
+            inserts.append((st.sql(dialect="sqlite"), None))
     if not tables:
         raise TableGraphError(f"{source}: no CREATE TABLE statement")
     return tables, inserts
@@ -443,12 +472,12 @@ def _copy_into(con: sqlite3.Connection, block: _Copy, tables: dict[str, _Table],
                               f"({e})") from e
 
 
-def _as_sqlite(line: str, path: str) -> str:
-    """A mysqldump INSERT line as sqlglot writes it for SQLite."""
+def _as_sqlite(line: str, path: str, dialect: str) -> str:
+    """A dump's INSERT line, in `dialect`, as sqlglot writes it for SQLite."""
     import sqlglot
 
     try:
-        return ";".join(sqlglot.transpile(line, read="mysql", write="sqlite"))
+        return ";".join(sqlglot.transpile(line, read=dialect, write="sqlite"))
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError) as e:
         raise TableGraphError(f"{path}: an INSERT sqlglot cannot read ({e}): "
                               f"{line[:80]}") from e
@@ -462,6 +491,24 @@ def _q(name: str) -> str:
 _PLAIN_TYPE = re.compile(r"[A-Za-z_][\w ]*(?:\(\s*[+-]?\d+\s*(?:,\s*[+-]?\d+\s*)?\))?")
 
 
+def _column(name: str, dtype: str, quote_types: bool) -> str:
+    """A column's definition for SQLite (see `_create`)."""
+    return f"{_q(name)} {_q(dtype) if quote_types and not _PLAIN_TYPE.fullmatch(dtype) else dtype}" \
+        .rstrip()
+
+
+def _add_generated(con: sqlite3.Connection, t: _Table, quote_types: bool) -> None:
+    """`t`'s generated columns, added after its rows: computed as declared where SQLite can
+    (a VIRTUAL column), else a plain column without values; either way the table has it."""
+    for c, ty in t.columns:
+        if c in t.generated:
+            plain = f"ALTER TABLE {_q(t.name)} ADD COLUMN {_column(c, ty, quote_types)}"
+            try:
+                con.execute(f"{plain} GENERATED ALWAYS AS ({t.generated[c]}) VIRTUAL")
+            except sqlite3.Error:
+                con.execute(plain)
+
+
 def _create(t: _Table, quote_types: bool = False) -> str:
     """The table's CREATE TABLE for SQLite (a view's CREATE VIEW). SQLite takes a declared type
     of names and at most two numbers; `quote_types` writes every other one (MySQL's
@@ -469,8 +516,7 @@ def _create(t: _Table, quote_types: bool = False) -> str:
     as the column's declared type, as written."""
     if t.view:
         return t.view
-    parts = [f"{_q(c)} {_q(ty) if quote_types and not _PLAIN_TYPE.fullmatch(ty) else ty}"
-             .rstrip() for c, ty in t.columns]
+    parts = [_column(c, ty, quote_types) for c, ty in t.columns if c not in t.generated]
     if t.primary_key:
         parts.append(f"PRIMARY KEY ({', '.join(map(_q, t.primary_key))})")
     for cols, ref, ref_cols in t.foreign_keys:
@@ -513,30 +559,40 @@ def ddl_database(path: str) -> str:
     with build_once(folder) as tmp:
         con = sqlite3.connect(tmp / db.name)
         try:
+            quoted: set[str] = set()  # the tables written with their types quoted
             for t in tables.values():
                 try:
                     con.execute(_create(t))
                 except sqlite3.Error:
                     try:  # a type SQLite does not take as written, as one quoted name
                         con.execute(_create(t, quote_types=True))
+                        quoted.add(t.name)
                     except sqlite3.Error as e:
                         raise TableGraphError(f"{path}: the table {t.name!r} cannot be written "
                                               f"as SQLite: {e}") from e
-            for sql, as_written in inserts:
+            for sql, as_written in inserts:  # as_written: the dialect of a dump's line
                 if isinstance(sql, _Copy):
                     _copy_into(con, sql, tables, path)
                     continue
                 try:
                     con.execute(sql)
                 except sqlite3.Error as e:
-                    if as_written:  # SQLite differs from MySQL here after all: as sqlglot writes it
-                        sql = _as_sqlite(sql, path)
+                    if as_written:  # SQLite differs from the dump's dialect after all, or
+                        # its line was no whole statement: as sqlglot writes it
+                        sql = _as_sqlite(sql, path, as_written)
                         try:
                             con.execute(sql)
                             continue
                         except sqlite3.Error as again:
                             e = again
                     raise TableGraphError(f"{path}: an INSERT fails ({e}): {sql[:80]}") from e
+            for t in tables.values():
+                if t.generated and not t.view:
+                    try:
+                        _add_generated(con, t, t.name in quoted)
+                    except sqlite3.Error as e:
+                        raise TableGraphError(f"{path}: the table {t.name!r} cannot be written "
+                                              f"as SQLite: {e}") from e
             con.commit()
         finally:
             con.close()
