@@ -404,6 +404,25 @@ def test_a_sqlite_dump_is_read_from_sqlite_itself(tmp_path, monkeypatch):
         == (15.0,)
 
 
+def test_a_mysql_schema_without_backquotes_has_no_index_for_a_column(tmp_path):
+    """PostgreSQL's reader took MySQL's `KEY idx_c (customer_id)` for a column named KEY;
+    a reading with such a column loses to one without (here MySQL's, with its types)."""
+    p = _profiles(tmp_path, """
+        CREATE TABLE customers (id INT UNSIGNED NOT NULL AUTO_INCREMENT, PRIMARY KEY (id));
+        CREATE TABLE orders (
+          order_id INT NOT NULL AUTO_INCREMENT,
+          customer_id INT UNSIGNED NOT NULL,
+          PRIMARY KEY (order_id),
+          KEY idx_c (customer_id),
+          UNIQUE KEY u_c (order_id, customer_id),
+          CONSTRAINT fk_c FOREIGN KEY (customer_id) REFERENCES customers (id)
+        ) ENGINE=InnoDB;
+    """)
+    assert [(c.name, c.declared) for c in p["orders"].columns] == [
+        ("order_id", "INT"), ("customer_id", "INT UNSIGNED")]
+    assert p["orders"].foreign_keys == [ForeignKey(("customer_id",), "customers", ("id",))]
+
+
 def test_the_database_is_built_once_per_text(tmp_path):
     path = tmp_path / "schema.sql"
     path.write_text(SQLITE_DUMP)

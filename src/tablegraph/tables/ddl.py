@@ -39,7 +39,7 @@ from pathlib import Path
 from tablegraph.tables.sources import DICTIONARY_FOLDER, DICTIONARY_KEY
 from tablegraph.utils import TableGraphError, build_once, cache_root
 
-DDL_VERSION = 8  # bump when the database written from the same text changes
+DDL_VERSION = 9  # bump when the database written from the same text changes
 DIALECTS = ("postgres", "mysql", "sqlite", "tsql", "snowflake", "bigquery", "duckdb", "")
 
 
@@ -59,8 +59,8 @@ class _Table:
 
 def _parse(text: str, source: str) -> tuple[str, list]:
     """(dialect, statements) of the dialect that reads the most CREATE TABLE statements with
-    the fewest it gives up on (sqlglot's `Command`: MySQL's table options in PostgreSQL, say);
-    none parsing the file is an error."""
+    the fewest it gives up on (sqlglot's `Command`: MySQL's table options in PostgreSQL, say)
+    or misreads (`_phantoms`); none parsing the file is an error."""
     import logging
 
     import sqlglot
@@ -90,7 +90,7 @@ def _parse(text: str, source: str) -> tuple[str, list]:
             creates = sum(isinstance(s, exp.Create) and isinstance(s.this, exp.Schema)
                           for s in statements)
             score = (creates, -sum(isinstance(s, exp.Command) and not _harmless(s)
-                                   for s in statements))
+                                   for s in statements) - _phantoms(statements))
             if best is None or score > best[0]:
                 best = (score, dialect, statements)
             if score[1] == 0 and creates:
@@ -102,6 +102,21 @@ def _parse(text: str, source: str) -> tuple[str, list]:
         raise TableGraphError(f"{source}: not SQL that sqlglot parses in any of "
                               f"{', '.join(d for d in DIALECTS if d)} ({why[:120]})")
     return best[1], best[2]
+
+
+# words that begin a table's index or constraint, never a column (MySQL's `KEY idx (a)`,
+# which PostgreSQL's and SQLite's readers take for a column named KEY)
+_NOT_COLUMNS = {"KEY", "INDEX", "UNIQUE", "FULLTEXT", "SPATIAL", "CONSTRAINT", "PRIMARY",
+                "FOREIGN", "CHECK"}
+
+
+def _phantoms(statements: list) -> int:
+    """How many columns a dialect read that are an index or a constraint misread."""
+    from sqlglot import exp
+
+    return sum(c.name.upper() in _NOT_COLUMNS for s in statements
+               if isinstance(s, exp.Create) and isinstance(s.this, exp.Schema)
+               for c in s.this.expressions if isinstance(c, exp.ColumnDef))
 
 
 def _names(node) -> list[str]:
