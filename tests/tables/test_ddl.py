@@ -423,6 +423,48 @@ def test_a_mysql_schema_without_backquotes_has_no_index_for_a_column(tmp_path):
     assert p["orders"].foreign_keys == [ForeignKey(("customer_id",), "customers", ("id",))]
 
 
+ORACLE_EXPORT = """
+--------------------------------------------------------
+--  DDL for Table DEPARTMENTS
+--------------------------------------------------------
+  CREATE TABLE "HR"."DEPARTMENTS"
+   (	"DEPARTMENT_ID" NUMBER(4,0),
+	"DEPARTMENT_NAME" VARCHAR2(30 BYTE) CONSTRAINT "DEPT_NAME_NN" NOT NULL ENABLE
+   ) SEGMENT CREATION IMMEDIATE
+  PCTFREE 10 PCTUSED 40 INITRANS 1 MAXTRANS 255 NOCOMPRESS LOGGING
+  STORAGE(INITIAL 65536 NEXT 1048576 MINEXTENTS 1 BUFFER_POOL DEFAULT)
+  TABLESPACE "USERS" ;
+   COMMENT ON TABLE "HR"."DEPARTMENTS"  IS 'Where employees work; ENABLE stays in a string.';
+  CREATE TABLE "HR"."EMPLOYEES"
+   (	"EMPLOYEE_ID" NUMBER(6,0),
+	"HIRE_DATE" DATE,
+	"DEPARTMENT_ID" NUMBER(4,0)
+   ) SEGMENT CREATION DEFERRED TABLESPACE USERS ;
+  ALTER TABLE "HR"."DEPARTMENTS" ADD CONSTRAINT "DEPT_ID_PK" PRIMARY KEY ("DEPARTMENT_ID")
+  USING INDEX PCTFREE 10 INITRANS 2 MAXTRANS 255 COMPUTE STATISTICS
+  TABLESPACE "USERS"  ENABLE;
+  ALTER TABLE "HR"."EMPLOYEES" ADD CONSTRAINT "EMP_DEPT_FK" FOREIGN KEY ("DEPARTMENT_ID")
+	  REFERENCES "HR"."DEPARTMENTS" ("DEPARTMENT_ID") ENABLE;
+Insert into HR.DEPARTMENTS (DEPARTMENT_ID,DEPARTMENT_NAME) values (10,'Administration');
+Insert into HR.EMPLOYEES (EMPLOYEE_ID,HIRE_DATE,DEPARTMENT_ID) values (100,to_date('17-JUN-03','DD-MON-RR'),10);
+"""
+
+
+def test_an_oracle_export_reads_without_its_storage_clauses(tmp_path):
+    """SQL Developer's and DBMS_METADATA's DDL (storage, tablespace, constraint states,
+    `to_date` in its INSERTs) was "not SQL that sqlglot parses"."""
+    p = _profiles(tmp_path, ORACLE_EXPORT)
+    dept, emp = p["DEPARTMENTS"], p["EMPLOYEES"]
+    assert [(c.name, c.declared) for c in dept.columns] == [
+        ("DEPARTMENT_ID", "NUMBER(4, 0)"), ("DEPARTMENT_NAME", "VARCHAR2(30 BYTE)")]
+    assert dept.primary_key == ["DEPARTMENT_ID"] and dept.n_rows == 1
+    assert dept.comment == "Where employees work; ENABLE stays in a string."
+    assert emp.foreign_keys == [ForeignKey(("DEPARTMENT_ID",), "DEPARTMENTS",
+                                           ("DEPARTMENT_ID",))]
+    hired = next(c for c in emp.columns if c.name == "HIRE_DATE")
+    assert hired.top_values == ["17-JUN-03"]  # the date as written
+
+
 def test_the_database_is_built_once_per_text(tmp_path):
     path = tmp_path / "schema.sql"
     path.write_text(SQLITE_DUMP)

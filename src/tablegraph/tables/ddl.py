@@ -39,8 +39,20 @@ from pathlib import Path
 from tablegraph.tables.sources import DICTIONARY_FOLDER, DICTIONARY_KEY
 from tablegraph.utils import TableGraphError, build_once, cache_root
 
-DDL_VERSION = 9  # bump when the database written from the same text changes
-DIALECTS = ("postgres", "mysql", "sqlite", "tsql", "snowflake", "bigquery", "duckdb", "")
+DDL_VERSION = 10  # bump when the database written from the same text changes
+DIALECTS = ("postgres", "mysql", "sqlite", "tsql", "snowflake", "bigquery", "duckdb", "oracle",
+            "")
+# Oracle's (DBMS_METADATA, SQL Developer): its types, and the physical attributes and
+# constraint states its exports write, which sqlglot does not parse; they say nothing of
+# what the tables hold, so they go (quoted names and strings kept as they are)
+_ORACLE = re.compile(r"\b(?:N?VARCHAR2|SEGMENT\s+CREATION)\b|\bNUMBER\s*\(", re.IGNORECASE)
+_ORACLE_CLAUSES = re.compile(
+    r"""("(?:[^"]|"")*"|'(?:[^']|'')*')|\bSTORAGE\s*\([^)]*\)"""
+    r"|\bSEGMENT\s+CREATION\s+(?:IMMEDIATE|DEFERRED)\b"
+    r"|\b(?:PCTFREE|PCTUSED|INITRANS|MAXTRANS|FREELISTS|FREELIST\s+GROUPS)\s+\d+"
+    r'|\bTABLESPACE\s+(?:"[^"]*"|\w+)|\bUSING\s+INDEX\b'
+    r"|\b(?:NOCOMPRESS|COMPRESS|NOLOGGING|LOGGING|COMPUTE\s+STATISTICS|NOPARALLEL"
+    r"|NOMONITORING|MONITORING|NOCACHE|ENABLE|DISABLE|NOVALIDATE|VALIDATE)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -74,7 +86,10 @@ def _parse(text: str, source: str) -> tuple[str, list]:
     # parsed once or twice, not in every dialect; SQLite's own dump in SQLite's; otherwise
     # MySQL after SQLite, which reads double quotes as names, as the standard does (MySQL
     # reads "Unit Price" as a string)
-    if "`" in text:
+    if _ORACLE.search(text):
+        text = _ORACLE_CLAUSES.sub(lambda m: m.group(1) or "", text)
+        order = sorted(DIALECTS, key=lambda d: d != "oracle")
+    elif "`" in text:
         order = sorted(DIALECTS, key=lambda d: d != "mysql")
     elif text.lstrip("\ufeff").startswith(SQLITE_DUMP_HEADERS):
         order = sorted(DIALECTS, key=lambda d: d != "sqlite")
@@ -573,6 +588,9 @@ def ddl_database(path: str) -> str:
     tables, inserts = read_ddl(text, path)
     with build_once(folder) as tmp:
         con = sqlite3.connect(tmp / db.name)
+        for fn in ("STR_TO_DATE", "STR_TO_TIME"):  # sqlglot's reading of Oracle's to_date and
+            # to_timestamp in INSERTs, which SQLite lacks: the date kept as the text written
+            con.create_function(fn, -1, lambda v=None, *_: v, deterministic=True)
         try:
             quoted: set[str] = set()  # the tables written with their types quoted
             for t in tables.values():
