@@ -158,6 +158,25 @@ def test_csv_columns_are_read_as_json_keys(tmp_path):
         read_questions(path)
 
 
+def test_other_benchmarks_names_for_the_database_and_the_gold_sql(tmp_path):
+    """`db` (Spider 2.0's), `database`, `gold_sql`, `gold_tables`, ... read as `db_id`,
+    `sql` and `tables`, in JSON and in CSV, where the file has no key of ours."""
+    from tablegraph.tables.questions import questions_by_database
+
+    path = tmp_path / "q.jsonl"
+    path.write_text(json.dumps({"instance_id": "a", "db": "shop", "question": "Who ordered?",
+                                "gold_sql": "SELECT * FROM orders JOIN customers USING (c)"})
+                    + "\n" + json.dumps({"database": "pets", "question": "How many pets?",
+                                         "gold_tables": ["pets"]}) + "\n")
+    assert questions_by_database(path) == {
+        "pets": [Question("How many pets?", ("pets",))],
+        "shop": [Question("Who ordered?", ("orders", "customers"))]}
+    path = tmp_path / "q.csv"
+    path.write_text("sql_query,question,db,table\nSELECT 1 FROM pets,How many?,pets,owners\n")
+    # a key of ours wins: `table` is the gold here, the alias stays as it is
+    assert questions_by_database(path) == {"pets": [Question("How many?", ("owners",))]}
+
+
 def test_evidence_follows_its_question_only_when_asked(tmp_path):
     bird = tmp_path / "dev.json"
     bird.write_text(json.dumps([

@@ -8,7 +8,8 @@ CSV with a header, whose columns are read as the same keys (`table,question` at 
     {"question": str, "tables" | "table": [str] | "a|b"}   gold tables given (several in one
                                                            text separated by |, ; or ,), or
     {"question": str, "sql" | "query": str | null}          gold tables = the tables the SQL reads
-    (+ optional "db_id": str and "evidence": str; other keys are ignored)
+    (+ optional "db_id": str and "evidence": str; other keys are ignored; other benchmarks'
+    names for these keys, such as "db" or "gold_sql", are read as them: `KEY_ALIASES`)
 
 Where the question's text has another key (Spider-Syn's "SpiderSynQuestion"), `question_key`
 names it. The older benchmarks' layout (text2sql-data: GeoQuery, ATIS, Academic, ...), one
@@ -64,6 +65,8 @@ def _csv_records(text: str, source: str, question_key: str = "question"
     line = 1
     try:
         header = [h.strip().lower() for h in next(reader, [])]
+        header = [KEY_ALIASES[h] if h in KEY_ALIASES and KEY_ALIASES[h] not in header else h
+                  for h in header]  # in place: the columns keep their positions
         if question_key.lower() not in header or not any(k in header for k in GOLD_KEYS):
             raise TableGraphError(f"{source}: the header must be 'table,{question_key}' (or "
                                   f"name the gold SQL in a 'sql' or 'query' column)")
@@ -82,6 +85,18 @@ def _csv_records(text: str, source: str, question_key: str = "question"
 
 
 GOLD_KEYS = ("tables", "table", "sql", "query")  # where gold tables come from, first wins
+# other benchmarks' names for the same keys, read as ours where ours is absent
+KEY_ALIASES = {"db": "db_id", "database": "db_id", "db_name": "db_id", "gold_tables": "tables",
+               "gold_sql": "sql", "gold_query": "sql", "sql_query": "sql"}
+
+
+def _canonical(record: dict) -> dict:
+    """A record (keys in lower case) with `KEY_ALIASES` read as the keys they stand for."""
+    out = dict(record)
+    for alias, key in KEY_ALIASES.items():
+        if alias in out and key not in out:
+            out[key] = out.pop(alias)
+    return out
 TABLE_SEPARATORS = re.compile(r"[|;,]")  # between gold tables written as one text
 SQL_DIALECTS = ("sqlite", "", "postgres", "duckdb", "mysql", "tsql", "bigquery", "snowflake")
 
@@ -147,7 +162,7 @@ def _json_records(text: str, source: str, question_key: str = "question"
     for n, x in records:
         if not isinstance(x, dict):
             raise TableGraphError(f"{source}, {where} {n}: not a JSON object")
-    records = [(n, {str(k).lower(): v for k, v in x.items()}) for n, x in records]
+    records = [(n, _canonical({str(k).lower(): v for k, v in x.items()})) for n, x in records]
     return where, [r for n, x in records for r in _sentences(n, x, f"{source}, {where} {n}")]
 
 
