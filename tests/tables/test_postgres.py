@@ -33,12 +33,19 @@ def test_postgres_tables_profile():
     con.execute("INSERT INTO tg_test.\"Admissions\" SELECT g, 'x' || g, "
                 "timestamp '2150-01-01' + g * interval '1 hour' FROM generate_series(1, 50) g")
     con.execute('CREATE TABLE tg_test.empty_t (a int)')
+    # a partitioned table: the parent is the table; its partitions are no tables of their own
+    con.execute("CREATE TABLE tg_test.sales (d date, amount int) PARTITION BY RANGE (d)")
+    for y in (2023, 2024):
+        con.execute(f"CREATE TABLE tg_test.sales_{y} PARTITION OF tg_test.sales "
+                    f"FOR VALUES FROM ('{y}-01-01') TO ('{y + 1}-01-01')")
+    con.execute("INSERT INTO tg_test.sales VALUES ('2023-05-01', 1), ('2024-05-01', 2)")
     try:
         refs = [r for r in discover(URL) if r.name.startswith("tg_test.")]
-        assert [r.name for r in refs] == ["tg_test.Admissions", "tg_test.empty_t"]
+        assert [r.name for r in refs] == ["tg_test.Admissions", "tg_test.empty_t",
+                                          "tg_test.sales"]
         profs = profile_tables(refs, progress=False)
         assert profs[0].n_rows == 50 and [c.name for c in profs[0].columns][1] == 'weird "name"'
-        assert profs[1].n_rows == 0
+        assert profs[1].n_rows == 0 and profs[2].n_rows == 2
         assert all(np.isfinite(p.stats).all() for p in profs)
     finally:
         con.execute('DROP SCHEMA tg_test CASCADE')

@@ -475,6 +475,18 @@ class Reader:
             return set()
         return {f"{v.lower()}_{part}" for (v,) in virtual for part in SQLITE_SHADOW_PARTS}
 
+    def _partitions(self, alias: str) -> set[tuple[str, str]]:
+        """(schema, table) of a PostgreSQL database's partitions (`sales_2024` of a table
+        partitioned by date): the parent table reads all their rows, and as tables of their
+        own they would crowd a ranking with copies of it."""
+        try:
+            return set(self.con.execute(
+                "SELECT * FROM postgres_query(?, 'SELECT n.nspname::text, c.relname::text FROM "
+                "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relispartition')", [alias]).fetchall())
+        except duckdb.Error:
+            return set()
+
     def list_database_tables(self, kind: str, location: str) -> list[TableRef]:
         alias = self._attach(kind, location)
 
@@ -501,7 +513,8 @@ class Reader:
                     "WHERE type IN ('table', 'view') ORDER BY 2", [location]).fetchall()
             except duckdb.Error as e:
                 raise unreadable(e) from e
-        shadows = self._shadow_tables(location) if kind == "sqlite" else set()
+        shadows = self._shadow_tables(location) if kind == "sqlite" else \
+            self._partitions(alias) if kind == "postgres" else set()
         refs = []
         for schema, table in rows:
             if schema in ("information_schema", "pg_catalog"):
@@ -509,6 +522,8 @@ class Reader:
             if kind == "sqlite" and (table.lower().startswith("sqlite_")
                                      or table.lower() in shadows):
                 continue  # SQLite's own bookkeeping (sqlite_sequence, sqlite_stat1)
+            if kind == "postgres" and (schema, table) in shadows:
+                continue  # a partition: its rows are read with its parent's
             name = table if schema in ("main", "public") else f"{schema}.{table}"
             refs.append(TableRef(name=name, kind=kind, location=location, table=table,
                                  schema=schema))
