@@ -236,10 +236,14 @@ def _table_forms(table: str) -> list[str]:
     return _forms(table) + _forms(_unprefixed(table))
 
 
-def _abbreviates(short: str, table: str) -> bool:
-    """`short` is the start of the last word of `table`'s name, and not that word in one of
+def _last_word(table: str) -> str:
+    """The last word of a table's name, squashed: `customer_address` -> "address"."""
+    return _squash(_unprefixed(table).split("_")[-1])
+
+
+def _abbreviates(short: str, last: str) -> bool:
+    """`short` is the start of `last` (a table's `_last_word`) and not that word in one of
     its forms: "addr" of `customer_address`, not "type" of `document_types`."""
-    last = _squash(_unprefixed(table).split("_")[-1])
     return last.startswith(short) and short not in _forms(last)
 
 
@@ -386,6 +390,7 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
         return None
 
     normed = {n: _norm(n) for n in names}  # once, not once per column
+    lasts = {n: _last_word(n) for n in names}
     for p in profiles:
         for c in p.columns:
             name = bare(p.name, c.name)
@@ -418,8 +423,9 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
                 targets = [n for n in names if normed[n].startswith(s)]
             short = re.split(r"[^a-z0-9]+", name)[-2] if stem and not whole and not number \
                 and "_" in name else ""
-            if not targets and len(short) >= 4:  # an abbreviation: `current_addr_sk`
-                targets = [n for n in names if n != p.name and _abbreviates(short, n)]
+            abbreviated = not targets and len(short) >= 4  # `current_addr_sk`
+            if abbreviated:
+                targets = [n for n in names if n != p.name and _abbreviates(short, lasts[n])]
                 weak = weak or bool(targets)
             for t in targets:
                 if t == p.name or frozenset((p.name, t)) in declared:
@@ -427,6 +433,8 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
                 tc = target_column(t, c.name)
                 if tc is None or (whole and c.name.lower() in cols[t]):
                     continue  # the same name on both sides is the same-key-column rule's
+                if abbreviated and not identifies(prof[t], (tc,)):
+                    continue  # "title" of `titleauthor.title_id`: a word, not its key
                 if weak and _type_kind(c.dtype) != _type_kind(cols[t][tc.lower()].dtype):
                     continue
                 ev = evidence(p.name, c.name, t, tc)
