@@ -117,8 +117,8 @@ TPC = """
     CREATE TABLE store_sales (ss_sold_date_sk INTEGER, ss_customer_sk INTEGER, ss_qty INTEGER);
     CREATE TABLE d_icd_codes (icd_code TEXT PRIMARY KEY, icd_version INT, icd_title TEXT);
     CREATE TABLE codes (icd_code TEXT, note TEXT, seq INTEGER);
-    CREATE TABLE titleauthor (au_id INTEGER, title_id INTEGER, royaltyper INTEGER);
-    CREATE TABLE roysched (title_id INTEGER, lorange INTEGER, royalty INTEGER);
+    CREATE TABLE pubs__titleauthor (au_id INTEGER, title_id INTEGER, royaltyper INTEGER);
+    CREATE TABLE pubs__roysched (title_id INTEGER, lorange INTEGER, royalty INTEGER);
 """
 
 
@@ -137,7 +137,8 @@ def test_keys_behind_a_column_prefix_of_their_table(tmp_path):
                      ("customer", "customer_address",  # an abbreviation: addr, address
                       "customer.c_current_addr_sk = customer_address.ca_address_sk")]:
         assert g.between(a, b).conditions() == [on]
-    assert g.between("roysched", "titleauthor") is None  # "title" names no titleauthor
+    # "title" begins `titleauthor`, but its title_id does not identify its rows
+    assert g.between("pubs__roysched", "pubs__titleauthor") is None
     assert g.between("codes", "d_icd_codes").conditions() == [
         "codes.icd_code = d_icd_codes.icd_code"]
     declared = sqlite_join_graph(tmp_path / "declared.sqlite", TPC + """
