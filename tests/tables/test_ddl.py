@@ -289,6 +289,62 @@ def test_a_sql_server_script_reads_with_keys_and_descriptions(tmp_path):
         "CustomerID": "", "AcctNo": "Account number"}
 
 
+SSMS_WITH_DATA = """USE [Northwind]
+GO
+/****** Object:  Table [dbo].[Customers]    Script Date: 12/4/2026 ******/
+SET ANSI_NULLS ON
+GO
+SET QUOTED_IDENTIFIER ON
+GO
+CREATE TABLE [dbo].[Customers](
+	[CustomerID] [nchar](5) NOT NULL,
+	[CompanyName] [nvarchar](40) NOT NULL,
+	[Country] [nvarchar](15) NULL,
+ CONSTRAINT [PK_Customers] PRIMARY KEY CLUSTERED 
+(
+	[CustomerID] ASC
+)WITH (PAD_INDEX = OFF, STATISTICS_NORECOMPUTE = OFF, IGNORE_DUP_KEY = OFF, ALLOW_ROW_LOCKS = ON, ALLOW_PAGE_LOCKS = ON, OPTIMIZE_FOR_SEQUENTIAL_KEY = OFF) ON [PRIMARY]
+) ON [PRIMARY]
+GO
+CREATE TABLE [dbo].[Orders](
+	[OrderID] [int] IDENTITY(1,1) NOT NULL,
+	[CustomerID] [nchar](5) NULL,
+	[OrderDate] [datetime] NULL,
+	[Freight] [money] NULL CONSTRAINT [DF_Orders_Freight]  DEFAULT ((0)),
+ CONSTRAINT [PK_Orders] PRIMARY KEY CLUSTERED ([OrderID] ASC) ON [PRIMARY]
+) ON [PRIMARY]
+GO
+INSERT [dbo].[Customers] ([CustomerID], [CompanyName], [Country]) VALUES (N'ALFKI', N'Alfreds Futterkiste', N'Germany')
+INSERT [dbo].[Customers] ([CustomerID], [CompanyName], [Country]) VALUES (N'ANATR', N'Ana Trujillo Emparedados y helados', N'Mexico')
+GO
+SET IDENTITY_INSERT [dbo].[Orders] ON 
+INSERT [dbo].[Orders] ([OrderID], [CustomerID], [OrderDate], [Freight]) VALUES (10248, N'ALFKI', CAST(N'1996-07-04T00:00:00.000' AS DateTime), 32.3800)
+SET IDENTITY_INSERT [dbo].[Orders] OFF
+GO
+ALTER TABLE [dbo].[Orders]  WITH NOCHECK ADD  CONSTRAINT [FK_Orders_Customers] FOREIGN KEY([CustomerID])
+REFERENCES [dbo].[Customers] ([CustomerID])
+GO
+ALTER TABLE [dbo].[Orders] CHECK CONSTRAINT [FK_Orders_Customers]
+GO
+"""
+
+
+def test_a_sql_server_script_with_data_reads_with_its_rows(tmp_path):
+    """SSMS's "Generate Scripts" with data: statements one after another without semicolons
+    in a batch, `INSERT [dbo].[t]` without INTO, N'' strings, CAST(... AS DateTime), and the
+    foreign key added `WITH NOCHECK` and enabled by `CHECK CONSTRAINT`. It was "not SQL that
+    sqlglot parses"."""
+    import sqlite3
+
+    p = _profiles(tmp_path, SSMS_WITH_DATA, "northwind.sql")
+    assert p["Customers"].n_rows == 2 and p["Orders"].primary_key == ["OrderID"]
+    assert p["Orders"].foreign_keys == [ForeignKey(("CustomerID",), "Customers",
+                                                   ("CustomerID",))]
+    con = sqlite3.connect(ddl_database(str(tmp_path / "northwind.sql")))
+    assert con.execute("SELECT * FROM Orders").fetchall() == [
+        (10248, "ALFKI", "1996-07-04 00:00:00", 32.38)]
+
+
 def test_bigquery_descriptions_and_sqlplus_slashes(tmp_path):
     """BigQuery's `OPTIONS(description = ...)` are comments, as COMMENT ON is; Oracle scripts
     for SQL*Plus end statements with a line `/`."""

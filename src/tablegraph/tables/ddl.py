@@ -39,7 +39,7 @@ from pathlib import Path
 from tablegraph.tables.sources import DICTIONARY_FOLDER, DICTIONARY_KEY
 from tablegraph.utils import TableGraphError, build_once, cache_root
 
-DDL_VERSION = 10  # bump when the database written from the same text changes
+DDL_VERSION = 11  # bump when the database written from the same text changes
 DIALECTS = ("postgres", "mysql", "sqlite", "tsql", "snowflake", "bigquery", "duckdb", "oracle",
             "")
 # Oracle's (DBMS_METADATA, SQL Developer): its types, and the physical attributes and
@@ -192,7 +192,9 @@ def _harmless(command) -> bool:
     words = str(command.this or "").upper().split()
     if words[:1] and words[0] in HARMLESS:
         return True
-    return words[:1] == ["ALTER"] and " OWNER TO " in f" {command.sql().upper()} "
+    text = f" {' '.join(command.sql().upper().split())} "
+    # pg_dump's change of owner; SQL Server's (re-)enabling of a constraint's checks
+    return words[:1] == ["ALTER"] and (" OWNER TO " in text or " CHECK CONSTRAINT " in text)
 
 
 MYSQLDUMP_HEADERS = ("-- MySQL dump", "-- MariaDB dump")
@@ -223,6 +225,11 @@ _DELIMITER = re.compile(r"^\s*DELIMITER\s+(?P<d>\S+)\s*$", re.IGNORECASE)
 _ROUTINE = re.compile(r"^\s*(?:/\*!\d*\s*)?CREATE\b[\s\S]*?\b(?:PROCEDURE|FUNCTION|TRIGGER|EVENT)\b",
                       re.IGNORECASE)
 _GO = re.compile(r"^\s*GO\s*(?:\d+\s*)?$", re.IGNORECASE)
+_TSQL_STATEMENT = re.compile(r"^(?:INSERT|SET|ALTER|CREATE|EXEC|EXECUTE|USE|PRINT|DROP|UPDATE"
+                             r"|DELETE|GRANT|DENY)\b", re.IGNORECASE)
+# SSMS's `ALTER TABLE t WITH CHECK ADD CONSTRAINT ... FOREIGN KEY`: the check is the
+# server's business, the key is ours
+_WITH_CHECK = re.compile(r"^(ALTER\s+TABLE\s+.+?)\s+WITH\s+(?:NO)?CHECK\s+ADD\b", re.IGNORECASE)
 _SLASH = re.compile(r"^\s*/\s*$")  # Oracle's SQL*Plus runs the statement above
 _COPY_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)")
 _COPY_CHARS = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
@@ -272,6 +279,7 @@ def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
     mysqldump = text.lstrip("\ufeff").startswith(MYSQLDUMP_HEADERS)
     sqlite_dump = text.lstrip("\ufeff").startswith(SQLITE_DUMP_HEADERS)
     lines = text.split("\n")
+    batches = any(_GO.match(ln) for ln in lines)  # SQL Server's (sqlcmd, SSMS)
     run: tuple[int, int] | None = None  # (where in `out`, first row) of the last stand-in
     out: list[str] = []
     rows: list[str | _Copy] = []
@@ -316,6 +324,13 @@ def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
                 run = (len(out), len(rows))
                 out.append(f"INSERT INTO {PLAIN} VALUES ({len(rows)}, {len(rows) + 1});")
             rows.append(line.rstrip())
+        elif batches and _TSQL_STATEMENT.match(line):
+            # SQL Server's scripts start a statement on its own line, without ending the one
+            # before with a semicolon; sqlglot needs it ended
+            last = next((k for k in range(len(out) - 1, -1, -1) if out[k].strip()), None)
+            if last is not None and not out[last].rstrip().endswith(";"):
+                out[last] = out[last].rstrip() + ";"
+            out.append(_WITH_CHECK.sub(r"\1 ADD", line))
         else:
             out.append(line)
         i += 1
@@ -436,7 +451,7 @@ def read_ddl(text: str, source: str = "schema.sql"
             if target is not None:
                 target.set("db", None)
                 target.set("catalog", None)
-            inserts.append((st.sql(dialect="sqlite"), None))
+            inserts.append((_sqlite_sql(st), None))
     if not tables:
         raise TableGraphError(f"{source}: no CREATE TABLE statement")
     return tables, inserts
@@ -502,12 +517,21 @@ def _copy_into(con: sqlite3.Connection, block: _Copy, tables: dict[str, _Table],
                               f"({e})") from e
 
 
+def _sqlite_sql(tree) -> str:
+    """A parsed statement written for SQLite; SQL Server's national strings (N'ALFKI'), which
+    sqlglot writes as they are and SQLite does not read, as plain strings."""
+    from sqlglot import exp
+
+    return tree.transform(lambda n: exp.Literal.string(n.this) if isinstance(n, exp.National)
+                          else n).sql(dialect="sqlite")
+
+
 def _as_sqlite(line: str, path: str, dialect: str) -> str:
     """A dump's INSERT line, in `dialect`, as sqlglot writes it for SQLite."""
     import sqlglot
 
     try:
-        return ";".join(sqlglot.transpile(line, read=dialect, write="sqlite"))
+        return ";".join(_sqlite_sql(t) for t in sqlglot.parse(line, read=dialect) if t)
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError) as e:
         raise TableGraphError(f"{path}: an INSERT sqlglot cannot read ({e}): "
                               f"{line[:80]}") from e
