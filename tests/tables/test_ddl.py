@@ -345,6 +345,25 @@ def test_a_sql_server_script_with_data_reads_with_its_rows(tmp_path):
         (10248, "ALFKI", "1996-07-04 00:00:00", 32.38)]
 
 
+def test_a_redshift_schema_reads_without_its_distribution_and_sort_keys(tmp_path):
+    """Redshift's `ENCODE az64 distkey` after a column, DISTSTYLE and SORTKEY (...) made the
+    file "not SQL that sqlglot parses"."""
+    p = _profiles(tmp_path, """
+        CREATE TABLE public.sales (
+            salesid integer NOT NULL ENCODE az64,
+            listid integer NOT NULL ENCODE az64 distkey,
+            sellerid integer NOT NULL ENCODE az64,
+            note character varying(20) ENCODE lzo,
+            PRIMARY KEY (salesid)
+        ) DISTSTYLE KEY COMPOUND SORTKEY ( listid, sellerid );
+        CREATE TABLE public.users (userid integer NOT NULL ENCODE az64, PRIMARY KEY (userid))
+        DISTSTYLE ALL;
+        ALTER TABLE public.sales ADD FOREIGN KEY (sellerid) REFERENCES public.users(userid);
+    """)
+    assert [c.name for c in p["sales"].columns] == ["salesid", "listid", "sellerid", "note"]
+    assert p["sales"].foreign_keys == [ForeignKey(("sellerid",), "users", ("userid",))]
+
+
 def test_bigquery_descriptions_and_sqlplus_slashes(tmp_path):
     """BigQuery's `OPTIONS(description = ...)` are comments, as COMMENT ON is; Oracle scripts
     for SQL*Plus end statements with a line `/`."""

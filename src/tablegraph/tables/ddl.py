@@ -39,9 +39,16 @@ from pathlib import Path
 from tablegraph.tables.sources import DICTIONARY_FOLDER, DICTIONARY_KEY
 from tablegraph.utils import TableGraphError, build_once, cache_root
 
-DDL_VERSION = 11  # bump when the database written from the same text changes
+DDL_VERSION = 12  # bump when the database written from the same text changes
 DIALECTS = ("postgres", "mysql", "sqlite", "tsql", "snowflake", "bigquery", "duckdb", "oracle",
-            "")
+            "redshift", "")
+# Redshift's: how columns are compressed and rows distributed and sorted, which sqlglot does
+# not parse after a column; they say nothing of what the tables hold either
+_REDSHIFT = re.compile(r"\bENCODE\s+\w+|\bDISTSTYLE\s+\w+|\bSORTKEY\s*\(", re.IGNORECASE)
+_REDSHIFT_CLAUSES = re.compile(
+    r"""("(?:[^"]|"")*"|'(?:[^']|'')*')|\bENCODE\s+\w+|\bDISTSTYLE\s+\w+"""
+    r"|\b(?:COMPOUND\s+|INTERLEAVED\s+)?SORTKEY\s*\([^)]*\)|\bDISTKEY\s*\([^)]*\)"
+    r"|\b(?:DISTKEY|SORTKEY)\b|\bBACKUP\s+(?:YES|NO)\b", re.IGNORECASE)
 # Oracle's (DBMS_METADATA, SQL Developer): its types, and the physical attributes and
 # constraint states its exports write, which sqlglot does not parse; they say nothing of
 # what the tables hold, so they go (quoted names and strings kept as they are)
@@ -89,6 +96,9 @@ def _parse(text: str, source: str) -> tuple[str, list]:
     if _ORACLE.search(text):
         text = _ORACLE_CLAUSES.sub(lambda m: m.group(1) or "", text)
         order = sorted(DIALECTS, key=lambda d: d != "oracle")
+    elif _REDSHIFT.search(text):
+        text = _REDSHIFT_CLAUSES.sub(lambda m: m.group(1) or "", text)
+        order = sorted(DIALECTS, key=lambda d: d != "redshift")
     elif "`" in text:
         order = sorted(DIALECTS, key=lambda d: d != "mysql")
     elif text.lstrip("\ufeff").startswith(SQLITE_DUMP_HEADERS):
