@@ -42,24 +42,25 @@ from tablegraph.utils import TableGraphError, build_once, cache_root
 DDL_VERSION = 12  # bump when the database written from the same text changes
 DIALECTS = ("postgres", "mysql", "sqlite", "tsql", "snowflake", "bigquery", "duckdb", "oracle",
             "redshift", "")
-# Redshift's: how columns are compressed and rows distributed and sorted, which sqlglot does
-# not parse after a column; they say nothing of what the tables hold either
-_REDSHIFT = re.compile(r"\bENCODE\s+\w+|\bDISTSTYLE\s+\w+|\bSORTKEY\s*\(", re.IGNORECASE)
-_REDSHIFT_CLAUSES = re.compile(
-    r"""("(?:[^"]|"")*"|'(?:[^']|'')*')|\bENCODE\s+\w+|\bDISTSTYLE\s+\w+"""
-    r"|\b(?:COMPOUND\s+|INTERLEAVED\s+)?SORTKEY\s*\([^)]*\)|\bDISTKEY\s*\([^)]*\)"
-    r"|\b(?:DISTKEY|SORTKEY)\b|\bBACKUP\s+(?:YES|NO)\b", re.IGNORECASE)
-# Oracle's (DBMS_METADATA, SQL Developer): its types, and the physical attributes and
-# constraint states its exports write, which sqlglot does not parse; they say nothing of
-# what the tables hold, so they go (quoted names and strings kept as they are)
-_ORACLE = re.compile(r"\b(?:N?VARCHAR2|SEGMENT\s+CREATION)\b|\bNUMBER\s*\(", re.IGNORECASE)
-_ORACLE_CLAUSES = re.compile(
-    r"""("(?:[^"]|"")*"|'(?:[^']|'')*')|\bSTORAGE\s*\([^)]*\)"""
-    r"|\bSEGMENT\s+CREATION\s+(?:IMMEDIATE|DEFERRED)\b"
-    r"|\b(?:PCTFREE|PCTUSED|INITRANS|MAXTRANS|FREELISTS|FREELIST\s+GROUPS)\s+\d+"
-    r'|\bTABLESPACE\s+(?:"[^"]*"|\w+)|\bUSING\s+INDEX\b'
-    r"|\b(?:NOCOMPRESS|COMPRESS|NOLOGGING|LOGGING|COMPUTE\s+STATISTICS|NOPARALLEL"
-    r"|NOMONITORING|MONITORING|NOCACHE|ENABLE|DISABLE|NOVALIDATE|VALIDATE)\b", re.IGNORECASE)
+_QUOTED = r"""("(?:[^"]|"")*"|'(?:[^']|'')*')"""  # kept as they are, never searched
+# clauses that say how a warehouse stores a table, not what it holds, which sqlglot does not
+# parse where its exports write them: (the file's marks, the clauses, the dialect to try
+# first). Oracle's (DBMS_METADATA, SQL Developer): physical attributes and constraint
+# states; Redshift's: compression, distribution and sort keys, even after a column
+_VENDOR_CLAUSES = [
+    (re.compile(r"\b(?:N?VARCHAR2|SEGMENT\s+CREATION)\b|\bNUMBER\s*\(", re.IGNORECASE),
+     re.compile(_QUOTED + r"|\bSTORAGE\s*\([^)]*\)"
+                r"|\bSEGMENT\s+CREATION\s+(?:IMMEDIATE|DEFERRED)\b"
+                r"|\b(?:PCTFREE|PCTUSED|INITRANS|MAXTRANS|FREELISTS|FREELIST\s+GROUPS)\s+\d+"
+                r'|\bTABLESPACE\s+(?:"[^"]*"|\w+)|\bUSING\s+INDEX\b'
+                r"|\b(?:NOCOMPRESS|COMPRESS|NOLOGGING|LOGGING|COMPUTE\s+STATISTICS|NOPARALLEL"
+                r"|NOMONITORING|MONITORING|NOCACHE|ENABLE|DISABLE|NOVALIDATE|VALIDATE)\b",
+                re.IGNORECASE), "oracle"),
+    (re.compile(r"\bENCODE\s+\w+|\bDISTSTYLE\s+\w+|\bSORTKEY\s*\(", re.IGNORECASE),
+     re.compile(_QUOTED + r"|\bENCODE\s+\w+|\bDISTSTYLE\s+\w+"
+                r"|\b(?:COMPOUND\s+|INTERLEAVED\s+)?SORTKEY\s*\([^)]*\)|\bDISTKEY\s*\([^)]*\)"
+                r"|\b(?:DISTKEY|SORTKEY)\b|\bBACKUP\s+(?:YES|NO)\b", re.IGNORECASE), "redshift"),
+]
 
 
 @dataclass
@@ -93,12 +94,11 @@ def _parse(text: str, source: str) -> tuple[str, list]:
     # parsed once or twice, not in every dialect; SQLite's own dump in SQLite's; otherwise
     # MySQL after SQLite, which reads double quotes as names, as the standard does (MySQL
     # reads "Unit Price" as a string)
-    if _ORACLE.search(text):
-        text = _ORACLE_CLAUSES.sub(lambda m: m.group(1) or "", text)
-        order = sorted(DIALECTS, key=lambda d: d != "oracle")
-    elif _REDSHIFT.search(text):
-        text = _REDSHIFT_CLAUSES.sub(lambda m: m.group(1) or "", text)
-        order = sorted(DIALECTS, key=lambda d: d != "redshift")
+    vendor = next(((clauses, d) for marks, clauses, d in _VENDOR_CLAUSES
+                   if marks.search(text)), None)
+    if vendor is not None:
+        text = vendor[0].sub(lambda m: m.group(1) or "", text)
+        order = sorted(DIALECTS, key=lambda d: d != vendor[1])
     elif "`" in text:
         order = sorted(DIALECTS, key=lambda d: d != "mysql")
     elif text.lstrip("\ufeff").startswith(SQLITE_DUMP_HEADERS):
