@@ -39,7 +39,7 @@ from pathlib import Path
 from tablegraph.tables.sources import DICTIONARY_FOLDER, DICTIONARY_KEY
 from tablegraph.utils import TableGraphError, build_once, cache_root
 
-DDL_VERSION = 12  # bump when the database written from the same text changes
+DDL_VERSION = 13  # bump when the database written from the same text changes
 DIALECTS = ("postgres", "mysql", "sqlite", "tsql", "snowflake", "bigquery", "duckdb", "oracle",
             "redshift", "")
 _QUOTED = r"""("(?:[^"]|"")*"|'(?:[^']|'')*')"""  # kept as they are, never searched
@@ -209,6 +209,7 @@ def _harmless(command) -> bool:
 
 MYSQLDUMP_HEADERS = ("-- MySQL dump", "-- MariaDB dump")
 SQLITE_DUMP_HEADERS = ("PRAGMA foreign_keys=OFF;", "BEGIN TRANSACTION;")  # .dump, iterdump
+PG_DUMP_HEADER = "-- PostgreSQL database dump"
 # what SQLite would read otherwise than MySQL does in a line of mysqldump: a backslash escape
 # (mysqldump writes a quote inside a value as \', so in a line without one every quote opens
 # or closes a string), and a value that is a hex or bit literal or a binary string
@@ -243,6 +244,45 @@ _WITH_CHECK = re.compile(r"^(ALTER\s+TABLE\s+.+?)\s+WITH\s+(?:NO)?CHECK\s+ADD\b"
 _SLASH = re.compile(r"^\s*/\s*$")  # Oracle's SQL*Plus runs the statement above
 _COPY_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)")
 _COPY_CHARS = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+
+
+def dump_dialect(text: str) -> str | None:
+    """The tool that wrote a dump, by its first lines: "mysql" (mysqldump, MariaDB's),
+    "sqlite" (`sqlite3 .dump`, Python's `iterdump`), "postgres" (pg_dump); else None."""
+    head = text.lstrip("\ufeff")
+    if head.startswith(MYSQLDUMP_HEADERS):
+        return "mysql"
+    if head.startswith(SQLITE_DUMP_HEADERS):
+        return "sqlite"
+    return "postgres" if PG_DUMP_HEADER in head[:200] else None
+
+
+_PG_NAME = r'(?:"(?:[^"]|"")*"|[A-Za-z_][\w$]*)'
+_PG_INSERT = re.compile(rf"^INSERT INTO (?:{_PG_NAME}\.)*(?P<table>{_PG_NAME})"
+                        r"(?P<rest>\s*(?:\([^)]*\)\s*)?VALUES\s*\(.*\);)\s*$")
+
+
+def _plain_row(line: str, dump: str, out: list[str]) -> str | None:
+    """A dump's INSERT line that SQLite runs as the dump's tool means it, as SQLite is to run
+    it; None for any other line. A whole statement on its line (its quotes closed, after a
+    statement's end), and:
+    - mysqldump's: backquoted names, no backslash escape, hex, bit or binary value
+      (`_NOT_PLAIN`);
+    - SQLite's own: any;
+    - pg_dump's (`--inserts`): no cast (`::`), no E'' string and no backslash, its table's
+      schema left out (the database is written without schemas)."""
+    if not (line.startswith("INSERT INTO ") and line.rstrip().endswith(");")
+            and line.count("'") % 2 == 0 and (not out or out[-1].rstrip().endswith(";"))):
+        return None
+    if dump == "mysql":
+        return line.rstrip() if line.startswith("INSERT INTO `") and \
+            not _NOT_PLAIN.search(line) else None
+    if dump == "postgres":
+        if "::" in line or "\\" in line or re.search(r"\bE'", line):
+            return None
+        m = _PG_INSERT.match(line)
+        return f"INSERT INTO {m['table']}{m['rest']}" if m else None
+    return line.rstrip()
 
 
 def _copy_value(field: str) -> str | None:
@@ -286,8 +326,7 @@ def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
     """
     from sqlglot import exp
 
-    mysqldump = text.lstrip("\ufeff").startswith(MYSQLDUMP_HEADERS)
-    sqlite_dump = text.lstrip("\ufeff").startswith(SQLITE_DUMP_HEADERS)
+    dump = dump_dialect(text)
     lines = text.split("\n")
     batches = any(_GO.match(ln) for ln in lines)  # SQL Server's (sqlcmd, SSMS)
     run: tuple[int, int] | None = None  # (where in `out`, first row) of the last stand-in
@@ -323,17 +362,13 @@ def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
             out.append("")
         elif _GO.match(line) or _SLASH.match(line):  # sqlcmd's, SQL*Plus's statement end
             out.append(";")
-        elif mysqldump and line.startswith("INSERT INTO `") and \
-                line.rstrip().endswith(");") and not _NOT_PLAIN.search(line) or \
-                sqlite_dump and line.startswith("INSERT INTO ") and \
-                line.rstrip().endswith(");") and line.count("'") % 2 == 0 and \
-                (not out or out[-1].rstrip().endswith(";")):
+        elif dump and (plain := _plain_row(line, dump, out)) is not None:
             if run is not None and run[0] == len(out) - 1:  # one stand-in for lines in a row
                 out[-1] = f"INSERT INTO {PLAIN} VALUES ({run[1]}, {len(rows) + 1});"
             else:
                 run = (len(out), len(rows))
                 out.append(f"INSERT INTO {PLAIN} VALUES ({len(rows)}, {len(rows) + 1});")
-            rows.append(line.rstrip())
+            rows.append(plain)
         elif batches and _TSQL_STATEMENT.match(line):
             # SQL Server's scripts start a statement on its own line, without ending the one
             # before with a semicolon; sqlglot needs it ended
@@ -377,7 +412,7 @@ def read_ddl(text: str, source: str = "schema.sql"
     written (`_take_rows`: "mysql" or "sqlite"; None: written by sqlglot), and COPY blocks."""
     from sqlglot import exp
 
-    as_written = "mysql" if text.lstrip("\ufeff").startswith(MYSQLDUMP_HEADERS) else "sqlite"
+    as_written = dump_dialect(text)
     text, plain = _take_rows(text, source)
     dialect, statements = _parse(text, source)
     tables: dict[str, _Table] = {}
@@ -513,27 +548,36 @@ def _description_option(properties: list) -> str | None:
 def _copy_into(con: sqlite3.Connection, block: _Copy, tables: dict[str, _Table],
                path: str) -> None:
     """A COPY block's rows into its table (text; SQLite's column affinity makes numbers of
-    the numeric columns' text)."""
+    the numeric columns' text; a boolean column's `t` and `f` are 1 and 0, as an INSERT's
+    true and false are)."""
     t = tables.get(block.table.lower())
     if t is None:
         raise TableGraphError(f"{path}, line {block.line}: COPY names the table "
                               f"{block.table!r}, which no CREATE TABLE declares")
     cols = ", ".join(_q(c) for c in block.columns)
     marks = ", ".join("?" * len(block.columns))
+    declared = {c.lower(): ty.upper() for c, ty in t.columns}
+    flags = [i for i, c in enumerate(block.columns)
+             if declared.get(c.lower(), "") in ("BOOLEAN", "BOOL")]
+    rows = block.rows if not flags else [
+        tuple({"t": 1, "f": 0}.get(v, v) if i in flags else v for i, v in enumerate(r))
+        for r in block.rows]
     try:
-        con.executemany(f"INSERT INTO {_q(t.name)} ({cols}) VALUES ({marks})", block.rows)
+        con.executemany(f"INSERT INTO {_q(t.name)} ({cols}) VALUES ({marks})", rows)
     except sqlite3.Error as e:
         raise TableGraphError(f"{path}, line {block.line}: the COPY into {t.name!r} fails "
                               f"({e})") from e
 
 
 def _sqlite_sql(tree) -> str:
-    """A parsed statement written for SQLite; SQL Server's national strings (N'ALFKI'), which
-    sqlglot writes as they are and SQLite does not read, as plain strings."""
+    """A parsed statement written for SQLite, strings SQLite has no syntax for as plain ones:
+    SQL Server's national strings (N'ALFKI'), which sqlglot writes as they are, and
+    PostgreSQL's escape strings (E'it\\'s', read by sqlglot as byte strings), which it leaves
+    out, values and all."""
     from sqlglot import exp
 
-    return tree.transform(lambda n: exp.Literal.string(n.this) if isinstance(n, exp.National)
-                          else n).sql(dialect="sqlite")
+    return tree.transform(lambda n: exp.Literal.string(n.this) if isinstance(
+        n, (exp.National, exp.ByteString)) else n).sql(dialect="sqlite")
 
 
 def _as_sqlite(line: str, path: str, dialect: str) -> str:
