@@ -272,6 +272,30 @@ def test_pg_dump_inserts_skip_sqlglot_and_read_as_its_copy_blocks_do(tmp_path, m
     assert fast[0] == (1, "it's", 1.5, 1, "real", "integer") and fast[3][1] == "tab\there"
 
 
+def test_a_pg_dump_partition_is_read_into_its_parent(tmp_path):
+    """pg_dump writes a partitioned table's partitions as tables of their own, attached by
+    `ALTER TABLE ... ATTACH PARTITION`, their rows under their own names: the parent was
+    empty and each partition a table. The rows now go to the topmost parent, as a live
+    database's are read (sources lists no partition either)."""
+    p = _profiles(tmp_path, PG_HEAD.replace('"Big Table"', "other") + """
+CREATE TABLE public.sales (d date NOT NULL, amount integer) PARTITION BY RANGE (d);
+CREATE TABLE public.sales_2023 (d date NOT NULL, amount integer) PARTITION BY RANGE (d);
+CREATE TABLE public.sales_2023_h1 (d date NOT NULL, amount integer);
+CREATE TABLE public.sales_2024 (amount integer, d date NOT NULL);
+--
+-- Name: sales_2023; Type: TABLE ATTACH; Schema: public; Owner: postgres
+--
+ALTER TABLE ONLY public.sales ATTACH PARTITION public.sales_2023 FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
+ALTER TABLE ONLY public.sales_2023 ATTACH PARTITION public.sales_2023_h1 FOR VALUES FROM ('2023-01-01') TO ('2023-07-01');
+ALTER TABLE ONLY public.sales ATTACH PARTITION public.sales_2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+COPY public.sales_2023_h1 (d, amount) FROM stdin;
+2023-05-01	1
+\\.
+INSERT INTO public.sales_2024 VALUES (7, '2024-02-01');
+""")
+    assert sorted(p) == ["other", "sales"] and p["sales"].n_rows == 2
+
+
 def test_a_copy_block_names_its_columns_as_sql_does(tmp_path):
     """COPY's column list is read as SQL names are: a quoted name keeps its case, spaces
     and doubled quotes, an unquoted one is itself."""

@@ -39,7 +39,7 @@ from pathlib import Path
 from tablegraph.tables.sources import DICTIONARY_FOLDER, DICTIONARY_KEY
 from tablegraph.utils import TableGraphError, build_once, cache_root
 
-DDL_VERSION = 13  # bump when the database written from the same text changes
+DDL_VERSION = 14  # bump when the database written from the same text changes
 DIALECTS = ("postgres", "mysql", "sqlite", "tsql", "snowflake", "bigquery", "duckdb", "oracle",
             "redshift", "")
 _QUOTED = r"""("(?:[^"]|"")*"|'(?:[^']|'')*')"""  # kept as they are, never searched
@@ -75,6 +75,7 @@ class _Table:
     # generated columns: name -> expression in SQLite's dialect; added after the rows, which
     # hold no values for them
     generated: dict[str, str] = field(default_factory=dict)
+    partition_of: str = ""  # a PostgreSQL partition's parent table; its rows go there
 
 
 def _parse(text: str, source: str) -> tuple[str, list]:
@@ -204,7 +205,8 @@ def _harmless(command) -> bool:
         return True
     text = f" {' '.join(command.sql().upper().split())} "
     # pg_dump's change of owner; SQL Server's (re-)enabling of a constraint's checks
-    return words[:1] == ["ALTER"] and (" OWNER TO " in text or " CHECK CONSTRAINT " in text)
+    return words[:1] == ["ALTER"] and (" OWNER TO " in text or " CHECK CONSTRAINT " in text
+                                       or " ATTACH PARTITION " in text)  # read by read_ddl
 
 
 MYSQLDUMP_HEADERS = ("-- MySQL dump", "-- MariaDB dump")
@@ -235,6 +237,9 @@ _PSQL = re.compile(r"^\\(?:restrict|unrestrict|connect|c|encoding|set|pset)\b")
 _DELIMITER = re.compile(r"^\s*DELIMITER\s+(?P<d>\S+)\s*$", re.IGNORECASE)
 _ROUTINE = re.compile(r"^\s*(?:/\*!\d*\s*)?CREATE\b[\s\S]*?\b(?:PROCEDURE|FUNCTION|TRIGGER|EVENT)\b",
                       re.IGNORECASE)
+# pg_dump's `ALTER TABLE ONLY sales ATTACH PARTITION sales_2023 FOR VALUES ...`
+_ATTACH = re.compile(rf"^ALTER TABLE (?:ONLY )?(?P<parent>{_NAME}(?:\.{_NAME})*) ATTACH "
+                     rf"PARTITION (?P<child>{_NAME}(?:\.{_NAME})*)", re.IGNORECASE)
 _GO = re.compile(r"^\s*GO\s*(?:\d+\s*)?$", re.IGNORECASE)
 _TSQL_STATEMENT = re.compile(r"^(?:INSERT|SET|ALTER|CREATE|EXEC|EXECUTE|USE|PRINT|DROP|UPDATE"
                              r"|DELETE|GRANT|DENY)\b", re.IGNORECASE)
@@ -479,6 +484,12 @@ def read_ddl(text: str, source: str = "schema.sql"
             elif kind == "COLUMN" and isinstance(st.this, exp.Column):
                 t = table_of(exp.to_table(st.this.table), "COMMENT ON COLUMN")
                 t.column_comments[st.this.name] = _text(st.args.get("expression"))
+        elif isinstance(st, exp.Command) and (attach := _ATTACH.match(
+                " ".join(st.sql(comments=False).split()))) is not None:
+            table_of(exp.to_table(attach["child"], dialect="postgres"),
+                     "ATTACH PARTITION").partition_of = \
+                table_of(exp.to_table(attach["parent"], dialect="postgres"),
+                         "ALTER TABLE").name
         elif (described := _description(st)) is not None:  # SQL Server's MS_Description
             table, column, text_ = described
             t = table_of(exp.to_table(table), "sp_addextendedproperty")
@@ -697,6 +708,19 @@ def ddl_database(path: str) -> str:
                         except sqlite3.Error as again:
                             e = again
                     raise TableGraphError(f"{path}: an INSERT fails ({e}): {sql[:80]}") from e
+            for t in tables.values():  # a partition's rows into its topmost parent
+                if t.partition_of:
+                    root = t
+                    while root.partition_of and root.partition_of.lower() in tables:
+                        root = tables[root.partition_of.lower()]
+                    cols = ", ".join(_q(c) for c, _ in root.columns if c not in root.generated)
+                    try:
+                        con.execute(f"INSERT INTO {_q(root.name)} ({cols}) SELECT {cols} FROM "
+                                    f"{_q(t.name)}")
+                        con.execute(f"DROP TABLE {_q(t.name)}")
+                    except sqlite3.Error as e:
+                        raise TableGraphError(f"{path}: the partition {t.name!r} of "
+                                              f"{root.name!r} cannot be read into it: {e}") from e
             for t in tables.values():
                 if t.generated and not t.view:
                     try:
@@ -708,7 +732,7 @@ def ddl_database(path: str) -> str:
         finally:
             con.close()
         for t in tables.values():
-            notes = _dictionary(t)
+            notes = None if t.partition_of else _dictionary(t)
             if notes is not None:
                 (tmp / DICTIONARY_FOLDER).mkdir(exist_ok=True)
                 (tmp / DICTIONARY_FOLDER / f"{t.name}.csv").write_text(notes, "utf-8")
