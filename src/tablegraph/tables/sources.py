@@ -51,10 +51,10 @@ FILE_SUFFIXES = tuple(FILE_FORMATS)
 SQLITE_TYPE_ERRORS = ("Mismatch Type", "Conversion Error")
 DEFAULT_MAX_ROWS = 20_000
 DEFAULT_SAMPLE_SEED = 42
-# endings of database files that a folder may hold (read when it holds one, and nothing else)
 # what SQLite's virtual tables keep beside them: FTS3/4, FTS5, R*Tree
 SQLITE_SHADOW_PARTS = ("content", "segments", "segdir", "docsize", "stat", "data", "idx",
                        "config", "node", "rowid", "parent")
+# endings of database files that a folder may hold (read when it holds one, and nothing else)
 DATABASE_SUFFIXES = (".sqlite", ".sqlite3", ".db", ".duckdb")
 # a database file's data dictionary: one CSV per table beside it, in BIRD's layout
 # (`tables.catalog.read_dictionary`)
