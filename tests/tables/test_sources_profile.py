@@ -484,3 +484,72 @@ def test_an_iceberg_table_is_refused_not_misread(tmp_path):
                              "(FORMAT parquet)")
     with pytest.raises(TableGraphError, match="Apache Iceberg table"):
         discover(tmp_path)
+
+
+def _workbook(path, sheets: dict[str, str]):
+    """An .xlsx of several sheets, each written by DuckDB's excel extension from a query
+    (`{sheet: SELECT ...}`), joined into one workbook as Excel keeps them."""
+    import re
+    import zipfile
+
+    from tablegraph.tables.sources import _load_scanner
+
+    con = duckdb.connect()
+    _load_scanner(con, "duckdb_extension_excel")
+    parts = []
+    for i, (sheet, query) in enumerate(sheets.items()):
+        one = path.parent / f"one{i}.xlsx"
+        con.execute(f"COPY ({query}) TO '{one}' (FORMAT xlsx, HEADER true, SHEET '{sheet}')")
+        with zipfile.ZipFile(one) as z:
+            parts.append({n: z.read(n) for n in z.namelist()})
+    con.close()
+    out = dict(parts[0])
+    book, rels = out["xl/workbook.xml"].decode(), out["xl/_rels/workbook.xml.rels"].decode()
+    types = out["[Content_Types].xml"].decode()
+    for i, sheet in enumerate(list(sheets)[1:], 2):
+        out[f"xl/worksheets/sheet{i}.xml"] = parts[i - 1]["xl/worksheets/sheet1.xml"]
+        book = book.replace("</sheets>", f'<sheet name="{sheet}" state="visible" '
+                                         f'sheetId="{i}" r:id="rIdS{i}"/></sheets>')
+        rels = rels.replace("</Relationships>", f'<Relationship Id="rIdS{i}" Type="http://'
+                            'schemas.openxmlformats.org/officeDocument/2006/relationships/'
+                            f'worksheet" Target="worksheets/sheet{i}.xml"/></Relationships>')
+        types = types.replace("</Types>", f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
+                              'ContentType="application/vnd.openxmlformats-officedocument.'
+                              'spreadsheetml.worksheet+xml"/></Types>')
+    out["xl/workbook.xml"], out["xl/_rels/workbook.xml.rels"] = book.encode(), rels.encode()
+    out["[Content_Types].xml"] = types.encode()
+    assert re.search("sheet2", rels) or len(sheets) == 1
+    with zipfile.ZipFile(path, "w") as z:
+        for n, data in out.items():
+            z.writestr(n, data)
+    return path
+
+
+def test_an_excel_workbook_is_a_database_of_its_sheets(tmp_path, monkeypatch):
+    """A workbook's sheets are its tables (the first row their columns), joined as any
+    database's; in a folder of data files, a workbook of several sheets gives
+    `<file>.<sheet>`. An .xls or a file that is no workbook: one line saying so."""
+    from tablegraph.tables.joins import join_graph
+    from tablegraph.tables.sources import workbook_sheets
+
+    monkeypatch.setenv("TABLEGRAPH_CACHE", str(tmp_path / "cache"))
+    book = _workbook(tmp_path / "shop.xlsx", {
+        "Customers": "SELECT i AS customer_id, 'name ' || i AS name FROM range(1, 40) t(i)",
+        "Orders": "SELECT 100 + i AS order_id, 1 + i % 39 AS customer_id, 2.5 AS total "
+                  "FROM range(60) t(i)"})
+    assert workbook_sheets(str(book)) == ["Customers", "Orders"]
+    profiles = profile_tables(discover(book), progress=False)
+    assert [(p.name, p.n_rows) for p in profiles] == [("Customers", 39), ("Orders", 60)]
+    assert join_graph(profiles).between("Orders", "Customers").conditions() == [
+        "Orders.customer_id = Customers.customer_id"]
+    folder = tmp_path / "data"
+    folder.mkdir()
+    book.rename(folder / "shop.xlsx")
+    (folder / "notes.csv").write_text("id,text\n1,hello\n")
+    assert [r.name for r in discover(folder)] == ["notes", "shop.Customers", "shop.Orders"]
+    (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(TableGraphError, match="Excel 97-2003 workbook: save it as .xlsx"):
+        discover(tmp_path / "old.xls")
+    (tmp_path / "fake.xlsx").write_text("not a zip")
+    with pytest.raises(TableGraphError, match="not an Excel workbook"):
+        discover(tmp_path / "fake.xlsx")

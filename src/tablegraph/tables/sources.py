@@ -34,7 +34,7 @@ import os
 import re
 import sys
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -136,6 +136,58 @@ def imported_database(folder: str) -> str:
             raise TableGraphError(f"{folder}: DuckDB cannot import this export ({first})") from e
         finally:
             con.close()
+    return str(db)
+
+
+WORKBOOK_SUFFIX = ".xlsx"
+
+
+def workbook_sheets(path: str) -> list[str]:
+    """The names of an Excel workbook's sheets, in order (from its `xl/workbook.xml`)."""
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            root = ET.fromstring(z.read("xl/workbook.xml"))
+    except (zipfile.BadZipFile, KeyError, ET.ParseError, OSError) as e:
+        raise TableGraphError(f"{path}: not an Excel workbook (.xlsx) that can be read "
+                              f"({e})") from e
+    return [el.get("name", "") for el in root.iter() if el.tag.rsplit("}", 1)[-1] == "sheet"
+            and el.get("name")]
+
+
+def workbook_database(path: str) -> str:
+    """The DuckDB file that an Excel workbook is read as, a table per sheet (its first row the
+    column names, types as DuckDB's excel extension infers them, or every column as text
+    where a column's values do not keep to one type), built once in the cache, in a folder
+    named for the file (path, size, time: an edited workbook is read again). A sheet with no
+    table in it (empty, or a chart) is left out; a workbook with none is an error."""
+    sheets = workbook_sheets(path)
+    name = Path(path).name.rsplit(".", 1)[0] + ".duckdb"
+    target = cache_root() / "imports" / ("xlsx-" + _files_digest([path], 20))
+    db = target / name
+    if db.is_file():
+        return str(db)
+    with build_once(target) as tmp:
+        con = duckdb.connect(str(tmp / name))
+        made, why = 0, ""
+        try:
+            _load_scanner(con, "duckdb_extension_excel")
+            for sheet in sheets:
+                for text in ("false", "true"):  # as inferred, else every column as text
+                    try:
+                        con.execute(f"CREATE TABLE {quote_ident(sheet)} AS SELECT * FROM "
+                                    f"read_xlsx(?, sheet = ?, header = true, "
+                                    f"all_varchar = {text})", [os.path.abspath(path), sheet])
+                        made += 1
+                        break
+                    except duckdb.Error as e:
+                        why = why or _first_line(e)
+        finally:
+            con.close()
+        if not made:
+            raise TableGraphError(f"{path}: no sheet holds a table ({why or 'no sheets'})")
     return str(db)
 
 
@@ -367,12 +419,15 @@ def _discover(spec: str) -> list[TableRef]:
                                   f"does not read: export it to Parquet, or give a database")
         files = [f for f in files  # a Delta table's files are read as its log says
                  if not any(os.path.abspath(f).startswith(d + os.sep) for d in deltas)]
-        if not files and not refs:
-            raise TableGraphError(f"no *.csv, *.tsv, *.parquet or *.json(l) files (or .gz), "
-                                  f"and no database file, under {spec}")
+        workbooks = sorted(f for f in everything if f.lower().endswith(WORKBOOK_SUFFIX)
+                           and not os.path.basename(f).startswith("~$"))  # not Excel's lock
+        if not files and not refs and not workbooks:
+            raise TableGraphError(f"no *.csv, *.tsv, *.parquet, *.json(l) (or .gz) or *.xlsx "
+                                  f"files, and no database file, under {spec}")
         datasets, single = partitioned_tables(files)
         refs += [_dataset_ref(d, name, parts) for (d, name), parts in datasets.items()]
         refs += [TableRef(name=table_name_of(f), kind="file", location=f) for f in single]
+        refs += [r for f in workbooks for r in _workbook_refs(f)]
         seen: dict[str, str] = {}
         for r in refs:
             if r.name in seen:
@@ -382,6 +437,10 @@ def _discover(spec: str) -> list[TableRef]:
         return sorted(refs, key=lambda r: r.name)
     if path.name.lower().endswith(FILE_SUFFIXES):
         return [TableRef(name=table_name_of(path), kind="file", location=str(path))]
+    if path.suffix.lower() == WORKBOOK_SUFFIX:  # an Excel workbook: a table per sheet
+        return _discover(workbook_database(str(path)))
+    if path.suffix.lower() == ".xls":
+        raise TableGraphError(f"{spec} is an Excel 97-2003 workbook: save it as .xlsx")
     if path.suffix.lower() == ".sql":  # a schema as DDL: the SQLite file it declares
         from tablegraph.tables.ddl import ddl_database
 
@@ -389,10 +448,19 @@ def _discover(spec: str) -> list[TableRef]:
     kind = _db_kind(path)
     if kind is None:
         raise TableGraphError(
-            f"{spec} is not a folder, CSV/TSV/Parquet/JSON file, SQLite or DuckDB database, "
-            f"or .sql schema")
+            f"{spec} is not a folder, CSV/TSV/Parquet/JSON file, Excel workbook, SQLite or "
+            f"DuckDB database, or .sql schema")
     with Reader() as reader:
         return reader.list_database_tables(kind, str(path))
+
+
+def _workbook_refs(path: str) -> list[TableRef]:
+    """The tables of an Excel workbook in a folder of data files: a workbook of one sheet is
+    one table named as the file; of several, `<file>.<sheet>` each."""
+    with Reader() as reader:
+        refs = reader.list_database_tables("duckdb", workbook_database(path))
+    stem = table_name_of(path).rsplit(".", 1)[0]
+    return [replace(r, name=stem if len(refs) == 1 else f"{stem}.{r.name}") for r in refs]
 
 
 def _load_scanner(con: duckdb.DuckDBPyConnection, package: str) -> None:
