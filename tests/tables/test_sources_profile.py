@@ -540,6 +540,8 @@ def test_an_excel_workbook_is_a_database_of_its_sheets(tmp_path, monkeypatch):
     assert workbook_sheets(str(book)) == ["Customers", "Orders"]
     profiles = profile_tables(discover(book), progress=False)
     assert [(p.name, p.n_rows) for p in profiles] == [("Customers", 39), ("Orders", 60)]
+    # Excel's doubles that are whole numbers are integers again; 2.5 stays a double
+    assert [c.dtype for c in profiles[1].columns] == ["BIGINT", "BIGINT", "DOUBLE"]
     assert join_graph(profiles).between("Orders", "Customers").conditions() == [
         "Orders.customer_id = Customers.customer_id"]
     folder = tmp_path / "data"

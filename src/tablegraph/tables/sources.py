@@ -140,6 +140,7 @@ def imported_database(folder: str) -> str:
 
 
 WORKBOOK_SUFFIX = ".xlsx"
+WORKBOOK_VERSION = 1  # bump when the database read from the same workbook changes
 
 
 def workbook_sheets(path: str) -> list[str]:
@@ -165,7 +166,7 @@ def workbook_database(path: str) -> str:
     table in it (empty, or a chart) is left out; a workbook with none is an error."""
     sheets = workbook_sheets(path)
     name = Path(path).name.rsplit(".", 1)[0] + ".duckdb"
-    target = cache_root() / "imports" / ("xlsx-" + _files_digest([path], 20))
+    target = cache_root() / "imports" / (f"xlsx{WORKBOOK_VERSION}-" + _files_digest([path], 20))
     db = target / name
     if db.is_file():
         return str(db)
@@ -180,6 +181,7 @@ def workbook_database(path: str) -> str:
                         con.execute(f"CREATE TABLE {quote_ident(sheet)} AS SELECT * FROM "
                                     f"read_xlsx(?, sheet = ?, header = true, "
                                     f"all_varchar = {text})", [os.path.abspath(path), sheet])
+                        _whole_numbers(con, sheet)
                         made += 1
                         break
                     except duckdb.Error as e:
@@ -189,6 +191,23 @@ def workbook_database(path: str) -> str:
         if not made:
             raise TableGraphError(f"{path}: no sheet holds a table ({why or 'no sheets'})")
     return str(db)
+
+
+def _whole_numbers(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Excel keeps every number as a double: a column of `table` whose values are all whole
+    numbers (ids, counts, years) becomes BIGINT, as the database it came from had it."""
+    cols = [c for c, t in con.execute(f"SELECT column_name, data_type FROM "
+                                      f"information_schema.columns WHERE table_name = ?",
+                                      [table]).fetchall() if t == "DOUBLE"]
+    if not cols:
+        return
+    probes = ", ".join(f"count({quote_ident(c)}) = count(CASE WHEN {quote_ident(c)} = "
+                       f"trunc({quote_ident(c)}) AND abs({quote_ident(c)}) < 9e15 THEN 1 END)"
+                       for c in cols)
+    whole = con.execute(f"SELECT {probes} FROM {quote_ident(table)}").fetchone()
+    for c, ok in zip(cols, whole):
+        if ok:
+            con.execute(f"ALTER TABLE {quote_ident(table)} ALTER {quote_ident(c)} TYPE BIGINT")
 
 
 def quote_ident(name: str) -> str:
