@@ -555,3 +555,17 @@ def test_an_excel_workbook_is_a_database_of_its_sheets(tmp_path, monkeypatch):
     (tmp_path / "fake.xlsx").write_text("not a zip")
     with pytest.raises(TableGraphError, match="not an Excel workbook"):
         discover(tmp_path / "fake.xlsx")
+
+
+def test_amounts_with_decimal_commas_are_numbers(tmp_path):
+    """A European export's `1.234,50` and `99,90` were text; a column whose every value is
+    such a number reads as one. A column of lists ("1,2,3") or of words stays text."""
+    path = tmp_path / "umsatz.csv"
+    path.write_bytes("\ufeffKunde;Betrag;Menge;Ids\r\nMüller;1.234,50;3;1,2,3\r\n"
+                     "Schmidt;99,90;12;4\r\nWeber;-5;7;5,6\r\n".encode())
+    p = profile_tables(discover(path), progress=False, use_cache=False)[0]
+    assert [(c.name, c.dtype) for c in p.columns] == [
+        ("Kunde", "VARCHAR"), ("Betrag", "DOUBLE"), ("Menge", "BIGINT"), ("Ids", "VARCHAR")]
+    from tablegraph.tables.stats import FEATURE_INDEX
+
+    assert p.columns[1].stats[FEATURE_INDEX["type_float"]] == 1.0  # numbers, not text

@@ -672,6 +672,8 @@ class Reader:
                             f"cannot read table {ref.name}: {ref.files[0]} is {encoding} "
                             f"text but {f} is {e}")
         raw = self.relation_sql(ref, encoding, delimiter)
+        if ref.kind == "file" and file_format(ref.files[0]) in ("csv", "tsv"):
+            raw = self._decimal_commas(raw)
         declared: list[tuple[str, str]] = []
         if ref.kind == "sqlite":
             try:
@@ -702,6 +704,30 @@ class Reader:
                                   f"{redact(_first_line(e), ref.location)}") from e
         finally:
             self.con.execute("SET sqlite_all_varchar = false")
+
+    def _decimal_commas(self, rel: str) -> str:
+        """`rel` (a CSV file) with each text column whose every value is a number written
+        with a decimal comma, and thousands dots or none (`1.234,50`, `99,90`, `5`; one at
+        least with its comma), read as the number it is (DOUBLE): a European export's amounts
+        are numbers, not text. Other columns, and `rel` when none is such, as they are."""
+        try:
+            described = self.con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()
+            cols = [c for c, t, *_ in described if t == "VARCHAR"]
+            if not cols:
+                return rel
+            pattern = quote_literal(r"^\s*[-+]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?\s*$")
+            probes = [f"count({q}) > 0 AND count({q}) = count(CASE WHEN regexp_full_match("
+                      f"{q}, {pattern}) THEN 1 END) AND count(CASE WHEN contains({q}, ',') "
+                      f"THEN 1 END) > 0" for q in map(quote_ident, cols)]
+            found = self.con.execute(f"SELECT {', '.join(probes)} FROM {rel}").fetchone()
+        except duckdb.Error:
+            return rel  # what cannot be read is reported where the sample is drawn
+        numbers = [c for c, yes in zip(cols, found) if yes]
+        if not numbers:
+            return rel
+        replace = ", ".join(f"CAST(replace(replace(trim({q}), '.', ''), ',', '.') AS DOUBLE) "
+                            f"AS {q}" for q in map(quote_ident, numbers))
+        return f"(SELECT * REPLACE ({replace}) FROM {rel})"
 
     def _read_as_held(self, rel: str, columns: list[tuple[str, str]], blobs: bool) -> str:
         """`rel` with each of `columns` [(name, declared DuckDB type)] read as what its values
