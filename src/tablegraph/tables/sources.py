@@ -708,17 +708,22 @@ class Reader:
     def _decimal_commas(self, rel: str) -> str:
         """`rel` (a CSV file) with each text column whose every value is a number written
         with a decimal comma, and thousands dots or none (`1.234,50`, `99,90`, `5`; one at
-        least with its comma), read as the number it is (DOUBLE): a European export's amounts
-        are numbers, not text. Other columns, and `rel` when none is such, as they are."""
+        least with a comma that is surely a decimal one: not before three digits), read as
+        the number it is (DOUBLE): a European export's amounts are numbers, not text. Other
+        columns (`1,000` and `2,500` alone may be English thousands), and `rel` when none is
+        such, as they are."""
         try:
             described = self.con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()
             cols = [c for c, t, *_ in described if t == "VARCHAR"]
             if not cols:
                 return rel
             pattern = quote_literal(r"^\s*[-+]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?\s*$")
+            # a comma before other than three digits is a decimal one (1,000 may be a
+            # thousand, as in English)
+            decimal = quote_literal(r",(\d{1,2}|\d{4,})\s*$")
             probes = [f"count({q}) > 0 AND count({q}) = count(CASE WHEN regexp_full_match("
-                      f"{q}, {pattern}) THEN 1 END) AND count(CASE WHEN contains({q}, ',') "
-                      f"THEN 1 END) > 0" for q in map(quote_ident, cols)]
+                      f"{q}, {pattern}) THEN 1 END) AND count(CASE WHEN regexp_matches("
+                      f"{q}, {decimal}) THEN 1 END) > 0" for q in map(quote_ident, cols)]
             found = self.con.execute(f"SELECT {', '.join(probes)} FROM {rel}").fetchone()
         except duckdb.Error:
             return rel  # what cannot be read is reported where the sample is drawn
