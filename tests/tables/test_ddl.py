@@ -392,18 +392,31 @@ REFERENCES [dbo].[Customers] ([CustomerID])
 GO
 ALTER TABLE [dbo].[Orders] CHECK CONSTRAINT [FK_Orders_Customers]
 GO
+/****** Object:  StoredProcedure [dbo].[CustOrderHist] ******/
+CREATE PROCEDURE [dbo].[CustOrderHist] @CustomerID nchar(5)
+AS
+BEGIN
+SET NOCOUNT ON
+SELECT CompanyName FROM Customers WHERE CustomerID = @CustomerID
+END
+GO
+CREATE VIEW [dbo].[Customer List] AS
+SELECT CustomerID, CompanyName FROM Customers
+GO
 """
 
 
 def test_a_sql_server_script_with_data_reads_with_its_rows(tmp_path):
     """SSMS's "Generate Scripts" with data: statements one after another without semicolons
     in a batch, `INSERT [dbo].[t]` without INTO, N'' strings, CAST(... AS DateTime), and the
-    foreign key added `WITH NOCHECK` and enabled by `CHECK CONSTRAINT`. It was "not SQL that
+    foreign key added `WITH NOCHECK` and enabled by `CHECK CONSTRAINT`, a procedure's batch
+    (passed over: sqlglot read the view after it into its body). It was "not SQL that
     sqlglot parses"."""
     import sqlite3
 
     p = _profiles(tmp_path, SSMS_WITH_DATA, "northwind.sql")
     assert p["Customers"].n_rows == 2 and p["Orders"].primary_key == ["OrderID"]
+    assert p["Customer List"].n_rows == 2  # the view after a procedure's batch
     assert p["Orders"].foreign_keys == [ForeignKey(("CustomerID",), "Customers",
                                                    ("CustomerID",))]
     con = sqlite3.connect(ddl_database(str(tmp_path / "northwind.sql")))

@@ -39,7 +39,7 @@ from pathlib import Path
 from tablegraph.tables.sources import DICTIONARY_FOLDER, DICTIONARY_KEY
 from tablegraph.utils import TableGraphError, build_once, cache_root
 
-DDL_VERSION = 14  # bump when the database written from the same text changes
+DDL_VERSION = 15  # bump when the database written from the same text changes
 DIALECTS = ("postgres", "mysql", "sqlite", "tsql", "snowflake", "bigquery", "duckdb", "oracle",
             "redshift", "")
 _QUOTED = r"""("(?:[^"]|"")*"|'(?:[^']|'')*')"""  # kept as they are, never searched
@@ -243,6 +243,8 @@ _ATTACH = re.compile(rf"^ALTER TABLE (?:ONLY )?(?P<parent>{_NAME}(?:\.{_NAME})*)
 _GO = re.compile(r"^\s*GO\s*(?:\d+\s*)?$", re.IGNORECASE)
 _TSQL_STATEMENT = re.compile(r"^(?:INSERT|SET|ALTER|CREATE|EXEC|EXECUTE|USE|PRINT|DROP|UPDATE"
                              r"|DELETE|GRANT|DENY)\b", re.IGNORECASE)
+_TSQL_ROUTINE = re.compile(r"^\s*(?:CREATE|ALTER|CREATE\s+OR\s+ALTER)\s+"
+                           r"(?:PROCEDURE|PROC|FUNCTION|TRIGGER)\b", re.IGNORECASE)
 # SSMS's `ALTER TABLE t WITH CHECK ADD CONSTRAINT ... FOREIGN KEY`: the check is the
 # server's business, the key is ours
 _WITH_CHECK = re.compile(r"^(ALTER\s+TABLE\s+.+?)\s+WITH\s+(?:NO)?CHECK\s+ADD\b", re.IGNORECASE)
@@ -374,6 +376,13 @@ def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
                 run = (len(out), len(rows))
                 out.append(f"INSERT INTO {PLAIN} VALUES ({len(rows)}, {len(rows) + 1});")
             rows.append(plain)
+        elif batches and _TSQL_ROUTINE.match(line):
+            # a procedure, function or trigger is its batch, up to the next GO; its body's
+            # statements are not the schema's (and sqlglot reads on past its end)
+            while i < len(lines) and not _GO.match(lines[i]):
+                out.append("")
+                i += 1
+            continue
         elif batches and _TSQL_STATEMENT.match(line):
             # SQL Server's scripts start a statement on its own line, without ending the one
             # before with a semicolon; sqlglot needs it ended
