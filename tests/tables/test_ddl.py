@@ -601,12 +601,24 @@ ORACLE_EXPORT = """
 	  REFERENCES "HR"."DEPARTMENTS" ("DEPARTMENT_ID") ENABLE;
 Insert into HR.DEPARTMENTS (DEPARTMENT_ID,DEPARTMENT_NAME) values (10,'Administration');
 Insert into HR.EMPLOYEES (EMPLOYEE_ID,HIRE_DATE,DEPARTMENT_ID) values (100,to_date('17-JUN-03','DD-MON-RR'),10);
+CREATE OR REPLACE EDITIONABLE PROCEDURE "HR"."ADD_JOB"
+  (  p_emp_id          employees.employee_id%type
+   )
+IS
+BEGIN
+  INSERT INTO employees (employee_id) VALUES (p_emp_id);
+END add_job;
+/
+CREATE OR REPLACE FORCE EDITIONABLE VIEW "HR"."EMP_VIEW" ("EMPLOYEE_ID", "DEPARTMENT_NAME") AS
+  SELECT e.employee_id, d.department_name FROM employees e, departments d
+  WHERE e.department_id = d.department_id;
 """
 
 
 def test_an_oracle_export_reads_without_its_storage_clauses(tmp_path):
     """SQL Developer's and DBMS_METADATA's DDL (storage, tablespace, constraint states,
-    `to_date` in its INSERTs) was "not SQL that sqlglot parses"."""
+    `to_date` in its INSERTs, a PL/SQL procedure up to its `/`, a FORCE EDITIONABLE view)
+    was "not SQL that sqlglot parses"."""
     p = _profiles(tmp_path, ORACLE_EXPORT)
     dept, emp = p["DEPARTMENTS"], p["EMPLOYEES"]
     assert [(c.name, c.declared) for c in dept.columns] == [
@@ -617,6 +629,8 @@ def test_an_oracle_export_reads_without_its_storage_clauses(tmp_path):
                                            ("DEPARTMENT_ID",))]
     hired = next(c for c in emp.columns if c.name == "HIRE_DATE")
     assert hired.top_values == ["17-JUN-03"]  # the date as written
+    assert sorted(p) == ["DEPARTMENTS", "EMPLOYEES", "EMP_VIEW"]  # the procedure passed over
+    assert p["EMP_VIEW"].n_rows == 1
 
 
 def test_the_database_is_built_once_per_text(tmp_path):

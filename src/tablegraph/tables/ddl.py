@@ -39,7 +39,7 @@ from pathlib import Path
 from tablegraph.tables.sources import DICTIONARY_FOLDER, DICTIONARY_KEY
 from tablegraph.utils import TableGraphError, build_once, cache_root
 
-DDL_VERSION = 15  # bump when the database written from the same text changes
+DDL_VERSION = 16  # bump when the database written from the same text changes
 DIALECTS = ("postgres", "mysql", "sqlite", "tsql", "snowflake", "bigquery", "duckdb", "oracle",
             "redshift", "")
 _QUOTED = r"""("(?:[^"]|"")*"|'(?:[^']|'')*')"""  # kept as they are, never searched
@@ -54,8 +54,9 @@ _VENDOR_CLAUSES = [
                 r"|\b(?:PCTFREE|PCTUSED|INITRANS|MAXTRANS|FREELISTS|FREELIST\s+GROUPS)\s+\d+"
                 r'|\bTABLESPACE\s+(?:"[^"]*"|\w+)|\bUSING\s+INDEX\b'
                 r"|\b(?:NOCOMPRESS|COMPRESS|NOLOGGING|LOGGING|COMPUTE\s+STATISTICS|NOPARALLEL"
-                r"|NOMONITORING|MONITORING|NOCACHE|ENABLE|DISABLE|NOVALIDATE|VALIDATE)\b",
-                re.IGNORECASE), "oracle"),
+                r"|NOMONITORING|MONITORING|NOCACHE|ENABLE|DISABLE|NOVALIDATE|VALIDATE)\b"
+                r"|\b(?:NO)?FORCE\s+(?=(?:(?:NON)?EDITIONABLE\s+)?VIEW\b)"
+                r"|\b(?:NON)?EDITIONABLE\s+(?=VIEW\b)", re.IGNORECASE), "oracle"),
     (re.compile(r"\bENCODE\s+\w+|\bDISTSTYLE\s+\w+|\bSORTKEY\s*\(", re.IGNORECASE),
      re.compile(_QUOTED + r"|\bENCODE\s+\w+|\bDISTSTYLE\s+\w+"
                 r"|\b(?:COMPOUND\s+|INTERLEAVED\s+)?SORTKEY\s*\([^)]*\)|\bDISTKEY\s*\([^)]*\)"
@@ -245,6 +246,8 @@ _TSQL_STATEMENT = re.compile(r"^(?:INSERT|SET|ALTER|CREATE|EXEC|EXECUTE|USE|PRIN
                              r"|DELETE|GRANT|DENY)\b", re.IGNORECASE)
 _TSQL_ROUTINE = re.compile(r"^\s*(?:CREATE|ALTER|CREATE\s+OR\s+ALTER)\s+"
                            r"(?:PROCEDURE|PROC|FUNCTION|TRIGGER)\b", re.IGNORECASE)
+_PLSQL = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:NON)?EDITIONABLE\s+)?"
+                    r"(?:PROCEDURE|FUNCTION|PACKAGE|TRIGGER|TYPE)\b", re.IGNORECASE)
 # SSMS's `ALTER TABLE t WITH CHECK ADD CONSTRAINT ... FOREIGN KEY`: the check is the
 # server's business, the key is ours
 _WITH_CHECK = re.compile(r"^(ALTER\s+TABLE\s+.+?)\s+WITH\s+(?:NO)?CHECK\s+ADD\b", re.IGNORECASE)
@@ -336,6 +339,7 @@ def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
     dump = dump_dialect(text)
     lines = text.split("\n")
     batches = any(_GO.match(ln) for ln in lines)  # SQL Server's (sqlcmd, SSMS)
+    slashes = not batches and any(_SLASH.match(ln) for ln in lines)  # Oracle's SQL*Plus
     run: tuple[int, int] | None = None  # (where in `out`, first row) of the last stand-in
     out: list[str] = []
     rows: list[str | _Copy] = []
@@ -376,10 +380,12 @@ def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
                 run = (len(out), len(rows))
                 out.append(f"INSERT INTO {PLAIN} VALUES ({len(rows)}, {len(rows) + 1});")
             rows.append(plain)
-        elif batches and _TSQL_ROUTINE.match(line):
-            # a procedure, function or trigger is its batch, up to the next GO; its body's
-            # statements are not the schema's (and sqlglot reads on past its end)
-            while i < len(lines) and not _GO.match(lines[i]):
+        elif (batches and _TSQL_ROUTINE.match(line)) or (slashes and _PLSQL.match(line)):
+            # a procedure, function or trigger is its batch, up to the next GO (SQL Server)
+            # or `/` (SQL*Plus); its body's statements are not the schema's (and sqlglot
+            # reads on past its end, or not at all: PL/SQL's `%type`)
+            end = _GO if batches else _SLASH
+            while i < len(lines) and not end.match(lines[i]):
                 out.append("")
                 i += 1
             continue
