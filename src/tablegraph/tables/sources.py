@@ -721,13 +721,23 @@ class Reader:
             # a comma before other than three digits is a decimal one (1,000 may be a
             # thousand, as in English)
             decimal = quote_literal(r",(\d{1,2}|\d{4,})\s*$")
-            probes = [f"count({q}) > 0 AND count({q}) = count(CASE WHEN regexp_full_match("
-                      f"{q}, {pattern}) THEN 1 END) AND count(CASE WHEN regexp_matches("
-                      f"{q}, {decimal}) THEN 1 END) > 0" for q in map(quote_ident, cols)]
-            found = self.con.execute(f"SELECT {', '.join(probes)} FROM {rel}").fetchone()
+
+            def probe(names: list[str], rows: str, whole: bool) -> list[str]:
+                """The columns of `names` whose values in `rows` all are such numbers (and,
+                `whole`, some with a decimal comma)."""
+                checks = [f"count({q}) = count(CASE WHEN regexp_full_match({q}, {pattern}) "
+                          f"THEN 1 END)" + (f" AND count({q}) > 0 AND count(CASE WHEN "
+                                            f"regexp_matches({q}, {decimal}) THEN 1 END) > 0"
+                                            if whole else "")
+                          for q in map(quote_ident, names)]
+                found = self.con.execute(f"SELECT {', '.join(checks)} FROM {rows}").fetchone()
+                return [c for c, yes in zip(names, found) if yes]
+
+            # the first rows rule out most columns at once; the rest are read whole
+            cols = probe(cols, f"(SELECT * FROM {rel} LIMIT 1000)", whole=False)
+            numbers = probe(cols, rel, whole=True) if cols else []
         except duckdb.Error:
             return rel  # what cannot be read is reported where the sample is drawn
-        numbers = [c for c, yes in zip(cols, found) if yes]
         if not numbers:
             return rel
         replace = ", ".join(f"CAST(replace(replace(trim({q}), '.', ''), ',', '.') AS DOUBLE) "
