@@ -570,3 +570,13 @@ def test_amounts_with_decimal_commas_are_numbers(tmp_path):
     from tablegraph.tables.stats import FEATURE_INDEX
 
     assert p.columns[1].stats[FEATURE_INDEX["type_float"]] == 1.0  # numbers, not text
+
+
+def test_a_folder_holding_a_database_under_another_ending(tmp_path):
+    """SQLite files named .db3, .s3db or .sl3 (and DuckDB's .ddb) are the database of their
+    folder, as .sqlite and .db are: the folder had "no ... files, and no database file"."""
+    con = sqlite3.connect(tmp_path / "shop.s3db")
+    con.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+    con.commit()
+    con.close()
+    assert [r.name for r in discover(tmp_path)] == ["customers"]

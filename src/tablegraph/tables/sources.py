@@ -55,7 +55,7 @@ DEFAULT_SAMPLE_SEED = 42
 SQLITE_SHADOW_PARTS = ("content", "segments", "segdir", "docsize", "stat", "data", "idx",
                        "config", "node", "rowid", "parent")
 # endings of database files that a folder may hold (read when it holds one, and nothing else)
-DATABASE_SUFFIXES = (".sqlite", ".sqlite3", ".db", ".duckdb")
+DATABASE_SUFFIXES = (".sqlite", ".sqlite3", ".db", ".db3", ".s3db", ".sl3", ".duckdb", ".ddb")
 # a database file's data dictionary: one CSV per table beside it, in BIRD's layout
 # (`tables.catalog.read_dictionary`)
 DICTIONARY_FOLDER = "database_description"
