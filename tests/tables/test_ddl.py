@@ -7,7 +7,7 @@ import pytest
 from tablegraph.tables.ddl import ddl_database
 from tablegraph.tables.profile import profile_tables
 from tablegraph.tables.records import ForeignKey
-from tablegraph.tables.sources import discover
+from tablegraph.tables.sources import database_file, discover
 from tablegraph.utils import TableGraphError
 
 PG_DUMP = """
@@ -631,6 +631,22 @@ def test_an_oracle_export_reads_without_its_storage_clauses(tmp_path):
     assert hired.top_values == ["17-JUN-03"]  # the date as written
     assert sorted(p) == ["DEPARTMENTS", "EMPLOYEES", "EMP_VIEW"]  # the procedure passed over
     assert p["EMP_VIEW"].n_rows == 1
+
+
+def test_a_gzipped_dump_and_a_utf16_script_read(tmp_path):
+    """`pg_dump | gzip` gives `.sql.gz`, and SQL Server Management Studio saves scripts as
+    UTF-16: the first was "not a folder, ... or .sql schema", the second "not UTF-8 text"."""
+    import gzip
+
+    (tmp_path / "shop.sql.gz").write_bytes(gzip.compress(PG_DUMP_COPY.encode()))
+    assert [r.name for r in discover(tmp_path / "shop.sql.gz")] == ["Order Items", "customers"]
+    assert database_file(str(tmp_path / "shop.sql.gz")).endswith("shop.sqlite")
+    (tmp_path / "nw.sql").write_bytes(SSMS_WITH_DATA.encode("utf-16"))
+    assert _profiles(tmp_path, SSMS_WITH_DATA, "same.sql")["Customers"].n_rows == 2
+    assert {r.name for r in discover(tmp_path / "nw.sql")} >= {"Customers", "Orders"}
+    (tmp_path / "broken.sql.gz").write_bytes(b"not gzip")
+    with pytest.raises(TableGraphError, match="cannot read .*broken.sql.gz"):
+        discover(tmp_path / "broken.sql.gz")
 
 
 def test_the_database_is_built_once_per_text(tmp_path):

@@ -29,17 +29,19 @@ about which table holds what and are passed over.
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import io
 import re
 import sqlite3
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tablegraph.tables.sources import DICTIONARY_FOLDER, DICTIONARY_KEY
 from tablegraph.utils import TableGraphError, build_once, cache_root
 
-DDL_VERSION = 16  # bump when the database written from the same text changes
+DDL_VERSION = 17  # bump when the database written from the same text changes
 DIALECTS = ("postgres", "mysql", "sqlite", "tsql", "snowflake", "bigquery", "duckdb", "oracle",
             "redshift", "")
 _QUOTED = r"""("(?:[^"]|"")*"|'(?:[^']|'')*')"""  # kept as they are, never searched
@@ -678,12 +680,16 @@ def ddl_database(path: str) -> str:
     once in the cache and then reused while the file's text is the same."""
     try:
         raw = Path(path).read_bytes()
-        text = raw.decode("utf-8-sig")
+        if path.lower().endswith(".gz"):  # pg_dump | gzip
+            raw = gzip.decompress(raw)
+        # SQL Server Management Studio saves scripts as UTF-16 ("Unicode") by default
+        text = raw.decode("utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else \
+            raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise TableGraphError(f"{path}: not UTF-8 text") from e
-    except OSError as e:
-        raise TableGraphError(f"cannot read {path}: {e.strerror}") from e
-    name = Path(path).name.rsplit(".", 1)[0] + ".sqlite"  # the database is named as the file
+        raise TableGraphError(f"{path}: not UTF-8 or UTF-16 text") from e
+    except (OSError, EOFError, zlib.error) as e:
+        raise TableGraphError(f"cannot read {path}: {getattr(e, 'strerror', None) or e}") from e
+    name = re.sub(r"\.sql(\.gz)?$", "", Path(path).name, flags=re.IGNORECASE) + ".sqlite"
     digest = hashlib.sha256(raw + f"|ddl{DDL_VERSION}|{name}".encode()).hexdigest()[:20]
     folder = cache_root() / "ddl" / digest
     db = folder / name

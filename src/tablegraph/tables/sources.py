@@ -55,6 +55,7 @@ DEFAULT_SAMPLE_SEED = 42
 SQLITE_SHADOW_PARTS = ("content", "segments", "segdir", "docsize", "stat", "data", "idx",
                        "config", "node", "rowid", "parent")
 # endings of database files that a folder may hold (read when it holds one, and nothing else)
+SQL_SUFFIXES = (".sql", ".sql.gz")  # a schema or a dump as SQL (`tables.ddl`)
 DATABASE_SUFFIXES = (".sqlite", ".sqlite3", ".db", ".db3", ".s3db", ".sl3", ".duckdb", ".ddb")
 # a database file's data dictionary: one CSV per table beside it, in BIRD's layout
 # (`tables.catalog.read_dictionary`)
@@ -346,7 +347,7 @@ def database_file(location: str) -> str | None:
     """The one SQLite or DuckDB file that `location` reads (itself, the only one in its
     folder, or the one a .sql schema declares); None for a URL, data files or several
     databases."""
-    if location.lower().endswith(".sql") and os.path.isfile(location):
+    if location.lower().endswith(SQL_SUFFIXES) and os.path.isfile(location):
         from tablegraph.tables.ddl import ddl_database
 
         return ddl_database(location)
@@ -460,7 +461,7 @@ def _discover(spec: str) -> list[TableRef]:
         return _discover(workbook_database(str(path)))
     if path.suffix.lower() == ".xls":
         raise TableGraphError(f"{spec} is an Excel 97-2003 workbook: save it as .xlsx")
-    if path.suffix.lower() == ".sql":  # a schema as DDL: the SQLite file it declares
+    if path.name.lower().endswith(SQL_SUFFIXES):  # a schema as DDL: the SQLite file it declares
         from tablegraph.tables.ddl import ddl_database
 
         return _discover(ddl_database(str(path)))
