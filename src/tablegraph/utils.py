@@ -76,6 +76,15 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         raise
 
 
+def decode_text(raw: bytes) -> str:
+    """A text file's bytes as text: UTF-16 where they start with its byte-order mark (SQL
+    Server Management Studio's and Excel's "Unicode"), else UTF-8 (a BOM dropped);
+    `UnicodeDecodeError` otherwise."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return raw.decode("utf-16")
+    return raw.decode("utf-8-sig")
+
+
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 

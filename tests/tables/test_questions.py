@@ -288,3 +288,13 @@ def test_text2sql_data_sentences_are_questions_with_their_variables_filled_in(tm
     f.write_text(json.dumps([{"sql": ["SELECT a FROM t"], "sentences": [{"words": "q"}]}]))
     with pytest.raises(TableGraphError, match="item 1: a sentence without its 'text'"):
         read_questions(f)
+
+
+def test_a_questions_file_in_utf16_reads(tmp_path):
+    """Excel's and SQL Server's "Unicode" files are UTF-16 with a byte-order mark."""
+    path = tmp_path / "q.csv"
+    path.write_bytes("table,question\r\ncustomers,Wer kauft in München?\r\n".encode("utf-16"))
+    assert read_questions(path) == [Question("Wer kauft in München?", ("customers",))]
+    path.write_bytes(b"table,question\ncustomers,caf\xe9\n")  # Latin-1: one line, not a guess
+    with pytest.raises(TableGraphError, match="not UTF-8 or UTF-16 text"):
+        read_questions(path)

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tablegraph.tables.sources import DICTIONARY_FOLDER, DICTIONARY_KEY
-from tablegraph.utils import TableGraphError, build_once, cache_root
+from tablegraph.utils import TableGraphError, build_once, cache_root, decode_text
 
 DDL_VERSION = 17  # bump when the database written from the same text changes
 DIALECTS = ("postgres", "mysql", "sqlite", "tsql", "snowflake", "bigquery", "duckdb", "oracle",
@@ -682,9 +682,7 @@ def ddl_database(path: str) -> str:
         raw = Path(path).read_bytes()
         if path.lower().endswith(".gz"):  # pg_dump | gzip
             raw = gzip.decompress(raw)
-        # SQL Server Management Studio saves scripts as UTF-16 ("Unicode") by default
-        text = raw.decode("utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else \
-            raw.decode("utf-8-sig")
+        text = decode_text(raw)  # SQL Server Management Studio saves UTF-16 by default
     except UnicodeDecodeError as e:
         raise TableGraphError(f"{path}: not UTF-8 or UTF-16 text") from e
     except (OSError, EOFError, zlib.error) as e:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tablegraph.tables.records import TableNames
-from tablegraph.utils import TableGraphError
+from tablegraph.utils import TableGraphError, decode_text
 
 
 @dataclass(frozen=True)
@@ -331,9 +331,9 @@ def _read_text(path: str | Path) -> str:
     if not p.is_file():
         raise TableGraphError(f"no such questions file: {path}")
     try:
-        return p.read_text("utf-8-sig")
+        return decode_text(p.read_bytes()).replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as e:
-        raise TableGraphError(f"{path}: not UTF-8 text") from e
+        raise TableGraphError(f"{path}: not UTF-8 or UTF-16 text") from e
 
 
 def read_questions(path: str | Path, unanswerable: bool = False, database: str | None = None,
