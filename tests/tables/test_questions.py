@@ -295,6 +295,11 @@ def test_a_questions_file_in_utf16_reads(tmp_path):
     path = tmp_path / "q.csv"
     path.write_bytes("table,question\r\ncustomers,Wer kauft in München?\r\n".encode("utf-16"))
     assert read_questions(path) == [Question("Wer kauft in München?", ("customers",))]
+    # Excel's "Unicode text" is tab-separated; its European CSV, semicolon-separated
+    for d in ("\t", ";"):
+        path.write_bytes(f"question{d}tables\r\nWer kauft, und wo?{d}orders,customers\r\n"
+                         .encode("utf-16"))
+        assert read_questions(path) == [Question("Wer kauft, und wo?", ("orders", "customers"))]
     path.write_bytes(b"table,question\ncustomers,caf\xe9\n")  # Latin-1: one line, not a guess
     with pytest.raises(TableGraphError, match="not UTF-8 or UTF-16 text"):
         read_questions(path)

@@ -60,8 +60,13 @@ def _csv_records(text: str, source: str, question_key: str = "question"
     several separated by `|`, `;` or `,`) or the gold SQL (`sql` or `query`); other columns
     (`db_id`, `evidence`) as in JSON, any order. -> [(line, {column: value})], columns in
     lower case. A quote that never closes or a row with another number of fields than the
-    header: one error naming the line."""
-    reader = csv.reader(io.StringIO(text), strict=True)
+    header: one error naming the line. Tab- and semicolon-separated files (Excel's "Unicode
+    text", its European CSV) are read where their header, so split, names the question."""
+    first = text.split("\n", 1)[0].lower()
+    delimiter = next((d for d in (",", "\t", ";")
+                      if question_key.lower() in (h.strip().strip('"') for h in first.split(d))),
+                     ",")
+    reader = csv.reader(io.StringIO(text), strict=True, delimiter=delimiter)
     line = 1
     try:
         header = [h.strip().lower() for h in next(reader, [])]
