@@ -649,6 +649,57 @@ def test_a_gzipped_dump_and_a_utf16_script_read(tmp_path):
         discover(tmp_path / "broken.sql.gz")
 
 
+MYSQLDUMP_VIEW = """-- MySQL dump 10.13  Distrib 8.0.36, for Linux (x86_64)
+/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */;
+DROP TABLE IF EXISTS `actor`;
+CREATE TABLE `actor` (
+  `actor_id` smallint unsigned NOT NULL AUTO_INCREMENT,
+  `first_name` varchar(45) NOT NULL,
+  PRIMARY KEY (`actor_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+LOCK TABLES `actor` WRITE;
+INSERT INTO `actor` VALUES (1,'PENELOPE'),(2,'NICK');
+UNLOCK TABLES;
+--
+-- Temporary view structure for view `actor_info`
+--
+DROP TABLE IF EXISTS `actor_info`;
+/*!50001 DROP VIEW IF EXISTS `actor_info`*/;
+SET @saved_cs_client     = @@character_set_client;
+/*!50503 SET character_set_client = utf8mb4 */;
+/*!50001 CREATE VIEW `actor_info` AS SELECT 
+ 1 AS `actor_id`,
+ 1 AS `first_name`*/;
+SET character_set_client = @saved_cs_client;
+--
+-- Final view structure for view `actor_info`
+--
+/*!50001 DROP VIEW IF EXISTS `actor_info`*/;
+/*!50001 SET @saved_cs_client          = @@character_set_client */;
+/*!50001 CREATE ALGORITHM=UNDEFINED */
+/*!50013 DEFINER=`root`@`localhost` SQL SECURITY INVOKER */
+/*!50001 VIEW `actor_info` AS select `a`.`actor_id` AS `actor_id`,`a`.`first_name` AS `first_name` from `actor` `a` */;
+/*!50001 SET character_set_client      = @saved_cs_client */;
+"""
+
+
+def test_a_mysqldump_view_is_read_from_its_versioned_comments(tmp_path, monkeypatch):
+    """mysqldump writes each view twice in MySQL's versioned comments (`/*!50001 ... */`,
+    which MySQL runs and every other reader skips): a stand-in first, the view at the end.
+    The view was lost; now it is the last one written, and the dump is still parsed once."""
+    import sqlglot
+
+    monkeypatch.setenv("TABLEGRAPH_CACHE", str(tmp_path / "cache"))
+    parsed = []
+    parse = sqlglot.parse
+    monkeypatch.setattr(sqlglot, "parse", lambda text, read=None: parsed.append(read) or
+                        parse(text, read=read))
+    p = _profiles(tmp_path, MYSQLDUMP_VIEW)
+    assert sorted(p) == ["actor", "actor_info"] and p["actor_info"].n_rows == 2
+    assert sorted(p["actor_info"].columns[1].top_values) == ["NICK", "PENELOPE"]  # not 1
+    assert parsed == ["mysql"]
+
+
 def test_the_database_is_built_once_per_text(tmp_path):
     path = tmp_path / "schema.sql"
     path.write_text(SQLITE_DUMP)

@@ -41,7 +41,7 @@ from pathlib import Path
 from tablegraph.tables.sources import DICTIONARY_FOLDER, DICTIONARY_KEY
 from tablegraph.utils import TableGraphError, build_once, cache_root, decode_text
 
-DDL_VERSION = 17  # bump when the database written from the same text changes
+DDL_VERSION = 18  # bump when the database written from the same text changes
 DIALECTS = ("postgres", "mysql", "sqlite", "tsql", "snowflake", "bigquery", "duckdb", "oracle",
             "redshift", "")
 _QUOTED = r"""("(?:[^"]|"")*"|'(?:[^']|'')*')"""  # kept as they are, never searched
@@ -209,9 +209,11 @@ def _harmless(command) -> bool:
     text = f" {' '.join(command.sql().upper().split())} "
     # pg_dump's change of owner; SQL Server's (re-)enabling of a constraint's checks
     return words[:1] == ["ALTER"] and (" OWNER TO " in text or " CHECK CONSTRAINT " in text
-                                       or " ATTACH PARTITION " in text)  # read by read_ddl
+                                       or " ATTACH PARTITION " in text  # read by read_ddl
+                                       or text.endswith(" KEYS "))  # MySQL's DISABLE KEYS
 
 
+_VERSIONED = re.compile(r"/\*!\d*\s?(.*?)\*/", re.DOTALL)  # MySQL's /*!50001 ... */
 MYSQLDUMP_HEADERS = ("-- MySQL dump", "-- MariaDB dump")
 SQLITE_DUMP_HEADERS = ("PRAGMA foreign_keys=OFF;", "BEGIN TRANSACTION;")  # .dump, iterdump
 PG_DUMP_HEADER = "-- PostgreSQL database dump"
@@ -339,6 +341,9 @@ def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
     from sqlglot import exp
 
     dump = dump_dialect(text)
+    if dump == "mysql":  # what mysqldump writes in MySQL's versioned comments, MySQL runs:
+        # its views (`/*!50001 CREATE ALGORITHM=UNDEFINED */ /*!50001 VIEW v AS ... */`)
+        text = _VERSIONED.sub(lambda m: m.group(1), text)
     lines = text.split("\n")
     batches = any(_GO.match(ln) for ln in lines)  # SQL Server's (sqlcmd, SSMS)
     slashes = not batches and any(_SLASH.match(ln) for ln in lines)  # Oracle's SQL*Plus
@@ -447,9 +452,10 @@ def read_ddl(text: str, source: str = "schema.sql"
                                   f"CREATE TABLE before it declares")
         return t
 
-    def new(table) -> _Table:
+    def new(table, view: bool = False) -> _Table:
         key = table.name.lower()
-        if key in tables:
+        if key in tables and not (view and tables[key].view):  # a view may be made again:
+            # mysqldump writes a stand-in for each view first, and the view at the end
             raise TableGraphError(f"{source}: the table {table.name!r} is created twice "
                                   f"(tablegraph reads schemas without their schema names)")
         t = tables[key] = _Table(table.name)
@@ -464,7 +470,7 @@ def read_ddl(text: str, source: str = "schema.sql"
                 node.set("catalog", None)
             st.set("properties", None)  # MATERIALIZED, DEFINER, SQL SECURITY: not SQLite's
             st.set("replace", False)
-            new(name).view = st.sql(dialect="sqlite")
+            new(name, view=True).view = st.sql(dialect="sqlite")
         elif kind == "TABLE" and isinstance(st.this, exp.Schema):
             t = new(st.this.this)
             for e in st.this.expressions:
