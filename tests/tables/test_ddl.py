@@ -694,8 +694,12 @@ def test_a_mysqldump_view_is_read_from_its_versioned_comments(tmp_path, monkeypa
     parse = sqlglot.parse
     monkeypatch.setattr(sqlglot, "parse", lambda text, read=None: parsed.append(read) or
                         parse(text, read=read))
-    p = _profiles(tmp_path, MYSQLDUMP_VIEW)
-    assert sorted(p) == ["actor", "actor_info"] and p["actor_info"].n_rows == 2
+    partitioned = """CREATE TABLE `sales` (`id` int NOT NULL, `yr` int NOT NULL) ENGINE=InnoDB
+/*!50100 PARTITION BY RANGE (`yr`)
+(PARTITION p0 VALUES LESS THAN (2000) ENGINE = InnoDB) */;
+"""  # a versioned comment that is no view stays a comment
+    p = _profiles(tmp_path, MYSQLDUMP_VIEW + partitioned)
+    assert sorted(p) == ["actor", "actor_info", "sales"] and p["actor_info"].n_rows == 2
     assert sorted(p["actor_info"].columns[1].top_values) == ["NICK", "PENELOPE"]  # not 1
     assert parsed == ["mysql"]
 

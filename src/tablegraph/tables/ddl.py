@@ -41,7 +41,7 @@ from pathlib import Path
 from tablegraph.tables.sources import DICTIONARY_FOLDER, DICTIONARY_KEY
 from tablegraph.utils import TableGraphError, build_once, cache_root, decode_text
 
-DDL_VERSION = 18  # bump when the database written from the same text changes
+DDL_VERSION = 19  # bump when the database written from the same text changes
 DIALECTS = ("postgres", "mysql", "sqlite", "tsql", "snowflake", "bigquery", "duckdb", "oracle",
             "redshift", "")
 _QUOTED = r"""("(?:[^"]|"")*"|'(?:[^']|'')*')"""  # kept as they are, never searched
@@ -213,7 +213,11 @@ def _harmless(command) -> bool:
                                        or text.endswith(" KEYS "))  # MySQL's DISABLE KEYS
 
 
-_VERSIONED = re.compile(r"/\*!\d*\s?(.*?)\*/", re.DOTALL)  # MySQL's /*!50001 ... */
+# MySQL's versioned comments that hold a view (or a routine) as mysqldump writes it:
+# `/*!50001 CREATE ALGORITHM=UNDEFINED */ /*!50013 DEFINER=... */ /*!50001 VIEW v AS ... */`;
+# the others (SET, PARTITION BY, TABLESPACE) stay comments
+_VERSIONED = re.compile(r"/\*!\d*\s?((?:CREATE|VIEW|DEFINER|SQL\s+SECURITY|DROP\s+VIEW)\b"
+                        r".*?)\*/", re.DOTALL | re.IGNORECASE)
 MYSQLDUMP_HEADERS = ("-- MySQL dump", "-- MariaDB dump")
 SQLITE_DUMP_HEADERS = ("PRAGMA foreign_keys=OFF;", "BEGIN TRANSACTION;")  # .dump, iterdump
 PG_DUMP_HEADER = "-- PostgreSQL database dump"
@@ -342,8 +346,7 @@ def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
 
     dump = dump_dialect(text)
     if dump == "mysql":  # what mysqldump writes in MySQL's versioned comments, MySQL runs:
-        # its views (`/*!50001 CREATE ALGORITHM=UNDEFINED */ /*!50001 VIEW v AS ... */`)
-        text = _VERSIONED.sub(lambda m: m.group(1), text)
+        text = _VERSIONED.sub(lambda m: m.group(1), text)  # its views
     lines = text.split("\n")
     batches = any(_GO.match(ln) for ln in lines)  # SQL Server's (sqlcmd, SSMS)
     slashes = not batches and any(_SLASH.match(ln) for ln in lines)  # Oracle's SQL*Plus
