@@ -383,7 +383,7 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
                 return cols[t][cand].name
         if prefixes[t]:  # the key named for its table or its last word: `date_dim.d_date_sk`,
             # `customer_address.ca_address_sk`
-            forms = set(forms_of[t]) | set(_forms(_unprefixed(t).split("_")[-1]))
+            forms = set(forms_of[t]) | set(_forms(lasts[t]))
             for low, c in cols[t].items():
                 if _stem(bare(t, low)) in forms and identifies(prof[t], (c.name,)):
                     return c.name
@@ -457,14 +457,11 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
         for c in p.columns:
             if _stem(b := bare(p.name, c.name)) is not None or c.key_sketch:
                 owners.setdefault(b, {}).setdefault(p.name, c.name.lower())
-    for bare, named in owners.items():
+    for key, named in owners.items():
         tabs = list(named)
-        if bare == "id" or len(tabs) < 2:
+        if key == "id" or len(tabs) < 2:
             continue
-
-        def home(t: str, _named: dict = named) -> bool:
-            return identifies(prof[t], (_named[t],))
-        homes = [t for t in tabs if home(t)]
+        homes = [t for t in tabs if identifies(prof[t], (named[t],))]
         if homes:  # a star: every other table joins the table(s) the column identifies
             near = {a: homes if a in homes else closest(a, homes) for a in tabs}
             pairs = [(a, h) for h in homes for a in tabs if a != h and h in near[a]]
