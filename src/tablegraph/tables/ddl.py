@@ -275,8 +275,7 @@ def dump_dialect(text: str) -> str | None:
     return "postgres" if PG_DUMP_HEADER in head[:200] else None
 
 
-_PG_NAME = r'(?:"(?:[^"]|"")*"|[A-Za-z_][\w$]*)'
-_PG_INSERT = re.compile(rf"^INSERT INTO (?:{_PG_NAME}\.)*(?P<table>{_PG_NAME})"
+_PG_INSERT = re.compile(rf"^INSERT INTO (?:{_NAME}\.)*(?P<table>{_NAME})"
                         r"(?P<rest>\s*(?:\([^)]*\)\s*)?VALUES\s*\(.*\);)\s*$")
 
 
@@ -320,8 +319,6 @@ def _copy_value(field: str) -> str | None:
     return _COPY_ESCAPE.sub(one, field)
 
 
-
-
 def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
     """The rows of a dump, taken out of its text before sqlglot parses it, each in its place
     by a short stand-in (`INSERT INTO <PLAIN> VALUES (first, end)`: rows[first:end], one for
@@ -335,7 +332,9 @@ def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
       numbers and strings: nothing `_NOT_PLAIN` finds), to be run as written;
     - the INSERT lines of SQLite's own dump (`sqlite3 db .dump`, Python's `iterdump`: a file
       that starts `PRAGMA foreign_keys=OFF;` or `BEGIN TRANSACTION;`), each a whole
-      statement on its line (its quotes closed, after a statement's end), as written.
+      statement on its line (its quotes closed, after a statement's end), as written;
+    - pg_dump's `--inserts` lines that SQLite reads as PostgreSQL does, without their schema
+      (`_plain_row`).
 
     On the way, what is no SQL statement goes: psql's commands between statements
     (`\\restrict ...`) are left out, SQL Server's `GO` lines and SQL*Plus's `/` lines end a
@@ -439,7 +438,8 @@ def read_ddl(text: str, source: str = "schema.sql"
              ) -> tuple[dict[str, _Table], list[tuple[str | _Copy, str | None]]]:
     """SQL text -> its tables (by lower-case name, in order of creation) and its rows in
     order: INSERT statements as SQLite runs them, each with the dialect of a dump line run as
-    written (`_take_rows`: "mysql" or "sqlite"; None: written by sqlglot), and COPY blocks."""
+    written (`_take_rows`: "mysql", "sqlite" or "postgres"; None: written by sqlglot), and
+    COPY blocks."""
     from sqlglot import exp
 
     as_written = dump_dialect(text)
@@ -738,9 +738,10 @@ def ddl_database(path: str) -> str:
                     raise TableGraphError(f"{path}: an INSERT fails ({e}): {sql[:80]}") from e
             for t in tables.values():  # a partition's rows into its topmost parent
                 if t.partition_of:
-                    root = t
-                    while root.partition_of and root.partition_of.lower() in tables:
-                        root = tables[root.partition_of.lower()]
+                    root, seen = t, {t.name}
+                    while root.partition_of.lower() in tables and root.partition_of not in seen:
+                        root = tables[root.partition_of.lower()]  # (a cycle stops the climb)
+                        seen.add(root.name)
                     cols = ", ".join(_q(c) for c, _ in root.columns if c not in root.generated)
                     try:
                         con.execute(f"INSERT INTO {_q(root.name)} ({cols}) SELECT {cols} FROM "
