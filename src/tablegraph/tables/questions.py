@@ -70,9 +70,8 @@ def _csv_records(text: str, source: str, question_key: str = "question"
     line = 1
     try:
         header = [h.strip().lower() for h in next(reader, [])]
-        header = [KEY_ALIASES[h] if h in KEY_ALIASES and KEY_ALIASES[h] not in header else h
-                  for h in header]  # in place: the columns keep their positions
-        if question_key.lower() not in header or not any(k in header for k in GOLD_KEYS):
+        keys = _canonical(dict.fromkeys(header))  # the keys each row's record will have
+        if question_key.lower() not in keys or not any(k in keys for k in GOLD_KEYS):
             raise TableGraphError(f"{source}: the header must be 'table,{question_key}' (or "
                                   f"name the gold SQL in a 'sql' or 'query' column)")
         records = []
@@ -82,7 +81,7 @@ def _csv_records(text: str, source: str, question_key: str = "question"
                 if len(row) != len(header):
                     raise TableGraphError(f"{source}, line {line}: {len(row)} field(s) where the "
                                           f"header has {len(header)}")
-                records.append((line, dict(zip(header, row))))
+                records.append((line, _canonical(dict(zip(header, row)))))
             line = reader.line_num + 1
     except csv.Error as e:
         raise TableGraphError(f"{source}, line {line}: {e} (a quote that never closes?)") from e
@@ -102,6 +101,8 @@ def _canonical(record: dict) -> dict:
         if alias in out and key not in out:
             out[key] = out.pop(alias)
     return out
+
+
 TABLE_SEPARATORS = re.compile(r"[|;,]")  # between gold tables written as one text
 SQL_DIALECTS = ("sqlite", "", "postgres", "duckdb", "mysql", "tsql", "bigquery", "snowflake")
 
