@@ -123,20 +123,28 @@ def imported_database(folder: str) -> str:
     schemas, keys, comments and rows), built once in the cache, in a folder named for the
     export's files (paths, sizes, times: an edited export is imported again)."""
     files = sorted(str(p) for p in Path(folder).iterdir() if p.is_file())
-    name = (Path(folder).resolve().name or "export") + ".duckdb"
-    target = cache_root() / "imports" / _files_digest(files, 20)
-    db = target / name
-    if db.is_file():
-        return str(db)
-    with build_once(target) as tmp:
-        con = duckdb.connect(str(tmp / name))
+
+    def fill(con: duckdb.DuckDBPyConnection) -> None:
         try:
             con.execute(f"IMPORT DATABASE {quote_literal(os.path.abspath(folder))}")
         except duckdb.Error as e:
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
             raise TableGraphError(f"{folder}: DuckDB cannot import this export ({first})") from e
-        finally:
-            con.close()
+    return _cached_duckdb(cache_root() / "imports" / _files_digest(files, 20),
+                          (Path(folder).resolve().name or "export") + ".duckdb", fill)
+
+
+def _cached_duckdb(target: Path, name: str, fill) -> str:
+    """The DuckDB file `target/name` in the cache: built once by `fill(connection)` (through
+    `build_once`: an error leaves nothing behind), then reused."""
+    db = target / name
+    if not db.is_file():
+        with build_once(target) as tmp:
+            con = duckdb.connect(str(tmp / name))
+            try:
+                fill(con)
+            finally:
+                con.close()
     return str(db)
 
 
@@ -166,32 +174,26 @@ def workbook_database(path: str) -> str:
     named for the file (path, size, time: an edited workbook is read again). A sheet with no
     table in it (empty, or a chart) is left out; a workbook with none is an error."""
     sheets = workbook_sheets(path)
-    name = Path(path).name.rsplit(".", 1)[0] + ".duckdb"
-    target = cache_root() / "imports" / (f"xlsx{WORKBOOK_VERSION}-" + _files_digest([path], 20))
-    db = target / name
-    if db.is_file():
-        return str(db)
-    with build_once(target) as tmp:
-        con = duckdb.connect(str(tmp / name))
+
+    def fill(con: duckdb.DuckDBPyConnection) -> None:
         made, why = 0, ""
-        try:
-            _load_scanner(con, "duckdb_extension_excel")
-            for sheet in sheets:
-                for text in ("false", "true"):  # as inferred, else every column as text
-                    try:
-                        con.execute(f"CREATE TABLE {quote_ident(sheet)} AS SELECT * FROM "
-                                    f"read_xlsx(?, sheet = ?, header = true, "
-                                    f"all_varchar = {text})", [os.path.abspath(path), sheet])
-                        _whole_numbers(con, sheet)
-                        made += 1
-                        break
-                    except duckdb.Error as e:
-                        why = why or _first_line(e)
-        finally:
-            con.close()
+        _load_scanner(con, "duckdb_extension_excel")
+        for sheet in sheets:
+            for text in ("false", "true"):  # as inferred, else every column as text
+                try:
+                    con.execute(f"CREATE TABLE {quote_ident(sheet)} AS SELECT * FROM "
+                                f"read_xlsx(?, sheet = ?, header = true, "
+                                f"all_varchar = {text})", [os.path.abspath(path), sheet])
+                    _whole_numbers(con, sheet)
+                    made += 1
+                    break
+                except duckdb.Error as e:
+                    why = why or _first_line(e)
         if not made:
             raise TableGraphError(f"{path}: no sheet holds a table ({why or 'no sheets'})")
-    return str(db)
+    return _cached_duckdb(
+        cache_root() / "imports" / (f"xlsx{WORKBOOK_VERSION}-" + _files_digest([path], 20)),
+        Path(path).name.rsplit(".", 1)[0] + ".duckdb", fill)
 
 
 def _whole_numbers(con: duckdb.DuckDBPyConnection, table: str) -> None:
