@@ -223,23 +223,39 @@ def test_rank_and_set_ranks_the_bridge_of_the_set_before_likelier_tables_outside
         ["film", "rental", "inventory", "actor"]
 
 
-def test_fitting_reads_each_questions_word_cover_and_token_similarities(monkeypatch):
+def test_fitting_reads_each_questions_word_cover_token_similarities_and_entities(monkeypatch):
     import tablegraph.model.joinstage as js
 
     seen = []
     real = js.stage_features
 
-    def spy(scores, link, names, graph, temperature, cover=None, tokens=None):
-        seen.append((cover, tokens))
-        return real(scores, link, names, graph, temperature, cover, tokens)
+    def spy(scores, link, names, graph, temperature, cover=None, tokens=None, entity=None):
+        seen.append((cover, tokens, entity))
+        return real(scores, link, names, graph, temperature, cover, tokens, entity)
 
     monkeypatch.setattr(js, "stage_features", spy)
     ex = _examples(np.random.default_rng(0), 2)[0]
     cover = [np.full((4, 3), float(i)) for i in range(2)]
     tokens = [np.full((2, 5, 4), float(i)) for i in range(2)]
-    with_inputs = StageExample(ex.scores, ex.link, ex.names, ex.graph, ex.gold, cover, tokens)
+    entity = [np.full(4, float(i)) for i in range(2)]
+    with_inputs = StageExample(ex.scores, ex.link, ex.names, ex.graph, ex.gold, cover, tokens,
+                               entity)
     fit_join_stage([with_inputs], temperature=0.1, epochs=1, noise=0.0, members=1)
-    assert [c is cover[i] and t is tokens[i] for i, (c, t) in enumerate(seen)] == [True, True]
+    assert [c is cover[i] and t is tokens[i] and e is entity[i]
+            for i, (c, t, e) in enumerate(seen)] == [True, True]
+
+
+def test_entity_flags_are_read_per_table_and_for_the_question():
+    scores = np.array([0.9, 0.5, 0.5, 0.2])
+    x = stage_features(scores, None, NAMES, GRAPH, 0.1, entity=np.array([0.0, 1.0, 0.0, 1.0]))
+    y = stage_features(scores, None, NAMES, GRAPH, 0.1)
+    col = {f: STAGE_FEATURES.index(f) for f in ("entity", "literal", "entity*neighbour")}
+    assert list(x[:, col["entity"]]) == [0, 1, 0, 1]
+    assert list(x[:, col["literal"]]) == [1, 1, 1, 1]
+    assert x[1, col["entity*neighbour"]] > 0 and x[0, col["entity*neighbour"]] == 0
+    assert not y[:, list(col.values())].any()
+    others = [i for i in range(len(STAGE_FEATURES)) if i not in col.values()]
+    assert np.array_equal(x[:, others], y[:, others])
 
 
 def test_the_stage_averages_members_fitted_with_their_own_seeds():

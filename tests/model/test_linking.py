@@ -198,3 +198,21 @@ def test_word_cover_says_which_table_accounts_for_which_word():
     assert at("transfers", "careunit") == pytest.approx(0.8 * linker.idf_column_words["care"])
     assert at("diagnoses_icd", "careunit") == 0
     assert linker.word_cover("the and of").shape == (len(TABLES), 0)
+
+
+def test_what_a_question_names_by_value_points_at_tables_of_names():
+    linker = SchemaLinker([("person", ["person_id", "person_name"], [], []),
+                           ("movie", ["movie_id", "title", "budget"], [], []),
+                           ("movie_crew", ["movie_id", "person_id", "job"], [], []),
+                           ("country", ["country_id", "iso_code"], ["Belgium"], [])])
+    assert list(linker.holds_names) == [1, 1, 0, 0]
+    assert linker.literals("How many movies were directed by Michael Bay?") == ["Michael Bay"]
+    assert linker.literals('Who directed "Land of the Dead"? List Sally Menke\'s jobs.') == \
+        ["Land of the Dead", "Sally Menke's"]
+    assert list(linker.entities("How many movies were directed by Michael Bay?")) == \
+        [1, 1, 0, 0]
+    # a sentence's first word, a name of the schema and a value found in a table are no
+    # unexplained names
+    for q in ("Which department has the most people?", "What is the Person Name of the Movie?",
+              "Which movies were made in Belgium?", "How many were made in May and on Sunday?"):
+        assert linker.literals(q) == [] and not linker.entities(q).any(), q

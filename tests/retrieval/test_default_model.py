@@ -42,9 +42,15 @@ def test_results_rank_and_choose_sets_with_the_second_stage(tiny_tables):
 
     from tablegraph.model.sets import final_ranking, select_set
 
+    (tiny_tables / "d_labitems.csv").write_text(
+        "itemid,label\n" + "".join(f"{50900 + i},{n}\n"
+                                   for i, n in enumerate(["Glucose", "Sodium", "Creatinine"])))
     r = TableRetriever.load(tables=str(tiny_tables))
     assert r.stage is not None  # the shipped model carries its second stage
-    question = "lab test values and units of each admission"
+    # "Potassium" is no name or value of these tables; d_labitems has a column of labels
+    question = "lab test values and units of Potassium for each admission"
+    entity = r.index.linker().entities(question)
+    assert list(entity) == [float(n == "d_labitems") for n in r.index.names]
     res = r.search(question, k=len(r.index.names))
     _, scores, link, sims, dense = r.scorer.run([question], r.index)
     # what the abstention reads of meaning: zero-shot dense retrieval's cosines
@@ -56,14 +62,17 @@ def test_results_rank_and_choose_sets_with_the_second_stage(tiny_tables):
     assert sims[0].shape[0] == 2 and sims[0].shape[2] == len(r.index.names)
     assert r.scorer.run([question], r.index, tokens=False)[3] is None  # scores alone
     needed = r.stage.needed(scores[0], link[0], r.index.names, r.index.joins, cover=cover,
-                            tokens=sims[0])
+                            tokens=sims[0], entity=entity)
+    assert not np.allclose(needed, r.stage.needed(scores[0], link[0], r.index.names,
+                                                  r.index.joins, cover=cover, tokens=sims[0]))
     expected = select_set(scores[0], r.index.names, r.index.joins, r.set_config, needed)
     ranking = final_ranking(scores[0], needed,
                             [r.index.names.index(t) for t in expected.tables])
     # hits are ranked and scored by the second stage, the first stage's best table first
     assert [h.table for h in res.hits] == [r.index.names[j] for j in np.argsort(-ranking,
                                                                                kind="stable")]
-    # scored by the stage's probabilities given every input (word cover, token similarities)
+    # scored by the stage's probabilities given every input (word cover, token similarities,
+    # entity flags)
     order = np.argsort(-ranking, kind="stable")
     assert [h.score for h in res.hits] == [float(ranking[j]) for j in order]
     assert res.hits[0].table == r.index.names[int(np.argmax(scores[0]))]

@@ -19,9 +19,12 @@ join graph, one round, by direction, and reads them with the question's linking 
     gain_t   = max over tokens of cos(token, t) - cos(token, b), for t's vector and for its
                nodes (`scoring.token_similarities`): one word ("starring", "comedies") can
                point at a table that the question as a whole does not
+    ent_t = 1 when t has a column of names or titles and the question names something by
+            value that no name of the schema or value found accounts for
+            (`SchemaLinker.entities`: "Michael Bay" -> `person`, where no rows say so)
     p_t  = mean over members j of sigmoid(MLP_j([w_t, rank, m_t^ref, m_t^refd, two_t,
                         bridge_t, gap_t, degree, new_t, left, tok_t, gain_t,
-                        linking features of t, ...]))
+                        linking features of t, ent_t, ent_t * neighbour_t, ...]))
 
 p_t is the probability that the question needs table t. Every input holds for any database
 (scores, join structure, name and value matches): nothing is specific to one table or schema.
@@ -49,16 +52,19 @@ STAGE_FEATURES = (
     "log_tables", "new_words", "words_left", "token_node", "token_gain", "token_node_gain",
     *FEATURE_NAMES,
     "from_referrer*value_words", "from_referrer*value_cover", "from_referrer*value_phrase",
-    "from_referenced*column_cover", "weight*neighbour")
+    "from_referenced*column_cover", "weight*neighbour", "entity", "literal",
+    "entity*neighbour")
 
 
 def stage_features(scores: np.ndarray, link: np.ndarray | None, names: list[str],
                    graph: JoinGraph | None, temperature: float = 0.07,
                    cover: np.ndarray | None = None,
-                   tokens: np.ndarray | None = None) -> np.ndarray:
+                   tokens: np.ndarray | None = None,
+                   entity: np.ndarray | None = None) -> np.ndarray:
     """One question's first-stage scores [M], linking features [M, F], word cover [M, W]
-    (`SchemaLinker.word_cover`) and token similarities [2, L, M]
-    (`scoring.token_similarities`) over the tables `names` and their join graph -> features
+    (`SchemaLinker.word_cover`), token similarities [2, L, M]
+    (`scoring.token_similarities`) and entity flags [M] (`SchemaLinker.entities`) over the
+    tables `names` and their join graph -> features
     [M, len(STAGE_FEATURES)] (float32). A missing input gives zeros for its features."""
     s = np.asarray(scores, dtype=np.float64)
     m = len(names)
@@ -70,6 +76,7 @@ def stage_features(scores: np.ndarray, link: np.ndarray | None, names: list[str]
         best = c[b]  # [W]
         new = np.maximum(c - best, 0.0).mean(axis=1)
         left[:] = (1.0 - best).mean()
+    ent = np.zeros(m) if entity is None else np.asarray(entity, dtype=np.float64)
     tok, gain, node_gain = np.zeros(m), np.zeros(m), np.zeros(m)
     if tokens is not None and tokens.shape[1]:
         tab, node = np.asarray(tokens[0], np.float64), np.asarray(tokens[1], np.float64)
@@ -118,7 +125,8 @@ def stage_features(scores: np.ndarray, link: np.ndarray | None, names: list[str]
         np.minimum(strong, 3), two_hop, bridge, gap, np.log1p(degree),
         np.full(m, np.log(max(m, 1))), new, left, tok, gain, node_gain, link,
         referrer * link[:, 3], referrer * link[:, 6], referrer * link[:, 4],
-        referenced * link[:, 5], w * neighbour])
+        referenced * link[:, 5], w * neighbour, ent, np.full(m, ent.max(initial=0.0)),
+        ent * neighbour])
     return x.astype(np.float32)
 
 
@@ -164,14 +172,15 @@ class JoinStage(nn.Module):
     def needed(self, scores: np.ndarray, link: np.ndarray | None, names: list[str],
                graph: JoinGraph | None, temperature: float = 0.07,
                cover: np.ndarray | None = None,
-               tokens: np.ndarray | None = None) -> np.ndarray:
+               tokens: np.ndarray | None = None,
+               entity: np.ndarray | None = None) -> np.ndarray:
         """One question's scores [M] (and linking features [M, F], word cover [M, W], token
-        similarities [2, L, M]) -> [M] probabilities that it needs each table (the mean of the
+        similarities [2, L, M], entity flags [M]) -> [M] probabilities that it needs each table (the mean of the
         members' probabilities)."""
         if len(names) == 0:
             return np.zeros(0)
         x = torch.from_numpy(stage_features(scores, link, names, graph, temperature, cover,
-                                            tokens))
+                                            tokens, entity))
         return self.probability(x).double().numpy()
 
     def state(self) -> dict[str, torch.Tensor]:
@@ -194,7 +203,8 @@ class JoinStage(nn.Module):
 class StageExample:
     """One database's questions for fitting: first-stage scores [Q, M], linking features
     [Q, M, F] (or None), its tables, join graph, each question's gold table indices, word
-    cover [M, W_q] and token similarities [2, L_q, M] (each list or None)."""
+    cover [M, W_q], token similarities [2, L_q, M] and entity flags [M] (each list or
+    None)."""
 
     scores: np.ndarray
     link: np.ndarray | None
@@ -203,6 +213,7 @@ class StageExample:
     gold: list[set[int]]
     cover: list[np.ndarray] | None = None
     tokens: list[np.ndarray] | None = None
+    entity: list[np.ndarray] | None = None
 
 
 def fit_join_stage(examples: Iterable[StageExample], temperature: float = 0.07,
@@ -244,7 +255,8 @@ def _features(ex: StageExample, i: int, scores: np.ndarray, temperature: float) 
     """`stage_features` of question i of `ex` with first-stage scores `scores` [M]."""
     return stage_features(scores, None if ex.link is None else ex.link[i], ex.names, ex.graph,
                           temperature, None if ex.cover is None else ex.cover[i],
-                          None if ex.tokens is None else ex.tokens[i])
+                          None if ex.tokens is None else ex.tokens[i],
+                          None if ex.entity is None else ex.entity[i])
 
 
 def _fit_member(rows: list[tuple[StageExample, int, np.ndarray, np.ndarray, np.ndarray]],

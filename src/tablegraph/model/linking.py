@@ -58,6 +58,16 @@ _IDENT = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
 _WORD = re.compile(r"[a-z0-9]+")
 _PIECE = re.compile(r"[A-Za-z0-9]+|[^\sA-Za-z0-9]")
 MAX_VALUE_CHARS = 100  # as `tables.profile.LEXICON_CHARS`
+# The last word of a column that holds what a question names by value ("Michael Bay",
+# "Belgium", "DreamWorks"): `SchemaLinker.entities`.
+NAME_WORDS = frozenset({"name", "title", "label", "nm", "caption", "alias"})
+_QUOTED = re.compile(r"\"([^\"]+)\"|(?<![A-Za-z])'([^']+)'(?![A-Za-z])|\u201c([^\u201d]+)\u201d")
+# capitalised words that name a date, not something a table holds by name
+_CALENDAR = frozenset(
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday "
+    "friday saturday sunday".split())
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'&.-]*|[.?!;:]")
 
 
 def _stem(w: str) -> str:
@@ -128,6 +138,11 @@ class SchemaLinker:
                     if any(w not in STOP for w in _WORD.findall(low)):
                         these[v] = low
             phrases.append(these)
+        # tables with a column of names or titles (`entities`), by the column's last word
+        self.holds_names = np.array(
+            [any(ws and ws[-1] in NAME_WORDS for ws in map(content_words, map(name_to_words, cols)))
+             for _, cols, _, _ in tables], dtype=np.float32)
+        self.name_words = set().union(*self.column_words)
         self.idf_columns = _idf(self.columns)
         self.idf_column_words = _idf(self.column_words)
         self.idf_value_words = _idf(self.value_words)
@@ -217,6 +232,37 @@ class SchemaLinker:
                 if w in ws:
                     col[j] = 1.0
         return out
+
+    def literals(self, question: str,
+                 found: dict[int, list[tuple[float, str]]] | None = None) -> list[str]:
+        """What the question names by value that no name of the schema and no value found in
+        it accounts for: quoted text, and runs of capitalised words that do not begin a
+        sentence ("Dariusz Wolski", "DreamWorks", "Belgium"; not "August"). `found`: the question's
+        `found_values` when already looked up."""
+        found = self.found_values(question) if found is None else found
+        known = self.name_words | {w for vs in found.values() for _, v in vs
+                                   for w in content_words(v)}
+        spans = [next(g for g in m.groups() if g) for m in _QUOTED.finditer(question)]
+        run: list[str] = []
+        start = True  # the next word begins a sentence
+        for tok in _TOKEN.findall(_QUOTED.sub(" . ", question)) + ["."]:
+            low = tok.lower().rstrip(".")
+            if tok[0].isupper() and not start and low not in STOP and low not in _CALENDAR:
+                run.append(tok)
+                continue
+            if run:
+                spans.append(" ".join(run))
+                run = []
+            start = tok in ".?!;:"
+        return [s for s in spans if any(w not in known for w in content_words(s))]
+
+    def entities(self, question: str,
+                 found: dict[int, list[tuple[float, str]]] | None = None) -> np.ndarray:
+        """[M] 1 for a table with a column of names or titles (last word `NAME_WORDS`) when
+        the question names something by value that nothing in the schema accounts for
+        (`literals`), else 0: where the schema has no rows to find "Michael Bay" in, the
+        table of people's names may still be the one that holds him (second stage)."""
+        return self.holds_names * float(bool(self.literals(question, found)))
 
     def _share(self, words: list[str], docs: set[str], idf: dict[str, float]) -> float:
         den = sum(max(idf.get(w, 1.0), 0.1) for w in words)

@@ -125,14 +125,16 @@ def rank_and_set(scores: np.ndarray, link: np.ndarray | None, names: list[str],
                  graph: JoinGraph | None, cfg: SetConfig = SetConfig(),
                  stage: "JoinStage | None" = None,
                  cover: np.ndarray | None = None,
-                 tokens: np.ndarray | None = None) -> tuple[np.ndarray, TableSet]:
+                 tokens: np.ndarray | None = None,
+                 entity: np.ndarray | None = None) -> tuple[np.ndarray, TableSet]:
     """What a result shows for one question: its first-stage scores [M], linking features
     [M, F], word cover [M, W] (`SchemaLinker.word_cover`) and token similarities [2, L, M]
-    (`scoring.token_similarities`) over `names` -> the ranking [M]
+    (`scoring.token_similarities`) and entity flags [M] (`SchemaLinker.entities`) over
+    `names` -> the ranking [M]
     (`final_ranking`) and the set (`select_set`), both from the second stage's probabilities
     when there is one. The retriever and the held-out evaluation both call this."""
     needed = None if stage is None or not names else \
-        stage.needed(scores, link, names, graph, cfg.temperature, cover, tokens)
+        stage.needed(scores, link, names, graph, cfg.temperature, cover, tokens, entity)
     chosen = select_set(scores, names, graph, cfg, needed)
     pos = {n: i for i, n in enumerate(names)}
     return final_ranking(scores, needed, [pos[t] for t in chosen.tables]), chosen

@@ -161,10 +161,13 @@ class TableRetriever:
         one, which also reads which of the question's words each table accounts for;
         `found`: the question's `SchemaLinker.found_values` when already looked up)."""
         index = self._require_index()
-        cover = index.linker().word_cover(question, found) \
-            if self.stage is not None and question is not None else None
+        cover = entity = None
+        if self.stage is not None and question is not None:
+            linker = index.linker()
+            found = linker.found_values(question) if found is None else found
+            cover, entity = linker.word_cover(question, found), linker.entities(question, found)
         return rank_and_set(scores, link, index.names, index.joins, self.set_config,
-                            self.stage, cover, tokens)
+                            self.stage, cover, tokens, entity)
 
     def search(self, question: str, k: int = 5, explain: int = 3) -> SearchResult:
         """The top `k` tables for `question`, each with its `explain` best columns and values

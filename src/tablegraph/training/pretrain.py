@@ -296,7 +296,8 @@ def rank_questions(d: PreparedDatabase, texts: list[str], scores: np.ndarray,
     which alone reads it."""
     return [rank_and_set(scores[i], None if link is None else link[i], d.names, d.joins,
                          set_cfg, stage, None if stage is None else d.linker.word_cover(t),
-                         None if sims is None else sims[i])
+                         None if sims is None else sims[i],
+                         None if stage is None else d.linker.entities(t))
             for i, t in enumerate(texts)]
 
 
@@ -348,7 +349,7 @@ def fit_stage(model: ContrastiveGNNEncoder, dbs: list[PreparedDatabase], text: T
             scorer.score(d.inputs, index).cpu().numpy(),
             None if d.inputs.link is None else d.inputs.link.cpu().numpy(), d.names, d.joins,
             d.gold, [d.linker.word_cover(q.text) for q in d.questions],
-            scorer.tokens(d.inputs, index)))
+            scorer.tokens(d.inputs, index), [d.linker.entities(q.text) for q in d.questions]))
     return fit_join_stage(examples, cfg.temperature, seed=cfg.seed)
 
 
