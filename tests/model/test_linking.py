@@ -214,5 +214,9 @@ def test_what_a_question_names_by_value_points_at_tables_of_names():
     # a sentence's first word, a name of the schema and a value found in a table are no
     # unexplained names
     for q in ("Which department has the most people?", "What is the Person Name of the Movie?",
-              "Which movies were made in Belgium?", "How many were made in May and on Sunday?"):
+              "Which movies were made in Belgium?", "How many were made in May and on Sunday?",
+              # a value that a hint compares to a column, and SQL's words in it
+              "Who directed it? movie refers to title = 'Four Rooms'",
+              "Share of men? share = DIVIDE(SUM(gender = 'M'), COUNT(person_id))"):
         assert linker.literals(q) == [] and not linker.entities(q).any(), q
+    assert linker.literals("Who has a name like 'Soisalon'?") == ["Soisalon"]  # English

@@ -67,6 +67,14 @@ _CALENDAR = frozenset(
     "january february march april may june july august september october november december "
     "jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday "
     "friday saturday sunday".split())
+# what comes before a value that a text compares to a column, as SQL writes it (BIRD's
+# evidence: "title = 'Four Rooms'", "name LIKE 'A%'"; "a name like 'Soisalon'" is English)
+_COMPARED = re.compile(r"(?:[=<>]|\bLIKE|\b(?:IN|in)\s*\()\s*$")
+# SQL's words as evidence writes them ("DIVIDE(SUM(...), COUNT(...))"), in capitals only
+_SQL_WORDS = frozenset(
+    "LIKE SUM COUNT AVG MAX MIN DIVIDE MULTIPLY SUBTRACT ADD CAST REAL BETWEEN DISTINCT SELECT "
+    "WHERE IIF CASE WHEN THEN ELSE END SUBSTR STRFTIME ROUND LENGTH DATE IN AND OR NOT IS "
+    "AS".split())
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'&.-]*|[.?!;:]")
 
 
@@ -237,24 +245,33 @@ class SchemaLinker:
                  found: dict[int, list[tuple[float, str]]] | None = None) -> list[str]:
         """What the question names by value that no name of the schema and no value found in
         it accounts for: quoted text, and runs of capitalised words that do not begin a
-        sentence ("Dariusz Wolski", "DreamWorks", "Belgium"; not "August"). `found`: the question's
+        sentence ("Dariusz Wolski", "DreamWorks", "Belgium"; not "August"), but not a value
+        the text compares to a column (`title = 'Four Rooms'`: that column holds it). `found`: the question's
         `found_values` when already looked up."""
         found = self.found_values(question) if found is None else found
         known = self.name_words | {w for vs in found.values() for _, v in vs
                                    for w in content_words(v)}
-        spans = [next(g for g in m.groups() if g) for m in _QUOTED.finditer(question)]
+        spans, compared = [], set()
+        for m in _QUOTED.finditer(question):
+            text = next(g for g in m.groups() if g)
+            if _COMPARED.search(question[:m.start()]):
+                compared.add(text.lower())  # the column it is compared to holds it
+            else:
+                spans.append(text)
         run: list[str] = []
         start = True  # the next word begins a sentence
         for tok in _TOKEN.findall(_QUOTED.sub(" . ", question)) + ["."]:
             low = tok.lower().rstrip(".")
-            if tok[0].isupper() and not start and low not in STOP and low not in _CALENDAR:
+            if tok[0].isupper() and not start and low not in STOP and low not in _CALENDAR \
+                    and tok not in _SQL_WORDS:
                 run.append(tok)
                 continue
             if run:
                 spans.append(" ".join(run))
                 run = []
             start = tok in ".?!;:"
-        return [s for s in spans if any(w not in known for w in content_words(s))]
+        return [s for s in spans if s.lower() not in compared
+                and any(w not in known for w in content_words(s))]
 
     def entities(self, question: str,
                  found: dict[int, list[tuple[float, str]]] | None = None) -> np.ndarray:
