@@ -1,6 +1,8 @@
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tablegraph.graphs.nodes import NodeKind, TableNodes
 from tablegraph.model.config import EncoderConfig
@@ -220,3 +222,15 @@ def test_what_a_question_names_by_value_points_at_tables_of_names():
               "Share of men? share = DIVIDE(SUM(gender = 'M'), COUNT(person_id))"):
         assert linker.literals(q) == [] and not linker.entities(q).any(), q
     assert linker.literals("Who has a name like 'Soisalon'?") == ["Soisalon"]  # English
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=80))
+def test_names_given_by_value_are_read_from_any_text(question):
+    linker = SchemaLinker([("person", ["person_id", "person_name"], ["Ann Lee"], []),
+                           ("movie_crew", ["movie_id", "job"], [], [])])
+    spans = linker.literals(question)
+    assert all(isinstance(s, str) and s for s in spans)
+    flags = linker.entities(question)
+    assert flags.shape == (2,) and flags[1] == 0
+    assert flags[0] == float(bool(spans))
