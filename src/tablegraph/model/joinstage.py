@@ -175,8 +175,8 @@ class JoinStage(nn.Module):
                tokens: np.ndarray | None = None,
                entity: np.ndarray | None = None) -> np.ndarray:
         """One question's scores [M] (and linking features [M, F], word cover [M, W], token
-        similarities [2, L, M], entity flags [M]) -> [M] probabilities that it needs each table (the mean of the
-        members' probabilities)."""
+        similarities [2, L, M], entity flags [M]) -> [M] probabilities that it needs each
+        table (the mean of the members' probabilities)."""
         if len(names) == 0:
             return np.zeros(0)
         x = torch.from_numpy(stage_features(scores, link, names, graph, temperature, cover,

@@ -148,9 +148,9 @@ class SchemaLinker:
             phrases.append(these)
         # tables with a column of names or titles (`entities`), by the column's last word
         self.holds_names = np.array(
-            [any(ws and ws[-1] in NAME_WORDS for ws in map(content_words, map(name_to_words, cols)))
+            [any(ws and ws[-1] in NAME_WORDS
+                 for ws in map(content_words, map(name_to_words, cols)))
              for _, cols, _, _ in tables], dtype=np.float32)
-        self.name_words = set().union(*self.column_words)
         self.idf_columns = _idf(self.columns)
         self.idf_column_words = _idf(self.column_words)
         self.idf_value_words = _idf(self.value_words)
@@ -246,11 +246,11 @@ class SchemaLinker:
         """What the question names by value that no name of the schema and no value found in
         it accounts for: quoted text, and runs of capitalised words that do not begin a
         sentence ("Dariusz Wolski", "DreamWorks", "Belgium"; not "August"), but not a value
-        the text compares to a column (`title = 'Four Rooms'`: that column holds it). `found`: the question's
-        `found_values` when already looked up."""
+        the text compares to a column (`title = 'Four Rooms'`: that column holds it).
+        `found`: the question's `found_values` when already looked up."""
         found = self.found_values(question) if found is None else found
-        known = self.name_words | {w for vs in found.values() for _, v in vs
-                                   for w in content_words(v)}
+        known = self._by_column_word.keys() | {w for vs in found.values() for _, v in vs
+                                               for w in content_words(v)}
         spans, compared = [], set()
         for m in _QUOTED.finditer(question):
             text = next(g for g in m.groups() if g)
@@ -280,6 +280,15 @@ class SchemaLinker:
         (`literals`), else 0: where the schema has no rows to find "Michael Bay" in, the
         table of people's names may still be the one that holds him (second stage)."""
         return self.holds_names * float(bool(self.literals(question, found)))
+
+    def stage_inputs(self, question: str,
+                     found: dict[int, list[tuple[float, str]]] | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """What the second stage reads of the question beside its scores: its `word_cover`
+        [M, W] and `entities` [M], from one lookup of its values (`found`: the question's
+        `found_values` when already looked up)."""
+        found = self.found_values(question) if found is None else found
+        return self.word_cover(question, found), self.entities(question, found)
 
     def _share(self, words: list[str], docs: set[str], idf: dict[str, float]) -> float:
         den = sum(max(idf.get(w, 1.0), 0.1) for w in words)

@@ -163,9 +163,7 @@ class TableRetriever:
         index = self._require_index()
         cover = entity = None
         if self.stage is not None and question is not None:
-            linker = index.linker()
-            found = linker.found_values(question) if found is None else found
-            cover, entity = linker.word_cover(question, found), linker.entities(question, found)
+            cover, entity = index.linker().stage_inputs(question, found)
         return rank_and_set(scores, link, index.names, index.joins, self.set_config,
                             self.stage, cover, tokens, entity)
 

@@ -292,13 +292,15 @@ def rank_questions(d: PreparedDatabase, texts: list[str], scores: np.ndarray,
                    stage: JoinStage | None) -> list[tuple[np.ndarray, TableSet]]:
     """`model.sets.rank_and_set` for each of `texts` over `d`: their scores [Q, M], linking
     features [Q, M, F] (or None) and token similarities ([2, L, M] each, or None) -> each
-    question's ranking [M] and set. The word cover is computed only for the second stage,
-    which alone reads it."""
-    return [rank_and_set(scores[i], None if link is None else link[i], d.names, d.joins,
-                         set_cfg, stage, None if stage is None else d.linker.word_cover(t),
-                         None if sims is None else sims[i],
-                         None if stage is None else d.linker.entities(t))
-            for i, t in enumerate(texts)]
+    question's ranking [M] and set. The word cover and entity flags are computed only for
+    the second stage, which alone reads them."""
+    out = []
+    for i, t in enumerate(texts):
+        cover, entity = d.linker.stage_inputs(t) if stage is not None else (None, None)
+        out.append(rank_and_set(scores[i], None if link is None else link[i], d.names,
+                                d.joins, set_cfg, stage, cover,
+                                None if sims is None else sims[i], entity))
+    return out
 
 
 @torch.no_grad()
@@ -345,11 +347,12 @@ def fit_stage(model: ContrastiveGNNEncoder, dbs: list[PreparedDatabase], text: T
     for d in dbs:
         index = build_index(model, d.graphs, device)
         scorer = Scorer(model, text, device)
+        inputs = [d.linker.stage_inputs(q.text) for q in d.questions]  # (cover, entity)
         examples.append(StageExample(
             scorer.score(d.inputs, index).cpu().numpy(),
             None if d.inputs.link is None else d.inputs.link.cpu().numpy(), d.names, d.joins,
-            d.gold, [d.linker.word_cover(q.text) for q in d.questions],
-            scorer.tokens(d.inputs, index), [d.linker.entities(q.text) for q in d.questions]))
+            d.gold, [c for c, _ in inputs], scorer.tokens(d.inputs, index),
+            [e for _, e in inputs]))
     return fit_join_stage(examples, cfg.temperature, seed=cfg.seed)
 
 
