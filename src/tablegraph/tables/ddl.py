@@ -319,11 +319,11 @@ def _copy_value(field: str) -> str | None:
     return _COPY_ESCAPE.sub(one, field)
 
 
-def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
-    """The rows of a dump, taken out of its text before sqlglot parses it, each in its place
-    by a short stand-in (`INSERT INTO <PLAIN> VALUES (first, end)`: rows[first:end], one for
-    lines in a row): (the text with the stand-ins, the rows). Parsing rows took most of a
-    dump's reading time, and some are not SQL at all:
+def _take_rows(text: str, source: str, dump: str | None) -> tuple[str, list[str | _Copy]]:
+    """The rows of a dump (`dump`: its tool, `dump_dialect`), taken out of its text before
+    sqlglot parses it, each in its place by a short stand-in (`INSERT INTO <PLAIN> VALUES
+    (first, end)`: rows[first:end], one for lines in a row): (the text with the stand-ins,
+    the rows). Parsing rows took most of a dump's reading time, and some are not SQL at all:
 
     - pg_dump's `COPY t (a, b) FROM stdin;` blocks, tab-separated lines up to `\\.`, each
       field in COPY's text format (`_copy_value`);
@@ -343,7 +343,6 @@ def _take_rows(text: str, source: str) -> tuple[str, list[str | _Copy]]:
     """
     from sqlglot import exp
 
-    dump = dump_dialect(text)
     if dump == "mysql":  # what mysqldump writes in MySQL's versioned comments, MySQL runs:
         text = _VERSIONED.sub(lambda m: m.group(1), text)  # its views
     lines = text.split("\n")
@@ -443,7 +442,7 @@ def read_ddl(text: str, source: str = "schema.sql"
     from sqlglot import exp
 
     as_written = dump_dialect(text)
-    text, plain = _take_rows(text, source)
+    text, plain = _take_rows(text, source, as_written)
     dialect, statements = _parse(text, source)
     tables: dict[str, _Table] = {}
     inserts: list[tuple[str | _Copy, str | None]] = []
