@@ -236,6 +236,7 @@ class _Copy:
     columns: list[str]
     rows: list[tuple[str | None, ...]]
     line: int  # where the block starts, for errors
+    where: str = ""  # where the rows come from, for errors, if not that line of the file
 
 
 _NAME = r'(?:"(?:[^"]|"")*"|[^\s(."]+)'  # an identifier, quoted or not
@@ -586,10 +587,11 @@ def _copy_into(con: sqlite3.Connection, block: _Copy, tables: dict[str, _Table],
     """A COPY block's rows into its table (text; SQLite's column affinity makes numbers of
     the numeric columns' text; a boolean column's `t` and `f` are 1 and 0, as an INSERT's
     true and false are)."""
+    at = block.where or f"{path}, line {block.line}"
     t = tables.get(block.table.lower())
     if t is None:
-        raise TableGraphError(f"{path}, line {block.line}: COPY names the table "
-                              f"{block.table!r}, which no CREATE TABLE declares")
+        raise TableGraphError(f"{at}: rows for the table {block.table!r}, which no CREATE "
+                              f"TABLE declares")
     cols = ", ".join(_q(c) for c in block.columns)
     marks = ", ".join("?" * len(block.columns))
     declared = {c.lower(): ty.upper() for c, ty in t.columns}
@@ -601,7 +603,7 @@ def _copy_into(con: sqlite3.Connection, block: _Copy, tables: dict[str, _Table],
     try:
         con.executemany(f"INSERT INTO {_q(t.name)} ({cols}) VALUES ({marks})", rows)
     except sqlite3.Error as e:
-        raise TableGraphError(f"{path}, line {block.line}: the COPY into {t.name!r} fails "
+        raise TableGraphError(f"{at}: the rows of {t.name!r} cannot be written "
                               f"({e})") from e
 
 
@@ -697,12 +699,19 @@ def ddl_database(path: str) -> str:
         raise TableGraphError(f"cannot read {path}: {getattr(e, 'strerror', None) or e}") from e
     name = re.sub(r"\.sql(\.gz)?$", "", Path(path).name, flags=re.IGNORECASE) + ".sqlite"
     digest = hashlib.sha256(raw + f"|ddl{DDL_VERSION}|{name}".encode()).hexdigest()[:20]
-    folder = cache_root() / "ddl" / digest
-    db = folder / name
+    db = cache_root() / "ddl" / digest / name
     if db.is_file():
         return str(db)
     tables, inserts = read_ddl(text, path)
-    with build_once(folder) as tmp:
+    return write_database(db, tables, inserts, path)
+
+
+def write_database(db: Path, tables: dict[str, _Table],
+                   inserts: list[tuple[str | _Copy, str | None]], path: str) -> str:
+    """Write `read_ddl`'s tables and rows into the SQLite file `db`, in a cache folder of its
+    own that is built once (`build_once`), with their comments as a data dictionary beside
+    it; `path` names the source in errors."""
+    with build_once(db.parent) as tmp:
         con = sqlite3.connect(tmp / db.name)
         for fn in ("STR_TO_DATE", "STR_TO_TIME"):  # sqlglot's reading of Oracle's to_date and
             # to_timestamp in INSERTs, which SQLite lacks: the date kept as the text written

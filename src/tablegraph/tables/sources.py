@@ -15,6 +15,8 @@ Supported `spec`s:
   name under partition folders (`day=1/orders.csv`, `day=2/orders.csv`); partition keys
   become columns;
 - one such file;
+- a folder described by a DDL.csv and a JSON file per table, as Spider 2.0 keeps its
+  databases (`tables.metadata`), when it holds no database file;
 - a SQLite or DuckDB database file (recognised by its header bytes);
 - a PostgreSQL URL `postgresql://user:pass@host:port/db` (every base table of every
   non-system schema; tables outside `public` are named `schema.table`).
@@ -357,8 +359,17 @@ def database_file(location: str) -> str | None:
         return imported_database(location)
     if os.path.isdir(location):
         found = _database_files(_files_under(location))
-        return found[0] if len(found) == 1 else None
+        return found[0] if len(found) == 1 else (
+            _metadata_database(location) if not found else None)
     return location if os.path.isfile(location) and _db_kind(Path(location)) else None
+
+
+def _metadata_database(folder: str) -> str | None:
+    """The SQLite file built from the DDL.csv files under `folder` and their tables' JSON files
+    (`tables.metadata`), None without such a file."""
+    from tablegraph.tables.metadata import ddl_files, metadata_database
+
+    return metadata_database(folder) if ddl_files(folder) else None
 
 
 def database_of(found: dict[str, str], db_id: str, folder: str) -> str:
@@ -374,11 +385,18 @@ def database_of(found: dict[str, str], db_id: str, folder: str) -> str:
 def databases_in(folder: str) -> dict[str, str]:
     """The database files under `folder` by the name a benchmark's `db_id` gives them, in
     lower case: the file's (`database_name`: `dev_databases/financial/financial.sqlite` ->
-    "financial"), and that of the folder holding it alone; {} for anything but a folder of
-    two or more."""
+    "financial"), and that of the folder holding it alone; with no database file, the folders
+    of `folder` that hold a DDL.csv (Spider 2.0's `databases/<db>/`, read as their files
+    describe them when named); {} for anything but a folder of two or more."""
     if not os.path.isdir(folder):
         return {}
     found = _database_files(_files_under(folder))
+    if not found:
+        from tablegraph.tables.metadata import ddl_files
+
+        described = {d.name.lower(): str(d) for d in sorted(Path(folder).iterdir())
+                     if d.is_dir() and ddl_files(str(d))}
+        return described if len(described) > 1 else {}
     if len(found) < 2:
         return {}
     out = {database_name(f).lower(): f for f in found}
@@ -420,6 +438,8 @@ def _discover(spec: str) -> list[TableRef]:
         beside = {os.path.abspath(d) for db in databases for d in dictionary_files(db)}
         files = sorted(f for f in everything if f.lower().endswith(FILE_SUFFIXES)
                        and os.path.abspath(f) not in beside and not is_dictionary_file(f))
+        if not databases and (described := _metadata_database(spec)) is not None:
+            return _discover(described)  # DDL.csv and a JSON per table (Spider 2.0's)
         if databases:  # a database's folder (Spider's, BIRD's): the database, if only it
             if len(databases) > 1:
                 raise TableGraphError(f"{spec} holds {len(databases)} database files "

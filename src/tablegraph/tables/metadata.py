@@ -1,0 +1,129 @@
+"""A database described by files rather than kept as one: a folder with a `DDL.csv` (a
+CREATE TABLE statement per table) and beside it a JSON file per table with its column names,
+types, descriptions and a few sample rows. This is how Spider 2.0 keeps what it knows of its
+SQLite, BigQuery and Snowflake databases (`databases/<db>/[<dataset>/]DDL.csv`), and how a
+warehouse whose data stays in the cloud can be handed over.
+
+`metadata_database(folder)` reads every DDL.csv under the folder (columns `table_name`,
+`DDL` and, where present, `description`) as one schema (`ddl.read_ddl`: types, keys and
+comments such as BigQuery's `OPTIONS(description = ...)`). Each table's description in the CSV
+and each column's in its JSON count where the DDL gives none; a JSON's `sample_rows` are the
+table's rows. SQLite's own tables (`sqlite_sequence`, `sqlite_stat1`) are left out. The
+SQLite file is written once in the cache, named by the digest of those files (an edited file
+is read again), as a `.sql` schema's is.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+from pathlib import Path
+
+from tablegraph.tables.ddl import DDL_VERSION, _Copy, read_ddl, write_database
+from tablegraph.utils import TableGraphError, cache_root, decode_text
+
+DDL_FILE = "ddl.csv"  # its name, in any case
+METADATA_VERSION = 1  # bump when the database written from the same files changes
+
+
+def ddl_files(folder: str) -> list[str]:
+    """The DDL.csv files under `folder` (any depth, any case of the name) whose header names a
+    `table_name` and a `DDL` column, sorted; [] for anything but such a folder."""
+    if not os.path.isdir(folder):
+        return []
+    out = []
+    for root, _, names in os.walk(folder):
+        for n in names:
+            if n.lower() == DDL_FILE and _header(os.path.join(root, n)) >= {"table_name", "ddl"}:
+                out.append(os.path.join(root, n))
+    return sorted(out)
+
+
+def _header(path: str) -> set[str]:
+    """The lower-case field names of a CSV file's first line (empty if unreadable)."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            return {h.strip().lower() for h in next(csv.reader(f), [])}
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return set()
+
+
+def _rows(path: str) -> list[dict[str, str]]:
+    """A DDL.csv's rows, keys in lower case."""
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))  # a DDL with its descriptions
+    try:
+        text = decode_text(Path(path).read_bytes())
+        return [{(k or "").strip().lower(): (v or "") for k, v in row.items()}
+                for row in csv.DictReader(io.StringIO(text))]
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise TableGraphError(f"cannot read {path}: {getattr(e, 'strerror', None) or e}") from e
+
+
+def _described(path: Path) -> dict | None:
+    """A table's JSON (`table_name`, `column_names`, ...), None for any other JSON file."""
+    try:
+        data = json.loads(decode_text(path.read_bytes()))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise TableGraphError(f"cannot read {path}: {getattr(e, 'strerror', None) or e}") from e
+    if isinstance(data, dict) and isinstance(data.get("table_name"), str) \
+            and isinstance(data.get("column_names"), list):
+        return data
+    return None
+
+
+def _value(v: object) -> object:
+    """A sample row's JSON value as SQLite keeps it (nested records and lists as JSON)."""
+    if v is None or isinstance(v, (int, float, str)):
+        return v
+    return json.dumps(v, ensure_ascii=False, sort_keys=True)
+
+
+def metadata_database(folder: str) -> str:
+    """The SQLite file that the DDL.csv files under `folder` and their tables' JSON files
+    describe (see the module docstring), built once in the cache."""
+    csvs = ddl_files(folder)
+    if not csvs:
+        raise TableGraphError(f"{folder}: no DDL.csv with the columns table_name and DDL")
+    jsons = sorted(p for c in csvs for p in Path(c).parent.iterdir()
+                   if p.is_file() and p.suffix.lower() == ".json")
+    digest = hashlib.sha256(f"metadata{METADATA_VERSION}|ddl{DDL_VERSION}".encode())
+    for p in [*map(Path, csvs), *jsons]:
+        digest.update(f"|{os.path.relpath(p, folder)}|".encode())
+        digest.update(p.read_bytes())
+    name = (Path(folder).resolve().name or "database") + ".sqlite"
+    db = cache_root() / "ddl" / digest.hexdigest()[:20] / name
+    if db.is_file():
+        return str(db)
+    statements, notes = [], {}
+    for c in csvs:
+        for row in _rows(c):
+            table, ddl = row.get("table_name", "").strip(), row.get("ddl", "").strip()
+            if not ddl or table.split(".")[-1].lower().startswith("sqlite_"):
+                continue
+            statements.append(ddl.rstrip().rstrip(";"))
+            if row.get("description", "").strip():
+                notes[table.split(".")[-1].lower()] = row["description"].strip()
+    tables, inserts = read_ddl(";\n".join(statements) + ";\n", os.path.join(folder, "DDL.csv"))
+    for key, note in notes.items():
+        if key in tables and not tables[key].comment:
+            tables[key].comment = note
+    for p in jsons:
+        data = _described(p)
+        t = None if data is None else tables.get(data["table_name"].split(".")[-1].lower())
+        if t is None or t.view:
+            continue
+        declared = {c.lower(): c for c, _ in t.columns if c not in t.generated}
+        for c, note in zip(data["column_names"], data.get("description") or []):
+            col = declared.get(str(c).lower())
+            if col and isinstance(note, str) and note.strip() and col not in t.column_comments:
+                t.column_comments[col] = note.strip()
+        samples = [r for r in data.get("sample_rows") or [] if isinstance(r, dict)]
+        keys = {str(k).lower(): k for r in samples for k in r}
+        cols = [declared[k] for k in declared if k in keys]
+        if cols and samples:
+            rows = [tuple(_value(r.get(keys[c.lower()])) for c in cols) for r in samples]
+            inserts.append((_Copy(t.name, cols, rows, 0, where=str(p)), None))
+    return write_database(db, tables, inserts, folder)

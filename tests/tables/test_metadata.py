@@ -1,0 +1,125 @@
+"""A database handed over as files that describe it (`--tables FOLDER` with a DDL.csv and a
+JSON per table, as Spider 2.0 keeps its SQLite, Snowflake and BigQuery databases) reads as
+the database they describe: its tables, types, descriptions and sample rows."""
+
+import csv
+import json
+import os
+
+import pytest
+
+from tablegraph.tables.metadata import metadata_database
+from tablegraph.tables.profile import profile_tables
+from tablegraph.tables.sources import database_file, databases_in, discover
+from tablegraph.utils import TableGraphError
+
+SQLITE_DDL = [
+    ("albums", "CREATE TABLE albums (\n    AlbumId INTEGER,\n    Title NVARCHAR(160),\n"
+               "    ArtistId INTEGER\n);"),
+    ("sqlite_sequence", "CREATE TABLE sqlite_sequence (\n    name ,\n    seq \n);"),
+    ("artists", "CREATE TABLE artists (\n    ArtistId INTEGER,\n    Name NVARCHAR(120)\n);"),
+    ("tracks", "CREATE TABLE tracks (\n    TrackId INTEGER,\n    Name NVARCHAR(200),\n"
+               "    AlbumId INTEGER,\n    Composer NVARCHAR(220),\n    Extra TEXT\n);"),
+]
+TRACKS = {"table_name": "tracks", "table_fullname": "tracks",
+          "column_names": ["TrackId", "Name", "AlbumId", "Composer", "Extra"],
+          "column_types": ["INTEGER", "NVARCHAR(200)", "INTEGER", "NVARCHAR(220)", "TEXT"],
+          "description": ["", "", "", "who wrote it", None],
+          "sample_rows": [{"TrackId": 744, "Name": "Soy Gitano", "AlbumId": 57,
+                           "Composer": None, "Extra": {"b": [1, 2]}},
+                          {"TrackId": 2742, "Name": "The Seeker", "AlbumId": 221,
+                           "Composer": "Pete Townshend", "Extra": "x"}]}
+SNOWFLAKE_DDL = [
+    ("REGION", "", 'create or replace TABLE REGION (\n\t"regionid" NUMBER(38,0),\n'
+                   '\t"regiondescription" VARCHAR(16777216)\n);'),
+    ("TERRITORIES", "sales territories",
+     'create or replace TABLE TERRITORIES (\n\t"territoryid" VARCHAR(16777216),\n'
+     '\t"regionid" NUMBER(38,0)\n);'),
+]
+BIGQUERY_DDL = [("studies", """CREATE TABLE `proj-1.pdc.studies`
+(
+  study_name STRING OPTIONS(description="Name of the study"),
+  site STRING
+)
+OPTIONS(friendly_name="STUDIES", description="Studies of the programme");""")]
+
+
+def _write(folder, header, rows, tables=()):
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "DDL.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+    for name, data in tables:
+        with open(os.path.join(folder, name), "w") as f:
+            json.dump(data, f)
+    return str(folder)
+
+
+def _profiles(spec):
+    return {p.name: p for p in profile_tables(discover(spec), progress=False)}
+
+
+def test_spider2_sqlite_metadata_reads_tables_rows_and_descriptions(tmp_path):
+    folder = _write(tmp_path / "chinook", ["table_name", "DDL"], SQLITE_DDL,
+                    [("tracks.json", TRACKS), ("notes.json", {"what": "not a table"})])
+    p = _profiles(folder)
+    assert sorted(p) == ["albums", "artists", "tracks"]  # SQLite's own table left out
+    assert (p["tracks"].n_rows, p["albums"].n_rows) == (2, 0)
+    cols = {c.name: c for c in p["tracks"].columns}
+    assert cols["Composer"].comment == "who wrote it"
+    assert "The Seeker" in cols["Name"].top_values
+    assert '{"b": [1, 2]}' in cols["Extra"].top_values  # a nested value kept as JSON
+    assert database_file(folder) == discover(folder)[0].location  # one SQLite file
+
+
+def test_snowflake_and_bigquery_metadata_read_descriptions_from_csv_and_ddl(tmp_path):
+    snow = _write(tmp_path / "NORTHWIND" / "NORTHWIND", ["table_name", "description", "DDL"],
+                  SNOWFLAKE_DDL, [("NORTHWIND.REGION.json", {
+                      "table_name": "NORTHWIND.REGION", "column_names": ["regionid"],
+                      "description": [None],
+                      "sample_rows": [{"regionid": 2, "regiondescription": "Western"}]})])
+    p = _profiles(tmp_path / "NORTHWIND")  # the database's folder, its schema's below
+    assert p["TERRITORIES"].comment == "sales territories"
+    assert p["REGION"].n_rows == 1  # "NORTHWIND.REGION" is the table REGION
+    assert "Western" in {v for c in p["REGION"].columns for v in c.top_values}
+    assert snow
+    bq = _profiles(_write(tmp_path / "pdc" / "proj-1.pdc", ["table_name", "ddl"], BIGQUERY_DDL))
+    assert bq["studies"].comment == "Studies of the programme"
+    assert [c.comment for c in bq["studies"].columns] == ["Name of the study", ""]
+
+
+def test_a_folder_of_described_databases_maps_db_ids_to_them(tmp_path):
+    _write(tmp_path / "dbs" / "chinook", ["table_name", "DDL"], SQLITE_DDL)
+    _write(tmp_path / "dbs" / "NORTHWIND" / "NORTHWIND", ["table_name", "description", "DDL"],
+           SNOWFLAKE_DDL)
+    found = databases_in(str(tmp_path / "dbs"))
+    assert sorted(found) == ["chinook", "northwind"]
+    assert [r.name for r in discover(found["northwind"])] == ["REGION", "TERRITORIES"]
+
+
+def test_a_csv_named_ddl_without_ddl_column_is_data_and_an_edit_is_read_again(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "ddl.csv").write_text("table_name,rows\norders,3\n")
+    assert [r.name for r in discover(data)] == ["ddl"]  # a table of the user's, as before
+    folder = _write(tmp_path / "m", ["table_name", "DDL"], SQLITE_DDL)
+    first = metadata_database(folder)
+    assert metadata_database(folder) == first  # built once
+    _write(folder, ["table_name", "DDL"], SQLITE_DDL[:2])
+    again = metadata_database(folder)
+    assert again != first and [r.name for r in discover(folder)] == ["albums"]
+
+
+def test_metadata_that_cannot_be_read_is_one_error(tmp_path):
+    folder = _write(tmp_path / "bad", ["table_name", "DDL"],
+                    [("t", "CREATE TABLE t (a INT);"), ("t", "CREATE TABLE t (b INT);")])
+    with pytest.raises(TableGraphError, match="created twice"):
+        discover(folder)
+    rows = _write(tmp_path / "rows", ["table_name", "DDL"], [("t", "CREATE TABLE t (a INT);")],
+                  [("t.json", {"table_name": "t", "column_names": ["a"],
+                               "sample_rows": [{"a": 1}]})])
+    with open(os.path.join(rows, "t.json"), "w") as f:
+        f.write("{not json")
+    with pytest.raises(TableGraphError, match="cannot read"):
+        discover(rows)
