@@ -123,3 +123,62 @@ def test_metadata_that_cannot_be_read_is_one_error(tmp_path):
         f.write("{not json")
     with pytest.raises(TableGraphError, match="cannot read"):
         discover(rows)
+
+
+CATALOGUE = [
+    {"db_id": "concert_singer", "table_names_original": ["singer", "concert", "singer_in_concert"],
+     "table_names": ["singer", "concert", "singer in concert"],
+     "column_names_original": [[-1, "*"], [0, "Singer_ID"], [0, "Name"], [1, "concert_ID"],
+                               [1, "Year"], [2, "concert_ID"], [2, "Singer_ID"]],
+     "column_names": [[-1, "*"], [0, "singer id"], [0, "name"], [1, "concert id"],
+                      [1, "year"], [2, "concert id"], [2, "singer id"]],
+     "column_types": ["text", "number", "text", "number", "time", "number", "text"],
+     "primary_keys": [1, 3, [5, 6]], "foreign_keys": [[5, 3], [6, 1]]},
+    {"db_id": "formula_1", "table_names_original": ["drivers", "results"],
+     "table_names": ["drivers", "race results"],
+     "column_names_original": [[-1, "*"], [0, "driverId"], [0, "driverRef"], [1, "resultId"],
+                               [1, "driverId"]],
+     "column_names": [[-1, "*"], [0, "driver id"], [0, "driver reference name"],
+                      [1, "result id"], [1, "driver id"]],
+     "column_types": ["text", "integer", "text", "integer", "integer"],
+     "primary_keys": [1, 3], "foreign_keys": [[4, 1]]},
+]
+
+
+def test_spider_tables_json_reads_as_schema_only_databases_by_db_id(tmp_path):
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps(CATALOGUE[:1]))
+    p = _profiles(one)  # a tables.json of one database: that database, not a table "one"
+    assert sorted(p) == ["concert", "singer", "singer_in_concert"]
+    assert p["singer_in_concert"].primary_key == ["concert_ID", "Singer_ID"]
+    assert {(fk.columns, fk.table) for fk in p["singer_in_concert"].foreign_keys} == {
+        (("concert_ID",), "concert"), (("Singer_ID",), "singer")}
+    assert [c.declared for c in p["concert"].columns] == ["NUMERIC", "DATETIME"]
+    assert database_file(str(one)) == discover(one)[0].location
+    both = tmp_path / "tables.json"
+    both.write_text(json.dumps(CATALOGUE))
+    found = databases_in(str(both))
+    assert sorted(found) == ["concert_singer", "formula_1"]
+    f1 = _profiles(found["formula_1"])
+    # a readable name is a comment where it says more than the name itself
+    assert [c.comment for c in f1["drivers"].columns] == ["", "driver reference name"]
+    assert (f1["results"].comment, f1["drivers"].comment) == ("race results", "")
+    with pytest.raises(TableGraphError, match="describes 2 databases"):
+        discover(both)
+    data = tmp_path / "rows.json"  # a JSON of rows stays a table
+    data.write_text(json.dumps([{"db_id": 1, "table_names_original": "x"}]))
+    assert [r.name for r in discover(data)] == ["rows"]
+
+
+def test_a_tables_json_that_is_not_one_is_one_error(tmp_path):
+    bad = tmp_path / "tables.json"
+    bad.write_text(json.dumps([{**CATALOGUE[1], "foreign_keys": [[9, 1]]}]))
+    with pytest.raises(TableGraphError, match="not a schema as tables.json writes one"):
+        discover(bad)
+    bad.write_text(json.dumps([{"db_id": "x", "table_names_original": ["t"]},
+                               {"column_names_original": []}]))
+    with pytest.raises(TableGraphError, match="entry 1 has no"):
+        discover(bad)
+    bad.write_text(json.dumps([{**CATALOGUE[1], "table_names_original": ["t", "T"]}]))
+    with pytest.raises(TableGraphError, match="'T' is named twice"):
+        discover(bad)

@@ -11,6 +11,14 @@ and each column's in its JSON count where the DDL gives none; a JSON's `sample_r
 table's rows. SQLite's own tables (`sqlite_sequence`, `sqlite_stat1`) are left out. The
 SQLite file is written once in the cache, named by the digest of those files (an edited file
 is read again), as a `.sql` schema's is.
+
+`catalogue_databases(path)` reads the `tables.json` that Spider, BIRD and the benchmarks built
+on them ship (a list of databases, each with `db_id`, `table_names_original`,
+`column_names_original`, `column_types`, `primary_keys` and `foreign_keys`): a schema-only
+SQLite file per database, with its keys, Spider's coarse types as SQL's (`number` ->
+NUMERIC, `time` -> DATETIME, `others` -> TEXT) and each readable name (`column_names`:
+"driver reference name" for `driverRef`) as the column's comment where it says more than the
+name itself.
 """
 
 from __future__ import annotations
@@ -20,13 +28,16 @@ import hashlib
 import io
 import json
 import os
+import re
 from pathlib import Path
 
-from tablegraph.tables.ddl import DDL_VERSION, _Copy, read_ddl, write_database
+from tablegraph.tables.ddl import DDL_VERSION, _Copy, _Table, read_ddl, write_database
 from tablegraph.utils import TableGraphError, cache_root, decode_text
 
 DDL_FILE = "ddl.csv"  # its name, in any case
 METADATA_VERSION = 1  # bump when the database written from the same files changes
+CATALOGUE_KEYS = ("table_names_original", "column_names_original")  # a tables.json's
+SPIDER_TYPES = {"number": "NUMERIC", "time": "DATETIME", "others": "TEXT", "boolean": "BOOLEAN"}
 
 
 def ddl_files(folder: str) -> list[str]:
@@ -127,3 +138,79 @@ def metadata_database(folder: str) -> str:
             rows = [tuple(_value(r.get(keys[c.lower()])) for c in cols) for r in samples]
             inserts.append((_Copy(t.name, cols, rows, 0, where=str(p)), None))
     return write_database(db, tables, inserts, folder)
+
+
+def is_catalogue(path: str) -> bool:
+    """Whether `path` is a JSON file that reads as Spider's `tables.json` (by its first MB)."""
+    if not (path.lower().endswith(".json") and os.path.isfile(path)):
+        return False
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1 << 20).decode("utf-8", "ignore")
+    except OSError:
+        return False
+    return all(f'"{k}"' in head for k in CATALOGUE_KEYS)
+
+
+def catalogue_databases(path: str) -> dict[str, str]:
+    """Each database of a `tables.json` (see the module docstring) -> its schema-only SQLite
+    file, built once in the cache: {db_id in lower case: file}."""
+    try:
+        raw = Path(path).read_bytes()
+        data = json.loads(decode_text(raw))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise TableGraphError(f"cannot read {path}: {getattr(e, 'strerror', None) or e}") from e
+    entries = data if isinstance(data, list) else [data]
+    out: dict[str, str] = {}
+    for i, entry in enumerate(entries):
+        if not (isinstance(entry, dict) and all(k in entry for k in CATALOGUE_KEYS)):
+            raise TableGraphError(f"{path}: entry {i + 1} has no {' and '.join(CATALOGUE_KEYS)}")
+        db_id = str(entry.get("db_id") or Path(path).stem)
+        digest = hashlib.sha256(raw + f"|catalogue{METADATA_VERSION}|ddl{DDL_VERSION}|"
+                                      f"{db_id}".encode()).hexdigest()[:20]
+        db = cache_root() / "ddl" / digest / f"{db_id}.sqlite"
+        out[db_id.lower()] = str(db) if db.is_file() else \
+            write_database(db, _catalogue_tables(entry, f"{path} ({db_id})"), [], path)
+    return out
+
+
+def _catalogue_tables(entry: dict, where: str) -> dict[str, _Table]:
+    """One `tables.json` database -> its tables (by lower-case name) with columns, types,
+    keys and readable names as comments."""
+    def plain(name: str) -> list[str]:  # `driverId`, `driver_id` and "driver id" alike
+        return re.split(r"[^a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name).lower())
+
+    try:
+        tables = [_Table(str(t)) for t in entry["table_names_original"]]
+        readable = entry.get("table_names") or []
+        columns = []  # (table index, column) per column index; -1 for Spider's "*"
+        types = entry.get("column_types") or []
+        said = entry.get("column_names") or []
+        for j, (ti, name) in enumerate(entry["column_names_original"]):
+            columns.append((int(ti), str(name)))
+            if ti < 0:
+                continue
+            ty = str(types[j]) if j < len(types) else ""
+            tables[ti].columns.append((str(name), SPIDER_TYPES.get(ty.lower(), ty.upper())))
+            note = str(said[j][1]) if j < len(said) else ""
+            if note and plain(note) != plain(str(name)):
+                tables[ti].column_comments[str(name)] = note
+        for ti, t in enumerate(tables):
+            if ti < len(readable) and plain(str(readable[ti])) != plain(t.name):
+                t.comment = str(readable[ti])
+        for key in entry.get("primary_keys") or []:
+            cols = [columns[int(c)] for c in (key if isinstance(key, list) else [key])]
+            for ti in {ti for ti, _ in cols}:
+                tables[ti].primary_key += [c for t, c in cols if t == ti]
+        for pair in entry.get("foreign_keys") or []:
+            (ti, col), (ri, ref) = columns[int(pair[0])], columns[int(pair[1])]
+            tables[ti].foreign_keys.append(([col], tables[ri].name, [ref]))
+    except (IndexError, KeyError, TypeError, ValueError) as e:
+        raise TableGraphError(f"{where}: not a schema as tables.json writes one "
+                              f"({type(e).__name__}: {e})") from e
+    out: dict[str, _Table] = {}
+    for t in tables:
+        if t.name.lower() in out:
+            raise TableGraphError(f"{where}: the table {t.name!r} is named twice")
+        out[t.name.lower()] = t
+    return out

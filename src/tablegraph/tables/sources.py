@@ -17,6 +17,7 @@ Supported `spec`s:
 - one such file;
 - a folder described by a DDL.csv and a JSON file per table, as Spider 2.0 keeps its
   databases (`tables.metadata`), when it holds no database file;
+- Spider's `tables.json` (schemas of databases, `tables.metadata`) of one database;
 - a SQLite or DuckDB database file (recognised by its header bytes);
 - a PostgreSQL URL `postgresql://user:pass@host:port/db` (every base table of every
   non-system schema; tables outside `public` are named `schema.table`).
@@ -349,19 +350,29 @@ def _database_files(files: list[str]) -> list[str]:
 
 def database_file(location: str) -> str | None:
     """The one SQLite or DuckDB file that `location` reads (itself, the only one in its
-    folder, or the one a .sql schema declares); None for a URL, data files or several
-    databases."""
+    folder, or the one a .sql schema, a folder of DDL.csv or a tables.json of one database
+    declares); None for a URL, data files or several databases."""
     if location.lower().endswith(SQL_SUFFIXES) and os.path.isfile(location):
         from tablegraph.tables.ddl import ddl_database
 
         return ddl_database(location)
     if os.path.isdir(location) and is_export(location):
         return imported_database(location)
+    if (described := _catalogue(location)) is not None:
+        return next(iter(described.values())) if len(described) == 1 else None
     if os.path.isdir(location):
         found = _database_files(_files_under(location))
         return found[0] if len(found) == 1 else (
             _metadata_database(location) if not found else None)
     return location if os.path.isfile(location) and _db_kind(Path(location)) else None
+
+
+def _catalogue(path: str) -> dict[str, str] | None:
+    """The databases of Spider's `tables.json` at `path` (`tables.metadata`) by lower-case
+    db_id, None for any other path."""
+    from tablegraph.tables.metadata import catalogue_databases, is_catalogue
+
+    return catalogue_databases(path) if is_catalogue(path) else None
 
 
 def _metadata_database(folder: str) -> str | None:
@@ -387,7 +398,10 @@ def databases_in(folder: str) -> dict[str, str]:
     lower case: the file's (`database_name`: `dev_databases/financial/financial.sqlite` ->
     "financial"), and that of the folder holding it alone; with no database file, the folders
     of `folder` that hold a DDL.csv (Spider 2.0's `databases/<db>/`, read as their files
-    describe them when named); {} for anything but a folder of two or more."""
+    describe them when named); of Spider's `tables.json`, its databases by db_id; {} for
+    anything but a folder or file of two or more."""
+    if (described := _catalogue(folder)) is not None:
+        return described if len(described) > 1 else {}
     if not os.path.isdir(folder):
         return {}
     found = _database_files(_files_under(folder))
@@ -477,6 +491,12 @@ def _discover(spec: str) -> list[TableRef]:
                                       f"and {r.location}")
             seen[r.name] = r.location
         return sorted(refs, key=lambda r: r.name)
+    if (found := _catalogue(spec)) is not None:  # Spider's tables.json: its one database
+        if len(found) != 1:
+            raise TableGraphError(f"{spec} describes {len(found)} databases "
+                                  f"({', '.join(sorted(found)[:3])}, ...): evaluate and train "
+                                  f"read the one each question's db_id (or --db) names")
+        return _discover(next(iter(found.values())))
     if path.name.lower().endswith(FILE_SUFFIXES):
         return [TableRef(name=table_name_of(path), kind="file", location=str(path))]
     if path.suffix.lower() == WORKBOOK_SUFFIX:  # an Excel workbook: a table per sheet
