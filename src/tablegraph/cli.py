@@ -115,7 +115,7 @@ def dataset_summary(tables: dict, questions: list[tuple[str, str]]) -> str:
 
 
 @app.command()
-def profile(tables: str = typer.Option(..., "--tables", help="folder, file, database or postgresql:// URL"),
+def profile(tables: str = typer.Option(..., "--tables", help="folder, file, database, or postgresql:// or mysql:// URL"),
             as_json: bool = typer.Option(False, "--json", help="print JSON"),
             max_rows: int = typer.Option(20_000, help="rows sampled per table at most"),
             no_cache: bool = typer.Option(False, "--no-cache", help="ignore cached profiles"),
@@ -389,7 +389,7 @@ def ask(question: Optional[str] = typer.Argument(None, help="the question"),
 
 @app.command("index")
 def index_cmd(tables: Optional[str] = typer.Option(None, help="tables to index (folder, file, "
-                                                  "database, PostgreSQL URL)"),
+                                                  "database, PostgreSQL or MySQL URL)"),
               out: Optional[str] = typer.Option(None, help="index folder to write"),
               model: Optional[str] = typer.Option(None, help="model folder (default: the "
                                                   "shipped pretrained model)"),

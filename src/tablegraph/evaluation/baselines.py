@@ -137,6 +137,7 @@ class SchemaSearchScorer:
         import yaml
         from sqlalchemy import create_engine
 
+        from tablegraph.tables.sources import display_location
         from tablegraph.utils import TableGraphError
 
         try:
@@ -157,7 +158,7 @@ class SchemaSearchScorer:
                                    creator=lambda: sqlite3.connect(uri, uri=True))
         else:
             raise TableGraphError(f"the schema-search baseline reads SQLite files and "
-                                  f"PostgreSQL URLs, not {source}")
+                                  f"PostgreSQL URLs, not {display_location(source)}")
         self.tables = tables
         self.col = {t.lower(): i for i, t in enumerate(tables)}
         self.strategy = strategy

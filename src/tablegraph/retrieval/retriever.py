@@ -288,7 +288,7 @@ class TableRetriever:
                                                      dense_fk_sets)
         from tablegraph.evaluation.evaluator import RetrievalEvaluator
         from tablegraph.model.sets import sets_first
-        from tablegraph.tables.sources import database_file
+        from tablegraph.tables.sources import database_file, server_kind
 
         index = self._require_index()
         ev = RetrievalEvaluator(questions, index.names, source=source, skipped=self.skipped)
@@ -308,7 +308,7 @@ class TableRetriever:
             if location is None:
                 raise TableGraphError("schema-search reads a SQLite file or PostgreSQL URL: "
                                       "give --tables")
-            if not location.startswith(("postgresql://", "postgres://")):
+            if server_kind(location) is None:
                 location = database_file(location) or location
             peer = SchemaSearchScorer(location, names, self.text.path)
         except TableGraphError as e:

@@ -1,8 +1,9 @@
 """Declared keys from a database's own catalog: each table's primary key and foreign keys,
-composite keys included, for SQLite (its PRAGMAs, read-only), DuckDB (`duckdb_constraints()`)
-and PostgreSQL (`pg_constraint`, through the scanner's `postgres_query`); and the comments of
-tables and columns where the catalog holds them (DuckDB's and PostgreSQL's `COMMENT ON`;
-SQLite has no such statement) or a data dictionary beside a database file does
+composite keys included, for SQLite (its PRAGMAs, read-only), DuckDB (`duckdb_constraints()`),
+PostgreSQL (`pg_constraint`, through the scanner's `postgres_query`) and MySQL
+(`information_schema`, through `mysql_query`); and the comments of tables and columns where the
+catalog holds them (DuckDB's and PostgreSQL's `COMMENT ON`, MySQL's `COMMENT`; SQLite has no
+such statement) or a data dictionary beside a database file does
 (`read_dictionary`: `database_description/<table>.csv`, BIRD's layout). Files carry none.
 
 A schema-only database (declared types and keys, no rows) is a first-class case: its keys are
@@ -34,7 +35,7 @@ def read_keys(reader: Reader, refs: list[TableRef]) -> dict[str, TableKeys]:
     by_source: dict[tuple[str, str], list[TableRef]] = {}
     by_folder: dict[str, list[TableRef]] = {}  # data files: their data dictionary's folder
     for r in refs:
-        if r.kind in ("sqlite", "duckdb", "postgres"):
+        if r.kind in ("sqlite", "duckdb", "postgres", "mysql"):
             by_source.setdefault((r.kind, r.location), []).append(r)
         elif r.kind == "file" and not r.parts:
             by_folder.setdefault(r.location, []).append(r)
@@ -43,12 +44,13 @@ def read_keys(reader: Reader, refs: list[TableRef]) -> dict[str, TableKeys]:
             out[name] = TableKeys(comment=table, column_comments=columns)
     for (kind, location), group in by_source.items():
         reader_fn = {"sqlite": _sqlite_keys, "duckdb": _duckdb_keys,
-                     "postgres": _postgres_keys}[kind]
+                     "postgres": _server_keys, "mysql": _server_keys}[kind]
         try:
             out.update(reader_fn(reader, location, group))
-            notes_fn = {"duckdb": _duckdb_comments, "postgres": _postgres_comments}.get(kind)
+            notes_fn = {"duckdb": _duckdb_comments, "postgres": _server_comments,
+                        "mysql": _server_comments}.get(kind)
             notes = notes_fn(reader, location, group) if notes_fn else {}
-            if kind != "postgres":  # the catalog's own comments first
+            if kind not in ("postgres", "mysql"):  # the catalog's own comments first
                 notes = _merge(notes, read_dictionary(location, group))
             for name, (table, columns) in notes.items():
                 out[name] = dataclasses.replace(out.get(name, TableKeys()), comment=table,
@@ -148,12 +150,30 @@ ORDER BY ns.nspname, cl.relname, con.conname
 """
 
 
-def _postgres_keys(reader: Reader, location: str, group: list[TableRef]) -> dict[str, TableKeys]:
-    alias = reader._attach("postgres", location)
+# (schema, table, 'p' | 'f', columns, referenced schema, table, columns) as _PG_KEYS
+_MYSQL_KEYS = """
+SELECT k.table_schema, k.table_name,
+       CASE WHEN k.constraint_name = 'PRIMARY' THEN 'p' ELSE 'f' END,
+       group_concat(k.column_name ORDER BY k.ordinal_position SEPARATOR '\x1f'),
+       k.referenced_table_schema, k.referenced_table_name,
+       group_concat(k.referenced_column_name ORDER BY k.ordinal_position SEPARATOR '\x1f')
+FROM information_schema.key_column_usage k
+WHERE k.table_schema = DATABASE()
+  AND (k.constraint_name = 'PRIMARY' OR k.referenced_table_name IS NOT NULL)
+GROUP BY k.table_schema, k.table_name, k.constraint_name, k.referenced_table_schema,
+         k.referenced_table_name
+ORDER BY k.table_schema, k.table_name, k.constraint_name
+"""
+_SERVER_KEYS = {"postgres": _PG_KEYS, "mysql": _MYSQL_KEYS}
+
+
+def _server_keys(reader: Reader, location: str, group: list[TableRef]) -> dict[str, TableKeys]:
+    """A PostgreSQL or MySQL database's primary and foreign keys, from its catalog."""
+    kind = group[0].kind
+    alias = reader._attach(kind, location)
     names = _names(group)
-    rows = reader.con.execute(
-        f"SELECT * FROM postgres_query({quote_literal(alias)}, {quote_literal(_PG_KEYS)})"
-    ).fetchall()
+    rows = reader.con.execute(f"SELECT * FROM {kind}_query({quote_literal(alias)}, "
+                              f"{quote_literal(_SERVER_KEYS[kind])})").fetchall()
     pks: dict[str, tuple[str, ...]] = {}
     fks: dict[str, list[ForeignKey]] = {}
     for schema, table, kind, cols, ref_schema, ref_table, ref_cols in rows:
@@ -209,11 +229,26 @@ ORDER BY ns.nspname, cl.relname, a.attnum
 """
 
 
-def _postgres_comments(reader: Reader, location: str, group: list[TableRef]) -> Comments:
-    alias = reader._attach("postgres", location)
-    rows = reader.con.execute(
-        f"SELECT * FROM postgres_query({quote_literal(alias)}, {quote_literal(_PG_COMMENTS)})"
-    ).fetchall()
+# (schema, table, column, table comment, column comment) as _PG_COMMENTS; a view's
+# TABLE_COMMENT is the word VIEW
+_MYSQL_COMMENTS = """
+SELECT c.table_schema, c.table_name, c.column_name,
+       CASE WHEN t.table_type = 'VIEW' THEN '' ELSE t.table_comment END, c.column_comment
+FROM information_schema.columns c
+JOIN information_schema.tables t ON t.table_schema = c.table_schema
+                                AND t.table_name = c.table_name
+WHERE c.table_schema = DATABASE()
+ORDER BY c.table_schema, c.table_name, c.ordinal_position
+"""
+_SERVER_COMMENTS = {"postgres": _PG_COMMENTS, "mysql": _MYSQL_COMMENTS}
+
+
+def _server_comments(reader: Reader, location: str, group: list[TableRef]) -> Comments:
+    """A PostgreSQL or MySQL database's comments on tables and columns."""
+    kind = group[0].kind
+    alias = reader._attach(kind, location)
+    rows = reader.con.execute(f"SELECT * FROM {kind}_query({quote_literal(alias)}, "
+                              f"{quote_literal(_SERVER_COMMENTS[kind])})").fetchall()
     tables = list({(s, t): (s, t, tc) for s, t, _, tc, _ in rows}.values())
     return _gather(_names(group), tables, [(s, t, c, cc) for s, t, c, _, cc in rows if c])
 

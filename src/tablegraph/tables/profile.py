@@ -25,8 +25,8 @@ from tqdm import tqdm
 
 from tablegraph.tables.catalog import read_keys
 from tablegraph.tables.records import ColumnProfile, TableKeys, TableProfile
-from tablegraph.tables.sources import (DEFAULT_MAX_ROWS, DEFAULT_SAMPLE_SEED, Reader, TableRef,
-                                       display_location, quote_ident)
+from tablegraph.tables.sources import (DEFAULT_MAX_ROWS, DEFAULT_SAMPLE_SEED, SERVER_URLS, Reader,
+                                       TableRef, display_location, quote_ident)
 from tablegraph.tables.stats import FEATURE_INDEX, FEATURES, PROFILE_VERSION, type_family
 from tablegraph.utils import TableGraphError, atomic_write_text, cache_root, show_progress
 
@@ -594,7 +594,7 @@ def iter_profiles(refs: Iterable[TableRef], max_rows: int = DEFAULT_MAX_ROWS,
             try:
                 # a file's fingerprint needs no connection; a database server's does
                 fp = None if not use_cache else \
-                    open_reader().fingerprint(ref) if ref.kind == "postgres" else ref.fingerprint
+                    open_reader().fingerprint(ref) if ref.kind in SERVER_URLS else ref.fingerprint
                 path = _cache_path(fp, ref, max_rows, seed, top_k)
                 if path is not None and path.exists():
                     try:

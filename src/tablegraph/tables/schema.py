@@ -22,13 +22,14 @@ import re
 
 from tablegraph.tables.joins import Join, JoinGraph, identifies
 from tablegraph.tables.records import TableProfile
+from tablegraph.tables.sources import server_kind
 
 
 def dialect_of(profile: TableProfile) -> str:
     """sqlglot's dialect for where the table came from (files: DuckDB, which reads them)."""
     src = profile.source.lower()
-    if src.startswith(("postgresql://", "postgres://")):
-        return "postgres"
+    if (server := server_kind(src)) is not None:
+        return server
     if src.endswith((".sqlite", ".sqlite3", ".db")):
         return "sqlite"
     return "duckdb"

@@ -20,10 +20,12 @@ Supported `spec`s:
 - Spider's `tables.json` (schemas of databases, `tables.metadata`) of one database;
 - a SQLite or DuckDB database file (recognised by its header bytes);
 - a PostgreSQL URL `postgresql://user:pass@host:port/db` (every base table of every
-  non-system schema; tables outside `public` are named `schema.table`).
+  non-system schema; tables outside `public` are named `schema.table`);
+- a MySQL or MariaDB URL `mysql://user:pass@host:port/db` (`mariadb://` too; the tables and
+  views of that database).
 
-SQLite and PostgreSQL are read with DuckDB's scanner extensions, loaded from the PyPI
-packages `duckdb-extension-{sqlite,postgres}-scanner` (no download at run time); their
+SQLite, PostgreSQL and MySQL are read with DuckDB's scanner extensions, loaded from the PyPI
+packages `duckdb-extension-{sqlite,postgres,mysql}-scanner` (no download at run time); their
 version must equal DuckDB's.
 """
 
@@ -39,7 +41,7 @@ import sys
 import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import duckdb
 
@@ -52,6 +54,9 @@ FILE_FORMATS = {".csv.gz": "csv", ".tsv.gz": "tsv", ".jsonl.gz": "json", ".ndjso
 FILE_SUFFIXES = tuple(FILE_FORMATS)
 # DuckDB's errors for SQLite values that do not fit their declared type
 SQLITE_TYPE_ERRORS = ("Mismatch Type", "Conversion Error")
+# database servers by their URLs' schemes: PostgreSQL and MySQL (or MariaDB)
+SERVER_URLS = {"postgres": ("postgresql://", "postgres://"), "mysql": ("mysql://", "mariadb://")}
+ANY_SERVER_URL = tuple(p for prefixes in SERVER_URLS.values() for p in prefixes)
 DEFAULT_MAX_ROWS = 20_000
 DEFAULT_SAMPLE_SEED = 42
 # what SQLite's virtual tables keep beside them: FTS3/4, FTS5, R*Tree
@@ -225,9 +230,35 @@ def quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def server_kind(location: str) -> str | None:
+    """"postgres" or "mysql" for a database server's URL, None for anything else."""
+    return next((k for k, prefixes in SERVER_URLS.items() if location.startswith(prefixes)),
+                None)
+
+
+def mysql_secret(url: str) -> str:
+    """A `mysql://user:pass@host:port/db` URL as the parameters of a DuckDB secret of TYPE
+    mysql (port 3306 unless given; a password of any characters, and none at all when the URL
+    has none: MYSQL_PWD then); a URL without a database is an error."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or 3306
+    except ValueError as e:
+        raise TableGraphError(f"{display_location(url)} is no URL that reads as "
+                              f"mysql://user:password@host:port/database") from e
+    database = unquote(parts.path.strip("/"))
+    if not database:
+        raise TableGraphError(f"{display_location(url)} names no database: "
+                              f"mysql://user@host:port/database")
+    pairs = {"HOST": parts.hostname or "localhost", "DATABASE": database,
+             "USER": unquote(parts.username or ""), "PASSWORD": unquote(parts.password or "")}
+    return ", ".join(["TYPE mysql", f"PORT {int(port)}"] + [
+        f"{k} {quote_literal(v)}" for k, v in pairs.items() if v])
+
+
 @dataclass(frozen=True)
 class TableRef:
-    """A table to read. `kind` is file | delta | sqlite | duckdb | postgres."""
+    """A table to read. `kind` is file | delta | sqlite | duckdb | postgres | mysql."""
 
     name: str
     kind: str
@@ -246,7 +277,7 @@ class TableRef:
         """Identity of the data for caching: path, size and mtime (of every part of a
         partitioned dataset, of a Delta table's log files, and of a database file's data
         dictionary); None for servers."""
-        if self.kind == "postgres":
+        if self.kind in SERVER_URLS:
             return None
         if self.kind == "delta":  # a new commit is a new log file
             log = os.path.join(self.location, DELTA_LOG)
@@ -438,9 +469,9 @@ def discover(spec: str | os.PathLike[str]) -> list[TableRef]:
 
 
 def _discover(spec: str) -> list[TableRef]:
-    if spec.startswith(("postgresql://", "postgres://")):
+    if (server := server_kind(spec)) is not None:
         with Reader() as reader:
-            return reader.list_database_tables("postgres", spec)
+            return reader.list_database_tables(server, spec)
     path = Path(spec)
     if not path.exists():
         raise TableGraphError(f"no such file or folder: {spec}")
@@ -580,13 +611,18 @@ class Reader:
             return self._attached[key]
         alias = f"src{len(self._attached)}"
         options = "READ_ONLY"
+        target = location
         try:
-            if kind in ("sqlite", "postgres"):
+            if kind in ("sqlite", "postgres", "mysql"):
                 if kind not in self._loaded:
                     _load_scanner(self.con, f"duckdb_extension_{kind}_scanner")
                     self._loaded.add(kind)
                 options = f"TYPE {kind}, READ_ONLY"
-            self.con.execute(f"ATTACH {quote_literal(location)} AS {alias} ({options})")
+            if kind == "mysql":  # its connection string takes no quoted values: a secret does
+                self.con.execute(f"CREATE TEMPORARY SECRET {alias}_secret "
+                                 f"({mysql_secret(location)})")
+                target, options = "", f"TYPE mysql, SECRET {alias}_secret, READ_ONLY"
+            self.con.execute(f"ATTACH {quote_literal(target)} AS {alias} ({options})")
         except duckdb.Error as e:
             raise TableGraphError(f"cannot open {kind} database {display_location(location)}: "
                                   f"{redact(_first_line(e), location)}") from e
@@ -646,15 +682,17 @@ class Reader:
         shadows = self._shadow_tables(location) if kind == "sqlite" else \
             self._partitions(alias) if kind == "postgres" else set()
         refs = []
-        for schema, table in rows:
-            if schema in ("information_schema", "pg_catalog"):
+        own = database_name(location).lower() if kind == "mysql" else None  # not the others
+        for schema, table in rows:  # on its server
+            if schema in ("information_schema", "pg_catalog") or \
+                    (own is not None and schema.lower() != own):
                 continue
             if kind == "sqlite" and (table.lower().startswith("sqlite_")
                                      or table.lower() in shadows):
                 continue  # SQLite's own bookkeeping (sqlite_sequence, sqlite_stat1)
             if kind == "postgres" and (schema, table) in shadows:
                 continue  # a partition: its rows are read with its parent's
-            name = table if schema in ("main", "public") else f"{schema}.{table}"
+            name = table if schema in ("main", "public") or own else f"{schema}.{table}"
             refs.append(TableRef(name=name, kind=kind, location=location, table=table,
                                  schema=schema))
         if not refs:
@@ -855,27 +893,39 @@ class Reader:
 
     def fingerprint(self, ref: TableRef) -> str | None:
         """What changes when `ref`'s content changes, for the profile cache: a file's path,
-        size and mtime; a PostgreSQL table's row count, write counters, columns and comments
-        (never the password); None when it cannot be told."""
-        if ref.kind != "postgres":
+        size and mtime; a PostgreSQL table's row count, write counters, columns and comments;
+        a MySQL table's row count, checksum, columns and comments (never the password); None
+        when it cannot be told."""
+        if ref.kind not in SERVER_URLS:
             return ref.fingerprint
         alias = self._attach(ref.kind, ref.location)
         rel = f"{alias}.{quote_ident(ref.schema)}.{quote_ident(ref.table)}"
         try:
             rows = self.con.execute(f"SELECT count(*) FROM {rel}").fetchone()[0]
             cols = self.con.execute(f"DESCRIBE {rel}").fetchall()
-            ident = quote_literal(f"{quote_ident(ref.schema)}.{quote_ident(ref.table)}")
-            query = ("SELECT s.n_tup_ins, s.n_tup_upd, s.n_tup_del, "
-                     "obj_description(c.oid, 'pg_class'), (SELECT string_agg(a.attname || ': ' "
-                     "|| col_description(c.oid, a.attnum), chr(31) ORDER BY a.attnum) "
-                     "FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0) "
-                     "FROM pg_class c LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid "
-                     f"WHERE c.oid = {ident}::regclass")
-            stats = self.con.execute("SELECT * FROM postgres_query(?, ?)",
+            if ref.kind == "postgres":
+                ident = quote_literal(f"{quote_ident(ref.schema)}.{quote_ident(ref.table)}")
+                query = ("SELECT s.n_tup_ins, s.n_tup_upd, s.n_tup_del, "
+                         "obj_description(c.oid, 'pg_class'), (SELECT string_agg(a.attname || "
+                         "': ' || col_description(c.oid, a.attnum), chr(31) ORDER BY a.attnum) "
+                         "FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0) "
+                         "FROM pg_class c LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid "
+                         f"WHERE c.oid = {ident}::regclass")
+            else:  # its comments
+                query = ("SELECT t.table_comment, group_concat(concat(c.column_name, ': ', "
+                         "c.column_comment) ORDER BY c.ordinal_position) FROM "
+                         "information_schema.tables t JOIN information_schema.columns c ON "
+                         "c.table_schema = t.table_schema AND c.table_name = t.table_name WHERE "
+                         "t.table_schema = DATABASE() AND t.table_name = "
+                         f"{quote_literal(ref.table)} GROUP BY t.table_comment")
+            stats = self.con.execute(f"SELECT * FROM {ref.kind}_query(?, ?)",
                                      [alias, query]).fetchall()
+            if ref.kind == "mysql":  # InnoDB keeps no write counters: the rows' checksum
+                stats += self.con.execute("SELECT * FROM mysql_query(?, ?)", [
+                    alias, f"CHECKSUM TABLE {_mysql_ident(ref.table)}"]).fetchall()
         except duckdb.Error:
             return None
-        return (f"postgres:{display_location(ref.location)}:{ref.schema}.{ref.table}:{rows}:"
+        return (f"{ref.kind}:{display_location(ref.location)}:{ref.schema}.{ref.table}:{rows}:"
                 f"{stats}:{[(c[0], c[1]) for c in cols]}")
 
     def table_fingerprint(self, ref: TableRef) -> str | None:
@@ -884,7 +934,7 @@ class Reader:
         and mtime; a SQLite or DuckDB table's row count, columns and a checksum of its rows
         (one scan in DuckDB), a DuckDB table's comments and the database's data dictionary;
         PostgreSQL as `fingerprint`. None when it cannot be told."""
-        if ref.kind in ("file", "delta", "postgres"):
+        if ref.kind in ("file", "delta", *SERVER_URLS):
             return self.fingerprint(ref)
         try:
             rel = self.relation_sql(ref)
@@ -930,9 +980,13 @@ class Reader:
         self.con.execute(f"DROP TABLE IF EXISTS {tmp}")
 
 
+def _mysql_ident(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
 def display_location(location: str) -> str:
     """A location safe to print: a database URL without its user and password."""
-    if location.startswith(("postgresql://", "postgres://")):
+    if server_kind(location):
         scheme, rest = location.split("://", 1)
         return scheme + "://" + rest.rsplit("@", 1)[-1]
     return location
@@ -942,18 +996,16 @@ def database_name(location: str) -> str:
     """What a benchmark's `db_id` would call the database at `location`: a URL's database,
     a file's name without its extension (`concert_singer.sqlite` -> `concert_singer`), a
     folder's name."""
-    if location.startswith(("postgresql://", "postgres://")):
-        from urllib.parse import urlsplit
-
-        return urlsplit(location).path.strip("/")
+    if server_kind(location):
+        return unquote(urlsplit(location).path.strip("/"))
     p = Path(location.rstrip("/\\"))
     return p.name if p.is_dir() else p.name.split(".", 1)[0]
 
 
 def without_password(location: str) -> str:
     """A location safe to save: a database URL keeps its user but not its password (which
-    comes back from the URL given again, PGPASSWORD or ~/.pgpass)."""
-    if not location.startswith(("postgresql://", "postgres://")):
+    comes back from the URL given again, PGPASSWORD or ~/.pgpass; MYSQL_PWD for MySQL)."""
+    if not server_kind(location):
         return location
     from urllib.parse import urlsplit, urlunsplit
 
@@ -973,7 +1025,7 @@ def redact(text: str, location: str = "") -> str:
     """`text` without credentials: user:password@ of any URL, password=... pairs, and the
     password of `location` wherever it appears."""
     password = None
-    if location.startswith(("postgresql://", "postgres://")):
+    if server_kind(location):
         try:
             password = urlsplit(location).password
         except ValueError:
