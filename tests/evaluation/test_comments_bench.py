@@ -42,7 +42,7 @@ def test_questions_with_evidence_are_ranked_beside_the_copies(trained, tmp_path,
     import csv
     import json
 
-    from tablegraph.benchmarks.comments import WITH_EVIDENCE, comments_bench
+    from tablegraph.benchmarks.comments import FORMS, WITH_EVIDENCE, comments_bench
     from tablegraph.training.corpora import database_fold
 
     model, tables, questions, _ = trained
@@ -55,6 +55,44 @@ def test_questions_with_evidence_are_ranked_beside_the_copies(trained, tmp_path,
          "evidence": "drug and route are in prescriptions"}) + "\n" for q in qs))
     got = comments_bench(str(model), tmp_path / "data", tmp_path,
                          fold=database_fold("bird/tiny", 3), log=lambda _: None)
-    assert list(got["bird"]) == [*VARIANTS[:1], WITH_EVIDENCE, *VARIANTS[1:]]
+    assert list(got["bird"]) == [*VARIANTS[:1], WITH_EVIDENCE, *VARIANTS[1:], *FORMS]
     assert {r["n"] for r in got["bird"].values()} == {len(qs)}
     assert got["bird"][WITH_EVIDENCE] != got["bird"][VARIANTS[0]]  # the hint changed rankings
+
+
+def test_a_database_described_as_benchmarks_hand_them_over_reads_back(tmp_path):
+    """`describe_database` writes what Spider 2.0 (DDL.csv, 5 sample rows, no keys) and
+    Spider's tables.json (keys and coarse types, no rows) keep of a database; tablegraph reads
+    both back as that database's tables."""
+    import sqlite3
+
+    from tablegraph.benchmarks.comments import FORMS, SAMPLE_ROWS, describe_database
+    from tablegraph.tables.profile import profile_tables
+    from tablegraph.tables.records import ForeignKey
+    from tablegraph.tables.sources import discover
+
+    db = tmp_path / "shop.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+    con.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER "
+                "REFERENCES customers(id), placed DATE, amount REAL)")
+    con.executemany("INSERT INTO customers VALUES (?, ?)", [(1, "Ann"), (2, "Bo")])
+    con.executemany("INSERT INTO orders VALUES (?, ?, ?, ?)",
+                    [(i, 1 + i % 2, f"2024-01-{i + 1:02d}", i * 1.5) for i in range(8)])
+    con.commit()
+    con.close()
+    got = {}
+    for i, form in enumerate(FORMS):
+        out = tmp_path / (f"form{i}" + ("" if i == 0 else ".json"))
+        describe_database(str(db), out, form)
+        got[form] = {p.name: p for p in profile_tables(discover(out), progress=False)}
+    files, catalogue = got[FORMS[0]], got[FORMS[1]]
+    assert sorted(files) == sorted(catalogue) == ["customers", "orders"]
+    assert (files["orders"].n_rows, files["customers"].n_rows) == (SAMPLE_ROWS, 2)
+    assert files["orders"].foreign_keys == [] and catalogue["orders"].n_rows == 0
+    assert catalogue["orders"].foreign_keys == [ForeignKey(("customer_id",), "customers",
+                                                           ("id",))]
+    assert catalogue["orders"].primary_key == ["id"]
+    assert [c.declared for c in catalogue["orders"].columns] == ["NUMERIC", "NUMERIC",
+                                                                 "DATETIME", "NUMERIC"]
+    assert [c.declared for c in files["orders"].columns] == ["INT", "INT", "DATE", "REAL"]

@@ -304,7 +304,8 @@ class Bench:
 
         if not (root / "text2sql-train").is_dir():
             return self.skip("comments", f"{root / 'text2sql-train'} is absent")
-        self.log(f"comments: fold {fold}'s databases, names abbreviated and commented")
+        self.log(f"comments: fold {fold}'s databases, names abbreviated and commented, and "
+                 f"described by files")
         with tempfile.TemporaryDirectory(prefix="tg-comments-") as tmp:
             pretrain_corpus(str(root), str(Path(tmp) / "model"), PretrainConfig(abstain=False),
                             fold=fold, folds=folds, device=self.device, progress=False,
@@ -313,7 +314,7 @@ class Bench:
                                            folds, self.log)
         for group, by in self.comments.items():
             for names, r in by.items():
-                self.log(f"  comments {group:<7} {names:<24} hit@1 {r['hit@1']:.3f}  "
+                self.log(f"  comments {group:<7} {names:<27} hit@1 {r['hit@1']:.3f}  "
                          f"all@5 {r['all@5']:.3f}  set F1 {r['set_f1']:.3f}  n={r['n']}")
 
     def bench_sets(self, root: Path, split: str = "test") -> None:
@@ -641,8 +642,9 @@ def to_markdown(result: dict) -> str:
                 for group, by in cm.items() for names, r in by.items()]
         lines += _md_table("Cryptic names and catalog comments (fold 0's databases copied "
                            "with names abbreviated, then commented with the old names; BIRD's "
-                           "questions also followed by their evidence; the fold-0 model, "
-                           "zero-shot):",
+                           "questions also followed by their evidence; the databases handed "
+                           "over as Spider 2.0's and tables.json's files describe them; the "
+                           "fold-0 model, zero-shot):",
                            ["group", "names", "n", "hit@1", "all@5 (every database)",
                             "set F1"], rows)
     sv = result.get("serving") or {}

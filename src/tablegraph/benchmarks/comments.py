@@ -16,15 +16,26 @@ copy wins back is a floor for what comments add.
 The hint can sit in the question instead: BIRD gives each question its `evidence` ("male
 refers to u_gender = 'M'"). Where a database's `questions.jsonl` has it, the first copy is
 ranked once more for `question + evidence` (`evaluate --evidence`).
+
+A benchmark may hand a database over as files that describe it instead (`FORMS`,
+`describe_database`): as Spider 2.0 describes its databases (DDL.csv without keys, a JSON per
+table with 5 sample rows) and as Spider's tables.json does (columns, coarse types and keys, no
+rows). Each held-out database is ranked in both forms too: what reading them costs against
+the database itself.
 """
 
 from __future__ import annotations
 
+import csv
+import json
 import re
+import shutil
 from pathlib import Path
 from typing import Callable
 
 VARIANTS = ("as they are", "abbreviated", "abbreviated, commented")
+FORMS = ("as Spider 2.0 describes it", "as tables.json describes it")
+SAMPLE_ROWS = 5  # a Spider 2.0 table's JSON holds five
 WITH_EVIDENCE = "as they are, + evidence"  # the questions followed by BIRD's evidence
 _VOWELS = set("aeiou")
 
@@ -86,6 +97,80 @@ def copy_database(tables: str, out: Path, variant: str) -> dict[str, str]:
     return names
 
 
+def _coarse(dtype: str) -> str:
+    """A DuckDB type as tables.json writes types: number, time, boolean or text."""
+    t = dtype.upper()
+    if t == "BOOLEAN":
+        return "boolean"
+    if t.startswith(("DATE", "TIME")):
+        return "time"
+    if any(w in t for w in ("INT", "DOUBLE", "FLOAT", "DECIMAL", "REAL", "NUMERIC")):
+        return "number"
+    return "text"
+
+
+def describe_database(tables: str, out: Path, form: str) -> None:
+    """Write the database `tables` (a `--tables` argument) as files that describe it, in
+    `form` (one of `FORMS`): the folder `out` with a DDL.csv (each table's CREATE TABLE with
+    its columns and declared types, no keys) and a JSON per table with `SAMPLE_ROWS` rows, as
+    Spider 2.0 describes its SQLite databases; or the tables.json `out` of one database (its
+    columns, coarse types, primary and foreign keys; no rows)."""
+    from tablegraph.tables.catalog import read_keys
+    from tablegraph.tables.sources import Reader, discover, quote_ident
+
+    refs = discover(tables)
+    with Reader(max_rows=SAMPLE_ROWS) as reader:
+        keys = read_keys(reader, refs)
+        read = []  # (table, [(column, declared or DuckDB type)], sample rows)
+        for ref in refs:
+            rel, _ = reader.sample(ref)
+            declared = dict(keys[ref.name].column_types) if ref.name in keys else {}
+            cols = [(c, declared.get(c) or t) for c, t in reader.columns(rel)]
+            read.append((ref.name, cols, reader.con.execute(f"SELECT * FROM {rel}").fetchall()))
+            reader.drop(rel)
+    if form == FORMS[0]:
+        out.mkdir(parents=True)
+        with open(out / "DDL.csv", "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["table_name", "DDL"])
+            for name, cols, _ in read:
+                w.writerow([name, f"CREATE TABLE {quote_ident(name)} (\n" + ",\n".join(
+                    f"    {quote_ident(c)} {t}" for c, t in cols) + "\n);"])
+        for name, cols, rows in read:
+            (out / f"{name}.json").write_text(json.dumps(
+                {"table_name": name, "column_names": [c for c, _ in cols],
+                 "column_types": [t for _, t in cols], "description": [""] * len(cols),
+                 "sample_rows": [dict(zip([c for c, _ in cols], r)) for r in rows]},
+                default=str), "utf-8")
+        return
+    where: dict[tuple[str, str], int] = {}  # (table, column) in lower case -> its index
+    columns, types = [[-1, "*"]], ["text"]
+    for ti, (name, cols, _) in enumerate(read):
+        for c, t in cols:
+            where[(name.lower(), c.lower())] = len(columns)
+            columns.append([ti, c])
+            types.append(_coarse(t))
+    primary, foreign = [], []
+    for name, cols, _ in read:
+        k = keys.get(name)
+        if k is None:
+            continue
+        pk = [where[(name.lower(), c.lower())] for c in k.primary_key]
+        if pk:
+            primary.append(pk[0] if len(pk) == 1 else pk)
+        for fk in k.foreign_keys:
+            target = keys.get(fk.table)
+            ref_cols = fk.ref_columns or (target.primary_key if target else ())
+            for c, r in zip(fk.columns, ref_cols):
+                a, b = where.get((name.lower(), c.lower())), where.get((fk.table.lower(), r.lower()))
+                if a is not None and b is not None:
+                    foreign.append([a, b])
+    out.write_text(json.dumps([{
+        "db_id": out.stem, "table_names_original": [n for n, _, _ in read],
+        "column_names_original": columns, "column_types": types,
+        "primary_keys": primary, "foreign_keys": foreign}]), "utf-8")
+
+
 def comments_bench(model: str, root: Path, work: Path, fold: int = 0, folds: int = 3,
                    log: Callable[[str], None] = print) -> dict[str, dict[str, dict]]:
     """{group: {variant: {"hit@1", "all@5", "set_f1", "n"}}} over the held-out databases of
@@ -121,6 +206,13 @@ def comments_bench(model: str, root: Path, work: Path, fold: int = 0, folds: int
                 add(db.group, WITH_EVIDENCE,
                     retriever.evaluate(resolve_tables(hinted, retriever.index.names)))
             path.unlink()
+        for i, form in enumerate(FORMS):
+            path = work / (f"{k}-form{i}" + ("" if form == FORMS[0] else ".json"))
+            describe_database(db.tables, path, form)
+            retriever.index_tables(str(path))
+            add(db.group, form, retriever.evaluate(resolve_tables(db.questions,
+                                                                  retriever.index.names)))
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
         log(f"  comments: {k + 1}/{len(held)} {db.name}")
     return {g: {v: {**{k: acc[k] / acc["n"] for k in ("hit@1", "all@5", "set_f1")},
                     "n": int(acc["n"])} for v, acc in by.items()} for g, by in sums.items()}
