@@ -182,3 +182,25 @@ def test_a_tables_json_that_is_not_one_is_one_error(tmp_path):
     bad.write_text(json.dumps([{**CATALOGUE[1], "table_names_original": ["t", "T"]}]))
     with pytest.raises(TableGraphError, match="'T' is named twice"):
         discover(bad)
+
+
+def test_datasets_that_share_a_table_name_keep_both_qualified(tmp_path):
+    """A BigQuery database described as one folder per dataset: a table name two datasets
+    share is qualified by its dataset, as SQL naming `project.dataset.table` reads it."""
+    from tablegraph.tables.questions import Question, resolve_tables, sql_tables
+
+    for ds, extra in (("proj-1.sales", "region"), ("proj-1.archive", "notes")):
+        _write(tmp_path / "db" / ds, ["table_name", "ddl"],
+               [("studies", f"CREATE TABLE `{ds}.studies` (id INT64, {extra} STRING);"),
+                (extra, f"CREATE TABLE `{ds}.{extra}_t` (x INT64 REFERENCES `{ds}.studies` "
+                        f"(id));")],
+               [("studies.json", {"table_name": "studies", "column_names": ["id", extra],
+                                  "sample_rows": [{"id": 1, extra: f"from {ds}"}]})])
+    p = _profiles(tmp_path / "db")
+    assert sorted(p) == ["archive.studies", "notes_t", "region_t", "sales.studies"]
+    assert "from proj-1.sales" in p["sales.studies"].columns[1].top_values
+    assert [c.name for c in p["archive.studies"].columns] == ["id", "notes"]
+    assert [fk.table for fk in p["notes_t"].foreign_keys] == ["archive.studies"]
+    gold = sql_tables("SELECT * FROM `proj-1.sales.studies` JOIN proj.archive.studies")
+    assert resolve_tables([Question("q", tuple(gold))], list(p))[0].tables == (
+        "sales.studies", "archive.studies")

@@ -41,7 +41,7 @@ from pathlib import Path
 from tablegraph.tables.sources import DICTIONARY_FOLDER, DICTIONARY_KEY
 from tablegraph.utils import TableGraphError, build_once, cache_root, decode_text
 
-DDL_VERSION = 19  # bump when the database written from the same text changes
+DDL_VERSION = 20  # bump when the database written from the same text changes
 DIALECTS = ("postgres", "mysql", "sqlite", "tsql", "snowflake", "bigquery", "duckdb", "oracle",
             "redshift", "")
 _QUOTED = r"""("(?:[^"]|"")*"|'(?:[^']|'')*')"""  # kept as they are, never searched
@@ -79,6 +79,12 @@ class _Table:
     # hold no values for them
     generated: dict[str, str] = field(default_factory=dict)
     partition_of: str = ""  # a PostgreSQL partition's parent table; its rows go there
+
+
+def _bare(name: str) -> str:
+    """A table's name without the dataset a dialect that took BigQuery's `project.dataset.t`
+    for one quoted name left in it (`t`)."""
+    return name.rsplit(".", 1)[-1] or name
 
 
 def _parse(text: str, source: str) -> tuple[str, list]:
@@ -167,8 +173,8 @@ def _reference(ref) -> tuple[str, list[str]] | None:
     target = ref.this
     if isinstance(target, exp.Schema):
         table = target.this
-        return (table.name, _names(target)) if isinstance(table, exp.Table) else None
-    return (target.name, []) if isinstance(target, exp.Table) else None
+        return (_bare(table.name), _names(target)) if isinstance(table, exp.Table) else None
+    return (_bare(target.name), []) if isinstance(target, exp.Table) else None
 
 
 def _keys(t: _Table, nodes) -> None:
@@ -449,19 +455,20 @@ def read_ddl(text: str, source: str = "schema.sql"
     inserts: list[tuple[str | _Copy, str | None]] = []
 
     def table_of(node, what: str) -> _Table:
-        t = tables.get(node.name.lower())
+        t = tables.get(_bare(node.name).lower())
         if t is None:
             raise TableGraphError(f"{source}: {what} names the table {node.name!r}, which no "
                                   f"CREATE TABLE before it declares")
         return t
 
     def new(table, view: bool = False) -> _Table:
-        key = table.name.lower()
+        name = _bare(table.name)
+        key = name.lower()
         if key in tables and not (view and tables[key].view):  # a view may be made again:
             # mysqldump writes a stand-in for each view first, and the view at the end
-            raise TableGraphError(f"{source}: the table {table.name!r} is created twice "
+            raise TableGraphError(f"{source}: the table {name!r} is created twice "
                                   f"(tablegraph reads schemas without their schema names)")
-        t = tables[key] = _Table(table.name)
+        t = tables[key] = _Table(name)
         return t
 
     for st in statements:

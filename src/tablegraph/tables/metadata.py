@@ -35,7 +35,7 @@ from tablegraph.tables.ddl import DDL_VERSION, _Copy, _Table, read_ddl, write_da
 from tablegraph.utils import TableGraphError, cache_root, decode_text
 
 DDL_FILE = "ddl.csv"  # its name, in any case
-METADATA_VERSION = 1  # bump when the database written from the same files changes
+METADATA_VERSION = 2  # bump when the database written from the same files changes
 CATALOGUE_KEYS = ("table_names_original", "column_names_original")  # a tables.json's
 SPIDER_TYPES = {"number": "NUMERIC", "time": "DATETIME", "others": "TEXT", "boolean": "BOOLEAN"}
 
@@ -94,30 +94,58 @@ def _value(v: object) -> object:
 
 def metadata_database(folder: str) -> str:
     """The SQLite file that the DDL.csv files under `folder` and their tables' JSON files
-    describe (see the module docstring), built once in the cache."""
+    describe (see the module docstring), built once in the cache. Each DDL.csv is a dataset
+    (BigQuery's `project.dataset`, Snowflake's schema); a table name that two of them share is
+    qualified by its dataset's (`PDC_metadata.studies`, as SQL that names the dataset reads)."""
     csvs = ddl_files(folder)
     if not csvs:
         raise TableGraphError(f"{folder}: no DDL.csv with the columns table_name and DDL")
-    jsons = sorted(p for c in csvs for p in Path(c).parent.iterdir()
-                   if p.is_file() and p.suffix.lower() == ".json")
+    jsons = {c: sorted(p for p in Path(c).parent.iterdir()
+                       if p.is_file() and p.suffix.lower() == ".json") for c in csvs}
     digest = hashlib.sha256(f"metadata{METADATA_VERSION}|ddl{DDL_VERSION}".encode())
-    for p in [*map(Path, csvs), *jsons]:
+    for p in [*map(Path, csvs), *(p for ps in jsons.values() for p in ps)]:
         digest.update(f"|{os.path.relpath(p, folder)}|".encode())
         digest.update(p.read_bytes())
     name = (Path(folder).resolve().name or "database") + ".sqlite"
     db = cache_root() / "ddl" / digest.hexdigest()[:20] / name
     if db.is_file():
         return str(db)
+    datasets = [(c, *_dataset(c, jsons[c])) for c in csvs]
+    seen: dict[str, int] = {}
+    for _, tables, _ in datasets:
+        for key in tables:
+            seen[key] = seen.get(key, 0) + 1
+    merged: dict = {}
+    inserts: list = []
+    for c, tables, rows in datasets:
+        qualifier = Path(c).parent.name.split(".")[-1]
+        renamed = {key: f"{qualifier}.{t.name}" for key, t in tables.items() if seen[key] > 1}
+        for key, t in tables.items():
+            t.name = renamed.get(key, t.name)
+            t.foreign_keys = [(cols, renamed.get(ref.lower(), ref), ref_cols)
+                              for cols, ref, ref_cols in t.foreign_keys]
+            merged[t.name.lower()] = t
+        for sql, dialect in rows:
+            if isinstance(sql, _Copy):
+                sql.table = renamed.get(sql.table.lower(), sql.table)
+            inserts.append((sql, dialect))
+    return write_database(db, merged, inserts, folder)
+
+
+def _dataset(path: str, jsons: list[Path]) -> tuple[dict[str, _Table], list]:
+    """One DDL.csv and the JSON files beside it -> its tables (by lower-case name) and rows
+    (`read_ddl`'s, with each JSON's sample rows)."""
     statements, notes = [], {}
-    for c in csvs:
-        for row in _rows(c):
-            table, ddl = row.get("table_name", "").strip(), row.get("ddl", "").strip()
-            if not ddl or table.split(".")[-1].lower().startswith("sqlite_"):
-                continue
-            statements.append(ddl.rstrip().rstrip(";"))
-            if row.get("description", "").strip():
-                notes[table.split(".")[-1].lower()] = row["description"].strip()
-    tables, inserts = read_ddl(";\n".join(statements) + ";\n", os.path.join(folder, "DDL.csv"))
+    for row in _rows(path):
+        table, ddl = row.get("table_name", "").strip(), row.get("ddl", "").strip()
+        if not ddl or table.split(".")[-1].lower().startswith("sqlite_"):
+            continue
+        statements.append(ddl.rstrip().rstrip(";"))
+        if row.get("description", "").strip():
+            notes[table.split(".")[-1].lower()] = row["description"].strip()
+    if not statements:
+        return {}, []
+    tables, inserts = read_ddl(";\n".join(statements) + ";\n", path)
     for key, note in notes.items():
         if key in tables and not tables[key].comment:
             tables[key].comment = note
@@ -137,7 +165,7 @@ def metadata_database(folder: str) -> str:
         if cols and samples:
             rows = [tuple(_value(r.get(keys[c.lower()])) for c in cols) for r in samples]
             inserts.append((_Copy(t.name, cols, rows, 0, where=str(p)), None))
-    return write_database(db, tables, inserts, folder)
+    return tables, inserts
 
 
 def is_catalogue(path: str) -> bool:

@@ -145,10 +145,12 @@ class TableNames:
         if low in self._folded:
             return self._folded[low]
         if "." in low:
-            schema, bare = low.rsplit(".", 1)
+            schema, rest = low.rsplit(".", 1)[0], low.split(".", 1)[1]
             if schema in self._schemas:
                 return None  # a schema of this database without such a table
-            return self.find(bare) if bare not in ("", low) else None
+            # the name without its first qualifier: a catalog or project (`proj.sales.t`),
+            # or a schema this database does not have (`sakila.actor`)
+            return self.find(rest) if rest not in ("", low) else None
         found = self._bare.get(low, [])
         return found[0] if len(found) == 1 else None
 
