@@ -364,3 +364,24 @@ def test_demo_gives_train_every_option(monkeypatch):
         [c.callback.__name__ for c in cli_module.app.registered_commands].index("train")
     ].callback)).parameters
     assert set(given) == set(params)
+
+
+def test_db_picks_one_database_of_a_tables_json(tmp_path):
+    """`--db` reads one of the databases a tables.json (or a folder of databases) holds;
+    with one database, or none named so, it is one clear error."""
+    entry = {"table_names_original": ["singer", "concert"],
+             "column_names_original": [[-1, "*"], [0, "singer_id"], [0, "name"],
+                                       [1, "concert_id"], [1, "singer_id"]],
+             "column_types": ["text", "number", "text", "number", "number"],
+             "primary_keys": [1, 3], "foreign_keys": [[4, 1]]}
+    both = tmp_path / "tables.json"
+    both.write_text(json.dumps([{**entry, "db_id": "music"},
+                                {**entry, "db_id": "shows", "table_names_original": ["a", "b"]}]))
+    r = run("schema", "--tables", str(both), "--db", "music", "-q")
+    assert r.exit_code == 0 and "concert.singer_id = singer.singer_id" in r.output
+    one_line_error(cli("schema", "--tables", str(both)), "describes 2 databases")
+    one_line_error(cli("schema", "--tables", str(both), "--db", "nope"), "'nope'")
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps([{**entry, "db_id": "music"}]))
+    one_line_error(cli("ask", "--tables", str(one), "--db", "music", "who sings"),
+                   "leave --db out")

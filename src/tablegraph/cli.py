@@ -27,6 +27,8 @@ QUESTION_KEY = typer.Option("question", "--question-key", help="the key (JSON) o
                             "(Spider-Syn: SpiderSynQuestion)")
 DB = typer.Option(None, "--db", help="the db_id whose questions to take from a file of "
                   "several databases (default: the one named as --tables)")
+PICK_DB = typer.Option(None, "--db", help="the database to read, by name, where --tables holds "
+                       "several (a folder of databases, a tables.json)")
 
 
 def _max_rows(n: int) -> int:
@@ -61,6 +63,22 @@ def _retriever(model: Optional[str], tables: Optional[str], device: Optional[str
                             strict=strict, index=index)
     _warn_skipped(r.skipped)
     return r
+
+
+def _picked(tables: Optional[str], db: Optional[str]) -> Optional[str]:
+    """`tables`, or with `db` the database of that name among the several it holds (a folder
+    of databases, a tables.json); `db` with a single database is an error."""
+    from tablegraph.tables.sources import database_of, databases_in, display_location
+
+    if db is None:
+        return tables
+    if tables is None:
+        raise TableGraphError("--db picks one of the databases of --tables: give --tables")
+    found = databases_in(tables)
+    if not found:
+        raise TableGraphError(f"--db picks one of several databases, and "
+                              f"{display_location(tables)} is one: leave --db out")
+    return database_of(found, db, tables)
 
 
 def _benchmark(tables: Optional[str], questions: str, evidence: bool,
@@ -349,6 +367,7 @@ def ask(question: Optional[str] = typer.Argument(None, help="the question"),
         model: Optional[str] = typer.Option(None, help="model folder (default: the shipped "
                                             "pretrained model)"),
         tables: Optional[str] = typer.Option(None, help="re-read and embed these tables"),
+        db: Optional[str] = PICK_DB,
         index: Optional[str] = INDEX,
         k: int = typer.Option(5, "-k", help="tables to show"),
         fmt: str = typer.Option("text", "--format", help="text | json | sql-context (CREATE "
@@ -369,6 +388,7 @@ def ask(question: Optional[str] = typer.Argument(None, help="the question"),
     fmt = "json" if as_json else fmt
     if fmt not in ("text", "json", "sql-context"):
         raise TableGraphError(f"unknown --format {fmt!r}: use text, json or sql-context")
+    tables = _picked(tables, db)
     if questions is not None:
         from tablegraph.tables.questions import read_question_texts
 
@@ -542,6 +562,7 @@ def mcp(index: Optional[str] = INDEX,
 
 @app.command()
 def schema(tables: str = typer.Option(..., help="tables to read (folder, file, database)"),
+           db: Optional[str] = PICK_DB,
            as_json: bool = typer.Option(False, "--json", help="print JSON: a describe record "
                                         "per table and the join graph"),
            max_rows: int = typer.Option(20_000, help="rows sampled per table at most"),
@@ -554,7 +575,7 @@ def schema(tables: str = typer.Option(..., help="tables to read (folder, file, d
     from tablegraph.tables.sources import discover
 
     skipped: list = []
-    profiles = profile_tables(discover(tables), max_rows=_max_rows(max_rows),
+    profiles = profile_tables(discover(_picked(tables, db)), max_rows=_max_rows(max_rows),
                               progress=not quiet, strict=strict, skipped=skipped)
     _warn_skipped(skipped)
     graph = join_graph(profiles)
