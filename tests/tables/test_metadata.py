@@ -201,6 +201,10 @@ def test_datasets_that_share_a_table_name_keep_both_qualified(tmp_path):
     assert "from proj-1.sales" in p["sales.studies"].columns[1].top_values
     assert [c.name for c in p["archive.studies"].columns] == ["id", "notes"]
     assert [fk.table for fk in p["notes_t"].foreign_keys] == ["archive.studies"]
+    _write(tmp_path / "db" / "proj-2.sales", ["table_name", "ddl"],  # sales again
+           [("studies", "CREATE TABLE `proj-2.sales.studies` (id INT64);")])
+    with pytest.raises(TableGraphError, match="two datasets hold the table 'sales.studies'"):
+        discover(tmp_path / "db")
     gold = sql_tables("SELECT * FROM `proj-1.sales.studies` JOIN proj.archive.studies")
     assert resolve_tables([Question("q", tuple(gold))], list(p))[0].tables == (
         "sales.studies", "archive.studies")

@@ -115,8 +115,8 @@ def metadata_database(folder: str) -> str:
     for _, tables, _ in datasets:
         for key in tables:
             seen[key] = seen.get(key, 0) + 1
-    merged: dict = {}
-    inserts: list = []
+    merged: dict[str, _Table] = {}
+    inserts: list[tuple[str | _Copy, str | None]] = []
     for c, tables, rows in datasets:
         qualifier = Path(c).parent.name.split(".")[-1]
         renamed = {key: f"{qualifier}.{t.name}" for key, t in tables.items() if seen[key] > 1}
@@ -124,6 +124,8 @@ def metadata_database(folder: str) -> str:
             t.name = renamed.get(key, t.name)
             t.foreign_keys = [(cols, renamed.get(ref.lower(), ref), ref_cols)
                               for cols, ref, ref_cols in t.foreign_keys]
+            if t.name.lower() in merged:  # two datasets of one name, in two projects
+                raise TableGraphError(f"{folder}: two datasets hold the table {t.name!r}")
             merged[t.name.lower()] = t
         for sql, dialect in rows:
             if isinstance(sql, _Copy):
@@ -132,7 +134,8 @@ def metadata_database(folder: str) -> str:
     return write_database(db, merged, inserts, folder)
 
 
-def _dataset(path: str, jsons: list[Path]) -> tuple[dict[str, _Table], list]:
+def _dataset(path: str, jsons: list[Path]
+             ) -> tuple[dict[str, _Table], list[tuple[str | _Copy, str | None]]]:
     """One DDL.csv and the JSON files beside it -> its tables (by lower-case name) and rows
     (`read_ddl`'s, with each JSON's sample rows)."""
     statements, notes = [], {}
