@@ -21,8 +21,8 @@ import sqlite3
 import duckdb
 
 from tablegraph.tables.records import ForeignKey, TableKeys
-from tablegraph.tables.sources import (DICTIONARY_KEY, Reader, TableRef, dictionary_files,
-                                       quote_literal)
+from tablegraph.tables.sources import (DICTIONARY_KEY, SERVER_URLS, Reader, TableRef,
+                                       dictionary_files, quote_literal)
 from tablegraph.utils import TableGraphError
 
 
@@ -35,7 +35,7 @@ def read_keys(reader: Reader, refs: list[TableRef]) -> dict[str, TableKeys]:
     by_source: dict[tuple[str, str], list[TableRef]] = {}
     by_folder: dict[str, list[TableRef]] = {}  # data files: their data dictionary's folder
     for r in refs:
-        if r.kind in ("sqlite", "duckdb", "postgres", "mysql"):
+        if r.kind in ("sqlite", "duckdb", *SERVER_URLS):
             by_source.setdefault((r.kind, r.location), []).append(r)
         elif r.kind == "file" and not r.parts:
             by_folder.setdefault(r.location, []).append(r)
@@ -50,7 +50,7 @@ def read_keys(reader: Reader, refs: list[TableRef]) -> dict[str, TableKeys]:
             notes_fn = {"duckdb": _duckdb_comments, "postgres": _server_comments,
                         "mysql": _server_comments}.get(kind)
             notes = notes_fn(reader, location, group) if notes_fn else {}
-            if kind not in ("postgres", "mysql"):  # the catalog's own comments first
+            if kind not in SERVER_URLS:  # the catalog's own comments first
                 notes = _merge(notes, read_dictionary(location, group))
             for name, (table, columns) in notes.items():
                 out[name] = dataclasses.replace(out.get(name, TableKeys()), comment=table,

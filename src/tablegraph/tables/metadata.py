@@ -32,6 +32,7 @@ import re
 from pathlib import Path
 
 from tablegraph.tables.ddl import DDL_VERSION, _Copy, _Table, read_ddl, write_database
+from tablegraph.tables.sources import _files_under
 from tablegraph.utils import TableGraphError, cache_root, decode_text
 
 DDL_FILE = "ddl.csv"  # its name, in any case
@@ -40,17 +41,14 @@ CATALOGUE_KEYS = ("table_names_original", "column_names_original")  # a tables.j
 SPIDER_TYPES = {"number": "NUMERIC", "time": "DATETIME", "others": "TEXT", "boolean": "BOOLEAN"}
 
 
-def ddl_files(folder: str) -> list[str]:
+def ddl_files(folder: str, files: list[str] | None = None) -> list[str]:
     """The DDL.csv files under `folder` (any depth, any case of the name) whose header names a
-    `table_name` and a `DDL` column, sorted; [] for anything but such a folder."""
-    if not os.path.isdir(folder):
-        return []
-    out = []
-    for root, _, names in os.walk(folder):
-        for n in names:
-            if n.lower() == DDL_FILE and _header(os.path.join(root, n)) >= {"table_name", "ddl"}:
-                out.append(os.path.join(root, n))
-    return sorted(out)
+    `table_name` and a `DDL` column, sorted; [] for anything but such a folder. `files`: the
+    folder's files when already listed (`sources._files_under`)."""
+    if files is None:
+        files = _files_under(folder) if os.path.isdir(folder) else []
+    return sorted(f for f in files if os.path.basename(f).lower() == DDL_FILE
+                  and _header(f) >= {"table_name", "ddl"})
 
 
 def _header(path: str) -> set[str]:
@@ -92,12 +90,13 @@ def _value(v: object) -> object:
     return json.dumps(v, ensure_ascii=False, sort_keys=True)
 
 
-def metadata_database(folder: str) -> str:
-    """The SQLite file that the DDL.csv files under `folder` and their tables' JSON files
-    describe (see the module docstring), built once in the cache. Each DDL.csv is a dataset
+def metadata_database(folder: str, csvs: list[str] | None = None) -> str:
+    """The SQLite file that the DDL.csv files under `folder` (`csvs`: `ddl_files(folder)`, when
+    already found) and their tables' JSON files describe (see the module docstring), built
+    once in the cache. Each DDL.csv is a dataset
     (BigQuery's `project.dataset`, Snowflake's schema); a table name that two of them share is
     qualified by its dataset's (`PDC_metadata.studies`, as SQL that names the dataset reads)."""
-    csvs = ddl_files(folder)
+    csvs = ddl_files(folder) if csvs is None else csvs
     if not csvs:
         raise TableGraphError(f"{folder}: no DDL.csv with the columns table_name and DDL")
     jsons = {c: sorted(p for p in Path(c).parent.iterdir()

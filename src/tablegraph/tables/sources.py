@@ -41,7 +41,7 @@ import sys
 import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import duckdb
 
@@ -56,7 +56,6 @@ FILE_SUFFIXES = tuple(FILE_FORMATS)
 SQLITE_TYPE_ERRORS = ("Mismatch Type", "Conversion Error")
 # database servers by their URLs' schemes: PostgreSQL and MySQL (or MariaDB)
 SERVER_URLS = {"postgres": ("postgresql://", "postgres://"), "mysql": ("mysql://", "mariadb://")}
-ANY_SERVER_URL = tuple(p for prefixes in SERVER_URLS.values() for p in prefixes)
 DEFAULT_MAX_ROWS = 20_000
 DEFAULT_SAMPLE_SEED = 42
 # what SQLite's virtual tables keep beside them: FTS3/4, FTS5, R*Tree
@@ -406,12 +405,13 @@ def _catalogue(path: str) -> dict[str, str] | None:
     return catalogue_databases(path) if is_catalogue(path) else None
 
 
-def _metadata_database(folder: str) -> str | None:
+def _metadata_database(folder: str, files: list[str] | None = None) -> str | None:
     """The SQLite file built from the DDL.csv files under `folder` and their tables' JSON files
-    (`tables.metadata`), None without such a file."""
+    (`tables.metadata`), None without such a file (`files`: the folder's, when listed)."""
     from tablegraph.tables.metadata import ddl_files, metadata_database
 
-    return metadata_database(folder) if ddl_files(folder) else None
+    csvs = ddl_files(folder, files)
+    return metadata_database(folder, csvs) if csvs else None
 
 
 def database_of(found: dict[str, str], db_id: str, folder: str) -> str:
@@ -483,7 +483,7 @@ def _discover(spec: str) -> list[TableRef]:
         beside = {os.path.abspath(d) for db in databases for d in dictionary_files(db)}
         files = sorted(f for f in everything if f.lower().endswith(FILE_SUFFIXES)
                        and os.path.abspath(f) not in beside and not is_dictionary_file(f))
-        if not databases and (described := _metadata_database(spec)) is not None:
+        if not databases and (described := _metadata_database(spec, everything)) is not None:
             return _discover(described)  # DDL.csv and a JSON per table (Spider 2.0's)
         if databases:  # a database's folder (Spider's, BIRD's): the database, if only it
             if len(databases) > 1:
@@ -1007,7 +1007,6 @@ def without_password(location: str) -> str:
     comes back from the URL given again, PGPASSWORD or ~/.pgpass; MYSQL_PWD for MySQL)."""
     if not server_kind(location):
         return location
-    from urllib.parse import urlsplit, urlunsplit
 
     parts = urlsplit(location)
     if parts.password is None:
