@@ -9,6 +9,10 @@ def test_abbreviate():
     assert abbreviate("order_items") == "ordr_itms"
     assert abbreviate("customerId") == "cstm_id"
     assert abbreviate("age") == "age"
+    # common abbreviations only: the other words, and a common word's plural, stay readable
+    assert abbreviate("customer_payments", common=True) == "cust_pmts"
+    assert abbreviate("unitPrice", common=True) == "unit_prc"
+    assert abbreviate("age", common=True) == "age"
 
 
 def test_copies_keep_rows_and_say_the_old_names_in_comments(tiny_tables, tmp_path):
@@ -34,6 +38,7 @@ def test_copies_keep_rows_and_say_the_old_names_in_comments(tiny_tables, tmp_pat
             assert not any(notes.values())
     assert names[VARIANTS[0]]["prescriptions"] == "prescriptions"
     assert names[VARIANTS[1]]["prescriptions"] == names[VARIANTS[2]]["prescriptions"] == "prsc"
+    assert names[VARIANTS[3]]["prescriptions"] == "prescriptions"  # no common abbreviation
 
 
 def test_questions_with_evidence_are_ranked_beside_the_copies(trained, tmp_path, tiny_sqlite):

@@ -641,7 +641,8 @@ def to_markdown(result: dict) -> str:
         rows = [[group, names, str(r["n"]), *_fmt(r, "hit@1", "all@5", "set_f1")]
                 for group, by in cm.items() for names, r in by.items()]
         lines += _md_table("Cryptic names and catalog comments (fold 0's databases copied "
-                           "with names abbreviated, then commented with the old names; BIRD's "
+                           "with names abbreviated, then commented with the old names, and with "
+                           "common abbreviations only; BIRD's "
                            "questions also followed by their evidence; the databases handed "
                            "over as Spider 2.0's and tables.json's files describe them; the "
                            "fold-0 model, zero-shot):",

@@ -8,6 +8,9 @@ held-out database of a fold is copied into DuckDB three ways,
 - `abbreviated`: every name abbreviated (`abbreviate`: each word to its first letter and the
   consonants after it, at most 4 letters: `order_items` -> `ordr_itms`);
 - `abbreviated, commented`: abbreviated, with the old names in words as `COMMENT ON` text,
+- `common abbreviations`: only the words that have an abbreviation in common use in database
+  names take it (`COMMON_ABBREVIATIONS`: `amount` -> `amt`, `customer` -> `cust`,
+  `department` -> `dept`), the others stay: `customer_payments` -> "cust_pmts",
 
 and ranked zero-shot by a model pretrained without that fold. The copies declare no keys, so
 joins are inferred in all three. Real comments say more than a name in words: what the third
@@ -33,32 +36,66 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
-VARIANTS = ("as they are", "abbreviated", "abbreviated, commented")
+VARIANTS = ("as they are", "abbreviated", "abbreviated, commented", "common abbreviations")
 FORMS = ("as Spider 2.0 describes it", "as tables.json describes it")
 SAMPLE_ROWS = 5  # a Spider 2.0 table's JSON holds five
 WITH_EVIDENCE = "as they are, + evidence"  # the questions followed by BIRD's evidence
 _VOWELS = set("aeiou")
+# word -> the abbreviation database names commonly give it (data-warehouse naming conventions)
+COMMON_ABBREVIATIONS = dict(pair.split() for pair in """
+amount amt;number nbr;customer cust;account acct;address addr;description desc;department dept
+manager mgr;product prod;transaction txn;payment pmt;balance bal;count cnt;percent pct
+month mth;sales sls;service svc;warehouse whse;order ord;item itm;location loc;region rgn
+country ctry;status stat;type typ;category cat;group grp;company co;vendor vndr
+supplier supp;price prc;cost cst;revenue rev;total tot;source src;target tgt
+destination dst;header hdr;detail dtl;last lst;first frst;start strt;created crtd
+update updt;flag flg;previous prev;current curr;level lvl;hours hrs;salary sal
+commission comm;gender gndr;physician phys;hospital hosp;message msg;user usr
+password pwd;project proj;task tsk;student stdnt;course crs;instructor instr
+enrollment enrl;grade grd;building bldg;floor flr;district dist;province prov
+manufacturer mfr;model mdl;color clr;width wdth;frequency freq;shipment shpmt
+delivery dlvry;receipt rcpt;return rtn;discount disc;promotion promo;channel chnl
+brand brnd;territory terr;performance perf;score scr;rank rnk;available avail
+quarter qtr;employee emp;professor prof;date dt;name nm;quantity qty;code cd
+average avg;minimum min;maximum max;year yr;city cty;state st;phone ph;email eml
+time tm;value val;identifier id;reference ref;document doc;invoice inv
+organization org;position pos;percentage pct;population pop;director dir;member mbr
+player plyr;team tm;match mtch;season ssn;game gm;award awrd;movie mv;author auth
+book bk;title ttl;paper ppr;journal jrnl;conference conf;airport arpt;airline arln
+flight flt;station stn;train trn;restaurant rest;review rvw;business bus;client clnt
+contract cntrct;policy pol;claim clm;medicine med;patient pt;doctor dr
+appointment appt;election elec;candidate cand;party pty;county cnty;school schl
+teacher tchr;class cls;room rm;event evt;venue ven;ticket tkt;ship shp
+shipping shpg;problem prob;information info;street str;telephone tel
+registration reg;international intl;national natl;management mgmt""".strip().replace("\n", ";").split(";"))
 
 
-def abbreviate(name: str) -> str:
+def abbreviate(name: str, common: bool = False) -> str:
     """`order_items` -> "ordr_itms", `customerId` -> "cstm_id": each word (split at `_`,
     spaces and camelCase) to its first letter and the consonants after it, at most 4 letters;
-    words of up to 3 letters stay."""
+    words of up to 3 letters stay. `common`: only the words of `COMMON_ABBREVIATIONS` (and
+    their plurals) take theirs: `customer_payments` -> "cust_pmts", `unit_price` ->
+    "unit_prc"."""
     words = [w for w in re.split(r"[_\s]+|(?<=[a-z])(?=[A-Z])", name) if w]
 
     def short(w: str) -> str:
         w = w.lower()
+        if common:
+            plural = w.endswith("s") and w[:-1] in COMMON_ABBREVIATIONS
+            return COMMON_ABBREVIATIONS[w[:-1]] + "s" if plural else \
+                COMMON_ABBREVIATIONS.get(w, w)
         return w if len(w) <= 3 else (w[0] + "".join(c for c in w[1:] if c not in _VOWELS))[:4]
 
     return "_".join(short(w) for w in words) or name
 
 
-def _unique(names: list[str], rename: bool) -> dict[str, str]:
-    """name -> its abbreviation (a digit added where two would meet), or itself."""
+def _unique(names: list[str], variant: str) -> dict[str, str]:
+    """name -> its abbreviation as `variant` abbreviates (a digit added where two would
+    meet), or itself."""
     out: dict[str, str] = {}
     seen: set[str] = set()
     for n in names:
-        base = abbreviate(n) if rename else n
+        base = n if variant == VARIANTS[0] else abbreviate(n, variant == VARIANTS[3])
         new, i = base, 2
         while new.lower() in seen:
             new, i = f"{base}{i}", i + 1
@@ -74,15 +111,14 @@ def copy_database(tables: str, out: Path, variant: str) -> dict[str, str]:
     from tablegraph.tables.sources import Reader, discover, quote_ident, quote_literal
     from tablegraph.text.words import name_to_words
 
-    rename = variant != VARIANTS[0]
     refs = discover(tables)
-    names = _unique([r.name for r in refs], rename)
+    names = _unique([r.name for r in refs], variant)
     with Reader(max_rows=10 ** 9) as reader:  # every row
         reader.con.execute(f"ATTACH {quote_literal(str(out))} AS copy")
         for ref in refs:
             rel, _ = reader.sample(ref)
             cols = [c for c, _ in reader.columns(rel)]
-            new = _unique(cols, rename)
+            new = _unique(cols, variant)
             table = f"copy.main.{quote_ident(names[ref.name])}"
             reader.con.execute(f"CREATE TABLE {table} AS SELECT " + ", ".join(
                 f"{quote_ident(c)} AS {quote_ident(new[c])}" for c in cols) + f" FROM {rel}")
