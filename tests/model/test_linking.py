@@ -234,3 +234,24 @@ def test_names_given_by_value_are_read_from_any_text(question):
     flags = linker.entities(question)
     assert flags.shape == (2,) and flags[1] == 0
     assert flags[0] == float(bool(spans))
+
+
+def test_abbreviated_names_link_the_words_they_abbreviate():
+    tables = [("cstm_ordr", ["ordr_id", "cstm_nm", "scr"], []),
+              ("products", ["product_id", "price", "cost"], [])]
+    linker = SchemaLinker(tables)
+
+    def f(q, j):
+        return float(linker.features([q])[0, j, FEATURE_NAMES.index("column_cover")])
+    # "cstm" and "ordr" are no words: the question's "customer" and "orders" are what they
+    # abbreviate, letters in order; "scr" likewise for "score"
+    q = "orders of each customer"
+    assert f(q, 0) > 0 and f(q, 1) == 0
+    assert f("the best score", 0) > 0
+    cover = linker.word_cover("orders of each customer")
+    assert cover[0].min() > 0 and not cover[1].any()
+    # a common word is no abbreviation: "cost" does not link "coast", nor "price" "prince"
+    assert f("a coast for the prince", 1) == 0
+    # nor does a letter out of order or a first letter that differs ("scr" in "cars"), nor
+    # a word that passes over more than one consonant ("scr" in "subscriber")
+    assert f("cars", 0) == 0 and f("oscar", 0) == 0 and f("subscriber", 0) == 0

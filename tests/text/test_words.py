@@ -5,7 +5,7 @@ import string
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tablegraph.text.words import name_to_words, split_compound
+from tablegraph.text.words import abbreviates, is_abbreviation, name_to_words, split_compound
 
 
 def test_compound_names_are_split_into_words():
@@ -34,3 +34,22 @@ def test_a_split_only_cuts_the_token(token):
     parts = split_compound(token)
     assert "".join(parts) == token
     assert len(parts) == 1 or all(len(p) >= 2 for p in parts)
+
+
+def test_abbreviations_are_short_words_that_are_no_common_words():
+    for word in ("amt", "cstm", "scr", "dept", "mgr", "ordr", "itms"):
+        assert is_abbreviation(word), word
+    # common words, too short or too long a word, digits: no abbreviation
+    for word in ("cost", "name", "art", "price", "nm", "customer", "icd10", "Cstm"):
+        assert not is_abbreviation(word), word
+    assert not is_abbreviation("statu")  # the plural stem of "status"
+
+
+def test_an_abbreviation_keeps_the_first_letter_and_passes_over_one_consonant_at_most():
+    for short, word in (("amt", "amount"), ("mgr", "manager"), ("pmt", "payment"),
+                        ("dept", "department"), ("cstm", "customer"), ("scr", "score"),
+                        ("bldg", "building"), ("ordr", "orders")):
+        assert abbreviates(short, word), (short, word)
+    for short, word in (("drg", "discharge"), ("icd", "increased"), ("dose", "diagnose"),
+                        ("cust", "customer"), ("scr", "cars"), ("amt", "am")):
+        assert not abbreviates(short, word), (short, word)

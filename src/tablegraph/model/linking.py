@@ -22,7 +22,9 @@ index (a word found in every table weighs 0):
 
 Features 5 and 6 are RAT-SQL's partial matches: a name or value need not appear whole, and a
 name word also matches a question word that it begins, so abbreviations link ("one_hr_max"
-to "one hour maximum", "disp_sched" to "dispensed").
+to "one hour maximum", "disp_sched" to "dispensed"), or that it abbreviates letter by letter
+when it is no common word itself (`is_abbreviation`: "cstm_ordr" to "customer orders",
+"AvgScrRead" to "average score"; `word_cover` the same).
 
 Feature 4 also looks in each table's lexicon (`TableNodes.lexicon`: the distinct values of up
 to 100 characters of each text-like column, read from the whole table, `tables.profile`), so
@@ -45,7 +47,7 @@ import numpy as np
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from tablegraph.graphs.nodes import TableNodes
-from tablegraph.text.words import name_to_words
+from tablegraph.text.words import abbreviates, is_abbreviation, name_to_words
 
 FEATURE_NAMES = ("table_name", "column_name", "column_words", "value_words", "value_phrase",
                  "column_cover", "value_cover")
@@ -154,6 +156,11 @@ class SchemaLinker:
         self.idf_columns = _idf(self.columns)
         self.idf_column_words = _idf(self.column_words)
         self.idf_value_words = _idf(self.value_words)
+        # name words that read as abbreviations ("cstm", "amt", "scr"), by their first letter
+        self._abbreviations: dict[str, list[str]] = {}
+        for w in sorted(set().union(*self.column_words)):
+            if is_abbreviation(w):
+                self._abbreviations.setdefault(w[0], []).append(w)
         for words, idf, by in ((self.column_words, self.idf_column_words, self._by_column_word),
                                (self.value_words, self.idf_value_words, self._by_value_word)):
             for j, ws in enumerate(words):
@@ -212,7 +219,7 @@ class SchemaLinker:
 
         - the word's IDF among the tables' name words when it is one of the table's name
           words, or 0.8 times the IDF of a name word of 3+ letters that it begins with
-          ("disp" in "dispensed");
+          ("disp" in "dispensed") or that abbreviates it ("cstm" for "customer");
         - its IDF among the value words when it is a word of the table's sample values;
         - 1 when it is a word of a value (sample or lexicon) found whole in the question;
 
@@ -232,6 +239,10 @@ class SchemaLinker:
                 col[j] = max(col[j], idf)
             for n in range(len(w) - 1, 2, -1):  # name words it begins with, longest first
                 for j, idf in self._by_column_word.get(w[:n], ()):
+                    if w not in self.column_words[j]:
+                        col[j] = max(col[j], 0.8 * idf)
+            for a in self._abbreviated(w):
+                for j, idf in self._by_column_word[a]:
                     if w not in self.column_words[j]:
                         col[j] = max(col[j], 0.8 * idf)
             for j, idf in self._by_value_word.get(w, ()):
@@ -317,11 +328,19 @@ class SchemaLinker:
                 best = max(best, sum(hit) / total * max(hit))
         return best
 
-    @staticmethod
-    def _found(words: list[str]) -> set[str]:
-        """The question's words and their prefixes of 3+ letters: a name word matches a
-        question word that it begins ("max" "maximum", "disp" "dispensed")."""
-        return {w[:k] for w in words for k in range(min(3, len(w)), len(w) + 1)}
+    def _abbreviated(self, word: str) -> list[str]:
+        """The schema's abbreviation-like name words that abbreviate `word` letter by letter
+        (`words.abbreviates`: "amt" "amount", "cstm" "customer", "scr" "score")."""
+        return [a for a in self._abbreviations.get(word[:1], ()) if abbreviates(a, word)]
+
+    def _found(self, words: list[str]) -> set[str]:
+        """The question's words, their prefixes of 3+ letters and the schema's abbreviations
+        of them: a name word matches a question word that it begins ("max" "maximum",
+        "disp" "dispensed") or abbreviates ("amt" "amount")."""
+        found = {w[:k] for w in words for k in range(min(3, len(w)), len(w) + 1)}
+        for w in words:
+            found.update(self._abbreviated(w))
+        return found
 
     def features(self, questions: list[str]) -> np.ndarray:
         """Questions -> features [Q, M, NUM_FEATURES] (see the module docstring)."""

@@ -103,6 +103,42 @@ def split_compound(token: str) -> tuple[str, ...]:
     return parts
 
 
+def is_abbreviation(word: str) -> bool:
+    """Whether a lower-case name word reads as an abbreviation of a longer word: 3 to 5
+    letters and not a common English word, nor the plural stem of one (rank 10,000 or later
+    in the word list: "amt", "cstm", "scr", "dept", "mgr"; not "cost", "name", "art", nor
+    "statu" of "status")."""
+    ranks = _word_ranks()
+    return 3 <= len(word) <= 5 and word.isalpha() and word.islower() and \
+        min(ranks.get(word, COMMON), ranks.get(word + "s", COMMON)) >= 10_000
+
+
+_VOWELS = frozenset("aeiouy")
+
+
+def abbreviates(short: str, word: str) -> bool:
+    """Whether `short` abbreviates `word` letter by letter: the same first letter, the rest
+    of its letters in order in `word` with at most one consonant passed over between them
+    (vowels and "y" may all be dropped, the end of `word` cut off), and not its prefix: "amt"
+    "amount", "mgr" "manager", "cstm" "customer"; not "drg" "discharge" (three consonants
+    passed over) nor "cust" "customer" (a prefix, which matches as one)."""
+    if not short or len(short) >= len(word) or short[0] != word[0] or word.startswith(short):
+        return False
+
+    def rest(i: int, j: int, skipped: int) -> bool:  # short[i:] from word[j:]
+        if i == len(short):
+            return True
+        for k in range(j, len(word)):
+            if word[k] == short[i] and rest(i + 1, k + 1, skipped):
+                return True
+            if word[k] not in _VOWELS:
+                skipped += 1
+                if skipped > 1:
+                    return False
+        return False
+    return rest(1, 1, 0)
+
+
 def name_to_words(name: str, table: bool = False) -> str:
     """Identifier -> words: `hadm_id` -> "hospital admission id", `itemId` -> "item id",
     `careplans` -> "care plans" (`split_compound`).
