@@ -237,12 +237,9 @@ class SchemaLinker:
             col = out[:, k]
             for j, idf in self._by_column_word.get(w, ()):
                 col[j] = max(col[j], idf)
-            for n in range(len(w) - 1, 2, -1):  # name words it begins with, longest first
-                for j, idf in self._by_column_word.get(w[:n], ()):
-                    if w not in self.column_words[j]:
-                        col[j] = max(col[j], 0.8 * idf)
-            for a in self._abbreviated(w):
-                for j, idf in self._by_column_word[a]:
+            # name words it begins with (longest first) or that abbreviate it
+            for part in [w[:n] for n in range(len(w) - 1, 2, -1)] + self._abbreviated(w):
+                for j, idf in self._by_column_word.get(part, ()):
                     if w not in self.column_words[j]:
                         col[j] = max(col[j], 0.8 * idf)
             for j, idf in self._by_value_word.get(w, ()):
