@@ -111,7 +111,7 @@ def set_threads(threads: int | None = None) -> int:
     """Set torch's thread counts deliberately: `threads`, else `$TABLEGRAPH_THREADS`, else
     one. Under CPU contention torch's default (one thread per core, spinning) made training
     several times slower than one thread; the graphs here are small enough that more threads
-    gain little (README, Speed)."""
+    gain little (docs/usage.md, Threads and precision)."""
     import torch
 
     n = threads or int(os.environ.get("TABLEGRAPH_THREADS") or 1)
