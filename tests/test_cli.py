@@ -279,6 +279,36 @@ def test_evaluate_and_train_take_a_benchmarks_json_questions(trained, tmp_path):
     assert "trained on 19 questions" in p.stdout and "validation (6 questions)" in p.stdout
 
 
+def test_a_table_file_renamed_on_export_still_answers_its_questions(trained, tmp_path):
+    """A questions file names `prescriptions`, the folder holds
+    `prescriptions_reconstructed.csv`: evaluate and train read it as that table and warn once;
+    --strict refuses, naming the table."""
+    model, tables, questions, _ = trained
+    copy = tmp_path / "db"
+    shutil.copytree(tables, copy)
+    (copy / "prescriptions.csv").rename(copy / "prescriptions_reconstructed.csv")
+    want = json.loads(run("evaluate", "--model", str(model), "--tables", str(tables),
+                          "--questions", str(questions), "--json", "-q").output)
+    p = cli("evaluate", "--model", str(model), "--tables", str(copy), "--questions",
+            str(questions), "--json", "-q")
+    assert p.returncode == 0, p.stderr
+    got = json.loads(p.stdout)
+    assert got["n"] == want["n"] and got["hit@1"] == pytest.approx(want["hit@1"], abs=0.1)
+    warned = [ln for ln in p.stderr.splitlines() if ln.startswith("warning: ")]
+    assert warned == [f"warning: {questions}: gold table 'prescriptions' is not a table here: "
+                      f"read as 'prescriptions_reconstructed', the one table whose name begins "
+                      f"with it (--strict: an error)"]
+    one_line_error(cli("evaluate", "--model", str(model), "--tables", str(copy), "--questions",
+                       str(questions), "--strict", "-q"), "unknown table 'prescriptions'")
+    p = cli("train", "--tables", str(copy), "--questions", str(questions), "--out",
+            str(tmp_path / "m"), "--epochs", "1", "--text-model", "hash:64", "--init",
+            "scratch", "-q")
+    assert p.returncode == 0 and "read as 'prescriptions_reconstructed'" in p.stderr, p.stderr
+    one_line_error(cli("train", "--tables", str(copy), "--questions", str(questions), "--out",
+                       str(tmp_path / "m2"), "--epochs", "1", "--text-model", "hash:64",
+                       "--init", "scratch", "--strict", "-q"), "unknown table 'prescriptions'")
+
+
 def test_evaluate_a_benchmark_folder_of_databases_in_one_command(trained, tmp_path, tiny_sqlite):
     """Spider's layout (database/<db_id>/<db_id>.sqlite) and one JSON of every database's
     questions: each database in turn, then all questions together, weighted by questions."""

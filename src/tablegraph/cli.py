@@ -37,9 +37,13 @@ def _max_rows(n: int) -> int:
     return n
 
 
-def _warn_skipped(skipped) -> None:
+def _warn_skipped(skipped, notes: list[str] | None = None) -> None:
     for s in skipped:
         typer.echo(f"warning: skipped table {s.table}: {s.why}", err=True)
+    for note in dict.fromkeys(notes or []):  # each once, in order
+        typer.echo(f"warning: {note}", err=True)
+    if notes:
+        notes.clear()
 
 
 INDEX = typer.Option(None, "--index", help="a saved index folder (tablegraph index); it "
@@ -58,9 +62,12 @@ def _retriever(model: Optional[str], tables: Optional[str], device: Optional[str
         from tablegraph.model.folder import load_model
 
         saved = load_model(model)
-        return TableRetriever(saved, saved.text_encoder(), None, device=pick_device(device))
+        r = TableRetriever(saved, saved.text_encoder(), None, device=pick_device(device))
+        r.strict = strict
+        return r
     r = TableRetriever.load(model, tables=tables, device=device, progress=not quiet,
                             strict=strict, index=index)
+    r.strict = strict
     _warn_skipped(r.skipped)
     return r
 
@@ -218,12 +225,13 @@ def train(tables: Optional[str] = typer.Option(None, help="tables (default: the 
                       learnable_temperature=learnable_temperature, **given)
     set_threads(threads)
     skipped: list = []
+    notes: list[str] = []
     result = train_model(out, tables, questions, cfg, {"conv": conv}, text_model=text_model,
                          max_rows=_max_rows(max_rows), device=device, progress=not quiet,
                          strict=strict, skipped=skipped, resume=resume,
                          auto_schedule=not given, database=db, evidence=evidence,
-                         question_key=question_key)
-    _warn_skipped(skipped)
+                         question_key=question_key, notes=notes)
+    _warn_skipped(skipped, notes)
     m = result.extra["metrics"]
     b, f = m["best"], m["final"]
     typer.echo(f"trained on {m['n_train']} questions in {m['train_seconds']:.1f}s ({m['device']})")
@@ -269,7 +277,7 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
         r = _retriever(model, None, device, quiet, strict, empty=True)
 
         def done(name: str, part: dict) -> None:
-            _warn_skipped(r.skipped)
+            _warn_skipped(r.skipped, r.notes)
             if not as_json and part["n"]:
                 typer.echo(f"{name}: n={part['n']}  hit@1 {part['hit@1']:.3f}  all@5 "
                            f"{part['all@5']:.3f}  set F1 {part['set_f1']:.3f}")
@@ -286,6 +294,7 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
         m = r.evaluate(qs, questions, ranked if rankings is not None else None)
         if compare:
             m["compare"] = r.compare(qs, tables, questions)
+        _warn_skipped([], r.notes)
     if rankings is not None:
         from tablegraph.utils import atomic_write_text
 

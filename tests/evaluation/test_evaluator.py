@@ -54,6 +54,33 @@ def test_gold_names_match_as_sql_names_do():
         resolve_tables([Question("q", ("dbo.staff",))], tables)
 
 
+def test_a_gold_table_renamed_on_export_is_read_as_the_one_name_it_begins_with_a_note():
+    """`chartevents` for the file `chartevents_reconstructed_from_meds`: read as that table
+    where the caller takes notes (and says so once per name); without notes, an error. A name
+    that is only a prefix of a word (`order` of `orders`), or begins several names, stays
+    unknown."""
+    from tablegraph.tables.questions import resolve_tables
+
+    tables = ["chartevents_reconstructed_from_meds", "labevents", "orders", "sales.order_items",
+              "order_lines", "d_items", "d_items_old"]
+    qs = [Question("q0", ("chartevents", "labevents")), Question("q1", ("CHARTEVENTS",)),
+          Question("q2", ("chartevents",))]
+    notes: list[str] = []
+    got = resolve_tables(qs, tables, "qs.csv", notes=notes)
+    long = "chartevents_reconstructed_from_meds"
+    assert [q.tables for q in got] == [(long, "labevents"), (long,), (long,)]
+    assert notes == ["qs.csv: gold table 'chartevents' is not a table here: read as "
+                     "'chartevents_reconstructed_from_meds', the one table whose name begins "
+                     "with it (--strict: an error)"]
+    with pytest.raises(TableGraphError, match="unknown table 'chartevents'"):
+        resolve_tables(qs, tables)  # no notes taken: no guess
+    for name in ("order", "order_", "d"):  # several begin with it, or none at a word's end
+        with pytest.raises(TableGraphError, match=f"unknown table '{name}'"):
+            resolve_tables([Question("q", (name,))], tables, notes=[])
+    assert resolve_tables([Question("q", ("public.order",))], ["sales.order_items"],
+                          notes=[])[0].tables == ("sales.order_items",)
+
+
 def test_the_api_finds_a_table_by_the_names_a_questions_file_may_use():
     """describe_table and join_path (through `TableIndex.profile`) take a table's name as a
     questions file may write it: any case, `public.`, without its schema where one schema

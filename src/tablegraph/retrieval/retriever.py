@@ -89,6 +89,8 @@ class TableRetriever:
         self.index = index
         self.index_info = None  # a saved index's `IndexInfo` when loaded from one
         self.skipped: list = []  # tables of `index_tables` that could not be read
+        self.strict = False  # unreadable tables and unknown gold tables are errors
+        self.notes: list[str] = []  # gold tables read as another name (`resolve_tables`)
         self._node_vecs: np.ndarray | None = None
 
     @classmethod
@@ -115,7 +117,7 @@ class TableRetriever:
             skipped: list = []
             table_index = encode_tables(saved, tables, device, progress, strict, skipped)
             r = cls(saved, saved.text_encoder(), table_index, device=device)
-            r.skipped = skipped
+            r.skipped, r.strict = skipped, strict
             return r
         if saved.index is None:
             raise TableGraphError(f"{'the shipped model' if model is None else model} holds no "
@@ -129,7 +131,7 @@ class TableRetriever:
         skipped: list = []
         self.index = encode_tables(self.saved, tables, self.device, progress, strict, skipped,
                                    text=self.text)
-        self.skipped = skipped
+        self.skipped, self.strict = skipped, strict
         self._node_vecs = None
 
     def _require_index(self) -> TableIndex:
@@ -245,11 +247,14 @@ class TableRetriever:
         questions it keeps, and of unanswerable ones (questions with no gold table) it
         catches, with the AUROC and n_unanswerable; unanswerable questions need one. Each
         question's full ranking, set and p(answerable) are appended to `rankings` when given
-        (`RetrievalEvaluator.rankings`)."""
+        (`RetrievalEvaluator.rankings`). A gold table the tables lack under its name but
+        begin exactly one name with is read as that one, noted in `self.notes`; with
+        `strict`, an error (`tables.questions.resolve_tables`)."""
         from tablegraph.evaluation.evaluator import RetrievalEvaluator
 
         index = self._require_index()
-        ev = RetrievalEvaluator(questions, index.names, source=source, skipped=self.skipped)
+        ev = RetrievalEvaluator(questions, index.names, source=source, skipped=self.skipped,
+                                notes=None if self.strict else self.notes)
         if ev.n_unanswerable and self.abstain is None:
             raise TableGraphError(f"{source}: {ev.n_unanswerable} question(s) without a gold "
                                   f"table (unanswerable), but this model has no abstention "
@@ -291,7 +296,8 @@ class TableRetriever:
         from tablegraph.tables.sources import database_file, server_kind
 
         index = self._require_index()
-        ev = RetrievalEvaluator(questions, index.names, source=source, skipped=self.skipped)
+        ev = RetrievalEvaluator(questions, index.names, source=source, skipped=self.skipped,
+                                notes=None if self.strict else self.notes)
         names = index.names
 
         def with_sets(scores: np.ndarray, sets: list[list[str]]) -> dict[str, Any]:

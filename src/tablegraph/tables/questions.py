@@ -391,12 +391,18 @@ def read_question_texts(path: str | Path, question_key: str = "question") -> lis
 
 
 def resolve_tables(questions: list[Question], tables: list[str], source: str = "questions",
-                   skipped: list | None = None) -> list[Question]:
+                   skipped: list | None = None, notes: list[str] | None = None
+                   ) -> list[Question]:
     """The questions with their gold tables spelt as in `tables` (`TableNames`). An unknown
     table is an error naming it (and why it could not be read, when it is among `skipped`;
-    the tables of several schemas it could mean, when it has no schema)."""
+    the tables of several schemas it could mean, when it has no schema). With `notes` (a
+    list the caller prints as warnings), an unknown table that begins the name of exactly
+    one table is read as that one (`chartevents` for a file
+    `chartevents_reconstructed_from_meds.csv.gz`, as files are renamed when they are
+    exported or rebuilt), and a note says so, once per name."""
     names = TableNames(tables)
     unread = {s.table.lower(): s.why for s in skipped or []}
+    guessed: dict[str, str] = {}
     out = []
     for q in questions:
         gold = []
@@ -407,6 +413,12 @@ def resolve_tables(questions: list[Question], tables: list[str], source: str = "
                                       f"{unread[t.lower()]}")
             if name is None and (several := names.ambiguity(t)):
                 raise TableGraphError(f"{source}: table {t!r} in question {q.text!r}{several}")
+            if name is None and notes is not None and (name := names.by_prefix(t)) is not None \
+                    and t.lower() not in guessed:
+                guessed[t.lower()] = name
+                notes.append(f"{source}: gold table {t!r} is not a table here: read as "
+                             f"{name!r}, the one table whose name begins with it (--strict: "
+                             f"an error)")
             if name is None:
                 raise TableGraphError(f"{source}: unknown table {t!r} in question {q.text!r} "
                                       f"(tables: {', '.join(sorted(tables)[:30])})")

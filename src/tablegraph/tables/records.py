@@ -154,6 +154,18 @@ class TableNames:
         found = self._bare.get(low, [])
         return found[0] if len(found) == 1 else None
 
+    def by_prefix(self, name: str) -> str | None:
+        """The one table whose name (without its schema) begins with `name` and a separator
+        (`_`, `-` or a space), case-insensitively: `chartevents` for
+        `chartevents_reconstructed_from_meds`; None when no table or several do. A guess, for
+        a gold table the database lacks under that name (`questions.resolve_tables`)."""
+        low = name.lower().rsplit(".", 1)[-1]
+        if not low:
+            return None
+        found = [t for t in self._exact
+                 if any(t.lower().rsplit(".", 1)[-1].startswith(low + sep) for sep in "_- ")]
+        return found[0] if len(found) == 1 else None
+
     def ambiguity(self, name: str) -> str:
         """For a name without its schema that several schemas have, the end of an error
         naming their tables; else the empty string."""

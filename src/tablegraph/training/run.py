@@ -73,7 +73,8 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
                 skipped: list | None = None, resume: bool = False,
                 on_epoch: Callable[[int], None] | None = None,
                 auto_schedule: bool = False, database: str | None = None,
-                evidence: bool = False, question_key: str = "question") -> TrainResult:
+                evidence: bool = False, question_key: str = "question",
+                notes: list[str] | None = None) -> TrainResult:
     """Read tables and questions (the embedded dataset by default), train, save `out_dir`.
 
     With fewer than 20 questions (100 when fine-tuning the pretrained model) there is no
@@ -87,7 +88,8 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
     (`cfg.init`), the folder keeps its second stage and set settings. `database`: the db_id
     whose questions to take from a JSON questions file of several databases; `evidence`: each
     question followed by its evidence; `question_key`: where the file holds the question's
-    text (`read_questions`)."""
+    text (`read_questions`); `notes`: where to say that a gold table the tables lack was read
+    as the one table whose name it begins (`resolve_tables`; None, or `strict`: an error)."""
     from tablegraph.datasets.embedded import embedded_dir
     from tablegraph.graphs.build import load_table_graphs
     from tablegraph.model.folder import STAGE_FILE, check_out, save_model
@@ -119,7 +121,8 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
     skipped = [] if skipped is None else skipped
     profiles, graphs = load_table_graphs(tables, encoder_text, graph_cfg, max_rows,
                                          progress=progress, strict=strict, skipped=skipped)
-    qs = resolve_tables(qs, [g.table for g in graphs], questions, skipped)
+    qs = resolve_tables(qs, [g.table for g in graphs], questions, skipped,
+                        None if strict else notes)
     if len(graphs) < 2:
         raise TableGraphError(f"{display_location(tables)}: only {len(graphs)} readable table(s); "
                               f"training ranks tables against each other and needs two or more")
