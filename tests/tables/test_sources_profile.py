@@ -222,6 +222,22 @@ def test_a_ragged_file_is_an_error_naming_its_line(tmp_path):
         profile_tables(discover(f), use_cache=False)
 
 
+def test_a_whole_file_that_duckdbs_sniffer_refuses_is_read(tmp_path):
+    """Lines ending in CRLF, the last (appended later) in LF, a quoted field with commas:
+    DuckDB's sniffer gave up on such a file (the MIMIC-IV demo's MANIFEST.csv); it is whole
+    and regular, so it is read, every row and value as written."""
+    f = tmp_path / "manifest.csv"
+    f.write_bytes(b"file,bytes,status\r\na.csv.gz,11072,ok\r\nb.csv.gz,510070,ok\r\n"
+                  b'c.csv.gz,,"MISSING: absent (>=4 MiB), see d.csv.gz"\n')
+    p = profile_tables(discover(f), progress=False, use_cache=False)[0]
+    assert p.n_rows == 3 and [(c.name, c.dtype) for c in p.columns] == [
+        ("file", "VARCHAR"), ("bytes", "BIGINT"), ("status", "VARCHAR")]
+    r = Reader()
+    tmp, n = r.sample(discover(f)[0])
+    assert n == 3 and r.con.execute(f"SELECT status FROM {tmp} ORDER BY file").fetchall()[-1] \
+        == ("MISSING: absent (>=4 MiB), see d.csv.gz",)
+
+
 def test_empty_file_is_a_clear_error(tmp_path):
     f = tmp_path / "empty.csv"
     f.write_bytes(b"")

@@ -44,6 +44,7 @@ from tablegraph.model.index import build_index
 from tablegraph.model.scoring import Scorer
 from tablegraph.tables.questions import Question, stratified_split
 from tablegraph.text.encoders import TextEncoder, load_text_encoder
+from tablegraph.training.corpora import demo_tables
 from tablegraph.training.run import model_config
 from tablegraph.training.trainer import TrainConfig, fit
 from tablegraph.utils import atomic_write_text, pick_device, write_json
@@ -65,7 +66,7 @@ class Corpus:
     dense: DenseScorer
 
     @staticmethod
-    def build(spec: str, enc: TextEncoder, gcfg: GraphConfig,
+    def build(spec: "str | list", enc: TextEncoder, gcfg: GraphConfig,
               rename: Callable[[str], str] = lambda s: s) -> "Corpus":
         profiles, graphs = load_table_graphs(spec, enc, gcfg, progress=False)
         for p, g in zip(profiles, graphs):
@@ -213,7 +214,7 @@ class Bench:
         def rename(n: str) -> str:
             return "chartevents" if n.startswith("chartevents") else n
 
-        corpus = Corpus.build(str(demo_dir), self.enc, self.gcfg, rename)
+        corpus = Corpus.build(demo_tables(demo_dir), self.enc, self.gcfg, rename)
         split: dict[str, list[Question]] = {"train": [], "valid": [], "test": []}
         for line in jl.read_text("utf-8").splitlines():
             r = json.loads(line)

@@ -701,9 +701,10 @@ class Reader:
 
     # reading -----------------------------------------------------------------------------
     def relation_sql(self, ref: TableRef, encoding: str = "utf-8",
-                     delimiter: str = ",") -> str:
+                     delimiter: str = ",", strict: bool = True) -> str:
         """A DuckDB FROM-expression that reads `ref` (a CSV file with `encoding` and
-        `delimiter`, as `check_csv` found them)."""
+        `delimiter`, as `check_csv` found them; `strict=False`: DuckDB's `strict_mode` off,
+        for a file `check_csv` has read whole that DuckDB's sniffer refuses)."""
         if ref.kind == "delta":
             if "delta" not in self._loaded:
                 _load_scanner(self.con, "duckdb_extension_delta")
@@ -721,8 +722,9 @@ class Reader:
             if fmt == "json":  # an array of records or one record a line
                 return f"read_json({loc}, format = 'auto'{parts})"
             enc = "" if encoding == "utf-8" else f", encoding = {quote_literal(encoding)}"
+            lenient = "" if strict else ", strict_mode = false"
             return (f"read_csv({loc}, header = true, delim = {quote_literal(delimiter)}"
-                    f"{enc}{parts})")
+                    f"{enc}{lenient}{parts})")
         alias = self._attach(ref.kind, ref.location)
         return f"{alias}.{quote_ident(ref.schema)}.{quote_ident(ref.table)}"
 
@@ -754,6 +756,8 @@ class Reader:
                             f"text but {f} is {e}")
         raw = self.relation_sql(ref, encoding, delimiter)
         if ref.kind == "file" and file_format(ref.files[0]) in ("csv", "tsv"):
+            if not self._sniffs(raw):  # check_csv has read every record: nothing is guessed
+                raw = self.relation_sql(ref, encoding, delimiter, strict=False)
             raw = self._decimal_commas(raw)
         declared: list[tuple[str, str]] = []
         if ref.kind == "sqlite":
@@ -785,6 +789,17 @@ class Reader:
                                   f"{redact(_first_line(e), ref.location)}") from e
         finally:
             self.con.execute("SET sqlite_all_varchar = false")
+
+    def _sniffs(self, rel: str) -> bool:
+        """Whether DuckDB's CSV sniffer takes `rel` (a CSV file) in its strict mode. It
+        refuses some files that are whole and regular, such as one whose lines end in CRLF but
+        its last, appended later, in LF; other errors are left to the reading, which names
+        them."""
+        try:
+            self.con.execute(f"DESCRIBE SELECT * FROM {rel}")
+        except duckdb.Error as e:
+            return "sniffing" not in str(e)
+        return True
 
     def _decimal_commas(self, rel: str) -> str:
         """`rel` (a CSV file) with each text column whose every value is a number written

@@ -4,7 +4,8 @@ its questions with their gold tables.
 - `text2sql-train/<spider|bird>/<db>/tables/<db>.sqlite` with `questions.csv`;
 - EHRSQL-2024's train split on the MIMIC-IV demo (`ehrsql/ehrsql-2024/
   derived_question_tables.jsonl`, answerable questions whose tables all exist in the demo;
-  `chartevents_reconstructed_from_meds` answers as `chartevents`).
+  `chartevents_reconstructed_from_meds` answers as `chartevents`; the demo's tables are
+  `demo_tables`).
 
 Databases are assigned to validation folds by a hash of their name, so a database is held out
 whole, never some of its questions.
@@ -18,7 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tablegraph.tables.questions import Question, read_questions
+from tablegraph.tables.sources import TableRef, discover
 from tablegraph.utils import TableGraphError
+
+# Files of `../shared/data/mimic-iv-demo` that are no table of the demo: the data's own list
+# of its files and their checksums
+DEMO_PACKAGING = ("MANIFEST",)
 
 
 @dataclass
@@ -27,7 +33,7 @@ class CorpusDatabase:
 
     name: str  # "spider/concert_singer"
     group: str  # spider | bird | ehrsql
-    tables: str  # a --tables argument
+    tables: str | list[TableRef]  # a --tables argument, or the tables it holds
     questions: list[Question]
     rename: dict[str, str] = field(default_factory=dict)  # table name -> name in questions
 
@@ -56,6 +62,13 @@ def text2sql_databases(root: str | Path) -> list[CorpusDatabase]:
     return out
 
 
+def demo_tables(demo: str | Path) -> list[TableRef]:
+    """The MIMIC-IV demo's tables in the folder `demo` (`mimic-iv-demo`): every table it
+    holds but the packaging's (`DEMO_PACKAGING`), as EHRSQL's benchmarks and training read
+    them."""
+    return [r for r in discover(demo) if r.name not in DEMO_PACKAGING]
+
+
 def ehrsql_database(root: str | Path, split: str = "train") -> CorpusDatabase:
     """EHRSQL-2024 questions of `split` on the MIMIC-IV demo tables (answerable, no `cost`)."""
     root = Path(root)
@@ -71,7 +84,7 @@ def ehrsql_database(root: str | Path, split: str = "train") -> CorpusDatabase:
             continue
         questions.append(Question(r["question"],
                                   tuple(t.split("/")[-1] for t in r["demo_tables"])))
-    return CorpusDatabase(f"ehrsql/{split}", "ehrsql", str(demo), questions,
+    return CorpusDatabase(f"ehrsql/{split}", "ehrsql", demo_tables(demo), questions,
                           {"chartevents_reconstructed_from_meds": "chartevents"})
 
 

@@ -89,7 +89,7 @@ class PreparedDatabase:
     gold: list[set[int]]
     linker: SchemaLinker
     joins: JoinGraph | None = None
-    source: str = ""  # the --tables argument it was read from
+    source: "str | list" = ""  # the --tables argument it was read from, or its tables
     dropped: int = 0  # questions left out: a gold table could not be read
 
     @property
