@@ -79,6 +79,15 @@ def test_a_gold_table_renamed_on_export_is_read_as_the_one_name_it_begins_with_a
             resolve_tables([Question("q", (name,))], tables, notes=[])
     assert resolve_tables([Question("q", ("public.order",))], ["sales.order_items"],
                           notes=[])[0].tables == ("sales.order_items",)
+    # a table given as its file, as the data's own `demo_tables` name them
+    notes = []
+    qs = [Question("q", ("hosp/labevents", "icu/chartevents", "labevents.csv.gz",
+                         "C:\\data\\Orders.csv"))]
+    assert resolve_tables(qs, tables, notes=notes)[0].tables == (
+        "labevents", long, "labevents", "orders")
+    assert len(notes) == 1 and "'icu/chartevents' is not a table here" in notes[0]
+    with pytest.raises(TableGraphError, match="unknown table 'hosp/nosuch'"):
+        resolve_tables([Question("q", ("hosp/nosuch",))], tables, notes=[])
 
 
 def test_the_api_finds_a_table_by_the_names_a_questions_file_may_use():

@@ -395,11 +395,15 @@ def resolve_tables(questions: list[Question], tables: list[str], source: str = "
                    ) -> list[Question]:
     """The questions with their gold tables spelt as in `tables` (`TableNames`). An unknown
     table is an error naming it (and why it could not be read, when it is among `skipped`;
-    the tables of several schemas it could mean, when it has no schema). With `notes` (a
+    the tables of several schemas it could mean, when it has no schema). A table given as
+    its file (`hosp/admissions`, `admissions.csv.gz`, as a folder's tables are named by their
+    files) is the table that file is. With `notes` (a
     list the caller prints as warnings), an unknown table that begins the name of exactly
     one table is read as that one (`chartevents` for a file
     `chartevents_reconstructed_from_meds.csv.gz`, as files are renamed when they are
     exported or rebuilt), and a note says so, once per name."""
+    from tablegraph.tables.sources import FILE_SUFFIXES, table_name_of  # duckdb: when needed
+
     names = TableNames(tables)
     unread = {s.table.lower(): s.why for s in skipped or []}
     guessed: dict[str, str] = {}
@@ -407,14 +411,17 @@ def resolve_tables(questions: list[Question], tables: list[str], source: str = "
     for q in questions:
         gold = []
         for t in q.tables:
-            name = names.find(t)
-            if name is None and t.lower() in unread:
+            key = t  # the name to look for: a file's table name where `t` is a file
+            if "/" in t or "\\" in t or t.lower().endswith(FILE_SUFFIXES):
+                key = table_name_of(t.replace("\\", "/"))
+            name = names.find(t) or names.find(key)
+            if name is None and key.lower() in unread:
                 raise TableGraphError(f"{source}: gold table {t!r} could not be read: "
-                                      f"{unread[t.lower()]}")
-            if name is None and (several := names.ambiguity(t)):
+                                      f"{unread[key.lower()]}")
+            if name is None and (several := names.ambiguity(key)):
                 raise TableGraphError(f"{source}: table {t!r} in question {q.text!r}{several}")
-            if name is None and notes is not None and (name := names.by_prefix(t)) is not None \
-                    and t.lower() not in guessed:
+            if name is None and notes is not None and (name := names.by_prefix(key)) \
+                    is not None and t.lower() not in guessed:
                 guessed[t.lower()] = name
                 notes.append(f"{source}: gold table {t!r} is not a table here: read as "
                              f"{name!r}, the one table whose name begins with it (--strict: "
