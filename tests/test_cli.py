@@ -300,6 +300,19 @@ def test_a_table_file_renamed_on_export_still_answers_its_questions(trained, tmp
                       f"with it (--strict: an error)"]
     one_line_error(cli("evaluate", "--model", str(model), "--tables", str(copy), "--questions",
                        str(questions), "--strict", "-q"), "unknown table 'prescriptions'")
+    # a benchmark's file may ask about a table the database does not have (EHRSQL's `cost`)
+    extra = tmp_path / "extra.csv"
+    extra.write_text(questions.read_text() + "cost,what did the stay cost\n"
+                     "cost|labevents,costs of lab tests\n")
+    one_line_error(cli("evaluate", "--model", str(model), "--tables", str(copy), "--questions",
+                       str(extra), "-q"), "unknown table 'cost' in question 'what did the stay "
+                   "cost' (tables: labevents, patients, prescriptions_reconstructed); evaluate "
+                   "--skip-unknown leaves out the questions that name a table that is not here")
+    p = cli("evaluate", "--model", str(model), "--tables", str(copy), "--questions", str(extra),
+            "--skip-unknown", "--json", "-q")
+    assert p.returncode == 0 and json.loads(p.stdout) == got, p.stderr
+    assert f"warning: {extra}: 2 question(s) left out: they name a table that is not here " \
+           f"(cost: 2)" in p.stderr.splitlines()
     p = cli("train", "--tables", str(copy), "--questions", str(questions), "--out",
             str(tmp_path / "m"), "--epochs", "1", "--text-model", "hash:64", "--init",
             "scratch", "-q")

@@ -260,6 +260,9 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
              rankings: Optional[Path] = typer.Option(None, help="write every question's full "
                                                      "ranking here, one JSON line each"),
              index: Optional[str] = INDEX,
+             skip_unknown: bool = typer.Option(False, "--skip-unknown", help="leave out, and "
+                                               "count, the questions that name a table that "
+                                               "is not here (else an error)"),
              device: Optional[str] = typer.Option(None), strict: bool = STRICT,
              quiet: bool = QUIET) -> None:
     """hit@1, hit@5, recall@5, all@5, MRR and coverage depth of the ranking, and set
@@ -275,6 +278,7 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
         if index is None else None
     if benchmark:
         r = _retriever(model, None, device, quiet, strict, empty=True)
+        r.skip_unknown = skip_unknown
 
         def done(name: str, part: dict) -> None:
             _warn_skipped(r.skipped, r.notes)
@@ -291,6 +295,7 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
                             guess=database_name(tables) if tables else None, evidence=evidence,
                             question_key=question_key)
         r = _retriever(model, tables, device, quiet, strict, index)
+        r.skip_unknown = skip_unknown
         m = r.evaluate(qs, questions, ranked if rankings is not None else None)
         if compare:
             m["compare"] = r.compare(qs, tables, questions)

@@ -33,8 +33,9 @@ class RetrievalEvaluator:
 
     def __init__(self, questions: list[Question], tables: list[str],
                  ks: tuple[int, ...] = DEFAULT_KS, source: str = "questions",
-                 skipped: list | None = None, notes: list[str] | None = None) -> None:
-        questions = resolve_tables(questions, tables, source, skipped, notes)
+                 skipped: list | None = None, notes: list[str] | None = None,
+                 skip_unknown: bool | None = None) -> None:
+        questions = resolve_tables(questions, tables, source, skipped, notes, skip_unknown)
         self.questions = questions
         self.tables = list(tables)
         self.ks = ks

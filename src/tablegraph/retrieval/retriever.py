@@ -91,6 +91,7 @@ class TableRetriever:
         self.skipped: list = []  # tables of `index_tables` that could not be read
         self.strict = False  # unreadable tables and unknown gold tables are errors
         self.notes: list[str] = []  # gold tables read as another name (`resolve_tables`)
+        self.skip_unknown: bool | None = None  # questions naming a table not here: see there
         self._node_vecs: np.ndarray | None = None
 
     @classmethod
@@ -254,7 +255,8 @@ class TableRetriever:
 
         index = self._require_index()
         ev = RetrievalEvaluator(questions, index.names, source=source, skipped=self.skipped,
-                                notes=None if self.strict else self.notes)
+                                notes=None if self.strict else self.notes,
+                                skip_unknown=self.skip_unknown)
         if ev.n_unanswerable and self.abstain is None:
             raise TableGraphError(f"{source}: {ev.n_unanswerable} question(s) without a gold "
                                   f"table (unanswerable), but this model has no abstention "
@@ -297,7 +299,8 @@ class TableRetriever:
 
         index = self._require_index()
         ev = RetrievalEvaluator(questions, index.names, source=source, skipped=self.skipped,
-                                notes=None if self.strict else self.notes)
+                                notes=None if self.strict else self.notes,
+                                skip_unknown=self.skip_unknown)
         names = index.names
 
         def with_sets(scores: np.ndarray, sets: list[list[str]]) -> dict[str, Any]:

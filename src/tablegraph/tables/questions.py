@@ -391,8 +391,8 @@ def read_question_texts(path: str | Path, question_key: str = "question") -> lis
 
 
 def resolve_tables(questions: list[Question], tables: list[str], source: str = "questions",
-                   skipped: list | None = None, notes: list[str] | None = None
-                   ) -> list[Question]:
+                   skipped: list | None = None, notes: list[str] | None = None,
+                   skip_unknown: bool | None = None) -> list[Question]:
     """The questions with their gold tables spelt as in `tables` (`TableNames`). An unknown
     table is an error naming it (and why it could not be read, when it is among `skipped`;
     the tables of several schemas it could mean, when it has no schema). A table given as
@@ -401,15 +401,18 @@ def resolve_tables(questions: list[Question], tables: list[str], source: str = "
     list the caller prints as warnings), an unknown table that begins the name of exactly
     one table is read as that one (`chartevents` for a file
     `chartevents_reconstructed_from_meds.csv.gz`, as files are renamed when they are
-    exported or rebuilt), and a note says so, once per name."""
+    exported or rebuilt), and a note says so, once per name. `skip_unknown`: True leaves out
+    a question that names an unknown table, and a note counts them (with `notes`); False
+    names `evaluate --skip-unknown` in the error; None neither."""
     from tablegraph.tables.sources import FILE_SUFFIXES, table_name_of  # duckdb: when needed
 
     names = TableNames(tables)
     unread = {s.table.lower(): s.why for s in skipped or []}
     guessed: dict[str, str] = {}
+    left_out: dict[str, int] = {}  # an unknown table -> questions left out for it
     out = []
     for q in questions:
-        gold = []
+        gold: list[str] | None = []
         for t in q.tables:
             key = t  # the name to look for: a file's table name where `t` is a file
             if "/" in t or "\\" in t or t.lower().endswith(FILE_SUFFIXES):
@@ -426,11 +429,22 @@ def resolve_tables(questions: list[Question], tables: list[str], source: str = "
                 notes.append(f"{source}: gold table {t!r} is not a table here: read as "
                              f"{name!r}, the one table whose name begins with it (--strict: "
                              f"an error)")
+            if name is None and skip_unknown and notes is not None:
+                left_out[t] = left_out.get(t, 0) + 1
+                gold = None
+                break
             if name is None:
+                hint = "; evaluate --skip-unknown leaves out the questions that name a table " \
+                    "that is not here" if skip_unknown is False else ""
                 raise TableGraphError(f"{source}: unknown table {t!r} in question {q.text!r} "
-                                      f"(tables: {', '.join(sorted(tables)[:30])})")
+                                      f"(tables: {', '.join(sorted(tables)[:30])}){hint}")
             gold.append(name)
-        out.append(Question(q.text, tuple(gold)))
+        if gold is not None:
+            out.append(Question(q.text, tuple(gold)))
+    if left_out and notes is not None:
+        notes.append(f"{source}: {sum(left_out.values())} question(s) left out: they name a "
+                     f"table that is not here ("
+                     + ", ".join(f"{t}: {n}" for t, n in sorted(left_out.items())) + ")")
     return out
 
 
