@@ -87,5 +87,53 @@ def test_schema_search_ranks_tables_of_a_sqlite_file(tmp_path):
         assert s.shape == (2, 4) and s[0].argmax() == 2 and s[1].argmax() == 3
     finally:
         peer.close()
-    with pytest.raises(Exception, match="SQLite files and PostgreSQL"):
-        SchemaSearchScorer(str(tmp_path), names, "unused")
+    # any other source: the tables as tablegraph reads them, copied into a schema-only SQLite
+    folder = tmp_path / "shop_csv"
+    folder.mkdir()
+    for t, header in (("customers", "customer_id,full_name,email"),
+                      ("orders", "order_id,placed_at,total"),
+                      ("refunds", "refund_id,customer_id,order_id,refund_amount,reason"),
+                      ("warehouses", "warehouse_id,city,capacity")):
+        (folder / f"{t}.csv").write_text(header + "\n" + ",".join("1" for _ in
+                                                                  header.split(",")) + "\n")
+    peer = SchemaSearchScorer(str(folder), names, load_text_encoder().path, "semantic")
+    try:
+        s, sets = peer.run(["how much money was refunded and why", "storage capacity per city"])
+        assert s[0].argmax() == 2 and s[1].argmax() == 3
+        assert sets[0] == ["refunds"]  # no declared keys in CSV files: no hop
+    finally:
+        peer.close()
+    with pytest.raises(Exception, match="schema-search needs the tables: give --tables"):
+        SchemaSearchScorer(None, names, "unused")
+
+
+def test_schema_copy_declares_what_the_catalog_would(tmp_path):
+    """Columns with their declared type (else the type read; TEXT where SQLite cannot spell
+    it), the declared primary and foreign keys, no rows."""
+    import sqlite3
+    from types import SimpleNamespace as NS
+
+    from tablegraph.evaluation.baselines import schema_copy
+    from tablegraph.tables.records import ForeignKey
+
+    def col(name, declared="", dtype="VARCHAR"):
+        return NS(name=name, declared=declared, dtype=dtype)
+
+    profiles = [NS(name="Customer Accounts", columns=[col("id", "INTEGER"), col("tags", "",
+                                                                               "VARCHAR[]")],
+                   primary_key=["id"], foreign_keys=[]),
+                NS(name="sales.orders", columns=[col("id", "", "BIGINT"), col("account_id"),
+                                                 col("total", "", "DECIMAL(10,2)"),
+                                                 col("mood", "", "ENUM('a', 'b')")],
+                   primary_key=[], foreign_keys=[ForeignKey(("account_id",),
+                                                            "Customer Accounts", ("id",))])]
+    path = schema_copy(profiles, tmp_path / "s.sqlite")
+    con = sqlite3.connect(path)
+    cols = {t: [(r[1], r[2], r[5]) for r in con.execute(f'PRAGMA table_info("{t}")')]
+            for t in ("Customer Accounts", "sales.orders")}
+    assert cols == {"Customer Accounts": [("id", "INTEGER", 1), ("tags", "TEXT", 0)],
+                    "sales.orders": [("id", "BIGINT", 0), ("account_id", "VARCHAR", 0),
+                                     ("total", "DECIMAL(10,2)", 0), ("mood", "TEXT", 0)]}
+    fk = con.execute('PRAGMA foreign_key_list("sales.orders")').fetchall()
+    assert [(r[2], r[3], r[4]) for r in fk] == [("Customer Accounts", "account_id", "id")]
+    assert con.execute('SELECT count(*) FROM "sales.orders"').fetchone() == (0,)

@@ -322,7 +322,9 @@ class Bench:
         """Join-aware sets and abstention on EHRSQL-2024 `split` over the 31 real demo tables:
         the shipped default (which saw EHRSQL train) and a variant pretrained without EHRSQL
         (transfer), each as a ranking and as sets, beside dense and dense + foreign-key
-        expansion; abstention AUROC and the answerable recall kept at the model's threshold."""
+        expansion and schema-search (over a schema-only SQLite copy of the demo's tables, with
+        its hop; once, beside the shipped default); abstention AUROC and the answerable recall
+        kept at the model's threshold."""
 
         from tablegraph.evaluation.metrics import abstention_metrics
         from tablegraph.model.abstain import AbstainHead
@@ -348,6 +350,8 @@ class Bench:
                 enc = saved.encoder(self.device)
                 d = prepare_database(db, self.enc, self.gcfg, saved.encoder_config, self.device)
                 methods = {"tablegraph": enc, "dense": "dense"}
+                if label == "shipped default":  # the peer tool reads no model of ours
+                    methods["schema-search"] = "schema-search"
                 rows = evaluate_databases([d], methods, self.enc, self.device,
                                           stage=saved.join_stage())["ehrsql"]
                 abstain = AbstainHead.from_dict(saved.config.get("abstain"))

@@ -9,7 +9,9 @@ question texts, returning scores [Q, M] for the one evaluator
 - `ClassifierScorer`: one-vs-rest logistic regression on the frozen question embeddings, trained
   on training questions (no table content: a table without training questions ranks last);
 - `SchemaSearchScorer`: the peer tool `schema-search` (PyPI, MIT) over a SQLite file or a
-  PostgreSQL URL, with its embedding model pointed at the local text model folder;
+  PostgreSQL URL as it reads them, and over any other source through a schema-only SQLite
+  copy of its tables (`schema_copy`), with its embedding model pointed at the local text
+  model folder;
 - `fuse`: score matrices z-normalised per question and summed.
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import re
 import tempfile
 from pathlib import Path
 
@@ -123,21 +126,64 @@ def dense_fk_sets(scores: np.ndarray, names: list[str], joins) -> list[list[str]
     return sets
 
 
+_SQLITE_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_ ]*(\(\s*\d+\s*(,\s*\d+\s*)?\))?$")
+
+
+def schema_copy(profiles: list, path: Path) -> Path:
+    """A schema-only SQLite file at `path` with the tables of `profiles`
+    (`tables.records.TableProfile`) as a catalog would declare them: each column with its
+    declared type (else the type it was read as; TEXT where SQLite cannot spell it, as
+    `VARCHAR[]`), the declared primary and foreign keys, no rows. What schema-search reads of
+    a database it cannot open itself (a folder of files, DuckDB, MySQL, a SQL dump)."""
+    import sqlite3
+
+    def q(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    con = sqlite3.connect(path)
+    try:
+        for p in profiles:
+            parts = []
+            for c in p.columns:
+                kind = (c.declared or c.dtype or "").strip()
+                parts.append(f"{q(c.name)} {kind if _SQLITE_TYPE.match(kind) else 'TEXT'}")
+            if p.primary_key:
+                parts.append(f"PRIMARY KEY ({', '.join(q(k) for k in p.primary_key)})")
+            for fk in p.foreign_keys:
+                parts.append(f"FOREIGN KEY ({', '.join(q(c) for c in fk.columns)}) REFERENCES "
+                             f"{q(fk.table)} ({', '.join(q(c) for c in fk.ref_columns)})")
+            con.execute(f"CREATE TABLE {q(p.name)} ({', '.join(parts)})")
+        con.commit()
+    finally:
+        con.close()
+    return path
+
+
+def _reads_itself(source: "str | None") -> bool:
+    """Whether schema-search opens `source` itself: a PostgreSQL URL or a SQLite file."""
+    return source is not None and (source.startswith(("postgresql://", "postgres://")) or (
+        Path(source).is_file() and Path(source).suffix.lower() in (".sqlite", ".db", ".sqlite3")))
+
+
 class SchemaSearchScorer:
     """schema-search 3.x as a scorer: it indexes the database's schema (its own extraction
     through SQLAlchemy: columns, types, keys) and ranks every table for a question with the
     given strategy ("semantic", "bm25", "fuzzy" or "hybrid"). Tables it does not return score
     below every returned one. Its embedding model is `model_path` (a local folder: nothing is
-    downloaded); its cache lives in a temporary folder removed with the scorer."""
+    downloaded); its cache lives in a temporary folder removed with the scorer.
 
-    def __init__(self, source: str, tables: list[str], model_path: str,
-                 strategy: str = "hybrid") -> None:
+    `source`: a PostgreSQL URL or a SQLite file, which it reads itself; any other `--tables`
+    source (or a list of its `TableRef`s) is handed over as a schema-only SQLite copy
+    (`schema_copy`) of `profiles`, or of the source's profiles (read, or from the cache)."""
+
+    def __init__(self, source: "str | list | None", tables: list[str], model_path: str,
+                 strategy: str = "hybrid", profiles: list | None = None) -> None:
         import logging
+        import sqlite3
 
         import yaml
         from sqlalchemy import create_engine
 
-        from tablegraph.tables.sources import display_location
         from tablegraph.utils import TableGraphError
 
         try:
@@ -145,24 +191,28 @@ class SchemaSearchScorer:
         except ImportError as e:
             raise TableGraphError("the schema-search baseline needs the package schema-search "
                                   "(pip install 'tablegraph[compare]')") from e
-        if source.startswith(("postgresql://", "postgres://")):
+        self._tmp = tempfile.TemporaryDirectory(prefix="tg-schema-search-")
+        if isinstance(source, str) and source.startswith(("postgresql://", "postgres://")):
             engine = create_engine("postgresql+psycopg://" + source.split("://", 1)[1])
-        elif Path(source).is_file() and Path(source).suffix.lower() in (".sqlite", ".db",
-                                                                        ".sqlite3"):
-            import sqlite3
+        else:
+            if not (isinstance(source, str) and _reads_itself(source)):
+                if profiles is None:
+                    if not source:
+                        raise TableGraphError("schema-search needs the tables: give --tables")
+                    from tablegraph.tables.profile import profile_tables
+                    from tablegraph.tables.sources import discover
 
+                    profiles = profile_tables(discover(source) if isinstance(source, str)
+                                              else source)
+                source = str(schema_copy(profiles, Path(self._tmp.name) / "schema.sqlite"))
             uri = Path(source).resolve().as_uri() + "?mode=ro"
             # A creator, not a sqlite:/// URL: schema-search names its cache folder after the
             # URL's database, which for an absolute path lands on the file itself.
             engine = create_engine("sqlite://",
                                    creator=lambda: sqlite3.connect(uri, uri=True))
-        else:
-            raise TableGraphError(f"the schema-search baseline reads SQLite files and "
-                                  f"PostgreSQL URLs, not {display_location(source)}")
         self.tables = tables
         self.col = {t.lower(): i for i, t in enumerate(tables)}
         self.strategy = strategy
-        self._tmp = tempfile.TemporaryDirectory(prefix="tg-schema-search-")
         config = {
             "logging": {"level": "WARNING"},
             "embedding": {"location": "memory", "model": str(model_path), "metric": "cosine",

@@ -287,9 +287,11 @@ class TableRetriever:
         """The baselines on the same questions and tables, as `evaluate` reports them
         (`RetrievalEvaluator.summary`): "bm25", "dense" (the zero-shot cosine with the same
         text model), "dense+fk" (the dense top table and its neighbours in the join graph by
-        dense score, as a set first in the ranking), and, for a SQLite file or PostgreSQL URL
-        `location` with the package schema-search installed, "schema-search" (hybrid) and
-        "schema-search+fk" (its top table and the tables it lists one foreign-key hop away).
+        dense score, as a set first in the ranking), and, with the package schema-search
+        installed, "schema-search" (hybrid) and "schema-search+fk" (its top table and the
+        tables it lists one foreign-key hop away): over `location` itself where it is a SQLite
+        file or PostgreSQL URL, else over a schema-only SQLite copy of the index's tables
+        (`evaluation.baselines.schema_copy`).
         A baseline that cannot run gives {"skipped": why}."""
         from tablegraph.evaluation.baselines import (BM25Scorer, DenseScorer, SchemaSearchScorer,
                                                      dense_fk_sets)
@@ -314,12 +316,11 @@ class TableRetriever:
         try:
             if getattr(self.text, "path", None) is None:
                 raise TableGraphError("schema-search needs a sentence-transformers model")
-            if location is None:
-                raise TableGraphError("schema-search reads a SQLite file or PostgreSQL URL: "
-                                      "give --tables")
-            if server_kind(location) is None:
+            if location is not None and server_kind(location) is None:
                 location = database_file(location) or location
-            peer = SchemaSearchScorer(location, names, self.text.path)
+            # a SQLite file or PostgreSQL URL as it reads them; else the tables as read here
+            peer = SchemaSearchScorer(location, names, self.text.path,
+                                      profiles=index.profiles or None)
         except TableGraphError as e:
             why = str(e)
         except Exception as e:  # noqa: BLE001 - the peer tool's own failure is its row's

@@ -97,6 +97,22 @@ class PreparedDatabase:
         return [g.table for g in self.graphs]
 
 
+def _named_profiles(d: PreparedDatabase) -> list | None:
+    """The profiles of `d`'s tables named as its questions name them (a corpus may rename
+    a file, `CorpusDatabase.rename`), for a baseline that reads a schema copy; None where
+    `d` was read from a single `--tables` location, which the baseline reads itself."""
+    if isinstance(d.source, str):
+        return None
+    import dataclasses
+
+    from tablegraph.tables.profile import profile_tables
+
+    profiles = profile_tables(d.source)  # cached; in the graphs' order (by table name)
+    if len(profiles) != len(d.names):
+        return None
+    return [dataclasses.replace(p, name=n) for p, n in zip(profiles, d.names)]
+
+
 def prepare_database(db: CorpusDatabase, text: TextEncoder, graph_cfg: GraphConfig,
                      enc_cfg: EncoderConfig, device: str = "cpu") -> PreparedDatabase | None:
     """Read, profile and embed a database's tables and its questions (None without any)."""
@@ -250,7 +266,8 @@ def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], tex
                 record(d, ev, name + "+fk", sets_first(scores, d.names, sets), sets)
             elif isinstance(method, str) and method.startswith("schema-search"):
                 peer = SchemaSearchScorer(d.source, d.names, text.path,
-                                          "semantic" if method.endswith("semantic") else "hybrid")
+                                          "semantic" if method.endswith("semantic") else "hybrid",
+                                          _named_profiles(d))
                 try:
                     scores, sets = peer.run(ev.texts)  # one search per question
                 finally:
