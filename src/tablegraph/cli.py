@@ -67,7 +67,6 @@ def _retriever(model: Optional[str], tables: Optional[str], device: Optional[str
         return r
     r = TableRetriever.load(model, tables=tables, device=device, progress=not quiet,
                             strict=strict, index=index)
-    r.strict = strict
     _warn_skipped(r.skipped)
     return r
 

@@ -44,7 +44,7 @@ from tablegraph.model.index import build_index
 from tablegraph.model.scoring import Scorer
 from tablegraph.tables.questions import Question, stratified_split
 from tablegraph.text.encoders import TextEncoder, load_text_encoder
-from tablegraph.training.corpora import demo_tables
+from tablegraph.training.corpora import DEMO_RENAME, demo_tables
 from tablegraph.training.run import model_config
 from tablegraph.training.trainer import TrainConfig, fit
 from tablegraph.utils import atomic_write_text, pick_device, write_json
@@ -211,10 +211,8 @@ class Bench:
             return
         self.log("c: EHRSQL-2024 on the 31 real demo tables")
 
-        def rename(n: str) -> str:
-            return "chartevents" if n.startswith("chartevents") else n
-
-        corpus = Corpus.build(demo_tables(demo_dir), self.enc, self.gcfg, rename)
+        corpus = Corpus.build(demo_tables(demo_dir), self.enc, self.gcfg,
+                              lambda n: DEMO_RENAME.get(n, n))
         split: dict[str, list[Question]] = {"train": [], "valid": [], "test": []}
         for line in jl.read_text("utf-8").splitlines():
             r = json.loads(line)

@@ -159,10 +159,10 @@ def schema_copy(profiles: list, path: Path) -> Path:
     return path
 
 
-def _reads_itself(source: "str | None") -> bool:
-    """Whether schema-search opens `source` itself: a PostgreSQL URL or a SQLite file."""
-    return source is not None and (source.startswith(("postgresql://", "postgres://")) or (
-        Path(source).is_file() and Path(source).suffix.lower() in (".sqlite", ".db", ".sqlite3")))
+def _sqlite_file(source: "str | list | None") -> bool:
+    """Whether `source` is a SQLite file, which schema-search opens itself."""
+    return isinstance(source, str) and Path(source).is_file() and \
+        Path(source).suffix.lower() in (".sqlite", ".db", ".sqlite3")
 
 
 class SchemaSearchScorer:
@@ -195,7 +195,7 @@ class SchemaSearchScorer:
         if isinstance(source, str) and source.startswith(("postgresql://", "postgres://")):
             engine = create_engine("postgresql+psycopg://" + source.split("://", 1)[1])
         else:
-            if not (isinstance(source, str) and _reads_itself(source)):
+            if not _sqlite_file(source):
                 if profiles is None:
                     if not source:
                         raise TableGraphError("schema-search needs the tables: give --tables")

@@ -108,7 +108,7 @@ class TableRetriever:
 
             info, saved, table_index = load_index(index)
             r = cls(saved, saved.text_encoder(), table_index, device=device)
-            r.index_info = info
+            r.index_info, r.strict = info, strict
             return r
         saved = load_model(model)
         if tables is not None:
@@ -123,7 +123,9 @@ class TableRetriever:
         if saved.index is None:
             raise TableGraphError(f"{'the shipped model' if model is None else model} holds no "
                                   f"index of tables: give --tables or --index")
-        return cls(saved, saved.text_encoder(), saved.index, device=device)
+        r = cls(saved, saved.text_encoder(), saved.index, device=device)
+        r.strict = strict
+        return r
 
     def index_tables(self, tables: str, progress: bool = False, strict: bool = False) -> None:
         """Read, profile and embed `tables` with the trained encoder; replace the index."""

@@ -756,9 +756,17 @@ class Reader:
                             f"text but {f} is {e}")
         raw = self.relation_sql(ref, encoding, delimiter)
         if ref.kind == "file" and file_format(ref.files[0]) in ("csv", "tsv"):
-            if not self._sniffs(raw):  # check_csv has read every record: nothing is guessed
-                raw = self.relation_sql(ref, encoding, delimiter, strict=False)
-            raw = self._decimal_commas(raw)
+            # DuckDB's sniffer refuses some files that are whole and regular, such as one
+            # whose lines end in CRLF but its last, appended later, in LF; check_csv has read
+            # every record, so nothing is guessed without its strict mode. Other errors are
+            # left to the reading, which names them.
+            try:
+                described = self.con.execute(f"DESCRIBE SELECT * FROM {raw}").fetchall()
+            except duckdb.Error as e:
+                described = None
+                if "sniffing" in str(e):
+                    raw = self.relation_sql(ref, encoding, delimiter, strict=False)
+            raw = self._decimal_commas(raw, described)
         declared: list[tuple[str, str]] = []
         if ref.kind == "sqlite":
             try:
@@ -790,26 +798,16 @@ class Reader:
         finally:
             self.con.execute("SET sqlite_all_varchar = false")
 
-    def _sniffs(self, rel: str) -> bool:
-        """Whether DuckDB's CSV sniffer takes `rel` (a CSV file) in its strict mode. It
-        refuses some files that are whole and regular, such as one whose lines end in CRLF but
-        its last, appended later, in LF; other errors are left to the reading, which names
-        them."""
-        try:
-            self.con.execute(f"DESCRIBE SELECT * FROM {rel}")
-        except duckdb.Error as e:
-            return "sniffing" not in str(e)
-        return True
-
-    def _decimal_commas(self, rel: str) -> str:
+    def _decimal_commas(self, rel: str, described: list | None = None) -> str:
         """`rel` (a CSV file) with each text column whose every value is a number written
         with a decimal comma, and thousands dots or none (`1.234,50`, `99,90`, `5`; one at
         least with a comma that is surely a decimal one: not before three digits), read as
         the number it is (DOUBLE): a European export's amounts are numbers, not text. Other
         columns (`1,000` and `2,500` alone may be English thousands), and `rel` when none is
-        such, as they are."""
+        such, as they are. `described`: `DESCRIBE` of `rel`, when already read."""
         try:
-            described = self.con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()
+            if described is None:
+                described = self.con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()
             cols = [c for c, t, *_ in described if t == "VARCHAR"]
             if not cols:
                 return rel

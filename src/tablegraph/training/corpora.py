@@ -25,6 +25,8 @@ from tablegraph.utils import TableGraphError
 # Files of `../shared/data/mimic-iv-demo` that are no table of the demo: the data's own list
 # of its files and their checksums
 DEMO_PACKAGING = ("MANIFEST",)
+# the demo's file -> the name EHRSQL's questions give its table
+DEMO_RENAME = {"chartevents_reconstructed_from_meds": "chartevents"}
 
 
 @dataclass
@@ -85,7 +87,7 @@ def ehrsql_database(root: str | Path, split: str = "train") -> CorpusDatabase:
         questions.append(Question(r["question"],
                                   tuple(t.split("/")[-1] for t in r["demo_tables"])))
     return CorpusDatabase(f"ehrsql/{split}", "ehrsql", demo_tables(demo), questions,
-                          {"chartevents_reconstructed_from_meds": "chartevents"})
+                          DEMO_RENAME)
 
 
 def ehrsql_unanswerable(root: str | Path, split: str = "train") -> list[str]:
