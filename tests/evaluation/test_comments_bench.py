@@ -2,7 +2,7 @@
 
 import duckdb
 
-from tablegraph.benchmarks.comments import VARIANTS, abbreviate, copy_database
+from tablegraph.benchmarks.comments import VARIANTS, abbreviate, acronym, copy_database
 
 
 def test_abbreviate():
@@ -13,6 +13,15 @@ def test_abbreviate():
     assert abbreviate("customer_payments", common=True) == "cust_pmts"
     assert abbreviate("unitPrice", common=True) == "unit_prc"
     assert abbreviate("age", common=True) == "age"
+
+
+def test_acronym():
+    # three to five words: their initials; fewer, more or not only letters: the name
+    assert acronym("avg_house_value") == "ahv"
+    assert acronym("SocialSecurityNumber") == "ssn"
+    assert acronym("order_items") == "order_items"
+    assert acronym("a_b_c_d_e_f") == "a_b_c_d_e_f"
+    assert acronym("icd9_code_long") == "icd9_code_long"
 
 
 def test_copies_keep_rows_and_say_the_old_names_in_comments(tiny_tables, tmp_path):
@@ -39,6 +48,7 @@ def test_copies_keep_rows_and_say_the_old_names_in_comments(tiny_tables, tmp_pat
     assert names[VARIANTS[0]]["prescriptions"] == "prescriptions"
     assert names[VARIANTS[1]]["prescriptions"] == names[VARIANTS[2]]["prescriptions"] == "prsc"
     assert names[VARIANTS[3]]["prescriptions"] == "prescriptions"  # no common abbreviation
+    assert names[VARIANTS[4]]["prescriptions"] == "prescriptions"  # one word
 
 
 def test_questions_with_evidence_are_ranked_beside_the_copies(trained, tmp_path, tiny_sqlite):

@@ -255,3 +255,32 @@ def test_abbreviated_names_link_the_words_they_abbreviate():
     # nor does a letter out of order or a first letter that differs ("scr" in "cars"), nor
     # a word that passes over more than one consonant ("scr" in "subscriber")
     assert f("cars", 0) == 0 and f("oscar", 0) == 0 and f("subscriber", 0) == 0
+
+
+def test_acronyms_link_the_words_whose_initials_they_are():
+    tables = [("drgcodes", ["hadm_id", "drg_code", "description"], []),
+              ("diagnoses_icd", ["hadm_id", "icd_code"], []),
+              ("schools", ["school_id", "frpm_count"], [])]
+    linker = SchemaLinker(tables)
+
+    def f(q, j):
+        return float(linker.features([q])[0, j, FEATURE_NAMES.index("column_cover")])
+    # "drg" is no word: the three words in a row whose initials it is link it
+    q = "What is the diagnosis related group of each stay?"
+    assert f(q, 0) > 0 and f(q, 1) == 0
+    words = content_words(q)
+    assert linker.acronyms(words) == [(0, 3, "drg")]
+    cover = linker.word_cover(q)
+    assert cover[0, :3].min() > 0 and cover[0, 3:].max() == 0 and not cover[1:].any()
+    # stopwords between them pass ("free or reduced price meals": "frpm")
+    assert linker.acronyms(content_words("count free or reduced price meals")) == \
+        [(1, 5, "frpm")]
+    assert f("count free or reduced price meals", 2) > 0
+    # the words out of order, too few of them, or a letter missing: no link
+    for q in ("the group related to diagnosis", "diagnosis group", "diagnosis rate"):
+        assert f(q, 0) == 0 and not linker.acronyms(content_words(q))
+    # a column whose rare name words the question says, so spelled, is one it names
+    assert linker.named_columns("the diagnosis related group code of each stay", 0) == \
+        ["drg_code"]
+    assert linker.named_columns("the diagnosis related group of each stay", 0) == []
+    assert linker.named_columns("the icd code of each admission", 1) == ["icd_code"]

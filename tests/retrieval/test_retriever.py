@@ -52,6 +52,20 @@ def test_search_ranks_explains_and_gives_the_result_record(trained):
                                          "score": round(first.score, 4)}
 
 
+def test_columns_the_question_names_come_first(trained):
+    model, *_ = trained
+    r = TableRetriever.load(str(model))
+    res = r.search("by which route was heparin given to each person", k=3)
+    hit = next(h for h in res.hits if h.table == "prescriptions")
+    # "route" is named: that column first, with score 1.0, then the closest others, once each
+    assert (hit.columns[0].column, hit.columns[0].score) == ("route", 1.0)
+    assert len({m.column for m in hit.columns}) == len(hit.columns) == 3
+    # a column none of whose rare words is said is not named
+    res = r.search("heparin for every person", k=3)
+    hit = next(h for h in res.hits if h.table == "prescriptions")
+    assert all(m.column != "route" or m.score < 1.0 for m in hit.columns)
+
+
 def test_rankings_file_and_case_insensitive_table_names(trained, tmp_path):
     model, tables, _, _ = trained
     q = tmp_path / "q.csv"

@@ -303,8 +303,8 @@ class Bench:
 
         if not (root / "text2sql-train").is_dir():
             return self.skip("comments", f"{root / 'text2sql-train'} is absent")
-        self.log(f"comments: fold {fold}'s databases, names abbreviated and commented, and "
-                 f"described by files")
+        self.log(f"comments: fold {fold}'s databases, names abbreviated and commented, "
+                 f"acronyms, and described by files")
         with tempfile.TemporaryDirectory(prefix="tg-comments-") as tmp:
             pretrain_corpus(str(root), str(Path(tmp) / "model"), PretrainConfig(abstain=False),
                             fold=fold, folds=folds, device=self.device, progress=False,
@@ -644,8 +644,9 @@ def to_markdown(result: dict) -> str:
         rows = [[group, names, str(r["n"]), *_fmt(r, "hit@1", "all@5", "set_f1")]
                 for group, by in cm.items() for names, r in by.items()]
         lines += _md_table("Cryptic names and catalog comments (fold 0's databases copied "
-                           "with names abbreviated, then commented with the old names, and with "
-                           "common abbreviations only; BIRD's "
+                           "with names abbreviated, then commented with the old names, with "
+                           "common abbreviations only, and with names of 3-5 words as their "
+                           "initials; BIRD's "
                            "questions also followed by their evidence; the databases handed "
                            "over as Spider 2.0's and tables.json's files describe them; the "
                            "fold-0 model, zero-shot):",

@@ -2,7 +2,7 @@
 
 Enterprise schemas name tables and columns in abbreviations (`t_rf`, `amt`) and say what they
 hold in `COMMENT ON`. No public corpus with questions has such comments, so they are made: each
-held-out database of a fold is copied into DuckDB three ways,
+held-out database of a fold is copied into DuckDB five ways,
 
 - `as they are`: the names unchanged;
 - `abbreviated`: every name abbreviated (`abbreviate`: each word to its first letter and the
@@ -11,9 +11,11 @@ held-out database of a fold is copied into DuckDB three ways,
 - `common abbreviations`: only the words that have an abbreviation in common use in database
   names take it (`COMMON_ABBREVIATIONS`: `amount` -> `amt`, `customer` -> `cust`,
   `department` -> `dept`), the others stay: `customer_payments` -> "cust_pmts",
+- `acronyms`: a name of three to five words becomes their initials (`avg_house_value` ->
+  "ahv", `SocialSecurityNumber` -> "ssn"), the others stay,
 
 and ranked zero-shot by a model pretrained without that fold. The copies declare no keys, so
-joins are inferred in all three. Real comments say more than a name in words: what the third
+joins are inferred in all of them. Real comments say more than a name in words: what the third
 copy wins back is a floor for what comments add.
 
 The hint can sit in the question instead: BIRD gives each question its `evidence` ("male
@@ -36,7 +38,8 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
-VARIANTS = ("as they are", "abbreviated", "abbreviated, commented", "common abbreviations")
+VARIANTS = ("as they are", "abbreviated", "abbreviated, commented", "common abbreviations",
+            "acronyms")
 FORMS = ("as Spider 2.0 describes it", "as tables.json describes it")
 SAMPLE_ROWS = 5  # a Spider 2.0 table's JSON holds five
 WITH_EVIDENCE = "as they are, + evidence"  # the questions followed by BIRD's evidence
@@ -70,13 +73,26 @@ shipping shpg;problem prob;information info;street str;telephone tel
 registration reg;international intl;national natl;management mgmt""".strip().replace("\n", ";").split(";"))
 
 
+def _name_words(name: str) -> list[str]:
+    """A name's words, split at `_`, spaces and camelCase."""
+    return [w for w in re.split(r"[_\s]+|(?<=[a-z])(?=[A-Z])", name) if w]
+
+
+def acronym(name: str) -> str:
+    """`avg_house_value` -> "ahv": a name of three to five words (`_name_words`, letters
+    only) as their initials in lower case; any other name as it is."""
+    words = _name_words(name)
+    return "".join(w[0] for w in words).lower() \
+        if 3 <= len(words) <= 5 and all(w.isalpha() for w in words) else name
+
+
 def abbreviate(name: str, common: bool = False) -> str:
     """`order_items` -> "ordr_itms", `customerId` -> "cstm_id": each word (split at `_`,
     spaces and camelCase) to its first letter and the consonants after it, at most 4 letters;
     words of up to 3 letters stay. `common`: only the words of `COMMON_ABBREVIATIONS` (and
     their plurals) take theirs: `customer_payments` -> "cust_pmts", `unit_price` ->
     "unit_prc"."""
-    words = [w for w in re.split(r"[_\s]+|(?<=[a-z])(?=[A-Z])", name) if w]
+    words = _name_words(name)
 
     def short(w: str) -> str:
         w = w.lower()
@@ -95,7 +111,8 @@ def _unique(names: list[str], variant: str) -> dict[str, str]:
     out: dict[str, str] = {}
     seen: set[str] = set()
     for n in names:
-        base = n if variant == VARIANTS[0] else abbreviate(n, variant == VARIANTS[3])
+        base = n if variant == VARIANTS[0] else acronym(n) if variant == VARIANTS[4] else \
+            abbreviate(n, variant == VARIANTS[3])
         new, i = base, 2
         while new.lower() in seen:
             new, i = f"{base}{i}", i + 1

@@ -24,7 +24,9 @@ Features 5 and 6 are RAT-SQL's partial matches: a name or value need not appear 
 name word also matches a question word that it begins, so abbreviations link ("one_hr_max"
 to "one hour maximum", "disp_sched" to "dispensed"), or that it abbreviates letter by letter
 when it is no common word itself (`is_abbreviation`: "cstm_ordr" to "customer orders",
-"AvgScrRead" to "average score"; `word_cover` the same).
+"AvgScrRead" to "average score"), or whose initials it is, three to five content words in a
+row (`acronyms`: "drg" to "diagnosis related group", "ssn" to "social security number",
+"fte" to "full-time equivalent"); `word_cover` the same.
 
 Feature 4 also looks in each table's lexicon (`TableNodes.lexicon`: the distinct values of up
 to 100 characters of each text-like column, read from the whole table, `tables.profile`), so
@@ -77,6 +79,12 @@ _SQL_WORDS = frozenset(
     "LIKE SUM COUNT AVG MAX MIN DIVIDE MULTIPLY SUBTRACT ADD CAST REAL BETWEEN DISTINCT SELECT "
     "WHERE IIF CASE WHEN THEN ELSE END SUBSTR STRFTIME ROUND LENGTH DATE IN AND OR NOT IS "
     "AS".split())
+# how many words in a row an acronym name word may stand for (`SchemaLinker.acronyms`): two
+# letters are too often a chance ("id" of "inspection date", "fl" of "flights landed")
+ACRONYM_WORDS = (3, 5)
+# how rare among the tables' name words a word of a column's name must be for a question to
+# name the column only if it says that word (`SchemaLinker.named_columns`)
+NAMED_IDF = 0.05
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'&.-]*|[.?!;:]")
 
 
@@ -126,6 +134,9 @@ class SchemaLinker:
         self.columns = [{c.lower() for c in cols if _identifier(c)} for _, cols, _, _ in tables]
         # the words of each column name and of the table name, and as one set per table
         column_parts = [[content_words(w) for w in ws] for ws in words]
+        # each column's name and its words (the table's name words are the last part)
+        self._named = [list(zip(cols, parts)) for (_, cols, _, _), parts
+                       in zip(tables, column_parts)]
         self.column_words = [{w for part in parts for w in part} for parts in column_parts]
         self.value_words = [{w for v in vals for w in content_words(v)}
                             for _, _, vals, _ in tables]
@@ -161,6 +172,7 @@ class SchemaLinker:
         for w in sorted(set().union(*self.column_words)):
             if is_abbreviation(w):
                 self._abbreviations.setdefault(w[0], []).append(w)
+        self._acronym_words = {w for ws in self._abbreviations.values() for w in ws}
         for words, idf, by in ((self.column_words, self.idf_column_words, self._by_column_word),
                                (self.value_words, self.idf_value_words, self._by_value_word)):
             for j, ws in enumerate(words):
@@ -219,7 +231,8 @@ class SchemaLinker:
 
         - the word's IDF among the tables' name words when it is one of the table's name
           words, or 0.8 times the IDF of a name word of 3+ letters that it begins with
-          ("disp" in "dispensed") or that abbreviates it ("cstm" for "customer");
+          ("disp" in "dispensed"), that abbreviates it ("cstm" for "customer") or whose
+          initials it is one of ("ssn" for each of "social security number");
         - its IDF among the value words when it is a word of the table's sample values;
         - 1 when it is a word of a value (sample or lexicon) found whole in the question;
 
@@ -233,12 +246,17 @@ class SchemaLinker:
             return out
         found = self.found_values(question) if found is None else found
         named = {j: {x for _, v in vs for x in content_words(v)} for j, vs in found.items()}
+        spelled: dict[int, list[str]] = {}  # word position -> acronyms it is an initial of
+        for a, b, name in self.acronyms(words):
+            for k in range(a, b):
+                spelled.setdefault(k, []).append(name)
         for k, w in enumerate(words):
             col = out[:, k]
             for j, idf in self._by_column_word.get(w, ()):
                 col[j] = max(col[j], idf)
             # name words it begins with (longest first) or that abbreviate it
-            for part in [w[:n] for n in range(len(w) - 1, 2, -1)] + self._abbreviated(w):
+            for part in [w[:n] for n in range(len(w) - 1, 2, -1)] + self._abbreviated(w) + \
+                    spelled.get(k, []):
                 for j, idf in self._by_column_word.get(part, ()):
                     if w not in self.column_words[j]:
                         col[j] = max(col[j], 0.8 * idf)
@@ -298,6 +316,20 @@ class SchemaLinker:
         found = self.found_values(question) if found is None else found
         return self.word_cover(question, found), self.entities(question, found)
 
+    def named_columns(self, question: str, table: int) -> list[str]:
+        """The columns of table `table` that `question` names: every word of the column's
+        name that is rare among the tables' name words (IDF >= `NAMED_IDF`, so not "id") is
+        found in it as the linking features find words (whole, begun, abbreviated or in an
+        acronym: `ssn` for "social security number"), rarest names first."""
+        found = self._found(content_words(question))
+        named = []
+        for column, words in self._named[table]:
+            rare = [(w, self.idf_column_words.get(w, 0.0)) for w in set(words)]
+            rare = [(w, x) for w, x in rare if x >= NAMED_IDF]
+            if rare and all(w in found for w, _ in rare):
+                named.append((-sum(x for _, x in rare), column))
+        return [c for _, c in sorted(named)]
+
     def _share(self, words: list[str], docs: set[str], idf: dict[str, float]) -> float:
         den = sum(max(idf.get(w, 1.0), 0.1) for w in words)
         return sum(idf.get(w, 0.0) for w in words if w in docs) / den if den else 0.0
@@ -330,13 +362,29 @@ class SchemaLinker:
         (`words.abbreviates`: "amt" "amount", "cstm" "customer", "scr" "score")."""
         return [a for a in self._abbreviations.get(word[:1], ()) if abbreviates(a, word)]
 
+    def acronyms(self, words: list[str]) -> list[tuple[int, int, str]]:
+        """(start, end, name word) for each run `words[start:end]` of 3 to 5 words whose
+        initials are an abbreviation-like name word of the schema: "diagnosis related group"
+        for `drg`, "free reduced price meal" (stopwords gone) for `frpm`. `words`: a
+        question's `content_words`."""
+        out = []
+        for a in range(len(words)):
+            initials = words[a][:1]
+            for b in range(a + 1, min(len(words), a + ACRONYM_WORDS[1])):
+                initials += words[b][:1]
+                if b + 1 - a >= ACRONYM_WORDS[0] and initials in self._acronym_words:
+                    out.append((a, b + 1, initials))
+        return out
+
     def _found(self, words: list[str]) -> set[str]:
-        """The question's words, their prefixes of 3+ letters and the schema's abbreviations
-        of them: a name word matches a question word that it begins ("max" "maximum",
-        "disp" "dispensed") or abbreviates ("amt" "amount")."""
+        """The question's words, their prefixes of 3+ letters, the schema's abbreviations of
+        them and its acronyms of runs of them: a name word matches a question word that it
+        begins ("max" "maximum", "disp" "dispensed") or abbreviates ("amt" "amount"), or
+        the words whose initials it is ("ssn" "social security number")."""
         found = {w[:k] for w in words for k in range(min(3, len(w)), len(w) + 1)}
         for w in words:
             found.update(self._abbreviated(w))
+        found.update(name for _, _, name in self.acronyms(words))
         return found
 
     def features(self, questions: list[str]) -> np.ndarray:

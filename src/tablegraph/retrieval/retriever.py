@@ -204,14 +204,17 @@ class TableRetriever:
         hits = []
         for rank, j in enumerate(order, start=1):
             nodes = index.nodes[j]
-            cols: list[Match] = []
+            # the columns the question names (schema linking) first, then the closest
+            cols: list[Match] = [Match(c, 1.0) for c in index.linker().named_columns(
+                question, int(j))[:explain]] if explain > 0 else []
             vals: list[Match] = [Match(c, 1.0, v) for _, v in exact.get(int(j), [])[:explain]
                                  if (c := nodes.value_column(v)) is not None]
             if node_vecs is not None and len(nodes):
                 sims = node_vecs[offsets[j]:offsets[j] + len(nodes)] @ qv  # [nodes]
                 for i in np.argsort(-sims, kind="stable"):
                     kind, label = nodes.kinds[i], nodes.labels[i]
-                    if kind == NodeKind.COLUMN and len(cols) < explain:
+                    if kind == NodeKind.COLUMN and len(cols) < explain and \
+                            all(m.column != label for m in cols):
                         cols.append(Match(label, float(sims[i])))
                     elif kind == NodeKind.VALUE and len(vals) < explain and \
                             all(m.value != label for m in vals):
