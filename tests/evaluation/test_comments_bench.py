@@ -2,7 +2,7 @@
 
 import duckdb
 
-from tablegraph.benchmarks.comments import VARIANTS, abbreviate, acronym, copy_database
+from tablegraph.training.renamed import VARIANTS, abbreviate, acronym, copy_database
 
 
 def test_abbreviate():
@@ -73,6 +73,19 @@ def test_questions_with_evidence_are_ranked_beside_the_copies(trained, tmp_path,
     assert list(got["bird"]) == [*VARIANTS[:1], WITH_EVIDENCE, *VARIANTS[1:], *FORMS]
     assert {r["n"] for r in got["bird"].values()} == {len(qs)}
     assert got["bird"][WITH_EVIDENCE] != got["bird"][VARIANTS[0]]  # the hint changed rankings
+    assert all("kept" not in r for r in got["bird"].values())  # no abstention model
+    # with one (keeps a question whose best score is above 0), the share it keeps
+    import shutil
+    with_head = tmp_path / "with-head"
+    shutil.copytree(model, with_head)
+    config = json.loads((with_head / "config.json").read_text())
+    config["abstain"] = {"features": ["max"], "coef": [1.0], "intercept": 0.0, "mean": [0.0],
+                         "scale": [1.0], "threshold": 0.5, "temperature": 0.07}
+    (with_head / "config.json").write_text(json.dumps(config))
+    got = comments_bench(str(with_head), tmp_path / "data", tmp_path,
+                         fold=database_fold("bird/tiny", 3), log=lambda _: None)
+    kept = [r["kept"] for r in got["bird"].values()]
+    assert len(kept) == len(got["bird"]) and all(0 <= k <= 1 for k in kept) and max(kept) > 0
 
 
 def test_a_database_described_as_benchmarks_hand_them_over_reads_back(tmp_path):

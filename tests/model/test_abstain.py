@@ -70,8 +70,50 @@ def test_the_meaning_a_question_shares_with_a_table_counts_without_its_words():
         head.confidence(scores, qs, LINKER)
     blind = abstain_features(scores, qs, LINKER)  # no documents: dense_max is NaN
     old = fit_abstain_head(blind[:200], blind[200:])
-    assert old.features == ABSTAIN_FEATURES[:-1] and len(old.coef) == len(ABSTAIN_FEATURES) - 1
+    assert old.features == tuple(f for f in ABSTAIN_FEATURES if f != "dense_max")
+    assert len(old.coef) == len(ABSTAIN_FEATURES) - 1
     assert AbstainHead.from_dict(old.to_dict()) == old  # a model saved before dense_max
     np.testing.assert_allclose(old.predict(x), old.predict(blind))
     with pytest.raises(ValueError, match="lack"):
         fit_abstain_head(x[:200], blind[200:])
+
+
+def test_a_schema_whose_names_say_little_is_not_taken_for_one_that_answers_nothing():
+    """An abbreviated schema (`cstm`, `ordr_ttl`) scores its own questions as low as a
+    readable one scores questions it cannot answer. The share of its name words that are no
+    common word (`names_unread`) tells the two apart, and the head keeps both kinds of
+    answerable question and catches both kinds of other."""
+    plain = SchemaLinker([("customers", ["id", "name", "city"], []),
+                          ("orders", ["id", "customer_id", "total"], [])])
+    short = SchemaLinker([("cstm", ["id", "nm", "cty"], []),
+                          ("ordr", ["id", "cstm_id", "ttl"], [])])
+    assert plain.names_unread == 0.0 and short.names_unread == 1.0
+    rng = np.random.default_rng(3)
+
+    def rows(linker, best):
+        scores = rng.normal(0.1, 0.03, (200, 2))
+        scores[:, 0] += best
+        return abstain_features(scores, ["what is it"] * 200, linker,
+                                dense=rng.normal(0.3, 0.03, (200, 2)))
+    a = np.concatenate([rows(plain, 0.5), rows(short, 0.2)])  # answerable
+    u = np.concatenate([rows(plain, 0.2), rows(short, 0.0)])  # answerable nowhere there
+    unread = ABSTAIN_FEATURES.index("names_unread")
+    assert set(a[:, unread]) == {0.0, 1.0}
+    head = fit_abstain_head(a, u)
+    assert (head.predict(a) > 0.5).mean() > 0.95 and (head.predict(u) < 0.5).mean() > 0.95
+
+
+def test_rows_weigh_as_told():
+    """A row of weight 0 is as good as absent; without weights every row weighs 1."""
+    rng = np.random.default_rng(4)
+    qs = ["when was the patient admitted?"] * 100
+    a = abstain_features(rng.normal(0.4, 0.1, (100, 12)), qs, LINKER)
+    u = abstain_features(rng.normal(0.1, 0.1, (100, 12)), qs, LINKER)
+    noise = abstain_features(rng.normal(0.1, 0.1, (50, 12)), qs[:50], LINKER)  # "answerable"
+    alone = fit_abstain_head(a, u)
+    muted = fit_abstain_head(np.concatenate([a, noise]), u,
+                             weights=(np.r_[np.ones(100), np.zeros(50)], np.ones(100)))
+    loud = fit_abstain_head(np.concatenate([a, noise]), u)
+    x = np.concatenate([a, u])
+    np.testing.assert_allclose(muted.predict(x), alone.predict(x), atol=0.05)
+    assert np.abs(loud.predict(x) - alone.predict(x)).max() > 0.1

@@ -219,3 +219,73 @@ def test_abstention_on_databases_counts_own_questions_kept_and_others_caught(mon
     assert got["kept"] == 6 / 8 and got["caught"] == 1.0
     assert abs(got["auroc"] - (6 / 8 + 2 / 8 * 0.5)) < 1e-9  # two ties at 0.2
     assert pt.abstention_on_databases(head, None, dbs[:1], None, None, 0, "cpu") == {}
+
+
+def test_abbreviated_copies_rename_tables_columns_and_gold_tables(tmp_path):
+    from tablegraph.graphs.nodes import GraphConfig
+    from tablegraph.model.config import EncoderConfig
+    from tablegraph.text.encoders import load_text_encoder
+    from tablegraph.training.pretrain import abbreviated_copy, prepare_database
+
+    _corpus(tmp_path, 1)
+    text, graphs = load_text_encoder("hash:64"), GraphConfig()
+    enc = EncoderConfig(in_dim=128 + 64, out_dim=64, hidden_dim=32)
+    d = prepare_database(text2sql_databases(tmp_path)[0], text, graphs, enc)
+    c = abbreviated_copy(d, tmp_path, text, graphs, enc, "cpu")
+    assert c.name == "spider/shop_0/abbreviated" and c.group == "spider"
+    assert sorted(c.names) == ["cstm", "ordr", "prdc"]
+    assert [q.text for q in c.questions] == [q.text for q in d.questions]
+    assert c.questions[-1].tables == ("cstm", "ordr")  # the gold tables follow their copies
+    assert {n for g in c.graphs for n in g.nodes.columns} >= {"cstm_id", "ttl", "prc"}
+    assert "paris" in c.graphs[c.names.index("cstm")].nodes.labels  # the rows come along
+
+
+def test_abstention_is_fitted_and_calibrated_on_abbreviated_copies_too(monkeypatch):
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    import tablegraph.model.abstain as abstain
+    import tablegraph.training.corpora as corpora
+    import tablegraph.training.pretrain as pt
+    from tablegraph.utils import TableGraphError
+
+    dbs = [SimpleNamespace(name=f"spider/db{i}", group="spider") for i in range(40)]
+    ehr = SimpleNamespace(name="ehrsql/train", group="ehrsql")
+
+    def no_valid(root, split):
+        raise TableGraphError("no valid split here")
+
+    def cross(model, some, *args):  # one answerable and one other row per database
+        rows = np.array([[1.0 if d.name.endswith("/abbreviated") else 0.0] for d in some])
+        return rows.reshape(-1, 1), rows.reshape(-1, 1)
+    fitted, weighed, logged = [], [], []
+
+    def fit(answerable, unanswerable, temperature, weights):
+        fitted.append(answerable[:, 0])
+        weighed.append(weights[0])
+        return SimpleNamespace(threshold=0.5, predict=lambda x: x[:, 0])
+    monkeypatch.setattr(pt, "pretrain", lambda *args: SimpleNamespace(model=None))
+    monkeypatch.setattr(pt, "question_features", lambda *args: np.zeros((1, 1)))
+    monkeypatch.setattr(pt, "cross_database_features", cross)
+    monkeypatch.setattr(pt, "abbreviated_copy", lambda d, *args: SimpleNamespace(
+        name=d.name + "/abbreviated", group=d.group))
+    monkeypatch.setattr(corpora, "ehrsql_unanswerable", lambda root, split: ["q"])
+    monkeypatch.setattr(corpora, "ehrsql_database", no_valid)
+    monkeypatch.setattr(abstain, "fit_abstain_head", fit)
+    held = [d for d in dbs if pt.abstain_part(d.name) < 2]
+    n_fit = sum(pt.abstain_part(d.name) == 0 for d in held)
+    assert 0 < n_fit < len(held)
+    pt.fit_abstention(dbs + [ehr], None, None, None, pt.PretrainConfig(), "", None, "cpu",
+                      logged.append)
+    # EHRSQL's row, each fitting database's, and each one's abbreviated copy's
+    assert len(fitted[0]) == 1 + 2 * n_fit and fitted[0].sum() == n_fit
+    # a database and its copy weigh half each: EHRSQL's share of the fit stays
+    assert list(weighed[0]) == [1.0] + [0.5] * (2 * n_fit)
+    assert "new databases abbreviated" in logged[-1]
+    fitted.clear()
+    pt.fit_abstention(dbs + [ehr], None, None, None,
+                      pt.PretrainConfig(abstain_abbreviated=False), "", None, "cpu",
+                      logged.append)
+    assert len(fitted[0]) == 1 + n_fit and "abbreviated" not in logged[-1]
+    assert list(weighed[-1]) == [1.0] * (1 + n_fit)

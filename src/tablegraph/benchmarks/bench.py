@@ -297,7 +297,8 @@ class Bench:
 
     def bench_comments(self, root: Path, fold: int = 0, folds: int = 3) -> None:
         """Cryptic names with and without catalog comments (`benchmarks.comments`), ranked by
-        a model pretrained without `fold` (as `tablegraph pretrain --fold`, no abstention)."""
+        a model pretrained without `fold` (as `tablegraph pretrain --fold`), with the share
+        of the questions its abstention model keeps as answerable."""
         from tablegraph.benchmarks.comments import comments_bench
         from tablegraph.training.pretrain import PretrainConfig, pretrain_corpus
 
@@ -306,7 +307,7 @@ class Bench:
         self.log(f"comments: fold {fold}'s databases, names abbreviated and commented, "
                  f"acronyms, and described by files")
         with tempfile.TemporaryDirectory(prefix="tg-comments-") as tmp:
-            pretrain_corpus(str(root), str(Path(tmp) / "model"), PretrainConfig(abstain=False),
+            pretrain_corpus(str(root), str(Path(tmp) / "model"), PretrainConfig(),
                             fold=fold, folds=folds, device=self.device, progress=False,
                             log=self.log)
             self.comments = comments_bench(str(Path(tmp) / "model"), root, Path(tmp), fold,
@@ -314,7 +315,8 @@ class Bench:
         for group, by in self.comments.items():
             for names, r in by.items():
                 self.log(f"  comments {group:<7} {names:<27} hit@1 {r['hit@1']:.3f}  "
-                         f"all@5 {r['all@5']:.3f}  set F1 {r['set_f1']:.3f}  n={r['n']}")
+                         f"all@5 {r['all@5']:.3f}  set F1 {r['set_f1']:.3f}  kept "
+                         f"{r.get('kept', float('nan')):.3f}  n={r['n']}")
 
     def bench_sets(self, root: Path, split: str = "test") -> None:
         """Join-aware sets and abstention on EHRSQL-2024 `split` over the 31 real demo tables:
@@ -641,7 +643,7 @@ def to_markdown(result: dict) -> str:
                             "set F1", "exact", "best top-k F1", "abstain AUROC"], rows)
     cm = result.get("comments") or {}
     if cm:
-        rows = [[group, names, str(r["n"]), *_fmt(r, "hit@1", "all@5", "set_f1")]
+        rows = [[group, names, str(r["n"]), *_fmt(r, "hit@1", "all@5", "set_f1", "kept")]
                 for group, by in cm.items() for names, r in by.items()]
         lines += _md_table("Cryptic names and catalog comments (fold 0's databases copied "
                            "with names abbreviated, then commented with the old names, with "
@@ -649,9 +651,10 @@ def to_markdown(result: dict) -> str:
                            "initials; BIRD's "
                            "questions also followed by their evidence; the databases handed "
                            "over as Spider 2.0's and tables.json's files describe them; the "
-                           "fold-0 model, zero-shot):",
+                           "fold-0 model, zero-shot; kept: the answerable questions its "
+                           "abstention keeps):",
                            ["group", "names", "n", "hit@1", "all@5 (every database)",
-                            "set F1"], rows)
+                            "set F1", "kept"], rows)
     sv = result.get("serving") or {}
     if sv:
         lines += ["", f"Serving on loopback ({sv['tables']}; p50 / p95 ms):", "",

@@ -8,11 +8,14 @@ schema (`SchemaLinker.question_features`), the share of its words found in any t
 or values and the best schema-linking features over the tables; from the text model alone,
 the best cosine between the question's sentence embedding and a table's document
 (`dense_max`: a question that shares no word with its table, "where do buyers live" for
-`customers`, still has its meaning). A logistic model maps them to p(answerable); the
+`customers`, still has its meaning); from the schema alone, the share of its name words that
+are no common word (`names_unread`, `SchemaLinker.names_unread`: an abbreviated schema,
+`cstm_ordr`, gives every question lower scores and fewer words found, which says nothing of
+whether it answers). A logistic model maps them to p(answerable); the
 question is answerable when p >= the threshold. The model is fitted on scores of answerable
 and unanswerable questions (`training.pretrain.fit_abstention`), and its threshold is chosen
 on a validation split. A model records the features it reads, so one fitted on fewer of
-them (before `dense_max`) still reads its own.
+them (before `dense_max` or `names_unread`) still reads its own.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from tablegraph.model.linking import FEATURE_NAMES, SchemaLinker
 from tablegraph.utils import TableGraphError
 
 ABSTAIN_FEATURES = ("max", "margin", "top3_mean", "std", "entropy", "word_share",
-                    *(f"best_{f}" for f in FEATURE_NAMES), "dense_max")
+                    *(f"best_{f}" for f in FEATURE_NAMES), "dense_max", "names_unread")
 
 
 def abstain_features(scores: np.ndarray, questions: list[str], linker: SchemaLinker,
@@ -39,8 +42,8 @@ def abstain_features(scores: np.ndarray, questions: list[str], linker: SchemaLin
     best = np.full((q, 1), np.nan) if dense is None else \
         np.asarray(dense, dtype=np.float64).reshape(q, -1).max(axis=1, keepdims=True)
     return np.concatenate([_score_features(scores, temperature),
-                           linker.question_features(questions, link).astype(np.float64), best],
-                          axis=1)
+                           linker.question_features(questions, link).astype(np.float64), best,
+                           np.full((q, 1), linker.names_unread)], axis=1)
 
 
 def _score_features(scores: np.ndarray, temperature: float) -> np.ndarray:
@@ -107,10 +110,11 @@ class AbstainHead:
 
 
 def fit_abstain_head(answerable: np.ndarray, unanswerable: np.ndarray,
-                     temperature: float = 0.07) -> AbstainHead:
+                     temperature: float = 0.07, weights: tuple[np.ndarray, np.ndarray] | None
+                     = None) -> AbstainHead:
     """Fit on feature rows of answerable [A, F] and unanswerable [U, F] questions (balanced
-    classes; F = len(ABSTAIN_FEATURES)); the threshold stays 0.5 until chosen on validation
-    questions. A feature no row has (NaN: `dense_max` without table documents) is left out
+    classes; F = len(ABSTAIN_FEATURES)), each row weighing 1 or as `weights` ([A], [U])
+    say; the threshold stays 0.5 until chosen on validation questions. A feature no row has (NaN: `dense_max` without table documents) is left out
     of the model; one that only some rows lack is an error."""
     from sklearn.linear_model import LogisticRegression
 
@@ -121,8 +125,9 @@ def fit_abstain_head(answerable: np.ndarray, unanswerable: np.ndarray,
         raise ValueError("some questions lack an abstention feature the others have")
     y = np.concatenate([np.ones(len(answerable)), np.zeros(len(unanswerable))])
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
+    w = None if weights is None else np.concatenate(weights)
     clf = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000).fit(
-        (x - mean) / scale, y)
+        (x - mean) / scale, y, sample_weight=w)
     return AbstainHead(clf.coef_[0].tolist(), float(clf.intercept_[0]), mean.tolist(),
                        scale.tolist(), 0.5, temperature,
                        tuple(f for f, k in zip(ABSTAIN_FEATURES, keep) if k))

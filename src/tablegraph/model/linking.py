@@ -49,7 +49,7 @@ import numpy as np
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from tablegraph.graphs.nodes import TableNodes
-from tablegraph.text.words import abbreviates, is_abbreviation, name_to_words
+from tablegraph.text.words import abbreviates, is_abbreviation, is_common, name_to_words
 
 FEATURE_NAMES = ("table_name", "column_name", "column_words", "value_words", "value_phrase",
                  "column_cover", "value_cover")
@@ -173,6 +173,11 @@ class SchemaLinker:
             if is_abbreviation(w):
                 self._abbreviations.setdefault(w[0], []).append(w)
         self._acronym_words = {w for ws in self._abbreviations.values() for w in ws}
+        # how little the names say: the share of their words (alphabetic, 3+ letters) that
+        # are no common English word ("cstm", "ordr", "prc" of an abbreviated schema)
+        spelled = {w for ws in self.column_words for w in ws if len(w) >= 3 and w.isalpha()}
+        self.names_unread = sum(not is_common(w) for w in spelled) / len(spelled) \
+            if spelled else 0.0
         for words, idf, by in ((self.column_words, self.idf_column_words, self._by_column_word),
                                (self.value_words, self.idf_value_words, self._by_value_word)):
             for j, ws in enumerate(words):

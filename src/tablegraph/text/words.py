@@ -108,9 +108,14 @@ def is_abbreviation(word: str) -> bool:
     letters and not a common English word, nor the plural stem of one (rank 10,000 or later
     in the word list: "amt", "cstm", "scr", "dept", "mgr"; not "cost", "name", "art", nor
     "statu" of "status")."""
+    return 3 <= len(word) <= 5 and word.isalpha() and word.islower() and not is_common(word)
+
+
+def is_common(word: str) -> bool:
+    """Whether a lower-case word, or its plural, is among the 10,000 most frequent English
+    words ("cost", "name"; "statu" of "status"; not "amt", "cstm", "glycohemoglobin")."""
     ranks = _word_ranks()
-    return 3 <= len(word) <= 5 and word.isalpha() and word.islower() and \
-        min(ranks.get(word, COMMON), ranks.get(word + "s", COMMON)) >= 10_000
+    return min(ranks.get(word, COMMON), ranks.get(word + "s", COMMON)) < 10_000
 
 
 _VOWELS = frozenset("aeiouy")

@@ -13,8 +13,11 @@ from __future__ import annotations
 import importlib.util
 import math
 import random
+import re
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -57,6 +60,10 @@ class PretrainConfig(ScheduleConfig):
     # Fit the abstention model ("nothing here answers this") on EHRSQL train, scored by an
     # encoder trained without it (one more training run).
     abstain: bool = True
+    # Fit it on abbreviated copies of its databases too (`training.renamed`, `ordr_itms`):
+    # fitted on names spelled out alone, it took a database whose names say little for one
+    # that answers nothing (docs/experiments.md, twenty-seventh session).
+    abstain_abbreviated: bool = True
     # Logit adjustment: this times the log share of a database's questions each table answers
     # is added to the training logits (0: off). A table that nearly every question of a
     # database needs (EHRSQL: `admissions`, gold in 87%) otherwise learns a vector close to
@@ -429,6 +436,25 @@ def cross_database_features(model: ContrastiveGNNEncoder, dbs: list[PreparedData
             np.concatenate([rows(d, other) for d, _, other in pairs]))
 
 
+def abbreviated_copy(d: PreparedDatabase, work: Path, text: TextEncoder,
+                     graph_cfg: GraphConfig, enc_cfg: EncoderConfig,
+                     device: str) -> PreparedDatabase | None:
+    """`d` with every table and column name abbreviated (`training.renamed.abbreviate`,
+    `order_items` -> `ordr_itms`), its questions' gold tables renamed to match: read from a
+    DuckDB copy written under `work`. None where `d` was not read from one `--tables`
+    location."""
+    from tablegraph.training.renamed import VARIANTS, copy_database
+
+    if not isinstance(d.source, str):
+        return None
+    path = work / (re.sub(r"[^A-Za-z0-9]+", "_", d.name) + ".duckdb")
+    names = {a.lower(): b for a, b in copy_database(d.source, path, VARIANTS[1]).items()}
+    questions = [Question(q.text, tuple(names.get(t.lower(), t) for t in q.tables))
+                 for q in d.questions]
+    return prepare_database(CorpusDatabase(d.name + "/abbreviated", d.group, str(path),
+                                           questions), text, graph_cfg, enc_cfg, device)
+
+
 def fit_abstention(prepared: list[PreparedDatabase], final: ContrastiveGNNEncoder,
                    text: TextEncoder, enc_cfg: EncoderConfig, cfg: PretrainConfig,
                    data_root: str, graph_cfg: GraphConfig, device: str, log=print):
@@ -436,10 +462,11 @@ def fit_abstention(prepared: list[PreparedDatabase], final: ContrastiveGNNEncode
     the model: an encoder trained without EHRSQL and without the text2sql databases of
     `abstain_part` 0 and 1 scores EHRSQL train's answerable and unanswerable questions and,
     on the databases of part 0, their own questions and other databases' questions
-    (`cross_database_questions`); a logistic model is fitted on their features. Its threshold
-    is the one with the best balanced accuracy over EHRSQL valid (scored by the final model)
-    and the databases of part 1 (scored by that encoder). None without unanswerable
-    questions."""
+    (`cross_database_questions`), and with `cfg.abstain_abbreviated` the same on abbreviated
+    copies of those databases (`abbreviated_copy`); a logistic model is fitted on their
+    features. Its threshold is the one with the best balanced accuracy over EHRSQL valid
+    (scored by the final model) and the databases of part 1, and their abbreviated copies
+    (scored by that encoder). None without unanswerable questions."""
     from tablegraph.model.abstain import fit_abstain_head
     from tablegraph.training.corpora import ehrsql_database, ehrsql_unanswerable
 
@@ -459,10 +486,22 @@ def fit_abstention(prepared: list[PreparedDatabase], final: ContrastiveGNNEncode
                                        cfg.seed, device)
 
     fit_dbs = [d for d in held if abstain_part(d.name) == 0]
+    calib_dbs = [d for d in held if d not in fit_dbs]
+    copies: dict[str, list[PreparedDatabase]] = {"fit": [], "calib": []}
+    if cfg.abstain_abbreviated:
+        with tempfile.TemporaryDirectory() as work:
+            for part, dbs in (("fit", fit_dbs), ("calib", calib_dbs)):
+                copies[part] = [c for d in dbs if (c := abbreviated_copy(
+                    d, Path(work), text, graph_cfg, enc_cfg, device)) is not None]
+    ehr_a, ehr_u = features(ehr, None), features(ehr, unanswerable)
     fit_a, fit_u = cross(fit_dbs)
-    head = fit_abstain_head(np.concatenate([features(ehr, None), fit_a]),
-                            np.concatenate([features(ehr, unanswerable), fit_u]),
-                            cfg.temperature)
+    abbr_a, abbr_u = cross(copies["fit"])
+    # a database and its copy weigh as much as the database alone did: EHRSQL keeps its share
+    half = 0.5 if len(abbr_a) else 1.0
+    head = fit_abstain_head(
+        np.concatenate([ehr_a, fit_a, abbr_a]), np.concatenate([ehr_u, fit_u, abbr_u]),
+        cfg.temperature, tuple(np.concatenate([np.ones(len(e)), np.full(len(f) + len(a), half)])
+                               for e, f, a in ((ehr_a, fit_a, abbr_a), (ehr_u, fit_u, abbr_u))))
     try:
         valid = prepare_database(ehrsql_database(data_root, "valid"), text, graph_cfg, enc_cfg,
                                  device)
@@ -474,9 +513,11 @@ def fit_abstention(prepared: list[PreparedDatabase], final: ContrastiveGNNEncode
         sources["EHRSQL valid"] = (
             abstain_confidence(head, final, valid, None, text, enc_cfg, device),
             abstain_confidence(head, final, valid, valid_u, text, enc_cfg, device))
-    calib_a, calib_u = cross([d for d in held if d not in fit_dbs])
-    if len(calib_a):
-        sources["new databases"] = (head.predict(calib_a), head.predict(calib_u))
+    for name, dbs in (("new databases", calib_dbs),
+                      ("new databases abbreviated", copies["calib"])):
+        calib_a, calib_u = cross(dbs)
+        if len(calib_a):
+            sources[name] = (head.predict(calib_a), head.predict(calib_u))
     if not sources:
         log("abstention: no validation questions; threshold 0.5")
         return head
