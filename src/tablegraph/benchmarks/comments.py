@@ -2,20 +2,10 @@
 
 Enterprise schemas name tables and columns in abbreviations (`t_rf`, `amt`) and say what they
 hold in `COMMENT ON`. No public corpus with questions has such comments, so they are made: each
-held-out database of a fold is copied into DuckDB five ways (`training.renamed`),
-
-- `as they are`: the names unchanged;
-- `abbreviated`: every name abbreviated (`abbreviate`: each word to its first letter and the
-  consonants after it, at most 4 letters: `order_items` -> `ordr_itms`);
-- `abbreviated, commented`: abbreviated, with the old names in words as `COMMENT ON` text,
-- `common abbreviations`: only the words that have an abbreviation in common use in database
-  names take it (`COMMON_ABBREVIATIONS`: `amount` -> `amt`, `customer` -> `cust`,
-  `department` -> `dept`), the others stay: `customer_payments` -> "cust_pmts",
-- `acronyms`: a name of three to five words becomes their initials (`avg_house_value` ->
-  "ahv", `SocialSecurityNumber` -> "ssn"), the others stay,
-
-and ranked zero-shot by a model pretrained without that fold. The copies declare no keys, so
-joins are inferred in all of them. Real comments say more than a name in words: what the third
+held-out database of a fold is copied into DuckDB in each of the five ways of
+`training.renamed.VARIANTS` (names as they are, abbreviated, abbreviated with the old names as
+comments, common abbreviations only, acronyms) and ranked zero-shot by a model pretrained
+without that fold. The copies declare no keys, so joins are inferred in all of them. Real comments say more than a name in words: what the third
 copy wins back is a floor for what comments add.
 
 The hint can sit in the question instead: BIRD gives each question its `evidence` ("male
@@ -38,9 +28,6 @@ from pathlib import Path
 from typing import Callable
 
 from tablegraph.training.renamed import VARIANTS, copy_database
-
-__all__ = ["FORMS", "SAMPLE_ROWS", "VARIANTS", "WITH_EVIDENCE", "comments_bench",
-           "copy_database", "describe_database"]
 
 FORMS = ("as Spider 2.0 describes it", "as tables.json describes it")
 SAMPLE_ROWS = 5  # a Spider 2.0 table's JSON holds five

@@ -114,8 +114,9 @@ def fit_abstain_head(answerable: np.ndarray, unanswerable: np.ndarray,
                      = None) -> AbstainHead:
     """Fit on feature rows of answerable [A, F] and unanswerable [U, F] questions (balanced
     classes; F = len(ABSTAIN_FEATURES)), each row weighing 1 or as `weights` ([A], [U])
-    say; the threshold stays 0.5 until chosen on validation questions. A feature no row has (NaN: `dense_max` without table documents) is left out
-    of the model; one that only some rows lack is an error."""
+    say; the threshold stays 0.5 until chosen on validation questions. A feature no row has
+    (NaN: `dense_max` without table documents) is left out of the model; one that only some
+    rows lack is an error."""
     from sklearn.linear_model import LogisticRegression
 
     x = np.concatenate([answerable, unanswerable])

@@ -498,10 +498,12 @@ def fit_abstention(prepared: list[PreparedDatabase], final: ContrastiveGNNEncode
     abbr_a, abbr_u = cross(copies["fit"])
     # a database and its copy weigh as much as the database alone did: EHRSQL keeps its share
     half = 0.5 if len(abbr_a) else 1.0
+
+    def weights(ehr_rows: np.ndarray, *db_rows: np.ndarray) -> np.ndarray:
+        return np.r_[np.ones(len(ehr_rows)), np.full(sum(map(len, db_rows)), half)]
     head = fit_abstain_head(
         np.concatenate([ehr_a, fit_a, abbr_a]), np.concatenate([ehr_u, fit_u, abbr_u]),
-        cfg.temperature, tuple(np.concatenate([np.ones(len(e)), np.full(len(f) + len(a), half)])
-                               for e, f, a in ((ehr_a, fit_a, abbr_a), (ehr_u, fit_u, abbr_u))))
+        cfg.temperature, (weights(ehr_a, fit_a, abbr_a), weights(ehr_u, fit_u, abbr_u)))
     try:
         valid = prepare_database(ehrsql_database(data_root, "valid"), text, graph_cfg, enc_cfg,
                                  device)
