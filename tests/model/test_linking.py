@@ -284,3 +284,17 @@ def test_acronyms_link_the_words_whose_initials_they_are():
         ["drg_code"]
     assert linker.named_columns("the diagnosis related group of each stay", 0) == []
     assert linker.named_columns("the icd code of each admission", 1) == ["icd_code"]
+
+
+def test_a_tables_own_key_is_named_only_when_the_question_says_more_than_the_table():
+    tables = [("cust", ["cust_id", "full_nm", "ssn"], []),
+              ("ord", ["ord_id", "cust_id", "tot_amt"], []),
+              ("prod", ["prod_id", "prod_nm"], []), ("emp", ["emp_id", "hire_dt"], []),
+              ("store", ["store_id", "city"], []), ("supplier", ["supplier_id", "phone"], [])]
+    linker = SchemaLinker(tables)
+    # "customers" names the table cust, not its key
+    assert "cust_id" not in linker.named_columns("Which customers live in Texas?", 0)
+    # ... but it names the key of another table that refers to customers
+    assert "cust_id" in linker.named_columns("orders of each customer", 1)
+    # and the key itself where the question asks for the id
+    assert "cust_id" in linker.named_columns("the customer id of each order", 0)

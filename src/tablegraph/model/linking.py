@@ -137,6 +137,7 @@ class SchemaLinker:
         # each column's name and its words (the table's name words are the last part)
         self._named = [list(zip(cols, parts)) for (_, cols, _, _), parts
                        in zip(tables, column_parts)]
+        self._table_words = [set(parts[-1]) if parts else set() for parts in column_parts]
         self.column_words = [{w for part in parts for w in part} for parts in column_parts]
         self.value_words = [{w for v in vals for w in content_words(v)}
                             for _, _, vals, _ in tables]
@@ -325,14 +326,21 @@ class SchemaLinker:
         """The columns of table `table` that `question` names: every word of the column's
         name that is rare among the tables' name words (IDF >= `NAMED_IDF`, so not "id") is
         found in it as the linking features find words (whole, begun, abbreviated or in an
-        acronym: `ssn` for "social security number"), rarest names first."""
+        acronym: `ssn` for "social security number"), rarest names first. A column whose rare
+        words are all the table's own name words (`cust_id` of `cust`) is named only with one
+        of its other words too ("customer id", not "customer")."""
         found = self._found(content_words(question))
+        own = self._table_words[table]
         named = []
         for column, words in self._named[table]:
             rare = [(w, self.idf_column_words.get(w, 0.0)) for w in set(words)]
+            plain = [w for w, x in rare if x < NAMED_IDF]
             rare = [(w, x) for w, x in rare if x >= NAMED_IDF]
-            if rare and all(w in found for w, _ in rare):
-                named.append((-sum(x for _, x in rare), column))
+            if not rare or not all(w in found for w, _ in rare):
+                continue
+            if plain and all(w in own for w, _ in rare) and not any(w in found for w in plain):
+                continue  # the table's own key (`cust_id` of `cust`), the table named alone
+            named.append((-sum(x for _, x in rare), column))
         return [c for _, c in sorted(named)]
 
     def _share(self, words: list[str], docs: set[str], idf: dict[str, float]) -> float:
