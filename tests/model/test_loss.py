@@ -76,3 +76,28 @@ def test_a_prior_on_the_logits_takes_the_share_of_a_table_off_its_vector():
     assert g_adj[:, 0].abs().sum() < 0.2 * g_plain[:, 0].abs().sum()  # less pull on table 0
     same = loss_fn.from_similarity(cos, pos, torch.full((4,), -2.0))
     assert torch.isclose(same, plain)
+
+
+def test_weighted_positives_match_a_weighted_mean_and_weight_zero_is_neither_pulled_nor_pushed():
+    torch.manual_seed(1)
+    sim = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
+    pos = torch.tensor([[True, True, False, False], [False, True, False, False],
+                        [True, False, True, True]])
+    weight = torch.tensor([[1.0, 0.25, 9.0, 9.0], [0.0, 1.0, 0.0, 0.0], [0.5, 1.0, 0.0, 1.0]],
+                          dtype=torch.float64)  # read only where pos is True
+    per = torch.logaddexp(sim, torch.stack([torch.logsumexp(sim[i][~pos[i]], 0)
+                                            for i in range(3)])[:, None]) - sim
+    want = sum((per[i][pos[i]] * weight[i][pos[i]]).sum() / weight[i][pos[i]].sum()
+               for i in range(3)) / 3
+    assert torch.allclose(multi_positive_info_nce(sim, pos, weight), want)
+    # all ones: the unweighted loss
+    assert torch.allclose(multi_positive_info_nce(sim, pos, pos.double()),
+                          multi_positive_info_nce(sim, pos))
+    # a positive of weight 0 gets no gradient and is no negative of the others
+    sim.grad = None
+    multi_positive_info_nce(sim, pos, weight).backward()
+    assert sim.grad[2, 2] == 0
+    other = sim.detach().clone()
+    other[2, 2] = 50.0
+    assert torch.allclose(multi_positive_info_nce(other, pos, weight),
+                          multi_positive_info_nce(sim.detach(), pos, weight))

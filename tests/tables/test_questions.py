@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tablegraph.tables.questions import (Question, parse_json_questions, parse_questions,
-                                         read_question_texts, read_questions, sql_tables)
+                                         answer_tables, read_question_texts, read_questions,
+                                         sql_tables)
 from tablegraph.tables.sources import database_name
 from tablegraph.utils import TableGraphError
 
@@ -30,6 +31,37 @@ def test_sql_tables_reads_every_table_once_and_leaves_out_ctes():
                       "WHERE p.id = r.pid") == ["payments", "refunds"]
     with pytest.raises(ValueError, match="cannot parse"):
         sql_tables("SELECT FROM WHERE ((")
+
+
+def test_answer_tables_are_those_whose_columns_the_outer_select_returns():
+    # aliases; the joined table only filters
+    assert answer_tables("SELECT T2.name, count(*) FROM concert AS T1 JOIN stadium AS T2 "
+                         "ON T1.sid = T2.id GROUP BY T1.sid") == ["stadium"]
+    # a subquery in WHERE filters; COUNT(*) and a bare column over the only table
+    assert answer_tables("SELECT name FROM singer WHERE id IN "
+                         "(SELECT sid FROM singer_in_concert)") == ["singer"]
+    assert answer_tables("SELECT count(*) FROM Faculty WHERE rank = 'Prof'") == ["Faculty"]
+    # EHRSQL: the patient reached through admissions; scalar subqueries returned
+    assert answer_tables("SELECT labevents.valuenum FROM labevents WHERE labevents.hadm_id IN "
+                         "(SELECT admissions.hadm_id FROM admissions WHERE "
+                         "admissions.subject_id = 10004235)") == ["labevents"]
+    assert answer_tables("SELECT (SELECT c.v FROM chartevents AS c WHERE c.sid IN "
+                         "(SELECT stay_id FROM icustays)) - (SELECT 1)") == ["chartevents"]
+    # derived tables and CTEs are followed to the tables they read
+    assert answer_tables("SELECT T2.drug FROM (SELECT p.sid FROM procedures AS p) AS T1 JOIN "
+                         "(SELECT rx.drug, rx.sid FROM prescriptions AS rx) AS T2 "
+                         "ON T1.sid = T2.sid") == ["prescriptions"]
+    assert answer_tables("WITH r AS (SELECT o.total FROM sales.orders AS o) "
+                         "SELECT total FROM r") == ["sales.orders"]
+    # both sides of a UNION; SELECT * over a join returns both tables, T1.* one
+    assert answer_tables("SELECT name FROM singer UNION SELECT name FROM stadium") == \
+        ["singer", "stadium"]
+    assert answer_tables("SELECT * FROM a JOIN b ON a.id = b.aid") == ["a", "b"]
+    assert answer_tables("SELECT T1.* FROM a AS T1 JOIN b AS T2 ON T1.id = T2.aid") == ["a"]
+    # cannot say: COUNT(*) or an unqualified column over a join, SQL that does not parse
+    assert answer_tables("SELECT count(*) FROM a JOIN b ON a.id = b.aid") == []
+    assert answer_tables("SELECT name FROM a JOIN b ON a.id = b.aid") == []
+    assert answer_tables("SELECT FROM WHERE ((") == []
 
 
 def test_json_questions_as_spider_bird_and_ehrsql_write_them():

@@ -145,9 +145,9 @@ def test_pretraining_adds_each_tables_share_of_its_questions_to_the_logits(tmp_p
     seen = []
     real = InfoNCELoss.from_similarity
 
-    def spy(self, cos, pos, prior=None):
+    def spy(self, cos, pos, prior=None, weight=None):
         seen.append(None if prior is None else prior.detach().clone())
-        return real(self, cos, pos, prior)
+        return real(self, cos, pos, prior, weight)
 
     monkeypatch.setattr(InfoNCELoss, "from_similarity", spy)
     args = ["pretrain", "--data", str(tmp_path), "--epochs", "1", "--text-model", "hash:64",
@@ -289,3 +289,51 @@ def test_abstention_is_fitted_and_calibrated_on_abbreviated_copies_too(monkeypat
                       logged.append)
     assert len(fitted[0]) == 1 + n_fit and "abbreviated" not in logged[-1]
     assert list(weighed[-1]) == [1.0] * (1 + n_fit)
+
+
+def test_a_gold_table_read_only_to_filter_weighs_as_told_in_the_loss(tmp_path, monkeypatch):
+    """The gold SQL of questions.jsonl says which gold tables the answer is read from; the
+    others get --bridge-weight in the loss (1, the default: no weights at all)."""
+    import torch
+
+    from tablegraph.model.loss import InfoNCELoss
+
+    _corpus(tmp_path, n=2)
+    for folder in (tmp_path / "text2sql-train").glob("*/*"):
+        rows = (folder / "questions.csv").read_text().splitlines()[1:]
+        lines = []
+        for row in rows:
+            tables, question = row.split(",", 1)
+            sql = (f"SELECT * FROM {tables}" if "|" not in tables else
+                   "SELECT T1.total FROM orders AS T1 JOIN customers AS T2 "
+                   "ON T1.customer_id = T2.id WHERE T2.city = 'rome'")
+            lines.append(json.dumps({"question": question, "tables": tables.split("|"),
+                                     "sql": sql}))
+        (folder / "questions.jsonl").write_text("\n".join(lines) + "\n")
+    dbs = text2sql_databases(tmp_path)
+    both = [q for q in dbs[0].questions if len(q.tables) == 2]
+    assert [q.answer for q in both] == [("orders",)]
+    assert all(q.answer == q.tables for q in dbs[0].questions if len(q.tables) == 1)
+
+    seen = []
+    real = InfoNCELoss.from_similarity
+
+    def spy(self, cos, pos, prior=None, weight=None):
+        seen.append((pos.clone(), None if weight is None else weight.clone()))
+        return real(self, cos, pos, prior, weight)
+
+    monkeypatch.setattr(InfoNCELoss, "from_similarity", spy)
+    args = ["pretrain", "--data", str(tmp_path), "--epochs", "1", "--text-model", "hash:64",
+            "--no-abstain", "--batch-size", "64", "-q"]
+    r = CliRunner().invoke(app, args + ["--out", str(tmp_path / "a"), "--bridge-weight", "0.25"],
+                           catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    rows = [w for pos, w in seen for p, w in zip(pos, w) if p.sum() == 2]
+    # tables in name order: customers, orders, products
+    assert rows and all(torch.equal(w, torch.tensor([0.25, 1.0, 0.0])) for w in rows)
+    assert all(torch.equal(w[p], torch.ones(int(p.sum())))
+               for pos, ws in seen for p, w in zip(pos, ws) if p.sum() == 1)
+    seen.clear()
+    r = CliRunner().invoke(app, args + ["--out", str(tmp_path / "b")], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert seen and all(w is None for _, w in seen)

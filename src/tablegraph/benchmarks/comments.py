@@ -117,7 +117,7 @@ def comments_bench(model: str, root: Path, work: Path, fold: int = 0, folds: int
     answerable there) when it has one; the copies are written under `work`."""
     from tablegraph.model.folder import load_model
     from tablegraph.retrieval.retriever import TableRetriever
-    from tablegraph.tables.questions import Question, read_questions, resolve_tables
+    from tablegraph.tables.questions import read_questions, resolve_tables
     from tablegraph.training.corpora import text2sql_databases
 
     saved = load_model(model)
@@ -136,12 +136,12 @@ def comments_bench(model: str, root: Path, work: Path, fold: int = 0, folds: int
             path = work / f"{k}-{VARIANTS.index(variant)}.duckdb"
             names = {a.lower(): b for a, b in copy_database(db.tables, path, variant).items()}
             retriever.index_tables(str(path))
-            questions = resolve_tables([Question(q.text, tuple(names[t.lower()] for t in q.tables))
+            questions = resolve_tables([q.renamed(lambda t: names[t.lower()])
                                         for q in db.questions], retriever.index.names)
             add(db.group, variant, retriever.evaluate(questions))
             jsonl = Path(db.tables).parent.parent / "questions.jsonl"
             if variant == VARIANTS[0] and jsonl.is_file() and '"evidence"' in jsonl.read_text():
-                hinted = [Question(q.text, tuple(names[t.lower()] for t in q.tables))
+                hinted = [q.renamed(lambda t: names[t.lower()])
                           for q in read_questions(jsonl, evidence=True)]
                 add(db.group, WITH_EVIDENCE,
                     retriever.evaluate(resolve_tables(hinted, retriever.index.names)))

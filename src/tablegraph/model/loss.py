@@ -37,13 +37,17 @@ import torch
 import torch.nn as nn
 
 
-def multi_positive_info_nce(sim: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+def multi_positive_info_nce(sim: torch.Tensor, pos: torch.Tensor,
+                            weight: torch.Tensor | None = None) -> torch.Tensor:
     r"""Mean over rows with a positive of the mean over positives of
-    :math:`-\log(e^{s_p} / (e^{s_p} + \sum_{n \notin P} e^{s_n}))`.
+    :math:`-\log(e^{s_p} / (e^{s_p} + \sum_{n \notin P} e^{s_n}))`; with `weight`, each
+    row's mean over its positives is weighted by it (a positive of weight 0 is neither pulled
+    nor pushed).
 
     Shapes:
         - sim: [R, C] scaled similarities
         - pos: [R, C] bool, True where the pair is positive
+        - weight: [R, C] float >= 0, read where `pos` is True (None: 1 everywhere)
         - output: scalar
     """
     pos = pos.bool()
@@ -54,8 +58,9 @@ def multi_positive_info_nce(sim: torch.Tensor, pos: torch.Tensor) -> torch.Tenso
     neg = torch.where(has_neg, neg, torch.full_like(neg, neg_inf))
     # -log(e^s / (e^s + e^neg)) = logaddexp(s, neg) - s: [R, C]
     per_pair = torch.logaddexp(sim, neg) - sim
-    per_pair = per_pair.masked_fill(~pos, 0.0)
-    n_pos = pos.sum(dim=1)  # [R]
+    w = pos.to(sim.dtype) if weight is None else weight.to(sim.dtype) * pos  # [R, C]
+    per_pair = (per_pair * w).masked_fill(~pos, 0.0)
+    n_pos = w.sum(dim=1)  # [R]
     rows = n_pos > 0
     if not rows.any():
         return sim.sum() * 0.0
@@ -93,17 +98,20 @@ class InfoNCELoss(nn.Module):
         return self.from_similarity(q @ t.t(), pos)  # [B, M] cosines
 
     def from_similarity(self, cos: torch.Tensor, pos: torch.Tensor,
-                        prior: torch.Tensor | None = None) -> torch.Tensor:
+                        prior: torch.Tensor | None = None,
+                        weight: torch.Tensor | None = None) -> torch.Tensor:
         """The loss from unscaled similarities cos [B, M] (e.g. late-interaction scores).
 
         `prior` [M], the log share of questions each table answers, is added to the logits
         (logit adjustment, Menon et al. 2021): how often a table is gold is then carried by
-        the prior, which inference leaves out, not learned into the table's vector."""
+        the prior, which inference leaves out, not learned into the table's vector.
+        `weight` [B, M] weighs each positive pair (`multi_positive_info_nce`)."""
         scale = self.logit_scale.clamp(max=self.max_log).exp()
         sim = scale * cos  # [B, M]
         if prior is not None:
             sim = sim + prior  # [B, M]
-        loss = multi_positive_info_nce(sim, pos)
+        loss = multi_positive_info_nce(sim, pos, weight)
         if self.symmetric:
-            loss = 0.5 * (loss + multi_positive_info_nce(sim.t(), pos.t()))
+            loss = 0.5 * (loss + multi_positive_info_nce(
+                sim.t(), pos.t(), None if weight is None else weight.t()))
         return loss

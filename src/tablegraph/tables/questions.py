@@ -27,6 +27,7 @@ import io
 import json
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,13 @@ class Question:
     text: str
     tables: tuple[str, ...]  # gold tables, first = the one used for stratification; () when
     # no table of the database answers it (an unanswerable question)
+    # the gold tables its answer is read from (`answer_tables` of its SQL); the others are
+    # read to filter or to join; () where unknown
+    answer: tuple[str, ...] = ()
+
+    def renamed(self, name: Callable[[str], str]) -> Question:
+        """The question with each of its tables (gold and answer) named `name(table)`."""
+        return Question(self.text, tuple(map(name, self.tables)), tuple(map(name, self.answer)))
 
 
 def with_evidence(question: str, evidence: object) -> str:
@@ -107,23 +115,108 @@ TABLE_SEPARATORS = re.compile(r"[|;,]")  # between gold tables written as one te
 SQL_DIALECTS = ("sqlite", "", "postgres", "duckdb", "mysql", "tsql", "bigquery", "snowflake")
 
 
+def _parse_sql(sql: str) -> list:
+    """sqlglot's trees of `sql`, parsed as SQLite first, then in other dialects; SQL that none
+    parses is an error (`ValueError`)."""
+    import sqlglot
+
+    for dialect in SQL_DIALECTS:
+        try:
+            return [t for t in sqlglot.parse(sql, read=dialect or None) if t is not None]
+        except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError):
+            continue
+    raise ValueError("SQL that sqlglot cannot parse")
+
+
+def answer_tables(sql: str) -> list[str]:
+    """The tables the answer of an SQL statement is read from: those whose columns its outer
+    SELECT returns (of each side of a UNION, and of a scalar subquery it returns), in order of
+    first mention, each once. A column with no table named is read from the SELECT's only
+    table; `*` and `COUNT(*)` from its only table, or from all its tables for `*` alone.
+    `SELECT T2.name FROM concert AS T1 JOIN stadium AS T2 ...` -> ["stadium"]. [] where it
+    cannot say (an unqualified column over several tables, SQL that does not parse).
+
+    The other tables of the statement are read to filter or to join: `admissions` in
+    EHRSQL's "patient 10004235's potassium", which reaches a patient through it."""
+    from sqlglot import exp
+
+    try:
+        trees = _parse_sql(sql)
+    except ValueError:
+        return []
+    out: dict[str, str] = {}
+    ctes = {c.alias_or_name.lower(): c.this for t in trees for c in t.find_all(exp.CTE)}
+
+    def of_query(q) -> None:
+        if isinstance(q, exp.Subquery):
+            of_query(q.this)
+        elif isinstance(q, exp.SetOperation):
+            of_query(q.left)
+            of_query(q.right)
+        elif isinstance(q, exp.Select):
+            of_select(q)
+
+    def of_select(sel) -> None:
+        sources = [j.this for j in [sel.args.get("from_")] + list(sel.args.get("joins") or [])
+                   if j is not None]
+        tables: dict[str, str] = {}  # name or alias -> table
+        derived: dict[str, object] = {}  # alias -> the query of a FROM (SELECT ...) AS alias
+        for s in sources:
+            if isinstance(s, exp.Table) and not s.db and s.name.lower() in ctes:
+                derived[s.alias_or_name.lower()] = ctes[s.name.lower()]
+            elif isinstance(s, exp.Table) and s.name:  # named as `sql_tables` names it
+                tables[s.alias_or_name.lower()] = f"{s.db}.{s.name}" if s.db else s.name
+                tables.setdefault(s.name.lower(), tables[s.alias_or_name.lower()])
+            elif isinstance(s, exp.Subquery):
+                derived[s.alias_or_name.lower()] = s.this
+        only = list(dict.fromkeys(tables.values()))
+        single = len(sources) == 1
+        found: list[str] = []
+
+        def read(qualifier: str) -> None:  # a column or T.* of the source named `qualifier`
+            if qualifier.lower() in derived:
+                of_query(derived[qualifier.lower()])
+            elif qualifier.lower() in tables:
+                found.append(tables[qualifier.lower()])
+
+        def unqualified(star: bool) -> None:  # a column or * with no table named
+            if single and derived:
+                of_query(next(iter(derived.values())))
+            elif len(only) == 1 and single:
+                found.append(only[0])
+            elif star:
+                found.extend(only)
+
+        for e in sel.expressions:
+            for sub in e.find_all(exp.Select):
+                if sub is not e and sub.find_ancestor(exp.Select) is sel:
+                    of_query(sub)  # a scalar subquery the SELECT returns
+            for node in e.find_all(exp.Column, exp.Star):
+                if node.find_ancestor(exp.Select) is not sel or \
+                        isinstance(node.parent, exp.Column):
+                    continue  # inside a subquery (read above), or the star of T1.*
+                if isinstance(node, exp.Column) and node.table:
+                    read(node.table)
+                elif isinstance(node, exp.Column):
+                    unqualified(False)
+                else:  # `*` alone returns every table's columns; COUNT(*) only one's
+                    unqualified(isinstance(node.parent, exp.Select))
+        for t in found:
+            out.setdefault(t.lower(), t)
+
+    for tree in trees:
+        of_query(tree)
+    return list(out.values())
+
+
 def sql_tables(sql: str) -> list[str]:
     """The tables an SQL statement reads, in order of first mention, each once (any case):
     `schema.table` where the SQL qualifies it; names of its CTEs left out. sqlglot parses it
     as SQLite first (Spider's and BIRD's SQL), then in other dialects; SQL that none parses is
     an error (`ValueError`)."""
-    import sqlglot
     from sqlglot import exp
 
-    trees = None
-    for dialect in SQL_DIALECTS:
-        try:
-            trees = [t for t in sqlglot.parse(sql, read=dialect or None) if t is not None]
-            break
-        except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError):
-            continue
-    if trees is None:
-        raise ValueError("SQL that sqlglot cannot parse")
+    trees = _parse_sql(sql)
     ctes = {c.alias_or_name.lower() for t in trees for c in t.find_all(exp.CTE)}
     out: dict[str, str] = {}
     for tree in trees:

@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tablegraph.tables.questions import Question, read_questions
+from tablegraph.tables.questions import Question, answer_tables, read_questions
 from tablegraph.tables.sources import TableRef, discover
 from tablegraph.utils import TableGraphError
 
@@ -58,10 +58,33 @@ def text2sql_databases(root: str | Path) -> list[CorpusDatabase]:
         for db in sorted((base / group).glob("*/tables/*.sqlite")):
             folder = db.parent.parent
             out.append(CorpusDatabase(f"{group}/{folder.name}", group, str(db),
-                                      read_questions(folder / "questions.csv")))
+                                      with_answers(read_questions(folder / "questions.csv"),
+                                                   folder / "questions.jsonl")))
     if not out:
         raise TableGraphError(f"no databases under {base}")
     return out
+
+
+def with_answer(q: Question, sql: str) -> Question:
+    """`q` with the gold tables its answer is read from (`answer_tables` of `sql`, its gold
+    SQL), named as `q` names them."""
+    read = {t.lower() for t in answer_tables(sql)}
+    return Question(q.text, q.tables, tuple(t for t in q.tables
+                                            if t.split("/")[-1].lower() in read))
+
+
+def with_answers(questions: list[Question], jsonl: Path) -> list[Question]:
+    """`questions` with their answer tables, from the gold SQL of the same questions in
+    `jsonl` (line by line, as the corpus writes them); as they are where it is absent or
+    holds other questions."""
+    if not jsonl.is_file():
+        return questions
+    records = [json.loads(line) for line in jsonl.read_text("utf-8").splitlines()
+               if line.strip()]
+    if len(records) != len(questions) or any(r.get("question", "").strip() != q.text
+                                             for r, q in zip(records, questions)):
+        return questions
+    return [with_answer(q, r.get("sql") or "") for q, r in zip(questions, records)]
 
 
 def demo_tables(demo: str | Path) -> list[TableRef]:
@@ -84,8 +107,8 @@ def ehrsql_database(root: str | Path, split: str = "train") -> CorpusDatabase:
         if r["split"] != split or not r["answerable"] or r["uses_synthetic_cost"] \
                 or not r["demo_tables"]:
             continue
-        questions.append(Question(r["question"],
-                                  tuple(t.split("/")[-1] for t in r["demo_tables"])))
+        questions.append(with_answer(Question(r["question"], tuple(
+            t.split("/")[-1] for t in r["demo_tables"])), r["sql"]))
     return CorpusDatabase(f"ehrsql/{split}", "ehrsql", demo_tables(demo), questions,
                           DEMO_RENAME)
 

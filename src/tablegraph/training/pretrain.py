@@ -73,6 +73,11 @@ class PretrainConfig(ScheduleConfig):
     # estimated from a few dozen questions say little, and a leaning towards a schema's
     # central tables is worth learning where it is not overwhelming.
     prior_questions: int = 500
+    # Weight in the loss of a gold table the answer is not read from (`Question.answer`: a
+    # table read only to filter or to join, EHRSQL's `admissions` for "patient 10004235's
+    # potassium"), against 1 for the tables whose columns the SQL returns. 1: every gold
+    # table alike; the second stage still learns the whole set.
+    bridge_weight: float = 1.0
     # Fit the second stage over the join graph (`model.joinstage`) on the training questions,
     # scored by the trained encoder.
     join_stage: bool = True
@@ -132,7 +137,7 @@ def prepare_database(db: CorpusDatabase, text: TextEncoder, graph_cfg: GraphConf
     kept = [q for q in db.questions if all(t.lower() in col for t in q.tables)]
     if len(graphs) < 2 or not kept:
         return None
-    questions = [Question(q.text, tuple(graphs[col[t.lower()]].table for t in q.tables))
+    questions = [q.renamed(lambda t: graphs[col[t.lower()]].table if t.lower() in col else t)
                  for q in kept]
     linker = SchemaLinker.from_nodes([g.nodes for g in graphs])
     inputs = prepare_questions(enc_cfg, text, [q.text for q in questions], linker, device)
@@ -150,6 +155,20 @@ class PretrainResult:
     n_questions: int
     n_databases: int
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def positive_weights(d: PreparedDatabase, bridge_weight: float, device: str = "cpu"
+                     ) -> torch.Tensor:
+    """[Q, M] the loss weight of each question's gold tables in `d` (0 elsewhere): 1 for a
+    table its answer is read from, `bridge_weight` for the other gold tables of a question
+    whose answer tables are known (`Question.answer`), 1 for every gold table otherwise."""
+    at = {n.lower(): j for j, n in enumerate(d.names)}
+    w = torch.zeros((len(d.questions), len(d.graphs)), device=device)
+    for i, (q, g) in enumerate(zip(d.questions, d.gold)):
+        answer = {at[t.lower()] for t in q.answer if t.lower() in at}
+        for j in g:
+            w[i, j] = 1.0 if not answer or j in answer else bridge_weight
+    return w
 
 
 def pretrain(dbs: list[PreparedDatabase], enc_cfg: EncoderConfig, cfg: PretrainConfig,
@@ -170,6 +189,8 @@ def pretrain(dbs: list[PreparedDatabase], enc_cfg: EncoderConfig, cfg: PretrainC
     for mask, d in zip(positives, dbs):
         for i, g in enumerate(d.gold):
             mask[i, list(g)] = True
+    weights = [positive_weights(d, cfg.bridge_weight, device) if cfg.bridge_weight != 1
+               else None for d in dbs]
     # log of the smoothed share of each database's questions a table answers [M]
     priors = [cfg.prior_strength * len(m) / (len(m) + cfg.prior_questions)
               * torch.log((m.sum(0).float() + 1) / (len(m) + 2))
@@ -203,7 +224,8 @@ def pretrain(dbs: list[PreparedDatabase], enc_cfg: EncoderConfig, cfg: PretrainC
             b = d.batch
             t, nodes = model.encode(b.x, b.edge_index, b.batch, b.node_type)  # [M, D], [N, D]
             scores = model.score(d.inputs.select(idx), t, nodes, b.batch)  # [B, M]
-            loss = loss_fn.from_similarity(scores, positives[k][idx], priors[k])
+            loss = loss_fn.from_similarity(scores, positives[k][idx], priors[k],
+                                           None if weights[k] is None else weights[k][idx])
             losses.append(take_step(model, opt, loss, lr, cfg.grad_clip,
                                     f"step {step + 1} ({d.name})"))
             step += 1
@@ -449,8 +471,7 @@ def abbreviated_copy(d: PreparedDatabase, work: Path, text: TextEncoder,
         return None
     path = work / (re.sub(r"[^A-Za-z0-9]+", "_", d.name) + ".duckdb")
     names = {a.lower(): b for a, b in copy_database(d.source, path, VARIANTS[1]).items()}
-    questions = [Question(q.text, tuple(names.get(t.lower(), t) for t in q.tables))
-                 for q in d.questions]
+    questions = [q.renamed(lambda t: names.get(t.lower(), t)) for q in d.questions]
     return prepare_database(CorpusDatabase(d.name + "/abbreviated", d.group, str(path),
                                            questions), text, graph_cfg, enc_cfg, device)
 
