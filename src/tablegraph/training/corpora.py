@@ -38,6 +38,9 @@ class CorpusDatabase:
     tables: str | list[TableRef]  # a --tables argument, or the tables it holds
     questions: list[Question]
     rename: dict[str, str] = field(default_factory=dict)  # table name -> name in questions
+    # the tables its questions were written against, as its questions name them, where that
+    # is fewer than it holds (EHRSQL: 16 of the demo's 31); () for all of them
+    written_for: tuple[str, ...] = ()
 
     def fold(self, folds: int) -> int:
         """The validation fold of this database (stable across runs and machines)."""
@@ -109,8 +112,14 @@ def ehrsql_database(root: str | Path, split: str = "train") -> CorpusDatabase:
             continue
         questions.append(with_answer(Question(r["question"], tuple(
             t.split("/")[-1] for t in r["demo_tables"])), r["sql"]))
+    schema = root / "ehrsql" / "ehrsql-2024" / "mimic_iv" / "tables.json"
+    written_for: tuple[str, ...] = ()
+    if schema.is_file():
+        spec = json.loads(schema.read_text("utf-8"))
+        for db in spec if isinstance(spec, list) else [spec]:
+            written_for += tuple(db.get("table_names_original") or ())
     return CorpusDatabase(f"ehrsql/{split}", "ehrsql", demo_tables(demo), questions,
-                          DEMO_RENAME)
+                          DEMO_RENAME, written_for)
 
 
 def ehrsql_unanswerable(root: str | Path, split: str = "train") -> list[str]:

@@ -78,6 +78,11 @@ class PretrainConfig(ScheduleConfig):
     # potassium"), against 1 for the tables whose columns the SQL returns. 1: every gold
     # table alike; the second stage still learns the whole set.
     bridge_weight: float = 1.0
+    # A question's candidates in training are the tables its database's questions were
+    # written against (`CorpusDatabase.written_for`): EHRSQL's authors wrote against 17
+    # tables, and the demo's 15 others (emar, poe, omr, provider, ...) are no wrong answer
+    # of theirs. As negatives of every EHRSQL question they learnt to rank last on MIMIC.
+    written_for_only: bool = False
     # Fit the second stage over the join graph (`model.joinstage`) on the training questions,
     # scored by the trained encoder.
     join_stage: bool = True
@@ -103,6 +108,9 @@ class PreparedDatabase:
     joins: JoinGraph | None = None
     source: "str | list" = ""  # the --tables argument it was read from, or its tables
     dropped: int = 0  # questions left out: a gold table could not be read
+    # indices of the tables its questions were written against
+    # (`CorpusDatabase.written_for`); None: all of them
+    written_for: list[int] | None = None
 
     @property
     def names(self) -> list[str]:
@@ -142,9 +150,12 @@ def prepare_database(db: CorpusDatabase, text: TextEncoder, graph_cfg: GraphConf
     linker = SchemaLinker.from_nodes([g.nodes for g in graphs])
     inputs = prepare_questions(enc_cfg, text, [q.text for q in questions], linker, device)
     gold = [{col[t.lower()] for t in q.tables} for q in questions]
+    written = sorted({col[t.lower()] for t in db.written_for if t.lower() in col}
+                     | {j for g in gold for j in g}) if db.written_for else None
     return PreparedDatabase(db.name, db.group, graphs, batch_graphs(graphs, device), questions,
                             inputs, gold, linker, join_graph(profiles).renamed(db.rename),
-                            db.tables, len(db.questions) - len(kept))
+                            db.tables, len(db.questions) - len(kept),
+                            written if written and len(written) < len(graphs) else None)
 
 
 @dataclass
@@ -224,8 +235,14 @@ def pretrain(dbs: list[PreparedDatabase], enc_cfg: EncoderConfig, cfg: PretrainC
             b = d.batch
             t, nodes = model.encode(b.x, b.edge_index, b.batch, b.node_type)  # [M, D], [N, D]
             scores = model.score(d.inputs.select(idx), t, nodes, b.batch)  # [B, M]
-            loss = loss_fn.from_similarity(scores, positives[k][idx], priors[k],
-                                           None if weights[k] is None else weights[k][idx])
+            pos, prior = positives[k][idx], priors[k]
+            weight = None if weights[k] is None else weights[k][idx]
+            if cfg.written_for_only and d.written_for is not None:  # [B, M'] and [M']
+                cols = d.written_for
+                scores, pos = scores[:, cols], pos[:, cols]
+                prior = None if prior is None else prior[cols]
+                weight = None if weight is None else weight[:, cols]
+            loss = loss_fn.from_similarity(scores, pos, prior, weight)
             losses.append(take_step(model, opt, loss, lr, cfg.grad_clip,
                                     f"step {step + 1} ({d.name})"))
             step += 1
