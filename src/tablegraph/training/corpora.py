@@ -39,7 +39,7 @@ class CorpusDatabase:
     questions: list[Question]
     rename: dict[str, str] = field(default_factory=dict)  # table name -> name in questions
     # the tables its questions were written against, as its questions name them, where that
-    # is fewer than it holds (EHRSQL: 16 of the demo's 31); () for all of them
+    # is fewer than it holds (EHRSQL: 17 tables, 16 of them among the demo's 31); () for all
     written_for: tuple[str, ...] = ()
 
     def fold(self, folds: int) -> int:
