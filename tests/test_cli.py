@@ -221,7 +221,8 @@ def test_pretrain_options_default_to_the_config_that_made_the_shipped_model():
     cfg = PretrainConfig()
     params = inspect.signature(cli.pretrain).parameters
     for name in ("epochs", "batch_size", "lr", "seed", "max_questions_per_database",
-                 "abstain", "prior_strength", "dense_weight", "bridge_weight", "written_for_only"):
+                 "abstain", "prior_strength", "dense_weight", "bridge_weight", "written_for_only",
+                 "abbreviated_share"):
         assert params[name].default.default == getattr(cfg, name), name
 
 
@@ -232,11 +233,12 @@ def test_pretrain_refuses_a_dense_weight_out_of_range_before_reading(tmp_path):
                        "--dense-weight must be between 0 and 10")
 
 
-def test_pretrain_refuses_a_bridge_weight_out_of_range_before_reading(tmp_path):
-    for bad in ("-0.1", "2"):
-        one_line_error(cli("pretrain", "--data", str(tmp_path / "absent"), "--out",
-                           str(tmp_path / "m"), "--bridge-weight", bad),
-                       "--bridge-weight must be between 0 and 1")
+def test_pretrain_refuses_shares_and_weights_out_of_range_before_reading(tmp_path):
+    for option in ("--bridge-weight", "--abbreviated-share"):
+        for bad in ("-0.1", "2"):
+            one_line_error(cli("pretrain", "--data", str(tmp_path / "absent"), "--out",
+                               str(tmp_path / "m"), option, bad),
+                           "--bridge-weight and --abbreviated-share must be between 0 and 1")
 
 
 def test_text_output_cuts_long_values(capsys):

@@ -635,6 +635,9 @@ def pretrain(data: Path = typer.Option(..., help="folder holding text2sql-train/
              bridge_weight: float = typer.Option(
                  1.0, help="loss weight of a gold table read only to filter or join (its "
                  "SQL returns none of its columns), against 1 for the others"),
+             abbreviated_share: float = typer.Option(
+                 0.0, help="this share of the training databases also trains as an "
+                 "abbreviated copy (order_items -> ordr_itms)"),
              written_for_only: bool = typer.Option(
                  False, help="a question's candidates in training are the tables its "
                  "database's questions were written against (EHRSQL: 17 of the demo's 31)"),
@@ -654,14 +657,16 @@ def pretrain(data: Path = typer.Option(..., help="folder holding text2sql-train/
         raise TableGraphError(f"--dense-weight must be between 0 and {MAX_DENSE_WEIGHT:g}")
     if fold is not None and not 0 <= fold < folds:
         raise TableGraphError(f"--fold must be between 0 and {folds - 1}")
-    if not 0 <= bridge_weight <= 1:
-        raise TableGraphError("--bridge-weight must be between 0 and 1")
+    if not 0 <= bridge_weight <= 1 or not 0 <= abbreviated_share <= 1:
+        raise TableGraphError("--bridge-weight and --abbreviated-share must be between 0 "
+                              "and 1")
     set_threads(threads)
     cfg = PretrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
                          max_questions_per_database=max_questions_per_database,
                          abstain=abstain, prior_strength=prior_strength,
                          dense_weight=dense_weight, bridge_weight=bridge_weight,
-                         written_for_only=written_for_only)
+                         written_for_only=written_for_only,
+                         abbreviated_share=abbreviated_share)
     report = pretrain_corpus(str(data), out, cfg, fold, folds, text_model, device, not quiet,
                              log=lambda m: typer.echo(m, err=True), ehrsql=ehrsql)
     for group, rows in report.get("held_out_metrics", {}).items():

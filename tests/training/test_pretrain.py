@@ -389,3 +389,39 @@ def test_ehrsql_questions_compete_only_among_the_tables_they_were_written_agains
                                catch_exceptions=False)
         assert r.exit_code == 0, r.output
         assert (6, ehrsql_width) in seen and {m for _, m in seen} == {ehrsql_width, 3}
+
+
+def test_abbreviated_share_trains_encoder_and_stage_on_abbreviated_copies_too(tmp_path,
+                                                                              monkeypatch):
+    import tablegraph.training.pretrain as pt
+
+    trained, fitted = [], []
+    real_pretrain, real_fit = pt.pretrain, pt.fit_join_stage
+
+    def pretrain_spy(dbs, *args, **kwargs):
+        trained.append(dbs)
+        return real_pretrain(dbs, *args, **kwargs)
+
+    def fit_spy(examples, *args, **kwargs):
+        fitted.append([e.names for e in examples])
+        return real_fit(examples, *args, **kwargs)
+    monkeypatch.setattr(pt, "pretrain", pretrain_spy)
+    monkeypatch.setattr(pt, "fit_join_stage", fit_spy)
+    _corpus(tmp_path, n=2)
+    args = ["pretrain", "--data", str(tmp_path), "--epochs", "1", "--text-model", "hash:64",
+            "--no-abstain", "-q"]
+    r = CliRunner().invoke(app, args + ["--out", str(tmp_path / "a"), "--abbreviated-share",
+                                        "1"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    names = [d.name for d in trained[0]]
+    assert names == ["spider/shop_0", "bird/shop_1", "spider/shop_0/abbreviated",
+                     "bird/shop_1/abbreviated"]
+    copy = trained[0][2]
+    assert copy.names == ["cstm", "ordr", "prdc"]  # customers, orders, products
+    assert {t for q in copy.questions for t in q.tables} <= set(copy.names)
+    assert len(copy.questions) == len(trained[0][0].questions)
+    assert fitted[0] == [d.names for d in trained[0]]  # the second stage sees them too
+    trained.clear()
+    r = CliRunner().invoke(app, args + ["--out", str(tmp_path / "b")], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert [d.name for d in trained[0]] == ["spider/shop_0", "bird/shop_1"]
