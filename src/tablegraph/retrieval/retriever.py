@@ -265,7 +265,9 @@ class TableRetriever:
         if ev.n_unanswerable and self.abstain is None:
             raise TableGraphError(f"{source}: {ev.n_unanswerable} question(s) without a gold "
                                   f"table (unanswerable), but this model has no abstention "
-                                  f"model to judge them")
+                                  f"model to judge them (the shipped model has one; a "
+                                  f"fine-tuned or --no-abstain model has none): leave them "
+                                  f"out of the file, or evaluate with the shipped model")
         scored = self.scorer.run(ev.texts, index, tokens=self.stage is not None)
         first, link, sims = scored.scores, scored.link, scored.sims
         chosen = [self.rank_and_set(s, None if link is None else link[i], ev.texts[i],
