@@ -72,8 +72,7 @@ def with_answer(q: Question, sql: str) -> Question:
     """`q` with the gold tables its answer is read from (`answer_tables` of `sql`, its gold
     SQL), named as `q` names them."""
     read = {t.lower() for t in answer_tables(sql)}
-    return Question(q.text, q.tables, tuple(t for t in q.tables
-                                            if t.split("/")[-1].lower() in read))
+    return Question(q.text, q.tables, tuple(t for t in q.tables if t.lower() in read))
 
 
 def with_answers(questions: list[Question], jsonl: Path) -> list[Question]:

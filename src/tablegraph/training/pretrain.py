@@ -150,8 +150,7 @@ def prepare_database(db: CorpusDatabase, text: TextEncoder, graph_cfg: GraphConf
     kept = [q for q in db.questions if all(t.lower() in col for t in q.tables)]
     if len(graphs) < 2 or not kept:
         return None
-    questions = [q.renamed(lambda t: graphs[col[t.lower()]].table if t.lower() in col else t)
-                 for q in kept]
+    questions = [q.renamed(lambda t: graphs[col[t.lower()]].table) for q in kept]
     linker = SchemaLinker.from_nodes([g.nodes for g in graphs])
     inputs = prepare_questions(enc_cfg, text, [q.text for q in questions], linker, device)
     gold = [{col[t.lower()] for t in q.tables} for q in questions]
@@ -501,12 +500,12 @@ def abbreviated_copy(d: PreparedDatabase, work: Path, text: TextEncoder,
 def abbreviated_copies(dbs: list[PreparedDatabase], share: float, work: Path,
                        text: TextEncoder, graph_cfg: GraphConfig, enc_cfg: EncoderConfig,
                        device: str) -> list[PreparedDatabase]:
-    """`abbreviated_copy` of `share` of the databases of `dbs` read from one location (by a
-    hash of the name: the same ones on every run), written under `work`."""
+    """`abbreviated_copy` of `share` of the databases of `dbs` (by a hash of the name: the
+    same ones on every run; 1: all of them), written under `work`; a database not read from
+    one location has none."""
     if share <= 0:
         return []
-    chosen = [d for d in dbs if isinstance(d.source, str)
-              and database_fold(d.name + "/abbreviated", 1000) < share * 1000]
+    chosen = [d for d in dbs if database_fold(d.name + "/abbreviated", 1000) < share * 1000]
     return [c for d in chosen
             if (c := abbreviated_copy(d, work, text, graph_cfg, enc_cfg, device)) is not None]
 
@@ -547,8 +546,8 @@ def fit_abstention(prepared: list[PreparedDatabase], final: ContrastiveGNNEncode
     if cfg.abstain_abbreviated:
         with tempfile.TemporaryDirectory() as work:
             for part, dbs in (("fit", fit_dbs), ("calib", calib_dbs)):
-                copies[part] = [c for d in dbs if (c := abbreviated_copy(
-                    d, Path(work), text, graph_cfg, enc_cfg, device)) is not None]
+                copies[part] = abbreviated_copies(dbs, 1.0, Path(work), text, graph_cfg,
+                                                  enc_cfg, device)
     ehr_a, ehr_u = features(ehr, None), features(ehr, unanswerable)
     fit_a, fit_u = cross(fit_dbs)
     abbr_a, abbr_u = cross(copies["fit"])
