@@ -36,3 +36,24 @@ def test_bad_encoder_config():
         EncoderConfig.from_dict({"nope": 1})
     with pytest.raises(TableGraphError, match="expected int"):
         EncoderConfig.from_dict({"hidden_dim": "big"})
+
+
+def test_building_and_running_an_encoder_leaves_no_files_in_the_temp_folder(tmp_path):
+    """PyG writes generated message-passing code to the temp folder; none may be left there."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import torch\n"
+            "from tablegraph.model.config import EncoderConfig\n"
+            "from tablegraph.model.encoder import ContrastiveGNNEncoder\n"
+            "m = ContrastiveGNNEncoder(EncoderConfig(in_dim=144, out_dim=16, hidden_dim=32)).eval()\n"
+            "x = torch.nn.functional.normalize(torch.randn(4, 144), dim=1)\n"
+            "ei = torch.tensor([[0, 1, 2], [1, 2, 3]])\n"
+            "print(tuple(m(x, ei, torch.zeros(4, dtype=torch.long)).shape))\n")
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "(1, 16)"
+    assert sorted(os.listdir(tmp_path)) == []

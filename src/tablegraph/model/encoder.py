@@ -6,6 +6,10 @@ text model's space, so that a question's embedding can be compared with it by co
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -16,6 +20,28 @@ from tablegraph.graphs.nodes import NUM_NODE_KINDS
 from tablegraph.model.config import EncoderConfig
 from tablegraph.model.scoring import (QuestionSide, add_question_parameters,
                                       reset_question_parameters)
+
+
+def drop_generated_sources() -> None:
+    """Delete the source files PyTorch Geometric generated for this process's message passing.
+
+    On a layer class's first use, PyG renders its `propagate` (and `edge_updater`) from a
+    template into a file in the temp folder, imports it and leaves the file there: two files
+    per process that builds a GATv2 encoder, so every `tablegraph ask` left 14 KB in /tmp. The
+    imported modules no longer need their files; only the files of modules this process
+    imported are removed, never another process's.
+    """
+    tmp = os.path.realpath(tempfile.gettempdir())
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if not (name.startswith("torch_geometric.") and path):
+            continue
+        if (os.path.dirname(os.path.realpath(path)) == tmp
+                and os.path.basename(path).startswith(name + "_")):
+            try:
+                os.unlink(path)
+            except OSError:
+                pass  # already gone, or not ours to remove
 
 
 class ContrastiveGNNEncoder(QuestionSide, nn.Module):
@@ -67,6 +93,7 @@ class ContrastiveGNNEncoder(QuestionSide, nn.Module):
                 conv = SAGEConv(h, h)
             self.convs.append(conv)
             self.norms.append(nn.LayerNorm(h))
+        drop_generated_sources()
         pooled = h if cfg.pooling == "attention" else 2 * h
         if cfg.pooling == "attention":
             self.pool = AttentionalAggregation(
