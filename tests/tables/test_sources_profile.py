@@ -129,6 +129,9 @@ def test_missing_path_and_unknown_file(tmp_path):
     (tmp_path / "x.bin").write_bytes(b"\x00\x01garbage")
     with pytest.raises(TableGraphError, match="not a folder"):
         discover(tmp_path / "x.bin")
+    sqlite3.connect(tmp_path / "new.sqlite").close()  # a file sqlite3 made, still empty
+    with pytest.raises(TableGraphError, match=r"new.sqlite is an empty file: no tables"):
+        discover(tmp_path / "new.sqlite")
 
 
 def test_sqlite_without_rowid_and_full_text_index_tables(tmp_path):

@@ -539,6 +539,8 @@ def _discover(spec: str) -> list[TableRef]:
 
         return _discover(ddl_database(str(path)))
     kind = _db_kind(path)
+    if kind is None and path.is_file() and path.stat().st_size == 0:
+        raise TableGraphError(f"{spec} is an empty file: no tables to read")
     if kind is None:
         raise TableGraphError(
             f"{spec} is not a folder, CSV/TSV/Parquet/JSON file, Excel workbook, SQLite or "
