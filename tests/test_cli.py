@@ -258,6 +258,22 @@ def test_text_output_cuts_long_values(capsys):
     assert res.to_dict()["hits"][0]["values"][0]["value"] == body
 
 
+def test_text_output_lines_up_scores_after_wide_table_names(capsys):
+    """A table named in CJK characters (two terminal columns each) keeps its score in the
+    column of the others' scores."""
+    import unicodedata
+
+    from tablegraph.cli import _print_result
+    from tablegraph.retrieval.retriever import SearchResult, TableHit
+
+    _print_result(SearchResult("customers", [TableHit(1, "orders", 0.9, [], []),
+                                             TableHit(2, "顧客", 0.5, [], [])]))
+    lines = capsys.readouterr().out.splitlines()[1:3]
+    width = [sum(2 if unicodedata.east_asian_width(c) in "WF" else 1
+                 for c in line[:line.index("0.")]) for line in lines]
+    assert width[0] == width[1], lines
+
+
 def test_evaluate_and_train_take_a_benchmarks_json_questions(trained, tmp_path):
     """Spider-style JSON (gold SQL, several databases told apart by db_id) evaluates as its
     CSV twin does; the database is picked by --db or by the name of --tables."""

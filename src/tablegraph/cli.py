@@ -13,7 +13,7 @@ from typing import Optional
 
 import typer
 
-from tablegraph.utils import TableGraphError
+from tablegraph.utils import TableGraphError, padded
 
 STRICT = typer.Option(False, "--strict", help="an unreadable table is an error, not skipped")
 QUIET = typer.Option(False, "--quiet", "-q", help="no progress bars")
@@ -171,7 +171,7 @@ def profile(tables: str = typer.Option(..., "--tables", help="folder, file, data
         declared = ([f"primary key ({', '.join(r['primary_key'])})"] if r["primary_key"] else []) \
             + [f"({', '.join(k['columns'])}) -> {k['table']}({', '.join(k['ref_columns'])})"
                for k in r["foreign_keys"]]
-        typer.echo(f"{r['table']:<28} {r['rows']:>9} {r['rows_read']:>7} {r['columns']:>5} "
+        typer.echo(f"{padded(r['table'], 28)} {r['rows']:>9} {r['rows_read']:>7} {r['columns']:>5} "
                    f"{r['nodes']:>6} {r['edges']:>6}  {'; '.join(declared)}")
     for x in skipped:
         typer.echo(f"skipped {x.table}: {x.why}")
@@ -351,7 +351,7 @@ def _print_result(res) -> None:
     for h in res.hits:
         cols = ", ".join(f"{m.column} ({m.score:.2f})" for m in h.columns)
         vals = ", ".join(f"{m.column}={_shown(m.value)} ({m.score:.2f})" for m in h.values)
-        typer.echo(f"  {h.rank}. {h.table:<22} {h.score:.3f}   columns: {cols}"
+        typer.echo(f"  {h.rank}. {padded(h.table, 22)} {h.score:.3f}   columns: {cols}"
                    + (f"   values: {vals}" if vals else ""))
         if h.comment:  # what the catalog says the table is, cut as values are, but longer
             cut = h.comment if len(h.comment) <= 2 * SHOWN_VALUE_CHARS else \
@@ -604,7 +604,7 @@ def schema(tables: str = typer.Option(..., help="tables to read (folder, file, d
             key = " PRIMARY KEY" if c["primary_key"] else ""
             ref = f" -> {c['references']}" if c["references"] else ""
             note = f"  -- {c['comment']}" if c["comment"] else ""
-            typer.echo(f"  {c['column']:<28} {c['declared_type'] or c['type']}{key}{ref}{note}")
+            typer.echo(f"  {padded(c['column'], 28)} {c['declared_type'] or c['type']}{key}{ref}{note}")
     typer.echo(f"joins ({len(graph.joins)}):")
     for j in graph.joins:
         how = "declared" if j.source == "declared" else f"inferred: {j.reason}"

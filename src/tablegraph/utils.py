@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,14 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
 
 def write_json(path: str | os.PathLike[str], obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
+
+
+def padded(text: str, width: int) -> str:
+    """`text` left-aligned in `width` terminal columns: wide characters (CJK, full-width
+    forms) take two, combining marks none, so a table named `顧客` lines up as `orders` does."""
+    shown = sum(0 if unicodedata.combining(ch) else
+                2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - shown)
 
 
 def pick_device(device: str | None = None) -> str:
