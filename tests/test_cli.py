@@ -60,6 +60,28 @@ def test_ask_prints_ranked_tables(trained):
     assert r.output.startswith('CREATE TABLE "labevents" (') and "\n-- valueuom" not in r.output
 
 
+def test_questions_from_standard_input(trained):
+    """`--questions -` reads the questions from standard input, for ask and for evaluate."""
+    from tablegraph.tables import questions as qmod
+
+    model, *_ = trained
+    qmod._stdin_bytes.cache_clear()
+    r = runner.invoke(app, ["ask", "--model", str(model), "-k", "1", "--questions", "-"],
+                      input="which medication was given\nblood results\n")
+    assert r.exit_code == 0, r.output
+    hits = [json.loads(line)["hits"][0]["table"] for line in r.output.splitlines()]
+    assert hits == ["prescriptions", "labevents"]
+    qmod._stdin_bytes.cache_clear()
+    r = runner.invoke(app, ["evaluate", "--model", str(model), "--questions", "-"],
+                      input="table,question\nlabevents,blood results\n")
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith("n=1  hit@1 1.000")
+    qmod._stdin_bytes.cache_clear()
+    one_line_error(subprocess.run([sys.executable, "-m", "tablegraph.cli", "ask", "--questions",
+                                   "-"], input="", capture_output=True, text=True),
+                   "standard input: no questions")
+
+
 def test_ask_says_when_nothing_answers(trained, capsys):
     from tablegraph.cli import _print_result
     from tablegraph.model.abstain import ABSTAIN_FEATURES, AbstainHead

@@ -374,8 +374,8 @@ def _print_result(res) -> None:
 def ask(question: Optional[str] = typer.Argument(None, help="the question"),
         questions: Optional[Path] = typer.Option(None, "--questions", help="answer every "
                                                  "question of this file (one a line, or a CSV "
-                                                 "with a question column) in one process: one "
-                                                 "JSON line each"),
+                                                 "with a question column; - for standard "
+                                                 "input) in one process: one JSON line each"),
         question_key: str = QUESTION_KEY,
         model: Optional[str] = typer.Option(None, help="model folder (default: the shipped "
                                             "pretrained model)"),
@@ -395,7 +395,7 @@ def ask(question: Optional[str] = typer.Argument(None, help="the question"),
     if k < 1:
         raise TableGraphError("-k must be at least 1")
     if (question is None) == (questions is None):
-        raise TableGraphError("give one question, or --questions FILE")
+        raise TableGraphError("give one question, or --questions FILE (- for standard input)")
     if question is not None and not question.strip():
         raise TableGraphError("the question is empty")
     fmt = "json" if as_json else fmt
@@ -604,7 +604,8 @@ def schema(tables: str = typer.Option(..., help="tables to read (folder, file, d
             key = " PRIMARY KEY" if c["primary_key"] else ""
             ref = f" -> {c['references']}" if c["references"] else ""
             note = f"  -- {c['comment']}" if c["comment"] else ""
-            typer.echo(f"  {padded(c['column'], 28)} {c['declared_type'] or c['type']}{key}{ref}{note}")
+            typer.echo(f"  {padded(c['column'], 28)} {c['declared_type'] or c['type']}"
+                       f"{key}{ref}{note}")
     typer.echo(f"joins ({len(graph.joins)}):")
     for j in graph.joins:
         how = "declared" if j.source == "declared" else f"inferred: {j.reason}"

@@ -27,8 +27,10 @@ import io
 import json
 import random
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from tablegraph.tables.records import TableNames
@@ -405,10 +407,10 @@ def _records(path: str | Path, text: str, question_key: str = "question"
     """A questions file's records: JSON by its name or first character, else CSV; the
     question's text under 'question' (`question_key`: where the file has it)."""
     if _is_json(path, text):
-        where, records = _json_records(text, str(path), question_key)
+        where, records = _json_records(text, _named(path), question_key)
     else:
-        where, records = "line", _csv_records(text, str(path), question_key)
-    return where, _question_key(records, question_key, str(path))
+        where, records = "line", _csv_records(text, _named(path), question_key)
+    return where, _question_key(records, question_key, _named(path))
 
 
 def questions_by_database(path: str | Path, unanswerable: bool = False,
@@ -421,18 +423,34 @@ def questions_by_database(path: str | Path, unanswerable: bool = False,
     for n, x in records:
         if x.get("db_id") is not None:
             groups.setdefault(str(x["db_id"]), []).append((n, x))
-    return {i: _questions_of(groups[i], where, str(path), unanswerable, evidence)
+    return {i: _questions_of(groups[i], where, _named(path), unanswerable, evidence)
             for i in sorted(groups)}
 
 
+STDIN = "-"  # a questions file given as "-": standard input
+
+
+def _named(path: str | Path) -> str:
+    """A questions file as messages name it."""
+    return "standard input" if str(path) == STDIN else str(path)
+
+
+@cache
+def _stdin_bytes() -> bytes:
+    """Standard input, read once however often the questions are read."""
+    return sys.stdin.buffer.read()
+
+
 def _read_text(path: str | Path) -> str:
+    """A questions file's text (\\n line ends); `STDIN` reads standard input."""
     p = Path(path)
-    if not p.is_file():
+    if str(path) != STDIN and not p.is_file():
         raise TableGraphError(f"no such questions file: {path}")
     try:
-        return decode_text(p.read_bytes()).replace("\r\n", "\n").replace("\r", "\n")
+        raw = _stdin_bytes() if str(path) == STDIN else p.read_bytes()
+        return decode_text(raw).replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as e:
-        raise TableGraphError(f"{path}: not UTF-8 or UTF-16 text") from e
+        raise TableGraphError(f"{_named(path)}: not UTF-8 or UTF-16 text") from e
 
 
 def read_questions(path: str | Path, unanswerable: bool = False, database: str | None = None,
@@ -445,8 +463,8 @@ def read_questions(path: str | Path, unanswerable: bool = False, database: str |
     JSON key, a CSV column), as BIRD's questions are given to text-to-SQL systems.
     `question_key`: the key or column of the question's text."""
     where, records = _records(path, _read_text(path), question_key)
-    return _questions_of(_pick_database(records, database, str(path), guess), where,
-                         str(path), unanswerable, evidence)
+    return _questions_of(_pick_database(records, database, _named(path), guess), where,
+                         _named(path), unanswerable, evidence)
 
 
 def read_question_texts(path: str | Path, question_key: str = "question") -> list[str]:
@@ -458,28 +476,29 @@ def read_question_texts(path: str | Path, question_key: str = "question") -> lis
     key = question_key.strip().lower()
     if _is_json(path, text) and text.strip():
         out = []
-        where, records = _json_records(text, str(path), key)
-        for n, x in _question_key(records, key, str(path)):
+        where, records = _json_records(text, _named(path), key)
+        for n, x in _question_key(records, key, _named(path)):
             q = x.get("question")
             if not isinstance(q, str):
-                raise TableGraphError(f"{path}, {where} {n}: no '{key}' text{_keys_hint(x)}")
+                raise TableGraphError(f"{_named(path)}, {where} {n}: no '{key}' text"
+                                      f"{_keys_hint(x)}")
             if q.strip():
                 out.append(q.strip())
         if not out:
-            raise TableGraphError(f"{path}: no questions")
+            raise TableGraphError(f"{_named(path)}: no questions")
         return out
     first = text.splitlines()[0] if text.strip() else ""
     if Path(path).suffix.lower() == ".csv" or key in [c.strip().lower() for c in first.split(",")]:
         rows = list(csv.reader(io.StringIO(text)))
         header = [c.strip().lower() for c in rows[0]] if rows else []
         if key not in header:
-            raise TableGraphError(f"{path}: a CSV of questions needs a '{key}' column")
+            raise TableGraphError(f"{_named(path)}: a CSV of questions needs a '{key}' column")
         col = header.index(key)
         out = [r[col].strip() for r in rows[1:] if len(r) > col and r[col].strip()]
     else:
         out = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if not out:
-        raise TableGraphError(f"{path}: no questions")
+        raise TableGraphError(f"{_named(path)}: no questions")
     return out
 
 
