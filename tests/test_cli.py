@@ -137,6 +137,9 @@ def test_user_errors_are_one_line(trained, tmp_path):
     one_line_error(cli("profile", "--tables", str(tmp_path / "nothing-here")),
                    "no such file or folder")
     one_line_error(cli("ask", "--model", str(model), "-k", "0", "x"), "-k must be at least 1")
+    p = cli("ask", "--tables", "mssql://sa:s3cret@db.example.com/sales", "x")
+    one_line_error(p, "mssql:// is not read")
+    assert "s3cret" not in p.stderr and "mssql://db.example.com/sales" in p.stderr
 
 
 def test_usage_errors_are_one_line_too():
@@ -178,6 +181,24 @@ def test_ctrl_c_says_it_was_interrupted(monkeypatch, capsys, tmp_path):
         cli_module.main()
     assert e.value.code == 130
     assert capsys.readouterr().err.strip() == "interrupted (continue with train --resume)"
+
+
+def test_no_error_line_shows_a_urls_password(monkeypatch, capsys, tmp_path):
+    """Whatever error a command ends in, its line drops the user:password of any URL."""
+    import tablegraph.cli as cli_module
+    import tablegraph.tables.sources as sources
+    from tablegraph.utils import TableGraphError
+
+    def refused(*args, **kwargs):
+        raise TableGraphError("cannot reach postgresql://ann:s3cret@db.example.com/shop")
+
+    monkeypatch.setattr(sources, "discover", refused)
+    monkeypatch.setattr(sys, "argv", ["tablegraph", "profile", "--tables", str(tmp_path)])
+    with pytest.raises(SystemExit) as e:
+        cli_module.main()
+    assert e.value.code == 2
+    assert capsys.readouterr().err.strip() == \
+        "error: cannot reach postgresql://db.example.com/shop"
 
 
 def test_what_main_does_not_handle_passes_through_as_itself(monkeypatch, tmp_path):

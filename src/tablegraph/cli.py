@@ -775,6 +775,13 @@ def _click_exceptions():
     return base.exceptions
 
 
+def _error(message: str) -> None:
+    """Print one error line, without the credentials of any URL in it."""
+    from tablegraph.tables.sources import redact
+
+    typer.echo(f"error: {redact(' '.join(message.split()))}", err=True)
+
+
 def main() -> None:
     # tablegraph never downloads a model: without this, a missing one waits on retries
     os.environ["HF_HUB_OFFLINE"] = "1"
@@ -787,19 +794,18 @@ def main() -> None:
         typer.echo(e.ctx.get_help())
         sys.exit(2)
     except click.UsageError as e:  # unknown option, missing or bad value, extra argument
-        message = " ".join(e.format_message().split())
         hint = f" (see '{e.ctx.command_path} --help')" if e.ctx is not None else ""
-        typer.echo(f"error: {message}{hint}", err=True)
+        _error(e.format_message() + hint)
         sys.exit(2)
     except click.ClickException as e:
-        typer.echo(f"error: {' '.join(e.format_message().split())}", err=True)
+        _error(e.format_message())
         sys.exit(e.exit_code)
     except TableGraphError as e:
-        typer.echo(f"error: {e}", err=True)
+        _error(str(e))
         sys.exit(2)
     except OSError as e:  # a path the user gave: unwritable, full disk, missing
         where = f": {e.filename}" if e.filename else ""
-        typer.echo(f"error: {e.strerror or e}{where}", err=True)
+        _error(f"{e.strerror or e}{where}")
         sys.exit(2)
     except (KeyboardInterrupt, getattr(click, "Abort", KeyboardInterrupt)):
         rc = 130  # (typer >= 0.24's click has no Abort: it returns 130 itself)

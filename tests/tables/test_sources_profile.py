@@ -134,6 +134,31 @@ def test_missing_path_and_unknown_file(tmp_path):
         discover(tmp_path / "new.sqlite")
 
 
+def test_local_file_urls_read_as_their_files_and_other_urls_are_refused(tmp_path, monkeypatch):
+    """sqlite:///relative, sqlite:////absolute, duckdb:/// and file:/// URLs (as SQLAlchemy
+    and others write them) read the file; a URL of a kind not read says so without its
+    password."""
+    db = tmp_path / "shop.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, total REAL)")
+    con.commit()
+    con.close()
+    monkeypatch.chdir(tmp_path)
+    for url in ("sqlite:///shop.sqlite", f"sqlite:///{db}", f"file://{db}",
+                "sqlite:///shop.sqlite?mode=ro"):
+        assert [r.name for r in discover(url)] == ["orders"], url
+    import duckdb
+
+    duckdb.connect(str(tmp_path / "w.duckdb")).execute("CREATE TABLE t (x INT)").close()
+    assert [r.name for r in discover("duckdb:///w.duckdb")] == ["t"]
+    for url, text in (("mssql://sa:s3cret@host/db", "mssql:// is not read"),
+                      ("https://me:s3cret@example.com/x.csv", "https:// is not read"),
+                      ("sqlite://", "names no file")):
+        with pytest.raises(TableGraphError, match=text) as e:
+            discover(url)
+        assert "s3cret" not in str(e.value)
+
+
 def test_sqlite_without_rowid_and_full_text_index_tables(tmp_path):
     """A table WITHOUT ROWID was skipped (the scanner counted its rows by ROWID); the tables
     in which a full-text index keeps its data (`notes_fts_data`, ...) are no tables of the

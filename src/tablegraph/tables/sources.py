@@ -468,10 +468,38 @@ def discover(spec: str | os.PathLike[str]) -> list[TableRef]:
     return refs
 
 
+FILE_URLS = ("sqlite://", "duckdb://", "file://")  # a URL that names a local file
+
+
+def local_path(spec: str) -> str:
+    """`spec` as a path where it is a URL of a local file, as SQLAlchemy writes them
+    (`sqlite:///shop.db`, `sqlite:////abs/shop.db`, `duckdb:///x.duckdb`, `file:///data`); a
+    URL of any other kind but a server's (`mssql://`, `https://`, `s3://`) is an error that
+    says what is read, never its credentials."""
+    if "://" not in spec or server_kind(spec) is not None:
+        return spec
+    if spec.lower().startswith(FILE_URLS):
+        rest = spec.split("://", 1)[1]
+        if spec.lower().startswith("file://"):  # file:///abs/path
+            path = rest if rest.startswith("/") else ""
+        else:  # sqlite:///relative/path, sqlite:////absolute/path
+            path = rest[1:] if rest.startswith("/") else ""
+        path = unquote(path.split("?", 1)[0])  # options (?mode=ro) choose no tables
+        if not path:
+            raise TableGraphError(f"{display_location(spec)} names no file: give its path "
+                                  f"(sqlite:///shop.db, sqlite:////abs/path/shop.db)")
+        return path
+    scheme = spec.split("://", 1)[0]
+    raise TableGraphError(f"{scheme}:// is not read: tablegraph reads files, folders, SQLite "
+                          f"and DuckDB databases, and postgresql:// or mysql:// URLs "
+                          f"({display_location(spec)})")
+
+
 def _discover(spec: str) -> list[TableRef]:
     if (server := server_kind(spec)) is not None:
         with Reader() as reader:
             return reader.list_database_tables(server, spec)
+    spec = local_path(spec)
     path = Path(spec)
     if not path.exists():
         raise TableGraphError(f"no such file or folder: {spec}")
@@ -1000,8 +1028,9 @@ def _mysql_ident(name: str) -> str:
 
 
 def display_location(location: str) -> str:
-    """A location safe to print: a database URL without its user and password."""
-    if server_kind(location):
+    """A location safe to print: a URL (a database server's, or any) without its user and
+    password."""
+    if "://" in location:
         scheme, rest = location.split("://", 1)
         return scheme + "://" + rest.rsplit("@", 1)[-1]
     return location
