@@ -159,11 +159,17 @@ def test_a_postgres_index_keeps_no_password_and_updates_one_table(trained, tmp_p
     _settled(con, "tg_idx.b", 5)
     try:
         idx = tmp_path / "idx"
-        build_index(URL, idx, str(model))
+        # as SQLAlchemy writes the URL, with its driver
+        build_index(URL.replace("postgresql://", "postgresql+psycopg://", 1), idx, str(model))
         saved = "".join(p.read_text(errors="replace") for p in idx.iterdir())
         password = urlsplit(URL).password
         if password:
             assert f":{password}@" not in saved
+            monkeypatch.delenv("PGPASSWORD", raising=False)
+            monkeypatch.setenv("PGPASSFILE", str(tmp_path / "no-pgpass"))
+            with pytest.raises(TableGraphError, match="the URL has no password: give it in "
+                               "the URL, or set PGPASSWORD"):
+                update_index(idx)
             monkeypatch.setenv("PGPASSWORD", password)  # the index does not keep it
         con.execute("INSERT INTO tg_idx.b VALUES (6)")
         profiled.clear()

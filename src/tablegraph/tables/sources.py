@@ -469,13 +469,18 @@ def discover(spec: str | os.PathLike[str]) -> list[TableRef]:
 
 
 FILE_URLS = ("sqlite://", "duckdb://", "file://")  # a URL that names a local file
+# a server's URL with SQLAlchemy's driver (postgresql+psycopg2://, mysql+pymysql://)
+_DRIVER_URL = re.compile(r"^(postgresql|postgres|mysql|mariadb)\+\w+://", re.IGNORECASE)
 
 
-def local_path(spec: str) -> str:
-    """`spec` as a path where it is a URL of a local file, as SQLAlchemy writes them
-    (`sqlite:///shop.db`, `sqlite:////abs/shop.db`, `duckdb:///x.duckdb`, `file:///data`); a
-    URL of any other kind but a server's (`mssql://`, `https://`, `s3://`) is an error that
-    says what is read, never its credentials."""
+def resolved_location(spec: str) -> str:
+    """`spec` as it is read: a server's URL without SQLAlchemy's driver
+    (`postgresql+psycopg2://...` -> `postgresql://...`); a local file's URL as SQLAlchemy
+    writes them (`sqlite:///shop.db`, `sqlite:////abs/shop.db`, `duckdb:///x.duckdb`,
+    `file:///data`) as its path; a URL of any other kind (`mssql://`, `https://`, `s3://`) is
+    an error that says what is read, never its credentials."""
+    if (m := _DRIVER_URL.match(spec)) is not None:
+        spec = m.group(1).lower() + "://" + spec[m.end():]
     if "://" not in spec or server_kind(spec) is not None:
         return spec
     if spec.lower().startswith(FILE_URLS):
@@ -496,10 +501,10 @@ def local_path(spec: str) -> str:
 
 
 def _discover(spec: str) -> list[TableRef]:
+    spec = resolved_location(spec)
     if (server := server_kind(spec)) is not None:
         with Reader() as reader:
             return reader.list_database_tables(server, spec)
-    spec = local_path(spec)
     path = Path(spec)
     if not path.exists():
         raise TableGraphError(f"no such file or folder: {spec}")
@@ -654,8 +659,14 @@ class Reader:
                 target, options = "", f"TYPE mysql, SECRET {alias}_secret, READ_ONLY"
             self.con.execute(f"ATTACH {quote_literal(target)} AS {alias} ({options})")
         except duckdb.Error as e:
+            why = redact(_first_line(e), location)
+            if kind in ("postgres", "mysql") and "password" in why.lower() \
+                    and urlsplit(location).password is None:  # as an index keeps the URL
+                why += (" (the URL has no password: give it in the URL, or set "
+                        + ("PGPASSWORD or use ~/.pgpass)" if kind == "postgres"
+                           else "MYSQL_PWD)"))
             raise TableGraphError(f"cannot open {kind} database {display_location(location)}: "
-                                  f"{redact(_first_line(e), location)}") from e
+                                  f"{why}") from e
         self._attached[key] = alias
         return alias
 
@@ -1048,12 +1059,16 @@ def database_name(location: str) -> str:
 
 def without_password(location: str) -> str:
     """A location safe to save: a database URL keeps its user but not its password (which
-    comes back from the URL given again, PGPASSWORD or ~/.pgpass; MYSQL_PWD for MySQL)."""
-    if not server_kind(location):
+    comes back from the URL given again, PGPASSWORD or ~/.pgpass; MYSQL_PWD for MySQL); so
+    does any other URL (`postgresql+psycopg2://`)."""
+    if "://" not in location:
         return location
-
-    parts = urlsplit(location)
-    if parts.password is None:
+    try:
+        parts = urlsplit(location)
+        password = parts.password
+    except ValueError:  # not a URL urllib can split: keep nothing that could be a password
+        return display_location(location)
+    if password is None:
         return location
     host = parts.netloc.rsplit("@", 1)[-1]
     user = f"{parts.username}@" if parts.username else ""
@@ -1068,7 +1083,7 @@ def redact(text: str, location: str = "") -> str:
     """`text` without credentials: user:password@ of any URL, password=... pairs, and the
     password of `location` wherever it appears."""
     password = None
-    if server_kind(location):
+    if "://" in location:
         try:
             password = urlsplit(location).password
         except ValueError:
