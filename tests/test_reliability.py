@@ -249,6 +249,28 @@ def test_bad_options_and_places_are_one_line(tg, tmp_path, tiny_tables, monkeypa
     one_line_error(tg("profile", "--tables", tiny_tables), "cache")
 
 
+def test_rankings_to_a_place_that_takes_no_file_fail_before_the_work(tg, tmp_path, trained,
+                                                                      monkeypatch):
+    """`evaluate --rankings` onto a folder, or under a file, is one line naming the path given
+    before anything is read; a write that fails names that path, not its temporary file."""
+    from tablegraph.utils import atomic_write_text
+
+    model, tables, questions, _ = trained
+    (tmp_path / "a-folder").mkdir()
+    (tmp_path / "a-file").write_text("")
+    import tablegraph.tables.sources as sources
+
+    monkeypatch.setattr(sources, "discover", lambda *a, **k: pytest.fail("read the tables"))
+    one_line_error(tg("evaluate", "--model", model, "--questions", questions, "--rankings",
+                      tmp_path / "a-folder"), f"{tmp_path / 'a-folder'} is a folder")
+    one_line_error(tg("evaluate", "--model", model, "--questions", questions, "--rankings",
+                      tmp_path / "a-file" / "r.jsonl"), f"cannot write {tmp_path / 'a-file'}")
+    with pytest.raises(IsADirectoryError) as e:
+        atomic_write_text(tmp_path / "a-folder", "x")
+    assert e.value.filename == str(tmp_path / "a-folder")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "a-folder"]
+
+
 def test_a_missing_text_model_fails_at_once_offline(tg, tmp_path, tiny_tables):
     q = tmp_path / "questions.csv"
     for name in ("no-such-model", "sentence-transformers/all-mpnet-base-v2", str(tmp_path)):

@@ -271,7 +271,10 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
     each database in turn, then all questions together."""
     from tablegraph.tables.questions import read_questions
     from tablegraph.tables.sources import database_name
+    from tablegraph.utils import writable_file
 
+    if rankings is not None:  # before the work, not after it
+        writable_file(rankings)
     ranked: list = []
     benchmark = _benchmark(tables, questions, evidence, db, question_key) \
         if index is None else None

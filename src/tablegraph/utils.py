@@ -4,6 +4,7 @@ folder, devices and thread counts."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -61,19 +62,43 @@ def build_once(folder: Path):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: never a half-written file."""
+def writable_file(path: str | os.PathLike[str]) -> Path:
+    """`path` where a file can be written (its folders made), checked before any long work:
+    a folder there, or a place that takes no file, is a `TableGraphError` naming `path`."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    if path.is_dir():
+        raise TableGraphError(f"{path} is a folder: give a file's path")
+    above = next((p for p in path.absolute().parents if p.exists()), None)
+    if above is not None and not above.is_dir():
+        raise TableGraphError(f"cannot write {path}: {above} is a file, not a folder")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise TableGraphError(f"cannot write {path}: {e.strerror or e}") from e
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise TableGraphError(f"cannot write {path}: its folder is not writable")
+    return path
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write to a temporary file beside `path`, then rename: never a half-written file. An
+    `OSError` names `path` (its `filename`), not the temporary file."""
+    path = Path(path)
+    tmp = None
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         apply_umask(tmp)
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
+    except BaseException as e:
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, OSError) and e.filename != str(path):
+            raise type(e)(e.errno, e.strerror, str(path)) from e
         raise
 
 
