@@ -65,6 +65,10 @@ def _retriever(model: Optional[str], tables: Optional[str], device: Optional[str
         r = TableRetriever(saved, saved.text_encoder(), None, device=pick_device(device))
         r.strict = strict
         return r
+    if index is not None and (tables is not None or model is not None):
+        given = " and ".join(o for o, v in (("--tables", tables), ("--model", model)) if v)
+        typer.echo(f"warning: --index wins: {given} not used (the index records its tables "
+                   f"and model)", err=True)
     r = TableRetriever.load(model, tables=tables, device=device, progress=not quiet,
                             strict=strict, index=index)
     _warn_skipped(r.skipped)
@@ -296,7 +300,8 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
         qs = read_questions(questions, unanswerable=True, database=db,
                             guess=database_name(tables) if tables else None, evidence=evidence,
                             question_key=question_key)
-        r = _retriever(model, tables, device, quiet, strict, index)
+        # with --index, --tables is only where --compare's baselines read the tables
+        r = _retriever(model, None if index else tables, device, quiet, strict, index)
         r.skip_unknown = skip_unknown
         m = r.evaluate(qs, questions, ranked if rankings is not None else None)
         if compare:

@@ -50,6 +50,10 @@ def test_index_cli_and_errors(indexed, tmp_path):
     r = run(app, ["ask", "--index", str(idx), "--json", "blood results"],
             catch_exceptions=False)
     assert json.loads(r.output)["hits"][0]["table"] == "labevents"
+    r = run(app, ["ask", "--index", str(idx), "--tables", str(tmp_path), "--json",
+                  "blood results"], catch_exceptions=False)  # --index wins, and says so
+    assert "warning: --index wins: --tables not used" in r.stderr
+    assert json.loads(r.stdout)["hits"][0]["table"] == "labevents"
     qs = tmp_path / "qs.txt"
     qs.write_text("blood results\n\nheparin medication for every person\n")
     r = run(app, ["ask", "--index", str(idx), "--questions", str(qs)], catch_exceptions=False)
