@@ -711,6 +711,12 @@ def curve(data: Path = typer.Option(..., help="folder holding text2sql-train/"),
                                      if a is not None else "")
             for k, h, a, f in zip(c["points"], c["hit@1"], c["all@5"],
                                   c["all@5 first stage"])))
+        if "abstention kept" in c:
+            typer.echo(f"  abstention: " + "  ".join(
+                f"{k}: kept {kept:.3f} caught {caught:.3f} AUROC {auroc:.3f}"
+                for k, kept, caught, auroc in zip(c["points"], c["abstention kept"],
+                                                  c["abstention caught"],
+                                                  c["abstention AUROC"])))
     typer.echo(f"wrote {out}/curve.json and {out}/curve.png")
 
 

@@ -17,22 +17,35 @@ SHOPS = {
 }
 
 
-def _corpus(root, n=6):
-    """n small databases in text2sql-train's layout, alternating Spider and BIRD."""
-    for k in range(n):
+SCHOOLS = {
+    "students": ("id INTEGER PRIMARY KEY, name TEXT, grade INTEGER",
+                 ["which students are in grade 3", "student names", "grade of each student"]),
+    "teachers": ("id INTEGER PRIMARY KEY, name TEXT, subject TEXT",
+                 ["who teaches maths", "teacher names", "subject of each teacher"]),
+    "classes": ("id INTEGER PRIMARY KEY, teacher_id INTEGER REFERENCES teachers, room TEXT",
+                ["class rooms", "how many classes", "room of each class"]),
+}
+
+
+def _corpus(root, n=6, schools=0):
+    """n small shop databases in text2sql-train's layout, alternating Spider and BIRD (and
+    `schools` school databases, which share no table name with them)."""
+    for k in range(n + schools):
         group = "spider" if k % 2 == 0 else "bird"
-        folder = root / "text2sql-train" / group / f"shop_{k}"
+        kind, tables = ("shop", SHOPS) if k < n else ("school", SCHOOLS)
+        folder = root / "text2sql-train" / group / f"{kind}_{k}"
         (folder / "tables").mkdir(parents=True)
-        con = sqlite3.connect(folder / "tables" / f"shop_{k}.sqlite")
-        for t, (cols, _) in SHOPS.items():
+        con = sqlite3.connect(folder / "tables" / f"{kind}_{k}.sqlite")
+        for t, (cols, _) in tables.items():
             con.execute(f"CREATE TABLE {t} ({cols})")
-        if group == "spider":
+        if group == "spider" and kind == "shop":
             con.executemany("INSERT INTO customers VALUES (?, ?, ?)",
                             [(i, f"name{i}", ["paris", "rome"][i % 2]) for i in range(20)])
         con.commit()
         con.close()
-        rows = ["table,question"] + [f"{t},{q}" for t, (_, qs) in SHOPS.items() for q in qs]
-        rows.append("customers|orders,orders of customers in rome")
+        rows = ["table,question"] + [f"{t},{q}" for t, (_, qs) in tables.items() for q in qs]
+        rows.append("customers|orders,orders of customers in rome" if kind == "shop" else
+                    "classes|teachers,classes of the maths teacher")
         (folder / "questions.csv").write_text("\n".join(rows) + "\n")
 
 
@@ -106,13 +119,24 @@ def test_learning_curve_tests_the_same_questions_at_every_point(tmp_path, monkey
     real_rank = pt.rank_and_set
     monkeypatch.setattr(pt, "rank_and_set", rank_spy)
 
-    _corpus(tmp_path)
+    _corpus(tmp_path, schools=6)
     fold = text2sql_databases(tmp_path)[0].fold(3)
+    held = [d.name for d in text2sql_databases(tmp_path) if d.fold(3) == fold]
+    assert any("shop" in n for n in held) and any("school" in n for n in held)
     out = tmp_path / "model"
     r = CliRunner().invoke(app, ["pretrain", "--data", str(tmp_path), "--out", str(out),
                                  "--epochs", "1", "--fold", str(fold), "--text-model",
                                  "hash:64", "-q"], catch_exceptions=False)
     assert r.exit_code == 0, r.output
+    # an abstention model (fitted without EHRSQL, which this corpus lacks, on noise)
+    import numpy as np
+
+    from tablegraph.model.abstain import ABSTAIN_FEATURES, fit_abstain_head
+
+    noise = np.random.default_rng(0).normal(size=(400, len(ABSTAIN_FEATURES)))
+    config = json.loads((out / "config.json").read_text())
+    config["abstain"] = fit_abstain_head(noise[:200] + 1, noise[200:]).to_dict()
+    (out / "config.json").write_text(json.dumps(config))
     ranked.clear()  # pretrain's own held-out report ranks through it too
     curve = learning_curve(str(tmp_path), str(out), fold, points=(0, 2, 4), min_questions=8,
                            epochs=3)
@@ -122,6 +146,9 @@ def test_learning_curve_tests_the_same_questions_at_every_point(tmp_path, monkey
         assert c["n"] == c["databases"] * (10 - 4)  # the questions after the largest point
         assert all(0 <= h <= 1 for h in c["hit@1"])
         assert len(c["all@5"]) == len(c["all@5 first stage"]) == 3
+        # the abstention the fine-tuned models keep, at every point: kept, caught, AUROC
+        for key in ("abstention kept", "abstention caught", "abstention AUROC"):
+            assert len(c[key]) == 3 and all(0 <= x <= 1 for x in c[key]), key
     assert ranked and all(stage is not None for stage in ranked)
     assert curve_png(curve)[:4] == b"\x89PNG"
     other = (fold + 1) % 3

@@ -95,7 +95,9 @@ def test_init_pretrained_starts_from_the_shipped_weights(tmp_path, tiny_tables):
     assert stage is not None and all(torch.equal(a, b) for a, b in
                                       zip(stage.state().values(), shipped_stage.state().values()))
     assert tuned.config["set"] == load_model().config["set"]
-    assert "abstain" not in tuned.config  # calibrated on the pretrained scores only
+    # and its abstention, which holds after fine-tuning (docs/experiments.md); scratch: none
+    assert tuned.config["abstain"] == load_model().config["abstain"]
+    assert load_model(tmp_path / "s").config.get("abstain") is None
     assert load_model(tmp_path / "s").join_stage() is None
     # and the pretrained settings, its dense prior included; scratch keeps the seed's (none)
     assert tuned.encoder_config.dense_weight == load_model().encoder_config.dense_weight > 0

@@ -8,7 +8,10 @@ schema pairs). Every point tests on the same questions: those after the largest 
 databases and the test questions are the same at every point, and only the number of
 training questions changes. The ranking is what `ask` returns: with the fold model's second
 stage over the join graph, which `train` keeps when it fine-tunes a pretrained model; the
-first stage's alone is reported beside it.
+first stage's alone is reported beside it. Where the fold model has an abstention model
+(which `train` keeps too), each point also reports how it treats the test questions
+(answerable) against as many questions of the other held-out databases that share no table
+name with the database (answerable nowhere in it): the share kept and caught, and the AUROC.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from typing import Any
 import numpy as np
 
 from tablegraph.evaluation.evaluator import RetrievalEvaluator
+from tablegraph.evaluation.metrics import abstention_metrics
+from tablegraph.model.abstain import AbstainHead
 from tablegraph.graphs.nodes import GraphConfig
 from tablegraph.model.folder import load_model
 from tablegraph.model.index import build_index
@@ -26,7 +31,7 @@ from tablegraph.model.scoring import Scorer
 from tablegraph.model.sets import SetConfig
 from tablegraph.text.encoders import load_text_encoder
 from tablegraph.training.corpora import text2sql_databases
-from tablegraph.training.pretrain import prepare_database, rank_questions
+from tablegraph.training.pretrain import prepare_database, question_features, rank_questions
 from tablegraph.training.run import no_validation_config
 from tablegraph.training.trainer import TrainConfig, fit
 from tablegraph.utils import TableGraphError
@@ -41,7 +46,9 @@ def learning_curve(data_root: str, model: str, fold: int, folds: int = 3,
     """group -> {"points": [...], "hit@1": [...], "all@5": [...], "all@5 first stage": [...],
     "n": questions, "databases": count}, per point pooled over the group's held-out databases
     (all@5 over databases of more than 5 tables; "all@5" ranked as `ask` ranks, with the
-    second stage when the model has one). `epochs`, `lr`: instead of `train`'s schedule."""
+    second stage when the model has one); with the model's abstention also "abstention
+    kept", "abstention caught" and "abstention AUROC" (see the module docstring). `epochs`,
+    `lr`: instead of `train`'s schedule."""
     saved = load_model(model)
     pretrained = saved.config.get("pretrain") or {}
     if pretrained.get("fold") != fold or pretrained.get("folds") != folds:
@@ -50,21 +57,27 @@ def learning_curve(data_root: str, model: str, fold: int, folds: int = 3,
     enc_cfg = saved.encoder_config
     text = load_text_encoder(saved.text_model)
     stage, set_cfg = saved.join_stage(), SetConfig.from_dict(saved.config.get("set"))
+    head = AbstainHead.from_dict(saved.config["abstain"]) \
+        if saved.config.get("abstain") else None
     held = [d for d in text2sql_databases(data_root)
             if d.fold(folds) == fold and len(d.questions) >= min_questions]
+    prepared = [(d, p) for d, p in ((d, prepare_database(d, text, GraphConfig(), enc_cfg,
+                                                         device)) for d in held)
+                if p is not None and len(p.questions) >= min_questions]
     pooled: dict[str, dict[int, dict[str, list[np.ndarray]]]] = {}
     counts: dict[str, int] = {}
     base = saved.encoder(device)  # the point k = 0, the same for every database
     given = {k: v for k, v in (("epochs", epochs), ("lr", lr)) if v is not None}
-    for d in held:
-        p = prepare_database(d, text, GraphConfig(), enc_cfg, device)
-        if p is None or len(p.questions) < min_questions:
-            continue
+    for d, p in prepared:
         counts[d.group] = counts.get(d.group, 0) + 1
         order = list(range(len(p.questions)))
         random.Random(seed).shuffle(order)
         test = [p.questions[i] for i in order[max(points):]]
         ev = RetrievalEvaluator(test, p.names)
+        mine = {n.lower() for n in p.names}
+        others = [q.text for _, o in prepared if o is not p and not mine & {
+            n.lower() for n in o.names} for q in o.questions]
+        other = random.Random(f"{seed}/{p.name}").sample(others, min(len(test), len(others)))
         for k in points:
             if k == 0:
                 enc = base
@@ -86,6 +99,10 @@ def learning_curve(data_root: str, model: str, fold: int, folds: int = 3,
             if len(p.names) > 5:
                 acc.setdefault("all@5", []).append(pq["all@5"])
                 acc.setdefault("all@5 first stage", []).append(first["all@5"])
+            if head is not None and other:
+                for key, texts in (("answerable", ev.texts), ("other", other)):
+                    acc.setdefault(key, []).append(head.predict(question_features(
+                        enc, p, texts, text, enc_cfg, head.temperature, device)))
     out: dict[str, Any] = {}
     for group, by_k in pooled.items():
         out[group] = {"points": list(points), "databases": counts[group],
@@ -94,6 +111,13 @@ def learning_curve(data_root: str, model: str, fold: int, folds: int = 3,
                       **{key: [float(np.concatenate(by_k[k][key]).mean())
                                if by_k[k].get(key) else None for k in points]
                          for key in ("all@5", "all@5 first stage")}}
+        if head is not None and by_k[points[0]].get("other"):
+            m = [abstention_metrics(np.concatenate(by_k[k]["answerable"]),
+                                    np.concatenate(by_k[k]["other"]), head.threshold)
+                 for k in points]
+            out[group].update({"abstention kept": [x["kept"] for x in m],
+                               "abstention caught": [x["caught"] for x in m],
+                               "abstention AUROC": [x["auroc"] for x in m]})
     return out
 
 
