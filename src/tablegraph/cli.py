@@ -489,6 +489,9 @@ def _service(index: Optional[str], tables: Optional[str], model: Optional[str],
     from tablegraph.utils import set_threads
 
     set_threads()
+    if index is not None and model is not None:
+        typer.echo("warning: --index wins: --model not used (the index records its model)",
+                   err=True)
     service = SearchService.open(index, tables, model, device)
     _warn_skipped(service.retriever.skipped)
     return service
@@ -516,8 +519,9 @@ def _check_host(host: str, token: Optional[str]) -> None:
 
 @app.command()
 def serve(index: Optional[str] = INDEX,
-          tables: Optional[str] = typer.Option(None, help="tables to read at start (without "
-                                               "--index)"),
+          tables: Optional[str] = typer.Option(None, help="tables to read at start; with "
+                                               "--index, where a refresh re-reads them (a "
+                                               "database URL with its password)"),
           model: Optional[str] = typer.Option(None, help="model folder with --tables"),
           host: str = typer.Option("127.0.0.1", help="address to bind (loopback by default)"),
           port: int = typer.Option(8000),
@@ -567,6 +571,10 @@ def mcp(index: Optional[str] = INDEX,
     if http:  # before reading any table: a busy port fails at once
         _check_port(host, port)
         _check_host(host, token)
+    if index is not None and tables is not None:  # (serve's refresh reads them; mcp has none)
+        typer.echo("warning: --index wins: --tables not used (the index records its tables)",
+                   err=True)
+        tables = None
     service = _service(index, tables, model, device)
     server = create_server(service)
     if not http:

@@ -105,6 +105,27 @@ def test_refresh_swaps_atomically_while_searches_run(indexed):
     assert json.loads(json.dumps(c.get("/refresh").json()))["report"]["added"] == ["notes"]
 
 
+def test_a_refresh_of_an_index_reads_the_tables_given_again(indexed, tmp_path, monkeypatch):
+    """serve --index IDX --tables SRC: a refresh re-reads SRC (a database URL given again with
+    the password the index does not keep), as `index --update IDX --tables SRC` does."""
+    import shutil
+
+    import tablegraph.retrieval.indexes as indexes
+
+    idx, tables, _ = indexed
+    moved = tmp_path / "moved"
+    shutil.copytree(tables, moved)
+    (moved / "notes.csv").write_text("subject_id,note_text\n100,chest pain\n")
+    seen = []
+    real = indexes.update_index
+    monkeypatch.setattr(indexes, "update_index",
+                        lambda i, t=None, *a, **k: seen.append(t) or real(i, t, *a, **k))
+    service = SearchService.open(index=str(idx), tables=str(moved))
+    service.refresh(wait=True)
+    assert service.refresh_state.error is None and seen == [str(moved)]
+    assert service.refresh_state.report["added"] == ["notes"]
+
+
 def test_serve_refuses_a_busy_port_in_one_line(indexed, tmp_path):
     import socket
     import subprocess

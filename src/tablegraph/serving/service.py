@@ -41,7 +41,9 @@ class RefreshState:
 @dataclass
 class SearchService:
     """A retriever and how to rebuild it: from a saved index (`index`, refreshed with
-    `index --update` semantics) or from `tables` with `model` (re-read on refresh)."""
+    `index --update` semantics, reading `tables` where given: a database URL given again with
+    the password the index does not keep) or from `tables` with `model` (re-read on
+    refresh)."""
 
     retriever: TableRetriever
     index: str | None = None
@@ -123,7 +125,7 @@ class SearchService:
         if self.index is not None:
             from tablegraph.retrieval.indexes import update_index
 
-            report = update_index(self.index).to_dict()
+            report = update_index(self.index, self.tables).to_dict()
             new = TableRetriever.load(index=self.index, device=self.device)
         else:
             new = TableRetriever.load(self.model, tables=self.tables, device=self.device)
