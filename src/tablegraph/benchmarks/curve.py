@@ -23,15 +23,16 @@ import numpy as np
 
 from tablegraph.evaluation.evaluator import RetrievalEvaluator
 from tablegraph.evaluation.metrics import abstention_metrics
-from tablegraph.model.abstain import AbstainHead
 from tablegraph.graphs.nodes import GraphConfig
+from tablegraph.model.abstain import AbstainHead
 from tablegraph.model.folder import load_model
 from tablegraph.model.index import build_index
 from tablegraph.model.scoring import Scorer
 from tablegraph.model.sets import SetConfig
 from tablegraph.text.encoders import load_text_encoder
 from tablegraph.training.corpora import text2sql_databases
-from tablegraph.training.pretrain import prepare_database, question_features, rank_questions
+from tablegraph.training.pretrain import (prepare_database, question_features, rank_questions,
+                                          unrelated_questions)
 from tablegraph.training.run import no_validation_config
 from tablegraph.training.trainer import TrainConfig, fit
 from tablegraph.utils import TableGraphError
@@ -74,9 +75,7 @@ def learning_curve(data_root: str, model: str, fold: int, folds: int = 3,
         random.Random(seed).shuffle(order)
         test = [p.questions[i] for i in order[max(points):]]
         ev = RetrievalEvaluator(test, p.names)
-        mine = {n.lower() for n in p.names}
-        others = [q.text for _, o in prepared if o is not p and not mine & {
-            n.lower() for n in o.names} for q in o.questions]
+        others = unrelated_questions(p, [o for _, o in prepared])
         other = random.Random(f"{seed}/{p.name}").sample(others, min(len(test), len(others)))
         for k in points:
             if k == 0:

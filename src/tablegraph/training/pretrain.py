@@ -442,21 +442,27 @@ def abstain_part(name: str) -> int:
     return database_fold(name + "/abstain-half", 2)
 
 
+def unrelated_questions(d: PreparedDatabase, dbs: list[PreparedDatabase]) -> list[str]:
+    """The questions of the databases of `dbs` other than `d` that share no table name with
+    it: nothing in `d` answers them."""
+    mine = {n.lower() for n in d.names}
+    return [q.text for o in dbs if o is not d and not mine & {n.lower() for n in o.names}
+            for q in o.questions]
+
+
 def cross_database_questions(dbs: list[PreparedDatabase], per_db: int, seed: int
                              ) -> list[tuple[PreparedDatabase, list[str], list[str]]]:
     """For each database of `dbs` (in name order): up to `per_db` of its own questions, which
-    it answers, and as many questions of the other databases of `dbs` that share no table name
-    with it, which nothing in it answers. Databases without such others are left out."""
+    it answers, and as many of its `unrelated_questions`, which nothing in it answers.
+    Databases without such others are left out."""
     rng = random.Random(seed)
     dbs = sorted(dbs, key=lambda d: d.name)
-    tables = {d.name: {n.lower() for n in d.names} for d in dbs}
     out = []
     for d in dbs:
         own = [q.text for q in d.questions]
         rng.shuffle(own)
         own = own[:per_db]
-        others = [q.text for o in dbs if o is not d and not tables[o.name] & tables[d.name]
-                  for q in o.questions]
+        others = unrelated_questions(d, dbs)
         if not own or not others:
             continue
         out.append((d, own, rng.sample(others, min(len(own), len(others)))))
