@@ -50,6 +50,15 @@ INDEX = typer.Option(None, "--index", help="a saved index folder (tablegraph ind
                     "records its model, and wins over --model and --tables")
 
 
+def _warn_unused_beside_index(index: Optional[str], tables: Optional[str],
+                              model: Optional[str]) -> None:
+    """--index wins over --tables and --model (ROUND2): name those given, which go unused."""
+    given = [o for o, v in (("--tables", tables), ("--model", model)) if v is not None]
+    if index is not None and given:
+        typer.echo(f"warning: --index wins: {' and '.join(given)} not used (the index records "
+                   f"its tables and model)", err=True)
+
+
 def _retriever(model: Optional[str], tables: Optional[str], device: Optional[str],
                quiet: bool, strict: bool, index: Optional[str] = None, empty: bool = False):
     """The retriever of `ask`, `evaluate` and the servers, with deliberate threads and
@@ -65,10 +74,7 @@ def _retriever(model: Optional[str], tables: Optional[str], device: Optional[str
         r = TableRetriever(saved, saved.text_encoder(), None, device=pick_device(device))
         r.strict = strict
         return r
-    if index is not None and (tables is not None or model is not None):
-        given = " and ".join(o for o, v in (("--tables", tables), ("--model", model)) if v)
-        typer.echo(f"warning: --index wins: {given} not used (the index records its tables "
-                   f"and model)", err=True)
+    _warn_unused_beside_index(index, tables, model)
     r = TableRetriever.load(model, tables=tables, device=device, progress=not quiet,
                             strict=strict, index=index)
     _warn_skipped(r.skipped)
@@ -484,14 +490,16 @@ def _token(token_file: Optional[Path]) -> Optional[str]:
 
 
 def _service(index: Optional[str], tables: Optional[str], model: Optional[str],
-             device: Optional[str]):
+             device: Optional[str], refresh: bool = True):
+    """The service of `serve` and `mcp`; with `refresh` (serve), --tables beside --index is
+    where a refresh re-reads the tables, else it goes unused."""
     from tablegraph.serving.service import SearchService
     from tablegraph.utils import set_threads
 
     set_threads()
-    if index is not None and model is not None:
-        typer.echo("warning: --index wins: --model not used (the index records its model)",
-                   err=True)
+    _warn_unused_beside_index(index, None if refresh else tables, model)
+    if index is not None and not refresh:
+        tables = None
     service = SearchService.open(index, tables, model, device)
     _warn_skipped(service.retriever.skipped)
     return service
@@ -571,11 +579,7 @@ def mcp(index: Optional[str] = INDEX,
     if http:  # before reading any table: a busy port fails at once
         _check_port(host, port)
         _check_host(host, token)
-    if index is not None and tables is not None:  # (serve's refresh reads them; mcp has none)
-        typer.echo("warning: --index wins: --tables not used (the index records its tables)",
-                   err=True)
-        tables = None
-    service = _service(index, tables, model, device)
+    service = _service(index, tables, model, device, refresh=False)  # mcp has no refresh
     server = create_server(service)
     if not http:
         server.run("stdio")

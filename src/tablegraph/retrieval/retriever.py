@@ -265,9 +265,10 @@ class TableRetriever:
         if ev.n_unanswerable and self.abstain is None:
             raise TableGraphError(f"{source}: {ev.n_unanswerable} question(s) without a gold "
                                   f"table (unanswerable), but this model has no abstention "
-                                  f"model to judge them (the shipped model has one; a "
-                                  f"fine-tuned or --no-abstain model has none): leave them "
-                                  f"out of the file, or evaluate with the shipped model")
+                                  f"model to judge them (the shipped model and those "
+                                  f"fine-tuned from it have one; --init scratch and "
+                                  f"--no-abstain models have none): leave them out of the "
+                                  f"file, or evaluate with the shipped model")
         scored = self.scorer.run(ev.texts, index, tokens=self.stage is not None)
         first, link, sims = scored.scores, scored.link, scored.sims
         chosen = [self.rank_and_set(s, None if link is None else link[i], ev.texts[i],

@@ -85,11 +85,12 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
     Unreadable tables are left out and listed in `skipped` (`strict`: an error). The state is
     saved after every epoch in `checkpoint_path(out_dir)`; `resume` continues from there; the
     checkpoint is removed once the model folder is written. Started from the pretrained model
-    (`cfg.init`), the folder keeps its second stage, set settings and abstention. `database`: the db_id
-    whose questions to take from a JSON questions file of several databases; `evidence`: each
-    question followed by its evidence; `question_key`: where the file holds the question's
-    text (`read_questions`); `notes`: where to say that a gold table the tables lack was read
-    as the one table whose name it begins (`resolve_tables`; None, or `strict`: an error)."""
+    (`cfg.init`), the folder keeps its second stage, set settings and abstention. `database`:
+    the db_id whose questions to take from a JSON questions file of several databases;
+    `evidence`: each question followed by its evidence; `question_key`: where the file holds
+    the question's text (`read_questions`); `notes`: where to say that a gold table the tables
+    lack was read as the one table whose name it begins (`resolve_tables`; None, or `strict`:
+    an error)."""
     from tablegraph.datasets.embedded import embedded_dir
     from tablegraph.graphs.build import load_table_graphs
     from tablegraph.model.folder import STAGE_FILE, check_out, save_model
