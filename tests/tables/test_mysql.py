@@ -86,6 +86,25 @@ def test_mysql_profiles_are_cached_until_a_table_changes(server):
     assert all(v is not None and "tg:" not in v for v in after.values())
 
 
+def test_mysql_declared_types_are_shown_as_the_server_spells_them(server):
+    from tablegraph.tables.schema import create_table, describe_table
+
+    server(f"CREATE TABLE {DATABASE}.flags (id INT PRIMARY KEY, ok TINYINT(1), "
+           f"size ENUM('s','m','l'), price DECIMAL(10,2), at DATETIME)",
+           f"INSERT INTO {DATABASE}.flags VALUES (1, 1, 'm', 2.5, '2024-01-02 03:04:05')")
+    refs = [r for r in discover(URL) if r.name == "flags"]
+    (p,) = profile_tables(refs, use_cache=False)
+    assert [c.declared.lower() for c in p.columns][1:] == [  # `int` or MariaDB's `int(11)`
+        "tinyint(1)", "enum('s','m','l')", "decimal(10,2)", "datetime"]
+    assert describe_table(p)["columns"][2]["declared_type"].lower() == "enum('s','m','l')"
+    assert "`size` enum('s','m','l')" in create_table(p, []).lower()
+    with Reader() as reader:
+        before = reader.fingerprint(refs[0])
+    server(f"ALTER TABLE {DATABASE}.flags MODIFY at DATE")  # DuckDB reads both as a date
+    with Reader() as reader:
+        assert reader.fingerprint(refs[0]) != before
+
+
 def test_a_wrong_mysql_password_is_never_printed_and_mysql_pwd_is_used(server, monkeypatch):
     parts = urlsplit(URL)
     secret = "wr0ng p'w=x"

@@ -208,3 +208,34 @@ def test_postgres_comments_are_read_and_a_new_one_is_a_change():
             assert r.fingerprint(refs[0]) != before  # the profile cache reads it again
     finally:
         con.execute("DROP SCHEMA tg_notes CASCADE")
+
+
+def test_postgres_declared_types_are_shown_as_the_server_spells_them():
+    from tablegraph.tables.schema import create_table, describe_table
+    from tablegraph.tables.sources import Reader
+
+    con = _connect()
+    con.execute("DROP SCHEMA IF EXISTS tg_types CASCADE")
+    con.execute("CREATE SCHEMA tg_types")
+    con.execute("CREATE TYPE tg_types.mood AS ENUM ('sad', 'ok')")
+    con.execute("CREATE TABLE tg_types.t (id serial PRIMARY KEY, total money, "
+                "price numeric(10, 2), tags text[], prefs jsonb, code varchar(20), "
+                "mood tg_types.mood)")
+    con.execute("INSERT INTO tg_types.t (total, price, tags, prefs, code, mood) VALUES "
+                "(4.5, 9.99, '{a,b}', '{}', 'X1', 'ok')")
+    try:
+        refs = [r for r in discover(URL) if r.name == "tg_types.t"]
+        (p,) = profile_tables(refs, use_cache=False)
+        assert [c.declared for c in p.columns] == [
+            "integer", "money", "numeric(10,2)", "text[]", "jsonb", "character varying(20)",
+            ""]  # an enum as DuckDB reads it, with its values
+        assert describe_table(p)["columns"][1]["declared_type"] == "money"
+        ddl = create_table(p, [])
+        assert '"total" money' in ddl and '"price" numeric(10,2)' in ddl and "'sad'" in ddl
+        with Reader() as r:
+            before = r.fingerprint(refs[0])
+        con.execute("ALTER TABLE tg_types.t ALTER COLUMN code TYPE varchar(40)")
+        with Reader() as r:  # DuckDB reads both as VARCHAR: the declared type tells
+            assert r.fingerprint(refs[0]) != before
+    finally:
+        con.execute("DROP SCHEMA tg_types CASCADE")

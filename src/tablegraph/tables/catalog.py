@@ -27,8 +27,8 @@ from tablegraph.utils import TableGraphError
 
 
 def read_keys(reader: Reader, refs: list[TableRef]) -> dict[str, TableKeys]:
-    """Declared keys (SQLite's declared column types, DuckDB's and PostgreSQL's comments, a
-    data dictionary's) of every table of `refs` (by table name); tables that declare none
+    """Declared keys (the declared column types of SQLite, PostgreSQL and MySQL; DuckDB's,
+    PostgreSQL's and MySQL's comments, a data dictionary's) of every table of `refs` (by table name); tables that declare none
     are absent.
     A catalog that cannot be read is an error naming the database."""
     out: dict[str, TableKeys] = {}
@@ -166,9 +166,32 @@ ORDER BY k.table_schema, k.table_name, k.constraint_name
 """
 _SERVER_KEYS = {"postgres": _PG_KEYS, "mysql": _MYSQL_KEYS}
 
+# (schema, table, column, declared type): PostgreSQL's own spelling (`numeric(10,2)`, `money`,
+# `jsonb`, `text[]`, a domain's name), which DuckDB's scanner reads as DOUBLE, VARCHAR ...; an
+# enum's name is left out, as DuckDB's reading of it lists its values (`ENUM('a', 'b')`)
+_PG_TYPES = """
+SELECT ns.nspname, cl.relname, a.attname, format_type(a.atttypid, a.atttypmod)
+FROM pg_attribute a
+JOIN pg_class cl ON cl.oid = a.attrelid
+JOIN pg_namespace ns ON ns.oid = cl.relnamespace
+JOIN pg_type ty ON ty.oid = a.atttypid
+WHERE a.attnum > 0 AND NOT a.attisdropped AND cl.relkind IN ('r', 'v', 'm', 'p', 'f')
+  AND ty.typtype <> 'e' AND ns.nspname NOT IN ('pg_catalog', 'information_schema')
+ORDER BY ns.nspname, cl.relname, a.attnum
+"""
+# MySQL's and MariaDB's own spelling (`decimal(10,2)`, `tinyint(1)`, `enum('a','b')`, `set(...)`)
+_MYSQL_TYPES = """
+SELECT table_schema, table_name, column_name, column_type
+FROM information_schema.columns
+WHERE table_schema = DATABASE()
+ORDER BY table_schema, table_name, ordinal_position
+"""
+_SERVER_TYPES = {"postgres": _PG_TYPES, "mysql": _MYSQL_TYPES}
+
 
 def _server_keys(reader: Reader, location: str, group: list[TableRef]) -> dict[str, TableKeys]:
-    """A PostgreSQL or MySQL database's primary and foreign keys, from its catalog."""
+    """A PostgreSQL or MySQL database's primary and foreign keys and its columns' declared
+    types, from its catalog."""
     kind = group[0].kind
     alias = reader._attach(kind, location)
     names = _names(group)
@@ -187,7 +210,15 @@ def _server_keys(reader: Reader, location: str, group: list[TableRef]) -> dict[s
             ref = names.get(((ref_schema or "").lower(), (ref_table or "").lower()), ref_table)
             fks.setdefault(name, []).append(ForeignKey(
                 cols_t, ref, tuple(ref_cols.split("\x1f")) if ref_cols else ()))
-    return {n: TableKeys(pks.get(n, ()), tuple(fks.get(n, []))) for n in set(pks) | set(fks)}
+    types: dict[str, list[tuple[str, str]]] = {}
+    for schema, table, column, declared in reader.con.execute(
+            f"SELECT * FROM {group[0].kind}_query({quote_literal(alias)}, "
+            f"{quote_literal(_SERVER_TYPES[group[0].kind])})").fetchall():
+        name = names.get((schema.lower(), table.lower()))
+        if name is not None and declared and declared.strip():
+            types.setdefault(name, []).append((column, " ".join(declared.split())))
+    return {n: TableKeys(pks.get(n, ()), tuple(fks.get(n, [])), tuple(types.get(n, ())))
+            for n in set(pks) | set(fks) | set(types)}
 
 
 Comments = dict[str, tuple[str, tuple[tuple[str, str], ...]]]  # name -> (table's, columns')

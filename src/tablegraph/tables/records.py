@@ -30,9 +30,9 @@ class ForeignKey:
 
 @dataclass(frozen=True)
 class TableKeys:
-    """What a table's catalog declares: its keys, (SQLite) each column's declared type as
-    written in its CREATE TABLE, where DuckDB's reading of it loses detail (`DATETIME` ->
-    TIMESTAMP, `varchar(20)` -> VARCHAR), and the comments of tables and columns (DuckDB's
+    """What a table's catalog declares: its keys, (SQLite, PostgreSQL, MySQL) each column's
+    declared type as the database spells it, where DuckDB's reading of it loses detail
+    (`DATETIME` -> TIMESTAMP, `varchar(20)` -> VARCHAR, PostgreSQL's `money` -> VARCHAR), and the comments of tables and columns (DuckDB's
     and PostgreSQL's `COMMENT ON`, or a data dictionary's: `catalog.read_dictionary`)."""
 
     primary_key: tuple[str, ...] = ()

@@ -11,7 +11,8 @@ statements of a set of tables with their joins.
      "joins": [{"left", "right", "source", "confidence", "reason"}]}
 
 `sql_context` writes CREATE TABLE statements through sqlglot in the source's dialect
-(SQLite, PostgreSQL or DuckDB; identifiers quoted), each with its primary key and the foreign
+(SQLite, PostgreSQL, MySQL or DuckDB; identifiers quoted; a column with its catalog's declared
+type where it has one), each with its primary key and the foreign
 keys among the set, the catalog's comments as `COMMENT ON` statements, sample values as
 comments unless asked not to, and the join conditions.
 """

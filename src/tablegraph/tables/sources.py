@@ -947,8 +947,9 @@ class Reader:
 
     def fingerprint(self, ref: TableRef) -> str | None:
         """What changes when `ref`'s content changes, for the profile cache: a file's path,
-        size and mtime; a PostgreSQL table's row count, write counters, columns and comments;
-        a MySQL table's row count, checksum, columns and comments (never the password); None
+        size and mtime; a PostgreSQL table's row count, write counters, columns, their declared
+        types and comments; a MySQL table's row count, checksum, columns, declared types and
+        comments (never the password); None
         when it cannot be told."""
         if ref.kind not in SERVER_URLS:
             return ref.fingerprint
@@ -960,14 +961,17 @@ class Reader:
             if ref.kind == "postgres":
                 ident = quote_literal(f"{quote_ident(ref.schema)}.{quote_ident(ref.table)}")
                 query = ("SELECT s.n_tup_ins, s.n_tup_upd, s.n_tup_del, "
-                         "obj_description(c.oid, 'pg_class'), (SELECT string_agg(a.attname || "
-                         "': ' || col_description(c.oid, a.attnum), chr(31) ORDER BY a.attnum) "
-                         "FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0) "
+                         "obj_description(c.oid, 'pg_class'), (SELECT string_agg(a.attname || ' ' "
+                         "|| format_type(a.atttypid, a.atttypmod) || ': ' || "
+                         "coalesce(col_description(c.oid, a.attnum), ''), chr(31) ORDER BY "
+                         "a.attnum) FROM pg_attribute a WHERE a.attrelid = c.oid AND "
+                         "a.attnum > 0 AND NOT a.attisdropped) "
                          "FROM pg_class c LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid "
                          f"WHERE c.oid = {ident}::regclass")
-            else:  # its comments
-                query = ("SELECT t.table_comment, group_concat(concat(c.column_name, ': ', "
-                         "c.column_comment) ORDER BY c.ordinal_position) FROM "
+            else:  # its column types and comments
+                query = ("SELECT t.table_comment, group_concat(concat(c.column_name, ' ', "
+                         "c.column_type, ': ', c.column_comment) ORDER BY c.ordinal_position) "
+                         "FROM "
                          "information_schema.tables t JOIN information_schema.columns c ON "
                          "c.table_schema = t.table_schema AND c.table_name = t.table_name WHERE "
                          "t.table_schema = DATABASE() AND t.table_name = "
