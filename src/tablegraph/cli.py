@@ -382,6 +382,10 @@ def _print_result(res) -> None:
         for j in res.set.joins:
             typer.echo(f"    {' AND '.join(j.conditions())}  [{j.source}, "
                        f"{j.confidence:.2f}]")
+        if len(parts := res.set.parts()) > 1:
+            from tablegraph.tables.schema import unjoined
+
+            typer.echo(f"    no join path found between {unjoined(parts)}")
 
 
 @app.command()

@@ -4,7 +4,7 @@ import duckdb
 import numpy as np
 
 from tablegraph.evaluation.metrics import set_metrics
-from tablegraph.model.sets import SetConfig, select_set, set_first, sets_first
+from tablegraph.model.sets import SetConfig, TableSet, select_set, set_first, sets_first
 from tablegraph.tables.joins import Join, JoinGraph, join_graph
 from tablegraph.tables.profile import profile_tables
 from tablegraph.tables.schema import describe_table, sql_context
@@ -263,7 +263,7 @@ def test_connect_adds_bridge_tables_and_respects_the_limit():
     assert sets_first(no_questions, g.tables, []) is no_questions
 
 
-def test_a_set_stays_in_the_part_of_the_schema_its_best_table_joins():
+def test_a_first_stage_set_stays_in_the_part_of_the_schema_its_best_table_joins():
     j = [Join("labevents", ("hadm_id",), "admissions", ("hadm_id",), "declared", 1.0, "fk"),
          Join("orders", ("customer_id",), "customers", ("id",), "declared", 1.0, "fk")]
     g = JoinGraph(["labevents", "admissions", "orders", "customers", "notes"], j)
@@ -277,9 +277,35 @@ def test_a_set_stays_in_the_part_of_the_schema_its_best_table_joins():
     alone = np.array([0.1, 0.2, 0.88, 0.1, 0.9])
     assert select_set(alone, g.tables, g, SetConfig(seed_weight=0.3)).tables == \
         ["notes", "orders"]
-    needed = np.array([0.0, 0.9, 0.9, 0.0, 0.0])  # with the second stage: the same rule
-    assert select_set(scores, g.tables, g, SetConfig(), needed).tables == \
-        ["labevents", "admissions"]
+    # with the second stage, a table it finds needed stays though no join reaches it (an
+    # inferred join may be missing): `orders` alone, beside the joined pair
+    needed = np.array([0.0, 0.9, 0.9, 0.0, 0.0])
+    s = select_set(scores, g.tables, g, SetConfig(), needed)
+    assert s.tables == ["labevents", "admissions", "orders"] and s.bridges == [] and \
+        [(j.left, j.right) for j in s.joins] == [("labevents", "admissions")]
+
+    assert s.parts() == [["labevents", "admissions"], ["orders"]]
+
+
+def test_a_sets_parts_are_what_its_joins_connect_and_sql_context_names_the_gap(tmp_path):
+    def join(a: str, b: str) -> Join:
+        return Join(a, ("k",), b, ("k",), "inferred", 0.7, "name pattern")
+
+    assert TableSet(["a", "b", "c", "d"], [join("c", "b"), join("d", "a")]).parts() == [
+        ["a", "d"], ["b", "c"]]
+    assert TableSet(["a", "b", "c"], [join("c", "b"), join("a", "c")]).parts() == [
+        ["a", "b", "c"]]
+    assert TableSet([]).parts() == []
+    profiles = profile_tables(discover(str(shop(tmp_path / "shop.sqlite"))), progress=False)
+    by = {p.name: p for p in profiles}
+    g = join_graph(profiles)
+    joined = [g.between("orders", "customers")]
+    apart = TableSet(["order", "orders", "customers"], joined).parts()
+    assert apart == [["order"], ["orders", "customers"]]
+    text = sql_context([by["order"], by["orders"], by["customers"]], joined, parts=apart)
+    assert "-- no join path found between order and orders, customers among" in text
+    assert "no join path" not in sql_context([by["orders"], by["customers"]], joined,
+                                            parts=[["orders", "customers"]])
 
 
 def test_set_metrics():

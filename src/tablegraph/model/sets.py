@@ -8,10 +8,13 @@ For one question with scores s [M] over a database's tables:
    the set's size follows the question, not a fixed k;
 3. the join graph completes the seeds into a connected set (`JoinGraph.connect`: a Steiner tree
    in which unsure joins and tables the question points away from cost more), adding bridge
-   tables such as `admissions` between `labevents` and `patients`. A seed that no path of
-   joins reaches from the best table is left out, unless the best table joins nothing (then
-   the join graph says nothing about what goes with it): in a schema of several unrelated
-   parts a query does not cross from one to another.
+   tables such as `admissions` between `labevents` and `patients`. Without the second stage,
+   a seed that no path of joins reaches from the best table is left out, unless the best
+   table joins nothing (then the join graph says nothing about what goes with it): in a
+   schema of several unrelated parts a query does not cross from one to another. With it,
+   such a seed stays, alone: its probability already weighed the question against the joins,
+   and a join that inference missed (`flight.from_airport` to `airport_service.airport_code`)
+   must not take `flight` out of "flights from Boston to Denver".
 
 With the learned second stage (`joinstage.JoinStage`), `needed` [M], the probability that
 the question needs each table given its neighbours over the join graph, replaces the weights:
@@ -66,6 +69,24 @@ class TableSet:
     def to_dict(self) -> dict:
         return {"tables": self.tables, "joins": [j.to_dict() for j in self.joins]}
 
+    def parts(self) -> list[list[str]]:
+        """The set's tables grouped by what its joins connect, in the set's order (one part
+        when every table is joined; several when no join was found between some)."""
+        parent = {t: t for t in self.tables}
+
+        def root(t: str) -> str:
+            while parent[t] != t:
+                t = parent[t]
+            return t
+
+        for j in self.joins:
+            if j.left in parent and j.right in parent:
+                parent[root(j.right)] = root(j.left)
+        out: dict[str, list[str]] = {}
+        for t in self.tables:
+            out.setdefault(root(t), []).append(t)
+        return list(out.values())
+
 
 def table_weights(scores: np.ndarray, temperature: float) -> np.ndarray:
     """[M] scores -> [M] weights in (0, 1], 1 for the best table."""
@@ -91,7 +112,7 @@ def select_set(scores: np.ndarray, names: list[str], graph: JoinGraph | None,
     if graph is None:
         return TableSet(seeds)
     near = graph.component(seeds[0])
-    if len(near) > 1:
+    if needed is None and len(near) > 1:
         seeds = [t for t in seeds if t in near]
     weight = {n: float(w[i]) for i, n in enumerate(names)}
     tables, joins = graph.connect(seeds, weight, cfg.max_bridges)

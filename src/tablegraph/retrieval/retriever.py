@@ -403,7 +403,8 @@ class TableRetriever:
             [h.table for h in result.hits]
         return warning + sql_context([index.profile(t) for t in names],
                                      table_set.joins if table_set else [], values,
-                                     self.named_values(result.question, names))
+                                     self.named_values(result.question, names),
+                                     table_set.parts() if table_set else None)
 
     def named_values(self, question: str, tables: list[str]) -> dict[str, dict[str, list[str]]]:
         """{table: {column: values}} of `tables`: the values (value nodes or lexicon) that

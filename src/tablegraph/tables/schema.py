@@ -145,13 +145,25 @@ def create_table(profile: TableProfile, joins: list[Join], values: bool = True,
     return "\n".join(lines)
 
 
+def unjoined(parts: list[list[str]]) -> str:
+    """Parts of a set that no join connects, as a reader is told: "city and flight, fare"."""
+    return " and ".join(", ".join(p) for p in parts)
+
+
 def sql_context(profiles: list[TableProfile], joins: list[Join], values: bool = True,
-                named: dict[str, dict[str, list[str]]] | None = None) -> str:
+                named: dict[str, dict[str, list[str]]] | None = None,
+                parts: list[list[str]] | None = None) -> str:
     """CREATE TABLE statements of `profiles` (in order) and the join conditions among them;
-    `named` {table: {column: values}}: the values the question names (`create_table`)."""
+    `named` {table: {column: values}}: the values the question names (`create_table`);
+    `parts`: the set's tables grouped by what its joins connect (`TableSet.parts`): where
+    there are several, a line says that no join path was found between them, so that a
+    reader does not take its absence for an oversight."""
     by_name = {p.name: p for p in profiles}
     out = [create_table(p, joins, values, referenced=by_name, named=(named or {}).get(p.name))
            for p in profiles]
+    if parts and len(parts) > 1:
+        out.append(f"-- no join path found between {unjoined(parts)} among the declared and "
+                   f"inferred joins near them")
     if joins:
         out.append("-- joins:")
         for j in joins:
