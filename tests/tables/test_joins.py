@@ -193,6 +193,33 @@ def test_keys_named_by_number_role_or_the_table_itself(tmp_path):
         g.between("team", "regions").conditions() == ["team.region = regions.region"]
 
 
+def test_a_role_before_a_tables_name_joins_its_key_where_the_values_lie_in_it(tmp_path):
+    """`flight.from_airport` (no key suffix, text codes without a key sketch) joins
+    `airport.airport_code` because its values are airport codes; `home_city`, whose values
+    are no city codes, and a schema without rows, join nothing. (Codes of letters and digits,
+    which profiles keep no values of, are not told.)"""
+    codes = [a + b + "X" for a in "BDLM" for b in "AEIOU"]  # letters, as IATA codes are
+    rows = ", ".join(f"('{c}', 'Airport {c}')" for c in codes)
+    flights = ", ".join(f"({i}, '{codes[i % 20]}', '{codes[(i * 7 + 3) % 20]}', 'Town {i}')"
+                        for i in range(60))
+    script = f"""
+        CREATE TABLE airport (airport_code TEXT, airport_name TEXT);
+        CREATE TABLE city (city_code TEXT, city_name TEXT);
+        CREATE TABLE flight (flight_number INT, from_airport TEXT, to_airport TEXT,
+                             home_city TEXT);
+        INSERT INTO airport VALUES {rows};
+        INSERT INTO city VALUES {rows.replace("X'", "Y'")};
+        INSERT INTO flight VALUES {flights};
+    """
+    g = sqlite_join_graph(tmp_path / "atis.sqlite", script)
+    j = g.between("flight", "airport")
+    assert j is not None and j.conditions() == ["flight.from_airport = airport.airport_code"]
+    assert j.source == "inferred" and j.reason == "name pattern"
+    assert g.between("flight", "city") is None
+    bare = sqlite_join_graph(tmp_path / "bare.sqlite", script.split("INSERT")[0])
+    assert bare.between("flight", "airport") is None
+
+
 def test_schema_only_database_keeps_name_guesses_at_lower_confidence(tmp_path):
     profiles = profile_tables(discover(str(shop(tmp_path / "s.sqlite", rows=False))),
                               progress=False)

@@ -374,15 +374,15 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
             return 1.0 if set(ca.key_sketch) & set(cb.key_sketch) else -1.0
         return 0.0
 
-    def target_column(t: str, col: str) -> str | None:
+    def target_column(t: str, col: str, named_key: bool = False) -> str | None:
         pk = prof[t].primary_key
         if len(pk) == 1:
             return pk[0]
         for cand in ("id", col.lower()):
             if cand in cols[t]:
                 return cols[t][cand].name
-        if prefixes[t]:  # the key named for its table or its last word: `date_dim.d_date_sk`,
-            # `customer_address.ca_address_sk`
+        if prefixes[t] or named_key:  # the key named for its table or its last word:
+            # `date_dim.d_date_sk`, `customer_address.ca_address_sk`, `airport.airport_code`
             forms = set(forms_of[t]) | set(_forms(lasts[t]))
             for low, c in cols[t].items():
                 if _stem(bare(t, low)) in forms and identifies(prof[t], (c.name,)):
@@ -418,6 +418,15 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
                     t for f, ts in table_stems.items() if len(f) >= 4 and stem != f
                     and stem.endswith(f) for t in ts))
                 weak = weak or bool(targets)
+            role = False  # a role before the table's name, no key suffix: `from_airport`
+            # for `airport.airport_code`, `host_city`; only where their values meet
+            words = re.split(r"[^a-z0-9]+", name)
+            if not targets and whole and len(words) >= 2:
+                for last in ("".join(words[-2:]), words[-1]):
+                    targets = [t for t in table_stems.get(last, []) if len(last) >= 4]
+                    if targets:
+                        role = True
+                        break
             if not targets and not weak and len(stem) >= 4:
                 s = _norm(stem)
                 targets = [n for n in names if normed[n].startswith(s)]
@@ -430,7 +439,7 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
             for t in targets:
                 if t == p.name or frozenset((p.name, t)) in declared:
                     continue
-                tc = target_column(t, c.name)
+                tc = target_column(t, c.name, named_key=role)
                 if tc is None or (whole and c.name.lower() in cols[t]):
                     continue  # the same name on both sides is the same-key-column rule's
                 if abbreviated and not identifies(prof[t], (tc,)):
@@ -438,6 +447,9 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
                 if weak and _type_kind(c.dtype) != _type_kind(cols[t][tc.lower()].dtype):
                     continue
                 ev = evidence(p.name, c.name, t, tc)
+                if role:  # only on values: this column's in the key's, which identifies rows
+                    ev = 1.0 if identifies(prof[t], (tc,)) and (ev == 1.0 or _contained(
+                        c, cols[t][tc.lower()])) else None
                 if ev is None or ev < 0:
                     continue
                 add(Join(p.name, (c.name,), t, (tc,), INFERRED,
@@ -489,6 +501,14 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
                                          cols[b])
             add(Join(a, left, b, right, INFERRED, conf, "same key column"))
     return JoinGraph(names, sorted(best.values(), key=lambda j: (j.left, j.right)))
+
+
+def _contained(a, b, share: float = 0.9) -> bool:
+    """Whether column `a`'s values (its lexicon: `tables.profile.LEXICON_SIZE` at most) lie in
+    column `b`'s, `share` of them at least, with two values or more to tell: text codes
+    (`flight.from_airport` in `airport.airport_code`), which carry no key sketch."""
+    mine = set(a.lexicon)
+    return len(mine) >= 2 and len(mine & set(b.lexicon)) >= share * len(mine)
 
 
 def _completed_key(home: TableProfile, col: str, a_col, a_cols: dict, b_cols: dict
