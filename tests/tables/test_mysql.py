@@ -89,15 +89,20 @@ def test_mysql_profiles_are_cached_until_a_table_changes(server):
 def test_mysql_declared_types_are_shown_as_the_server_spells_them(server):
     from tablegraph.tables.schema import create_table, describe_table
 
-    server(f"CREATE TABLE {DATABASE}.flags (id INT PRIMARY KEY, ok TINYINT(1), "
-           f"size ENUM('s','m','l'), price DECIMAL(10,2), at DATETIME)",
+    server(f"CREATE TABLE {DATABASE}.flags (id INT PRIMARY KEY, ok TINYINT(1) COMMENT "
+           f"'it''s fine', size ENUM('s','m','l'), price DECIMAL(10,2), at DATETIME) "
+           f"COMMENT='feature flags'",
            f"INSERT INTO {DATABASE}.flags VALUES (1, 1, 'm', 2.5, '2024-01-02 03:04:05')")
     refs = [r for r in discover(URL) if r.name == "flags"]
     (p,) = profile_tables(refs, use_cache=False)
     assert [c.declared.lower() for c in p.columns][1:] == [  # `int` or MariaDB's `int(11)`
         "tinyint(1)", "enum('s','m','l')", "decimal(10,2)", "datetime"]
     assert describe_table(p)["columns"][2]["declared_type"].lower() == "enum('s','m','l')"
-    assert "`size` enum('s','m','l')" in create_table(p, []).lower()
+    ddl = create_table(p, [], values=False)
+    assert "`size` enum('s','m','l')" in ddl.lower() and "COMMENT 'it''s fine'" in ddl
+    # MySQL has no COMMENT ON: the statement is MySQL's own, and the server takes it
+    assert "COMMENT ON" not in ddl and ddl.endswith(") COMMENT='feature flags';")
+    server(ddl.replace("CREATE TABLE `flags`", f"CREATE TABLE `{OTHER}`.`flags`"))
     with Reader() as reader:
         before = reader.fingerprint(refs[0])
     server(f"ALTER TABLE {DATABASE}.flags MODIFY at DATE")  # DuckDB reads both as a date

@@ -94,7 +94,8 @@ def create_table(profile: TableProfile, joins: list[Join], values: bool = True,
     key, foreign keys (declared ones, and the inferred joins given that start at this table
     and reach columns that identify the other table's rows, as far as `referenced`, the
     profiles by name, can tell), the catalog's comments of the table and its columns as
-    `COMMENT ON` statements, and sample values as comments. An inferred join between two
+    `COMMENT ON` statements (MySQL: `COMMENT` clauses in the statement), and sample values as
+    comments. An inferred join between two
     columns that repeat on both sides is no foreign key; `sql_context` lists it with the
     joins. `named` {column: values}: values of this table that the question names, written
     whole and first in their column's comment, as the literal a query compares with (no
@@ -103,17 +104,19 @@ def create_table(profile: TableProfile, joins: list[Join], values: bool = True,
     from sqlglot import exp
 
     dialect = dialect_of(profile)
+    inline = dialect == "mysql"  # MySQL has no COMMENT ON: its comments go in the statement
     parts = []
     for c in profile.columns:
         if c.declared:  # the catalog's own words (SQLite: `DATETIME`, `varchar(20)`)
-            parts.append(f"{_quoted(c.name, dialect)} {c.declared}")
-            continue
-        try:
-            kind = exp.DataType.build(c.dtype, dialect="duckdb")
-        except (sqlglot.errors.ParseError, ValueError):
-            kind = exp.DataType.build("TEXT")
-        parts.append(exp.ColumnDef(this=exp.to_identifier(c.name, quoted=True),
-                                   kind=kind).sql(dialect=dialect))
+            part = f"{_quoted(c.name, dialect)} {c.declared}"
+        else:
+            try:
+                kind = exp.DataType.build(c.dtype, dialect="duckdb")
+            except (sqlglot.errors.ParseError, ValueError):
+                kind = exp.DataType.build("TEXT")
+            part = exp.ColumnDef(this=exp.to_identifier(c.name, quoted=True),
+                                 kind=kind).sql(dialect=dialect)
+        parts.append(part + (f" COMMENT {_literal(c.comment)}" if inline and c.comment else ""))
     if profile.primary_key:
         parts.append("PRIMARY KEY (" + ", ".join(_quoted(k, dialect)
                                                  for k in profile.primary_key) + ")")
@@ -130,11 +133,12 @@ def create_table(profile: TableProfile, joins: list[Join], values: bool = True,
                      + ", ".join(_quoted(c, dialect) for c in ref) + ")")
     table = _qualified(profile.name, dialect)
     body = ",\n  ".join(parts)
-    lines = [f"CREATE TABLE {table} (\n  {body}\n);"]
-    if profile.comment:
+    note = f" COMMENT={_literal(profile.comment)}" if inline and profile.comment else ""
+    lines = [f"CREATE TABLE {table} (\n  {body}\n){note};"]
+    if profile.comment and not inline:
         lines.append(f"COMMENT ON TABLE {table} IS {_literal(profile.comment)};")
     lines += [f"COMMENT ON COLUMN {table}.{_quoted(c.name, dialect)} IS {_literal(c.comment)};"
-              for c in profile.columns if c.comment]
+              for c in profile.columns if c.comment and not inline]
     if values:
         for c in profile.columns:
             exact = (named or {}).get(c.name, [])
