@@ -220,6 +220,30 @@ def test_a_role_before_a_tables_name_joins_its_key_where_the_values_lie_in_it(tm
     assert bare.between("flight", "airport") is None
 
 
+def test_a_natural_key_joins_the_table_it_names_where_the_values_lie_in_it(tmp_path):
+    """GeoQuery's layout: `state_name` in five tables, unique in `state` and in `highlow`;
+    the others join `state`, the table the name names (a star, not a clique), and a column
+    whose values are no state's (`river.state_name` here) joins nothing."""
+    states = ["texas", "alaska", "ohio", "utah", "iowa", "maine", "idaho", "kansas"]
+    script = f"""
+        CREATE TABLE state (state_name TEXT, capital TEXT);
+        CREATE TABLE highlow (state_name TEXT, highest_point TEXT);
+        CREATE TABLE city (city_name TEXT, state_name TEXT);
+        CREATE TABLE lake (lake_name TEXT, state_name TEXT);
+        CREATE TABLE river (river_name TEXT, state_name TEXT);
+        INSERT INTO state VALUES {", ".join(f"('{s}', '{s}ville')" for s in states)};
+        INSERT INTO highlow VALUES {", ".join(f"('{s}', 'peak {s}')" for s in states)};
+        INSERT INTO city VALUES {", ".join(f"('c{i}', '{states[i % 5]}')" for i in range(20))};
+        INSERT INTO lake VALUES {", ".join(f"('l{i}', '{states[i % 3]}')" for i in range(9))};
+        INSERT INTO river VALUES {", ".join(f"('r{i}', 'land {i % 4}')" for i in range(9))};
+    """
+    g = sqlite_join_graph(tmp_path / "geo.sqlite", script)
+    assert sorted(" AND ".join(j.conditions()) for j in g.joins) == [
+        "city.state_name = state.state_name", "highlow.state_name = state.state_name",
+        "lake.state_name = state.state_name"]
+    assert {j.reason for j in g.joins} == {"same values"}
+
+
 def test_schema_only_database_keeps_name_guesses_at_lower_confidence(tmp_path):
     profiles = profile_tables(discover(str(shop(tmp_path / "s.sqlite", rows=False))),
                               progress=False)

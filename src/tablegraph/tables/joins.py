@@ -500,7 +500,30 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
             left, right = _completed_key(prof[b], named[b], cols[a][named[a]], cols[a],
                                          cols[b])
             add(Join(a, left, b, right, INFERRED, conf, "same key column"))
+    # natural keys: a text column named in two words or more that several tables share
+    # (`state_name`), joined to a table it identifies where the other's values lie in it;
+    # of several such tables, the ones its name names (`state`, not `highlow`): a star
+    texts: dict[str, dict[str, object]] = {}
+    for p in profiles:
+        for c in p.columns:
+            b = bare(p.name, c.name)
+            if c.lexicon and b not in owners and len(_name_words(c.name)) >= 2:
+                texts.setdefault(b, {})[p.name] = c
+    for key, named in texts.items():
+        homes = [t for t, c in named.items() if identifies(prof[t], (c.name,))]
+        words = {_squash(w) for w in _name_words(key)}
+        homes = [h for h in homes if words & set(forms_of[h])] or homes
+        for h in homes:
+            for a, c in named.items():
+                if a not in homes and frozenset((a, h)) not in best and \
+                        _contained(c, named[h]):
+                    add(Join(a, (c.name,), h, (named[h].name,), INFERRED, 0.7, "same values"))
     return JoinGraph(names, sorted(best.values(), key=lambda j: (j.left, j.right)))
+
+
+def _name_words(name: str) -> list[str]:
+    """The words of a column's name: `state_name`, `StateName` -> two words."""
+    return re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+", name)
 
 
 def _contained(a, b, share: float = 0.9) -> bool:
