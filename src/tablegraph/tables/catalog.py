@@ -28,8 +28,8 @@ from tablegraph.utils import TableGraphError
 
 def read_keys(reader: Reader, refs: list[TableRef]) -> dict[str, TableKeys]:
     """Declared keys (the declared column types of SQLite, PostgreSQL and MySQL; DuckDB's,
-    PostgreSQL's and MySQL's comments, a data dictionary's) of every table of `refs` (by table name); tables that declare none
-    are absent.
+    PostgreSQL's and MySQL's comments, a data dictionary's) of every table of `refs` (by
+    table name); tables that declare none are absent.
     A catalog that cannot be read is an error naming the database."""
     out: dict[str, TableKeys] = {}
     by_source: dict[tuple[str, str], list[TableRef]] = {}

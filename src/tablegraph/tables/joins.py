@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tablegraph.tables.records import TableProfile
+from tablegraph.tables.records import ColumnProfile, TableProfile
 from tablegraph.tables.stats import type_family
 
 DECLARED, INFERRED = "declared", "inferred"
@@ -503,7 +503,7 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
     # natural keys: a text column named in two words or more that several tables share
     # (`state_name`), joined to a table it identifies where the other's values lie in it;
     # of several such tables, the ones its name names (`state`, not `highlow`): a star
-    texts: dict[str, dict[str, object]] = {}
+    texts: dict[str, dict[str, ColumnProfile]] = {}
     for p in profiles:
         for c in p.columns:
             b = bare(p.name, c.name)
@@ -526,7 +526,7 @@ def _name_words(name: str) -> list[str]:
     return re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+", name)
 
 
-def _contained(a, b, share: float = 0.9) -> bool:
+def _contained(a: ColumnProfile, b: ColumnProfile, share: float = 0.9) -> bool:
     """Whether column `a`'s values (its lexicon: `tables.profile.LEXICON_SIZE` at most) lie in
     column `b`'s, `share` of them at least, with two values or more to tell: text codes
     (`flight.from_airport` in `airport.airport_code`), which carry no key sketch."""

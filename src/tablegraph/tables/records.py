@@ -32,8 +32,9 @@ class ForeignKey:
 class TableKeys:
     """What a table's catalog declares: its keys, (SQLite, PostgreSQL, MySQL) each column's
     declared type as the database spells it, where DuckDB's reading of it loses detail
-    (`DATETIME` -> TIMESTAMP, `varchar(20)` -> VARCHAR, PostgreSQL's `money` -> VARCHAR), and the comments of tables and columns (DuckDB's
-    and PostgreSQL's `COMMENT ON`, or a data dictionary's: `catalog.read_dictionary`)."""
+    (`DATETIME` -> TIMESTAMP, `varchar(20)` -> VARCHAR, PostgreSQL's `money` -> VARCHAR),
+    and the comments of tables and columns (DuckDB's and PostgreSQL's `COMMENT ON`, MySQL's
+    `COMMENT`, or a data dictionary's: `catalog.read_dictionary`)."""
 
     primary_key: tuple[str, ...] = ()
     foreign_keys: tuple[ForeignKey, ...] = field(default_factory=tuple)

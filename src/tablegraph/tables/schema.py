@@ -12,9 +12,10 @@ statements of a set of tables with their joins.
 
 `sql_context` writes CREATE TABLE statements through sqlglot in the source's dialect
 (SQLite, PostgreSQL, MySQL or DuckDB; identifiers quoted; a column with its catalog's declared
-type where it has one), each with its primary key and the foreign
-keys among the set, the catalog's comments as `COMMENT ON` statements, sample values as
-comments unless asked not to, and the join conditions.
+type where it has one), each with its primary key and the foreign keys among the set, the
+catalog's comments as `COMMENT ON` statements (MySQL: `COMMENT` clauses), sample values as
+comments unless asked not to, the join conditions, and a line naming the parts of the set
+that no join path connects.
 """
 
 from __future__ import annotations
@@ -95,9 +96,8 @@ def create_table(profile: TableProfile, joins: list[Join], values: bool = True,
     and reach columns that identify the other table's rows, as far as `referenced`, the
     profiles by name, can tell), the catalog's comments of the table and its columns as
     `COMMENT ON` statements (MySQL: `COMMENT` clauses in the statement), and sample values as
-    comments. An inferred join between two
-    columns that repeat on both sides is no foreign key; `sql_context` lists it with the
-    joins. `named` {column: values}: values of this table that the question names, written
+    comments. An inferred join between two columns that repeat on both sides is no foreign
+    key; `sql_context` lists it with the joins. `named` {column: values}: values of this table that the question names, written
     whole and first in their column's comment, as the literal a query compares with (no
     values at all without `values`)."""
     import sqlglot

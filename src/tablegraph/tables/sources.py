@@ -949,8 +949,7 @@ class Reader:
         """What changes when `ref`'s content changes, for the profile cache: a file's path,
         size and mtime; a PostgreSQL table's row count, write counters, columns, their declared
         types and comments; a MySQL table's row count, checksum, columns, declared types and
-        comments (never the password); None
-        when it cannot be told."""
+        comments (never the password); None when it cannot be told."""
         if ref.kind not in SERVER_URLS:
             return ref.fingerprint
         alias = self._attach(ref.kind, ref.location)
