@@ -628,8 +628,10 @@ def schema(tables: str = typer.Option(..., help="tables to read (folder, file, d
             key = " PRIMARY KEY" if c["primary_key"] else ""
             ref = f" -> {c['references']}" if c["references"] else ""
             note = f"  -- {c['comment']}" if c["comment"] else ""
-            typer.echo(f"  {padded(c['column'], 28)} {c['declared_type'] or c['type']}"
-                       f"{key}{ref}{note}")
+            kind = c["declared_type"] or c["type"]
+            if c["declared_type"] and c["type"].startswith("ENUM("):  # its labels too
+                kind += f" {c['type']}"
+            typer.echo(f"  {padded(c['column'], 28)} {kind}{key}{ref}{note}")
     typer.echo(f"joins ({len(graph.joins)}):")
     for j in graph.joins:
         how = "declared" if j.source == "declared" else f"inferred: {j.reason}"

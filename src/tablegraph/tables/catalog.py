@@ -167,16 +167,15 @@ ORDER BY k.table_schema, k.table_name, k.constraint_name
 _SERVER_KEYS = {"postgres": _PG_KEYS, "mysql": _MYSQL_KEYS}
 
 # (schema, table, column, declared type): PostgreSQL's own spelling (`numeric(10,2)`, `money`,
-# `jsonb`, `text[]`, a domain's name), which DuckDB's scanner reads as DOUBLE, VARCHAR ...; an
-# enum's name is left out, as DuckDB's reading of it lists its values (`ENUM('a', 'b')`)
+# `jsonb`, `text[]`, a domain's or an enum's name), which DuckDB's scanner reads as DOUBLE,
+# VARCHAR, ENUM('a', 'b') ...
 _PG_TYPES = """
 SELECT ns.nspname, cl.relname, a.attname, format_type(a.atttypid, a.atttypmod)
 FROM pg_attribute a
 JOIN pg_class cl ON cl.oid = a.attrelid
 JOIN pg_namespace ns ON ns.oid = cl.relnamespace
-JOIN pg_type ty ON ty.oid = a.atttypid
 WHERE a.attnum > 0 AND NOT a.attisdropped AND cl.relkind IN ('r', 'v', 'm', 'p', 'f')
-  AND ty.typtype <> 'e' AND ns.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND ns.nspname NOT IN ('pg_catalog', 'information_schema')
 ORDER BY ns.nspname, cl.relname, a.attnum
 """
 # MySQL's and MariaDB's own spelling (`decimal(10,2)`, `tinyint(1)`, `enum('a','b')`, `set(...)`)

@@ -88,9 +88,17 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def enum_labels(column) -> str | None:
+    """A PostgreSQL enum column's labels as DuckDB reads them (`'a', 'b'`), when the catalog
+    names its type (`sales.order_status`); else None."""
+    m = re.fullmatch(r"ENUM\((.*)\)", column.dtype.strip(), re.DOTALL)
+    return m.group(1) if m and column.declared else None
+
+
 def create_table(profile: TableProfile, joins: list[Join], values: bool = True,
                  samples: int = 3, referenced: dict[str, TableProfile] | None = None,
-                 named: dict[str, list[str]] | None = None) -> str:
+                 named: dict[str, list[str]] | None = None,
+                 types_written: set[str] | None = None) -> str:
     """One CREATE TABLE statement in the source's dialect: columns and types, the primary
     key, foreign keys (declared ones, and the inferred joins given that start at this table
     and reach columns that identify the other table's rows, as far as `referenced`, the
@@ -99,7 +107,8 @@ def create_table(profile: TableProfile, joins: list[Join], values: bool = True,
     comments. An inferred join between two columns that repeat on both sides is no foreign
     key; `sql_context` lists it with the joins. `named` {column: values}: values of this table that the question names, written
     whole and first in their column's comment, as the literal a query compares with (no
-    values at all without `values`)."""
+    values at all without `values`). A PostgreSQL enum's `CREATE TYPE ... AS ENUM` comes
+    first, unless it is in `types_written` (the types the statements before wrote; updated)."""
     import sqlglot
     from sqlglot import exp
 
@@ -134,7 +143,13 @@ def create_table(profile: TableProfile, joins: list[Join], values: bool = True,
     table = _qualified(profile.name, dialect)
     body = ",\n  ".join(parts)
     note = f" COMMENT={_literal(profile.comment)}" if inline and profile.comment else ""
-    lines = [f"CREATE TABLE {table} (\n  {body}\n){note};"]
+    written = types_written if types_written is not None else set()
+    lines = []
+    for c in profile.columns:
+        if dialect == "postgres" and (labels := enum_labels(c)) and c.declared not in written:
+            written.add(c.declared)
+            lines.append(f"CREATE TYPE {c.declared} AS ENUM ({labels});")
+    lines.append(f"CREATE TABLE {table} (\n  {body}\n){note};")
     if profile.comment and not inline:
         lines.append(f"COMMENT ON TABLE {table} IS {_literal(profile.comment)};")
     lines += [f"COMMENT ON COLUMN {table}.{_quoted(c.name, dialect)} IS {_literal(c.comment)};"
@@ -163,8 +178,9 @@ def sql_context(profiles: list[TableProfile], joins: list[Join], values: bool = 
     there are several, a line says that no join path was found between them, so that a
     reader does not take its absence for an oversight."""
     by_name = {p.name: p for p in profiles}
-    out = [create_table(p, joins, values, referenced=by_name, named=(named or {}).get(p.name))
-           for p in profiles]
+    types: set[str] = set()  # a type two tables use is created once
+    out = [create_table(p, joins, values, referenced=by_name, named=(named or {}).get(p.name),
+                        types_written=types) for p in profiles]
     if parts and len(parts) > 1:
         out.append(f"-- no join path found between {unjoined(parts)} among the declared and "
                    f"inferred joins near them")
