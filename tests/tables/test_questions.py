@@ -336,3 +336,24 @@ def test_a_questions_file_in_utf16_reads(tmp_path):
     path.write_bytes(b"table,question\ncustomers,caf\xe9\n")  # Latin-1: one line, not a guess
     with pytest.raises(TableGraphError, match="not UTF-8 or UTF-16 text"):
         read_questions(path)
+
+
+def test_a_pipe_given_as_a_file_is_read_once(tmp_path):
+    """`--questions <(...)`: the shell gives a pipe's path (/dev/fd/63); it is read once,
+    however often a command reads the questions (a pipe cannot be read twice)."""
+    import os
+    import threading
+
+    from tablegraph.tables.questions import read_question_texts, read_questions
+
+    fifo = tmp_path / "q.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(daemon=True, target=lambda: fifo.write_text(
+        "table,question\nlabevents,blood results\n"))
+    writer.start()
+    first = read_questions(fifo)
+    writer.join(timeout=10)
+    assert [(q.text, q.tables) for q in first] == [("blood results", ("labevents",))]
+    assert [(q.text, q.tables) for q in read_questions(fifo)] == \
+        [(q.text, q.tables) for q in first]  # the second read: the same, without blocking
+    assert read_question_texts(fifo) == ["blood results"]

@@ -441,13 +441,23 @@ def _stdin_bytes() -> bytes:
     return sys.stdin.buffer.read()
 
 
+@cache
+def _stream_bytes(path: str) -> bytes:
+    """A pipe given as a file (the shell's `<(...)`, /dev/stdin), read once: it cannot be
+    read twice."""
+    return Path(path).read_bytes()
+
+
 def _read_text(path: str | Path) -> str:
-    """A questions file's text (\\n line ends); `STDIN` reads standard input."""
+    """A questions file's text (\\n line ends); `STDIN` reads standard input, and a pipe
+    given by its path (`--questions <(...)`) is read as standard input is, once."""
     p = Path(path)
-    if str(path) != STDIN and not p.is_file():
+    stream = str(path) != STDIN and p.exists() and not p.is_file() and not p.is_dir()
+    if str(path) != STDIN and not p.is_file() and not stream:
         raise TableGraphError(f"no such questions file: {path}")
     try:
-        raw = _stdin_bytes() if str(path) == STDIN else p.read_bytes()
+        raw = _stdin_bytes() if str(path) == STDIN else \
+            _stream_bytes(str(path)) if stream else p.read_bytes()
         return decode_text(raw).replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as e:
         raise TableGraphError(f"{_named(path)}: not UTF-8 or UTF-16 text") from e
