@@ -271,6 +271,27 @@ def test_rankings_to_a_place_that_takes_no_file_fail_before_the_work(tg, tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "a-folder"]
 
 
+def test_rankings_into_a_pipe_are_written_through_it_not_over_it(tmp_path):
+    """`--rankings /dev/stdout` or `>(...)`: a pipe or a device is written to as it is; a
+    temporary file renamed onto it would put a file in its place (as root, /dev/stdout
+    itself)."""
+    import threading
+
+    from tablegraph.utils import atomic_write_text, is_stream, writable_file
+
+    fifo = tmp_path / "r.fifo"
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(daemon=True, target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    assert writable_file(fifo) == fifo and is_stream(fifo)
+    atomic_write_text(fifo, '{"question": "q"}\n')
+    reader.join(timeout=10)
+    assert got == ['{"question": "q"}\n'] and is_stream(fifo)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.fifo"]
+    assert not is_stream(tmp_path) and not is_stream(tmp_path / "absent")
+
+
 def test_a_missing_text_model_fails_at_once_offline(tg, tmp_path, tiny_tables):
     q = tmp_path / "questions.csv"
     for name in ("no-such-model", "sentence-transformers/all-mpnet-base-v2", str(tmp_path)):

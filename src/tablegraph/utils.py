@@ -67,6 +67,10 @@ def writable_file(path: str | os.PathLike[str]) -> Path:
     path = Path(path)
     if path.is_dir():
         raise TableGraphError(f"{path} is a folder: give a file's path")
+    if is_stream(path):
+        if not os.access(path, os.W_OK):
+            raise TableGraphError(f"cannot write {path}: not writable")
+        return path
     above = next((p for p in path.absolute().parents if p.exists()), None)
     if above is not None and not above.is_dir():
         raise TableGraphError(f"cannot write {path}: {above} is a file, not a folder")
@@ -79,10 +83,23 @@ def writable_file(path: str | os.PathLike[str]) -> Path:
     return path
 
 
+def is_stream(path: str | os.PathLike[str]) -> bool:
+    """`path` is there and is no file nor folder: a pipe, a terminal or a device
+    (`/dev/stdout`, the shell's `>(...)`), which is written as it is, never replaced."""
+    p = Path(path)
+    return p.exists() and not p.is_file() and not p.is_dir()
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write to a temporary file beside `path`, then rename: never a half-written file. An
-    `OSError` names `path` (its `filename`), not the temporary file."""
+    `OSError` names `path` (its `filename`), not the temporary file. A pipe or a device
+    (`is_stream`: `/dev/stdout`) is written to directly: a rename would put a file in its
+    place."""
     path = Path(path)
+    if is_stream(path):
+        with open(path, "wb") as f:
+            f.write(data)
+        return
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
