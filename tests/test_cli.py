@@ -2,6 +2,7 @@
 
 import errno
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -496,3 +497,23 @@ def test_db_picks_one_database_of_a_tables_json(tmp_path):
     one.write_text(json.dumps([{**entry, "db_id": "music"}]))
     one_line_error(cli("ask", "--tables", str(one), "--db", "music", "who sings"),
                    "leave --db out")
+
+
+def test_a_home_path_as_a_program_passes_it_is_the_home_folders(tmp_path):
+    """`--tables ~/shop.sqlite` passed without a shell (an MCP client's configuration) reads
+    the file in the home folder, as a shell would have made it; a question is left alone."""
+    import sqlite3
+
+    from tablegraph.cli import _home_expanded
+
+    con = sqlite3.connect(tmp_path / "shop.sqlite")
+    con.execute("CREATE TABLE refunds (id INTEGER, amount REAL)")
+    con.commit()
+    con.close()
+    env = {**os.environ, "HOME": str(tmp_path)}
+    for args in (["--tables", "~/shop.sqlite"], ["--tables=~/shop.sqlite"]):
+        r = subprocess.run([sys.executable, "-m", "tablegraph.cli", "schema", *args], env=env,
+                           capture_output=True, text=True)
+        assert r.returncode == 0 and r.stdout.startswith("refunds (0 rows)"), r.stderr
+    assert _home_expanded(["ask", "what is ~/x", "~user", "-k", "5"]) == \
+        ["ask", "what is ~/x", "~user", "-k", "5"]

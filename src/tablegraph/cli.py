@@ -814,10 +814,25 @@ def _error(message: str) -> None:
     typer.echo(f"error: {redact(' '.join(message.split()))}", err=True)
 
 
+def _home_expanded(args: list[str]) -> list[str]:
+    """Arguments with a leading `~/` (or `--option=~/`) made the home folder's path, as a
+    shell does; programs that start tablegraph (an MCP client's configuration, a job
+    runner) pass them as written."""
+    def expand(a: str) -> str:
+        if a == "~" or a.startswith("~/"):
+            return os.path.expanduser(a)
+        if a.startswith("--") and "=~/" in a:
+            option, value = a.split("=", 1)
+            return f"{option}={os.path.expanduser(value)}"
+        return a
+    return [expand(a) for a in args]
+
+
 def main() -> None:
     # tablegraph never downloads a model: without this, a missing one waits on retries
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    sys.argv[1:] = _home_expanded(sys.argv[1:])
     click = _click_exceptions()
     try:
         # not standalone: usage errors reach us (one line, not a box), and so does Ctrl-C
