@@ -34,7 +34,7 @@ from functools import cache
 from pathlib import Path
 
 from tablegraph.tables.records import TableNames
-from tablegraph.utils import TableGraphError, decode_text
+from tablegraph.utils import TableGraphError, decode_text, is_stream
 
 
 @dataclass(frozen=True)
@@ -452,7 +452,7 @@ def _read_text(path: str | Path) -> str:
     """A questions file's text (\\n line ends); `STDIN` reads standard input, and a pipe
     given by its path (`--questions <(...)`) is read as standard input is, once."""
     p = Path(path)
-    stream = str(path) != STDIN and p.exists() and not p.is_file() and not p.is_dir()
+    stream = str(path) != STDIN and is_stream(p)
     if str(path) != STDIN and not p.is_file() and not stream:
         raise TableGraphError(f"no such questions file: {path}")
     try:

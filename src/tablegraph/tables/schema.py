@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 
 from tablegraph.tables.joins import Join, JoinGraph, identifies
-from tablegraph.tables.records import TableProfile
+from tablegraph.tables.records import ColumnProfile, TableProfile
 from tablegraph.tables.sources import server_kind
 
 
@@ -88,7 +88,7 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def enum_labels(column) -> str | None:
+def enum_labels(column: ColumnProfile) -> str | None:
     """A PostgreSQL enum column's labels as DuckDB reads them (`'a', 'b'`), when the catalog
     names its type (`sales.order_status`); else None."""
     m = re.fullmatch(r"ENUM\((.*)\)", column.dtype.strip(), re.DOTALL)
@@ -105,10 +105,11 @@ def create_table(profile: TableProfile, joins: list[Join], values: bool = True,
     profiles by name, can tell), the catalog's comments of the table and its columns as
     `COMMENT ON` statements (MySQL: `COMMENT` clauses in the statement), and sample values as
     comments. An inferred join between two columns that repeat on both sides is no foreign
-    key; `sql_context` lists it with the joins. `named` {column: values}: values of this table that the question names, written
-    whole and first in their column's comment, as the literal a query compares with (no
-    values at all without `values`). A PostgreSQL enum's `CREATE TYPE ... AS ENUM` comes
-    first, unless it is in `types_written` (the types the statements before wrote; updated)."""
+    key; `sql_context` lists it with the joins. `named` {column: values}: values of this
+    table that the question names, written whole and first in their column's comment, as the
+    literal a query compares with (no values at all without `values`). A PostgreSQL enum's
+    `CREATE TYPE ... AS ENUM` comes first, unless it is in `types_written` (the types the
+    statements before wrote; updated)."""
     import sqlglot
     from sqlglot import exp
 
