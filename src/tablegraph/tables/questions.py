@@ -452,12 +452,15 @@ def _read_text(path: str | Path) -> str:
     """A questions file's text (\\n line ends); `STDIN` reads standard input, and a pipe
     given by its path (`--questions <(...)`) is read as standard input is, once."""
     p = Path(path)
-    stream = str(path) != STDIN and is_stream(p)
-    if str(path) != STDIN and not p.is_file() and not stream:
+    if str(path) == STDIN:
+        raw = _stdin_bytes()
+    elif is_stream(p):
+        raw = _stream_bytes(str(path))
+    elif p.is_file():
+        raw = p.read_bytes()
+    else:
         raise TableGraphError(f"no such questions file: {path}")
     try:
-        raw = _stdin_bytes() if str(path) == STDIN else \
-            _stream_bytes(str(path)) if stream else p.read_bytes()
         return decode_text(raw).replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as e:
         raise TableGraphError(f"{_named(path)}: not UTF-8 or UTF-16 text") from e
