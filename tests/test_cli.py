@@ -265,8 +265,8 @@ def test_pretrain_options_default_to_the_config_that_made_the_shipped_model():
     cfg = PretrainConfig()
     params = inspect.signature(cli.pretrain).parameters
     for name in ("epochs", "batch_size", "lr", "seed", "max_questions_per_database",
-                 "abstain", "prior_strength", "dense_weight", "bridge_weight", "written_for_only",
-                 "abbreviated_share"):
+                 "abstain", "prior_strength", "dense_weight", "encoder_weight", "bridge_weight",
+                 "written_for_only", "abbreviated_share"):
         assert params[name].default.default == getattr(cfg, name), name
 
 
@@ -275,6 +275,13 @@ def test_pretrain_refuses_a_dense_weight_out_of_range_before_reading(tmp_path):
         one_line_error(cli("pretrain", "--data", str(tmp_path / "absent"), "--out",
                            str(tmp_path / "m"), "--dense-weight", bad),
                        "--dense-weight must be between 0 and 10")
+
+
+def test_pretrain_refuses_an_encoder_weight_out_of_range_before_reading(tmp_path):
+    for bad in ("0", "1.5"):
+        one_line_error(cli("pretrain", "--data", str(tmp_path / "absent"), "--out",
+                           str(tmp_path / "m"), "--encoder-weight", bad),
+                       "--encoder-weight must be above 0 and at most 1")
 
 
 def test_pretrain_refuses_shares_and_weights_out_of_range_before_reading(tmp_path):

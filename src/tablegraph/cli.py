@@ -657,8 +657,11 @@ def pretrain(data: Path = typer.Option(..., help="folder holding text2sql-train/
                  1.0, help="logit adjustment: this times the log share of a "
                  "database's questions a table answers joins the training logits (0: off)"),
              dense_weight: float = typer.Option(
-                 0.2, help="dense prior: this times the zero-shot dense cosine of question "
+                 0.3, help="dense prior: this times the zero-shot dense cosine of question "
                  "and table joins every score the model gives (0: off)"),
+             encoder_weight: float = typer.Option(
+                 0.6, help="weight of the graph encoder's cosines beside the linking features "
+                 "and the dense prior where questions are scored (1: as trained)"),
              bridge_weight: float = typer.Option(
                  1.0, help="loss weight of a gold table read only to filter or join (its "
                  "SQL returns none of its columns), against 1 for the others"),
@@ -682,6 +685,8 @@ def pretrain(data: Path = typer.Option(..., help="folder holding text2sql-train/
         raise TableGraphError("--epochs and --batch-size must be >= 1 and --lr > 0")
     if not 0 <= dense_weight <= MAX_DENSE_WEIGHT:  # before minutes of reading, not after
         raise TableGraphError(f"--dense-weight must be between 0 and {MAX_DENSE_WEIGHT:g}")
+    if not 0 < encoder_weight <= 1:
+        raise TableGraphError("--encoder-weight must be above 0 and at most 1")
     if fold is not None and not 0 <= fold < folds:
         raise TableGraphError(f"--fold must be between 0 and {folds - 1}")
     if not 0 <= bridge_weight <= 1 or not 0 <= abbreviated_share <= 1:
@@ -691,7 +696,8 @@ def pretrain(data: Path = typer.Option(..., help="folder holding text2sql-train/
     cfg = PretrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
                          max_questions_per_database=max_questions_per_database,
                          abstain=abstain, prior_strength=prior_strength,
-                         dense_weight=dense_weight, bridge_weight=bridge_weight,
+                         dense_weight=dense_weight, encoder_weight=encoder_weight,
+                         bridge_weight=bridge_weight,
                          written_for_only=written_for_only,
                          abbreviated_share=abbreviated_share)
     report = pretrain_corpus(str(data), out, cfg, fold, folds, text_model, device, not quiet,

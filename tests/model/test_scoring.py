@@ -132,3 +132,45 @@ def test_the_dense_prior_adds_the_zero_shot_cosine_when_scoring_an_index(tiny_ta
     assert np.allclose(Scorer(plain, enc)(texts, without), a, atol=1e-6)
     with pytest.raises(TableGraphError, match="no table documents"):
         Scorer(prior, enc)(texts, without)
+
+
+def test_the_encoder_weight_scales_the_encoders_cosines_when_scoring_an_index(tiny_tables):
+    """With `encoder_weight` w, scoring against an index gives w * (the encoder's table and
+    best-node cosines) + the linking features + the dense prior; the training loss's `score`
+    keeps the cosines whole."""
+    from tablegraph.graphs.build import build_graphs
+    from tablegraph.graphs.nodes import GraphConfig
+    from tablegraph.model.index import build_index
+    from tablegraph.model.scoring import Scorer
+    from tablegraph.tables.profile import profile_tables
+    from tablegraph.tables.sources import discover
+    from tablegraph.text.encoders import load_text_encoder
+
+    enc = load_text_encoder("hash:64")
+    graphs = build_graphs(profile_tables(discover(tiny_tables), progress=False), enc,
+                          GraphConfig())
+    torch.manual_seed(0)
+    kw = dict(in_dim=128 + 64, out_dim=64, hidden_dim=32, dense_weight=0.3)
+    whole = ContrastiveGNNEncoder(EncoderConfig(**kw))
+    half = ContrastiveGNNEncoder(EncoderConfig(**kw, encoder_weight=0.5))
+    with torch.no_grad():
+        whole.link_weight.uniform_()
+    half.load_state_dict(whole.state_dict())
+    whole.eval(), half.eval()
+    index = build_index(whole, graphs)
+    texts = ["heparin route", "gender of the patient", "lab value unit"]
+    qs = Scorer(whole, enc).inputs(texts, index)
+    vectors, nodes, owner = index.tensors()
+    with torch.no_grad():
+        cosines = table_scores(whole.question_vectors(qs), vectors, nodes, owner, whole.mix())
+        link = qs.link @ whole.link_weight
+        assert float(link.abs().max()) > 0.01  # the linking term is there to be kept whole
+        dense = Scorer(whole, enc).dense(qs, index)
+        a = Scorer(whole, enc)(texts, index)
+        b = Scorer(half, enc)(texts, index)
+        assert np.allclose(a, (cosines + link + 0.3 * dense).numpy(), atol=1e-5)
+        assert np.allclose(b, (0.5 * cosines + link + 0.3 * dense).numpy(), atol=1e-5)
+        # what the training loss scores: the cosines whole, no prior
+        assert torch.allclose(half.score(qs, vectors, nodes, owner), cosines + link, atol=1e-5)
+    with pytest.raises(Exception, match="encoder_weight"):
+        EncoderConfig(encoder_weight=0).validate()

@@ -102,6 +102,10 @@ def test_init_pretrained_starts_from_the_shipped_weights(tmp_path, tiny_tables):
     # and the pretrained settings, its dense prior included; scratch keeps the seed's (none)
     assert tuned.encoder_config.dense_weight == load_model().encoder_config.dense_weight > 0
     assert load_model(tmp_path / "s").encoder_config.dense_weight == 0
+    # but scores with its encoder's cosines whole: the shipped model weighs them below 1 for
+    # databases it never saw, and this one has learnt the database's questions
+    assert load_model().encoder_config.encoder_weight < 1
+    assert tuned.encoder_config.encoder_weight == 1.0
 
 
 def test_init_pretrained_needs_the_pretrained_settings(tmp_path, tiny_tables):

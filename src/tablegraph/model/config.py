@@ -37,6 +37,11 @@ class EncoderConfig(TypedConfig):
     # against an index (not in the training loss): zero-shot dense retrieval, which no
     # training narrowed, in an ensemble with the trained scores. 0 (the seed setting): off.
     dense_weight: float = 0.0
+    # Weight of the graph encoder's terms (the table and best-node cosines) when questions are
+    # scored against an index (not in the training loss): below 1, the schema-linking
+    # features and the dense prior, which hold for any database, count for more beside what
+    # training fitted to its databases. 1 (the seed setting): as trained.
+    encoder_weight: float = 1.0
 
     def validate(self) -> "EncoderConfig":
         if self.conv not in ("gatv2", "gin", "sage"):
@@ -52,6 +57,8 @@ class EncoderConfig(TypedConfig):
             raise TableGraphError("hidden_dim must be divisible by heads")
         if not 0 <= self.dense_weight <= MAX_DENSE_WEIGHT:
             raise TableGraphError(f"dense_weight must be between 0 and {MAX_DENSE_WEIGHT:g}")
+        if not 0 < self.encoder_weight <= 1:
+            raise TableGraphError("encoder_weight must be above 0 and at most 1")
         if not 0 <= self.stats_dim < self.in_dim:
             raise TableGraphError("stats_dim must be below in_dim")
         return self

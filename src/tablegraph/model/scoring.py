@@ -3,7 +3,8 @@
 Training validation, `evaluate`, `ask`, the benchmarks and any server call `Scorer`; nothing
 else turns questions into scores. A question-table score is
 
-    (1 - mix) * cos(q, table vector) + mix * max over the table's nodes of cos(q, node vector)
+    encoder_weight * ((1 - mix) * cos(q, table vector)
+                      + mix * max over the table's nodes of cos(q, node vector))
     + link features . link weights
     + dense_weight * cos(question's sentence embedding, table's document embedding)
 
@@ -11,7 +12,10 @@ where q is the learned attention pooling of the question's frozen token embeddin
 vectors come from the graph encoder (`encoder.py`, saved in an index), mix is the learned
 late-interaction weight, the link features are `linking.SchemaLinker`'s and the last term,
 the dense prior, is zero-shot dense retrieval (`EncoderConfig.dense_weight`; the index holds
-the document embeddings; the training loss leaves the term out).
+the document embeddings). The training loss leaves the dense prior out and the encoder's
+weight at 1; both apply where questions are scored against an index (`Scorer`), so that on a
+database unlike the training ones the features that hold for any database (linking, dense)
+are not outweighed by what training fitted to its databases.
 
 The question side's parameters (`token_gate`, `link_weight`, `mix_logit`) belong to the
 encoder; `QuestionHead` holds them alone, under the same names, so that questions can be
@@ -91,8 +95,9 @@ class QuestionInputs:
 def table_scores(q: torch.Tensor, tables: torch.Tensor, nodes: torch.Tensor | None = None,
                  node_graph: torch.Tensor | None = None, mix: torch.Tensor | float = 0.0,
                  link: torch.Tensor | None = None,
-                 link_weight: torch.Tensor | None = None) -> torch.Tensor:
-    """Question-table scores (see the module docstring).
+                 link_weight: torch.Tensor | None = None,
+                 encoder_weight: float = 1.0) -> torch.Tensor:
+    """Question-table scores (see the module docstring; no dense prior here).
 
     Shapes:
         - q: [B, D]; tables: [M, D]; nodes: [N, D]; node_graph: [N] table index of each node
@@ -107,6 +112,8 @@ def table_scores(q: torch.Tensor, tables: torch.Tensor, nodes: torch.Tensor | No
         best = ns.new_zeros((q.shape[0], tables.shape[0])).scatter_reduce(
             1, idx, ns, reduce="amax", include_self=False)  # [B, M]
         s = (1 - mix) * s + mix * best
+    if encoder_weight != 1.0:
+        s = encoder_weight * s
     if link is not None and link_weight is not None:
         s = s + link @ link_weight  # [B, M]
     return s
@@ -139,16 +146,18 @@ class QuestionSide:
 
     def score(self, qs: QuestionInputs, tables: torch.Tensor,
               nodes: torch.Tensor | None = None, node_graph: torch.Tensor | None = None,
-              qv: torch.Tensor | None = None,
-              dense: torch.Tensor | None = None) -> torch.Tensor:
+              qv: torch.Tensor | None = None, dense: torch.Tensor | None = None,
+              indexed: bool = False) -> torch.Tensor:
         """Questions x encoded tables [M, D] (+ nodes [N, D], node_graph [N]) -> [Q, M];
         `qv` [Q, D]: the questions' vectors when already pooled; `dense` [Q, M]: the cosines
         between the questions' sentence embeddings and the tables' documents
-        (`Scorer.dense`), for the dense prior (`EncoderConfig.dense_weight`; the training
-        loss passes none)."""
+        (`Scorer.dense`), for the dense prior (`EncoderConfig.dense_weight`); `indexed`:
+        scored against an index (`Scorer`), with the encoder's weight
+        (`EncoderConfig.encoder_weight`). The training loss passes neither."""
         link_w = self.link_weight if self.cfg.schema_linking else None
         qv = self.question_vectors(qs) if qv is None else qv
-        s = table_scores(qv, tables, nodes, node_graph, self.mix(), qs.link, link_w)
+        s = table_scores(qv, tables, nodes, node_graph, self.mix(), qs.link, link_w,
+                         self.cfg.encoder_weight if indexed else 1.0)
         if self.cfg.dense_weight and dense is not None:
             s = s + self.cfg.dense_weight * dense  # [Q, M]
         return s
@@ -293,7 +302,7 @@ class Scorer:
             if dense is None:
                 raise TableGraphError("this index has no table documents, which the model's "
                                       "dense prior reads: build it again with this version")
-        return self.model.score(qs, vectors, nodes, node_graph, qv, dense)
+        return self.model.score(qs, vectors, nodes, node_graph, qv, dense, indexed=True)
 
     @torch.no_grad()
     def dense(self, qs: QuestionInputs, index: "TableIndex") -> torch.Tensor | None:

@@ -98,7 +98,10 @@ def pretrained_state(enc_cfg: EncoderConfig) -> dict[str, torch.Tensor]:
     from tablegraph.model.folder import load_model
 
     saved = load_model()
-    if saved.encoder_config != enc_cfg:
+    # the weights' shapes and meaning; how scores are weighed against an index may differ
+    same = {"dense_weight": 0.0, "encoder_weight": 1.0}
+    if EncoderConfig.from_dict({**saved.encoder_config.to_dict(), **same}) != \
+            EncoderConfig.from_dict({**enc_cfg.to_dict(), **same}):
         raise TableGraphError(f"--init pretrained needs the pretrained model's settings (text "
                               f"model {saved.text_model}, {saved.encoder_config.out_dim}-d, "
                               f"conv {saved.encoder_config.conv}): use --init scratch")
@@ -330,11 +333,16 @@ def fit(graphs: list[Data], train_q: list[Question], val_q: list[Question], text
     (from `initial_state` when given, else as `cfg.init` says)."""
     nodes = [g.nodes for g in graphs]
     aux = schema_pairs(nodes, train_q)
-    # Fine-tuning keeps the pretrained model's settings (its dense prior too).
-    base = EncoderConfig() if cfg.init != "pretrained" or initial_state is not None \
-        else pretrained_config()
+    # Fine-tuning keeps the pretrained model's settings (its dense prior too), but scores with
+    # the encoder's cosines whole: `encoder_weight` below 1 weighs an encoder trained on other
+    # databases against what holds for any, and this one learns the database's own questions
+    # (docs/experiments.md, thirty-first session).
+    fine_tuning = initial_state is not None or cfg.init == "pretrained"
+    base = pretrained_config() if cfg.init == "pretrained" and initial_state is None \
+        else EncoderConfig()
     enc_cfg = EncoderConfig.from_dict({**base.to_dict(), **(enc_overrides or {}),
-                                       "in_dim": int(graphs[0].x.shape[1]), "out_dim": text.dim})
+                                       "in_dim": int(graphs[0].x.shape[1]), "out_dim": text.dim,
+                                       **({"encoder_weight": 1.0} if fine_tuning else {})})
     linker = SchemaLinker.from_nodes(nodes)
 
     def inputs(qs: list[Question], link: SchemaLinker | None) -> QuestionInputs:
