@@ -43,6 +43,13 @@ class EncoderConfig(TypedConfig):
     # training fitted to its databases. 1 (the seed setting): as trained.
     encoder_weight: float = 1.0
 
+    def trained_part(self) -> "EncoderConfig":
+        """This config with the settings that only weigh scores against an index
+        (`dense_weight`, `encoder_weight`) at the seed's values: two configs whose trained
+        parts are equal can load each other's weights."""
+        return EncoderConfig.from_dict({**self.to_dict(), "dense_weight": 0.0,
+                                        "encoder_weight": 1.0})
+
     def validate(self) -> "EncoderConfig":
         if self.conv not in ("gatv2", "gin", "sage"):
             raise TableGraphError(f"unknown conv {self.conv!r}: use gatv2, gin or sage")

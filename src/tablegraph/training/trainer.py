@@ -98,10 +98,8 @@ def pretrained_state(enc_cfg: EncoderConfig) -> dict[str, torch.Tensor]:
     from tablegraph.model.folder import load_model
 
     saved = load_model()
-    # the weights' shapes and meaning; how scores are weighed against an index may differ
-    same = {"dense_weight": 0.0, "encoder_weight": 1.0}
-    if EncoderConfig.from_dict({**saved.encoder_config.to_dict(), **same}) != \
-            EncoderConfig.from_dict({**enc_cfg.to_dict(), **same}):
+    # how scores are weighed against an index may differ; the weights' shapes and meaning not
+    if saved.encoder_config.trained_part() != enc_cfg.trained_part():
         raise TableGraphError(f"--init pretrained needs the pretrained model's settings (text "
                               f"model {saved.text_model}, {saved.encoder_config.out_dim}-d, "
                               f"conv {saved.encoder_config.conv}): use --init scratch")
