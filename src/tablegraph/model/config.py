@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tablegraph.config import TypedConfig
 from tablegraph.utils import TableGraphError
@@ -47,8 +47,8 @@ class EncoderConfig(TypedConfig):
         """This config with the settings that only weigh scores against an index
         (`dense_weight`, `encoder_weight`) at the seed's values: two configs whose trained
         parts are equal can load each other's weights."""
-        return EncoderConfig.from_dict({**self.to_dict(), "dense_weight": 0.0,
-                                        "encoder_weight": 1.0})
+        return replace(self, dense_weight=EncoderConfig.dense_weight,
+                       encoder_weight=EncoderConfig.encoder_weight)
 
     def validate(self) -> "EncoderConfig":
         if self.conv not in ("gatv2", "gin", "sage"):

@@ -112,8 +112,7 @@ def table_scores(q: torch.Tensor, tables: torch.Tensor, nodes: torch.Tensor | No
         best = ns.new_zeros((q.shape[0], tables.shape[0])).scatter_reduce(
             1, idx, ns, reduce="amax", include_self=False)  # [B, M]
         s = (1 - mix) * s + mix * best
-    if encoder_weight != 1.0:
-        s = encoder_weight * s
+    s = encoder_weight * s  # 1 in training: exact
     if link is not None and link_weight is not None:
         s = s + link @ link_weight  # [B, M]
     return s
