@@ -608,7 +608,7 @@ def schema(tables: str = typer.Option(..., help="tables to read (folder, file, d
     inferred joins, each with its confidence)."""
     from tablegraph.tables.joins import join_graph
     from tablegraph.tables.profile import profile_tables
-    from tablegraph.tables.schema import describe_table
+    from tablegraph.tables.schema import describe_table, enum_labels
     from tablegraph.tables.sources import discover
 
     skipped: list = []
@@ -629,7 +629,7 @@ def schema(tables: str = typer.Option(..., help="tables to read (folder, file, d
             ref = f" -> {c['references']}" if c["references"] else ""
             note = f"  -- {c['comment']}" if c["comment"] else ""
             kind = c["declared_type"] or c["type"]
-            if c["declared_type"] and c["type"].startswith("ENUM("):  # its labels too
+            if enum_labels(c["type"], c["declared_type"]) is not None:  # its labels too
                 kind += f" {c['type']}"
             typer.echo(f"  {padded(c['column'], 28)} {kind}{key}{ref}{note}")
     typer.echo(f"joins ({len(graph.joins)}):")

@@ -233,6 +233,17 @@ def test_postgres_declared_types_are_shown_as_the_server_spells_them():
         ddl = create_table(p, [], values=False)
         assert '"total" money' in ddl and '"price" numeric(10,2)' in ddl
         assert ddl.startswith("CREATE TYPE tg_types.mood AS ENUM ('sad', 'ok');")
+        # `schema` shows the enum's name and its labels
+        from typer.testing import CliRunner
+
+        from tablegraph.cli import app
+
+        out = CliRunner().invoke(app, ["schema", "--tables", URL, "-q"])
+        assert out.exit_code == 0, out.output
+        line = next(x for x in out.output.splitlines() if x.strip().startswith("mood "))
+        assert line.split()[1:] == ["tg_types.mood", "ENUM('sad',", "'ok')"], line
+        code = next(x for x in out.output.splitlines() if x.strip().startswith("code "))
+        assert code.split()[1:3] == ["character", "varying(20)"], code
         # the statements are PostgreSQL's own: a server takes them
         con.execute("DROP SCHEMA IF EXISTS tg_types_copy CASCADE")
         con.execute("CREATE SCHEMA tg_types_copy")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 
 from tablegraph.tables.joins import Join, JoinGraph, identifies
-from tablegraph.tables.records import ColumnProfile, TableProfile
+from tablegraph.tables.records import TableProfile
 from tablegraph.tables.sources import server_kind
 
 
@@ -88,11 +88,13 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def enum_labels(column: ColumnProfile) -> str | None:
-    """A PostgreSQL enum column's labels as DuckDB reads them (`'a', 'b'`), when the catalog
-    names its type (`sales.order_status`); else None."""
-    m = re.fullmatch(r"ENUM\((.*)\)", column.dtype.strip(), re.DOTALL)
-    return m.group(1) if m and column.declared else None
+def enum_labels(dtype: str, declared: str | None) -> str | None:
+    """A PostgreSQL enum column's labels as DuckDB reads its type `dtype` (`ENUM('a', 'b')`
+    -> `'a', 'b'`), when the catalog names the type (`declared`: `sales.order_status`); else
+    None. Takes a `ColumnProfile`'s `dtype` and `declared`, or the describe record's `type`
+    and `declared_type`."""
+    m = re.fullmatch(r"ENUM\((.*)\)", dtype.strip(), re.DOTALL)
+    return m.group(1) if m and declared else None
 
 
 def create_table(profile: TableProfile, joins: list[Join], values: bool = True,
@@ -147,7 +149,8 @@ def create_table(profile: TableProfile, joins: list[Join], values: bool = True,
     written = types_written if types_written is not None else set()
     lines = []
     for c in profile.columns:
-        if dialect == "postgres" and (labels := enum_labels(c)) and c.declared not in written:
+        labels = enum_labels(c.dtype, c.declared) if dialect == "postgres" else None
+        if labels and c.declared not in written:
             written.add(c.declared)
             lines.append(f"CREATE TYPE {c.declared} AS ENUM ({labels});")
     lines.append(f"CREATE TABLE {table} (\n  {body}\n){note};")
