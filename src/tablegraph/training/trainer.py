@@ -34,7 +34,7 @@ from tablegraph.model.encoder import ContrastiveGNNEncoder
 from tablegraph.model.index import TableIndex, graph_documents
 from tablegraph.model.linking import NUM_FEATURES, SchemaLinker
 from tablegraph.model.loss import InfoNCELoss
-from tablegraph.model.scoring import QuestionInputs, Scorer, prepare_questions
+from tablegraph.model.scoring import QuestionInputs, Scorer, dense_cosines, prepare_questions
 from tablegraph.tables.questions import Question
 from tablegraph.text.encoders import TextEncoder
 from tablegraph.training.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
@@ -223,6 +223,10 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
         train_q = list(train_q) + list(aux_q)
         qt = qt.cat(aux_in)  # Ntr + A questions
         gold_tr = gold_tr + gold_indices(aux_q, names)
+    # the dense prior as the scorer adds it (`model.scoring`): the loss trains the scores that
+    # queries get, and the encoder learns what the prior does not know
+    dense_tr = dense_cosines(qt, None if documents is None or not enc_cfg.dense_weight
+                             else torch.from_numpy(documents).to(device))  # [Ntr + A, M]
     steps_per_epoch = math.ceil(n_real / cfg.batch_size)
     total = steps_per_epoch * cfg.epochs
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -265,7 +269,8 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
             else:
                 cols = all_cols
             pos = _positives([train_q[i] for i in idx], names, cols, device)  # [B, C]
-            scores = model.score(qt.select(idx), t, nodes, batch.batch)  # [B, M]
+            scores = model.score(qt.select(idx), t, nodes, batch.batch,
+                                 dense=None if dense_tr is None else dense_tr[idx])  # [B, M]
             loss = loss_fn.from_similarity(scores[:, cols], pos)
             losses.append(take_step(model, opt, loss, lr, cfg.grad_clip,
                                     f"epoch {epoch}, step {step + 1}"))
