@@ -3,7 +3,9 @@
 The seed settings (docs/how-it-works.md, "Training"): 80/20 split stratified by table and seeded; batch 32 shuffled
 every epoch; 50 epochs; AdamW lr 5e-4, weight decay 0.01 on weight matrices only; cosine
 schedule per step down to 1e-6; gradient clipping at 1.0; InfoNCE at temperature 0.07 with
-same-table entries masked out of the negatives. Question and node embeddings are computed once
+same-table entries masked out of the negatives, over the scores the scorer gives (the dense
+prior included where the model has one: fine-tuned from the pretrained model, not from
+scratch; the encoder's weight at 1). Question and node embeddings are computed once
 (and cached on disk by the text encoder). Every epoch ranks all tables for every validation
 question with the one scorer (`model.scoring.Scorer`) and the one evaluator
 (`evaluation.RetrievalEvaluator`); the best checkpoint by recall@1, then MRR, is kept, with the
