@@ -76,8 +76,8 @@ def test_training_loss_is_the_loss_of_the_scores_queries_get_dense_prior_include
     assert result.n_train == len(train_q)
     saved = TableRetriever.load(str(tmp_path / "m"))
     scores = torch.from_numpy(saved.scores([x.text for x in train_q]))
-    dense = Scorer(saved.saved.question_head(), saved.scorer.text).dense(
-        saved.scorer.inputs([x.text for x in train_q], saved.index), saved.index)
+    dense = saved.scorer.dense(saved.scorer.inputs([x.text for x in train_q], saved.index),
+                               saved.index)
     assert dense is not None and float(dense.abs().max()) > 0.1  # the prior is there to count
     pos = torch.tensor([[n in x.tables for n in saved.index.names] for x in train_q])
     loss = InfoNCELoss(cfg.temperature, False, cfg.symmetric)
