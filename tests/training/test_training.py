@@ -58,33 +58,6 @@ def test_query_time_scores_equal_the_scores_training_validated_with(trained):
     assert np.abs(saved.saved.question_head().link_weight.detach().numpy()).max() > 0
 
 
-def test_training_loss_is_the_loss_of_the_scores_queries_get_dense_prior_included(
-        tmp_path, tiny_tables):
-    """One full batch at a negligible learning rate without dropout: the loss training
-    records is the loss of the query-time scores of its questions, whose dense prior counts."""
-    from tablegraph.model.loss import InfoNCELoss
-    from tablegraph.training.run import train_model
-    from tablegraph.training.trainer import TrainConfig
-
-    q = tmp_path / "questions.csv"
-    cfg = TrainConfig(epochs=1, batch_size=1000, lr=1e-12, min_lr=1e-12, init="scratch",
-                      negatives="all-tables", schema_pairs_per_step=0)
-    result = train_model(str(tmp_path / "m"), str(tiny_tables), str(q), cfg,
-                         enc_overrides={"dense_weight": 2.0, "dropout": 0.0},
-                         text_model="hash:64", progress=False)
-    train_q = stratified_split(read_questions(q), cfg.val_fraction, cfg.seed)[0]
-    assert result.n_train == len(train_q)
-    saved = TableRetriever.load(str(tmp_path / "m"))
-    scores = torch.from_numpy(saved.scores([x.text for x in train_q]))
-    dense = saved.scorer.dense(saved.scorer.inputs([x.text for x in train_q], saved.index),
-                               saved.index)
-    assert dense is not None and float(dense.abs().max()) > 0.1  # the prior is there to count
-    pos = torch.tensor([[n in x.tables for n in saved.index.names] for x in train_q])
-    loss = InfoNCELoss(cfg.temperature, False, cfg.symmetric)
-    assert result.history[0]["train_loss"] == pytest.approx(
-        float(loss.from_similarity(scores, pos)), rel=1e-4)
-
-
 def test_schema_pairs_label_columns_with_their_table(tiny_tables):
     from tablegraph.graphs.nodes import GraphConfig, table_nodes
     from tablegraph.tables.profile import profile_tables

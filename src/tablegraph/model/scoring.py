@@ -12,12 +12,10 @@ where q is the learned attention pooling of the question's frozen token embeddin
 vectors come from the graph encoder (`encoder.py`, saved in an index), mix is the learned
 late-interaction weight, the link features are `linking.SchemaLinker`'s and the last term,
 the dense prior, is zero-shot dense retrieval (`EncoderConfig.dense_weight`; the index holds
-the document embeddings). The encoder's weight applies where questions are scored against an
-index (`Scorer`), so that on a database unlike the training ones the features that hold for
-any database (linking, dense) are not outweighed by what training fitted to its databases;
-the training losses keep it at 1. Pretraining's loss leaves the dense prior out; fine-tuning's
-(`training.trainer.train`) adds it as the scorer does, so the fine-tuned encoder learns what
-the prior does not know and trains the very scores its queries get.
+the document embeddings). The training loss leaves the dense prior out and the encoder's
+weight at 1; both apply where questions are scored against an index (`Scorer`), so that on a
+database unlike the training ones the features that hold for any database (linking, dense)
+are not outweighed by what training fitted to its databases.
 
 The question side's parameters (`token_gate`, `link_weight`, `mix_logit`) belong to the
 encoder; `QuestionHead` holds them alone, under the same names, so that questions can be
@@ -94,12 +92,6 @@ class QuestionInputs:
             None if link is None else torch.from_numpy(link).float().to(device))
 
 
-def dense_cosines(qs: "QuestionInputs", documents: torch.Tensor | None) -> torch.Tensor | None:
-    """The dense prior's cosines: questions' sentence embeddings [Q, d] x the tables' document
-    embeddings `documents` [M, d] -> [Q, M] (None without documents)."""
-    return None if documents is None else qs.vectors @ documents.t()
-
-
 def table_scores(q: torch.Tensor, tables: torch.Tensor, nodes: torch.Tensor | None = None,
                  node_graph: torch.Tensor | None = None, mix: torch.Tensor | float = 0.0,
                  link: torch.Tensor | None = None,
@@ -158,9 +150,9 @@ class QuestionSide:
         """Questions x encoded tables [M, D] (+ nodes [N, D], node_graph [N]) -> [Q, M];
         `qv` [Q, D]: the questions' vectors when already pooled; `dense` [Q, M]: the cosines
         between the questions' sentence embeddings and the tables' documents
-        (`dense_cosines`), for the dense prior (`EncoderConfig.dense_weight`; fine-tuning's
-        loss passes them, pretraining's not); `indexed`: scored against an index (`Scorer`),
-        with the encoder's weight (`EncoderConfig.encoder_weight`; never in a loss)."""
+        (`Scorer.dense`), for the dense prior (`EncoderConfig.dense_weight`); `indexed`:
+        scored against an index (`Scorer`), with the encoder's weight
+        (`EncoderConfig.encoder_weight`). The training loss passes neither."""
         link_w = self.link_weight if self.cfg.schema_linking else None
         qv = self.question_vectors(qs) if qv is None else qv
         s = table_scores(qv, tables, nodes, node_graph, self.mix(), qs.link, link_w,
@@ -316,7 +308,8 @@ class Scorer:
         """cos(question's sentence embedding, table's document embedding) [Q, M]: zero-shot
         dense retrieval, the dense prior's term and what the abstention reads of meaning
         (None: the index holds no documents)."""
-        return dense_cosines(qs, index.document_tensor(self.device))
+        documents = index.document_tensor(self.device)
+        return None if documents is None else qs.vectors @ documents.t()
 
     def tokens(self, qs: QuestionInputs, index: "TableIndex") -> list[np.ndarray] | None:
         """`token_similarities` of prepared questions against the tables of `index`."""

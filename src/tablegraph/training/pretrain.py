@@ -94,9 +94,10 @@ class PretrainConfig(ScheduleConfig):
     # The dense prior of the model's scores (`EncoderConfig.dense_weight`): zero-shot dense
     # retrieval beside the trained scores, for schemas unlike any seen in training. 0.2 was
     # chosen on the held-out databases of folds 0 and 1, 0.3 with `encoder_weight` below
-    # (docs/experiments.md, thirty-first session). The pretraining loss leaves it out
-    # (fine-tuning's adds it): in the loss it moved held-out databases by -0.007 to +0.007
-    # hit@1 and the MIMIC and EHRSQL dev questions within a refit's noise (thirty-second).
+    # (docs/experiments.md, thirty-first session). Both losses (this one and `train`'s) leave
+    # it out: in this one it moved held-out databases by -0.007 to +0.007 hit@1 and the MIMIC
+    # and EHRSQL dev questions within a refit's noise; in `train`'s it left held-out rankings
+    # level and cost the abstention (thirty-second).
     dense_weight: float = 0.3
     # The encoder's weight where questions are scored against an index
     # (`EncoderConfig.encoder_weight`; the second stage and the abstention are fitted on

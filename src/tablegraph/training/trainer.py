@@ -3,9 +3,7 @@
 The seed settings (docs/how-it-works.md, "Training"): 80/20 split stratified by table and seeded; batch 32 shuffled
 every epoch; 50 epochs; AdamW lr 5e-4, weight decay 0.01 on weight matrices only; cosine
 schedule per step down to 1e-6; gradient clipping at 1.0; InfoNCE at temperature 0.07 with
-same-table entries masked out of the negatives, over the scores the scorer gives (the dense
-prior included where the model has one: fine-tuned from the pretrained model, not from
-scratch; the encoder's weight at 1). Question and node embeddings are computed once
+same-table entries masked out of the negatives. Question and node embeddings are computed once
 (and cached on disk by the text encoder). Every epoch ranks all tables for every validation
 question with the one scorer (`model.scoring.Scorer`) and the one evaluator
 (`evaluation.RetrievalEvaluator`); the best checkpoint by recall@1, then MRR, is kept, with the
@@ -36,7 +34,7 @@ from tablegraph.model.encoder import ContrastiveGNNEncoder
 from tablegraph.model.index import TableIndex, graph_documents
 from tablegraph.model.linking import NUM_FEATURES, SchemaLinker
 from tablegraph.model.loss import InfoNCELoss
-from tablegraph.model.scoring import QuestionInputs, Scorer, dense_cosines, prepare_questions
+from tablegraph.model.scoring import QuestionInputs, Scorer, prepare_questions
 from tablegraph.tables.questions import Question
 from tablegraph.text.encoders import TextEncoder
 from tablegraph.training.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
@@ -225,10 +223,6 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
         train_q = list(train_q) + list(aux_q)
         qt = qt.cat(aux_in)  # Ntr + A questions
         gold_tr = gold_tr + gold_indices(aux_q, names)
-    # the dense prior as the scorer adds it (`model.scoring`): the loss trains the scores that
-    # queries get, and the encoder learns what the prior does not know
-    dense_tr = dense_cosines(qt, None if documents is None or not enc_cfg.dense_weight
-                             else torch.from_numpy(documents).to(device))  # [Ntr + A, M]
     steps_per_epoch = math.ceil(n_real / cfg.batch_size)
     total = steps_per_epoch * cfg.epochs
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -271,8 +265,7 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
             else:
                 cols = all_cols
             pos = _positives([train_q[i] for i in idx], names, cols, device)  # [B, C]
-            scores = model.score(qt.select(idx), t, nodes, batch.batch,
-                                 dense=None if dense_tr is None else dense_tr[idx])  # [B, M]
+            scores = model.score(qt.select(idx), t, nodes, batch.batch)  # [B, M]
             loss = loss_fn.from_similarity(scores[:, cols], pos)
             losses.append(take_step(model, opt, loss, lr, cfg.grad_clip,
                                     f"epoch {epoch}, step {step + 1}"))
