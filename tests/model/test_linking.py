@@ -61,6 +61,25 @@ def test_rarer_words_link_more():
     assert content_words("Which codes are the codes?") == ["code", "code"]
 
 
+def test_a_word_and_its_plural_link_alike():
+    """"-ies" and "-es" plurals stem as their singulars do: "cities" names table `city`,
+    "countries" a `country` column, "classes" a `class` column, "movie" a `movies` table."""
+    linker = SchemaLinker([("city", ["city_id", "city_name"], []),
+                           ("movies", ["movie_id", "title"], []),
+                           ("school", ["school_id", "country", "class"], [])])
+    f = linker.features(["Which cities have the most people?", "list every movie",
+                         "schools of which countries teach the most classes?"])
+    words = FEATURE_NAMES.index("column_words")
+    assert f[0, 0, words] > 0 and f[0, 1:, words].max() == 0
+    assert f[1, 1, words] > 0 and f[1, [0, 2], words].max() == 0
+    assert f[2, 2, words] > f[2, :2, words].max()
+    assert content_words("countries country classes class coaches movies movie boxes") == \
+        ["country", "country", "class", "class", "coach", "movy", "movy", "box"]
+    assert content_words("codes status series") == ["code", "statu", "sery"]
+    # stems read as the common words they stand for (the abstention's `names_unread`)
+    assert linker.names_unread == 0.0
+
+
 def test_column_names_link_as_words():
     linker = SchemaLinker(TABLES)
     assert feat(linker, "group by curr_service", "services", "column_name") > 0

@@ -89,8 +89,21 @@ _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'&.-]*|[.?!;:]")
 
 
 def _stem(w: str) -> str:
-    """A light plural stem: "codes" -> "code", "class" stays."""
+    """A light plural stem, the same for a word and its plural: "codes" -> "code";
+    "countries" and "country" -> "country", "movies" and "movie" -> "movy" (a plural in
+    "-ies" may be of either); "classes" -> "class", "coaches" -> "coach", "boxes" -> "box";
+    "class" stays."""
+    if len(w) > 4 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) > 3 and w.endswith("ie"):
+        return w[:-2] + "y"
+    if len(w) > 4 and w.endswith(("sses", "ches", "shes", "xes")):
+        return w[:-2]
     return w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+
+
+# `NAME_WORDS` as `content_words` gives them ("alias" -> "alia")
+_NAME_STEMS = frozenset(map(_stem, NAME_WORDS))
 
 
 def content_words(text: str) -> list[str]:
@@ -162,7 +175,7 @@ class SchemaLinker:
             phrases.append(these)
         # tables with a column of names or titles (`entities`), by the column's last word
         self.holds_names = np.array(
-            [any(ws and ws[-1] in NAME_WORDS
+            [any(ws and ws[-1] in _NAME_STEMS
                  for ws in map(content_words, map(name_to_words, cols)))
              for _, cols, _, _ in tables], dtype=np.float32)
         self.idf_columns = _idf(self.columns)

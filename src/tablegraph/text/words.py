@@ -113,9 +113,13 @@ def is_abbreviation(word: str) -> bool:
 
 def is_common(word: str) -> bool:
     """Whether a lower-case word, or its plural, is among the 10,000 most frequent English
-    words ("cost", "name"; "statu" of "status"; not "amt", "cstm", "glycohemoglobin")."""
+    words ("cost", "name"; "statu" of "status", "movy" of "movie" as schema linking stems
+    them; not "amt", "cstm", "glycohemoglobin")."""
     ranks = _word_ranks()
-    return min(ranks.get(word, COMMON), ranks.get(word + "s", COMMON)) < 10_000
+    forms = [word, word + "s"]
+    if word.endswith("y"):
+        forms += [word[:-1] + "ie", word[:-1] + "ies"]
+    return min(ranks.get(w, COMMON) for w in forms) < 10_000
 
 
 _VOWELS = frozenset("aeiouy")
