@@ -49,7 +49,8 @@ import numpy as np
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from tablegraph.graphs.nodes import TableNodes
-from tablegraph.text.words import abbreviates, is_abbreviation, is_common, name_to_words
+from tablegraph.text.words import (abbreviates, is_abbreviation, is_common, name_to_words,
+                                   plural_stem)
 
 FEATURE_NAMES = ("table_name", "column_name", "column_words", "value_words", "value_phrase",
                  "column_cover", "value_cover")
@@ -88,27 +89,13 @@ NAMED_IDF = 0.05
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'&.-]*|[.?!;:]")
 
 
-def _stem(w: str) -> str:
-    """A light plural stem, the same for a word and its plural: "codes" -> "code";
-    "countries" and "country" -> "country", "movies" and "movie" -> "movy" (a plural in
-    "-ies" may be of either); "classes" -> "class", "coaches" -> "coach", "boxes" -> "box";
-    "class" stays."""
-    if len(w) > 4 and w.endswith("ies"):
-        return w[:-3] + "y"
-    if len(w) > 3 and w.endswith("ie"):
-        return w[:-2] + "y"
-    if len(w) > 4 and w.endswith(("sses", "ches", "shes", "xes")):
-        return w[:-2]
-    return w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
-
-
 # `NAME_WORDS` as `content_words` gives them ("alias" -> "alia")
-_NAME_STEMS = frozenset(map(_stem, NAME_WORDS))
+_NAME_STEMS = frozenset(map(plural_stem, NAME_WORDS))
 
 
 def content_words(text: str) -> list[str]:
     """Lower-cased, stemmed words of `text` without stopwords."""
-    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in STOP]
+    return [plural_stem(w) for w in _WORD.findall(text.lower()) if w not in STOP]
 
 
 def _identifier(name: str) -> bool:

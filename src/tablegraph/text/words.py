@@ -111,10 +111,25 @@ def is_abbreviation(word: str) -> bool:
     return 3 <= len(word) <= 5 and word.isalpha() and word.islower() and not is_common(word)
 
 
+def plural_stem(w: str) -> str:
+    """A light plural stem of a lower-case word, the same for a word and its plural (what
+    schema linking compares): "codes" -> "code"; "countries" and "country" -> "country",
+    "movies" and "movie" -> "movy" (a plural in "-ies" may be of either); "classes" ->
+    "class", "coaches" -> "coach", "boxes" -> "box"; "class" stays. `is_common` reads these
+    stems as the words they come from."""
+    if len(w) > 4 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) > 3 and w.endswith("ie"):
+        return w[:-2] + "y"
+    if len(w) > 4 and w.endswith(("sses", "ches", "shes", "xes")):
+        return w[:-2]
+    return w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+
+
 def is_common(word: str) -> bool:
-    """Whether a lower-case word, or its plural, is among the 10,000 most frequent English
-    words ("cost", "name"; "statu" of "status", "movy" of "movie" as schema linking stems
-    them; not "amt", "cstm", "glycohemoglobin")."""
+    """Whether a lower-case word, or a word whose `plural_stem` it is, is among the 10,000
+    most frequent English words ("cost", "name"; "statu" of "status", "movy" of "movie";
+    not "amt", "cstm", "glycohemoglobin")."""
     ranks = _word_ranks()
     forms = [word, word + "s"]
     if word.endswith("y"):
