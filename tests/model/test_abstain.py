@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from tablegraph.model.abstain import (ABSTAIN_FEATURES, AbstainHead, abstain_features,
+from tablegraph.model.abstain import (ABSTAIN_FEATURES, ABSTAIN_TERMS, AbstainHead,
+                                      abstain_features,
                                       fit_abstain_head)
 from tablegraph.model.linking import SchemaLinker
 from tablegraph.utils import TableGraphError
@@ -71,7 +72,8 @@ def test_the_meaning_a_question_shares_with_a_table_counts_without_its_words():
     blind = abstain_features(scores, qs, LINKER)  # no documents: dense_max is NaN
     old = fit_abstain_head(blind[:200], blind[200:])
     assert old.features == tuple(f for f in ABSTAIN_FEATURES if f != "dense_max")
-    assert len(old.coef) == len(ABSTAIN_FEATURES) - 1
+    f = len(ABSTAIN_FEATURES) - 1  # each feature, the others times names_unread, squares
+    assert len(old.coef) == len(old.mean) == f + (f - 1) + f
     assert AbstainHead.from_dict(old.to_dict()) == old  # a model saved before dense_max
     np.testing.assert_allclose(old.predict(x), old.predict(blind))
     with pytest.raises(ValueError, match="lack"):
@@ -117,3 +119,48 @@ def test_rows_weigh_as_told():
     x = np.concatenate([a, u])
     np.testing.assert_allclose(muted.predict(x), alone.predict(x), atol=0.05)
     assert np.abs(loud.predict(x) - alone.predict(x)).max() > 0.1
+
+
+def test_a_signal_that_means_more_in_one_kind_of_schema_is_read_so():
+    """In a readable schema the best score tells the two kinds of question apart; in an
+    abbreviated one (`names_unread` 1) it says little and the margin over the second table
+    does. A model of the features alone must weigh each the same for both schemas; with
+    each feature times `names_unread` among its terms it reads each where it speaks. Its
+    terms are saved with it, and a model saved before them (no "terms") stays linear."""
+    rng = np.random.default_rng(5)
+    n = 400
+    x = np.zeros((4 * n, len(ABSTAIN_FEATURES)))
+    unread = np.repeat([0.0, 0.0, 1.0, 1.0], n)
+    y = np.tile(np.repeat([1, 0], n), 2).astype(bool)
+    best, margin = ABSTAIN_FEATURES.index("max"), ABSTAIN_FEATURES.index("margin")
+    x[:, ABSTAIN_FEATURES.index("names_unread")] = unread
+    x[:, best] = np.where(unread == 0, np.where(y, 0.6, 0.2), 0.3) + rng.normal(0, .15, 4 * n)
+    x[:, margin] = np.where(unread == 1, np.where(y, 0.3, 0.0), 0.15) + \
+        rng.normal(0, .08, 4 * n)
+    x[:, ABSTAIN_FEATURES.index("dense_max")] = rng.normal(0.3, 0.05, 4 * n)
+
+    def accuracy(head):
+        return ((head.predict(x) >= 0.5) == y).mean()
+    linear = fit_abstain_head(x[y], x[~y], terms=("linear",))
+    full = fit_abstain_head(x[y], x[~y])
+    assert full.terms == ABSTAIN_TERMS and len(full.coef) > len(ABSTAIN_FEATURES)
+    assert accuracy(full) > accuracy(linear) + 0.04 and accuracy(full) > 0.93
+    assert AbstainHead.from_dict(full.to_dict()) == full
+    saved = linear.to_dict()
+    del saved["terms"]  # as a config written before the terms
+    np.testing.assert_allclose(AbstainHead.from_dict(saved).predict(x), linear.predict(x))
+    assert AbstainHead.from_dict({**full.to_dict(), "terms": ["linear"]}) is None
+
+
+def test_a_feature_whose_middle_says_more_than_its_ends():
+    """Answerable questions with a middling entropy, unanswerable ones at either end: no
+    single weight on the feature separates them; its square does."""
+    rng = np.random.default_rng(6)
+    x = np.zeros((600, len(ABSTAIN_FEATURES)))
+    ent = ABSTAIN_FEATURES.index("entropy")
+    x[:, ent] = np.r_[rng.normal(0.5, 0.05, 300), rng.normal(0.15, 0.05, 150),
+                      rng.normal(0.85, 0.05, 150)]
+    x[:, ABSTAIN_FEATURES.index("dense_max")] = rng.normal(0.3, 0.05, 600)
+    head = fit_abstain_head(x[:300], x[300:])
+    assert (head.predict(x[:300]) >= 0.5).mean() > 0.95
+    assert (head.predict(x[300:]) < 0.5).mean() > 0.95

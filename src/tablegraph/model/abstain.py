@@ -12,7 +12,10 @@ the best cosine between the question's sentence embedding and a table's document
 are no common word (`names_unread`, `SchemaLinker.names_unread`: an abbreviated schema,
 `cstm_ordr`, gives every question lower scores and fewer words found, which says nothing of
 whether it answers). A logistic model maps them to p(answerable); the
-question is answerable when p >= the threshold. The model is fitted on scores of answerable
+question is answerable when p >= the threshold. Its terms (`ABSTAIN_TERMS`) are the features,
+each of them times `names_unread` (how much a score or a word match says depends on how
+readable the schema's names are: an abbreviated schema's own questions score low) and their
+squares (a feature whose middle says more than its ends). The model is fitted on scores of answerable
 and unanswerable questions (`training.pretrain.fit_abstention`), and its threshold is chosen
 on a validation split. A model records the features it reads, so one fitted on fewer of
 them (before `dense_max` or `names_unread`) still reads its own.
@@ -29,6 +32,23 @@ from tablegraph.utils import TableGraphError
 
 ABSTAIN_FEATURES = ("max", "margin", "top3_mean", "std", "entropy", "word_share",
                     *(f"best_{f}" for f in FEATURE_NAMES), "dense_max", "names_unread")
+ABSTAIN_TERMS = ("linear", "times_unread", "squared")
+
+
+def abstain_terms(x: np.ndarray, features: tuple[str, ...],
+                  terms: tuple[str, ...]) -> np.ndarray:
+    """Feature columns [Q, F] named `features` -> the logistic model's inputs [Q, T]: the
+    features themselves ("linear"), every other feature times `names_unread`
+    ("times_unread"; none when `features` lack it) and the squares of all ("squared"), in
+    that order."""
+    x = np.asarray(x, dtype=np.float64)
+    parts = [x] if "linear" in terms else []
+    if "times_unread" in terms and "names_unread" in features:
+        u = features.index("names_unread")
+        parts.append(np.delete(x, u, axis=1) * x[:, u:u + 1])
+    if "squared" in terms:
+        parts.append(x ** 2)
+    return np.concatenate(parts, axis=1)
 
 
 def abstain_features(scores: np.ndarray, questions: list[str], linker: SchemaLinker,
@@ -70,6 +90,7 @@ class AbstainHead:
     threshold: float = 0.5
     temperature: float = 0.07
     features: tuple[str, ...] = ABSTAIN_FEATURES  # what it reads, of ABSTAIN_FEATURES
+    terms: tuple[str, ...] = ("linear",)  # of ABSTAIN_TERMS; a model saved before them: linear
 
     def confidence(self, scores: np.ndarray, questions: list[str], linker: SchemaLinker,
                    link: np.ndarray | None = None,
@@ -87,34 +108,40 @@ class AbstainHead:
         if np.isnan(x).any():
             raise TableGraphError("the abstention model reads the tables' documents, which "
                                   "this index lacks: build it again with this version")
-        x = (x - np.asarray(self.mean)) / np.asarray(self.scale)
+        x = (abstain_terms(x, self.features, self.terms) - np.asarray(self.mean)) / \
+            np.asarray(self.scale)
         return 1.0 / (1.0 + np.exp(-(x @ np.asarray(self.coef) + self.intercept)))
 
     def to_dict(self) -> dict:
         return {"features": list(self.features), "coef": [float(c) for c in self.coef],
                 "intercept": float(self.intercept), "mean": [float(m) for m in self.mean],
                 "scale": [float(s) for s in self.scale], "threshold": float(self.threshold),
-                "temperature": float(self.temperature)}
+                "temperature": float(self.temperature), "terms": list(self.terms)}
 
     @staticmethod
     def from_dict(d: dict | None) -> "AbstainHead | None":
         """The model a config records (None without one, or one that reads a feature this
         version does not compute)."""
         features = tuple(d.get("features", ())) if d else ()
+        terms = tuple(d.get("terms", ("linear",))) if d else ()
         if not features or not set(features) <= set(ABSTAIN_FEATURES) or \
-                not len(features) == len(d["coef"]) == len(d["mean"]) == len(d["scale"]):
+                not set(terms) <= set(ABSTAIN_TERMS):
+            return None
+        n = abstain_terms(np.zeros((1, len(features))), features, terms).shape[1]
+        if not n == len(d["coef"]) == len(d["mean"]) == len(d["scale"]):
             return None
         return AbstainHead(list(d["coef"]), float(d["intercept"]), list(d["mean"]),
                            list(d["scale"]), float(d["threshold"]),
-                           float(d.get("temperature", 0.07)), features)
+                           float(d.get("temperature", 0.07)), features, terms)
 
 
 def fit_abstain_head(answerable: np.ndarray, unanswerable: np.ndarray,
                      temperature: float = 0.07, weights: tuple[np.ndarray, np.ndarray] | None
-                     = None) -> AbstainHead:
+                     = None, terms: tuple[str, ...] = ABSTAIN_TERMS) -> AbstainHead:
     """Fit on feature rows of answerable [A, F] and unanswerable [U, F] questions (balanced
     classes; F = len(ABSTAIN_FEATURES)), each row weighing 1 or as `weights` ([A], [U])
-    say; the threshold stays 0.5 until chosen on validation questions. A feature no row has
+    say, with the model's `terms` (`abstain_terms`); the threshold stays 0.5 until chosen on
+    validation questions. A feature no row has
     (NaN: `dense_max` without table documents) is left out of the model; one that only some
     rows lack is an error."""
     from sklearn.linear_model import LogisticRegression
@@ -124,11 +151,12 @@ def fit_abstain_head(answerable: np.ndarray, unanswerable: np.ndarray,
     x = x[:, keep]
     if np.isnan(x).any():
         raise ValueError("some questions lack an abstention feature the others have")
+    features = tuple(f for f, k in zip(ABSTAIN_FEATURES, keep) if k)
+    x = abstain_terms(x, features, terms)
     y = np.concatenate([np.ones(len(answerable)), np.zeros(len(unanswerable))])
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
     w = None if weights is None else np.concatenate(weights)
-    clf = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000).fit(
+    clf = LogisticRegression(C=1.0, class_weight="balanced", max_iter=5000).fit(
         (x - mean) / scale, y, sample_weight=w)
     return AbstainHead(clf.coef_[0].tolist(), float(clf.intercept_[0]), mean.tolist(),
-                       scale.tolist(), 0.5, temperature,
-                       tuple(f for f, k in zip(ABSTAIN_FEATURES, keep) if k))
+                       scale.tolist(), 0.5, temperature, features, tuple(terms))
