@@ -15,10 +15,11 @@ whether it answers). A logistic model maps them to p(answerable); the
 question is answerable when p >= the threshold. Its terms (`ABSTAIN_TERMS`) are the features,
 each of them times `names_unread` (how much a score or a word match says depends on how
 readable the schema's names are: an abbreviated schema's own questions score low) and their
-squares (a feature whose middle says more than its ends). The model is fitted on scores of answerable
-and unanswerable questions (`training.pretrain.fit_abstention`), and its threshold is chosen
-on a validation split. A model records the features it reads, so one fitted on fewer of
-them (before `dense_max` or `names_unread`) still reads its own.
+squares (a feature whose middle says more than its ends). The model is fitted on scores of
+answerable and unanswerable questions (`training.pretrain.fit_abstention`), and its
+threshold is chosen on a validation split. A model records the features and terms it reads,
+so one fitted on fewer of them (before `dense_max`, `names_unread` or the terms) still reads
+its own.
 """
 
 from __future__ import annotations
@@ -120,8 +121,9 @@ class AbstainHead:
 
     @staticmethod
     def from_dict(d: dict | None) -> "AbstainHead | None":
-        """The model a config records (None without one, or one that reads a feature this
-        version does not compute)."""
+        """The model a config records (None without one, or one that reads a feature or term
+        this version does not compute); a config without "terms" (saved before them) is
+        linear."""
         features = tuple(d.get("features", ())) if d else ()
         terms = tuple(d.get("terms", ("linear",))) if d else ()
         if not features or not set(features) <= set(ABSTAIN_FEATURES) or \
@@ -141,9 +143,8 @@ def fit_abstain_head(answerable: np.ndarray, unanswerable: np.ndarray,
     """Fit on feature rows of answerable [A, F] and unanswerable [U, F] questions (balanced
     classes; F = len(ABSTAIN_FEATURES)), each row weighing 1 or as `weights` ([A], [U])
     say, with the model's `terms` (`abstain_terms`); the threshold stays 0.5 until chosen on
-    validation questions. A feature no row has
-    (NaN: `dense_max` without table documents) is left out of the model; one that only some
-    rows lack is an error."""
+    validation questions. A feature no row has (NaN: `dense_max` without table documents) is
+    left out of the model; one that only some rows lack is an error."""
     from sklearn.linear_model import LogisticRegression
 
     x = np.concatenate([answerable, unanswerable])
