@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 
 from tablegraph.model.abstain import (ABSTAIN_FEATURES, ABSTAIN_TERMS, AbstainHead,
-                                      abstain_features,
-                                      fit_abstain_head)
+                                      abstain_features, fit_abstain_head)
 from tablegraph.model.linking import SchemaLinker
 from tablegraph.utils import TableGraphError
 
