@@ -619,7 +619,7 @@ def schema(tables: str = typer.Option(..., help="tables to read (folder, file, d
     records = [describe_table(p, graph) for p in profiles]
     if as_json:
         typer.echo(json.dumps({"tables": records,
-                               "joins": [j.to_dict() for j in graph.joins]}, indent=2))
+                               "joins": [j.to_dict() for j in graph.every()]}, indent=2))
         return
     for r in records:
         note = f"  -- {r['comment']}" if r["comment"] else ""
@@ -632,8 +632,8 @@ def schema(tables: str = typer.Option(..., help="tables to read (folder, file, d
             if enum_labels(c["type"], c["declared_type"]) is not None:  # its labels too
                 kind += f" {c['type']}"
             typer.echo(f"  {padded(c['column'], 28)} {kind}{key}{ref}{note}")
-    typer.echo(f"joins ({len(graph.joins)}):")
-    for j in graph.joins:
+    typer.echo(f"joins ({len(graph.every())}):")
+    for j in graph.every():
         how = "declared" if j.source == "declared" else f"inferred: {j.reason}"
         typer.echo(f"  {' AND '.join(j.conditions())}  [{how}, {j.confidence:.2f}]")
 

@@ -502,3 +502,70 @@ def test_a_code_beside_its_version_joins_on_both(tmp_path):
         text = sql_context([by["coded"], by["d_codes"]], [j])
         assert 'FOREIGN KEY ("icd_code", "icd_version") REFERENCES "d_codes" ("icd_code", "icd_version")' in text
         assert "coded.icd_version = d_codes.icd_version" in text
+
+
+def test_a_column_named_for_a_table_and_more_joins_its_own_key_not_the_others(tmp_path):
+    """`order_id` begins the name of `order_items`, whose key is `order_item_id`: the key of
+    an order's lines, not of orders. The column joins `order_items` on its own `order_id`
+    (or nowhere), never `order_id = order_item_id`; nor does `staff_id` join
+    `staff_roles.role_code`. A column that names a table whose key has another name
+    (`sales_person_id` -> `sales_person.business_entity_id`) still joins that key."""
+    g = sqlite_join_graph(tmp_path / "d.sqlite", """
+        CREATE TABLE customer_orders (order_id INTEGER PRIMARY KEY, placed TEXT);
+        CREATE TABLE order_items (order_item_id INTEGER PRIMARY KEY, order_id INTEGER,
+                                  qty INTEGER);
+        CREATE TABLE invoices (invoice_id INTEGER PRIMARY KEY, order_id INTEGER,
+                               order_item_id INTEGER);
+        CREATE TABLE staff_roles (role_code TEXT PRIMARY KEY, label TEXT);
+        CREATE TABLE project_staff (staff_id INTEGER PRIMARY KEY, role_code TEXT);
+        CREATE TABLE sales_person (business_entity_id INTEGER PRIMARY KEY, quota REAL);
+        CREATE TABLE sales_order (id INTEGER PRIMARY KEY, sales_person_id INTEGER);
+    """)
+    conditions = {c for j in g.every() for c in j.conditions()}
+    assert not {c for c in conditions if c.endswith("= order_items.order_item_id")
+                and ".order_id " in c}
+    assert "invoices.order_item_id = order_items.order_item_id" in conditions
+    assert "project_staff.staff_id = staff_roles.role_code" not in conditions
+    assert "project_staff.role_code = staff_roles.role_code" in conditions
+    assert g.between("sales_order", "sales_person").conditions() == \
+        ["sales_order.sales_person_id = sales_person.business_entity_id"]
+
+
+def test_every_join_a_query_may_need_is_kept_beside_the_one_per_pair(tmp_path):
+    """Two declared keys to one table (a wedding's two people), a table's key to itself (a
+    manager) and two inferred joins to one table (a flight's two airports): the graph keeps
+    one join per pair for completing sets, the others in `also`; a set that joins two such
+    tables lists both joins, `schema` and the describe record list all, and an index saved
+    before `also` existed reads as having none."""
+    g = sqlite_join_graph(tmp_path / "d.sqlite", """
+        CREATE TABLE people (people_id INTEGER PRIMARY KEY, name TEXT);
+        CREATE TABLE wedding (male_id INTEGER REFERENCES people(people_id),
+                              female_id INTEGER REFERENCES people(people_id), year INTEGER);
+        CREATE TABLE employees (id INTEGER PRIMARY KEY, name TEXT,
+                                manager_id INTEGER REFERENCES employees(id));
+        CREATE TABLE airports (id INTEGER PRIMARY KEY, code TEXT);
+        CREATE TABLE flights (id INTEGER PRIMARY KEY, origin_airport_id INTEGER,
+                              dest_airport_id INTEGER);
+    """)
+    assert len(g.joins) == 2 and g.between("wedding", "people") is not None
+    also = {c for j in g.also for c in j.conditions()}
+    assert "employees.manager_id = employees.id" in also
+    pair = {c for j in g.every() if {j.left, j.right} == {"wedding", "people"}
+            for c in j.conditions()}
+    assert pair == {"wedding.male_id = people.people_id", "wedding.female_id = people.people_id"}
+    flights = {c for j in g.every() if {j.left, j.right} == {"flights", "airports"}
+               for c in j.conditions()}
+    assert flights == {"flights.origin_airport_id = airports.id",
+                       "flights.dest_airport_id = airports.id"}
+    scores = np.array([{"flights": 1.0, "airports": 0.99}.get(t, 0.0) for t in g.tables])
+    chosen = select_set(scores, g.tables, g, SetConfig(seed_weight=0.5))
+    assert set(chosen.tables) == {"airports", "flights"} and len(chosen.joins) == 2
+    assert chosen.parts() == [chosen.tables]
+    profiles = {p.name: p for p in profile_tables(discover(str(tmp_path / "d.sqlite")),
+                                                  progress=False, use_cache=False)}
+    assert [j["left"] for j in describe_table(profiles["employees"], g)["joins"]] == \
+        ["employees.manager_id"]  # its join to itself
+    assert len(describe_table(profiles["people"], g)["joins"]) == 2
+    assert JoinGraph.from_json(g.to_json()) == g
+    old = {k: v for k, v in g.to_json().items() if k != "also"}
+    assert JoinGraph.from_json(old).also == []

@@ -116,7 +116,7 @@ def select_set(scores: np.ndarray, names: list[str], graph: JoinGraph | None,
         seeds = [t for t in seeds if t in near]
     weight = {n: float(w[i]) for i, n in enumerate(names)}
     tables, joins = graph.connect(seeds, weight, cfg.max_bridges)
-    return TableSet(tables, joins, [t for t in tables if t not in seeds])
+    return TableSet(tables, graph.with_parallel(joins), [t for t in tables if t not in seeds])
 
 
 def final_ranking(scores: np.ndarray, needed: np.ndarray | None,

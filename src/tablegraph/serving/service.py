@@ -110,7 +110,7 @@ class SearchService:
         if index.joins is None:
             return {"tables": names, "joins": []}
         found, joins = index.joins.connect(names, {n: 1.0 for n in names}, max_bridges=4)
-        return {"tables": found, "joins": [j.to_dict() for j in joins],
+        return {"tables": found, "joins": [j.to_dict() for j in index.joins.with_parallel(joins)],
                 "connected": len(joins) == len(found) - 1}
 
     def health(self) -> dict[str, Any]:

@@ -77,10 +77,32 @@ class Join:
 
 @dataclass
 class JoinGraph:
-    """Tables (nodes) and joins (edges, at most one per pair of tables: the surest)."""
+    """Tables (nodes) and joins (edges, at most one per pair of tables: the surest), and the
+    other joins found (`also`): a second join between the same two tables
+    (`flights.origin_airport_id` and `flights.dest_airport_id` -> `airports`,
+    `wedding.male_id` and `wedding.female_id` -> `people`) and a table's declared join to
+    itself (`employees.manager_id` -> `employees.id`). Sets are completed over `joins`; what
+    a query may join on is every join (`every`, `with_parallel`)."""
 
     tables: list[str]
     joins: list[Join] = field(default_factory=list)
+    also: list[Join] = field(default_factory=list)
+
+    def every(self) -> list[Join]:
+        """`joins` and `also`, by pair of tables (the surest of a pair first)."""
+        return sorted(self.joins + self.also,
+                      key=lambda j: (min(j.left, j.right), max(j.left, j.right)))
+
+    def with_parallel(self, used: list[Join]) -> list[Join]:
+        """`used` (joins of this graph, one per pair of tables: a set's), each followed by
+        the other joins between the same two tables (`also`): a query about flights from
+        one airport to another reads `airports` once for each of the two columns."""
+        out = []
+        for j in used:
+            out.append(j)
+            out += [k for k in self.also
+                    if k.left != k.right and {k.left, k.right} == {j.left, j.right}]
+        return out
 
     def between(self, a: str, b: str) -> Join | None:
         for j in self.joins:
@@ -161,16 +183,20 @@ class JoinGraph:
         """The same graph with tables renamed (old name -> new name)."""
         def r(t: str) -> str:
             return rename.get(t, t)
-        return JoinGraph([r(t) for t in self.tables],
-                         [Join(r(j.left), j.left_columns, r(j.right), j.right_columns, j.source,
-                               j.confidence, j.reason) for j in self.joins])
+        def joins(js: list[Join]) -> list[Join]:
+            return [Join(r(j.left), j.left_columns, r(j.right), j.right_columns, j.source,
+                         j.confidence, j.reason) for j in js]
+        return JoinGraph([r(t) for t in self.tables], joins(self.joins), joins(self.also))
 
     def to_json(self) -> dict:
-        return {"tables": self.tables, "joins": [j.to_json() for j in self.joins]}
+        return {"tables": self.tables, "joins": [j.to_json() for j in self.joins],
+                "also": [j.to_json() for j in self.also]}
 
     @staticmethod
     def from_json(d: dict) -> "JoinGraph":
-        return JoinGraph(list(d["tables"]), [Join.from_json(j) for j in d["joins"]])
+        """From `to_json`; an index saved before `also` existed has none."""
+        return JoinGraph(list(d["tables"]), [Join.from_json(j) for j in d["joins"]],
+                         [Join.from_json(j) for j in d.get("also", [])])
 
 
 _ID_SUFFIX = re.compile(r"^(?P<stem>.+?)(_?(id|fk|key|code|no|num)|_sk)$")  # _sk: surrogate
@@ -324,8 +350,10 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
     by_lower = {n.lower(): n for n in names}
     prof = {p.name: p for p in profiles}
     best: dict[frozenset[str], Join] = {}
+    found: list[Join] = []  # every join proposed, in order (`JoinGraph.also`)
 
     def add(j: Join) -> None:
+        found.append(j)
         if j.left == j.right:
             return
         key = frozenset((j.left, j.right))
@@ -427,7 +455,8 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
                     if targets:
                         role = True
                         break
-            if not targets and not weak and len(stem) >= 4:
+            loose = not targets and not weak and len(stem) >= 4  # a table named `stem` and more
+            if loose:
                 s = _norm(stem)
                 targets = [n for n in names if normed[n].startswith(s)]
             short = re.split(r"[^a-z0-9]+", name)[-2] if stem and not whole and not number \
@@ -446,6 +475,9 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
                     continue  # "title" of `titleauthor.title_id`: a word, not its key
                 if weak and _type_kind(c.dtype) != _type_kind(cols[t][tc.lower()].dtype):
                     continue
+                if loose and not _refers_to(_key_words(c.name[len(c.name) - len(name):]),
+                                            _key_words(tc[len(tc) - len(bare(t, tc)):])):
+                    continue  # `order_id` is not `order_items.order_item_id`
                 ev = evidence(p.name, c.name, t, tc)
                 if role:  # only on values: this column's in the key's, which identifies rows
                     ev = 1.0 if identifies(prof[t], (tc,)) and (ev == 1.0 or _contained(
@@ -518,7 +550,58 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
                 if a not in homes and frozenset((a, h)) not in best and \
                         _contained(c, named[h]):
                     add(Join(a, (c.name,), h, (named[h].name,), INFERRED, 0.7, "same values"))
-    return JoinGraph(names, sorted(best.values(), key=lambda j: (j.left, j.right)))
+    return JoinGraph(names, sorted(best.values(), key=lambda j: (j.left, j.right)),
+                     _also(found, best))
+
+
+def _also(found: list[Join], best: dict[frozenset[str], Join]) -> list[Join]:
+    """The joins of `found` that `best` (one per pair of tables) leaves out and a query may
+    still join on: declared ones (a second foreign key to the same table, a table's key to
+    itself) and inferred ones on other columns between two tables that declare no join,
+    each once (either direction), in the order found."""
+    def key(j: Join) -> frozenset:
+        return frozenset([(j.left, tuple(c.lower() for c in j.left_columns)),
+                          (j.right, tuple(c.lower() for c in j.right_columns))])
+    declared = {k for k, j in best.items() if j.source == DECLARED}
+    seen = {key(j) for j in best.values()}
+    out = []
+    for j in found:
+        pair = frozenset((j.left, j.right))
+        if key(j) in seen or j.source != DECLARED and (j.left == j.right or pair in declared):
+            continue
+        seen.add(key(j))
+        out.append(j)
+    return out
+
+
+_KEY_SUFFIXES = ("id", "fk", "key", "code", "no", "num", "sk")
+
+
+def _key_words(column: str) -> list[str]:
+    """The words of a key column's name before its key suffix, in lower case:
+    `Order_Item_ID` -> ["order", "item"], `SalesOrderDetailID` -> ["sales", "order",
+    "detail"], `id` -> [], `salesorderid` -> ["salesorder"] (one word: no case to tell)."""
+    words = [w.lower() for w in _name_words(column)]
+    if words and words[-1] in _KEY_SUFFIXES:
+        return words[:-1]
+    if words and (stem := _ID_SUFFIX.match(words[-1])) and words[-1] not in _KEY_SUFFIXES:
+        return words[:-1] + [stem["stem"].strip("_")]
+    return words
+
+
+def _refers_to(column: list[str], key: list[str]) -> bool:
+    """Whether a column whose name says `column` (`_key_words`) may refer to a key whose
+    name says `key`: a key of no words (`id`), the same words or the last of the column's
+    (a role before them: `manager_staff_id` -> `staff_id`, `ship_to_address_id` ->
+    `address_id`), or words of which one begins another (`cust_id` -> `customer_id`). Not a
+    key that says more than the column (`order_id` -> `order_item_id`, `engineer_id` ->
+    `engineer_visit_id`: the key of the column's details), nor one that says something else
+    (`order_id` -> `status_id`)."""
+    if not key or column[-len(key):] == key:
+        return True
+    if len(key) > len(column) and key[:len(column)] == column:
+        return False
+    return any(a.startswith(b) or b.startswith(a) for a in column for b in key)
 
 
 def _name_words(name: str) -> list[str]:

@@ -57,7 +57,7 @@ def describe_table(profile: TableProfile, graph: JoinGraph | None = None,
                      "comment": c.comment or None, "primary_key": c.name in pk,
                      "references": refs.get(c.name), "distinct": c.n_distinct,
                      "sample_values": list(c.top_values[:samples])} for c in profile.columns],
-        "joins": [j.to_dict() for j in (graph.joins if graph else [])
+        "joins": [j.to_dict() for j in (graph.every() if graph else [])
                   if profile.name in (j.left, j.right)],
     }
 
