@@ -617,9 +617,10 @@ def schema(tables: str = typer.Option(..., help="tables to read (folder, file, d
     _warn_skipped(skipped)
     graph = join_graph(profiles)
     records = [describe_table(p, graph) for p in profiles]
+    joins = graph.every()
     if as_json:
         typer.echo(json.dumps({"tables": records,
-                               "joins": [j.to_dict() for j in graph.every()]}, indent=2))
+                               "joins": [j.to_dict() for j in joins]}, indent=2))
         return
     for r in records:
         note = f"  -- {r['comment']}" if r["comment"] else ""
@@ -632,8 +633,8 @@ def schema(tables: str = typer.Option(..., help="tables to read (folder, file, d
             if enum_labels(c["type"], c["declared_type"]) is not None:  # its labels too
                 kind += f" {c['type']}"
             typer.echo(f"  {padded(c['column'], 28)} {kind}{key}{ref}{note}")
-    typer.echo(f"joins ({len(graph.every())}):")
-    for j in graph.every():
+    typer.echo(f"joins ({len(joins)}):")
+    for j in joins:
         how = "declared" if j.source == "declared" else f"inferred: {j.reason}"
         typer.echo(f"  {' AND '.join(j.conditions())}  [{how}, {j.confidence:.2f}]")
 

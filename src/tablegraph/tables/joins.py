@@ -100,8 +100,7 @@ class JoinGraph:
         out = []
         for j in used:
             out.append(j)
-            out += [k for k in self.also
-                    if k.left != k.right and {k.left, k.right} == {j.left, j.right}]
+            out += [k for k in self.also if {k.left, k.right} == {j.left, j.right}]
         return out
 
     def between(self, a: str, b: str) -> Join | None:
@@ -199,7 +198,9 @@ class JoinGraph:
                          [Join.from_json(j) for j in d.get("also", [])])
 
 
-_ID_SUFFIX = re.compile(r"^(?P<stem>.+?)(_?(id|fk|key|code|no|num)|_sk)$")  # _sk: surrogate
+# the last words that make a column a key (`_sk`: a surrogate key, only after an underscore)
+_KEY_SUFFIXES = ("id", "fk", "key", "code", "no", "num")
+_ID_SUFFIX = re.compile(rf"^(?P<stem>.+?)(_?({'|'.join(_KEY_SUFFIXES)})|_sk)$")
 # `customerNumber`: a key only where a table bears its stem's name (a phone number is not)
 _NUMBER_SUFFIX = re.compile(r"^(?P<stem>.+?)_?(nbr|number)$")
 
@@ -380,10 +381,14 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
     undeclared = not any(p.foreign_keys for p in profiles)
     prefixes = {p.name: column_prefix(p) if undeclared else "" for p in profiles}
 
+    def unprefixed(t: str, name: str) -> str:
+        """`name`, as it is written, without table `t`'s column prefix."""
+        pre = prefixes[t]
+        return name[len(pre):] if pre and name.lower().startswith(pre) else name
+
     def bare(t: str, name: str) -> str:
-        """`name` (lower case) without table `t`'s column prefix."""
-        low, pre = name.lower(), prefixes[t]
-        return low[len(pre):] if pre and low.startswith(pre) else low
+        """`name` in lower case without table `t`'s column prefix."""
+        return unprefixed(t, name).lower()
     shared = _shared_table_prefix(names)
     forms_of = {n: _table_forms(n) + (_table_forms(n.split(".")[-1][len(shared):])
                                       if shared and n.split(".")[-1].lower().startswith(shared)
@@ -475,8 +480,8 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
                     continue  # "title" of `titleauthor.title_id`: a word, not its key
                 if weak and _type_kind(c.dtype) != _type_kind(cols[t][tc.lower()].dtype):
                     continue
-                if loose and not _refers_to(_key_words(c.name[len(c.name) - len(name):]),
-                                            _key_words(tc[len(tc) - len(bare(t, tc)):])):
+                if loose and not _refers_to(_key_words(unprefixed(p.name, c.name)),
+                                            _key_words(unprefixed(t, tc))):
                     continue  # `order_id` is not `order_items.order_item_id`
                 ev = evidence(p.name, c.name, t, tc)
                 if role:  # only on values: this column's in the key's, which identifies rows
@@ -574,18 +579,15 @@ def _also(found: list[Join], best: dict[frozenset[str], Join]) -> list[Join]:
     return out
 
 
-_KEY_SUFFIXES = ("id", "fk", "key", "code", "no", "num", "sk")
-
-
 def _key_words(column: str) -> list[str]:
     """The words of a key column's name before its key suffix, in lower case:
     `Order_Item_ID` -> ["order", "item"], `SalesOrderDetailID` -> ["sales", "order",
     "detail"], `id` -> [], `salesorderid` -> ["salesorder"] (one word: no case to tell)."""
     words = [w.lower() for w in _name_words(column)]
-    if words and words[-1] in _KEY_SUFFIXES:
+    if words and words[-1] in (*_KEY_SUFFIXES, "sk"):
         return words[:-1]
-    if words and (stem := _ID_SUFFIX.match(words[-1])) and words[-1] not in _KEY_SUFFIXES:
-        return words[:-1] + [stem["stem"].strip("_")]
+    if words and (stem := _ID_SUFFIX.match(words[-1])):
+        return words[:-1] + [stem["stem"]]
     return words
 
 
