@@ -256,6 +256,13 @@ def test_entity_flags_are_read_per_table_and_for_the_question():
     assert not y[:, list(col.values())].any()
     others = [i for i in range(len(STAGE_FEATURES)) if i not in col.values()]
     assert np.array_equal(x[:, others], y[:, others])
+    # [M, 3]: the table named right before the value, and right before a number
+    flags = np.array([[0.0, 0.0, 1.0], [1.0, 1.0, 0.0], [0.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
+    z = stage_features(scores, None, NAMES, GRAPH, 0.1, entity=flags)
+    new = [STAGE_FEATURES.index("typed"), STAGE_FEATURES.index("by_id")]
+    assert z[:, new].tolist() == [[0, 1], [1, 0], [0, 0], [0, 0]]
+    assert not x[:, new].any()
+    assert np.array_equal(np.delete(z, new, axis=1), np.delete(x, new, axis=1))
 
 
 def test_the_stage_averages_members_fitted_with_their_own_seeds():

@@ -230,8 +230,8 @@ def test_what_a_question_names_by_value_points_at_tables_of_names():
     assert linker.literals("How many movies were directed by Michael Bay?") == ["Michael Bay"]
     assert linker.literals('Who directed "Land of the Dead"? List Sally Menke\'s jobs.') == \
         ["Land of the Dead", "Sally Menke's"]
-    assert list(linker.entities("How many movies were directed by Michael Bay?")) == \
-        [1, 1, 0, 0]
+    assert linker.entities("How many movies were directed by Michael Bay?").tolist() == \
+        [[1, 0, 0], [1, 0, 0], [0, 0, 0], [0, 0, 0]]
     # a sentence's first word, a name of the schema and a value found in a table are no
     # unexplained names
     for q in ("Which department has the most people?", "What is the Person Name of the Movie?",
@@ -243,6 +243,53 @@ def test_what_a_question_names_by_value_points_at_tables_of_names():
     assert linker.literals("Who has a name like 'Soisalon'?") == ["Soisalon"]  # English
 
 
+def test_a_table_named_right_before_a_value_is_the_one_that_holds_it():
+    linker = SchemaLinker([("movie", ["movie_id", "title"], [], []),
+                           ("movie_crew", ["movie_id", "person_id", "job"], [], []),
+                           ("production_company", ["company_id", "company_name"], [], []),
+                           ("company", ["id", "name"], [], []),
+                           ("Words", ["wid", "word"], [], [])])
+
+    def typed(q: str) -> list[str]:
+        return [n for n, f in zip(["movie", "movie_crew", "production_company", "company",
+                                   "words"], linker.entities(q)[:, 1]) if f]
+
+    assert typed('Who was the crew of the movie "Four Rooms"?') == ["movie"]
+    assert typed("Whom did the movie crew titled 'Grips' hire?") == ["movie_crew"]
+    # the longest name that fits; naming words and stopwords between name and value
+    assert typed('Who owns the production company "X Films"?') == ["production_company"]
+    assert typed("Which company named Around the Horn sold most?") == ["company"]
+    assert typed('How often does the word "grec" occur?') == ["words"]  # any case, plural
+    # a value with no table's name before it, a sentence before it, none at all
+    for q in ("What did Quentin Tarantino direct?", 'Name a movie. "Four Rooms" is one.',
+              "Which movie had the largest budget?"):
+        assert typed(q) == [], q
+
+
+def test_a_table_named_right_before_a_number_is_one_row_named_by_its_key():
+    linker = SchemaLinker([("patients", ["subject_id", "gender"], [], []),
+                           ("labevents", ["subject_id", "itemid", "valuenum"], [], []),
+                           ("ref_document_types", ["code", "name"], [], []),
+                           ("documents", ["id", "type_code"], [], [])])
+
+    names = ["patients", "labevents", "ref_document_types", "documents"]
+
+    def by_id(q: str) -> list[str]:  # as the second stage's flags say it too
+        named = [names[j] for j in linker.named_by_id(q)]
+        assert named == [n for n, f in zip(names, linker.entities(q)[:, 2]) if f]
+        return named
+
+    assert by_id("What was the last lab value of patient 10027602?") == ["patients"]
+    assert by_id("Show patient 10027602's labs in 2100.") == ["patients"]
+    assert by_id("What is the mail date of the document with id 7?") == ["documents"]
+    assert by_id("Which type code has document number 3?") == ["documents"]
+    for q in ("How many patients in 2100 had a lab test?", "List the top 10 documents.",
+              "Which patient had 3 lab tests?", "Patients. 7 of them?"):
+        assert by_id(q) == [], q
+    assert not linker.entities("patient 10027602")[:, :2].any()  # no name given by value
+
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=80))
 def test_names_given_by_value_are_read_from_any_text(question):
@@ -251,8 +298,9 @@ def test_names_given_by_value_are_read_from_any_text(question):
     spans = linker.literals(question)
     assert all(isinstance(s, str) and s for s in spans)
     flags = linker.entities(question)
-    assert flags.shape == (2,) and flags[1] == 0
-    assert flags[0] == float(bool(spans))
+    assert flags.shape == (2, 3) and flags[1, 0] == 0
+    assert flags[0, 0] == float(bool(spans))
+    assert set(flags[:, 1:].ravel()) <= {0.0, 1.0} and (spans or not flags[:, 1].any())
 
 
 def test_abbreviated_names_link_the_words_they_abbreviate():

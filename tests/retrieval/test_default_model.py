@@ -50,7 +50,7 @@ def test_results_rank_and_choose_sets_with_the_second_stage(tiny_tables):
     # "Potassium" is no name or value of these tables; d_labitems has a column of labels
     question = "lab test values and units of Potassium for each admission"
     entity = r.index.linker().entities(question)
-    assert list(entity) == [float(n == "d_labitems") for n in r.index.names]
+    assert entity[:, 0].tolist() == [float(n == "d_labitems") for n in r.index.names]
     res = r.search(question, k=len(r.index.names))
     _, scores, link, sims, dense = r.scorer.run([question], r.index)
     # what the abstention reads of meaning: zero-shot dense retrieval's cosines

@@ -22,9 +22,13 @@ join graph, one round, by direction, and reads them with the question's linking 
     ent_t = 1 when t has a column of names or titles and the question names something by
             value that no name of the schema or value found accounts for
             (`SchemaLinker.entities`: "Michael Bay" -> `person`, where no rows say so)
+    typed_t = 1 when the question says t's own name right before such a value ("the movie
+            'Four Rooms'" -> `movie`); id_t when it says it right before a number ("patient
+            10027602": one row named by its key, which a table that refers to t may hold
+            alone; `SchemaLinker.named_by_id`)
     p_t  = mean over members j of sigmoid(MLP_j([w_t, rank, m_t^ref, m_t^refd, two_t,
                         bridge_t, gap_t, degree, new_t, left, tok_t, gain_t,
-                        linking features of t, ent_t, ent_t * neighbour_t, ...]))
+                        linking features of t, ent_t, ent_t * neighbour_t, typed_t, id_t, ...]))
 
 p_t is the probability that the question needs table t. Every input holds for any database
 (scores, join structure, name and value matches): nothing is specific to one table or schema.
@@ -53,7 +57,7 @@ STAGE_FEATURES = (
     *FEATURE_NAMES,
     "from_referrer*value_words", "from_referrer*value_cover", "from_referrer*value_phrase",
     "from_referenced*column_cover", "weight*neighbour", "entity", "literal",
-    "entity*neighbour")
+    "entity*neighbour", "typed", "by_id")
 
 
 def stage_features(scores: np.ndarray, link: np.ndarray | None, names: list[str],
@@ -63,8 +67,8 @@ def stage_features(scores: np.ndarray, link: np.ndarray | None, names: list[str]
                    entity: np.ndarray | None = None) -> np.ndarray:
     """One question's first-stage scores [M], linking features [M, F], word cover [M, W]
     (`SchemaLinker.word_cover`), token similarities [2, L, M]
-    (`scoring.token_similarities`) and entity flags [M] (`SchemaLinker.entities`) over the
-    tables `names` and their join graph -> features
+    (`scoring.token_similarities`) and entity flags [M, 3] (`SchemaLinker.entities`, or its
+    first columns) over the tables `names` and their join graph -> features
     [M, len(STAGE_FEATURES)] (float32). A missing input gives zeros for its features."""
     s = np.asarray(scores, dtype=np.float64)
     m = len(names)
@@ -76,7 +80,10 @@ def stage_features(scores: np.ndarray, link: np.ndarray | None, names: list[str]
         best = c[b]  # [W]
         new = np.maximum(c - best, 0.0).mean(axis=1)
         left[:] = (1.0 - best).mean()
-    ent = np.zeros(m) if entity is None else np.asarray(entity, dtype=np.float64)
+    flags = np.zeros((m, 2)) if entity is None else np.asarray(entity, dtype=np.float64)
+    flags = flags[:, None] if flags.ndim == 1 else flags  # [M, 3], or its first columns
+    flags = np.pad(flags, ((0, 0), (0, 3 - flags.shape[1])))
+    ent, typed, by_id = flags[:, 0], flags[:, 1], flags[:, 2]
     tok, gain, node_gain = np.zeros(m), np.zeros(m), np.zeros(m)
     if tokens is not None and tokens.shape[1]:
         tab, node = np.asarray(tokens[0], np.float64), np.asarray(tokens[1], np.float64)
@@ -126,7 +133,7 @@ def stage_features(scores: np.ndarray, link: np.ndarray | None, names: list[str]
         np.full(m, np.log(max(m, 1))), new, left, tok, gain, node_gain, link,
         referrer * link[:, 3], referrer * link[:, 6], referrer * link[:, 4],
         referenced * link[:, 5], w * neighbour, ent, np.full(m, ent.max(initial=0.0)),
-        ent * neighbour])
+        ent * neighbour, typed, by_id])
     return x.astype(np.float32)
 
 
@@ -175,7 +182,7 @@ class JoinStage(nn.Module):
                tokens: np.ndarray | None = None,
                entity: np.ndarray | None = None) -> np.ndarray:
         """One question's scores [M] (and linking features [M, F], word cover [M, W], token
-        similarities [2, L, M], entity flags [M]) -> [M] probabilities that it needs each
+        similarities [2, L, M], entity flags [M, 3]) -> [M] probabilities that it needs each
         table (the mean of the members' probabilities)."""
         if len(names) == 0:
             return np.zeros(0)
@@ -203,7 +210,7 @@ class JoinStage(nn.Module):
 class StageExample:
     """One database's questions for fitting: first-stage scores [Q, M], linking features
     [Q, M, F] (or None), its tables, join graph, each question's gold table indices, word
-    cover [M, W_q], token similarities [2, L_q, M] and entity flags [M] (each list or
+    cover [M, W_q], token similarities [2, L_q, M] and entity flags [M, 3] (each list or
     None)."""
 
     scores: np.ndarray

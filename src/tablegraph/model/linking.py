@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 from bm25s.stopwords import STOPWORDS_EN_PLUS
@@ -91,6 +91,13 @@ _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'&.-]*|[.?!;:]")
 
 # `NAME_WORDS` as `content_words` gives them ("alias" -> "alia")
 _NAME_STEMS = frozenset(map(plural_stem, NAME_WORDS))
+# words between what a question names and the value that names it ("the movie titled 'Up'",
+# "a company named Around the Horn"): `SchemaLinker.entities`
+_NAMING = frozenset("named called titled entitled labelled labeled name title".split())
+# words between a table's name and a number that names one of its rows by key ("the document
+# with id 7", "department number 520"), and such a number ("10027602's" too)
+_BY_ID = frozenset("with the a id ids number no num nr code identifier".split())
+_NUMBER = re.compile(r"\d[\d-]*(?:'s)?$")
 
 
 def content_words(text: str) -> list[str]:
@@ -160,6 +167,8 @@ class SchemaLinker:
                     if any(w not in STOP for w in _WORD.findall(low)):
                         these[v] = low
             phrases.append(these)
+        # each table's own name as words, in order (`entities`: "the movie 'Up'" -> `movie`)
+        self._own_name = [tuple(content_words(name_to_words(t[0], table=True))) for t in tables]
         # tables with a column of names or titles (`entities`), by the column's last word
         self.holds_names = np.array(
             [any(ws and ws[-1] in _NAME_STEMS
@@ -280,6 +289,11 @@ class SchemaLinker:
         sentence ("Dariusz Wolski", "DreamWorks", "Belgium"; not "August"), but not a value
         the text compares to a column (`title = 'Four Rooms'`: that column holds it).
         `found`: the question's `found_values` when already looked up."""
+        return [text for text, _ in self._literal_spans(question, found)]
+
+    def _literal_spans(self, question: str, found: dict[int, list[tuple[float, str]]] | None
+                       ) -> list[tuple[str, list[str]]]:
+        """`literals`, each with the question's tokens before it (`_TOKEN`)."""
         found = self.found_values(question) if found is None else found
         known = self._by_column_word.keys() | {w for vs in found.values() for _, v in vs
                                                for w in content_words(v)}
@@ -289,35 +303,83 @@ class SchemaLinker:
             if _COMPARED.search(question[:m.start()]):
                 compared.add(text.lower())  # the column it is compared to holds it
             else:
-                spans.append(text)
+                spans.append((text, _TOKEN.findall(_QUOTED.sub(" . ", question[:m.start()]))))
+        tokens = _TOKEN.findall(_QUOTED.sub(" . ", question)) + ["."]
         run: list[str] = []
+        begun = 0  # where the run began
         start = True  # the next word begins a sentence
-        for tok in _TOKEN.findall(_QUOTED.sub(" . ", question)) + ["."]:
+        for i, tok in enumerate(tokens):
             low = tok.lower().rstrip(".")
             if tok[0].isupper() and not start and low not in STOP and low not in _CALENDAR \
                     and tok not in _SQL_WORDS:
+                begun = i if not run else begun
                 run.append(tok)
                 continue
             if run:
-                spans.append(" ".join(run))
+                spans.append((" ".join(run), tokens[:begun]))
                 run = []
             start = tok in ".?!;:"
-        return [s for s in spans if s.lower() not in compared
+        return [(s, before) for s, before in spans if s.lower() not in compared
                 and any(w not in known for w in content_words(s))]
 
     def entities(self, question: str,
                  found: dict[int, list[tuple[float, str]]] | None = None) -> np.ndarray:
-        """[M] 1 for a table with a column of names or titles (last word `NAME_WORDS`) when
-        the question names something by value that nothing in the schema accounts for
-        (`literals`), else 0: where the schema has no rows to find "Michael Bay" in, the
-        table of people's names may still be the one that holds him (second stage)."""
-        return self.holds_names * float(bool(self.literals(question, found)))
+        """[M, 3] flags of what the question names by value, where the schema may have no
+        rows to find it in:
+
+        - column 0: 1 for a table with a column of names or titles (last word `NAME_WORDS`)
+          when the question names something that nothing in the schema accounts for
+          (`literals`): the table of people's names may hold "Michael Bay";
+        - column 1: 1 for the table whose own name the question says right before such a
+          value ("the movie 'Four Rooms'" -> `movie`, "a company named Around the Horn" ->
+          `company`; `_NAMING` words and stopwords between them skipped);
+        - column 2: 1 for a table named right before a number (`named_by_id`: "patient
+          10027602"), one row of it named by its key.
+
+        (second stage)."""
+        out = np.zeros((len(self.names), 3), dtype=np.float32)
+        spans = self._literal_spans(question, found)
+        if spans:
+            out[:, 0] = self.holds_names
+        for _, before in spans:
+            out[self._named_before(before, lambda w: w in STOP or w in _NAMING), 1] = 1.0
+        out[self.named_by_id(question), 2] = 1.0
+        return out
+
+    def named_by_id(self, question: str) -> list[int]:
+        """The tables whose own name the question says right before a number ("patient
+        10027602", "the document with id 7"; `_BY_ID` words between them): one row of it
+        named by its key, which a table that refers to it may hold alone ("the lab values
+        of patient 10027602" need `labevents`, not `patients`)."""
+        tokens = _TOKEN.findall(question)
+        return sorted({j for i, tok in enumerate(tokens) if _NUMBER.match(tok)
+                       for j in self._named_before(tokens[:i], _BY_ID.__contains__)})
+
+    def _named_before(self, tokens: list[str], skip: Callable[[str], bool]) -> list[int]:
+        """The tables whose own name the last words of `tokens` say (up to 3 words, after
+        the words `skip` passes over at the end, within the sentence), the longest name
+        that fits (`production_company` before `company`)."""
+        tail: list[str] = []
+        for tok in reversed(tokens):
+            if tok in ".?!;:" or len(tail) >= 3:
+                break
+            words = [w for w in content_words(tok) if not skip(w)]
+            if not tail and skip(tok.lower()):
+                continue
+            if not words or tok[-1] in ".?!;:":  # "movie." ends the sentence before it
+                break
+            tail = words + tail
+        for k in range(len(tail), 0, -1):
+            named = [j for j, own in enumerate(self._own_name) if own == tuple(tail[-k:])]
+            if named:
+                return named
+        return []
 
     def stage_inputs(self, question: str,
                      found: dict[int, list[tuple[float, str]]] | None = None
                      ) -> tuple[np.ndarray, np.ndarray]:
         """What the second stage reads of the question beside its scores: its `word_cover`
-        [M, W] and `entities` [M], from one lookup of its values (`found`: the question's
+        [M, W] and `entities` [M, 3], from one lookup of its values (`found`: the question's
         `found_values` when already looked up)."""
         found = self.found_values(question) if found is None else found
         return self.word_cover(question, found), self.entities(question, found)

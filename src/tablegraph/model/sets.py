@@ -150,7 +150,7 @@ def rank_and_set(scores: np.ndarray, link: np.ndarray | None, names: list[str],
                  entity: np.ndarray | None = None) -> tuple[np.ndarray, TableSet]:
     """What a result shows for one question: its first-stage scores [M], linking features
     [M, F], word cover [M, W] (`SchemaLinker.word_cover`) and token similarities [2, L, M]
-    (`scoring.token_similarities`) and entity flags [M] (`SchemaLinker.entities`) over
+    (`scoring.token_similarities`) and entity flags [M, 3] (`SchemaLinker.entities`) over
     `names` -> the ranking [M]
     (`final_ranking`) and the set (`select_set`), both from the second stage's probabilities
     when there is one. The retriever and the held-out evaluation both call this."""
