@@ -144,7 +144,8 @@ class SavedModel:
             raise TableGraphError(
                 f"{self.path}: its second stage reads {lo.shape[0]} features, this "
                 f"tablegraph reads {len(STAGE_FEATURES)}: the folder was made by another "
-                f"version; make it again with tablegraph pretrain")
+                f"version; make it again with the command that made it (tablegraph pretrain, "
+                f"or tablegraph train from this version's shipped model)")
         try:
             return JoinStage.from_state(state)
         except (KeyError, RuntimeError, ValueError) as e:
