@@ -80,7 +80,7 @@ def stage_features(scores: np.ndarray, link: np.ndarray | None, names: list[str]
         best = c[b]  # [W]
         new = np.maximum(c - best, 0.0).mean(axis=1)
         left[:] = (1.0 - best).mean()
-    flags = np.zeros((m, 2)) if entity is None else np.asarray(entity, dtype=np.float64)
+    flags = np.zeros((m, 3)) if entity is None else np.asarray(entity, dtype=np.float64)
     flags = flags[:, None] if flags.ndim == 1 else flags  # [M, 3], or its first columns
     flags = np.pad(flags, ((0, 0), (0, 3 - flags.shape[1])))
     ent, typed, by_id = flags[:, 0], flags[:, 1], flags[:, 2]

@@ -363,9 +363,9 @@ class SchemaLinker:
         for tok in reversed(tokens):
             if tok in ".?!;:" or len(tail) >= 3:
                 break
-            words = [w for w in content_words(tok) if not skip(w)]
             if not tail and skip(tok.lower()):
                 continue
+            words = [w for w in content_words(tok) if not skip(w)]
             if not words or tok[-1] in ".?!;:":  # "movie." ends the sentence before it
                 break
             tail = words + tail
