@@ -410,10 +410,11 @@ def test_evaluate_a_benchmark_folder_of_databases_in_one_command(trained, tmp_pa
         tiny_sqlite(tables, tmp_path / "database" / name / f"{name}.sqlite")
     dev = tmp_path / "dev.json"
     dev.write_text(json.dumps(
-        [{"db_id": "clinic_a", "question": r["question"], "query":
-          "SELECT * FROM " + ", ".join(r["table"].split("|"))} for r in rows] +
         [{"db_id": "clinic_b", "question": r["question"], "query":
-          "SELECT * FROM " + ", ".join(r["table"].split("|"))} for r in rows[:5]]))
+          "SELECT * FROM " + ", ".join(r["table"].split("|")), "question_id": i}
+         for i, r in enumerate(rows[:5])] +
+        [{"db_id": "clinic_a", "question": r["question"], "query":
+          "SELECT * FROM " + ", ".join(r["table"].split("|"))} for r in rows]))
     ranked = tmp_path / "ranked.jsonl"
     out = run("evaluate", "--model", str(model), "--tables", str(tmp_path / "database"),
               "--questions", str(dev), "-q", "--rankings", str(ranked)).output.splitlines()
@@ -427,6 +428,9 @@ def test_evaluate_a_benchmark_folder_of_databases_in_one_command(trained, tmp_pa
     assert abs(m["hit@1"] - (a["hit@1"] * a["n"] + b["hit@1"] * b["n"]) / m["n"]) < 1e-9
     records = [json.loads(x) for x in ranked.read_text().splitlines()]
     assert [r["database"] for r in records] == ["clinic_a"] * len(rows) + ["clinic_b"] * 5
+    # grouped by database, each still names where it stands in the file, and its own id
+    assert [r["item"] for r in records] == list(range(6, 6 + len(rows))) + [1, 2, 3, 4, 5]
+    assert [r.get("id") for r in records] == [None] * len(rows) + [0, 1, 2, 3, 4]
     # one database alone gives what that database gives in the whole
     alone = json.loads(run("evaluate", "--model", str(model), "--tables",
                            str(tmp_path / "database" / "clinic_a"), "--questions", str(dev),

@@ -78,6 +78,7 @@ def test_rankings_file_and_case_insensitive_table_names(trained, tmp_path):
     assert json.loads(r.output.strip().splitlines()[-1])["n"] == 2
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert [x["gold"] for x in lines] == [["prescriptions"], ["labevents", "patients"]]
+    assert [x["line"] for x in lines] == [2, 3]  # where each question stands in its file
     first = lines[0]
     assert first["question"] == "heparin medication for every person"
     assert first["set"]["tables"][0] == "prescriptions"  # the set, with the joins it uses

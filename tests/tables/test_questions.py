@@ -313,6 +313,8 @@ def test_text2sql_data_sentences_are_questions_with_their_variables_filled_in(tm
         Question("cities in texas", ("CITY",)),
         Question("what cities are in ohio or utah or iowa", ("CITY",)),
         Question("rivers of bordering states", ("RIVER", "BORDER_INFO"))]
+    assert [q.origin() for q in read_questions(f)] == [  # where each stands in the file
+        {"item": 1, "sentence": 1}, {"item": 1, "sentence": 2}, {"item": 2, "sentence": 1}]
     assert read_question_texts(f) == ["cities in texas", "what cities are in ohio or utah "
                                       "or iowa", "rivers of bordering states"]
     f.write_text(json.dumps([{"sql": "SELECT 1", "sentences": [{"text": "q"}]}]))
@@ -357,3 +359,26 @@ def test_a_pipe_given_as_a_file_is_read_once(tmp_path):
     assert [(q.text, q.tables) for q in read_questions(fifo)] == \
         [(q.text, q.tables) for q in first]  # the second read: the same, without blocking
     assert read_question_texts(fifo) == ["blood results"]
+
+
+def test_a_question_knows_where_it_stands_in_its_file_and_its_own_id(tmp_path):
+    """A report on a question (`evaluate --rankings`) names its line (CSV, JSON Lines) or its
+    item (a JSON array) as an error would, and its record's own id where there is one (BIRD's
+    question_id, EHRSQL's id, Spider 2.0's instance_id; not a boolean), so that a pipeline can
+    join it back to its input when questions are left out or grouped by database."""
+    c = tmp_path / "q.csv"
+    c.write_text("table,question\nusers,who signed up\n\norders,what was bought\n")
+    assert [q.origin() for q in read_questions(c)] == [{"line": 2}, {"line": 4}]
+    j = tmp_path / "q.jsonl"
+    j.write_text('{"question": "a", "table": "t", "question_id": 7}\n\n'
+                 '{"question": "b", "table": "t", "ID": "x1"}\n'
+                 '{"question": "c", "table": "t", "id": true, "instance_id": "sf_3"}\n')
+    assert [q.origin() for q in read_questions(j)] == [
+        {"line": 1, "id": 7}, {"line": 3, "id": "x1"}, {"line": 4, "id": "sf_3"}]
+    a = tmp_path / "q.json"
+    a.write_text(json.dumps([{"question": "a", "query": "SELECT * FROM t"},
+                             {"question": "b", "query": "SELECT * FROM u", "id": 3}]))
+    qs = read_questions(a)
+    assert [q.origin() for q in qs] == [{"item": 1}, {"item": 2, "id": 3}]
+    # where it stands is not what it is: the same question from elsewhere is equal
+    assert qs[0] == Question("a", ("t",)) and qs[0].renamed(str.upper).origin() == {"item": 1}

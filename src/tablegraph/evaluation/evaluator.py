@@ -106,12 +106,15 @@ class RetrievalEvaluator:
 
     def rankings(self, scores: np.ndarray, sets: list[dict] | None = None,
                  p: np.ndarray | None = None, threshold: float | None = None) -> list[dict]:
-        """One record per question: {"question", "gold": [table] ([] when unanswerable),
-        "ranking": [{"table", "score"}] (every table, best first), "set": its set record or
-        None, "answerable": p >= threshold and "confidence": p (None without `p`)}."""
+        """One record per question: where it stands in its file ("line", or "item" and for
+        one of several sentences "sentence"; none for questions made in code) and its "id"
+        where its record has one (`Question.origin`), {"question", "gold": [table] ([] when
+        unanswerable), "ranking": [{"table", "score"}] (every table, best first), "set": its
+        set record or None, "answerable": p >= threshold and "confidence": p (None without
+        `p`)}."""
         scores = self._check(scores)
         order = np.argsort(-np.asarray(scores, dtype=np.float64), axis=1, kind="stable")
-        return [{"question": q.text, "gold": list(q.tables),
+        return [{**q.origin(), "question": q.text, "gold": list(q.tables),
                  "ranking": [{"table": self.tables[j], "score": round(float(scores[i, j]), 6)}
                              for j in order[i]], "set": sets[i] if sets else None,
                  "answerable": None if p is None else bool(p[i] >= threshold),

@@ -29,7 +29,7 @@ import random
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -45,10 +45,23 @@ class Question:
     # the gold tables its answer is read from (`answer_tables` of its SQL); the others are
     # read to filter or to join; () where unknown
     answer: tuple[str, ...] = ()
+    # where it stands in its file, as its errors name it: (("line", 3),), (("item", 2),), or
+    # (("item", 2), ("sentence", 1)) for one of a text2sql-data record's sentences
+    at: tuple[tuple[str, int], ...] = field(default=(), compare=False)
+    qid: str | int | None = field(default=None, compare=False)  # its record's own id (`ID_KEYS`)
 
     def renamed(self, name: Callable[[str], str]) -> Question:
         """The question with each of its tables (gold and answer) named `name(table)`."""
-        return Question(self.text, tuple(map(name, self.tables)), tuple(map(name, self.answer)))
+        return replace(self, tables=tuple(map(name, self.tables)),
+                       answer=tuple(map(name, self.answer)))
+
+    def origin(self) -> dict:
+        """Where the question came from, for a record that reports on it: {"line": 3} or
+        {"item": 2[, "sentence": 1]}, and "id" where its record has one."""
+        out: dict = dict(self.at)
+        if self.qid is not None:
+            out["id"] = self.qid
+        return out
 
 
 def with_evidence(question: str, evidence: object) -> str:
@@ -99,6 +112,7 @@ def _csv_records(text: str, source: str, question_key: str = "question"
 
 
 GOLD_KEYS = ("tables", "table", "sql", "query")  # where gold tables come from, first wins
+ID_KEYS = ("question_id", "id", "instance_id")  # a record's own id (BIRD, EHRSQL, Spider 2.0)
 # other benchmarks' names for the same keys, read as ours where ours is absent
 KEY_ALIASES = {"db": "db_id", "database": "db_id", "db_name": "db_id", "gold_tables": "tables",
                "gold_sql": "sql", "gold_query": "sql", "sql_query": "sql"}
@@ -267,6 +281,9 @@ def _json_records(text: str, source: str, question_key: str = "question"
     return where, [r for n, x in records for r in _sentences(n, x, f"{source}, {where} {n}")]
 
 
+SENTENCE = "\0sentence"  # the key of a sentence's number in its record (no file has it)
+
+
 def _sentences(n: int, record: dict, at: str) -> list[tuple[int, dict]]:
     """A record of the text2sql-data layout (Finegan-Dollak et al. 2018: ATIS, GeoQuery,
     Academic, IMDB, Yelp, Restaurants, Scholar, Advising), `{"sentences": [{"text",
@@ -288,7 +305,8 @@ def _sentences(n: int, record: dict, at: str) -> list[tuple[int, dict]]:
         for name in sorted(names, key=len, reverse=True):  # state_name10 before state_name1
             text = re.sub(rf"\b{re.escape(str(name))}\b", lambda _, v=str(names[name]): v,
                           text)
-        out.append((n, {**record, "question": text, "sql": sql[0]}))
+        out.append((n, {**record, "question": text, "sql": sql[0],
+                        SENTENCE: len(out) + 1}))
     return out
 
 
@@ -364,8 +382,12 @@ def _questions_of(records: list[tuple[int, dict]], where: str, source: str,
         if not tables and not unanswerable:
             raise TableGraphError(f"{at}: no gold table (an unanswerable question: only "
                                   f"evaluate takes those)")
+        qid = next((x[k] for k in ID_KEYS if isinstance(x.get(k), (str, int))
+                    and not isinstance(x.get(k), bool)), None)
         out.append(Question(with_evidence(q.strip(), x.get("evidence")) if evidence
-                            else q.strip(), tables))
+                            else q.strip(), tables,
+                            at=((where, n),) + ((("sentence", x[SENTENCE]),)
+                                                if SENTENCE in x else ()), qid=qid))
     if not out:
         raise TableGraphError(f"{source}: no questions")
     return out
@@ -565,7 +587,7 @@ def resolve_tables(questions: list[Question], tables: list[str], source: str = "
                                       f"(tables: {', '.join(sorted(tables)[:30])}){hint}")
             gold.append(name)
         if gold is not None:
-            out.append(Question(q.text, tuple(gold)))
+            out.append(replace(q, tables=tuple(gold), answer=()))
     if left_out and notes is not None:
         notes.append(f"{source}: {sum(left_out.values())} question(s) left out: they name a "
                      f"table that is not here ("

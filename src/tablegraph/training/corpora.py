@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tablegraph.tables.questions import Question, answer_tables, read_questions
@@ -72,7 +72,7 @@ def with_answer(q: Question, sql: str) -> Question:
     """`q` with the gold tables its answer is read from (`answer_tables` of `sql`, its gold
     SQL), named as `q` names them."""
     read = {t.lower() for t in answer_tables(sql)}
-    return Question(q.text, q.tables, tuple(t for t in q.tables if t.lower() in read))
+    return replace(q, answer=tuple(t for t in q.tables if t.lower() in read))
 
 
 def with_answers(questions: list[Question], jsonl: Path) -> list[Question]:
