@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -50,6 +52,23 @@ def test_short_values_match_in_case_long_values_in_any_case():
     assert feat(linker, "he was admitted to the med ward", "services", "value_phrase") == 0
     assert feat(linker, "stays in the medical intensive care unit (micu)", "transfers",
                 "value_phrase") > 0
+
+
+def test_two_values_written_alike_are_found_as_the_same_one_in_every_process():
+    """Of a table's values that differ only in spacing or punctuation around their pieces
+    ("New-York", "New - York"), the one a question finds does not depend on the process's
+    hash seed (a set's order): the same question gets the same features and hits each run."""
+    import subprocess
+    import sys
+
+    code = ("from tablegraph.model.linking import SchemaLinker\n"
+            "l = SchemaLinker([('city', ['name'], ['New - York', 'New-York', 'Ohio', 'Utah',"
+            " 'Lake - Erie', 'Lake-Erie', 'Lake -Erie'])])\n"
+            "print(l.found_values('from New-York to Lake-Erie'))")
+    seen = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, env={**os.environ, "PYTHONHASHSEED": str(seed)}
+                           ).stdout for seed in range(8)}
+    assert len(seen) == 1, seen
 
 
 def test_rarer_words_link_more():

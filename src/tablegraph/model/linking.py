@@ -159,7 +159,9 @@ class SchemaLinker:
         # value made only of stopwords ("at", "No") is no evidence for its table
         phrases: list[dict[str, str]] = []
         for vs, (_, _, _, lex) in zip(values, tables):
-            these = {v: v.lower() for v in vs}
+            # in order, so that of two values written alike ("New-York", "New - York"), the one
+            # found is the same in every process (a set's order follows the hash seed)
+            these = {v: v.lower() for v in sorted(vs)}
             for v in lex:
                 v = v.strip()
                 if v not in these and 2 <= len(v) <= MAX_VALUE_CHARS:
@@ -202,18 +204,21 @@ class SchemaLinker:
         # every value as its pieces joined by spaces -> {table: weight}: short values such as
         # "ED" or "MED" must match in case (`_cased`), longer ones ("Emergency Department") in
         # any case (`_lower`); a question is looked up by its runs of pieces (`_phrase_weights`)
-        self._cased: dict[str, dict[int, tuple[float, str]]] = {}
-        self._lower: dict[str, dict[int, tuple[float, str]]] = {}
-        self._longest = 0
+        # (a loop over every value of the lexicon, 200,000 for the demo's hosp tables: kept
+        # to plain local names, as it runs whenever a process loads an index)
+        cased: dict[str, dict[int, tuple[float, str]]] = {}
+        lower: dict[str, dict[int, tuple[float, str]]] = {}
+        longest, pieces_of = 0, _PIECE.findall
         for j, vs in enumerate(phrases):
             for v, low in vs.items():
-                pieces = _PIECE.findall(v)
-                key = " ".join(pieces)
+                pieces = pieces_of(v)
+                if len(pieces) > longest:
+                    longest = len(pieces)
                 if len(v) <= 3:
-                    self._cased.setdefault(key, {})[j] = (idf_values[low], v)
+                    cased.setdefault(" ".join(pieces), {})[j] = (idf_values[low], v)
                 else:
-                    self._lower.setdefault(key.lower(), {})[j] = (idf_values[low], v)
-                self._longest = max(self._longest, len(pieces))
+                    lower.setdefault(" ".join(pieces).lower(), {})[j] = (idf_values[low], v)
+        self._cased, self._lower, self._longest = cased, lower, longest
 
     @classmethod
     def from_nodes(cls, nodes: list[TableNodes]) -> "SchemaLinker":
