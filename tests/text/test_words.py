@@ -28,6 +28,24 @@ def test_words_and_fragments_stay_whole():
     assert name_to_words("hadm_id") == "hospital admission id"  # abbreviations come first
 
 
+def test_shorthand_with_another_reading_elsewhere_is_left_as_written():
+    """A spelt-out abbreviation must read right in any schema: clinical shorthand that means
+    something else in other databases stays as written (an organisation's `org_id` is no
+    organism, `los_angeles` no length of stay, a network's `rx_bytes` no prescription)."""
+    assert name_to_words("org_id") == "org id"
+    assert name_to_words("OrgUnit", table=True) == "org unit"
+    assert name_to_words("los_angeles") == "los angeles"
+    assert name_to_words("ed_level") == "ed level"
+    assert name_to_words("rx_bytes") == "rx bytes"
+    assert name_to_words("px_last") == "px last"
+    assert name_to_words("spec_sheet") == "spec sheet"
+    assert name_to_words("ab_test") == "ab test"
+    assert name_to_words("disp_name") == "disp name"
+    # what reads one way everywhere is still spelt out
+    assert name_to_words("order_amt") == "order amount"
+    assert name_to_words("ship_dt") == "ship date"
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=string.ascii_lowercase, min_size=1, max_size=24))
 def test_a_split_only_cuts_the_token(token):

@@ -10,18 +10,24 @@ import math
 import os
 import re
 
-# Abbreviations common in database column names, spelt out so the encoder can read them.
+# Abbreviations common in database column names, spelt out so the encoder can read them:
+# only those with one reading in any database. Clinical shorthand that means something else
+# elsewhere ("org" organism / organization, "ed" emergency department / education, "los"
+# length of stay / Los Angeles, "rx" prescription / received, "px" procedure / price, "dx",
+# "spec", "ab", "disp") is left as written: linking still matches it to the question's
+# words letter by letter ("org" in "organism"). The names MIMIC-IV coined for its own tables
+# and columns ("hadm", "poe", "emar", "omr", and the run-together names below) are spelt out
+# too: round one's model read them so, and they occur in no other schema;
+# docs/model-card.md says what the MIMIC numbers owe them.
 ABBREVIATIONS: dict[str, str] = {
     "id": "id", "cd": "code", "dt": "date", "desc": "description", "seq": "sequence",
     "num": "number", "qty": "quantity", "uom": "unit of measure", "amt": "amount",
     "val": "value", "txt": "text", "dob": "date of birth", "dod": "date of death",
     "hadm": "hospital admission", "subj": "subject", "icd": "icd", "drg": "drg",
-    "rx": "prescription", "dx": "diagnosis", "px": "procedure", "addr": "address",
-    "pct": "percent", "cnt": "count", "nbr": "number", "no": "number", "yr": "year",
-    "ts": "timestamp", "tm": "time", "org": "organism", "ab": "antibiotic", "spec": "specimen",
+    "addr": "address", "pct": "percent", "cnt": "count", "nbr": "number", "no": "number",
+    "yr": "year", "ts": "timestamp", "tm": "time",
     "poe": "provider order entry", "emar": "electronic medication administration record",
-    "omr": "online medical record", "hcpcs": "hcpcs", "ed": "emergency department",
-    "los": "length of stay", "ndc": "ndc", "gsn": "gsn", "disp": "dispensed",
+    "omr": "online medical record", "hcpcs": "hcpcs", "ndc": "ndc", "gsn": "gsn",
     "sched": "schedule", "hrs": "hours", "hr": "hour", "doses": "doses",
     "careunit": "care unit", "labevents": "lab events", "labitems": "lab items",
     "hcpcsevents": "hcpcs events", "microbiologyevents": "microbiology events",
