@@ -353,6 +353,14 @@ def test_evaluate_and_train_take_a_benchmarks_json_questions(trained, tmp_path):
             "scratch", "-q")
     assert p.returncode == 0, p.stderr
     assert "trained on 19 questions" in p.stdout and "validation (6 questions)" in p.stdout
+    assert "the model saved is the best epoch's (1)" in p.stdout  # scratch: no refit
+    p = cli("train", "--tables", str(tables), "--questions", str(dev), "--db", "DB", "--out",
+            str(tmp_path / "r"), "--epochs", "1", "--text-model", "hash:64", "--init",
+            "scratch", "--refit", "-q")
+    assert p.returncode == 0, p.stderr
+    assert ("trained on all 25 questions for 1 epoch (the model saved) after a validation run "
+            "on 19 of them") in p.stdout and "the estimate for the model saved" in p.stdout
+    assert json.loads((tmp_path / "r" / "metrics.json").read_text())["refit"]["n_train"] == 25
 
 
 def test_a_table_file_renamed_on_export_still_answers_its_questions(trained, tmp_path):

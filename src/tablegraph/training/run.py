@@ -81,10 +81,14 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
     validation split: every question trains, with a softmax over all tables (a batch may hold
     one table only), and the result says so (`no_validation_config`); `auto_schedule`: the
     caller left the epochs and learning rate to the defaults, so fine-tuning on so few
-    questions takes `fine_tune_schedule`.
+    questions takes `fine_tune_schedule`. With a validation split, the validation run gives
+    the metrics (best and final epoch) and, with `cfg.refit` (the default), a second run on
+    every question for the whole schedule gives the model saved (`metrics["refit"]`) when
+    `cfg.refits()` (fine-tuning, by default).
     Unreadable tables are left out and listed in `skipped` (`strict`: an error). The state is
-    saved after every epoch in `checkpoint_path(out_dir)`; `resume` continues from there; the
-    checkpoint is removed once the model folder is written. Started from the pretrained model
+    saved after every epoch in `checkpoint_path(out_dir)` (the second run's beside it);
+    `resume` continues from there; the checkpoints are removed once the model folder is
+    written. Started from the pretrained model
     (`cfg.init`), the folder keeps its second stage, set settings and abstention. `database`:
     the db_id whose questions to take from a JSON questions file of several databases;
     `evidence`: each question followed by its evidence; `question_key`: where the file holds
@@ -134,14 +138,24 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
         cfg, note = few
     else:
         train_q, val_q = stratified_split(qs, cfg.val_fraction, cfg.seed)
-    ckpt = checkpoint_path(out_dir)
+    ckpt, refit_ckpt = checkpoint_path(out_dir), checkpoint_path(out_dir, "refit")
     if resume and not ckpt.exists():
         raise TableGraphError(f"nothing to resume: no checkpoint of {out_dir} ({ckpt})")
     result = fit(graphs, train_q, val_q, encoder_text, cfg, enc_overrides, device, progress,
                  ckpt, resume, on_epoch)
+    refit = None
+    if val_q and cfg.refits():
+        # The validation run measured; the model kept trains on every question for the
+        # whole schedule (`TrainConfig.refit`). Resuming replays the finished validation run
+        # from its checkpoint (no epochs left) and continues this one from its own.
+        full = fit(graphs, list(qs), [], encoder_text, cfg, enc_overrides, device, progress,
+                   refit_ckpt, resume, on_epoch)
+        result.model, result.seconds = full.model, result.seconds + full.seconds
+        refit = {"n_train": full.n_train, "epochs": cfg.epochs,
+                 "seconds": round(full.seconds, 2)}
     index = build_index(result.model, graphs, device, profiles)
     metrics = {"best": result.best, "final": result.final, "best_epoch": result.best_epoch,
-               "n_train": result.n_train, "n_val": result.n_val,
+               "n_train": result.n_train, "n_val": result.n_val, "refit": refit,
                "train_seconds": round(result.seconds, 2), "device": device,
                "tables": display_location(tables), "questions": questions, "note": note,
                "skipped": [{"table": x.table, "why": x.why} for x in skipped]}
@@ -169,11 +183,13 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
                             "curves.png": curves_png(result.history)},
                extra_json={"metrics.json": metrics}, join_stage=stage)
     shutil.rmtree(ckpt, ignore_errors=True)
+    shutil.rmtree(refit_ckpt, ignore_errors=True)
     result.extra["metrics"] = metrics
     return result
 
 
-def checkpoint_path(out_dir: str) -> Path:
-    """Where training `out_dir` keeps its checkpoint: a hidden folder beside it."""
+def checkpoint_path(out_dir: str, run: str = "") -> Path:
+    """Where training `out_dir` keeps its checkpoint: a hidden folder beside it (`run`:
+    "refit" for the run on every question after the validation run)."""
     out = Path(out_dir)
-    return out.parent / f".{out.name}.checkpoint"
+    return out.parent / f".{out.name}.checkpoint{'-' + run if run else ''}"
