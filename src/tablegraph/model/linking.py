@@ -170,7 +170,10 @@ class SchemaLinker:
                         these[v] = low
             phrases.append(these)
         # each table's own name as words, in order (`entities`: "the movie 'Up'" -> `movie`)
-        self._own_name = [tuple(content_words(name_to_words(t[0], table=True))) for t in tables]
+        self._own_name: dict[tuple[str, ...], list[int]] = {}  # a table's name words -> tables
+        for j, t in enumerate(tables):
+            self._own_name.setdefault(tuple(content_words(name_to_words(t[0], table=True))),
+                                      []).append(j)
         # tables with a column of names or titles (`entities`), by the column's last word
         self.holds_names = np.array(
             [any(ws and ws[-1] in _NAME_STEMS
@@ -375,9 +378,8 @@ class SchemaLinker:
                 break
             tail = words + tail
         for k in range(len(tail), 0, -1):
-            named = [j for j, own in enumerate(self._own_name) if own == tuple(tail[-k:])]
-            if named:
-                return named
+            if named := self._own_name.get(tuple(tail[-k:])):
+                return list(named)
         return []
 
     def stage_inputs(self, question: str,
