@@ -82,9 +82,9 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
     one table only), and the result says so (`no_validation_config`); `auto_schedule`: the
     caller left the epochs and learning rate to the defaults, so fine-tuning on so few
     questions takes `fine_tune_schedule`. With a validation split, the validation run gives
-    the metrics (best and final epoch) and, with `cfg.refit` (the default), a second run on
-    every question for the whole schedule gives the model saved (`metrics["refit"]`) when
-    `cfg.refits()` (fine-tuning, by default).
+    the metrics (best and final epoch); when `cfg.refits()` (fine-tuning, by default), a
+    second run on every question for the whole schedule gives the model saved
+    (`metrics["refit"]`), else the validation run's best epoch is saved.
     Unreadable tables are left out and listed in `skipped` (`strict`: an error). The state is
     saved after every epoch in `checkpoint_path(out_dir)` (the second run's beside it);
     `resume` continues from there; the checkpoints are removed once the model folder is

@@ -74,14 +74,14 @@ class TrainConfig(ScheduleConfig):
     # 0.005-0.017 hit@1 against the whole schedule on every question (docs/experiments.md,
     # thirty-eighth session). None: as `init` says (`refits`).
     refit: bool | None = None
+    # Extra pairs per step drawn from the tables themselves (a column's name in words, or a
+    # column name with one of its frequent values, paired with its table); 0 turns them off.
+    schema_pairs_per_step: int = 16
 
     def refits(self) -> bool:
         """Whether `train` refits: by default when fine-tuning the pretrained model; from
         scratch the guide's setting keeps the validation run's best checkpoint."""
         return self.init == "pretrained" if self.refit is None else self.refit
-    # Extra pairs per step drawn from the tables themselves (a column's name in words, or a
-    # column name with one of its frequent values, paired with its table); 0 turns them off.
-    schema_pairs_per_step: int = 16
 
 
 class TrainingError(TableGraphError):
