@@ -360,6 +360,10 @@ def test_evaluate_and_train_take_a_benchmarks_json_questions(trained, tmp_path):
     assert p.returncode == 0, p.stderr
     assert ("trained on all 25 questions for 1 epoch (the model saved) after a validation run "
             "on 19 of them") in p.stdout and "the estimate for the model saved" in p.stdout
+    # hit@1 beside recall@1, which counts a share of a multi-table question's gold tables
+    line = next(ln for ln in p.stdout.splitlines() if ln.startswith("validation"))
+    hit, recall = (float(line.split(k + " ")[1].split()[0]) for k in ("hit@1", "recall@1"))
+    assert hit > recall
     assert json.loads((tmp_path / "r" / "metrics.json").read_text())["refit"]["n_train"] == 25
 
 
