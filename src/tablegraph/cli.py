@@ -261,9 +261,9 @@ def train(tables: Optional[str] = typer.Option(None, help="tables (default: the 
         # hit@1: the best table is gold; recall@1: the share of a question's gold tables in
         # the top 1 (below 1 for a question of several tables), the seed protocol's measure
         typer.echo(f"validation ({m['n_val']} questions), best epoch {m['best_epoch']}: "
-                   f"hit@1 {b.get('hit@1', b['recall@1']):.3f}  recall@1 {b['recall@1']:.3f}"
+                   f"hit@1 {b['hit@1']:.3f}  recall@1 {b['recall@1']:.3f}"
                    f"  recall@5 {b['recall@5']:.3f}  MRR {b['mrr']:.3f}  (final: hit@1 "
-                   f"{f.get('hit@1', f['recall@1']):.3f}, recall@1 {f['recall@1']:.3f}"
+                   f"{f['hit@1']:.3f}, recall@1 {f['recall@1']:.3f}"
                    f"{', the estimate for the model saved' if m['refit'] else ''})")
     if b and not m["refit"]:
         typer.echo(f"the model saved is the best epoch's ({m['best_epoch']})")

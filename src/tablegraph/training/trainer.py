@@ -84,6 +84,11 @@ class TrainConfig(ScheduleConfig):
         return self.init == "pretrained" if self.refit is None else self.refit
 
 
+# what every epoch measures on the validation questions (`RetrievalEvaluator.metrics`), as
+# `val_<name>` in the history and by name in the best and final epochs' metrics
+VAL_METRICS = ("hit@1", "recall@1", "recall@5", "mrr")
+
+
 class TrainingError(TableGraphError):
     """Training cannot go on (a NaN loss, no training questions)."""
 
@@ -297,12 +302,10 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
                 row["val_loss"] = float(loss_fn.from_similarity(scores, val_pos).item())
                 epoch_scores = scores.cpu().numpy()
                 m = evaluator.metrics(epoch_scores)
-            row.update({"val_hit@1": m["hit@1"], "val_recall@1": m["recall@1"],
-                        "val_recall@5": m["recall@5"], "val_mrr": m["mrr"]})
+            row.update({f"val_{k}": m[k] for k in VAL_METRICS})
             key = (m["recall@1"], m["mrr"])
             if best_state is None or key > (best["recall@1"], best["mrr"]):
-                best = {"hit@1": m["hit@1"], "recall@1": m["recall@1"],
-                        "recall@5": m["recall@5"], "mrr": m["mrr"], "loss": row["val_loss"],
+                best = {**{k: m[k] for k in VAL_METRICS}, "loss": row["val_loss"],
                         "epoch": epoch}
                 best_state = copy.deepcopy(model.state_dict())
                 best_epoch = epoch
@@ -322,9 +325,8 @@ def train(graphs: list[Data], train_q: list[Question], val_q: list[Question],
     final = {}
     if val_q:
         last = history[-1]
-        final = {"hit@1": last.get("val_hit@1", last["val_recall@1"]),
-                 "recall@1": last["val_recall@1"], "recall@5": last["val_recall@5"],
-                 "mrr": last["val_mrr"], "loss": last["val_loss"], "epoch": last["epoch"]}
+        final = {**{k: last[f"val_{k}"] for k in VAL_METRICS}, "loss": last["val_loss"],
+                 "epoch": last["epoch"]}
     if best_state is not None:
         model.load_state_dict(best_state)
     else:
