@@ -305,14 +305,19 @@ class SchemaLinker:
         found = self.found_values(question) if found is None else found
         known = self._by_column_word.keys() | {w for vs in found.values() for _, v in vs
                                                for w in content_words(v)}
-        spans, compared = [], set()
+        # the question's tokens with each quoted value read as a full stop, tokenised once:
+        # a quoted value's tokens before it are those up to where it stands
+        spans, compared, tokens, after = [], set(), [], 0
         for m in _QUOTED.finditer(question):
+            tokens += _TOKEN.findall(question[after:m.start()])
             text = next(g for g in m.groups() if g)
             if _COMPARED.search(question[:m.start()]):
                 compared.add(text.lower())  # the column it is compared to holds it
             else:
-                spans.append((text, _TOKEN.findall(_QUOTED.sub(" . ", question[:m.start()]))))
-        tokens = _TOKEN.findall(_QUOTED.sub(" . ", question)) + ["."]
+                spans.append((text, tokens[:]))
+            tokens.append(".")
+            after = m.end()
+        tokens += _TOKEN.findall(question[after:]) + ["."]
         run: list[str] = []
         begun = 0  # where the run began
         start = True  # the next word begins a sentence
@@ -320,7 +325,8 @@ class SchemaLinker:
             low = tok.lower().rstrip(".")
             if tok[0].isupper() and not start and low not in STOP and low not in _CALENDAR \
                     and tok not in _SQL_WORDS:
-                begun = i if not run else begun
+                if not run:
+                    begun = i
                 run.append(tok)
                 continue
             if run:
