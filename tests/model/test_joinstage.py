@@ -237,7 +237,7 @@ def test_fitting_reads_each_questions_word_cover_token_similarities_and_entities
     ex = _examples(np.random.default_rng(0), 2)[0]
     cover = [np.full((4, 3), float(i)) for i in range(2)]
     tokens = [np.full((2, 5, 4), float(i)) for i in range(2)]
-    entity = [np.full(4, float(i)) for i in range(2)]
+    entity = [np.full((4, 3), float(i)) for i in range(2)]
     with_inputs = StageExample(ex.scores, ex.link, ex.names, ex.graph, ex.gold, cover, tokens,
                                entity)
     fit_join_stage([with_inputs], temperature=0.1, epochs=1, noise=0.0, members=1)
@@ -247,7 +247,8 @@ def test_fitting_reads_each_questions_word_cover_token_similarities_and_entities
 
 def test_entity_flags_are_read_per_table_and_for_the_question():
     scores = np.array([0.9, 0.5, 0.5, 0.2])
-    x = stage_features(scores, None, NAMES, GRAPH, 0.1, entity=np.array([0.0, 1.0, 0.0, 1.0]))
+    named = np.array([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
+    x = stage_features(scores, None, NAMES, GRAPH, 0.1, entity=named)
     y = stage_features(scores, None, NAMES, GRAPH, 0.1)
     col = {f: STAGE_FEATURES.index(f) for f in ("entity", "literal", "entity*neighbour")}
     assert list(x[:, col["entity"]]) == [0, 1, 0, 1]
@@ -256,7 +257,7 @@ def test_entity_flags_are_read_per_table_and_for_the_question():
     assert not y[:, list(col.values())].any()
     others = [i for i in range(len(STAGE_FEATURES)) if i not in col.values()]
     assert np.array_equal(x[:, others], y[:, others])
-    # [M, 3]: the table named right before the value, and right before a number
+    # the table named right before the value, and right before a number
     flags = np.array([[0.0, 0.0, 1.0], [1.0, 1.0, 0.0], [0.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
     z = stage_features(scores, None, NAMES, GRAPH, 0.1, entity=flags)
     new = [STAGE_FEATURES.index("typed"), STAGE_FEATURES.index("by_id")]

@@ -67,8 +67,8 @@ def stage_features(scores: np.ndarray, link: np.ndarray | None, names: list[str]
                    entity: np.ndarray | None = None) -> np.ndarray:
     """One question's first-stage scores [M], linking features [M, F], word cover [M, W]
     (`SchemaLinker.word_cover`), token similarities [2, L, M]
-    (`scoring.token_similarities`) and entity flags [M, 3] (`SchemaLinker.entities`, or its
-    first columns) over the tables `names` and their join graph -> features
+    (`scoring.token_similarities`) and entity flags [M, 3] (`SchemaLinker.entities`) over
+    the tables `names` and their join graph -> features
     [M, len(STAGE_FEATURES)] (float32). A missing input gives zeros for its features."""
     s = np.asarray(scores, dtype=np.float64)
     m = len(names)
@@ -81,8 +81,6 @@ def stage_features(scores: np.ndarray, link: np.ndarray | None, names: list[str]
         new = np.maximum(c - best, 0.0).mean(axis=1)
         left[:] = (1.0 - best).mean()
     flags = np.zeros((m, 3)) if entity is None else np.asarray(entity, dtype=np.float64)
-    flags = flags[:, None] if flags.ndim == 1 else flags  # [M, 3], or its first columns
-    flags = np.pad(flags, ((0, 0), (0, 3 - flags.shape[1])))
     ent, typed, by_id = flags[:, 0], flags[:, 1], flags[:, 2]
     tok, gain, node_gain = np.zeros(m), np.zeros(m), np.zeros(m)
     if tokens is not None and tokens.shape[1]:
