@@ -17,8 +17,12 @@ def history_csv(history: list[dict[str, float]]) -> str:
     return buf.getvalue()
 
 
+NO_VALIDATION = "no validation split:\nevery question trained"
+
+
 def curves_png(history: list[dict[str, float]]) -> bytes:
-    """Loss, validation recall / MRR and learning rate per epoch, as PNG bytes."""
+    """Loss, validation hit@1 / recall / MRR (or, without a validation split, a note that
+    says so) and learning rate per epoch, as PNG bytes."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -32,6 +36,9 @@ def curves_png(history: list[dict[str, float]]) -> bytes:
         for k, lab in (("val_hit@1", "hit@1"), ("val_recall@1", "recall@1"),
                        ("val_recall@5", "recall@5"), ("val_mrr", "MRR")):
             ax[1].plot(ep, [r[k] for r in history], label=lab)
+    else:  # too few questions to validate: say so rather than leave the panel blank
+        ax[1].text(0.5, 0.5, NO_VALIDATION, ha="center", va="center",
+                   transform=ax[1].transAxes, color="0.35")
     ax[0].set_title("InfoNCE loss")
     ax[1].set_title("validation retrieval")
     ax[1].set_ylim(0, 1.02)
