@@ -153,7 +153,7 @@ def profile(tables: str = typer.Option(..., "--tables", help="folder, file, data
             as_json: bool = typer.Option(False, "--json", help="print JSON"),
             max_rows: int = typer.Option(20_000, help="rows sampled per table at most"),
             no_cache: bool = typer.Option(False, "--no-cache", help="ignore cached profiles"),
-            strict: bool = STRICT, quiet: bool = QUIET) -> None:
+            db: Optional[str] = PICK_DB, strict: bool = STRICT, quiet: bool = QUIET) -> None:
     """Per table: rows read, columns, graph nodes and edges and declared keys; tables that
     could not be read, and why (`schema` shows the joins)."""
     from tablegraph.graphs.build import build_graphs
@@ -162,7 +162,7 @@ def profile(tables: str = typer.Option(..., "--tables", help="folder, file, data
     from tablegraph.tables.sources import discover
     from tablegraph.text.encoders import load_text_encoder
 
-    refs = discover(tables)
+    refs = discover(_picked(tables, db))
     skipped: list = []
     profiles = profile_tables(refs, max_rows=_max_rows(max_rows), use_cache=not no_cache,
                               progress=not quiet, strict=strict, skipped=skipped)
@@ -464,8 +464,8 @@ def index_cmd(tables: Optional[str] = typer.Option(None, help="tables to index (
               update: Optional[str] = typer.Option(None, "--update", help="bring this index "
                                                    "up to date: re-read changed tables only"),
               max_rows: int = typer.Option(20_000, help="rows sampled per table at most"),
-              device: Optional[str] = typer.Option(None), strict: bool = STRICT,
-              quiet: bool = QUIET) -> None:
+              db: Optional[str] = PICK_DB, device: Optional[str] = typer.Option(None),
+              strict: bool = STRICT, quiet: bool = QUIET) -> None:
     """Profile and embed tables once into an index folder (vectors, nodes, schemas, join
     graph, a fingerprint per table, the model it was built with; never a password); with
     --update, re-read only the tables that changed, add new ones and drop removed ones."""
@@ -473,6 +473,7 @@ def index_cmd(tables: Optional[str] = typer.Option(None, help="tables to index (
     from tablegraph.utils import pick_device, set_threads
 
     set_threads()
+    tables = _picked(tables, db)
     if update is not None:
         if out is not None or model is not None:
             raise TableGraphError("--update rewrites the index in place with its own model: "
@@ -557,7 +558,7 @@ def serve(index: Optional[str] = INDEX,
           token_file: Optional[Path] = TOKEN_FILE,
           log_questions: bool = typer.Option(False, "--log-questions", help="write question "
                                              "text to the log"),
-          device: Optional[str] = typer.Option(None)) -> None:
+          db: Optional[str] = PICK_DB, device: Optional[str] = typer.Option(None)) -> None:
     """HTTP API and web page over a saved index: search, tables, describe, join path, SQL
     context, refresh, health; OpenAPI at /openapi.json."""
     import logging
@@ -569,7 +570,7 @@ def serve(index: Optional[str] = INDEX,
     token = _token(token_file)
     _check_port(host, port)
     _check_host(host, token)
-    service = _service(index, tables, model, device)
+    service = _service(index, _picked(tables, db), model, device)
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
     serve_log = logging.getLogger("tablegraph.serve")
@@ -590,7 +591,7 @@ def mcp(index: Optional[str] = INDEX,
         http: bool = typer.Option(False, "--http", help="streamable HTTP instead of stdio"),
         host: str = typer.Option("127.0.0.1", help="with --http: address to bind"),
         port: int = typer.Option(8765, help="with --http: port"),
-        token_file: Optional[Path] = TOKEN_FILE,
+        token_file: Optional[Path] = TOKEN_FILE, db: Optional[str] = PICK_DB,
         device: Optional[str] = typer.Option(None)) -> None:
     """MCP server for agents: tools search_tables, describe_table, join_path, sql_context
     (stdio by default; --http for streamable HTTP at /mcp)."""
@@ -600,7 +601,7 @@ def mcp(index: Optional[str] = INDEX,
     if http:  # before reading any table: a busy port fails at once
         _check_port(host, port)
         _check_host(host, token)
-    service = _service(index, tables, model, device, refresh=False)  # mcp has no refresh
+    service = _service(index, _picked(tables, db), model, device, refresh=False)  # no refresh
     server = create_server(service)
     if not http:
         server.run("stdio")

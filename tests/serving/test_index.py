@@ -66,3 +66,53 @@ def test_index_cli_and_errors(indexed, tmp_path):
         load_index(tmp_path / "nothing")
     with pytest.raises(TableGraphError, match="not a tablegraph index"):
         load_index(model)
+
+
+def _two_databases(root):
+    """A benchmark's folder of databases: database/<name>/<name>.sqlite, two of them."""
+    import sqlite3
+
+    for name, ddl in (("music", ["CREATE TABLE singer (singer_id INTEGER PRIMARY KEY, "
+                                 "name TEXT)", "INSERT INTO singer VALUES (1, 'Ann')"]),
+                      ("shows", ["CREATE TABLE concert (concert_id INTEGER PRIMARY KEY, "
+                                 "venue TEXT)", "INSERT INTO concert VALUES (1, 'Hall')"])):
+        (root / name).mkdir(parents=True)
+        con = sqlite3.connect(root / name / f"{name}.sqlite")
+        for statement in ddl:
+            con.execute(statement)
+        con.commit()
+        con.close()
+    return root
+
+
+def test_db_picks_one_database_of_a_folder_for_profile_index_and_the_servers(trained, tmp_path):
+    """`profile`, `index`, `serve` and `mcp` take `--db` as `ask` and `schema` do: one
+    database of a folder of several, by name; without it the error says so."""
+    import socket
+    import subprocess
+    import sys
+
+    model = trained[0]
+    folder = _two_databases(tmp_path / "database")
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "tablegraph.cli", *args],
+                              capture_output=True, text=True)
+
+    p = cli("profile", "--tables", str(folder))
+    assert p.returncode == 2 and "or its name with --db" in p.stderr
+    run = CliRunner().invoke
+    r = run(app, ["profile", "--tables", str(folder), "--db", "shows", "--json", "-q"],
+            catch_exceptions=False)
+    assert [t["table"] for t in json.loads(r.stdout)["tables"]] == ["concert"]
+    idx = tmp_path / "idx"
+    r = run(app, ["index", "--tables", str(folder), "--db", "music", "--out", str(idx),
+                  "--model", str(model), "-q"], catch_exceptions=False)
+    assert r.exit_code == 0 and load_index(idx)[2].names == ["singer"]
+    r = run(app, ["index", "--update", str(idx)], catch_exceptions=False)  # the file it read
+    assert r.exit_code == 0 and "1 unchanged" in r.output
+    with socket.socket() as s:  # a free port: the servers check theirs before any table
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+    for command in (["serve", "--port", port], ["mcp"]):
+        p = cli(*command, "--tables", str(folder), "--model", str(model), "--db", "nope")
+        assert p.returncode == 2 and "'nope'" in p.stderr and "Traceback" not in p.stderr

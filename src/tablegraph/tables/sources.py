@@ -521,7 +521,8 @@ def _discover(spec: str) -> list[TableRef]:
         if databases:  # a database's folder (Spider's, BIRD's): the database, if only it
             if len(databases) > 1:
                 raise TableGraphError(f"{spec} holds {len(databases)} database files "
-                                      f"({', '.join(databases[:3])}): give one of them")
+                                      f"({', '.join(databases[:3])}): give one of them, "
+                                      f"or its name with --db")
             if files:
                 raise TableGraphError(f"{spec} holds the database {databases[0]} and "
                                       f"{len(files)} data file(s) ({files[0]}, ...): give the "
