@@ -265,8 +265,8 @@ def train(tables: Optional[str] = typer.Option(None, help="tables (default: the 
                    f"  recall@5 {b['recall@5']:.3f}  MRR {b['mrr']:.3f}  (final: hit@1 "
                    f"{f['hit@1']:.3f}, recall@1 {f['recall@1']:.3f}"
                    f"{', the estimate for the model saved' if m['refit'] else ''})")
-    if b and not m["refit"]:
-        typer.echo(f"the model saved is the best epoch's ({m['best_epoch']})")
+        if not m["refit"]:
+            typer.echo(f"the model saved is the best epoch's ({m['best_epoch']})")
     typer.echo(f"wrote {out}/ (config.json, model.safetensors, index, metrics.json, "
                f"history.csv, curves.png)")
 

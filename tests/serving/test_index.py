@@ -94,6 +94,7 @@ def test_db_picks_one_database_of_a_folder_for_profile_index_and_the_servers(tra
 
     model = trained[0]
     folder = _two_databases(tmp_path / "database")
+
     def cli(*args):
         return subprocess.run([sys.executable, "-m", "tablegraph.cli", *args],
                               capture_output=True, text=True)

@@ -25,6 +25,8 @@ def curves_png(history: list[dict[str, float]]) -> bytes:
     says so) and learning rate per epoch, as PNG bytes."""
     import matplotlib
 
+    from tablegraph.training.trainer import VAL_METRICS
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -33,9 +35,8 @@ def curves_png(history: list[dict[str, float]]) -> bytes:
     ax[0].plot(ep, [r["train_loss"] for r in history], label="train")
     if "val_loss" in history[0]:
         ax[0].plot(ep, [r["val_loss"] for r in history], label="validation")
-        for k, lab in (("val_hit@1", "hit@1"), ("val_recall@1", "recall@1"),
-                       ("val_recall@5", "recall@5"), ("val_mrr", "MRR")):
-            ax[1].plot(ep, [r[k] for r in history], label=lab)
+        for k in VAL_METRICS:
+            ax[1].plot(ep, [r[f"val_{k}"] for r in history], label="MRR" if k == "mrr" else k)
     else:  # too few questions to validate: say so rather than leave the panel blank
         ax[1].text(0.5, 0.5, NO_VALIDATION, ha="center", va="center",
                    transform=ax[1].transAxes, color="0.35")
