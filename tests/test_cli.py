@@ -468,6 +468,18 @@ def test_evaluate_a_benchmark_folder_of_databases_in_one_command(trained, tmp_pa
             "clinic_b", "--out", str(tmp_path / "m"), "--epochs", "1", "--text-model", "hash:64",
             "--init", "scratch", "-q")
     assert p.returncode == 0 and "trained on 5 questions" in p.stdout, p.stderr
+    # a file of one database's questions (no db_id): --db picks that database of the folder
+    out = run("evaluate", "--model", str(model), "--tables", str(tmp_path / "database"),
+              "--questions", str(questions), "--db", "clinic_b", "-q").output.splitlines()
+    assert out[0].startswith(f"n={len(rows)}  hit@1 "), out
+    p = cli("train", "--tables", str(tmp_path / "database"), "--questions", str(questions),
+            "--db", "clinic_b", "--out", str(tmp_path / "m3"), "--epochs", "1", "--text-model",
+            "hash:64", "--init", "scratch", "-q")
+    assert p.returncode == 0 and "validation (6 questions)" in p.stdout, p.stderr
+    one_line_error(cli("evaluate", "--model", str(model), "--tables", str(tmp_path / "database"),
+                       "--questions", str(dev), "--db", "clinic_c"),
+                   "no database file for db_id 'clinic_c' under "
+                   f"{tmp_path / 'database'} (2 there: clinic_a, clinic_b)")
     dev.write_text(json.dumps([{"db_id": "clinic_c", "question": "q", "tables": ["x"]}]))
     one_line_error(cli("evaluate", "--model", str(model), "--tables", str(tmp_path / "database"),
                        "--questions", str(dev)), "no database file for db_id 'clinic_c'")

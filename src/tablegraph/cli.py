@@ -26,7 +26,8 @@ QUESTION_KEY = typer.Option("question", "--question-key", help="the key (JSON) o
                             "(CSV) holding each question's text, where it is not 'question' "
                             "(Spider-Syn: SpiderSynQuestion)")
 DB = typer.Option(None, "--db", help="the db_id whose questions to take from a file of "
-                  "several databases (default: the one named as --tables)")
+                  "several databases (default: the one named as --tables), and the database "
+                  "of that name where --tables is a folder of several")
 PICK_DB = typer.Option(None, "--db", help="the database to read, by name, where --tables holds "
                        "several (a folder of databases, a tables.json)")
 
@@ -311,13 +312,13 @@ def evaluate(model: Optional[str] = typer.Option(None, help="model folder (defau
 
         def done(name: str, part: dict) -> None:
             _warn_skipped(r.skipped, r.notes)
-            if not as_json and part["n"]:
+            if not as_json and part["n"] and len(benchmark) > 1:
                 typer.echo(f"{name}: n={part['n']}  hit@1 {part['hit@1']:.3f}  all@5 "
                            f"{part['all@5']:.3f}  set F1 {part['set_f1']:.3f}")
 
         m = r.evaluate_databases(benchmark, questions, ranked, not quiet, strict, done,
                                  compare)
-        if not as_json:
+        if not as_json and len(benchmark) > 1:
             typer.echo(f"all {len(benchmark)} databases:")
     else:
         qs = read_questions(questions, unanswerable=True, database=db,

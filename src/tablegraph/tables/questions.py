@@ -313,8 +313,12 @@ def _sentences(n: int, record: dict, at: str) -> list[tuple[int, dict]]:
 def _pick_database(records: list[tuple[int, dict]], database: str | None, source: str,
                    guess: str | None) -> list[tuple[int, dict]]:
     """The records of one database where they carry `db_id`: `database` by name, else `guess`
-    (the database's own name) where it is one of them, else the only one."""
+    (the database's own name) where it is one of them, else the only one. Where none carries
+    a `db_id`, every record is the database's, `database` given or not (`--db` then picks
+    the database of a folder, and the file is its questions)."""
     ids = sorted({str(x["db_id"]) for _, x in records if x.get("db_id") is not None})
+    if not ids:
+        return records
     if database is None and len(ids) > 1:
         folded = {i.lower(): i for i in ids}
         database = folded.get((guess or "").lower())
@@ -327,7 +331,7 @@ def _pick_database(records: list[tuple[int, dict]], database: str | None, source
     picked = [(n, x) for n, x in records if str(x.get("db_id", "")).lower() == database.lower()]
     if not picked:
         raise TableGraphError(f"{source}: no question of database {database!r} (db_id: "
-                              f"{', '.join(ids[:5]) or 'none given'})")
+                              f"{', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''})")
     return picked
 
 

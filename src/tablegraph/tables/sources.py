@@ -420,7 +420,8 @@ def database_of(found: dict[str, str], db_id: str, folder: str) -> str:
     if db_id.lower() not in found:
         raise TableGraphError(f"no database file for db_id {db_id!r} under "
                               f"{display_location(folder)} ({len(found)} there: "
-                              f"{', '.join(sorted(found)[:5])}, ...)")
+                              f"{', '.join(sorted(found)[:5])}"
+                              f"{', ...' if len(found) > 5 else ''})")
     return found[db_id.lower()]
 
 
