@@ -29,7 +29,8 @@ DB = typer.Option(None, "--db", help="the db_id whose questions to take from a f
                   "several databases (default: the one named as --tables), and the database "
                   "of that name where --tables is a folder of several")
 PICK_DB = typer.Option(None, "--db", help="the database to read, by name, where --tables holds "
-                       "several (a folder of databases, a tables.json)")
+                       "several (a folder of databases, else read as one catalogue of "
+                       "<database>.<table>; a tables.json)")
 
 
 def _max_rows(n: int) -> int:

@@ -87,7 +87,8 @@ def _two_databases(root):
 
 def test_db_picks_one_database_of_a_folder_for_profile_index_and_the_servers(trained, tmp_path):
     """`profile`, `index`, `serve` and `mcp` take `--db` as `ask` and `schema` do: one
-    database of a folder of several, by name; without it the error says so."""
+    database of a folder of several, by name; without it, the folder is one catalogue of
+    every database's tables, `<database>.<table>`, which an index keeps and updates."""
     import socket
     import subprocess
     import sys
@@ -99,9 +100,20 @@ def test_db_picks_one_database_of_a_folder_for_profile_index_and_the_servers(tra
         return subprocess.run([sys.executable, "-m", "tablegraph.cli", *args],
                               capture_output=True, text=True)
 
-    p = cli("profile", "--tables", str(folder))
-    assert p.returncode == 2 and "or its name with --db" in p.stderr
     run = CliRunner().invoke
+    r = run(app, ["profile", "--tables", str(folder), "--json", "-q"], catch_exceptions=False)
+    assert [t["table"] for t in json.loads(r.stdout)["tables"]] == ["music.singer",
+                                                                   "shows.concert"]
+    every = tmp_path / "every"
+    r = run(app, ["index", "--tables", str(folder), "--out", str(every), "--model", str(model),
+                  "-q"], catch_exceptions=False)
+    assert r.exit_code == 0 and load_index(every)[2].names == ["music.singer", "shows.concert"]
+    assert load_index(every)[2].profile("concert").database == "shows"  # named without it
+    r = run(app, ["index", "--update", str(every)], catch_exceptions=False)
+    assert r.exit_code == 0 and "2 unchanged" in r.output
+    got = json.loads(run(app, ["ask", "--index", str(every), "which venue held the concert?",
+                               "--json", "-q"], catch_exceptions=False).stdout)
+    assert {h["table"] for h in got["hits"]} == {"music.singer", "shows.concert"}
     r = run(app, ["profile", "--tables", str(folder), "--db", "shows", "--json", "-q"],
             catch_exceptions=False)
     assert [t["table"] for t in json.loads(r.stdout)["tables"]] == ["concert"]

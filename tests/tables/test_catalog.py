@@ -233,17 +233,52 @@ def test_a_databases_folder_reads_the_database_and_its_data_dictionary(tmp_path)
     assert before[0] != after[0] and before[1] != after[1]
 
 
-def test_a_folder_of_several_databases_or_a_database_and_files_is_an_error(tmp_path):
+def test_a_folder_of_a_database_and_data_files_is_an_error(tmp_path):
     from tablegraph.utils import TableGraphError
 
     db = _bird_folder(tmp_path)
     (db / "extra.csv").write_text("a\n1\n")
-    with pytest.raises(TableGraphError, match="holds the database .* and 1 data file"):
+    with pytest.raises(TableGraphError, match="holds 1 database file.* and 1 data file"):
         discover(db)
-    (db / "extra.csv").unlink()
-    sqlite3.connect(db / "copy.db").execute("CREATE TABLE t (a INTEGER)").connection.close()
-    with pytest.raises(TableGraphError, match="holds 2 database files"):
-        discover(db)
+
+
+def test_a_folder_of_several_databases_is_one_catalogue_joined_within_each(tmp_path):
+    """Each table named `<database>.<table>`, its keys resolved within its own file, and
+    joins inferred only between tables of one database: `shop.orders.customer_id` finds
+    `shop.customers`, never `crm.customers`."""
+    from tablegraph.tables.joins import join_graph
+    from tablegraph.tables.profile import profile_tables
+    from tablegraph.utils import TableGraphError
+
+    for db, ddl in {"shop": ["CREATE TABLE customers (id INTEGER, name TEXT)",
+                             "CREATE TABLE orders (id INTEGER, customer_id INTEGER)"],
+                    "crm": ["CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)",
+                            "CREATE TABLE calls (id INTEGER, customer_id INTEGER REFERENCES "
+                            "customers(id))", "CREATE TABLE visits (id INTEGER, "
+                            "customer_id INTEGER)"]}.items():
+        (tmp_path / db).mkdir()
+        con = sqlite3.connect(tmp_path / db / f"{db}.sqlite")
+        for statement in ddl:
+            con.execute(statement)
+        con.commit()
+        con.close()
+    refs = discover(tmp_path)
+    assert [(r.name, r.table, r.database) for r in refs] == [
+        ("crm.calls", "calls", "crm"), ("crm.customers", "customers", "crm"),
+        ("crm.visits", "visits", "crm"), ("shop.customers", "customers", "shop"),
+        ("shop.orders", "orders", "shop")]
+    profiles = profile_tables(refs, use_cache=False)
+    assert [p.database for p in profiles] == ["crm"] * 3 + ["shop"] * 2
+    assert profiles[0].foreign_keys == [ForeignKey(("customer_id",), "crm.customers", ("id",))]
+    joins = {(j.left, j.right) for j in join_graph(profiles).every()}
+    assert ("crm.calls", "crm.customers") in joins
+    assert ("shop.orders", "shop.customers") in joins  # inferred, where none is declared
+    assert all(a.split(".")[0] == b.split(".")[0] for a, b in joins), joins
+    # a second file of the same name is no second database of that name
+    (tmp_path / "old").mkdir()
+    sqlite3.connect(tmp_path / "old" / "shop.db").execute("CREATE TABLE t (a)").connection.close()
+    with pytest.raises(TableGraphError, match="two databases named 'shop'"):
+        discover(tmp_path)
 
 
 def test_a_folder_of_data_files_reads_its_data_dictionary_too(tmp_path):

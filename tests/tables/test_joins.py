@@ -338,6 +338,28 @@ def test_a_first_stage_set_stays_in_the_part_of_the_schema_its_best_table_joins(
     assert s.parts() == [["labevents", "admissions"], ["orders"]]
 
 
+def test_a_set_keeps_to_one_database_of_a_catalogue():
+    """In a catalogue of several databases, a table the second stage finds needed in another
+    database leaves the set: no query joins across database files. The graph keeps which
+    table is in which database through its JSON and a renaming."""
+    j = [Join("shop.orders", ("customer_id",), "shop.customers", ("id",), "declared", 1.0,
+              "fk")]
+    g = JoinGraph(["crm.customers", "shop.customers", "shop.orders"], j,
+                  databases={"crm.customers": "crm", "shop.customers": "shop",
+                             "shop.orders": "shop"})
+    scores, needed = np.array([0.8, 0.7, 0.9]), np.array([0.9, 0.9, 0.9])
+    assert select_set(scores, g.tables, g, SetConfig(), needed).tables == \
+        ["shop.orders", "shop.customers"]
+    assert select_set(scores, g.tables, g, SetConfig(seed_weight=0.01)).tables == \
+        ["shop.orders", "shop.customers"]
+    assert JoinGraph.from_json(g.to_json()) == g
+    assert g.renamed({"crm.customers": "crm.clients"}).databases["crm.clients"] == "crm"
+    one = JoinGraph(g.tables, j)  # one database (or a PostgreSQL one's schemas): as before
+    assert set(select_set(scores, one.tables, one, SetConfig(), needed).tables) == \
+        {"shop.orders", "shop.customers", "crm.customers"}
+    assert "databases" not in one.to_json()
+
+
 def test_a_sets_parts_are_what_its_joins_connect_and_sql_context_names_the_gap(tmp_path):
     def join(a: str, b: str) -> Join:
         return Join(a, ("k",), b, ("k",), "inferred", 0.7, "name pattern")

@@ -14,7 +14,8 @@ For one question with scores s [M] over a database's tables:
    schema of several unrelated parts a query does not cross from one to another. With it,
    such a seed stays, alone: its probability already weighed the question against the joins,
    and a join that inference missed (`flight.from_airport` to `airport_service.airport_code`)
-   must not take `flight` out of "flights from Boston to Denver".
+   must not take `flight` out of "flights from Boston to Denver". In a catalogue of several
+   databases, the set keeps to the best table's database.
 
 With the learned second stage (`joinstage.JoinStage`), `needed` [M], the probability that
 the question needs each table given its neighbours over the join graph, replaces the weights:
@@ -111,6 +112,7 @@ def select_set(scores: np.ndarray, names: list[str], graph: JoinGraph | None,
                                 if w[i] >= cfg.needed and i != top][: cfg.max_seeds - 1]
     if graph is None:
         return TableSet(seeds)
+    seeds = graph.same_database(seeds)  # a catalogue's: one query reads one database
     near = graph.component(seeds[0])
     if needed is None and len(near) > 1:
         seeds = [t for t in seeds if t in near]

@@ -82,11 +82,21 @@ class JoinGraph:
     (`flights.origin_airport_id` and `flights.dest_airport_id` -> `airports`,
     `wedding.male_id` and `wedding.female_id` -> `people`) and a table's declared join to
     itself (`employees.manager_id` -> `employees.id`). Sets are completed over `joins`; what
-    a query may join on is every join (`every`, `with_parallel`)."""
+    a query may join on is every join (`every`, `with_parallel`). In a catalogue of several
+    databases, `databases` maps each table to its database ({} for one database): a query
+    reads one database, so a set keeps to one (`same_database`)."""
 
     tables: list[str]
     joins: list[Join] = field(default_factory=list)
     also: list[Join] = field(default_factory=list)
+    databases: dict[str, str] = field(default_factory=dict)
+
+    def same_database(self, tables: list[str]) -> list[str]:
+        """`tables` that are in the first one's database (all of them in one database)."""
+        if not self.databases or not tables:
+            return tables
+        first = self.databases.get(tables[0])
+        return [t for t in tables if self.databases.get(t) == first]
 
     def every(self) -> list[Join]:
         """`joins` and `also`, by pair of tables (the surest of a pair first)."""
@@ -185,17 +195,20 @@ class JoinGraph:
         def joins(js: list[Join]) -> list[Join]:
             return [Join(r(j.left), j.left_columns, r(j.right), j.right_columns, j.source,
                          j.confidence, j.reason) for j in js]
-        return JoinGraph([r(t) for t in self.tables], joins(self.joins), joins(self.also))
+        return JoinGraph([r(t) for t in self.tables], joins(self.joins), joins(self.also),
+                         {r(t): d for t, d in self.databases.items()})
 
     def to_json(self) -> dict:
         return {"tables": self.tables, "joins": [j.to_json() for j in self.joins],
-                "also": [j.to_json() for j in self.also]}
+                "also": [j.to_json() for j in self.also],
+                **({"databases": self.databases} if self.databases else {})}
 
     @staticmethod
     def from_json(d: dict) -> "JoinGraph":
         """From `to_json`; an index saved before `also` existed has none."""
         return JoinGraph(list(d["tables"]), [Join.from_json(j) for j in d["joins"]],
-                         [Join.from_json(j) for j in d.get("also", [])])
+                         [Join.from_json(j) for j in d.get("also", [])],
+                         {str(t): str(x) for t, x in d.get("databases", {}).items()})
 
 
 # the last words that make a column a key (`_sk`: a surrogate key, only after an underscore)
@@ -346,7 +359,13 @@ def identifies(profile: TableProfile, columns: tuple[str, ...]) -> bool:
 
 
 def join_graph(profiles: list[TableProfile]) -> JoinGraph:
-    """The join graph of these tables: declared foreign keys, then inferred joins."""
+    """The join graph of these tables: declared foreign keys, then inferred joins; in a
+    catalogue of several databases (`TableProfile.database`), each database's alone."""
+    if len(databases := sorted({p.database for p in profiles})) > 1:
+        parts = [join_graph([p for p in profiles if p.database == d]) for d in databases]
+        return JoinGraph([p.name for p in profiles], [j for g in parts for j in g.joins],
+                         [j for g in parts for j in g.also],
+                         {p.name: p.database for p in profiles})
     names = [p.name for p in profiles]
     by_lower = {n.lower(): n for n in names}
     prof = {p.name: p for p in profiles}

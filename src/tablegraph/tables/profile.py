@@ -464,7 +464,7 @@ def profile_sample(reader: Reader, ref: TableRef, top_k: int = TOP_K_VALUES,
                                           notes.get(name.lower(), "")))
         return TableProfile(ref.name, display_location(ref.location), total, int(n_sampled),
                             profiles, list(declared.primary_key), list(declared.foreign_keys),
-                            unique_keys, declared.comment)
+                            unique_keys, declared.comment, ref.database)
     finally:
         reader.drop(tmp)
 

@@ -93,6 +93,9 @@ class TableProfile:
     # (`icd_code`, `icd_version`): keys no catalog declared (`tables.profile.composite_keys`)
     unique_keys: list[list[str]] = field(default_factory=list)
     comment: str = ""
+    # the database of a catalogue of several this table is one of (`TableRef.database`); ""
+    # for one database. Joins are found within a database.
+    database: str = ""
 
     @property
     def stats(self) -> np.ndarray:
@@ -106,7 +109,8 @@ class TableProfile:
                 "n_sampled": self.n_sampled, "columns": [c.to_json() for c in self.columns],
                 "primary_key": self.primary_key,
                 "foreign_keys": [k.to_json() for k in self.foreign_keys],
-                "unique_keys": self.unique_keys, "comment": self.comment}
+                "unique_keys": self.unique_keys, "comment": self.comment,
+                **({"database": self.database} if self.database else {})}
 
     @staticmethod
     def from_json(d: dict) -> "TableProfile":
@@ -115,7 +119,7 @@ class TableProfile:
                             list(d.get("primary_key", [])),
                             [ForeignKey.from_json(k) for k in d.get("foreign_keys", [])],
                             [list(k) for k in d.get("unique_keys", [])],
-                            str(d.get("comment", "")))
+                            str(d.get("comment", "")), str(d.get("database", "")))
 
 
 class TableNames:

@@ -180,9 +180,14 @@ def sql_context(profiles: list[TableProfile], joins: list[Join], values: bool = 
     `named` {table: {column: values}}: the values the question names (`create_table`);
     `parts`: the set's tables grouped by what its joins connect (`TableSet.parts`): where
     there are several, a line says that no join path was found between them, so that a
-    reader does not take its absence for an oversight."""
+    reader does not take its absence for an oversight. Tables of a catalogue of several
+    databases (`TableProfile.database`) are preceded by a line naming each database's file."""
     by_name = {p.name: p for p in profiles}
     types: set[str] = set()  # a type two tables use is created once
+    # a catalogue's tables are `<database>.<table>`: say which file each database is
+    files = {p.database: p.source for p in profiles if p.database}
+    head = "".join(f"-- {d}: the database {where}, attached as {d}\n"
+                   for d, where in sorted(files.items()))
     out = [create_table(p, joins, values, referenced=by_name, named=(named or {}).get(p.name),
                         types_written=types) for p in profiles]
     if parts and len(parts) > 1:
@@ -197,5 +202,5 @@ def sql_context(profiles: list[TableProfile], joins: list[Join], values: bool = 
             out += [f"--   {_plain(j.left, dialect)}.{_plain(a, dialect)} = "
                     f"{_plain(j.right, dialect)}.{_plain(b, dialect)}  ({how})"
                     for a, b in zip(j.left_columns, j.right_columns)]
-    return "\n\n".join(out[: len(profiles)]) + ("\n\n" + "\n".join(out[len(profiles):])
+    return head + "\n\n".join(out[: len(profiles)]) + ("\n\n" + "\n".join(out[len(profiles):])
                                                  if len(out) > len(profiles) else "") + "\n"

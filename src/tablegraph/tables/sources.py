@@ -19,6 +19,8 @@ Supported `spec`s:
   databases (`tables.metadata`), when it holds no database file;
 - Spider's `tables.json` (schemas of databases, `tables.metadata`) of one database;
 - a SQLite or DuckDB database file (recognised by its header bytes);
+- a folder of several such files, read as one catalogue (`_catalogue_tables`): each table
+  named `<database>.<table>` by its file's name, joins found within a database only;
 - a PostgreSQL URL `postgresql://user:pass@host:port/db` (every base table of every
   non-system schema; tables outside `public` are named `schema.table`);
 - a MySQL or MariaDB URL `mysql://user:pass@host:port/db` (`mariadb://` too; the tables and
@@ -265,6 +267,9 @@ class TableRef:
     table: str = ""  # table inside a database ("schema"."table" parts joined by '.')
     schema: str = ""
     parts: tuple[str, ...] = ()  # the files of a partitioned dataset (location: its folder)
+    # in a folder of several database files, read as one catalogue, the name of the database
+    # file this table is in (its tables are named `<database>.<table>`); "" for one database
+    database: str = ""
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -520,14 +525,13 @@ def _discover(spec: str) -> list[TableRef]:
         if not databases and (described := _metadata_database(spec, everything)) is not None:
             return _discover(described)  # DDL.csv and a JSON per table (Spider 2.0's)
         if databases:  # a database's folder (Spider's, BIRD's): the database, if only it
-            if len(databases) > 1:
-                raise TableGraphError(f"{spec} holds {len(databases)} database files "
-                                      f"({', '.join(databases[:3])}): give one of them, "
-                                      f"or its name with --db")
             if files:
-                raise TableGraphError(f"{spec} holds the database {databases[0]} and "
-                                      f"{len(files)} data file(s) ({files[0]}, ...): give the "
-                                      f"database file, or a folder of data files")
+                raise TableGraphError(f"{spec} holds {len(databases)} database file(s) "
+                                      f"({databases[0]}, ...) and {len(files)} data file(s) "
+                                      f"({files[0]}, ...): give a database file, a folder of "
+                                      f"databases, or a folder of data files")
+            if len(databases) > 1:
+                return _catalogue_tables(databases)
             return _discover(databases[0])
         deltas = sorted({os.path.dirname(os.path.dirname(os.path.abspath(f))) for f in everything
                          if os.path.basename(os.path.dirname(f)) == DELTA_LOG
@@ -582,6 +586,23 @@ def _discover(spec: str) -> list[TableRef]:
             f"DuckDB database, or .sql schema")
     with Reader() as reader:
         return reader.list_database_tables(kind, str(path))
+
+
+def _catalogue_tables(databases: list[str]) -> list[TableRef]:
+    """The tables of several database files read as one catalogue: each named
+    `<database>.<table>` (`database_name`: `shop/shop.sqlite` -> `shop.orders`), as SQLite
+    and DuckDB name the tables of an attached database; two files of one name are an error
+    naming both."""
+    seen: dict[str, str] = {}
+    refs: list[TableRef] = []
+    for path in databases:
+        name = database_name(path)
+        if (other := seen.setdefault(name.lower(), path)) != path:
+            raise TableGraphError(f"two databases named {name!r}: {other} and {path}: give "
+                                  f"one of them, or a folder where their names differ")
+        refs += [replace(r, name=f"{name}.{r.name}", database=name)
+                 for r in _discover(path)]
+    return sorted(refs, key=lambda r: r.name)
 
 
 def _workbook_refs(path: str) -> list[TableRef]:
