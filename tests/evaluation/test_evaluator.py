@@ -43,7 +43,8 @@ def test_gold_names_match_as_sql_names_do():
     qs = [Question("q", ("orders", "public.ORDERS", "main.orders", "ITEMS", "Sales.Items"))]
     assert resolve_tables(qs, tables)[0].tables == ("Orders",) * 3 + ("sales.items",) * 2
     with pytest.raises(TableGraphError, match=r"table 'staff' in question 'q' is in several "
-                       r"schemas \(crm.staff, hr.staff\): write it with its schema"):
+                       r"schemas or databases \(crm.staff, hr.staff\): write it with its "
+                       r"schema or database"):
         resolve_tables([Question("q", ("staff",))], tables)
     # a qualifier that is no schema here: a database's name or another engine's default schema
     qs = [Question("q", ("sakila.orders", "dbo.Orders", "mydb.sales.items", "public.items"))]
@@ -103,8 +104,8 @@ def test_the_api_finds_a_table_by_the_names_a_questions_file_may_use():
     index = SimpleNamespace(profiles=profiles, names=[p.name for p in profiles], _names=None)
     assert TableIndex.profile(index, "public.orders").name == "Orders"
     assert TableIndex.profile(index, "EMPLOYEE").name == "hr.employee"
-    with pytest.raises(TableGraphError, match=r"'staff' is in several schemas \(crm.staff, "
-                                              r"hr.staff\)"):
+    with pytest.raises(TableGraphError, match=r"'staff' is in several schemas or databases "
+                                              r"\(crm.staff, hr.staff\)"):
         TableIndex.profile(index, "staff")
     with pytest.raises(TableGraphError, match="no table 'nosuch' in the index"):
         TableIndex.profile(index, "nosuch")

@@ -172,11 +172,12 @@ class TableNames:
         return found[0] if len(found) == 1 else None
 
     def ambiguity(self, name: str) -> str:
-        """For a name without its schema that several schemas have, the end of an error
-        naming their tables; else the empty string."""
+        """For a name without its schema that several schemas (or a catalogue's databases)
+        have, the end of an error naming their tables; else the empty string."""
         low = name.lower()
         if "." in low and low.rsplit(".", 1)[0] not in self._schemas:
             low = low.rsplit(".", 1)[1]
         several = sorted(self._bare.get(low, []))
-        return (f" is in several schemas ({', '.join(several)}): write it with its schema"
+        return (f" is in several schemas or databases ({', '.join(several)}): write it "
+                f"with its schema or database"
                 if len(several) > 1 else "")
