@@ -248,6 +248,7 @@ def test_a_folder_of_several_databases_is_one_catalogue_joined_within_each(tmp_p
     `shop.customers`, never `crm.customers`."""
     from tablegraph.tables.joins import join_graph
     from tablegraph.tables.profile import profile_tables
+    from tablegraph.tables.schema import sql_context
     from tablegraph.utils import TableGraphError
 
     for db, ddl in {"shop": ["CREATE TABLE customers (id INTEGER, name TEXT)",
@@ -274,6 +275,10 @@ def test_a_folder_of_several_databases_is_one_catalogue_joined_within_each(tmp_p
     assert ("crm.calls", "crm.customers") in joins
     assert ("shop.orders", "shop.customers") in joins  # inferred, where none is declared
     assert all(a.split(".")[0] == b.split(".")[0] for a, b in joins), joins
+    # an LLM's context says which file each database is, as the statements name its tables
+    context = sql_context(profiles[:2], [])
+    assert context.startswith(f"-- crm: the database {tmp_path / 'crm' / 'crm.sqlite'}, "
+                              f"attached as crm\nCREATE TABLE \"crm\".\"calls\"")
     # a second file of the same name is no second database of that name
     (tmp_path / "old").mkdir()
     sqlite3.connect(tmp_path / "old" / "shop.db").execute("CREATE TABLE t (a)").connection.close()
