@@ -310,19 +310,34 @@ def test_text_output_cuts_long_values(capsys):
 
 
 def test_text_output_lines_up_scores_after_wide_table_names(capsys):
-    """A table named in CJK characters (two terminal columns each) keeps its score in the
-    column of the others' scores."""
+    """A table named in CJK characters (two terminal columns each), or longer than the
+    column, keeps its score in the column of the others' scores."""
     import unicodedata
 
     from tablegraph.cli import _print_result
     from tablegraph.retrieval.retriever import SearchResult, TableHit
 
-    _print_result(SearchResult("customers", [TableHit(1, "orders", 0.9, [], []),
-                                             TableHit(2, "顧客", 0.5, [], [])]))
-    lines = capsys.readouterr().out.splitlines()[1:3]
-    width = [sum(2 if unicodedata.east_asian_width(c) in "WF" else 1
-                 for c in line[:line.index("0.")]) for line in lines]
-    assert width[0] == width[1], lines
+    def widths(*tables: str) -> list[int]:
+        _print_result(SearchResult("customers", [TableHit(i + 1, t, 0.5, [], [])
+                                                 for i, t in enumerate(tables)]))
+        lines = capsys.readouterr().out.splitlines()[1:]
+        return [sum(2 if unicodedata.east_asian_width(c) in "WF" else 1
+                    for c in line[:line.index("0.")]) for line in lines]
+
+    assert len(set(widths("orders", "顧客"))) == 1
+    # a name longer than the usual column (a catalogue's `<database>.<table>`) widens it
+    assert len(set(widths("orders", "apartment_rentals.Apartment_Buildings"))) == 1
+
+
+def test_profile_lines_up_its_columns_under_a_long_table_name(tmp_path):
+    """A table name wider than the column (a catalogue's `<database>.<table>`) widens it:
+    every row's figures stay under their headings."""
+    (tmp_path / "orders.csv").write_text("id\n1\n")
+    (tmp_path / "apartment_rentals_apartment_buildings.csv").write_text("id\n1\n")
+    lines = run("profile", "--tables", str(tmp_path), "-q").output.splitlines()
+    ends = {line.index("rows") + len("rows") for line in lines[:1]} | \
+        {line.index(" 1 ") + 2 for line in lines[1:]}
+    assert len(ends) == 1, lines
 
 
 def test_evaluate_and_train_take_a_benchmarks_json_questions(trained, tmp_path):

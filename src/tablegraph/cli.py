@@ -13,7 +13,7 @@ from typing import Optional
 
 import typer
 
-from tablegraph.utils import TableGraphError, padded
+from tablegraph.utils import TableGraphError, column_width, padded
 
 STRICT = typer.Option(False, "--strict", help="an unreadable table is an error, not skipped")
 QUIET = typer.Option(False, "--quiet", "-q", help="no progress bars")
@@ -178,12 +178,14 @@ def profile(tables: str = typer.Option(..., "--tables", help="folder, file, data
         typer.echo(json.dumps({"tables": rows, "skipped": [
             {"table": x.table, "source": x.source, "why": x.why} for x in skipped]}, indent=2))
         return
-    typer.echo(f"{'table':<28} {'rows':>9} {'read':>7} {'cols':>5} {'nodes':>6} {'edges':>6}  keys")
+    width = column_width((r["table"] for r in rows), 28)
+    typer.echo(f"{padded('table', width)} {'rows':>9} {'read':>7} {'cols':>5} {'nodes':>6} "
+               f"{'edges':>6}  keys")
     for r in rows:
         declared = ([f"primary key ({', '.join(r['primary_key'])})"] if r["primary_key"] else []) \
             + [f"({', '.join(k['columns'])}) -> {k['table']}({', '.join(k['ref_columns'])})"
                for k in r["foreign_keys"]]
-        typer.echo(f"{padded(r['table'], 28)} {r['rows']:>9} {r['rows_read']:>7} {r['columns']:>5} "
+        typer.echo(f"{padded(r['table'], width)} {r['rows']:>9} {r['rows_read']:>7} {r['columns']:>5} "
                    f"{r['nodes']:>6} {r['edges']:>6}  {'; '.join(declared)}")
     for x in skipped:
         typer.echo(f"skipped {x.table}: {x.why}")
@@ -381,10 +383,11 @@ def _shown(value: str) -> str:
 
 def _print_result(res) -> None:
     typer.echo(f"Q: {res.question}")
+    width = column_width((h.table for h in res.hits), 22)
     for h in res.hits:
         cols = ", ".join(f"{m.column} ({m.score:.2f})" for m in h.columns)
         vals = ", ".join(f"{m.column}={_shown(m.value)} ({m.score:.2f})" for m in h.values)
-        typer.echo(f"  {h.rank}. {padded(h.table, 22)} {h.score:.3f}   columns: {cols}"
+        typer.echo(f"  {h.rank}. {padded(h.table, width)} {h.score:.3f}   columns: {cols}"
                    + (f"   values: {vals}" if vals else ""))
         if h.comment:  # what the catalog says the table is, cut as values are, but longer
             cut = h.comment if len(h.comment) <= 2 * SHOWN_VALUE_CHARS else \

@@ -11,7 +11,7 @@ import sys
 import tempfile
 import unicodedata
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 
 class TableGraphError(Exception):
@@ -133,12 +133,22 @@ def write_json(path: str | os.PathLike[str], obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
 
 
+def display_width(text: str) -> int:
+    """Terminal columns `text` takes: wide characters (CJK, full-width forms) two, combining
+    marks none, any other one."""
+    return sum(0 if unicodedata.combining(ch) else
+               2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def padded(text: str, width: int) -> str:
-    """`text` left-aligned in `width` terminal columns: wide characters (CJK, full-width
-    forms) take two, combining marks none, so a table named `顧客` lines up as `orders` does."""
-    shown = sum(0 if unicodedata.combining(ch) else
-                2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-    return text + " " * max(0, width - shown)
+    """`text` left-aligned in `width` terminal columns (`display_width`), so that a table
+    named `顧客` lines up as `orders` does."""
+    return text + " " * max(0, width - display_width(text))
+
+
+def column_width(texts: Iterable[str], least: int) -> int:
+    """The width of a column of `texts`: their widest, and at least `least`."""
+    return max([least, *(display_width(t) for t in texts)])
 
 
 def pick_device(device: str | None = None) -> str:
