@@ -163,8 +163,11 @@ def test_spider_tables_json_reads_as_schema_only_databases_by_db_id(tmp_path):
     # a readable name is a comment where it says more than the name itself
     assert [c.comment for c in f1["drivers"].columns] == ["", "driver reference name"]
     assert (f1["results"].comment, f1["drivers"].comment) == ("race results", "")
-    with pytest.raises(TableGraphError, match="describes 2 databases"):
-        discover(both)
+    # without a db_id to pick one, its databases are one catalogue, named as their db_ids
+    refs = discover(both)
+    assert {(r.database, r.name.split(".")[0]) for r in refs} == {
+        ("concert_singer", "concert_singer"), ("formula_1", "formula_1")}
+    assert "concert_singer.singer_in_concert" in [r.name for r in refs]
     data = tmp_path / "rows.json"  # a JSON of rows stays a table
     data.write_text(json.dumps([{"db_id": 1, "table_names_original": "x"}]))
     assert [r.name for r in discover(data)] == ["rows"]

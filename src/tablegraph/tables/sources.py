@@ -17,7 +17,8 @@ Supported `spec`s:
 - one such file;
 - a folder described by a DDL.csv and a JSON file per table, as Spider 2.0 keeps its
   databases (`tables.metadata`), when it holds no database file;
-- Spider's `tables.json` (schemas of databases, `tables.metadata`) of one database;
+- Spider's `tables.json` (schemas of databases, `tables.metadata`): its one database, or of
+  several, a catalogue of them as a folder of several database files is;
 - a SQLite or DuckDB database file (recognised by its header bytes);
 - a folder of several such files, read as one catalogue (`_catalogue_tables`): each table
   named `<database>.<table>` by its file's name, joins found within a database only;
@@ -561,11 +562,9 @@ def _discover(spec: str) -> list[TableRef]:
                                       f"and {r.location}")
             seen[r.name] = r.location
         return sorted(refs, key=lambda r: r.name)
-    if (found := _catalogue(spec)) is not None:  # Spider's tables.json: its one database
-        if len(found) != 1:
-            raise TableGraphError(f"{spec} describes {len(found)} databases "
-                                  f"({', '.join(sorted(found)[:3])}, ...): evaluate and train "
-                                  f"read the one each question's db_id (or --db) names")
+    if (found := _catalogue(spec)) is not None:  # Spider's tables.json: its one database,
+        if len(found) > 1:  # or a catalogue of its several
+            return _catalogue_tables(list(found.values()))
         return _discover(next(iter(found.values())))
     if path.name.lower().endswith(FILE_SUFFIXES):
         return [TableRef(name=table_name_of(path), kind="file", location=str(path))]
@@ -589,10 +588,10 @@ def _discover(spec: str) -> list[TableRef]:
 
 
 def _catalogue_tables(databases: list[str]) -> list[TableRef]:
-    """The tables of several database files read as one catalogue: each named
-    `<database>.<table>` (`database_name`: `shop/shop.sqlite` -> `shop.orders`), as SQLite
-    and DuckDB name the tables of an attached database; two files of one name are an error
-    naming both."""
+    """The tables of several database files (a folder's, or those a tables.json describes,
+    each named as its db_id) read as one catalogue: each named `<database>.<table>`
+    (`database_name`: `shop/shop.sqlite` -> `shop.orders`), as SQLite and DuckDB name the
+    tables of an attached database; two files of one name are an error naming both."""
     seen: dict[str, str] = {}
     refs: list[TableRef] = []
     for path in databases:
