@@ -591,16 +591,18 @@ def _catalogue_tables(databases: list[str]) -> list[TableRef]:
     """The tables of several database files (a folder's, or those a tables.json describes,
     each named as its db_id) read as one catalogue: each named `<database>.<table>`
     (`database_name`: `shop/shop.sqlite` -> `shop.orders`), as SQLite and DuckDB name the
-    tables of an attached database; two files of one name are an error naming both."""
+    tables of an attached database; two files of one name are an error naming both. One
+    connection lists them all (one each took 0.1 s a database)."""
     seen: dict[str, str] = {}
     refs: list[TableRef] = []
-    for path in databases:
-        name = database_name(path)
-        if (other := seen.setdefault(name.lower(), path)) != path:
-            raise TableGraphError(f"two databases named {name!r}: {other} and {path}: give "
-                                  f"one of them, or a folder where their names differ")
-        refs += [replace(r, name=f"{name}.{r.name}", database=name)
-                 for r in _discover(path)]
+    with Reader() as reader:
+        for path in databases:
+            name = database_name(path)
+            if (other := seen.setdefault(name.lower(), path)) != path:
+                raise TableGraphError(f"two databases named {name!r}: {other} and {path}: "
+                                      f"give one of them, or a folder where their names differ")
+            refs += [replace(r, name=f"{name}.{r.name}", database=name)
+                     for r in reader.list_database_tables(_db_kind(Path(path)), path)]
     return sorted(refs, key=lambda r: r.name)
 
 
