@@ -544,6 +544,14 @@ def test_db_picks_one_database_of_a_tables_json(tmp_path):
     r = run("schema", "--tables", str(both), "-q")  # without --db: a catalogue of both
     assert r.exit_code == 0 and "music.concert.singer_id = music.singer.singer_id" in r.output
     assert "shows.a" in r.output
+    # an LLM's context names each database of it, never the cache's copy of it
+    from tablegraph.tables.profile import profile_tables
+    from tablegraph.tables.schema import sql_context
+    from tablegraph.tables.sources import discover
+
+    head = sql_context(profile_tables(discover(both), use_cache=False)[:1], []).split("\n")[0]
+    assert head == "-- music: a database its schema file describes (columns, types, keys; " \
+        "no rows), attached as music"
     one_line_error(cli("schema", "--tables", str(both), "--db", "nope"), "'nope'")
     one = tmp_path / "one.json"
     one.write_text(json.dumps([{**entry, "db_id": "music"}]))

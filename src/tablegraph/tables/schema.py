@@ -173,6 +173,18 @@ def unjoined(parts: list[list[str]]) -> str:
     return " and ".join(", ".join(p) for p in parts)
 
 
+def _database_file(where: str) -> str:
+    """What a catalogue's database is, for a reader: its file; for one built in the cache
+    from a description of it (a tables.json's), no cache path but what it is."""
+    from pathlib import Path
+
+    from tablegraph.utils import cache_root
+
+    if Path(where).resolve().is_relative_to(cache_root().resolve()):
+        return "a database its schema file describes (columns, types, keys; no rows)"
+    return f"the database {where}"
+
+
 def sql_context(profiles: list[TableProfile], joins: list[Join], values: bool = True,
                 named: dict[str, dict[str, list[str]]] | None = None,
                 parts: list[list[str]] | None = None) -> str:
@@ -186,7 +198,7 @@ def sql_context(profiles: list[TableProfile], joins: list[Join], values: bool = 
     types: set[str] = set()  # a type two tables use is created once
     # a catalogue's tables are `<database>.<table>`: say which file each database is
     files = {p.database: p.source for p in profiles if p.database}
-    head = "".join(f"-- {d}: the database {where}, attached as {d}\n"
+    head = "".join(f"-- {d}: {_database_file(where)}, attached as {d}\n"
                    for d, where in sorted(files.items()))
     out = [create_table(p, joins, values, referenced=by_name, named=(named or {}).get(p.name),
                         types_written=types) for p in profiles]
