@@ -70,6 +70,24 @@ def write_tiny_sqlite(tables: Path, out: Path) -> Path:
     return out
 
 
+def write_sqlite(path: Path, script: str) -> Path:
+    """A SQLite file at `path` (its folders made) holding what the SQL `script` creates."""
+    import sqlite3
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(path)
+    con.executescript(script)
+    con.commit()
+    con.close()
+    return Path(path)
+
+
+@pytest.fixture
+def sqlite_file():
+    """`write_sqlite`, for tests in any folder."""
+    return write_sqlite
+
+
 @pytest.fixture
 def tiny_sqlite():
     """`write_tiny_sqlite`, for tests (a fixture: `conftest` is no module to import from

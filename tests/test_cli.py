@@ -559,17 +559,12 @@ def test_db_picks_one_database_of_a_tables_json(tmp_path):
                    "leave --db out")
 
 
-def test_a_home_path_as_a_program_passes_it_is_the_home_folders(tmp_path):
+def test_a_home_path_as_a_program_passes_it_is_the_home_folders(tmp_path, sqlite_file):
     """`--tables ~/shop.sqlite` passed without a shell (an MCP client's configuration) reads
     the file in the home folder, as a shell would have made it; a question is left alone."""
-    import sqlite3
-
     from tablegraph.cli import _home_expanded
 
-    con = sqlite3.connect(tmp_path / "shop.sqlite")
-    con.execute("CREATE TABLE refunds (id INTEGER, amount REAL)")
-    con.commit()
-    con.close()
+    sqlite_file(tmp_path / "shop.sqlite", "CREATE TABLE refunds (id INTEGER, amount REAL)")
     env = {**os.environ, "HOME": str(tmp_path)}
     for args in (["--tables", "~/shop.sqlite"], ["--tables=~/shop.sqlite"]):
         r = subprocess.run([sys.executable, "-m", "tablegraph.cli", "schema", *args], env=env,

@@ -68,24 +68,17 @@ def test_index_cli_and_errors(indexed, tmp_path):
         load_index(model)
 
 
-def _two_databases(root):
+def _two_databases(root, sqlite_file):
     """A benchmark's folder of databases: database/<name>/<name>.sqlite, two of them."""
-    import sqlite3
-
-    for name, ddl in (("music", ["CREATE TABLE singer (singer_id INTEGER PRIMARY KEY, "
-                                 "name TEXT)", "INSERT INTO singer VALUES (1, 'Ann')"]),
-                      ("shows", ["CREATE TABLE concert (concert_id INTEGER PRIMARY KEY, "
-                                 "venue TEXT)", "INSERT INTO concert VALUES (1, 'Hall')"])):
-        (root / name).mkdir(parents=True)
-        con = sqlite3.connect(root / name / f"{name}.sqlite")
-        for statement in ddl:
-            con.execute(statement)
-        con.commit()
-        con.close()
+    sqlite_file(root / "music" / "music.sqlite", "CREATE TABLE singer (singer_id INTEGER "
+                "PRIMARY KEY, name TEXT); INSERT INTO singer VALUES (1, 'Ann');")
+    sqlite_file(root / "shows" / "shows.sqlite", "CREATE TABLE concert (concert_id INTEGER "
+                "PRIMARY KEY, venue TEXT); INSERT INTO concert VALUES (1, 'Hall');")
     return root
 
 
-def test_db_picks_one_database_of_a_folder_for_profile_index_and_the_servers(trained, tmp_path):
+def test_db_picks_one_database_of_a_folder_for_profile_index_and_the_servers(trained, tmp_path,
+                                                                            sqlite_file):
     """`profile`, `index`, `serve` and `mcp` take `--db` as `ask` and `schema` do: one
     database of a folder of several, by name; without it, the folder is one catalogue of
     every database's tables, `<database>.<table>`, which an index keeps and updates."""
@@ -94,7 +87,7 @@ def test_db_picks_one_database_of_a_folder_for_profile_index_and_the_servers(tra
     import sys
 
     model = trained[0]
-    folder = _two_databases(tmp_path / "database")
+    folder = _two_databases(tmp_path / "database", sqlite_file)
 
     def cli(*args):
         return subprocess.run([sys.executable, "-m", "tablegraph.cli", *args],

@@ -242,7 +242,8 @@ def test_a_folder_of_a_database_and_data_files_is_an_error(tmp_path):
         discover(db)
 
 
-def test_a_folder_of_several_databases_is_one_catalogue_joined_within_each(tmp_path):
+def test_a_folder_of_several_databases_is_one_catalogue_joined_within_each(tmp_path,
+                                                                          sqlite_file):
     """Each table named `<database>.<table>`, its keys resolved within its own file, and
     joins inferred only between tables of one database: `shop.orders.customer_id` finds
     `shop.customers`, never `crm.customers`."""
@@ -257,12 +258,7 @@ def test_a_folder_of_several_databases_is_one_catalogue_joined_within_each(tmp_p
                             "CREATE TABLE calls (id INTEGER, customer_id INTEGER REFERENCES "
                             "customers(id))", "CREATE TABLE visits (id INTEGER, "
                             "customer_id INTEGER)"]}.items():
-        (tmp_path / db).mkdir()
-        con = sqlite3.connect(tmp_path / db / f"{db}.sqlite")
-        for statement in ddl:
-            con.execute(statement)
-        con.commit()
-        con.close()
+        sqlite_file(tmp_path / db / f"{db}.sqlite", ";".join(ddl))
     refs = discover(tmp_path)
     assert [(r.name, r.table, r.database) for r in refs] == [
         ("crm.calls", "calls", "crm"), ("crm.customers", "customers", "crm"),

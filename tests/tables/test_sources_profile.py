@@ -134,15 +134,13 @@ def test_missing_path_and_unknown_file(tmp_path):
         discover(tmp_path / "new.sqlite")
 
 
-def test_local_file_urls_read_as_their_files_and_other_urls_are_refused(tmp_path, monkeypatch):
+def test_local_file_urls_read_as_their_files_and_other_urls_are_refused(tmp_path, monkeypatch,
+                                                                      sqlite_file):
     """sqlite:///relative, sqlite:////absolute, duckdb:/// and file:/// URLs (as SQLAlchemy
     and others write them) read the file; a URL of a kind not read says so without its
     password."""
     db = tmp_path / "shop.sqlite"
-    con = sqlite3.connect(db)
-    con.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, total REAL)")
-    con.commit()
-    con.close()
+    sqlite_file(db, "CREATE TABLE orders (id INTEGER PRIMARY KEY, total REAL)")
     monkeypatch.chdir(tmp_path)
     for url in ("sqlite:///shop.sqlite", f"sqlite:///{db}", f"file://{db}",
                 "sqlite:///shop.sqlite?mode=ro"):
@@ -616,11 +614,9 @@ def test_amounts_with_decimal_commas_are_numbers(tmp_path):
     assert p.columns[1].stats[FEATURE_INDEX["type_float"]] == 1.0  # numbers, not text
 
 
-def test_a_folder_holding_a_database_under_another_ending(tmp_path):
+def test_a_folder_holding_a_database_under_another_ending(tmp_path, sqlite_file):
     """SQLite files named .db3, .s3db or .sl3 (and DuckDB's .ddb) are the database of their
     folder, as .sqlite and .db are: the folder had "no ... files, and no database file"."""
-    con = sqlite3.connect(tmp_path / "shop.s3db")
-    con.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
-    con.commit()
-    con.close()
+    sqlite_file(tmp_path / "shop.s3db", "CREATE TABLE customers (id INTEGER PRIMARY KEY, "
+                "name TEXT)")
     assert [r.name for r in discover(tmp_path)] == ["customers"]
