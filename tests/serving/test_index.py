@@ -69,11 +69,16 @@ def test_index_cli_and_errors(indexed, tmp_path):
 
 
 def _two_databases(root, sqlite_file):
-    """A benchmark's folder of databases: database/<name>/<name>.sqlite, two of them."""
+    """A folder of databases: database/<name>/<name>.sqlite (or .duckdb), two of them."""
+    import duckdb
+
     sqlite_file(root / "music" / "music.sqlite", "CREATE TABLE singer (singer_id INTEGER "
                 "PRIMARY KEY, name TEXT); INSERT INTO singer VALUES (1, 'Ann');")
-    sqlite_file(root / "shows" / "shows.sqlite", "CREATE TABLE concert (concert_id INTEGER "
-                "PRIMARY KEY, venue TEXT); INSERT INTO concert VALUES (1, 'Hall');")
+    (root / "shows").mkdir()
+    with duckdb.connect(str(root / "shows" / "shows.duckdb")) as con:
+        con.execute("CREATE TABLE concert (concert_id INTEGER PRIMARY KEY, venue TEXT); "
+                    "INSERT INTO concert VALUES (1, 'Hall'); "
+                    "COMMENT ON TABLE concert IS 'live shows'")
     return root
 
 
@@ -104,6 +109,12 @@ def test_db_picks_one_database_of_a_folder_for_profile_index_and_the_servers(tra
     assert load_index(every)[2].profile("concert").database == "shows"  # named without it
     r = run(app, ["index", "--update", str(every)], catch_exceptions=False)
     assert r.exit_code == 0 and "2 unchanged" in r.output
+    from tablegraph.serving.service import SearchService  # GET /tables and MCP's list_tables
+
+    assert SearchService.open(index=str(every)).tables_list() == [
+        {"table": "music.singer", "columns": 2, "rows": 1, "database": "music"},
+        {"table": "shows.concert", "columns": 2, "rows": 1, "comment": "live shows",
+         "database": "shows"}]
     got = json.loads(run(app, ["ask", "--index", str(every), "which venue held the concert?",
                                "--json", "-q"], catch_exceptions=False).stdout)
     assert {h["table"] for h in got["hits"]} == {"music.singer", "shows.concert"}

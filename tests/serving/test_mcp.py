@@ -15,8 +15,8 @@ def test_mcp_server_over_stdio_with_the_sdk_client(indexed):
     async def session():
         async with Client(params) as client:
             tools = {t.name: t for t in (await client.list_tools()).tools}
-            assert set(tools) == {"search_tables", "describe_table", "join_path",
-                                  "sql_context"}
+            assert set(tools) == {"search_tables", "list_tables", "describe_table",
+                                  "join_path", "sql_context"}
             assert "question" in tools["search_tables"].input_schema["properties"]
 
             async def call(name, args):
@@ -28,6 +28,9 @@ def test_mcp_server_over_stdio_with_the_sdk_client(indexed):
                                           {"question": "heparin medication for every person",
                                            "k": 2}))
             assert found["hits"][0]["table"] == "prescriptions" and len(found["hits"]) == 2
+            listed = json.loads(await call("list_tables", {}))
+            assert [t["table"] for t in listed][:2] == ["labevents", "patients"]
+            assert all(t["rows"] > 0 and t["columns"] > 0 for t in listed), listed
             described = json.loads(await call("describe_table", {"name": "labevents"}))
             assert described["table"] == "labevents" and described["columns"]
             path = json.loads(await call("join_path", {"tables": ["labevents", "patients"]}))

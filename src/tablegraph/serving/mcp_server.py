@@ -4,6 +4,7 @@ before it writes SQL.
 - `search_tables(question, k)`: the result record (ranked tables, matching columns and values,
   the set and its joins, answerable/confidence, and the set withheld when the abstention says
   nothing answers) as JSON text;
+- `list_tables()`: every table with its number of columns and rows (and its comment);
 - `describe_table(name)`: the describe record of one table (columns, types, keys, joins, rows,
   sample values);
 - `join_path(tables)`: the bridge tables and join conditions that connect the tables given;
@@ -46,6 +47,14 @@ def create_server(service: SearchService) -> MCPServer:
         "answerable" is false the set is empty and "withheld" holds the set it would have
         been: check those tables before concluding that the database cannot answer."""
         return answer(service.search, question, k)
+
+    @server.tool()
+    def list_tables() -> str:
+        """Every table of the database: its name, how many columns and rows it has, and its
+        comment where the catalog gives one (and its database, where several are served as
+        one catalogue). For browsing the schema; to find tables for a question, use
+        search_tables."""
+        return answer(service.tables_list)
 
     @server.tool()
     def describe_table(name: str) -> str:

@@ -93,9 +93,13 @@ class SearchService:
         return {**res.to_dict(), "sql_context": r.sql_context(res, values)}
 
     def tables_list(self) -> list[dict[str, Any]]:
+        """Every table: {"table", "columns" (how many), "rows"}, with its catalog's "comment"
+        and, in a catalogue of several databases, its "database", where it has them."""
         index = self.retriever._require_index()
         return [{"table": n, "columns": len(p.columns) if p else None,
-                 "rows": p.n_rows if p else None}
+                 "rows": p.n_rows if p else None,
+                 **({"comment": p.comment} if p and p.comment else {}),
+                 **({"database": p.database} if p and p.database else {})}
                 for n, p in zip(index.names, index.profiles or [None] * len(index.names))]
 
     def describe(self, table: str) -> dict[str, Any]:
