@@ -50,6 +50,11 @@ def test_ask_prints_ranked_tables(trained):
     assert lines[0] == "Q: which medication was given"
     assert lines[1].split()[:2] == ["1.", "prescriptions"] and lines[2].split()[0] == "2."
     assert lines[3].strip().startswith("set: prescriptions") and len(lines) >= 4
+    r = run("ask", "--model", str(model), "-k", "2", "which medication was given with heprain")
+    assert r.output.splitlines()[1] == "   read as: which medication was given with heparin"
+    r = run("ask", "--model", str(model), "--format", "sql-context", "-k", "1",
+            "Heprain medication")  # the value it names, as the database writes it
+    assert "-- drug: 'Heparin' (named in the question)" in r.output
     r = run("ask", "--model", str(model), "--json", "-k", "3", "blood results")
     d = json.loads(r.output)
     assert d["hits"][0]["table"] == "labevents" and len(d["hits"]) == 3

@@ -383,6 +383,8 @@ def _shown(value: str) -> str:
 
 def _print_result(res) -> None:
     typer.echo(f"Q: {res.question}")
+    if res.read_as:  # mistyped words respelt
+        typer.echo(f"   read as: {res.read_as}")
     width = column_width((h.table for h in res.hits), 22)
     for h in res.hits:
         cols = ", ".join(f"{m.column} ({m.score:.2f})" for m in h.columns)

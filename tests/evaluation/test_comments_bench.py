@@ -57,7 +57,7 @@ def test_questions_with_evidence_are_ranked_beside_the_copies(trained, tmp_path,
     import csv
     import json
 
-    from tablegraph.benchmarks.comments import FORMS, WITH_EVIDENCE, comments_bench
+    from tablegraph.benchmarks.comments import FORMS, MISTYPED, WITH_EVIDENCE, comments_bench
     from tablegraph.training.corpora import database_fold
 
     model, tables, questions, _ = trained
@@ -70,7 +70,7 @@ def test_questions_with_evidence_are_ranked_beside_the_copies(trained, tmp_path,
          "evidence": "drug and route are in prescriptions"}) + "\n" for q in qs))
     got = comments_bench(str(model), tmp_path / "data", tmp_path,
                          fold=database_fold("bird/tiny", 3), log=lambda _: None)
-    assert list(got["bird"]) == [*VARIANTS[:1], WITH_EVIDENCE, *VARIANTS[1:], *FORMS]
+    assert list(got["bird"]) == [*VARIANTS[:1], MISTYPED, WITH_EVIDENCE, *VARIANTS[1:], *FORMS]
     assert {r["n"] for r in got["bird"].values()} == {len(qs)}
     assert got["bird"][WITH_EVIDENCE] != got["bird"][VARIANTS[0]]  # the hint changed rankings
     assert all("kept" not in r for r in got["bird"].values())  # no abstention model
@@ -86,6 +86,22 @@ def test_questions_with_evidence_are_ranked_beside_the_copies(trained, tmp_path,
                          fold=database_fold("bird/tiny", 3), log=lambda _: None)
     kept = [r["kept"] for r in got["bird"].values()]
     assert len(kept) == len(got["bird"]) and all(0 <= k <= 1 for k in kept) and max(kept) > 0
+
+
+def test_a_question_is_mistyped_in_one_word_the_same_way_every_time():
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    from tablegraph.benchmarks.comments import mistyped
+
+    for text in ("How many faculty do we have?", "Show the distinct buildings of faculty.",
+                 "List the average salary per department"):
+        slip = mistyped(text)
+        assert slip == mistyped(text) and slip != text
+        changed = [(a, b) for a, b in zip(text.split(), slip.split()) if a != b]
+        assert len(changed) == 1 and len(changed[0][0]) >= 5
+        assert DamerauLevenshtein.distance(*changed[0]) == 1 and changed[0][1][0] == \
+            changed[0][0][0]
+    assert mistyped("a b c is it") == "a b c is it"  # no word of 5 letters
 
 
 def test_a_database_described_as_benchmarks_hand_them_over_reads_back(tmp_path):

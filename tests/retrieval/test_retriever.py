@@ -46,7 +46,25 @@ def test_search_ranks_explains_and_gives_the_result_record(trained):
     assert {m.column for m in res.hits[0].columns} <= {"subject_id", "drug", "route",
                                                        "dose_val_rx"}
     d = res.to_dict()
-    assert set(d) == {"question", "hits", "set", "answerable", "confidence", "withheld"}
+    assert set(d) == {"question", "read_as", "hits", "set", "answerable", "confidence",
+                      "withheld"} and d["read_as"] is None
+    # a mistyped value is read as the database's word: the same ranking, the value named
+    typo = r.search("heprain medication for every person", k=3)
+    assert typo.question == "heprain medication for every person"
+    assert typo.read_as == "heparin medication for every person"
+    assert [h.table for h in typo.hits] == [h.table for h in res.hits]
+    assert typo.hits[0].values[0].value == "Heparin"
+    assert typo.to_dict()["read_as"] == typo.read_as
+    ranked: list = []  # evaluate reads it so too, and its records keep the question as asked
+    from tablegraph.tables.questions import Question
+
+    r.evaluate([Question("heparin medication for every person", ("prescriptions",)),
+                Question("heprain medication for every person", ("prescriptions",))],
+               rankings=ranked)
+    assert ranked[1]["question"] == "heprain medication for every person"
+    assert (ranked[0]["read_as"], ranked[1]["read_as"]) == (
+        None, "heparin medication for every person")
+    assert ranked[1]["ranking"] == ranked[0]["ranking"]
     first = res.hits[0].values[0]
     assert d["hits"][0]["values"][0] == {"column": first.column, "value": first.value,
                                          "score": round(first.score, 4)}

@@ -19,7 +19,7 @@ def test_search_tables_describe_and_docs(indexed):
     r = c.post("/search", json={"question": "heparin medication for every person", "k": 2})
     d = r.json()
     assert r.status_code == 200 and d["hits"][0]["table"] == "prescriptions"
-    assert len(d["hits"]) == 2 and set(d) == {"question", "hits", "set", "answerable",
+    assert len(d["hits"]) == 2 and set(d) == {"question", "read_as", "hits", "set", "answerable",
                                               "confidence", "withheld"}
     assert [t["table"] for t in c.get("/tables").json()] == ["labevents", "patients",
                                                               "prescriptions"]

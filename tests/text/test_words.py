@@ -5,7 +5,8 @@ import string
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tablegraph.text.words import abbreviates, is_abbreviation, name_to_words, split_compound
+from tablegraph.text.words import (Respeller, abbreviates, is_abbreviation, name_to_words,
+                                   split_compound)
 
 
 def test_compound_names_are_split_into_words():
@@ -71,3 +72,47 @@ def test_an_abbreviation_keeps_the_first_letter_and_passes_over_one_consonant_at
     for short, word in (("drg", "discharge"), ("icd", "increased"), ("dose", "diagnose"),
                         ("cust", "customer"), ("scr", "cars"), ("amt", "am")):
         assert not abbreviates(short, word), (short, word)
+
+
+VOCABULARY = {"creatinine", "admission", "georgia", "cards", "carts", "exploration",
+              "microbiology", "student"}
+
+
+def test_mistyped_words_are_read_as_the_schemas_words():
+    respell = Respeller(lambda: VOCABULARY)
+    assert respell("last creatinnine of each admision?") == "last creatinine of each admission?"
+    assert respell("offices in Goergia") == "offices in Georgia"  # its capital kept
+    assert respell("microbiolgy cultures") == "microbiology cultures"
+    assert respell("the studnets") == "the students"  # its plural kept
+    assert respell("the avarage salery") == "the average salary"  # frequent English words
+
+
+def test_what_is_no_slip_stays_as_written():
+    respell = Respeller(lambda: VOCABULARY)
+    for text in ('offices in "Goergia"', "offices in 'Goergia'",  # a literal
+                 "the GOERGIA code", "a Goergia-Tech team", "creatinnine2",  # a code, joined
+                 "carxs",  # "carts" or "cards": two readings
+                 "explor",  # the first letters of a word: a short form
+                 "Dariusz and Northwind",  # a name is never read as an English word
+                 "admision"[:4],  # too short to say
+                 "the patients' creatinine"):  # words already
+        assert respell(text) == text, text
+
+
+def test_the_vocabulary_is_read_only_when_a_word_is_no_english_word():
+    calls = []
+    respell = Respeller(lambda: calls.append(1) or VOCABULARY)
+    assert respell("which patients were admitted?") == "which patients were admitted?"
+    assert calls == []
+    respell("creatinnine")
+    respell("admision")
+    assert calls == [1]  # once
+
+
+@given(st.text(alphabet=string.ascii_letters + " '\"-?", max_size=40))
+@settings(max_examples=200, deadline=None)
+def test_respelling_changes_letters_only_and_twice_is_once(text):
+    respell = Respeller(lambda: VOCABULARY)
+    once = respell(text)
+    assert respell(once) == once
+    assert [c for c in once if not c.isalpha()] == [c for c in text if not c.isalpha()]

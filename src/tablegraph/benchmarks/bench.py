@@ -648,7 +648,7 @@ def to_markdown(result: dict) -> str:
         lines += _md_table("Cryptic names and catalog comments (fold 0's databases copied "
                            "with names abbreviated, then commented with the old names, with "
                            "common abbreviations only, and with names of 3-5 words as their "
-                           "initials; BIRD's "
+                           "initials; the questions mistyped, a slip in one word each; BIRD's "
                            "questions also followed by their evidence; the databases handed "
                            "over as Spider 2.0's and tables.json's files describe them; the "
                            "fold-0 model, zero-shot; kept: the answerable questions its "

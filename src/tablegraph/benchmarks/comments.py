@@ -12,6 +12,11 @@ The hint can sit in the question instead: BIRD gives each question its `evidence
 refers to u_gender = 'M'"). Where a database's `questions.jsonl` has it, the first copy is
 ranked once more for `question + evidence` (`evaluate --evidence`).
 
+People mistype, and the first copy is ranked once more with every question mistyped
+(`mistyped`: one letter of one word of 5 letters or more swapped with the next, dropped,
+doubled or replaced by a neighbouring key, chosen by a hash of the question), which a
+retriever reads back as far as it can (`SchemaLinker.respell`).
+
 A benchmark may hand a database over as files that describe it instead (`FORMS`,
 `describe_database`): as Spider 2.0 describes its databases (DDL.csv without keys, a JSON per
 table with 5 sample rows) and as Spider's tables.json does (columns, coarse types and keys, no
@@ -24,6 +29,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -32,7 +38,38 @@ from tablegraph.training.renamed import VARIANTS, copy_database
 FORMS = ("as Spider 2.0 describes it", "as tables.json describes it")
 SAMPLE_ROWS = 5  # a Spider 2.0 table's JSON holds five
 WITH_EVIDENCE = "as they are, + evidence"  # the questions followed by BIRD's evidence
+MISTYPED = "as they are, questions mistyped"  # a slip in one word of each question (`mistyped`)
+_KEYS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")  # a letter's neighbours on a keyboard
 _SHOWN = {"answerable_kept": "kept"}  # an evaluate metric -> its name here
+
+
+def mistyped(text: str) -> str:
+    """`text` with one slip of the fingers in one of its words of 5 letters or more, the same
+    for the same text in any process: two letters swapped, one dropped, one doubled, or one
+    replaced by a neighbour on the keyboard (never the first letter); `text` itself when it
+    has no such word."""
+    import random
+    import re
+
+    rng = random.Random(f"mistyped:{text}")
+    words = list(re.finditer(r"[A-Za-z]{5,}", text))
+    if not words:
+        return text
+    m = rng.choice(words)
+    w, i = m.group(), rng.randrange(1, len(m.group()) - 1)
+    kind = rng.randrange(4)
+    if kind == 0:
+        new = w[:i] + w[i + 1] + w[i] + w[i + 2:]
+    elif kind == 1:
+        new = w[:i] + w[i + 1:]
+    elif kind == 2:
+        new = w[:i] + w[i] + w[i:]
+    else:
+        row = next((r for r in _KEYS if w[i].lower() in r), _KEYS[0])
+        j = row.find(w[i].lower())
+        near = [row[k] for k in (j - 1, j + 1) if 0 <= k < len(row)] or [row[0]]
+        new = w[:i] + rng.choice(near) + w[i + 1:]
+    return text[:m.start()] + new + text[m.end():]
 
 
 def _coarse(dtype: str) -> str:
@@ -139,6 +176,9 @@ def comments_bench(model: str, root: Path, work: Path, fold: int = 0, folds: int
             questions = resolve_tables([q.renamed(lambda t: names[t.lower()])
                                         for q in db.questions], retriever.index.names)
             add(db.group, variant, retriever.evaluate(questions))
+            if variant == VARIANTS[0]:
+                add(db.group, MISTYPED, retriever.evaluate(
+                    [replace(q, text=mistyped(q.text)) for q in questions]))
             jsonl = Path(db.tables).parent.parent / "questions.jsonl"
             if variant == VARIANTS[0] and jsonl.is_file() and '"evidence"' in jsonl.read_text():
                 hinted = [q.renamed(lambda t: names[t.lower()])

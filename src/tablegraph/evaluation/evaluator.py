@@ -105,16 +105,21 @@ class RetrievalEvaluator:
         return self.metrics(score_fn(self.texts))
 
     def rankings(self, scores: np.ndarray, sets: list[dict] | None = None,
-                 p: np.ndarray | None = None, threshold: float | None = None) -> list[dict]:
+                 p: np.ndarray | None = None, threshold: float | None = None,
+                 read: list[str] | None = None) -> list[dict]:
         """One record per question: where it stands in its file ("line", or "item" and for
         one of several sentences "sentence"; none for questions made in code) and its "id"
-        where its record has one (`Question.origin`), {"question", "gold": [table] ([] when
+        where its record has one (`Question.origin`), {"question", "read_as": the question as
+        the scores read it (`read`), where mistyped words were respelt, else None, "gold":
+        [table] ([] when
         unanswerable), "ranking": [{"table", "score"}] (every table, best first), "set": its
         set record or None, "answerable": p >= threshold and "confidence": p (None without
         `p`)}."""
         scores = self._check(scores)
         order = np.argsort(-np.asarray(scores, dtype=np.float64), axis=1, kind="stable")
-        return [{**q.origin(), "question": q.text, "gold": list(q.tables),
+        return [{**q.origin(), "question": q.text,
+                 "read_as": read[i] if read and read[i] != q.text else None,
+                 "gold": list(q.tables),
                  "ranking": [{"table": self.tables[j], "score": round(float(scores[i, j]), 6)}
                              for j in order[i]], "set": sets[i] if sets else None,
                  "answerable": None if p is None else bool(p[i] >= threshold),

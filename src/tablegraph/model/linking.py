@@ -49,8 +49,8 @@ import numpy as np
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from tablegraph.graphs.nodes import TableNodes
-from tablegraph.text.words import (abbreviates, is_abbreviation, is_common, name_to_words,
-                                   plural_stem)
+from tablegraph.text.words import (Respeller, abbreviates, is_abbreviation, is_common,
+                                   name_to_words, plural_stem)
 
 FEATURE_NAMES = ("table_name", "column_name", "column_words", "value_words", "value_phrase",
                  "column_cover", "value_cover")
@@ -132,8 +132,8 @@ class SchemaLinker:
 
     def __init__(self, tables: Iterable[tuple]) -> None:
         tables = list(tables)
-        words = [t[4] if len(t) > 4 else [name_to_words(c) for c in t[1]] +
-                 [name_to_words(t[0], table=True)] for t in tables]
+        words = name_words = [t[4] if len(t) > 4 else [name_to_words(c) for c in t[1]] +
+                              [name_to_words(t[0], table=True)] for t in tables]
         tables = [(t[0], t[1], t[2], t[3] if len(t) > 3 else []) for t in tables]
         # Only identifier-like names link by exact mention: "patients" or "drug" in a question
         # is an English word (the word features see it), "d_icd_diagnoses" is a name.
@@ -222,6 +222,21 @@ class SchemaLinker:
                 else:
                     lower.setdefault(" ".join(pieces).lower(), {})[j] = (idf_values[low], v)
         self._cased, self._lower, self._longest = cased, lower, longest
+        # the words of the names in words and of the sample values, as written (`respell`)
+        self._surface = {w for ws in name_words for t in ws for w in _WORD.findall(t.lower())} \
+            | {w for vs in values for v in vs for w in _WORD.findall(v.lower())} \
+            | {w for t in tables for n in (t[0], *t[1]) for w in _WORD.findall(n.lower())}
+        self._respeller = Respeller(self._respelling_words)
+
+    def _respelling_words(self) -> set[str]:
+        """The words of the names, sample values and lexicons (`respell`)."""
+        return self._surface | {w for k in (*self._lower, *self._cased) for w in k.lower().split()}
+
+    def respell(self, question: str) -> str:
+        """`question` with its mistyped words written as the words of these tables' names,
+        values and lexicons (or the English words) they were meant to be
+        (`text.words.Respeller`): what a retriever's scores read."""
+        return self._respeller(question)
 
     @classmethod
     def from_nodes(cls, nodes: list[TableNodes]) -> "SchemaLinker":

@@ -60,9 +60,11 @@ class SearchResult:
     # the set the question would have had, when the abstention emptied `set` (in the record
     # as "withheld", so that a caller can judge; `sql_context` writes it under its warning)
     withheld: TableSet | None = field(default=None, repr=False, compare=False)
+    # the question as it was read, where mistyped words were respelt (`SchemaLinker.respell`)
+    read_as: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"question": self.question, "hits": [
+        return {"question": self.question, "read_as": self.read_as, "hits": [
             {"rank": h.rank, "table": h.table, "score": round(h.score, 4),
              "comment": h.comment or None,
              "columns": [{"column": m.column, "score": round(m.score, 4)} for m in h.columns],
@@ -180,15 +182,24 @@ class TableRetriever:
             raise TableGraphError("the question is empty")
         if k < 1:
             raise TableGraphError("k must be at least 1")
-        r = self.scorer.run([question], index, tokens=self.stage is not None)
-        return self._result(question, r, 0, k, explain)
+        read = self.read([question])
+        r = self.scorer.run(read, index, tokens=self.stage is not None)
+        return self._result(question, r, 0, k, explain, read[0])
 
-    def _result(self, question: str, scored: Scored, row: int, k: int,
-                explain: int) -> SearchResult:
+    def read(self, questions: list[str]) -> list[str]:
+        """The questions as every score reads them: mistyped words of the tables' names and
+        values respelt (`SchemaLinker.respell`)."""
+        linker = self._require_index().linker()
+        return [linker.respell(q) for q in questions]
+
+    def _result(self, asked: str, scored: Scored, row: int, k: int,
+                explain: int, question: str | None = None) -> SearchResult:
         """The result of question `row` of `scored` (`Scorer.run`): its vector [D], first-stage
         scores [M], linking features [M, F] (None: computed here if the abstention model
         needs them), token similarities [2, L, M] (for the second stage) and dense cosines
-        [M] (for the abstention)."""
+        [M] (for the abstention). `question`: the question `asked` as it was read (`read`),
+        which the scores are of."""
+        question = asked if question is None else question
         qv, scores = scored.vectors[row], scored.scores[row]
         link = None if scored.link is None else scored.link[row]
         tokens = None if scored.sims is None else scored.sims[row]
@@ -230,7 +241,8 @@ class TableRetriever:
             answerable = confidence >= self.abstain.threshold
             if not answerable:
                 withheld, table_set = table_set, TableSet([])  # nothing here answers it
-        return SearchResult(question, hits, table_set, answerable, confidence, withheld)
+        return SearchResult(asked, hits, table_set, answerable, confidence, withheld,
+                            question if question != asked else None)
 
     def search_many(self, questions: list[str], k: int = 5, explain: int = 3,
                     chunk: int = 256):
@@ -240,9 +252,10 @@ class TableRetriever:
             for q in part:
                 if not q or not q.strip():
                     raise TableGraphError("a question is empty")
-            r = self.scorer.run(part, self._require_index(), tokens=self.stage is not None)
+            read = self.read(part)
+            r = self.scorer.run(read, self._require_index(), tokens=self.stage is not None)
             for j, q in enumerate(part):
-                yield self._result(q, r, j, k, explain)
+                yield self._result(q, r, j, k, explain, read[j])
 
     def evaluate(self, questions: list[Question], source: str = "questions",
                  rankings: list | None = None) -> dict[str, Any]:
@@ -269,9 +282,10 @@ class TableRetriever:
                                   f"fine-tuned from it have one; --init scratch and "
                                   f"--no-abstain models have none): leave them out of the "
                                   f"file, or evaluate with the shipped model")
-        scored = self.scorer.run(ev.texts, index, tokens=self.stage is not None)
+        texts = self.read(ev.texts)
+        scored = self.scorer.run(texts, index, tokens=self.stage is not None)
         first, link, sims = scored.scores, scored.link, scored.sims
-        chosen = [self.rank_and_set(s, None if link is None else link[i], ev.texts[i],
+        chosen = [self.rank_and_set(s, None if link is None else link[i], texts[i],
                                     None if sims is None else sims[i])
                   for i, s in enumerate(first)]
         scores = np.stack([r for r, _ in chosen]) if chosen else first
@@ -280,14 +294,15 @@ class TableRetriever:
         p = threshold = None
         if self.abstain is not None and len(ev):
             threshold = self.abstain.threshold
-            p = self.abstain.confidence(first, ev.texts, index.linker(), link,
+            p = self.abstain.confidence(first, texts, index.linker(), link,
                                         scored.dense)  # [Q]
             a = ev.abstention(p, threshold)
             out.update({"answerable_kept": a["kept"], "unanswerable_caught": a["caught"],
                         "abstention_auroc": a["auroc"], "threshold": threshold})
         out["n_unanswerable"] = ev.n_unanswerable
         if rankings is not None:
-            rankings.extend(ev.rankings(scores, [s.to_dict() for s in sets], p, threshold))
+            rankings.extend(ev.rankings(scores, [s.to_dict() for s in sets], p, threshold,
+                                        texts))
         return out
 
     def compare(self, questions: list[Question], location: str | None = None,
@@ -403,7 +418,8 @@ class TableRetriever:
             [h.table for h in result.hits]
         return warning + sql_context([index.profile(t) for t in names],
                                      table_set.joins if table_set else [], values,
-                                     self.named_values(result.question, names),
+                                     self.named_values(result.read_as or result.question,
+                                                       names),
                                      table_set.parts() if table_set else None)
 
     def named_values(self, question: str, tables: list[str]) -> dict[str, dict[str, list[str]]]:

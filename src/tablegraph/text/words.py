@@ -9,6 +9,7 @@ import gzip
 import math
 import os
 import re
+from collections.abc import Callable, Iterable
 
 # Abbreviations common in database column names, spelt out so the encoder can read them:
 # only those with one reading in any database. Clinical shorthand that means something else
@@ -188,3 +189,127 @@ def name_to_words(name: str, table: bool = False) -> str:
         else:
             words.extend(ABBREVIATIONS.get(p, p) for p in split_compound(low))
     return " ".join(words) if words else name
+
+
+# A question word is respelt (`Respeller`) only if it has this many letters: a slip in a
+# shorter one has too many readings ("rats", "tars", "star").
+RESPELL_LETTERS = 5
+# the English words a mistyped word may be read as where the vocabulary has none near it
+RESPELL_ENGLISH = 10_000
+# a question's words, each with what joins it to the next by a hyphen or digits; and its
+# quoted literals
+_TOKENS = re.compile(r"[A-Za-z0-9_]+(?:-[A-Za-z0-9_]+)*")
+_QUOTES = re.compile(r"\"[^\"]*\"|(?<![A-Za-z])'[^']*'(?![A-Za-z])|\u201c[^\u201d]*\u201d")
+
+
+def _inflected(word: str) -> set[str]:
+    """A word and its plural, or its singular where it reads as one ("-is", "-us" do not)."""
+    forms = {word} if word.endswith(("is", "us", "ss")) else {word, plural_stem(word)}
+    if word.endswith("y") and word[-2:-1] not in _VOWELS:
+        forms.add(word[:-1] + "ies")
+    elif word.endswith(("s", "x", "ch", "sh")):
+        forms.add(word + "es")
+    else:
+        forms.add(word + "s")
+    return forms
+
+
+@functools.cache
+def _english_by_letter() -> dict[str, list[str]]:
+    """The `RESPELL_ENGLISH` most frequent English words of 4 letters or more (`_word_ranks`),
+    by their first letter, most frequent first."""
+    out: dict[str, list[str]] = {}
+    for w, r in sorted(_word_ranks().items(), key=lambda x: x[1]):
+        if r < RESPELL_ENGLISH and len(w) >= RESPELL_LETTERS - 1 and w.isalpha():
+            out.setdefault(w[0], []).append(w)
+    return out
+
+
+class Respeller:
+    """Mistyped question words read as the words they were meant to be: "creatinnine" ->
+    "creatinine", "admision" -> "admission", "Goergia" -> "Georgia" where a vocabulary (a
+    database's names and values) holds that word, and "avarage" -> "average".
+
+    A word is respelt only if it has `RESPELL_LETTERS` letters or more, is no word (nor the
+    plural of one) of the English word list (`_word_ranks`, 126k words) or of the
+    vocabulary, nor the beginning of a word of the vocabulary (a short form), is not written
+    in capitals (a code), not in quotes (a literal), not joined to
+    other words by a hyphen or to digits ("Collet-Serra", "A320neo"). It is read as the
+    vocabulary's word (or its plural or singular) one edit away (an inserted, dropped,
+    replaced or two swapped letters; two for 8 letters or more) with its first letter, where
+    all such words read as one (`plural_stem`: "cart" and "card" leave it as written); a
+    word in lower case (or the first of the text) with no such word in the vocabulary, as the
+    most frequent of the `RESPELL_ENGLISH` commonest English words one edit away. A name
+    ("Dariusz", "Northwind") is never read as an English word. Misspelt names and values are
+    what a retriever cannot read around: its words match nothing of the schema and its text
+    embeds elsewhere."""
+
+    def __init__(self, vocabulary: Callable[[], Iterable[str]]) -> None:
+        """`vocabulary()`: the words (lower case) of the names and values; called once, when
+        a question first has a word that no English word list holds."""
+        self._vocabulary = vocabulary
+        self._words: set[str] | None = None
+        self._sorted: list[str] = []  # `_known`: a word that begins one is a short form of it
+        self._by_letter: dict[str, list[str]] = {}  # words and their plurals, by first letter
+
+    @property
+    def known(self) -> set[str]:
+        """The vocabulary's words of `RESPELL_LETTERS` - 1 letters or more."""
+        if self._words is None:
+            self._words = {w for w in self._vocabulary()
+                           if len(w) >= RESPELL_LETTERS - 1 and w.isalpha()}
+            self._sorted = sorted(self._words)
+            for w in sorted({f for w in self._words for f in _inflected(w)}):
+                self._by_letter.setdefault(w[0], []).append(w)
+        return self._words
+
+    def _known(self, word: str) -> bool:
+        """A word of the English word list or the vocabulary, a plural of one, or the first
+        letters of a word of the vocabulary (a name's or value's short form: "explor" of
+        "exploration", "endovasc" of "endovascular")."""
+        import bisect
+
+        forms = {word, plural_stem(word), word[:-1] if word.endswith("s") else word}
+        ranks = _word_ranks()
+        if any(f in ranks for f in forms) or any(f in self.known for f in forms):
+            return True
+        i = bisect.bisect_left(self._sorted, word)
+        return i < len(self._sorted) and self._sorted[i].startswith(word)
+
+    def word(self, word: str, english: bool = True) -> str | None:
+        """The word `word` (lower case) was meant to be; None: none, or it is a word
+        already, or too short or ambiguous to say. `english`: may it be read as an English
+        word the vocabulary lacks."""
+        from rapidfuzz.distance import DamerauLevenshtein
+        from rapidfuzz.process import extract
+
+        if len(word) < RESPELL_LETTERS or not word.isalpha() or self._known(word):
+            return None
+        for choices, most, own in (
+                (self._by_letter.get(word[0], []), 1 if len(word) < 8 else 2, True),
+                (_english_by_letter().get(word[0], []) if english else [], 1, False)):
+            found = extract(word, choices, scorer=DamerauLevenshtein.distance,
+                            score_cutoff=most, limit=None)
+            if not found:
+                continue
+            best = min(d for _, d, _ in found)
+            near = [w for w, d, _ in found if d == best]  # in the order of `choices`
+            if own and len({plural_stem(w) for w in near}) > 1:
+                return None
+            return near[0]
+        return None
+
+    def __call__(self, text: str) -> str:
+        """`text` with each mistyped word respelt (its capital first letter kept)."""
+        quoted = [m.span() for m in _QUOTES.finditer(text)]
+        out, at = [], 0
+        for m in _TOKENS.finditer(text):
+            w = m.group()
+            if not w.isalpha() or (w.isupper() and len(w) > 1) or \
+                    any(a <= m.start() < b for a, b in quoted):
+                continue
+            new = self.word(w.lower(), english=w.islower() or m.start() == 0)
+            if new is not None:
+                out += [text[at:m.start()], new.capitalize() if w[0].isupper() else new]
+                at = m.end()
+        return "".join(out) + text[at:]

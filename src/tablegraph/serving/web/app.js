@@ -64,7 +64,8 @@
         // and the set it withheld, for the reader to judge
         const w = result.withheld && result.withheld.tables.length
           ? " If one does: " + result.withheld.tables.join(", ") + "." : "";
-        $("status").textContent = "Nothing in this database seems to answer that (confidence " +
+        $("status").textContent = (result.read_as ? "Read as: " + result.read_as + ". " : "") +
+          "Nothing in this database seems to answer that (confidence " +
           result.confidence.toFixed(2) + ")." + w;
       }
       return;
@@ -109,7 +110,8 @@
     const t0 = performance.now();
     try {
       const result = await post("/search", { question: question, k: Number($("k").value) });
-      $("status").textContent = "";
+      // mistyped words respelt: say how the question was read (the abstention may say more)
+      $("status").textContent = result.read_as ? "Read as: " + result.read_as : "";
       renderHits(result);
       renderSet(result);
       $("foot").textContent = "answered in " + Math.round(performance.now() - t0) + " ms";
