@@ -45,7 +45,8 @@ def create_server(service: SearchService) -> MCPServer:
         score and the columns and values that match, plus the set of tables the question needs
         (with bridge tables and join conditions) and whether anything here answers it. When
         "answerable" is false the set is empty and "withheld" holds the set it would have
-        been: check those tables before concluding that the database cannot answer."""
+        been: check those tables before concluding that the database cannot answer.
+        "read_as" is the question as read where a mistyped word was respelt."""
         return answer(service.search, question, k)
 
     @server.tool()
