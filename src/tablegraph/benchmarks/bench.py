@@ -314,7 +314,7 @@ class Bench:
                                            folds, self.log)
         for group, by in self.comments.items():
             for names, r in by.items():
-                self.log(f"  comments {group:<7} {names:<27} hit@1 {r['hit@1']:.3f}  "
+                self.log(f"  comments {group:<7} {names:<31} hit@1 {r['hit@1']:.3f}  "
                          f"all@5 {r['all@5']:.3f}  set F1 {r['set_f1']:.3f}  kept "
                          f"{r.get('kept', float('nan')):.3f}  n={r['n']}")
 
