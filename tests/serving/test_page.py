@@ -63,6 +63,12 @@ def test_page_in_headless_chromium(indexed, tmp_path):
         browser.save_screenshot(shot or str(tmp_path / "page.png"))
         logs = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
         assert not logs, logs  # no failed request, nothing fetched from elsewhere
+        # a mistyped word: the page says how it read the question
+        box.clear()
+        box.send_keys("heprain medication for every person")
+        browser.find_element(By.CSS_SELECTOR, "#ask button").click()
+        WebDriverWait(browser, 20).until(ec.text_to_be_present_in_element(
+            (By.ID, "status"), "Read as: heparin medication for every person"))
         # when the abstention says nothing answers: that, and the set it withheld
         from tablegraph.model.abstain import ABSTAIN_FEATURES, AbstainHead
 
@@ -76,6 +82,12 @@ def test_page_in_headless_chromium(indexed, tmp_path):
             (By.ID, "status"), "Nothing in this database"))
         status = browser.find_element(By.ID, "status").text
         assert "(confidence 0.50). If one does: prescriptions" in status, status
+        assert not status.startswith("Read as")
+        box.clear()
+        box.send_keys("heprain for every person")
+        browser.find_element(By.CSS_SELECTOR, "#ask button").click()
+        WebDriverWait(browser, 20).until(ec.text_to_be_present_in_element(
+            (By.ID, "status"), "Read as: heparin for every person. Nothing in this database"))
         assert not browser.find_element(By.ID, "set").is_displayed()
     finally:
         browser.quit()
