@@ -46,7 +46,9 @@ def create_server(service: SearchService) -> MCPServer:
         (with bridge tables and join conditions) and whether anything here answers it. When
         "answerable" is false the set is empty and "withheld" holds the set it would have
         been: check those tables before concluding that the database cannot answer.
-        "read_as" is the question as read where a mistyped word was respelt."""
+        "read_as" is the question as read where a mistyped word was respelt. Pass the
+        question itself ("which customers ordered in 2023?"), not a request about it ("find
+        the tables I need to write SQL for ..."): the words of a request widen the set."""
         return answer(service.search, question, k)
 
     @server.tool()
@@ -73,7 +75,8 @@ def create_server(service: SearchService) -> MCPServer:
     @server.tool()
     def sql_context(question: str) -> str:
         """Everything needed to write SQL for the question: CREATE TABLE statements of the
-        tables it needs (columns, types, keys, sample values) and the join conditions."""
+        tables it needs (columns, types, keys, sample values) and the join conditions. Pass
+        the question itself, not a request about it."""
         try:
             return service.sql_context(question)["sql_context"]
         except TableGraphError as e:
