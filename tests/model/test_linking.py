@@ -36,6 +36,24 @@ def test_features_shape_and_range():
     assert not f[1:].any()  # nothing to link in an empty question
 
 
+def test_sentences_that_only_ask_for_tables_are_passed_over():
+    linker = SchemaLinker(TABLES)
+    q = "Which patients were transferred to the MICU?"
+    for wrapped in (f"I am writing a SQL query for this request: {q} Which tables do I need?",
+                    f"Find the tables for: {q}", f"{q} List the tables I have to join."):
+        assert linker.without_request(wrapped) == q, wrapped
+    for text in (q, "Which tables do I need?",  # one sentence; nothing else left
+                 "How many services? List their codes.",  # both sentences say something
+                 "Tell me which tables. Which tables do I need?"):  # every sentence a request
+        assert linker.without_request(text) == text, text
+    # a word of the request's kind is the schema's where a name of it says it
+    asked = SchemaLinker(TABLES + [("questions", ["question_id", "answer"], [])])
+    assert asked.without_request("Which question is it? Find the tables.") == \
+        "Which question is it?"
+    assert asked.without_request("Show the answer. Which question?") == "Show the answer. " \
+        "Which question?"
+
+
 def test_table_name_is_an_exact_word():
     linker = SchemaLinker(TABLES)
     q = "d_icd_diagnoses lookup for the hypertension code"

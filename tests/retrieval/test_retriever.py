@@ -55,6 +55,10 @@ def test_search_ranks_explains_and_gives_the_result_record(trained):
     assert [h.table for h in typo.hits] == [h.table for h in res.hits]
     assert typo.hits[0].values[0].value == "Heparin"
     assert typo.to_dict()["read_as"] == typo.read_as
+    # a request wrapped around the question is read as the question
+    asked = r.search("Which tables do I need? heparin medication for every person", k=3)
+    assert asked.read_as == "heparin medication for every person"
+    assert [h.table for h in asked.hits] == [h.table for h in res.hits]
     ranked: list = []  # evaluate reads it so too, and its records keep the question as asked
     from tablegraph.tables.questions import Question
 

@@ -59,6 +59,16 @@ NUM_FEATURES = len(FEATURE_NAMES)
 # Question words that say nothing about which table: stopwords and the words of any request.
 STOP = frozenset(STOPWORDS_EN_PLUS) | frozenset(
     "what which who show list find give get how many much per each every all there".split())
+# The words of a request about a question rather than of the question ("Which tables do I need
+# to write SQL for this? ..."), as `content_words` gives them: a sentence made of these alone
+# is passed over where the rest is a question (`SchemaLinker.without_request`)
+REQUEST_WORDS = frozenset(map(plural_stem, (
+    "table tables database databases db schema schemas sql query queries column columns "
+    "need needed write writing request question answer answering tell please help data "
+    "contain relevant use look looking following return join joins part parts know want "
+    "would could should must able user asks asked am writing building build information "
+    "retrieve select run").split()))
+_SENTENCE_END = re.compile(r"(?<=[.?!:;])\s+")
 _IDENT = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
 _WORD = re.compile(r"[a-z0-9]+")
 _PIECE = re.compile(r"[A-Za-z0-9]+|[^\sA-Za-z0-9]")
@@ -231,6 +241,23 @@ class SchemaLinker:
     def _respelling_words(self) -> set[str]:
         """The words of the names, sample values and lexicons (`respell`)."""
         return self._surface | {w for k in (*self._lower, *self._cased) for w in k.lower().split()}
+
+    def without_request(self, question: str) -> str:
+        """`question` without its sentences that only ask for tables or SQL ("I am writing a
+        SQL query for this request:", "Which tables do I need?"): every content word one of
+        `REQUEST_WORDS` and none a word of these tables' names ("question" of a `questions`
+        table is the schema's). The question itself when it is one sentence, or when nothing
+        else would be left."""
+        parts = _SENTENCE_END.split(question.strip())
+        if len(parts) < 2:
+            return question
+        names = set().union(*self.column_words) if self.column_words else set()
+
+        def request(part: str) -> bool:
+            words = content_words(part)
+            return bool(words) and all(w in REQUEST_WORDS and w not in names for w in words)
+        kept = [p for p in parts if not request(p)]
+        return " ".join(kept) if kept and len(kept) < len(parts) else question
 
     def respell(self, question: str) -> str:
         """`question` with its mistyped words written as the words of these tables' names,

@@ -187,10 +187,11 @@ class TableRetriever:
         return self._result(question, r, 0, k, explain, read[0])
 
     def read(self, questions: list[str]) -> list[str]:
-        """The questions as every score reads them: mistyped words of the tables' names and
+        """The questions as every score reads them: sentences that only ask for tables or SQL
+        passed over (`SchemaLinker.without_request`), mistyped words of the tables' names and
         values respelt (`SchemaLinker.respell`)."""
         linker = self._require_index().linker()
-        return [linker.respell(q) for q in questions]
+        return [linker.respell(linker.without_request(q)) for q in questions]
 
     def _result(self, asked: str, scored: Scored, row: int, k: int,
                 explain: int, question: str | None = None) -> SearchResult:

@@ -46,9 +46,10 @@ def create_server(service: SearchService) -> MCPServer:
         (with bridge tables and join conditions) and whether anything here answers it. When
         "answerable" is false the set is empty and "withheld" holds the set it would have
         been: check those tables before concluding that the database cannot answer.
-        "read_as" is the question as read where a mistyped word was respelt. Pass the
-        question itself ("which customers ordered in 2023?"), not a request about it ("find
-        the tables I need to write SQL for ..."): the words of a request widen the set."""
+        "read_as" is the question as read where a mistyped word was respelt or a sentence
+        that only asks for tables was passed over. Pass the question itself ("which
+        customers ordered in 2023?"), not a request about it: a request in words of its own
+        ("for the analyst's task, locate ...") widens the set."""
         return answer(service.search, question, k)
 
     @server.tool()
