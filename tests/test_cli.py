@@ -271,7 +271,7 @@ def test_pretrain_options_default_to_the_config_that_made_the_shipped_model():
     params = inspect.signature(cli.pretrain).parameters
     for name in ("epochs", "batch_size", "lr", "seed", "max_questions_per_database",
                  "abstain", "prior_strength", "dense_weight", "encoder_weight", "bridge_weight",
-                 "written_for_only", "abbreviated_share"):
+                 "written_for_only", "abbreviated_share", "request_share"):
         assert params[name].default.default == getattr(cfg, name), name
 
 
@@ -290,11 +290,12 @@ def test_pretrain_refuses_an_encoder_weight_out_of_range_before_reading(tmp_path
 
 
 def test_pretrain_refuses_shares_and_weights_out_of_range_before_reading(tmp_path):
-    for option in ("--bridge-weight", "--abbreviated-share"):
+    for option in ("--bridge-weight", "--abbreviated-share", "--request-share"):
         for bad in ("-0.1", "2"):
             one_line_error(cli("pretrain", "--data", str(tmp_path / "absent"), "--out",
                                str(tmp_path / "m"), option, bad),
-                           "--bridge-weight and --abbreviated-share must be between 0 and 1")
+                           "--bridge-weight, --abbreviated-share and --request-share must be "
+                           "between 0 and 1")
 
 
 def test_text_output_cuts_long_values(capsys):

@@ -694,6 +694,9 @@ def pretrain(data: Path = typer.Option(..., help="folder holding text2sql-train/
              abbreviated_share: float = typer.Option(
                  0.0, help="this share of the training databases also trains as an "
                  "abbreviated copy (order_items -> ordr_itms)"),
+             request_share: float = typer.Option(
+                 0.0, help="this share of the training questions is wrapped in a request "
+                 "(\"Which tables do I need to answer: ...\")"),
              written_for_only: bool = typer.Option(
                  False, help="a question's candidates in training are the tables its "
                  "database's questions were written against (EHRSQL: 17 of the demo's 31)"),
@@ -715,9 +718,10 @@ def pretrain(data: Path = typer.Option(..., help="folder holding text2sql-train/
         raise TableGraphError("--encoder-weight must be above 0 and at most 1")
     if fold is not None and not 0 <= fold < folds:
         raise TableGraphError(f"--fold must be between 0 and {folds - 1}")
-    if not 0 <= bridge_weight <= 1 or not 0 <= abbreviated_share <= 1:
-        raise TableGraphError("--bridge-weight and --abbreviated-share must be between 0 "
-                              "and 1")
+    if not 0 <= bridge_weight <= 1 or not 0 <= abbreviated_share <= 1 or \
+            not 0 <= request_share <= 1:
+        raise TableGraphError("--bridge-weight, --abbreviated-share and --request-share must "
+                              "be between 0 and 1")
     set_threads(threads)
     cfg = PretrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
                          max_questions_per_database=max_questions_per_database,
@@ -725,7 +729,7 @@ def pretrain(data: Path = typer.Option(..., help="folder holding text2sql-train/
                          dense_weight=dense_weight, encoder_weight=encoder_weight,
                          bridge_weight=bridge_weight,
                          written_for_only=written_for_only,
-                         abbreviated_share=abbreviated_share)
+                         abbreviated_share=abbreviated_share, request_share=request_share)
     report = pretrain_corpus(str(data), out, cfg, fold, folds, text_model, device, not quiet,
                              log=lambda m: typer.echo(m, err=True), ehrsql=ehrsql)
     for group, rows in report.get("held_out_metrics", {}).items():

@@ -452,3 +452,41 @@ def test_abbreviated_share_trains_encoder_and_stage_on_abbreviated_copies_too(tm
     r = CliRunner().invoke(app, args + ["--out", str(tmp_path / "b")], catch_exceptions=False)
     assert r.exit_code == 0, r.output
     assert [d.name for d in trained[0]] == ["spider/shop_0", "bird/shop_1"]
+
+
+def test_request_share_wraps_training_questions_only(tmp_path, monkeypatch):
+    """`--request-share 1` trains on every training question wrapped in a request; the
+    held-out databases' questions stay as written."""
+    import tablegraph.training.pretrain as pt
+    from tablegraph.tables.questions import Question
+    from tablegraph.training.corpora import CorpusDatabase, with_requests
+
+    read = {}
+    real = pt.prepare_database
+
+    def spy(db, *args, **kwargs):
+        read[db.name] = [q.text for q in db.questions]
+        return real(db, *args, **kwargs)
+    monkeypatch.setattr(pt, "prepare_database", spy)
+    _corpus(tmp_path, n=4)
+    written = {d.name: [q.text for q in d.questions] for d in text2sql_databases(tmp_path)}
+    folds = {d.name: d.fold(3) for d in text2sql_databases(tmp_path)}
+    held = next(iter(folds.values()))
+    r = CliRunner().invoke(app, ["pretrain", "--data", str(tmp_path), "--epochs", "1",
+                                 "--text-model", "hash:64", "--no-abstain", "-q",
+                                 "--fold", str(held), "--request-share", "1",
+                                 "--out", str(tmp_path / "m")], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert set(read) == set(written)
+    for name, texts in read.items():
+        if folds[name] == held:
+            assert texts == written[name], name  # held out: as written
+        else:
+            assert all(t != w and w in t for t, w in zip(texts, written[name])), name
+    # a share picks the same questions in every run, and none at 0
+    db = CorpusDatabase("x", "spider", "", [Question(f"question {i}", ("t",))
+                                            for i in range(200)])
+    half = [q.text for q in with_requests(db, 0.5).questions]
+    assert half == [q.text for q in with_requests(db, 0.5).questions]
+    assert 60 < sum(t != f"question {i}" for i, t in enumerate(half)) < 140
+    assert with_requests(db, 0) is db

@@ -27,6 +27,21 @@ from tablegraph.utils import TableGraphError
 DEMO_PACKAGING = ("MANIFEST",)
 # the demo's file -> the name EHRSQL's questions give its table
 DEMO_RENAME = {"chartevents_reconstructed_from_meds": "chartevents"}
+# Requests an agent may wrap a question in (`with_requests`, `pretrain --request-share`)
+REQUESTS = (
+    "Which tables do I need to answer: {q}",
+    "Find the tables for this question: {q}",
+    "I need to write SQL for the following. {q}",
+    "{q} Which tables should I query?",
+    "Help me find the relevant tables. {q}",
+    "What tables are needed for: {q}",
+    "User question: {q} Return the tables of the schema that answer it.",
+    "I am building a query. {q} What are the relevant tables?",
+    "Get the schema for answering this: {q}",
+    "Question from the user: \"{q}\" Find the tables.",
+    "{q} List the tables I have to join.",
+    "To answer \"{q}\", which parts of the database should I look at?",
+)
 
 
 @dataclass
@@ -45,6 +60,22 @@ class CorpusDatabase:
     def fold(self, folds: int) -> int:
         """The validation fold of this database (stable across runs and machines)."""
         return database_fold(self.name, folds)
+
+
+def with_requests(db: CorpusDatabase, share: float) -> CorpusDatabase:
+    """`db` with `share` of its questions (chosen by a hash of the text, the same in every
+    run) wrapped in one of `REQUESTS`, as an agent may pass them: "Which tables do I need to
+    answer: {q}". Training on them teaches the model, and its second stage, to pass over a
+    request's words."""
+    if share <= 0:
+        return db
+    out = []
+    for q in db.questions:
+        h = int(hashlib.sha1(q.text.encode()).hexdigest(), 16)
+        if h % 1000 < share * 1000:
+            q = replace(q, text=REQUESTS[(h // 1000) % len(REQUESTS)].format(q=q.text))
+        out.append(q)
+    return replace(db, questions=out)
 
 
 def database_fold(name: str, folds: int) -> int:

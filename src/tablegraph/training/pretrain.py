@@ -83,6 +83,11 @@ class PretrainConfig(ScheduleConfig):
     # encoder and second stage alike: the names of enterprise schemas say less than Spider's
     # and BIRD's. 0: none.
     abbreviated_share: float = 0.0
+    # This share of the training questions is wrapped in a request as an agent may pass one
+    # ("Which tables do I need to answer: {q}", `corpora.with_requests`), so that the
+    # second stage learns to pass over its words (docs/experiments.md, forty-first session).
+    # 0: none.
+    request_share: float = 0.0
     # A question's candidates in training are the tables its database's questions were
     # written against (`CorpusDatabase.written_for`): EHRSQL's authors wrote against 17
     # tables, and the demo's 15 others (emar, poe, omr, provider, ...) are no wrong answer
@@ -632,7 +637,7 @@ def pretrain_corpus(data_root: str, out_dir: str, cfg: PretrainConfig | None = N
     fold are held out and reported against BM25 and dense retrieval."""
     from tablegraph.model.folder import check_out, save_model
     from tablegraph.text.encoders import DEFAULT_TEXT_MODEL, load_text_encoder
-    from tablegraph.training.corpora import ehrsql_database, text2sql_databases
+    from tablegraph.training.corpora import ehrsql_database, text2sql_databases, with_requests
     from tablegraph.training.report import history_csv
     from tablegraph.training.run import model_config
     from tablegraph.training.trainer import TrainConfig
@@ -660,7 +665,8 @@ def pretrain_corpus(data_root: str, out_dir: str, cfg: PretrainConfig | None = N
                                        "encoder_weight": cfg.encoder_weight})
     prepared, ready = [], []
     for d in tqdm(train_dbs + held, desc="read", unit="db", disable=not show_progress(progress)):
-        p = prepare_database(d, text, graph_cfg, enc_cfg, device)
+        p = prepare_database(with_requests(d, cfg.request_share) if d in train_dbs else d,
+                             text, graph_cfg, enc_cfg, device)
         if p is not None:
             (prepared if d in train_dbs else ready).append(p)
     read_seconds = time.perf_counter() - t0
