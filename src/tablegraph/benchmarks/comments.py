@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import csv
 import json
+import random
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -48,9 +50,6 @@ def mistyped(text: str) -> str:
     for the same text in any process: two letters swapped, one dropped, one doubled, or one
     replaced by a neighbour on the keyboard (never the first letter); `text` itself when it
     has no such word."""
-    import random
-    import re
-
     rng = random.Random(f"mistyped:{text}")
     words = list(re.finditer(r"[A-Za-z]{5,}", text))
     if not words:

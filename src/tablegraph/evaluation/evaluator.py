@@ -110,7 +110,7 @@ class RetrievalEvaluator:
         """One record per question: where it stands in its file ("line", or "item" and for
         one of several sentences "sentence"; none for questions made in code) and its "id"
         where its record has one (`Question.origin`), {"question", "read_as": the question as
-        the scores read it (`read`), where mistyped words were respelt, else None, "gold":
+        the scores read it (`read`), where it differs from the question, else None, "gold":
         [table] ([] when
         unanswerable), "ranking": [{"table", "score"}] (every table, best first), "set": its
         set record or None, "answerable": p >= threshold and "confidence": p (None without

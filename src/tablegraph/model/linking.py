@@ -66,7 +66,7 @@ REQUEST_WORDS = frozenset(map(plural_stem, (
     "table tables database databases db schema schemas sql query queries column columns "
     "need needed write writing request question answer answering tell please help data "
     "contain relevant use look looking following return join joins part parts know want "
-    "would could should must able user asks asked am writing building build information "
+    "would could must able user asks asked building build information "
     "retrieve select run").split()))
 _SENTENCE_END = re.compile(r"(?<=[.?!:;])\s+")
 _IDENT = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
@@ -142,8 +142,8 @@ class SchemaLinker:
 
     def __init__(self, tables: Iterable[tuple]) -> None:
         tables = list(tables)
-        words = name_words = [t[4] if len(t) > 4 else [name_to_words(c) for c in t[1]] +
-                              [name_to_words(t[0], table=True)] for t in tables]
+        words = [t[4] if len(t) > 4 else [name_to_words(c) for c in t[1]] +
+                 [name_to_words(t[0], table=True)] for t in tables]
         tables = [(t[0], t[1], t[2], t[3] if len(t) > 3 else []) for t in tables]
         # Only identifier-like names link by exact mention: "patients" or "drug" in a question
         # is an English word (the word features see it), "d_icd_diagnoses" is a name.
@@ -165,6 +165,10 @@ class SchemaLinker:
         self._by_value_word: dict[str, list[tuple[int, float]]] = {}
         values = [{v.strip() for v in vals if 2 <= len(v.strip()) <= MAX_VALUE_CHARS}
                   for _, _, vals, _ in tables]
+        # the words of the names (in words and as written) and of the sample values (`respell`)
+        self._surface = {w for ws in words for t in ws for w in _WORD.findall(t.lower())} \
+            | {w for vs in values for v in vs for w in _WORD.findall(v.lower())} \
+            | {w for t in tables for n in (t[0], *t[1]) for w in _WORD.findall(n.lower())}
         # {value: value in lower case} per table: its sample values and its lexicon, where a
         # value made only of stopwords ("at", "No") is no evidence for its table
         phrases: list[dict[str, str]] = []
@@ -232,10 +236,6 @@ class SchemaLinker:
                 else:
                     lower.setdefault(" ".join(pieces).lower(), {})[j] = (idf_values[low], v)
         self._cased, self._lower, self._longest = cased, lower, longest
-        # the words of the names in words and of the sample values, as written (`respell`)
-        self._surface = {w for ws in name_words for t in ws for w in _WORD.findall(t.lower())} \
-            | {w for vs in values for v in vs for w in _WORD.findall(v.lower())} \
-            | {w for t in tables for n in (t[0], *t[1]) for w in _WORD.findall(n.lower())}
         self._respeller = Respeller(self._respelling_words)
 
     def _respelling_words(self) -> set[str]:

@@ -60,7 +60,8 @@ class SearchResult:
     # the set the question would have had, when the abstention emptied `set` (in the record
     # as "withheld", so that a caller can judge; `sql_context` writes it under its warning)
     withheld: TableSet | None = field(default=None, repr=False, compare=False)
-    # the question as it was read, where mistyped words were respelt (`SchemaLinker.respell`)
+    # the question as it was read (`TableRetriever.read`), where a request around it was
+    # passed over or mistyped words respelt; None where it was read as asked
     read_as: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -194,13 +195,12 @@ class TableRetriever:
         return [linker.respell(linker.without_request(q)) for q in questions]
 
     def _result(self, asked: str, scored: Scored, row: int, k: int,
-                explain: int, question: str | None = None) -> SearchResult:
+                explain: int, question: str) -> SearchResult:
         """The result of question `row` of `scored` (`Scorer.run`): its vector [D], first-stage
         scores [M], linking features [M, F] (None: computed here if the abstention model
         needs them), token similarities [2, L, M] (for the second stage) and dense cosines
         [M] (for the abstention). `question`: the question `asked` as it was read (`read`),
         which the scores are of."""
-        question = asked if question is None else question
         qv, scores = scored.vectors[row], scored.scores[row]
         link = None if scored.link is None else scored.link[row]
         tokens = None if scored.sims is None else scored.sims[row]
