@@ -54,6 +54,42 @@ def test_sentences_that_only_ask_for_tables_are_passed_over():
         "Which question?"
 
 
+def test_a_request_in_other_words_is_passed_over_where_nothing_of_the_schema_is_in_it():
+    linker = SchemaLinker(TABLES)
+    q = "Which patients were transferred to the MICU?"
+    for wrapped in (f"Can you locate the tables for this task? {q}",
+                    f"{q} Identify the relevant tables.", f"Before any SQL is written: {q}"):
+        assert linker.without_request(wrapped) == q, wrapped
+    # a word of the schema's names or values keeps the sentence, and so does one that does not
+    # speak of the database ("tell" beside words the names do not use may be the question's)
+    for text in (f"{q} Give me the tables with the diagnosis codes.",
+                 f"{q} Tell me the wards they stayed in.", f"Hi there! {q}",
+                 f"Context: an analyst asks the following. {q}",
+                 # a name or a quoted value is the question's, with a table word or not
+                 f"{q} Which tables for Boston General?", f'{q} Which tables hold "Ward 5"?'):
+        assert linker.without_request(text) == text, text
+
+
+def test_sentences_end_before_a_capital_not_inside_quotes_nor_after_a_short_form():
+    split = SchemaLinker._sentences
+    assert split("Which tables? how many services? List them.") == \
+        ["Which tables?", "how many services?", "List them."]
+    assert split("How many kinds of products did order No. 10252 contain? Which tables?") == \
+        ["How many kinds of products did order No. 10252 contain?", "Which tables?"]
+    assert split("Who works at Rovelli Ltd. in Rome, for Dr. Smith? Tell me.") == \
+        ["Who works at Rovelli Ltd. in Rome, for Dr. Smith?", "Tell me."]
+    assert split("Who ordered from Autoware Inc. Which tables?") == \
+        ["Who ordered from Autoware Inc.", "Which tables?"]
+    assert split('Who saw "Mr. Smith Goes to Washington"? Tables?') == \
+        ['Who saw "Mr. Smith Goes to Washington"?', "Tables?"]
+    assert split('Who directed "Pirates of the Caribbean: At World\'s End"? Which tables?') == \
+        ['Who directed "Pirates of the Caribbean: At World\'s End"?', "Which tables?"]
+    linker = SchemaLinker(TABLES)
+    # "10252 contain?" is no sentence of its own, so nothing of the question is passed over
+    q = "Which service did admission No. 10252 have? Which tables?"
+    assert linker.without_request(q) == "Which service did admission No. 10252 have?"
+
+
 def test_table_name_is_an_exact_word():
     linker = SchemaLinker(TABLES)
     q = "d_icd_diagnoses lookup for the hypertension code"

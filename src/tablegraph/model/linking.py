@@ -68,7 +68,24 @@ REQUEST_WORDS = frozenset(map(plural_stem, (
     "contain relevant use look looking following return join joins part parts know want "
     "would could must able user asks asked building build information "
     "retrieve select run").split()))
+# the request words that speak of the database itself: a sentence with one of them and no
+# word of the schema asks about the tables, whatever its other words ("Can you locate the
+# tables for this task?"), where "tell" or "need" beside a synonym may be the question's
+DATABASE_WORDS = frozenset(map(plural_stem, (
+    "table tables database databases db schema schemas sql query queries column columns join "
+    "joins").split()))
+# where a sentence may end: after . ? ! : ; and space (`SchemaLinker._sentences`), not after a
+# short form that a name follows ("Dr. Smith", "St. Louis"), nor after one that a number or a
+# word in lower case follows ("No. 10252", "Ltd. between"); before a capital it ends ("... by
+# Autoware Inc. Which tables ...")
 _SENTENCE_END = re.compile(r"(?<=[.?!:;])\s+")
+# a quote, or a word in capitals after the first word of a sentence: a name or value the
+# sentence gives ("... At World's End\"? Find the tables."), which no request without the
+# request's own words is taken to be
+_NAMES_SOMETHING = re.compile(
+    r"[\"\u201c\u201d]|(?<![A-Za-z])'|'(?![A-Za-z])|(?<=\s)(?!(?:SQL|DB|I)\b)[A-Z]")
+_TITLES = frozenset("mr mrs ms dr prof st mt ft vs".split())
+_SHORT_FORMS = frozenset("no nos nr inc ltd co corp jr sr etc dept univ".split())
 _IDENT = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
 _WORD = re.compile(r"[a-z0-9]+")
 _PIECE = re.compile(r"[A-Za-z0-9]+|[^\sA-Za-z0-9]")
@@ -243,21 +260,48 @@ class SchemaLinker:
         return self._surface | {w for k in (*self._lower, *self._cased) for w in k.lower().split()}
 
     def without_request(self, question: str) -> str:
-        """`question` without its sentences that only ask for tables or SQL ("I am writing a
-        SQL query for this request:", "Which tables do I need?"): every content word one of
-        `REQUEST_WORDS` and none a word of these tables' names ("question" of a `questions`
-        table is the schema's). The question itself when it is one sentence, or when nothing
-        else would be left."""
-        parts = _SENTENCE_END.split(question.strip())
+        """`question` without its sentences that only ask for tables or SQL, where another
+        sentence remains:
+
+        - every content word one of `REQUEST_WORDS` and none a word of these tables' names
+          ("I am writing a SQL query for this request:", "Which tables do I need?";
+          "question" of a `questions` table is the schema's);
+        - or one of its words one of `DATABASE_WORDS` and none a word of these tables' names
+          or values, found whole or in part (`word_cover`: "Can you locate the tables for this
+          task?", "Identify the relevant tables.").
+
+        The question itself when it is one sentence, or when nothing else would be left.
+        Sentences end before a capital or a quote, not inside quotes, not after a short form
+        ("No. 10252", "Ltd.")."""
+        parts = self._sentences(question.strip())
         if len(parts) < 2:
             return question
         names = set().union(*self.column_words) if self.column_words else set()
 
         def request(part: str) -> bool:
             words = content_words(part)
-            return bool(words) and all(w in REQUEST_WORDS and w not in names for w in words)
+            if words and all(w in REQUEST_WORDS and w not in names for w in words):
+                return True
+            return any(w in DATABASE_WORDS and w not in names for w in words) and \
+                not _NAMES_SOMETHING.search(part) and not self.word_cover(part).any()
         kept = [p for p in parts if not request(p)]
         return " ".join(kept) if kept and len(kept) < len(parts) else question
+
+    @staticmethod
+    def _sentences(text: str) -> list[str]:
+        """`text`'s sentences (`_SENTENCE_END`), none split inside quotes, after a title
+        (`_TITLES`) or after a short form (`_SHORT_FORMS`) that no capital follows."""
+        quoted = [m.span() for m in _QUOTED.finditer(text)]
+        parts, start = [], 0
+        for m in _SENTENCE_END.finditer(text):
+            before = _WORD.findall(text[start:m.start()].lower())
+            last = before[-1] if before else ""
+            if last in _TITLES or last in _SHORT_FORMS and not text[m.end()].isupper() or \
+                    any(a < m.start() < b for a, b in quoted):
+                continue
+            parts.append(text[start:m.start()])
+            start = m.end()
+        return parts + [text[start:]]
 
     def respell(self, question: str) -> str:
         """`question` with its mistyped words written as the words of these tables' names,
