@@ -5,7 +5,7 @@ import numpy as np
 
 from tablegraph.evaluation.metrics import set_metrics
 from tablegraph.model.sets import SetConfig, TableSet, select_set, set_first, sets_first
-from tablegraph.tables.joins import Join, JoinGraph, join_graph
+from tablegraph.tables.joins import GUESSED_KEY, Join, JoinGraph, join_graph
 from tablegraph.tables.profile import profile_tables
 from tablegraph.tables.schema import describe_table, sql_context
 from tablegraph.tables.sources import discover
@@ -191,6 +191,45 @@ def test_keys_named_by_number_role_or_the_table_itself(tmp_path):
     assert all("phone_number" not in c for j in g.joins for c in j.conditions())
     assert g.between("team", "regions") is None or \
         g.between("team", "regions").conditions() == ["team.region = regions.region"]
+
+
+def test_keys_where_no_table_declares_one(tmp_path):
+    """A CSV folder or a DuckDB copy declares no keys: `recorded_by_staff_id` joins
+    `staff.staff_id` (the column named for its table that identifies its rows) at the
+    confidence of a guess on a guess, `club_id_1` and `club_id_2` join `club`, `company_id`
+    joins `operate_company`, and a key kept as a float (1.0) joins its integer column."""
+    staff = ", ".join(f"({i}, 'Staff {i}')" for i in range(1, 21))
+    clubs = ", ".join(f"({i}, 'Club {i}')" for i in range(1, 11))
+    script = f"""
+        CREATE TABLE staff (staff_id INTEGER, name TEXT);
+        CREATE TABLE fault_log (fault_id INTEGER, recorded_by_staff_id INTEGER, note TEXT);
+        CREATE TABLE club (club_id INTEGER, name TEXT);
+        CREATE TABLE competition_result (result_id INTEGER, club_id_1 INTEGER,
+                                         club_id_2 INTEGER, score TEXT);
+        CREATE TABLE operate_company (id INTEGER, name TEXT);
+        CREATE TABLE flight (flight_id INTEGER, company_id INTEGER);
+        CREATE TABLE vendor (vendor_id REAL, name TEXT);
+        CREATE TABLE supply (vendor_id INTEGER, years INTEGER);
+        INSERT INTO staff VALUES {staff};
+        INSERT INTO fault_log VALUES {", ".join(f"({i}, {1 + i % 20}, 'x')" for i in range(40))};
+        INSERT INTO club VALUES {clubs};
+        INSERT INTO competition_result VALUES
+            {", ".join(f"({i}, {1 + i % 10}, {1 + (i + 3) % 10}, '1-0')" for i in range(30))};
+        INSERT INTO operate_company VALUES {clubs};
+        INSERT INTO flight VALUES {", ".join(f"({i}, {1 + i % 10})" for i in range(30))};
+        INSERT INTO vendor VALUES {", ".join(f"({i}.0, 'V{i}')" for i in range(1, 8))};
+        INSERT INTO supply VALUES {", ".join(f"({1 + i % 7}, {i})" for i in range(20))};
+    """
+    g = sqlite_join_graph(tmp_path / "nokeys.sqlite", script)
+    j = g.between("fault_log", "staff")
+    assert j is not None and j.conditions() == ["fault_log.recorded_by_staff_id = staff.staff_id"]
+    assert j.confidence == GUESSED_KEY
+    both = [j for j in g.every() if {j.left, j.right} == {"competition_result", "club"}]
+    assert sorted(c for j in both for c in j.conditions()) == [
+        "competition_result.club_id_1 = club.club_id", "competition_result.club_id_2 = club.club_id"]
+    assert g.between("flight", "operate_company").conditions() == [
+        "flight.company_id = operate_company.id"]
+    assert g.between("supply", "vendor").conditions() == ["supply.vendor_id = vendor.vendor_id"]
 
 
 def test_a_role_before_a_tables_name_joins_its_key_where_the_values_lie_in_it(tmp_path):

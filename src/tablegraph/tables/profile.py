@@ -227,11 +227,19 @@ _NO_VALUES = (None, 0, None, None, None, None, None)
 KEY_SKETCH_SIZE = 128
 
 
-def _sketch_sql(columns: dict[int, str]) -> str:
-    """Bottom-k sketches of the columns {ci: name}: the smallest hashes of each column's
-    distinct values (text form), one row per column index `ci`."""
-    parts = [f"SELECT DISTINCT {i} AS ci, hash(CAST({quote_ident(c)} AS VARCHAR)) AS h FROM s "
-             f"WHERE {quote_ident(c)} IS NOT NULL" for i, c in columns.items()]
+def _sketch_sql(columns: dict[int, tuple[str, str]]) -> str:
+    """Bottom-k sketches of the columns {ci: (name, DuckDB type)}: the smallest hashes of each
+    column's distinct values (text form), one row per column index `ci`. A whole number kept as
+    a float is hashed as an integer (1.0 as 1): a key stored as REAL, or read from a CSV whose
+    missing values made pandas write floats, is the key its integer column refers to."""
+    def text(c: str, dtype: str) -> str:
+        c = quote_ident(c)
+        if dtype.upper().startswith(("DOUBLE", "FLOAT", "REAL", "DECIMAL", "NUMERIC")):
+            return (f"CASE WHEN {c} = round({c}) AND abs({c}) < 1e15 THEN "
+                    f"CAST(CAST({c} AS BIGINT) AS VARCHAR) ELSE CAST({c} AS VARCHAR) END")
+        return f"CAST({c} AS VARCHAR)"
+    parts = [f"SELECT DISTINCT {i} AS ci, hash({text(c, t)}) AS h FROM s "
+             f"WHERE {quote_ident(c)} IS NOT NULL" for i, (c, t) in columns.items()]
     return (f"SELECT ci, list(h ORDER BY h) FROM (SELECT ci, h, row_number() OVER (PARTITION BY "
             f"ci ORDER BY h) AS r FROM ({' UNION ALL '.join(parts)})) WHERE r <= "
             f"{KEY_SKETCH_SIZE} GROUP BY ci")
@@ -441,7 +449,7 @@ def profile_sample(reader: Reader, ref: TableRef, top_k: int = TOP_K_VALUES,
                 raws = {i: empty for i in range(len(fams))}
             stats = [_assemble(raws[i], vals.get(i, _NO_VALUES), fam, name, ref.name, i,
                                len(cols), total, n_sampled) for i, (name, fam) in enumerate(fams)]
-            keyed = {i: name for i, (name, _) in enumerate(fams) if is_key_like(stats[i])}
+            keyed = {i: cols[i] for i in range(len(fams)) if is_key_like(stats[i])}
             if keyed and n_sampled:
                 sketches = {ci: [int(h) for h in hs] for ci, hs in
                             reader.con.execute(_sketch_sql(keyed)).fetchall()}
@@ -552,7 +560,7 @@ def _cache_path(fingerprint: str | None, ref: TableRef, max_rows: int, seed: int
         return None
     key = hashlib.sha256(
         f"{PROFILE_VERSION}|{fingerprint}|{max_rows}|{seed}|{top_k}|lexicon {LEXICON_SIZE} "
-        f"{LEXICON_CHARS} {LEXICON_FULL_ROWS}|keys 2|declared types 3|comments|"
+        f"{LEXICON_CHARS} {LEXICON_FULL_ROWS}|keys 2|declared types 3|comments|integral sketches|"
         f"decimal commas|"
         f"{ref.name}".encode())
     return cache_root() / "profiles" / f"{key.hexdigest()[:32]}.json"
