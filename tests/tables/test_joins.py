@@ -210,6 +210,8 @@ def test_keys_where_no_table_declares_one(tmp_path):
         CREATE TABLE flight (flight_id INTEGER, company_id INTEGER);
         CREATE TABLE vendor (vendor_id REAL, name TEXT);
         CREATE TABLE supply (vendor_id INTEGER, years INTEGER);
+        CREATE TABLE parties (party_id INTEGER, name TEXT);
+        CREATE TABLE asset_parts (asset_id INTEGER, part_id INTEGER);
         INSERT INTO staff VALUES {staff};
         INSERT INTO fault_log VALUES {", ".join(f"({i}, {1 + i % 20}, 'x')" for i in range(40))};
         INSERT INTO club VALUES {clubs};
@@ -219,6 +221,8 @@ def test_keys_where_no_table_declares_one(tmp_path):
         INSERT INTO flight VALUES {", ".join(f"({i}, {1 + i % 10})" for i in range(30))};
         INSERT INTO vendor VALUES {", ".join(f"({i}.0, 'V{i}')" for i in range(1, 8))};
         INSERT INTO supply VALUES {", ".join(f"({1 + i % 7}, {i})" for i in range(20))};
+        INSERT INTO parties VALUES {staff};
+        INSERT INTO asset_parts VALUES {", ".join(f"({i}, {1 + i % 20})" for i in range(40))};
     """
     g = sqlite_join_graph(tmp_path / "nokeys.sqlite", script)
     j = g.between("fault_log", "staff")
@@ -230,6 +234,8 @@ def test_keys_where_no_table_declares_one(tmp_path):
     assert g.between("flight", "operate_company").conditions() == [
         "flight.company_id = operate_company.id"]
     assert g.between("supply", "vendor").conditions() == ["supply.vendor_id = vendor.vendor_id"]
+    # "part" is no short form of `parties`: no key declared says so
+    assert g.between("asset_parts", "parties") is None
 
 
 def test_a_role_before_a_tables_name_joins_its_key_where_the_values_lie_in_it(tmp_path):

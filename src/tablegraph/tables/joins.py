@@ -437,21 +437,22 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
             return 1.0 if set(ca.key_sketch) & set(cb.key_sketch) else -1.0
         return 0.0
 
-    def target_column(t: str, col: str, named_key: bool = False) -> str | None:
+    def target_column(t: str, col: str, named_key: bool = False, guess: bool = True
+                      ) -> str | None:
         pk = prof[t].primary_key
         if len(pk) == 1:
             return pk[0]
         for cand in ("id", col.lower()):
             if cand in cols[t]:
                 return cols[t][cand].name
-        if prefixes[t] or named_key or not pk:  # the key named for its table or its last
-            # word: `date_dim.d_date_sk`, `customer_address.ca_address_sk`,
+        if prefixes[t] or named_key or guess and not pk:  # the key named for its table or
+            # its last word: `date_dim.d_date_sk`, `customer_address.ca_address_sk`,
             # `airport.airport_code`, and `staff.staff_id` where no key is declared
             forms = set(forms_of[t]) | set(_forms(lasts[t]))
             for low, c in cols[t].items():
                 if _stem(bare(t, low)) in forms and identifies(prof[t], (c.name,)):
                     return c.name
-        if not pk:  # the key the column's name ends with, a role before it:
+        if guess and not pk:  # the key the column's name ends with, a role before it:
             # `recorded_by_staff_id` -> `staff.staff_id` (`third_party_companies.company_id`)
             words = _key_words(unprefixed(t, col))
             for low, c in cols[t].items():
@@ -526,7 +527,9 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
             for t in targets:
                 if t == p.name or frozenset((p.name, t)) in declared:
                     continue
-                tc = target_column(t, c.name, named_key=role)
+                # (not for a table found by a word that only begins its name: "part" is no
+                # short form of `parties`, where no key declared says so)
+                tc = target_column(t, c.name, named_key=role, guess=not (abbreviated or loose))
                 if tc is None or (whole and c.name.lower() in cols[t]):
                     continue  # the same name on both sides is the same-key-column rule's
                 if (abbreviated or last_word) and not identifies(prof[t], (tc,)):
