@@ -197,7 +197,8 @@ def test_keys_where_no_table_declares_one(tmp_path):
     """A CSV folder or a DuckDB copy declares no keys: `recorded_by_staff_id` joins
     `staff.staff_id` (the column named for its table that identifies its rows) at the
     confidence of a guess on a guess, `club_id_1` and `club_id_2` join `club`, `company_id`
-    joins `operate_company`, and a key kept as a float (1.0) joins its integer column."""
+    joins `operate_company`, and a key kept as a float (1.0, or NULL) joins its integer
+    column."""
     staff = ", ".join(f"({i}, 'Staff {i}')" for i in range(1, 21))
     clubs = ", ".join(f"({i}, 'Club {i}')" for i in range(1, 11))
     script = f"""
@@ -211,6 +212,7 @@ def test_keys_where_no_table_declares_one(tmp_path):
         CREATE TABLE vendor (vendor_id REAL, name TEXT);
         CREATE TABLE supply (vendor_id INTEGER, years INTEGER);
         CREATE TABLE parties (party_id INTEGER, name TEXT);
+        CREATE TABLE accounts (account_id INTEGER, manager_staff_id REAL);
         CREATE TABLE asset_parts (asset_id INTEGER, part_id INTEGER);
         INSERT INTO staff VALUES {staff};
         INSERT INTO fault_log VALUES {", ".join(f"({i}, {1 + i % 20}, 'x')" for i in range(40))};
@@ -222,6 +224,8 @@ def test_keys_where_no_table_declares_one(tmp_path):
         INSERT INTO vendor VALUES {", ".join(f"({i}.0, 'V{i}')" for i in range(1, 8))};
         INSERT INTO supply VALUES {", ".join(f"({1 + i % 7}, {i})" for i in range(20))};
         INSERT INTO parties VALUES {staff};
+        INSERT INTO accounts VALUES
+            {", ".join(f"({i}, {'NULL' if i % 5 == 0 else f'{1 + i % 20}.0'})" for i in range(40))};
         INSERT INTO asset_parts VALUES {", ".join(f"({i}, {1 + i % 20})" for i in range(40))};
     """
     g = sqlite_join_graph(tmp_path / "nokeys.sqlite", script)
@@ -234,6 +238,9 @@ def test_keys_where_no_table_declares_one(tmp_path):
     assert g.between("flight", "operate_company").conditions() == [
         "flight.company_id = operate_company.id"]
     assert g.between("supply", "vendor").conditions() == ["supply.vendor_id = vendor.vendor_id"]
+    # whole numbers kept as floats, some missing (pandas' ids), are an integer key's type
+    assert g.between("accounts", "staff").conditions() == [
+        "accounts.manager_staff_id = staff.staff_id"]
     # "part" is no short form of `parties`: no key declared says so
     assert g.between("asset_parts", "parties") is None
 

@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass, field
 
 from tablegraph.tables.records import ColumnProfile, TableProfile
-from tablegraph.tables.stats import type_family
+from tablegraph.tables.stats import FEATURE_INDEX, type_family
 
 DECLARED, INFERRED = "declared", "inferred"
 
@@ -317,9 +317,15 @@ def _shared_words(a: str, b: str) -> int:
     return sum(any(w & v for v in wb) for w in _words(a))
 
 
-def _type_kind(dtype: str) -> str:
-    """integer | text | other: what a key's type must share with the key it references."""
-    family = type_family(dtype)
+def _type_kind(column: ColumnProfile) -> str:
+    """integer | text | other: what a key's type must share with the key it references. A
+    float column whose every number read is whole is an integer's (an id column of a CSV whose
+    missing values made pandas write 3.0)."""
+    family = type_family(column.dtype)
+    filled = 1.0 - column.stats[FEATURE_INDEX["null_frac"]]  # the share counts the rows
+    if family == "type_float" and column.n_distinct and \
+            column.stats[FEATURE_INDEX["num_integer_share"]] >= filled - 1e-6:
+        return "integer"
     return {"type_integer": "integer", "type_text": "text"}.get(family, "other")
 
 
@@ -534,7 +540,7 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
                     continue  # the same name on both sides is the same-key-column rule's
                 if (abbreviated or last_word) and not identifies(prof[t], (tc,)):
                     continue  # "title" of `titleauthor.title_id`: a word, not its key
-                if weak and _type_kind(c.dtype) != _type_kind(cols[t][tc.lower()].dtype):
+                if weak and _type_kind(c) != _type_kind(cols[t][tc.lower()]):
                     continue
                 if loose and not _refers_to(_key_words(unprefixed(p.name, c.name)),
                                             _key_words(unprefixed(t, tc))):
