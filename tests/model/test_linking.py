@@ -80,6 +80,7 @@ def test_sentences_end_before_a_capital_not_inside_quotes_nor_after_a_short_form
         ["Who works at Rovelli Ltd. in Rome, for Dr. Smith?", "Tell me."]
     assert split("Who ordered from Autoware Inc. Which tables?") == \
         ["Who ordered from Autoware Inc.", "Which tables?"]
+    assert split("Who ordered from Autoware Inc. ") == ["Who ordered from Autoware Inc. "]
     assert split('Who saw "Mr. Smith Goes to Washington"? Tables?') == \
         ['Who saw "Mr. Smith Goes to Washington"?', "Tables?"]
     assert split('Who directed "Pirates of the Caribbean: At World\'s End"? Which tables?') == \

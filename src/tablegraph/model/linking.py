@@ -296,7 +296,7 @@ class SchemaLinker:
         for m in _SENTENCE_END.finditer(text):
             before = _WORD.findall(text[start:m.start()].lower())
             last = before[-1] if before else ""
-            if last in _TITLES or last in _SHORT_FORMS and not text[m.end()].isupper() or \
+            if last in _TITLES or last in _SHORT_FORMS and not text[m.end():m.end() + 1].isupper() or \
                     any(a < m.start() < b for a, b in quoted):
                 continue
             parts.append(text[start:m.start()])
