@@ -234,7 +234,8 @@ def test_keys_where_no_table_declares_one(tmp_path):
     assert j.confidence == GUESSED_KEY
     both = [j for j in g.every() if {j.left, j.right} == {"competition_result", "club"}]
     assert sorted(c for j in both for c in j.conditions()) == [
-        "competition_result.club_id_1 = club.club_id", "competition_result.club_id_2 = club.club_id"]
+        "competition_result.club_id_1 = club.club_id",
+        "competition_result.club_id_2 = club.club_id"]
     assert g.between("flight", "operate_company").conditions() == [
         "flight.company_id = operate_company.id"]
     assert g.between("supply", "vendor").conditions() == ["supply.vendor_id = vendor.vendor_id"]

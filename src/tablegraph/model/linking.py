@@ -74,12 +74,12 @@ REQUEST_WORDS = frozenset(map(plural_stem, (
 DATABASE_WORDS = frozenset(map(plural_stem, (
     "table tables database databases db schema schemas sql query queries column columns join "
     "joins").split()))
-# where a sentence may end: after . ? ! : ; and space (`SchemaLinker._sentences`), not after a
-# short form that a name follows ("Dr. Smith", "St. Louis"), nor after one that a number or a
-# word in lower case follows ("No. 10252", "Ltd. between"); before a capital it ends ("... by
-# Autoware Inc. Which tables ...")
+# where a sentence may end: after . ? ! : ; and space (`SchemaLinker._sentences`), but not
+# inside quotes, after a title that a name follows ("Dr. Smith", "St. Louis"), or after a short
+# form that a number or a word in lower case follows ("No. 10252", "Ltd. between"); a short
+# form before a capital ends its sentence ("... by Autoware Inc. Which tables ...")
 _SENTENCE_END = re.compile(r"(?<=[.?!:;])\s+")
-# a quote, or a word in capitals after the first word of a sentence: a name or value the
+# a quote, or a capitalised word after the first word of a sentence: a name or value the
 # sentence gives ("... At World's End\"? Find the tables."), which no request without the
 # request's own words is taken to be
 _NAMES_SOMETHING = re.compile(
@@ -271,8 +271,8 @@ class SchemaLinker:
           task?", "Identify the relevant tables.").
 
         The question itself when it is one sentence, or when nothing else would be left.
-        Sentences end before a capital or a quote, not inside quotes, not after a short form
-        ("No. 10252", "Ltd.")."""
+        Sentences end at `.?!:;` and space, not inside quotes nor after a title or a short form
+        that no capital follows ("Dr. Smith", "No. 10252", `_sentences`)."""
         parts = self._sentences(question.strip())
         if len(parts) < 2:
             return question
@@ -296,7 +296,8 @@ class SchemaLinker:
         for m in _SENTENCE_END.finditer(text):
             before = _WORD.findall(text[start:m.start()].lower())
             last = before[-1] if before else ""
-            if last in _TITLES or last in _SHORT_FORMS and not text[m.end():m.end() + 1].isupper() or \
+            capital = text[m.end():m.end() + 1].isupper()
+            if last in _TITLES or (last in _SHORT_FORMS and not capital) or \
                     any(a < m.start() < b for a, b in quoted):
                 continue
             parts.append(text[start:m.start()])
