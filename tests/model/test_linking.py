@@ -36,16 +36,26 @@ def test_features_shape_and_range():
     assert not f[1:].any()  # nothing to link in an empty question
 
 
+ASKED = "Which patients were transferred to the MICU?"
+
+
+def assert_reads(linker, wrapped: tuple[str, ...], kept: tuple[str, ...]) -> None:
+    """Each text of `wrapped` is read as `ASKED`; each of `kept` as it is."""
+    for text in wrapped:
+        assert linker.without_request(text) == ASKED, text
+    for text in kept:
+        assert linker.without_request(text) == text, text
+
+
 def test_sentences_that_only_ask_for_tables_are_passed_over():
     linker = SchemaLinker(TABLES)
-    q = "Which patients were transferred to the MICU?"
-    for wrapped in (f"I am writing a SQL query for this request: {q} Which tables do I need?",
-                    f"Find the tables for: {q}", f"{q} List the tables I have to join."):
-        assert linker.without_request(wrapped) == q, wrapped
-    for text in (q, "Which tables do I need?",  # one sentence; nothing else left
-                 "How many services? List their codes.",  # both sentences say something
-                 "Tell me which tables. Which tables do I need?"):  # every sentence a request
-        assert linker.without_request(text) == text, text
+    q = ASKED
+    assert_reads(linker, (f"I am writing a SQL query for this request: {q} Which tables do I "
+                          f"need?", f"Find the tables for: {q}",
+                          f"{q} List the tables I have to join."),
+                 (q, "Which tables do I need?",  # one sentence; nothing else left
+                  "How many services? List their codes.",  # both sentences say something
+                  "Tell me which tables. Which tables do I need?"))  # every sentence a request
     # a word of the request's kind is the schema's where a name of it says it
     asked = SchemaLinker(TABLES + [("questions", ["question_id", "answer"], [])])
     assert asked.without_request("Which question is it? Find the tables.") == \
@@ -55,22 +65,21 @@ def test_sentences_that_only_ask_for_tables_are_passed_over():
 
 
 def test_a_request_in_other_words_is_passed_over_where_nothing_of_the_schema_is_in_it():
-    linker = SchemaLinker(TABLES)
-    q = "Which patients were transferred to the MICU?"
-    for wrapped in (f"Can you locate the tables for this task? {q}",
-                    f"{q} Identify the relevant tables.", f"Before any SQL is written: {q}"):
-        assert linker.without_request(wrapped) == q, wrapped
-    # a word of the schema's names or values keeps the sentence, and so does one that does not
-    # speak of the database ("tell" beside words the names do not use may be the question's)
-    for text in (f"{q} Give me the tables with the diagnosis codes.",
-                 f"{q} Tell me the wards they stayed in.", f"Hi there! {q}",
-                 f"Context: an analyst asks the following. {q}",
-                 # a name or a quoted value is the question's, with a table word or not
-                 f"{q} Which tables for Boston General?", f'{q} Which tables hold "Ward 5"?'):
-        assert linker.without_request(text) == text, text
+    q = ASKED
+    assert_reads(SchemaLinker(TABLES),
+                 (f"Can you locate the tables for this task? {q}",
+                  f"{q} Identify the relevant tables.", f"Before any SQL is written: {q}"),
+                 # a word of the schema's names or values keeps the sentence, and so does one
+                 # that does not speak of the database ("tell" beside words the names do not
+                 # use may be the question's)
+                 (f"{q} Give me the tables with the diagnosis codes.",
+                  f"{q} Tell me the wards they stayed in.", f"Hi there! {q}",
+                  f"Context: an analyst asks the following. {q}",
+                  # a name or a quoted value is the question's, with a table word or not
+                  f"{q} Which tables for Boston General?", f'{q} Which tables hold "Ward 5"?'))
 
 
-def test_sentences_end_before_a_capital_not_inside_quotes_nor_after_a_short_form():
+def test_sentences_do_not_end_inside_quotes_nor_after_a_title_or_short_form():
     split = SchemaLinker._sentences
     assert split("Which tables? how many services? List them.") == \
         ["Which tables?", "how many services?", "List them."]

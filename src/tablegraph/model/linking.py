@@ -173,6 +173,7 @@ class SchemaLinker:
                        in zip(tables, column_parts)]
         self._table_words = [set(parts[-1]) if parts else set() for parts in column_parts]
         self.column_words = [{w for part in parts for w in part} for parts in column_parts]
+        self._name_words = set().union(*self.column_words)  # of every table (`without_request`)
         self.value_words = [{w for v in vals for w in content_words(v)}
                             for _, _, vals, _ in tables]
         # every word of any table's names or values (`question_features`)
@@ -215,7 +216,7 @@ class SchemaLinker:
         self.idf_value_words = _idf(self.value_words)
         # name words that read as abbreviations ("cstm", "amt", "scr"), by their first letter
         self._abbreviations: dict[str, list[str]] = {}
-        for w in sorted(set().union(*self.column_words)):
+        for w in sorted(self._name_words):
             if is_abbreviation(w):
                 self._abbreviations.setdefault(w[0], []).append(w)
         self._acronym_words = {w for ws in self._abbreviations.values() for w in ws}
@@ -276,7 +277,7 @@ class SchemaLinker:
         parts = self._sentences(question.strip())
         if len(parts) < 2:
             return question
-        names = set().union(*self.column_words) if self.column_words else set()
+        names = self._name_words
 
         def request(part: str) -> bool:
             words = content_words(part)

@@ -475,10 +475,10 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
             name = bare(p.name, c.name)
             stem = _stem(name)
             # a key counted off by a number: `club_id_1`, `club_id_2` of a match's two clubs
-            counted = stem is None and (m := _COUNTED.match(name)) is not None and \
-                _stem(m["head"]) is not None
-            if counted:
-                stem = _stem(m["head"])
+            counted = False
+            if stem is None and (m := _COUNTED.match(name)) and \
+                    (head := _stem(m["head"])) is not None:
+                stem, counted = head, True
             numbered = None if stem is not None else _NUMBER_SUFFIX.match(name)
             number = numbered is not None
             whole = stem is None and not number  # a column named as a table: `economy.country`

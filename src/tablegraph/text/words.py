@@ -4,6 +4,7 @@ no numpy."""
 
 from __future__ import annotations
 
+import bisect
 import functools
 import gzip
 import math
@@ -267,8 +268,6 @@ class Respeller:
         """A word of the English word list or the vocabulary, a plural of one, or the first
         letters of a word of the vocabulary (a name's or value's short form: "explor" of
         "exploration", "endovasc" of "endovascular")."""
-        import bisect
-
         forms = {word, plural_stem(word), word[:-1] if word.endswith("s") else word}
         ranks = _word_ranks()
         if any(f in ranks for f in forms) or any(f in self.known for f in forms):
