@@ -246,6 +246,40 @@ def test_keys_where_no_table_declares_one(tmp_path):
     assert g.between("asset_parts", "parties") is None
 
 
+def test_a_column_named_as_a_table_joins_its_one_key_named_column_where_values_fit(tmp_path):
+    """No key declared anywhere (a CSV folder): `undergoes.physician` joins
+    `physician.employee_id`, the one column of that table named as a key that identifies its
+    rows, and the role `PrepNurse` joins `nurse`; `undergoes.patient` joins nothing: the one
+    key-named column of `patient` (`insurance_id`) holds other numbers than the patients'
+    (`ssn`), and nor `ward`, which has two key-named columns to choose from
+    and none named for it."""
+    script = f"""
+        CREATE TABLE physician (employee_id INTEGER, name TEXT, ssn INTEGER);
+        CREATE TABLE nurse (employee_id INTEGER, name TEXT);
+        CREATE TABLE patient (ssn INTEGER, name TEXT, insurance_id INTEGER);
+        CREATE TABLE ward (bed_id INTEGER, room_code INTEGER, name TEXT);
+        CREATE TABLE undergoes (patient INTEGER, physician INTEGER, "PrepNurse" INTEGER,
+                                ward INTEGER, note TEXT);
+        INSERT INTO physician VALUES
+            {", ".join(f"({i}, 'Dr {i}', {555000 + i})" for i in range(1, 11))};
+        INSERT INTO nurse VALUES {", ".join(f"({100 + i}, 'Nurse {i}')" for i in range(1, 8))};
+        INSERT INTO patient VALUES
+            {", ".join(f"({100000 + i}, 'P{i}', {70000 + 3 * i})" for i in range(1, 21))};
+        INSERT INTO ward VALUES {", ".join(f"({i}, {10 + i}, 'W{i}')" for i in range(1, 6))};
+        INSERT INTO undergoes VALUES {", ".join(
+            f"({100000 + 1 + i % 20}, {1 + i % 10}, {101 + i % 7}, {1 + i % 5}, 'x')"
+            for i in range(40))};
+    """
+    g = sqlite_join_graph(tmp_path / "hospital.sqlite", script)
+    j = g.between("undergoes", "physician")
+    assert j is not None and j.conditions() == ["undergoes.physician = physician.employee_id"]
+    assert j.confidence == GUESSED_KEY  # a key read from names, where none is declared
+    assert g.between("undergoes", "nurse").conditions() == [
+        "undergoes.PrepNurse = nurse.employee_id"]
+    assert g.between("undergoes", "patient") is None
+    assert g.between("undergoes", "ward") is None
+
+
 def test_a_role_before_a_tables_name_joins_its_key_where_the_values_lie_in_it(tmp_path):
     """`flight.from_airport` (no key suffix, text codes without a key sketch) joins
     `airport.airport_code` because its values are airport codes; `home_city`, whose values

@@ -329,6 +329,13 @@ def _type_kind(column: ColumnProfile) -> str:
     return {"type_integer": "integer", "type_text": "text"}.get(family, "other")
 
 
+def _key_named(column: str) -> bool:
+    """Whether a lower-case column name reads as a key's: `employeeid`, `code`, `room_number`
+    (`_stem`, a bare key suffix or a number's), not `ssn` or `name`."""
+    return _stem(column) is not None or column in _KEY_SUFFIXES or \
+        _NUMBER_SUFFIX.match(column) is not None
+
+
 def _stem(column: str) -> str | None:
     """`customer_id` -> "customer"; None for a column that does not name another table."""
     m = _ID_SUFFIX.match(column.lower())
@@ -443,12 +450,14 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
             return 1.0 if set(ca.key_sketch) & set(cb.key_sketch) else -1.0
         return 0.0
 
-    def target_column(t: str, col: str, named_key: bool = False, guess: bool = True
-                      ) -> str | None:
+    def target_column(t: str, col: ColumnProfile, named_key: bool = False,
+                      guess: bool = True) -> str | None:
+        """The column of table `t` that column `col` (of another table) refers to, or None."""
+        name = col.name
         pk = prof[t].primary_key
         if len(pk) == 1:
             return pk[0]
-        for cand in ("id", col.lower()):
+        for cand in ("id", name.lower()):
             if cand in cols[t]:
                 return cols[t][cand].name
         if prefixes[t] or named_key or guess and not pk:  # the key named for its table or
@@ -460,12 +469,20 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
                     return c.name
         if guess and not pk:  # the key the column's name ends with, a role before it:
             # `recorded_by_staff_id` -> `staff.staff_id` (`third_party_companies.company_id`)
-            words = _key_words(unprefixed(t, col))
+            words = _key_words(unprefixed(t, name))
             for low, c in cols[t].items():
                 key = _key_words(unprefixed(t, c.name))
                 if _stem(low) is not None and key and len(key) < len(words) and \
                         words[-len(key):] == key and identifies(prof[t], (c.name,)):
                     return c.name
+            # else its one column named as a key that identifies its rows, where `col`'s
+            # values lie among its values: `Undergoes.Physician` -> `Physician.EmployeeID`,
+            # `Products.Manufacturer` -> `Manufacturers.Code` (of two, neither: no guess;
+            # `Stay.Patient` is no `Patient.InsuranceID`, whose numbers are not the same)
+            keys = [c for low, c in cols[t].items() if _key_named(bare(t, low))
+                    and identifies(prof[t], (c.name,))]
+            if len(keys) == 1 and _values_within(col, keys[0]):
+                return keys[0].name
         return None
 
     normed = {n: _norm(n) for n in names}  # once, not once per column
@@ -503,8 +520,9 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
                     and stem.endswith(f) for t in ts))
                 weak = weak or bool(targets)
             role = False  # a role before the table's name, no key suffix: `from_airport`
-            # for `airport.airport_code`, `host_city`; only where their values meet
-            words = re.split(r"[^a-z0-9]+", name)
+            # for `airport.airport_code`, `host_city`, `AssistingNurse`; only where their
+            # values meet
+            words = [w.lower() for w in _name_words(unprefixed(p.name, c.name))]
             if not targets and whole and len(words) >= 2:
                 for last in ("".join(words[-2:]), words[-1]):
                     targets = [t for t in table_stems.get(last, []) if len(last) >= 4]
@@ -535,7 +553,7 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
                     continue
                 # (not for a table found by a word that only begins its name: "part" is no
                 # short form of `parties`, where no key declared says so)
-                tc = target_column(t, c.name, named_key=role, guess=not (abbreviated or loose))
+                tc = target_column(t, c, named_key=role, guess=not (abbreviated or loose))
                 if tc is None or (whole and c.name.lower() in cols[t]):
                     continue  # the same name on both sides is the same-key-column rule's
                 if (abbreviated or last_word) and not identifies(prof[t], (tc,)):
@@ -547,8 +565,8 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
                     continue  # `order_id` is not `order_items.order_item_id`
                 ev = evidence(p.name, c.name, t, tc)
                 if role:  # only on values: this column's in the key's, which identifies rows
-                    ev = 1.0 if identifies(prof[t], (tc,)) and (ev == 1.0 or _contained(
-                        c, cols[t][tc.lower()])) else None
+                    ev = 1.0 if identifies(prof[t], (tc,)) and _values_within(
+                        c, cols[t][tc.lower()]) else None
                 if ev is None or ev < 0:
                     continue
                 conf = (0.9 if ev > 0 else 0.7) - (0.1 if weak else 0.0)
@@ -682,6 +700,21 @@ def _contained(a: ColumnProfile, b: ColumnProfile, share: float = 0.9) -> bool:
     (`flight.from_airport` in `airport.airport_code`), which carry no key sketch."""
     mine = set(a.lexicon)
     return len(mine) >= 2 and len(mine & set(b.lexicon)) >= share * len(mine)
+
+
+def _values_within(a: ColumnProfile, b: ColumnProfile) -> bool:
+    """Whether what is known of column `a`'s values fits column `b`'s (a key `a` may refer
+    to): their key sketches meet, `a`'s text values lie in `b`'s (`_contained`), or `a`'s
+    numbers lie between `b`'s least and greatest; False where nothing tells."""
+    if a.key_sketch and b.key_sketch:
+        return bool(set(a.key_sketch) & set(b.key_sketch))
+    if a.lexicon and b.lexicon:
+        return _contained(a, b)
+    kind = _type_kind(a)
+    if kind == "integer" and kind == _type_kind(b) and a.n_distinct and b.n_distinct:
+        lo, hi = FEATURE_INDEX["num_min"], FEATURE_INDEX["num_max"]
+        return bool(a.stats[lo] >= b.stats[lo] - 1e-6 and a.stats[hi] <= b.stats[hi] + 1e-6)
+    return False
 
 
 def _completed_key(home: TableProfile, col: str, a_col, a_cols: dict, b_cols: dict
