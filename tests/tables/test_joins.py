@@ -280,6 +280,50 @@ def test_a_column_named_as_a_table_joins_its_one_key_named_column_where_values_f
     assert g.between("undergoes", "ward") is None
 
 
+def test_a_text_column_joins_the_table_whose_text_key_holds_its_values_whatever_its_name(
+        tmp_path):
+    """No key declared (GeoQuery's layout): `river.traverse` holds state names, so it joins
+    `state.state_name`; `border_info.border` and `state.capital` are second joins of pairs
+    already joined (`also`); `lake.area_name`, whose values lie in two tables' keys alike,
+    joins neither, and `river.river_name`, in none, nothing."""
+    states = ["texas", "ohio", "iowa", "utah", "maine", "idaho", "nevada", "oregon"]
+    capitals = ["austin", "columbus", "des moines", "salt lake city", "augusta", "boise",
+                "carson city", "salem"]
+    areas = ["north", "south", "east", "west"]
+    q = lambda *vs: "(" + ", ".join(f"'{v}'" if isinstance(v, str) else str(v)  # noqa: E731
+                                    for v in vs) + ")"
+    script = f"""
+        CREATE TABLE state (state_name TEXT, population INTEGER, capital TEXT);
+        CREATE TABLE city (city_name TEXT, population INTEGER, state_name TEXT);
+        CREATE TABLE river (river_name TEXT, length INTEGER, traverse TEXT);
+        CREATE TABLE border_info (state_name TEXT, border TEXT);
+        CREATE TABLE district (district_name TEXT, size INTEGER);
+        CREATE TABLE zone (zone_name TEXT, size INTEGER);
+        CREATE TABLE lake (lake_name TEXT, area_name TEXT);
+        INSERT INTO state VALUES {", ".join(q(s, i, c) for i, (s, c) in
+                                            enumerate(zip(states, capitals)))};
+        INSERT INTO city VALUES {", ".join(q(c, i, s) for i, (s, c) in
+                                           enumerate(zip(states, capitals)))},
+            {", ".join(q(f"town{i}", i, s) for i, s in enumerate(states))};
+        INSERT INTO river VALUES {", ".join(q(f"river{i % 7}", i, states[i % 8])
+                                            for i in range(20))};
+        INSERT INTO border_info VALUES {", ".join(q(states[i % 8], states[(i * 3 + 1) % 8])
+                                                  for i in range(16))};
+        INSERT INTO district VALUES {", ".join(q(a, i) for i, a in enumerate(areas))};
+        INSERT INTO zone VALUES {", ".join(q(a, i) for i, a in enumerate(areas))};
+        INSERT INTO lake VALUES {", ".join(q(f"lake{i}", areas[i % 4]) for i in range(12))};
+    """
+    g = sqlite_join_graph(tmp_path / "geo.sqlite", script)
+    j = g.between("river", "state")
+    assert j is not None and j.conditions() == ["river.traverse = state.state_name"]
+    assert j.source == "inferred" and j.reason == "same values"
+    every = {c for j in g.every() for c in j.conditions()}
+    assert "border_info.border = state.state_name" in every
+    assert "state.capital = city.city_name" in every
+    assert not any("lake" in c for c in every)
+    assert not any("river_name" in c for c in every)
+
+
 def test_a_role_before_a_tables_name_joins_its_key_where_the_values_lie_in_it(tmp_path):
     """`flight.from_airport` (no key suffix, text codes without a key sketch) joins
     `airport.airport_code` because its values are airport codes; `home_city`, whose values
