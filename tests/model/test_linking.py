@@ -448,3 +448,19 @@ def test_a_tables_own_key_is_named_only_when_the_question_says_more_than_the_tab
     assert "cust_id" in linker.named_columns("orders of each customer", 1)
     # and the key itself where the question asks for the id
     assert "cust_id" in linker.named_columns("the customer id of each order", 0)
+
+
+def test_a_question_word_is_followed_by_the_abbreviation_a_table_is_named_in():
+    """`emps` and `cust_pmts` are the tables of "employees" and "customers": the question is
+    read with those abbreviations after its words; not after a word in quotes, a stopword or
+    a word of the names themselves, nor for a column's abbreviation (`pid`) or a code kept as
+    written (`drg`, which "drug" and "during" would otherwise take)."""
+    linker = SchemaLinker([("emps", ["emp_id", "pid"], []), ("cust_pmts", ["cust_id", "amt"], []),
+                           ("drgcodes", ["drg_code"], []), ("payments", ["amount"], []),
+                           ("thr_lvls", ["lvl"], [])])
+    assert linker.with_abbreviations("Which employee paid the customers most?") == \
+        "Which employee (emps) paid the customers (cust) most?"
+    assert linker.with_abbreviations("Are there 'employee' rows during the drug trial?") == \
+        "Are there 'employee' rows during the drug trial?"  # "thr" is no "there"
+    assert linker.with_abbreviations("the paired payments") == "the paired payments"
+    assert SchemaLinker(TABLES).with_abbreviations(ASKED) == ASKED

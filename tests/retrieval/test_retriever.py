@@ -198,3 +198,18 @@ def test_evaluate_prints_what_the_abstention_keeps_and_catches(trained, tmp_path
     assert r.output.splitlines()[-1] == ("abstention (threshold 0.40): kept 1.000 of the "
                                          "answerable questions, caught 0.000 of 1 "
                                          "unanswerable, AUROC 0.500")
+
+
+def test_questions_are_read_with_the_abbreviations_tables_are_named_in(trained, tmp_path):
+    """Over tables named `emps` and `cust_pmts`, "employee" and "customers" are read with
+    those abbreviations after them, as `search` reports and every score reads it."""
+    import sqlite3
+
+    model, *_ = trained
+    con = sqlite3.connect(tmp_path / "shop.sqlite")
+    con.executescript("CREATE TABLE emps (emp_id INTEGER, nm TEXT);"
+                      "CREATE TABLE cust_pmts (cust_id INTEGER, amt REAL);")
+    con.close()
+    r = TableRetriever.load(str(model), tables=str(tmp_path / "shop.sqlite"))
+    res = r.search("Which employee paid the customers most?", k=2)
+    assert res.read_as == "Which employee (emps) paid the customers (cust) most?"

@@ -49,8 +49,8 @@ import numpy as np
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from tablegraph.graphs.nodes import TableNodes
-from tablegraph.text.words import (Respeller, abbreviates, is_abbreviation, is_common,
-                                   name_to_words, plural_stem)
+from tablegraph.text.words import (ABBREVIATIONS, Respeller, abbreviates, is_abbreviation,
+                                   is_common, name_to_words, plural_stem)
 
 FEATURE_NAMES = ("table_name", "column_name", "column_words", "value_words", "value_phrase",
                  "column_cover", "value_cover")
@@ -255,6 +255,14 @@ class SchemaLinker:
                     lower.setdefault(" ".join(pieces).lower(), {})[j] = (idf_values[low], v)
         self._cased, self._lower, self._longest = cased, lower, longest
         self._respeller = Respeller(self._respelling_words)
+        # the words of the tables' names, as written, that read as abbreviations ("emps",
+        # "cust", "shpmt"), by their plural stem (`with_abbreviations`)
+        self._table_abbreviations: dict[str, set[str]] = {}
+        for t in tables:
+            for w in _WORD.findall(name_to_words(t[0], table=True).lower()):
+                if w.isalpha() and is_abbreviation(stem := plural_stem(w)) and \
+                        ABBREVIATIONS.get(w) != w:  # not a code such as "icd", "drg"
+                    self._table_abbreviations.setdefault(stem, set()).add(w)
 
     def _respelling_words(self) -> set[str]:
         """The words of the names, sample values and lexicons (`respell`)."""
@@ -310,6 +318,34 @@ class SchemaLinker:
         values and lexicons (or the English words) they were meant to be
         (`text.words.Respeller`): what a retriever's scores read."""
         return self._respeller(question)
+
+    def with_abbreviations(self, question: str) -> str:
+        """`question` with each of its words (4 letters or more, not a stopword, not in
+        quotes, not a word of these tables' names) followed by the abbreviations of it that
+        tables are named in, in parentheses: "the oldest employee (emps)", "customers
+        (cust)" where tables are `emps` and `cust_pmts` (a word a table's name begins or
+        abbreviates letter by letter, `abbreviates`, that reads as no English word,
+        `is_abbreviation`, and is no code kept as written, `ABBREVIATIONS`: "drg" stands for
+        no "drug"). The text model embeds `emps` far from "employee"; what a retriever's
+        scores read. Column names are left out: their abbreviations ("pid", "cal") read as
+        words of a question more often than they stand for them."""
+        if not self._table_abbreviations:
+            return question
+        quoted = [m.span() for m in _QUOTED.finditer(question)]
+        out, at = [], 0
+        for m in re.finditer(r"[A-Za-z]{4,}", question):
+            low = m.group().lower()
+            w = plural_stem(low)
+            if low in STOP or w in self._name_words or \
+                    any(a <= m.start() < b for a, b in quoted):
+                continue
+            found = sorted({f for stem, forms in self._table_abbreviations.items()
+                            if stem != w and (w.startswith(stem) or abbreviates(stem, w))
+                            for f in forms})
+            if found:
+                out += [question[at:m.end()], " (" + " ".join(found) + ")"]
+                at = m.end()
+        return "".join(out) + question[at:]
 
     @classmethod
     def from_nodes(cls, nodes: list[TableNodes]) -> "SchemaLinker":

@@ -190,9 +190,11 @@ class TableRetriever:
     def read(self, questions: list[str]) -> list[str]:
         """The questions as every score reads them: sentences that only ask for tables or SQL
         passed over (`SchemaLinker.without_request`), mistyped words of the tables' names and
-        values respelt (`SchemaLinker.respell`)."""
+        values respelt (`SchemaLinker.respell`), and the abbreviations tables are named in
+        put after the words they abbreviate (`SchemaLinker.with_abbreviations`)."""
         linker = self._require_index().linker()
-        return [linker.respell(linker.without_request(q)) for q in questions]
+        return [linker.with_abbreviations(linker.respell(linker.without_request(q)))
+                for q in questions]
 
     def _result(self, asked: str, scored: Scored, row: int, k: int,
                 explain: int, question: str) -> SearchResult:
