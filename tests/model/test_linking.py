@@ -452,9 +452,10 @@ def test_a_tables_own_key_is_named_only_when_the_question_says_more_than_the_tab
 
 def test_a_question_word_is_followed_by_the_abbreviation_a_table_is_named_in():
     """`emps` and `cust_pmts` are the tables of "employees" and "customers": the question is
-    read with those abbreviations after its words; not after a word in quotes, a stopword or
-    a word of the names themselves, nor for a column's abbreviation (`pid`) or a code kept as
-    written (`drg`, which "drug" and "during" would otherwise take)."""
+    read with those abbreviations after its words; not after a word in quotes, a stopword, a
+    word of the names themselves or a part of an identifier, nor for a column's abbreviation
+    (`pid`), a code kept as written (`drg`, which "drug" and "during" would otherwise take)
+    or a table whose comment its node embeds."""
     linker = SchemaLinker([("emps", ["emp_id", "pid"], []), ("cust_pmts", ["cust_id", "amt"], []),
                            ("drgcodes", ["drg_code"], []), ("payments", ["amount"], []),
                            ("thr_lvls", ["lvl"], [])])
@@ -463,4 +464,10 @@ def test_a_question_word_is_followed_by_the_abbreviation_a_table_is_named_in():
     assert linker.with_abbreviations("Are there 'employee' rows during the drug trial?") == \
         "Are there 'employee' rows during the drug trial?"  # "thr" is no "there"
     assert linker.with_abbreviations("the paired payments") == "the paired payments"
+    assert linker.with_abbreviations("each employee_id") == "each employee_id"  # a name
     assert SchemaLinker(TABLES).with_abbreviations(ASKED) == ASKED
+    # a table whose node carries its catalog comment says what it holds already
+    commented = SchemaLinker([("emps", ["emp_id"], [], [], ["emp id", "emps (staff members)"]),
+                              ("cust_pmts", ["amt"], [], [], ["amt", "cust pmts"])])
+    assert commented.with_abbreviations("Which employee paid the customers most?") == \
+        "Which employee paid the customers (cust) most?"
