@@ -490,3 +490,31 @@ def test_request_share_wraps_training_questions_only(tmp_path, monkeypatch):
     assert half == [q.text for q in with_requests(db, 0.5).questions]
     assert 60 < sum(t != f"question {i}" for i, t in enumerate(half)) < 140
     assert with_requests(db, 0) is db
+
+
+def test_held_out_databases_are_scored_on_the_questions_as_a_retriever_reads_them(
+        tmp_path, monkeypatch):
+    """`evaluate_databases` scores an encoder on what `SchemaLinker.read` makes of each
+    question (over tables named `cstm` and `ordr`: "customers (cstm)"), as `evaluate`
+    and `ask` do; its numbers are theirs."""
+    from tablegraph.graphs.nodes import GraphConfig
+    from tablegraph.model.config import EncoderConfig
+    from tablegraph.model.encoder import ContrastiveGNNEncoder
+    from tablegraph.text.encoders import load_text_encoder
+    import tablegraph.training.pretrain as pt
+
+    _corpus(tmp_path, 1)
+    text, graphs = load_text_encoder("hash:64"), GraphConfig()
+    enc = EncoderConfig(in_dim=128 + 64, out_dim=64, hidden_dim=32)
+    d = pt.prepare_database(text2sql_databases(tmp_path)[0], text, graphs, enc)
+    c = pt.abbreviated_copy(d, tmp_path, text, graphs, enc, "cpu")
+    scored: list[str] = []
+    real = pt.prepare_questions
+
+    def spy(cfg, text, texts, *args, **kwargs):
+        scored.extend(texts)
+        return real(cfg, text, texts, *args, **kwargs)
+    monkeypatch.setattr(pt, "prepare_questions", spy)
+    rows = pt.evaluate_databases([c], {"tablegraph": ContrastiveGNNEncoder(enc)}, text)
+    assert rows["spider"]["tablegraph"]["n"] == len(c.questions)
+    assert "orders (ordr) of customers (cstm) in rome" in scored

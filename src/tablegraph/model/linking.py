@@ -325,6 +325,13 @@ class SchemaLinker:
         (`text.words.Respeller`): what a retriever's scores read."""
         return self._respeller(question)
 
+    def read(self, question: str) -> str:
+        """`question` as every score of a retriever reads it: its sentences that only ask for
+        tables or SQL passed over (`without_request`), its mistyped words respelt
+        (`respell`) and the abbreviations tables are named in put after the words they
+        abbreviate (`with_abbreviations`). Training reads questions as written."""
+        return self.with_abbreviations(self.respell(self.without_request(question)))
+
     def with_abbreviations(self, question: str) -> str:
         """`question` with each of its words (4 letters or more, not part of an identifier,
         not a stopword, not in quotes, not a word of these tables' names) followed by the

@@ -188,13 +188,11 @@ class TableRetriever:
         return self._result(question, r, 0, k, explain, read[0])
 
     def read(self, questions: list[str]) -> list[str]:
-        """The questions as every score reads them: sentences that only ask for tables or SQL
-        passed over (`SchemaLinker.without_request`), mistyped words of the tables' names and
-        values respelt (`SchemaLinker.respell`), and the abbreviations tables are named in
-        put after the words they abbreviate (`SchemaLinker.with_abbreviations`)."""
+        """The questions as every score reads them (`SchemaLinker.read`: requests passed
+        over, mistyped words respelt, the abbreviations tables are named in put after the
+        words they abbreviate)."""
         linker = self._require_index().linker()
-        return [linker.with_abbreviations(linker.respell(linker.without_request(q)))
-                for q in questions]
+        return [linker.read(q) for q in questions]
 
     def _result(self, asked: str, scored: Scored, row: int, k: int,
                 explain: int, question: str) -> SearchResult:

@@ -290,7 +290,8 @@ def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], tex
     """group -> method -> metrics over held-out databases (their questions pooled; a large
     schema's also in "15+ tables", see `groups_of`): hit@1,
     recall@5, MRR, coverage depth, n, and all@5 over databases of more than 5 tables; for
-    methods that give a set, set precision / recall / F1 / exact match too.
+    methods that give a set, set precision / recall / F1 / exact match too. An encoder scores
+    the questions as a retriever reads them (`SchemaLinker.read`); the baselines, as written.
 
     `methods`: name -> a trained encoder, or the string "bm25" / "dense" / "schema-search"
     (its hybrid strategy) / "schema-search-semantic" for the baselines. Besides each method's
@@ -340,11 +341,14 @@ def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], tex
                     peer.close()
                 record(d, ev, name, scores)
                 record(d, ev, name + "+fk", sets_first(scores, d.names, sets), sets)
-            else:
+            else:  # the questions as a retriever reads them (`SchemaLinker.read`)
+                read = [d.linker.read(t) for t in ev.texts]
+                inputs = d.inputs if read == ev.texts else \
+                    prepare_questions(method.cfg, text, read, d.linker, device)
                 index = build_index(method, d.graphs, device)
                 scorer = Scorer(method, text, device)
-                scores = scorer.score(d.inputs, index).cpu().numpy()
-                sims = scorer.tokens(d.inputs, index) if stage is not None else None
+                scores = scorer.score(inputs, index).cpu().numpy()
+                sims = scorer.tokens(inputs, index) if stage is not None else None
 
                 def topk(ranking: np.ndarray) -> dict[str, np.ndarray]:
                     return {f"top{k}_f1": ev.set_metrics(
@@ -352,8 +356,8 @@ def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], tex
                         for k in (1, 2, 3, 5)}
 
                 record(d, ev, name, scores, extra=topk(scores))
-                link = None if d.inputs.link is None else d.inputs.link.cpu().numpy()
-                shown = rank_questions(d, ev.texts, scores, link, sims, set_cfg, stage)
+                link = None if inputs.link is None else inputs.link.cpu().numpy()
+                shown = rank_questions(d, read, scores, link, sims, set_cfg, stage)
                 final = np.stack([r for r, _ in shown])
                 if stage is not None:
                     record(d, ev, name + "+stage", final, extra=topk(final))
