@@ -281,7 +281,7 @@ def test_a_column_named_as_a_table_joins_its_one_key_named_column_where_values_f
 
 
 def test_a_text_column_joins_the_table_whose_text_key_holds_its_values_whatever_its_name(
-        tmp_path):
+        tmp_path, monkeypatch):
     """No key declared (GeoQuery's layout): `river.traverse` holds state names, so it joins
     `state.state_name`; `border_info.border` and `state.capital` are second joins of pairs
     already joined (`also`); `lake.area_name`, whose values lie in two tables' keys alike,
@@ -322,6 +322,10 @@ def test_a_text_column_joins_the_table_whose_text_key_holds_its_values_whatever_
     assert "state.capital = city.city_name" in every
     assert not any("lake" in c for c in every)
     assert not any("river_name" in c for c in every)
+    # a column of more values than a text key others name holds is no home (8 states > 5)
+    import tablegraph.tables.joins as joins
+    monkeypatch.setattr(joins, "TEXT_JOIN_MAX_VALUES", 5)
+    assert sqlite_join_graph(tmp_path / "geo2.sqlite", script).between("river", "state") is None
 
 
 def test_a_role_before_a_tables_name_joins_its_key_where_the_values_lie_in_it(tmp_path):

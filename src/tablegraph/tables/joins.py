@@ -229,6 +229,10 @@ GUESSED_KEY = 0.3
 # values`): this many distinct values at least, and this share of them in the other's
 TEXT_JOIN_VALUES = 3
 TEXT_JOIN_SHARE = 0.9
+# and of this many distinct values at most: a text key others name is a code or a name, not
+# a dictionary's 100,000 titles (which the name rules join), and the values of every column
+# are indexed once per database
+TEXT_JOIN_MAX_VALUES = 20_000
 # the confidence of a join read from values alone, as of a natural key's (`join_graph`):
 # at 0.5 the second stage weighed these joins less than it does a natural key's, and fold
 # 0's Spider databases without keys lost set F1 (0.908 -> 0.907); at 0.7 they gained (0.910)
@@ -656,21 +660,23 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
 
 def _joins_by_text_values(profiles: list[TableProfile]) -> list[Join]:
     """Joins of a text column to the text column of another table that identifies its rows
-    and holds its values (`TEXT_JOIN_SHARE` of `TEXT_JOIN_VALUES` or more), whatever their
-    names say: GeoQuery's `river.traverse` and `border_info.border` -> `state.state_name`,
-    `state.capital` -> `city.city_name`; only to one such column (of two that hold the
-    values equally, neither)."""
+    and holds its values (`TEXT_JOIN_SHARE` of `TEXT_JOIN_VALUES` or more, a column of
+    `TEXT_JOIN_MAX_VALUES` values at most), whatever their names say: GeoQuery's
+    `river.traverse` and `border_info.border` -> `state.state_name`, `state.capital` ->
+    `city.city_name`; only to one such column (of two that hold the values equally,
+    neither)."""
     homes: dict[str, list[tuple[str, str]]] = {}  # value -> [(table, column)] identifying
     for p in profiles:
         for c in p.columns:
-            if len(c.lexicon) >= TEXT_JOIN_VALUES and identifies(p, (c.name,)):
+            if TEXT_JOIN_VALUES <= len(c.lexicon) <= TEXT_JOIN_MAX_VALUES and \
+                    identifies(p, (c.name,)):
                 for v in set(c.lexicon):
                     homes.setdefault(v, []).append((p.name, c.name))
     out = []
     for p in profiles:
         for c in p.columns:
             values = set(c.lexicon)
-            if len(values) < TEXT_JOIN_VALUES:
+            if not TEXT_JOIN_VALUES <= len(values) <= TEXT_JOIN_MAX_VALUES / TEXT_JOIN_SHARE:
                 continue
             hits: dict[tuple[str, str], int] = {}
             for v in values:
