@@ -458,9 +458,8 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
         ca, cb = cols[a_table].get(a_col.lower()), cols[b_table].get(b_col.lower())
         if ca is None or cb is None:
             return None
-        if ca.key_sketch and cb.key_sketch:
-            return 1.0 if set(ca.key_sketch) & set(cb.key_sketch) else -1.0
-        return 0.0
+        meet = _sketches_meet(ca, cb)
+        return 0.0 if meet is None else 1.0 if meet else -1.0
 
     def target_column(t: str, col: ColumnProfile, named_key: bool = False,
                       guess: bool = True) -> str | None:
@@ -753,12 +752,19 @@ def _contained(a: ColumnProfile, b: ColumnProfile, share: float = 0.9) -> bool:
     return len(mine) >= 2 and len(mine & set(b.lexicon)) >= share * len(mine)
 
 
+def _sketches_meet(a: ColumnProfile, b: ColumnProfile) -> bool | None:
+    """Whether the two columns' key sketches share a value; None where either has none."""
+    if a.key_sketch and b.key_sketch:
+        return bool(set(a.key_sketch) & set(b.key_sketch))
+    return None
+
+
 def _values_within(a: ColumnProfile, b: ColumnProfile) -> bool:
     """Whether what is known of column `a`'s values fits column `b`'s (a key `a` may refer
     to): their key sketches meet, `a`'s text values lie in `b`'s (`_contained`), or `a`'s
     numbers lie between `b`'s least and greatest; False where nothing tells."""
-    if a.key_sketch and b.key_sketch:
-        return bool(set(a.key_sketch) & set(b.key_sketch))
+    if (meet := _sketches_meet(a, b)) is not None:
+        return meet
     if a.lexicon and b.lexicon:
         return _contained(a, b)
     kind = _type_kind(a)

@@ -323,6 +323,7 @@ def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], tex
     for d in dbs:
         ev = RetrievalEvaluator(d.questions, d.names)
         nodes = [g.nodes for g in d.graphs]
+        read = [d.linker.read(t) for t in ev.texts]  # what an encoder scores (below)
         for name, method in methods.items():
             if method == "bm25":
                 record(d, ev, name, BM25Scorer(nodes)(ev.texts))
@@ -341,8 +342,7 @@ def evaluate_databases(dbs: list[PreparedDatabase], methods: dict[str, Any], tex
                     peer.close()
                 record(d, ev, name, scores)
                 record(d, ev, name + "+fk", sets_first(scores, d.names, sets), sets)
-            else:  # the questions as a retriever reads them (`SchemaLinker.read`)
-                read = [d.linker.read(t) for t in ev.texts]
+            else:  # the questions as a retriever reads them (`read`: `SchemaLinker.read`)
                 inputs = d.inputs if read == ev.texts else \
                     prepare_questions(method.cfg, text, read, d.linker, device)
                 index = build_index(method, d.graphs, device)
