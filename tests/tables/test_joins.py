@@ -388,6 +388,56 @@ def test_schema_only_database_keeps_name_guesses_at_lower_confidence(tmp_path):
     assert guess.reason == "name pattern" and guess.confidence < 0.8
 
 
+def test_a_schema_without_rows_or_keys_reads_each_tables_key_from_its_name(tmp_path):
+    """DDL without constraints and no rows (a warehouse's schema): a table's key is the
+    column named for it (`keys_by_name`), so a column of the same name elsewhere joins it:
+    `book.language_id` -> `book_language`, `violation.point_id` -> `inspection_point`
+    (the last word of its name), `rootbeer.BrandID` -> `rootbeerbrand` (the end of it),
+    `City.CountryCode` -> `Country.Code` (its one bare key), TPC-H's `c_nationkey` ->
+    `nation.n_nationkey` (behind the column prefix). A table of pairs is keyed by neither
+    of its keys: `player_match.match_id` stays the `match` table's, not a second home."""
+    g = sqlite_join_graph(tmp_path / "ddl.sqlite", """
+        CREATE TABLE book_language (language_id INTEGER, language_code TEXT,
+                                    language_name TEXT);
+        CREATE TABLE book (book_id INTEGER, title TEXT, language_id INTEGER);
+        CREATE TABLE inspection_point (point_id INTEGER, description TEXT, fine INTEGER);
+        CREATE TABLE violation (inspection_id INTEGER, point_id INTEGER, fine INTEGER);
+        CREATE TABLE rootbeerbrand (BrandID INTEGER, BrandName TEXT);
+        CREATE TABLE rootbeer (RootBeerID INTEGER, BrandID INTEGER);
+        CREATE TABLE Country (Code TEXT, Name TEXT, Continent TEXT);
+        CREATE TABLE City (ID INTEGER, Name TEXT, CountryCode TEXT);
+        CREATE TABLE nation (n_nationkey INTEGER, n_name TEXT, n_comment TEXT);
+        CREATE TABLE customer (c_custkey INTEGER, c_name TEXT, c_nationkey INTEGER);
+        CREATE TABLE match (match_id INTEGER, played DATE);
+        CREATE TABLE player (player_id INTEGER, name TEXT);
+        CREATE TABLE player_match (match_id INTEGER, player_id INTEGER, role TEXT);
+        CREATE TABLE ball_by_ball (match_id INTEGER, over_id INTEGER, runs INTEGER);
+    """)
+    assert g.between("book", "book_language").conditions() == [
+        "book.language_id = book_language.language_id"]
+    assert g.between("violation", "inspection_point").conditions() == [
+        "violation.point_id = inspection_point.point_id"]
+    assert g.between("rootbeer", "rootbeerbrand").conditions() == [
+        "rootbeer.BrandID = rootbeerbrand.BrandID"]
+    assert g.between("City", "Country").conditions() == ["City.CountryCode = Country.Code"]
+    assert g.between("customer", "nation").conditions() == [
+        "customer.c_nationkey = nation.n_nationkey"]
+    assert g.between("ball_by_ball", "match").conditions() == [
+        "ball_by_ball.match_id = match.match_id"]
+    assert g.between("ball_by_ball", "player_match") is None
+
+
+def test_a_table_that_declares_no_key_beside_tables_that_do_is_not_keyed_by_its_name(tmp_path):
+    """Where other tables declare keys, one that declares none is keyless on purpose
+    (`ratings_users` holds a user once per rating): its `user_id` is no home."""
+    g = sqlite_join_graph(tmp_path / "partial.sqlite", """
+        CREATE TABLE movies (movie_id INTEGER PRIMARY KEY, title TEXT);
+        CREATE TABLE ratings_users (user_id INTEGER, rating_date TEXT);
+        CREATE TABLE lists (list_id INTEGER PRIMARY KEY, user_id INTEGER);
+    """)
+    assert g.between("lists", "ratings_users") is None
+
+
 def test_connect_lists_joins_from_the_first_table_outward_in_every_process():
     def fk(a, b):
         return Join(a, ("id",), b, ("id",), "declared", 1.0, "foreign key")

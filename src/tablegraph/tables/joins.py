@@ -21,7 +21,9 @@ Edges come from three places, best first:
 Value sketches (a whole number kept as a float hashed as the integer) confirm or refute a
 guess when both columns have rows: overlapping values raise
 the confidence, disjoint ones drop the edge. Schema-only databases (no rows) keep the guesses
-made from names, at lower confidence. Inferred edges are not added between tables that already
+made from names, at lower confidence; where they declare no key either (a warehouse's DDL),
+a table's key is the column named for it (`keys_by_name`: `book_language.language_id`,
+`Country.Code`). Inferred edges are not added between tables that already
 have a declared one.
 
 Completing a set (`JoinGraph.connect`): the smallest tree over the join graph that holds every
@@ -394,6 +396,35 @@ def identifies(profile: TableProfile, columns: tuple[str, ...]) -> bool:
     return c is not None and c.n_distinct >= NEAR_UNIQUE * profile.n_sampled
 
 
+def keys_by_name(profile: TableProfile, prefix: str = "") -> set[str]:
+    """The columns (lower case) that name `profile` by its key, for a table whose rows and
+    key nobody can read (a schema without rows or constraints, as a warehouse's DDL gives
+    it), `prefix` (`column_prefix`) left out of their names:
+
+    - those whose stem is a form of the table's name (`Customers.CustomerID`);
+    - where no column names another table's key (a table of pairs, `player_match.match_id`
+      beside `player_id`, is keyed by neither), those whose stem (four letters or more) ends
+      the table's name (`book_language.language_id` and `language_code`,
+      `rootbeerbrand.BrandID`);
+    - else its one column named as a bare key (`Country.Code`)."""
+    whole = set(_table_forms(profile.name))
+    squashed = _squash(_unprefixed(profile.name))
+    names = {c.name.lower(): c.name.lower()[len(prefix):]
+             if prefix and c.name.lower().startswith(prefix) else c.name.lower()
+             for c in profile.columns}
+    stems = {c: _stem(n) for c, n in names.items()}
+    out = {c for c, s in stems.items() if s is not None and s in whole}
+    ends = {c for c, s in stems.items()
+            if s is not None and (s in _forms(_last_word(profile.name))
+                                  or len(s) >= 4 and squashed.endswith(s))}
+    if ends and all(s is None or c in ends for c, s in stems.items()):
+        out |= ends
+    bare = [c for c, n in names.items() if n in _KEY_SUFFIXES]
+    if not out and len(bare) == 1 and not any(stems.values()):
+        out = set(bare)
+    return out
+
+
 def join_graph(profiles: list[TableProfile]) -> JoinGraph:
     """The join graph of these tables: declared foreign keys, then inferred joins; in a
     catalogue of several databases (`TableProfile.database`), each database's alone."""
@@ -435,6 +466,18 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
     # where no foreign key is declared (a schema that declares some has said what joins)
     undeclared = not any(p.foreign_keys for p in profiles)
     prefixes = {p.name: column_prefix(p) if undeclared else "" for p in profiles}
+    # where no table declares a key and a table has no rows to read, its key is read from
+    # names (`keys_by_name`); where some tables declare one, a table that declares none is
+    # keyless on purpose (`ratings_users.user_id` repeats), and rows tell where there are any
+    unkeyed = not any(p.primary_key for p in profiles)
+    by_name = {p.name: keys_by_name(p, prefixes[p.name]) if unkeyed and p.n_sampled <= 1
+               else set() for p in profiles}
+
+    def keyed(t: str, columns: tuple[str, ...]) -> bool:
+        """`columns` identify table `t`'s rows (`identifies`), or name its key where
+        nothing else can tell (`keys_by_name`)."""
+        return identifies(prof[t], columns) or \
+            len(columns) == 1 and columns[0].lower() in by_name[t]
 
     def unprefixed(t: str, name: str) -> str:
         """`name`, as it is written, without table `t`'s column prefix."""
@@ -476,22 +519,24 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
             # `airport.airport_code`, and `staff.staff_id` where no key is declared
             forms = set(forms_of[t]) | set(_forms(lasts[t]))
             for low, c in cols[t].items():
-                if _stem(bare(t, low)) in forms and identifies(prof[t], (c.name,)):
+                if _stem(bare(t, low)) in forms and keyed(t, (c.name,)):
                     return c.name
+        if len(by_name[t]) == 1:  # the one key its name gives, where nothing else tells:
+            return cols[t][next(iter(by_name[t]))].name  # `City.CountryCode` -> `Country.Code`
         if guess and not pk:  # the key the column's name ends with, a role before it:
             # `recorded_by_staff_id` -> `staff.staff_id` (`third_party_companies.company_id`)
             words = _key_words(unprefixed(t, name))
             for low, c in cols[t].items():
                 key = _key_words(unprefixed(t, c.name))
                 if _stem(low) is not None and key and len(key) < len(words) and \
-                        words[-len(key):] == key and identifies(prof[t], (c.name,)):
+                        words[-len(key):] == key and keyed(t, (c.name,)):
                     return c.name
             # else its one column named as a key that identifies its rows, where `col`'s
             # values lie among its values: `Undergoes.Physician` -> `Physician.EmployeeID`,
             # `Products.Manufacturer` -> `Manufacturers.Code` (of two, neither: no guess;
             # `Stay.Patient` is no `Patient.InsuranceID`, whose numbers are not the same)
             keys = [c for low, c in cols[t].items() if _key_named(bare(t, low))
-                    and identifies(prof[t], (c.name,))]
+                    and keyed(t, (c.name,))]
             if len(keys) == 1 and _values_within(col, keys[0]):
                 return keys[0].name
         return None
@@ -520,7 +565,7 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
                 continue
             forms = _forms(stem)
             if (set(forms) & set(forms_of[p.name]) or prefixes[p.name] and len(stem) >= 4
-                    and normed[p.name].startswith(_norm(stem))) and identifies(p, (c.name,)):
+                    and normed[p.name].startswith(_norm(stem))) and keyed(p.name, (c.name,)):
                 continue  # its own key (`sales.orders.order_id`, `customer.c_custkey`), not
                 # one of `orders.id` or `customer_address.ca_address_sk`
             targets = list(dict.fromkeys(t for f in forms for t in table_stems.get(f, [])))
@@ -567,7 +612,7 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
                 tc = target_column(t, c, named_key=role, guess=not (abbreviated or loose))
                 if tc is None or (whole and c.name.lower() in cols[t]):
                     continue  # the same name on both sides is the same-key-column rule's
-                if (abbreviated or last_word) and not identifies(prof[t], (tc,)):
+                if (abbreviated or last_word) and not keyed(t, (tc,)):
                     continue  # "title" of `titleauthor.title_id`: a word, not its key
                 if weak and _type_kind(c) != _type_kind(cols[t][tc.lower()]):
                     continue
@@ -576,7 +621,7 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
                     continue  # `order_id` is not `order_items.order_item_id`
                 ev = evidence(p.name, c.name, t, tc)
                 if role:  # only on values: this column's in the key's, which identifies rows
-                    ev = 1.0 if identifies(prof[t], (tc,)) and _values_within(
+                    ev = 1.0 if keyed(t, (tc,)) and _values_within(
                         c, cols[t][tc.lower()]) else None
                 if ev is None or ev < 0:
                     continue
@@ -604,7 +649,7 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
         tabs = list(named)
         if key == "id" or len(tabs) < 2:
             continue
-        homes = [t for t in tabs if identifies(prof[t], (named[t],))]
+        homes = [t for t in tabs if keyed(t, (named[t],))]
         if homes:  # a star: every other table joins the table(s) the column identifies
             near = {a: homes if a in homes else closest(a, homes) for a in tabs}
             pairs = [(a, h) for h in homes for a in tabs if a != h and h in near[a]]
@@ -641,7 +686,7 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
             if c.lexicon and b not in owners and len(_name_words(c.name)) >= 2:
                 texts.setdefault(b, {})[p.name] = c
     for key, named in texts.items():
-        homes = [t for t, c in named.items() if identifies(prof[t], (c.name,))]
+        homes = [t for t, c in named.items() if keyed(t, (c.name,))]
         words = {_squash(w) for w in _name_words(key)}
         homes = [h for h in homes if words & set(forms_of[h])] or homes
         for h in homes:
