@@ -394,8 +394,10 @@ def test_a_schema_without_rows_or_keys_reads_each_tables_key_from_its_name(tmp_p
     `book.language_id` -> `book_language`, `violation.point_id` -> `inspection_point`
     (the last word of its name), `rootbeer.BrandID` -> `rootbeerbrand` (the end of it),
     `City.CountryCode` -> `Country.Code` (its one bare key), TPC-H's `c_nationkey` ->
-    `nation.n_nationkey` (behind the column prefix). A table of pairs is keyed by neither
-    of its keys: `player_match.match_id` stays the `match` table's, not a second home."""
+    `nation.n_nationkey` (behind the column prefix), `titles.pub_id` -> `publishers` (its
+    key abbreviates its name). A table of pairs is keyed by neither of its keys:
+    `player_match.match_id` stays the `match` table's, not a second home; nor is a table
+    whose first word is another's (`ProductCostHistory.ProductID`)."""
     g = sqlite_join_graph(tmp_path / "ddl.sqlite", """
         CREATE TABLE book_language (language_id INTEGER, language_code TEXT,
                                     language_name TEXT);
@@ -412,6 +414,11 @@ def test_a_schema_without_rows_or_keys_reads_each_tables_key_from_its_name(tmp_p
         CREATE TABLE player (player_id INTEGER, name TEXT);
         CREATE TABLE player_match (match_id INTEGER, player_id INTEGER, role TEXT);
         CREATE TABLE ball_by_ball (match_id INTEGER, over_id INTEGER, runs INTEGER);
+        CREATE TABLE publishers (pub_id INTEGER, pub_name TEXT, city TEXT);
+        CREATE TABLE titles (title_id INTEGER, title TEXT, pub_id INTEGER);
+        CREATE TABLE Product (ProductID INTEGER, Name TEXT);
+        CREATE TABLE ProductCostHistory (ProductID INTEGER, StartDate DATE, Cost REAL);
+        CREATE TABLE WorkOrder (WorkOrderID INTEGER, ProductID INTEGER);
     """)
     assert g.between("book", "book_language").conditions() == [
         "book.language_id = book_language.language_id"]
@@ -425,6 +432,11 @@ def test_a_schema_without_rows_or_keys_reads_each_tables_key_from_its_name(tmp_p
     assert g.between("ball_by_ball", "match").conditions() == [
         "ball_by_ball.match_id = match.match_id"]
     assert g.between("ball_by_ball", "player_match") is None
+    # the key's stem abbreviates the table's last word; a first word is no abbreviation
+    assert g.between("titles", "publishers").conditions() == [
+        "titles.pub_id = publishers.pub_id"]
+    assert g.between("WorkOrder", "Product") is not None
+    assert g.between("WorkOrder", "ProductCostHistory") is None
 
 
 def test_a_table_that_declares_no_key_beside_tables_that_do_is_not_keyed_by_its_name(tmp_path):

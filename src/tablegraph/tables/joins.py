@@ -403,12 +403,14 @@ def keys_by_name(profile: TableProfile, prefix: str = "") -> set[str]:
 
     - those whose stem is a form of the table's name (`Customers.CustomerID`);
     - where no column names another table's key (a table of pairs, `player_match.match_id`
-      beside `player_id`, is keyed by neither), those whose stem (four letters or more) ends
-      the table's name (`book_language.language_id` and `language_code`,
-      `rootbeerbrand.BrandID`);
+      beside `player_id`, is keyed by neither), those whose stem is its last word, ends
+      its name (four letters or more: `book_language.language_id` and `language_code`,
+      `rootbeerbrand.BrandID`) or abbreviates its last word (`publishers.pub_id`; not
+      `ProductCostHistory.ProductID`, whose first word is another table's);
     - else its one column named as a bare key (`Country.Code`)."""
     whole = set(_table_forms(profile.name))
     squashed = _squash(_unprefixed(profile.name))
+    last_word = (_name_words(_unprefixed(profile.name)) or [""])[-1].lower()
     names = {c.name.lower(): c.name.lower()[len(prefix):]
              if prefix and c.name.lower().startswith(prefix) else c.name.lower()
              for c in profile.columns}
@@ -416,7 +418,8 @@ def keys_by_name(profile: TableProfile, prefix: str = "") -> set[str]:
     out = {c for c, s in stems.items() if s is not None and s in whole}
     ends = {c for c, s in stems.items()
             if s is not None and (s in _forms(_last_word(profile.name))
-                                  or len(s) >= 4 and squashed.endswith(s))}
+                                  or len(s) >= 4 and squashed.endswith(s)
+                                  or len(s) >= 2 and _abbreviates(s, last_word))}
     if ends and all(s is None or c in ends for c, s in stems.items()):
         out |= ends
     bare = [c for c, n in names.items() if n in _KEY_SUFFIXES]
