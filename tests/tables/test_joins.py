@@ -450,6 +450,33 @@ def test_a_table_that_declares_no_key_beside_tables_that_do_is_not_keyed_by_its_
     assert g.between("lists", "ratings_users") is None
 
 
+def test_a_role_before_another_tables_key_joins_it_where_the_values_lie_in_it(tmp_path):
+    """No key declared (a CSV folder), no table named by the column: `routes.src_apid`
+    and `dst_apid` join `airports.apid`, the key their names end with; `routes.alt_apid`,
+    whose numbers are no airport's, joins nothing, nor does `visits.home_site_id`, whose
+    values two tables' `site_id` hold alike."""
+    def rows(n, start=1):
+        return ", ".join(f"({i}, 'x{i}')" for i in range(start, start + n))
+    g = sqlite_join_graph(tmp_path / "roles.sqlite", f"""
+        CREATE TABLE airports (apid INTEGER, name TEXT);
+        CREATE TABLE routes (route_no INTEGER, src_apid INTEGER, dst_apid INTEGER,
+                             alt_apid INTEGER);
+        CREATE TABLE shops (site_id INTEGER, label TEXT);
+        CREATE TABLE depots (site_id INTEGER, label TEXT);
+        CREATE TABLE visits (visit INTEGER, home_site_id INTEGER);
+        INSERT INTO airports VALUES {rows(30)};
+        INSERT INTO routes VALUES
+            {", ".join(f"({i}, {1 + i % 30}, {1 + (i * 7) % 30}, {500 + i})" for i in range(40))};
+        INSERT INTO shops VALUES {rows(10)};
+        INSERT INTO depots VALUES {rows(10)};
+        INSERT INTO visits VALUES {", ".join(f"({i}, {1 + i % 10})" for i in range(20))};
+    """)
+    both = sorted(c for j in g.every() if {j.left, j.right} == {"routes", "airports"}
+                  for c in j.conditions())
+    assert both == ["routes.dst_apid = airports.apid", "routes.src_apid = airports.apid"]
+    assert g.between("visits", "shops") is None and g.between("visits", "depots") is None
+
+
 def test_connect_lists_joins_from_the_first_table_outward_in_every_process():
     def fk(a, b):
         return Join(a, ("id",), b, ("id",), "declared", 1.0, "foreign key")

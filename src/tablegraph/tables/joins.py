@@ -11,7 +11,9 @@ Edges come from three places, best first:
   name ends with, that identifies its rows); less sure, and only between keys of one type, a
   role before the table's name (`start_station_id` -> `station`), a number after the key
   (`club_id_1`), the last word of the table's name (`company_id` -> `operate_company`) or a
-  column named as the table (`economy.country` -> `country.code`);
+  column named as the table (`economy.country` -> `country.code`); where no key is
+  declared and the values bear it out, a role before another table's key
+  (`routes.src_apid` -> `airports.apid`);
 - **same key column**, inferred: a key-like column of the same name in two tables, where one
   side is that table's home (its primary key, or 99% distinct over the rows read) or the
   values of both overlap (bottom-k sketches from the profiles). Where several tables are its
@@ -701,6 +703,22 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
     if undeclared:
         for j in _joins_by_text_values(profiles):
             add(j)
+        # a role before another table's key, no table named: `routes.src_apid` ->
+        # `airports.apid`, `trust.source_u_id` -> `useracct.u_id`; where no key is declared,
+        # only on values, and only for a column no other rule joined
+        joined = {(j.left, c.lower()) for j in found for c in j.left_columns}
+        homes = [(t, low, c) for t in names for low, c in cols[t].items()
+                 if _stem(low) is not None and keyed(t, (c.name,))]
+        for p in profiles:
+            for low, c in cols[p.name].items():
+                if (p.name, low) in joined or _stem(low) is None:
+                    continue
+                fits = [(t, h) for t, k, h in homes if t != p.name and low.endswith("_" + k)
+                        and _values_within(c, h)]
+                if len({t for t, _ in fits}) == 1 and len(fits) == 1:
+                    (t, h), = fits
+                    add(Join(p.name, (c.name,), t, (h.name,), INFERRED, SAME_VALUES,
+                             "name pattern"))
     return JoinGraph(names, sorted(best.values(), key=lambda j: (j.left, j.right)),
                      _also(found, best))
 
