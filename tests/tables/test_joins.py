@@ -477,6 +477,46 @@ def test_a_role_before_another_tables_key_joins_it_where_the_values_lie_in_it(tm
     assert g.between("visits", "shops") is None and g.between("visits", "depots") is None
 
 
+def test_a_key_unique_over_a_few_sample_rows_is_no_home_beside_the_table_it_names(tmp_path):
+    """Five sample rows a table (Spider 2.0's), no keys: `results.driverId` holds five
+    distinct drivers by chance, but `lapTimes` and `pitStops` join `drivers`, the table the
+    key is named for, not `results`."""
+    def rows(table, n, make):
+        return f"INSERT INTO {table} VALUES " + ", ".join(make(i) for i in range(n)) + ";"
+    g = sqlite_join_graph(tmp_path / "sample.sqlite", "\n".join([
+        "CREATE TABLE drivers (driverId INTEGER, surname TEXT);",
+        "CREATE TABLE results (resultId INTEGER, driverId INTEGER, points REAL);",
+        "CREATE TABLE lapTimes (raceId INTEGER, driverId INTEGER, lap INTEGER);",
+        "CREATE TABLE pitStops (raceId INTEGER, driverId INTEGER, stop INTEGER);",
+        rows("drivers", 5, lambda i: f"({i + 1}, 'D{i}')"),
+        rows("results", 5, lambda i: f"({100 + i}, {i + 1}, 1.0)"),
+        rows("lapTimes", 5, lambda i: f"({i % 2}, {1 + i % 3}, {i})"),
+        rows("pitStops", 5, lambda i: f"({i % 2}, {1 + i % 2}, {i})"),
+    ]))
+    assert g.between("lapTimes", "drivers") is not None
+    assert g.between("pitStops", "drivers") is not None
+    assert g.between("lapTimes", "results") is None and g.between("pitStops", "results") is None
+
+
+def test_a_key_unique_over_many_rows_stays_a_home_beside_the_table_it_names(tmp_path):
+    """Two code systems of one column name, each read whole (MIMIC's `d_items` and
+    `d_labitems`): `labevents.itemid` joins `d_labitems`, though `itemid` names `d_items`."""
+    def rows(table, values):
+        return f"INSERT INTO {table} VALUES " + ", ".join(values) + ";"
+    g = sqlite_join_graph(tmp_path / "codes.sqlite", "\n".join([
+        "CREATE TABLE d_items (itemid INTEGER, label TEXT);",
+        "CREATE TABLE d_labitems (itemid INTEGER, label TEXT);",
+        "CREATE TABLE chartevents (stay INTEGER, itemid INTEGER, value REAL);",
+        "CREATE TABLE labevents (stay INTEGER, itemid INTEGER, value REAL);",
+        rows("d_items", [f"({220000 + i}, 'chart {i}')" for i in range(40)]),
+        rows("d_labitems", [f"({50800 + i}, 'lab {i}')" for i in range(40)]),
+        rows("chartevents", [f"({i % 7}, {220000 + i % 40}, 1.0)" for i in range(80)]),
+        rows("labevents", [f"({i % 7}, {50800 + i % 40}, 1.0)" for i in range(80)]),
+    ]))
+    assert g.between("labevents", "d_labitems") is not None
+    assert g.between("chartevents", "d_items") is not None
+
+
 def test_connect_lists_joins_from_the_first_table_outward_in_every_process():
     def fk(a, b):
         return Join(a, ("id",), b, ("id",), "declared", 1.0, "foreign key")

@@ -275,6 +275,9 @@ def _forms(name: str) -> list[str]:
 
 
 NEAR_UNIQUE = 0.99  # a column this distinct over the rows read identifies them
+# but over fewer rows than this, a name says more: five sample rows of `results` may hold
+# five drivers, and `drivers` is still where `driverId` is at home
+FEW_ROWS = 30
 
 
 def _words(table: str) -> list[set[str]]:
@@ -655,6 +658,13 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
         if key == "id" or len(tabs) < 2:
             continue
         homes = [t for t in tabs if keyed(t, (named[t],))]
+        # where the key is named for one of them (`drivers` for `driverId`), not those
+        # where it only identifies a few rows (`FEW_ROWS`), as a sample's five may by chance
+        if (stem := _stem(key)) is not None and any(
+                stem in forms_of[t] or stem in _forms(lasts[t]) for t in homes):
+            homes = [t for t in homes if stem in forms_of[t] or stem in _forms(lasts[t])
+                     or [k.lower() for k in prof[t].primary_key] == [named[t]]
+                     or prof[t].n_sampled >= FEW_ROWS]
         if homes:  # a star: every other table joins the table(s) the column identifies
             near = {a: homes if a in homes else closest(a, homes) for a in tabs}
             pairs = [(a, h) for h in homes for a in tabs if a != h and h in near[a]]
