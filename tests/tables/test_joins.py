@@ -498,6 +498,24 @@ def test_a_key_unique_over_a_few_sample_rows_is_no_home_beside_the_table_it_name
     assert g.between("lapTimes", "results") is None and g.between("pitStops", "results") is None
 
 
+def test_sample_rows_that_do_not_meet_do_not_refute_a_join(tmp_path):
+    """Every table a sample of five rows (Spider 2.0's): the orders sampled name customers
+    that the customers sampled do not hold, and `orders.customer_id` still joins
+    `customers`; with every row (more than `SAMPLE_ROWS` in a table) the same disjoint
+    values refute it."""
+    def db(path, n_orders):
+        return sqlite_join_graph(path, "\n".join([
+            "CREATE TABLE customers (customer_id INTEGER, name TEXT);",
+            "CREATE TABLE orders (order_id INTEGER, customer_id INTEGER, total REAL);",
+            "INSERT INTO customers VALUES " + ", ".join(f"({i}, 'c{i}')" for i in range(1, 6))
+            + ";",
+            "INSERT INTO orders VALUES " + ", ".join(f"({i}, {40 + i % 5}, 1.0)"
+                                                    for i in range(n_orders)) + ";",
+        ]))
+    assert db(tmp_path / "sample.sqlite", 5).between("orders", "customers") is not None
+    assert db(tmp_path / "whole.sqlite", 50).between("orders", "customers") is None
+
+
 def test_a_key_unique_over_many_rows_stays_a_home_beside_the_table_it_names(tmp_path):
     """Two code systems of one column name, each read whole (MIMIC's `d_items` and
     `d_labitems`): `labevents.itemid` joins `d_labitems`, though `itemid` names `d_items`."""

@@ -278,6 +278,9 @@ NEAR_UNIQUE = 0.99  # a column this distinct over the rows read identifies them
 # but over fewer rows than this, a name says more: five sample rows of `results` may hold
 # five drivers, and `drivers` is still where `driverId` is at home
 FEW_ROWS = 30
+# a database whose every table holds this many rows or fewer is a sample of one (Spider 2.0's
+# five rows a table): two columns' sample values that do not meet say nothing of their join
+SAMPLE_ROWS = 10
 
 
 def _words(table: str) -> list[set[str]]:
@@ -478,6 +481,7 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
     # names (`keys_by_name`); where some tables declare one, a table that declares none is
     # keyless on purpose (`ratings_users.user_id` repeats), and rows tell where there are any
     unkeyed = not any(p.primary_key for p in profiles)
+    sampled = all(p.n_rows <= SAMPLE_ROWS for p in profiles)  # disjoint values prove nothing
     by_name = {p.name: keys_by_name(p, prefixes[p.name]) if unkeyed and p.n_sampled <= 1
                else set() for p in profiles}
 
@@ -510,7 +514,7 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
         if ca is None or cb is None:
             return None
         meet = _sketches_meet(ca, cb)
-        return 0.0 if meet is None else 1.0 if meet else -1.0
+        return 0.0 if meet is None or not meet and sampled else 1.0 if meet else -1.0
 
     def target_column(t: str, col: ColumnProfile, named_key: bool = False,
                       guess: bool = True) -> str | None:
