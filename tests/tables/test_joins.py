@@ -34,6 +34,11 @@ def shop(path, rows=True):
     return path
 
 
+def insert(table: str, values) -> str:
+    """An INSERT of `values` (SQL tuples as text) into `table`."""
+    return f"INSERT INTO {table} VALUES " + ", ".join(values) + ";"
+
+
 def sqlite_join_graph(path, script: str) -> JoinGraph:
     """The join graph of a SQLite file made by `script` (no rows, no cache)."""
     con = sqlite3.connect(path)
@@ -481,17 +486,15 @@ def test_a_key_unique_over_a_few_sample_rows_is_no_home_beside_the_table_it_name
     """Five sample rows a table (Spider 2.0's), no keys: `results.driverId` holds five
     distinct drivers by chance, but `lapTimes` and `pitStops` join `drivers`, the table the
     key is named for, not `results`."""
-    def rows(table, n, make):
-        return f"INSERT INTO {table} VALUES " + ", ".join(make(i) for i in range(n)) + ";"
     g = sqlite_join_graph(tmp_path / "sample.sqlite", "\n".join([
         "CREATE TABLE drivers (driverId INTEGER, surname TEXT);",
         "CREATE TABLE results (resultId INTEGER, driverId INTEGER, points REAL);",
         "CREATE TABLE lapTimes (raceId INTEGER, driverId INTEGER, lap INTEGER);",
         "CREATE TABLE pitStops (raceId INTEGER, driverId INTEGER, stop INTEGER);",
-        rows("drivers", 5, lambda i: f"({i + 1}, 'D{i}')"),
-        rows("results", 5, lambda i: f"({100 + i}, {i + 1}, 1.0)"),
-        rows("lapTimes", 5, lambda i: f"({i % 2}, {1 + i % 3}, {i})"),
-        rows("pitStops", 5, lambda i: f"({i % 2}, {1 + i % 2}, {i})"),
+        insert("drivers", [f"({i + 1}, 'D{i}')" for i in range(5)]),
+        insert("results", [f"({100 + i}, {i + 1}, 1.0)" for i in range(5)]),
+        insert("lapTimes", [f"({i % 2}, {1 + i % 3}, {i})" for i in range(5)]),
+        insert("pitStops", [f"({i % 2}, {1 + i % 2}, {i})" for i in range(5)]),
     ]))
     assert g.between("lapTimes", "drivers") is not None
     assert g.between("pitStops", "drivers") is not None
@@ -507,10 +510,8 @@ def test_sample_rows_that_do_not_meet_do_not_refute_a_join(tmp_path):
         return sqlite_join_graph(path, "\n".join([
             "CREATE TABLE customers (customer_id INTEGER, name TEXT);",
             "CREATE TABLE orders (order_id INTEGER, customer_id INTEGER, total REAL);",
-            "INSERT INTO customers VALUES " + ", ".join(f"({i}, 'c{i}')" for i in range(1, 6))
-            + ";",
-            "INSERT INTO orders VALUES " + ", ".join(f"({i}, {40 + i % 5}, 1.0)"
-                                                    for i in range(n_orders)) + ";",
+            insert("customers", [f"({i}, 'c{i}')" for i in range(1, 6)]),
+            insert("orders", [f"({i}, {40 + i % 5}, 1.0)" for i in range(n_orders)]),
         ]))
     assert db(tmp_path / "sample.sqlite", 5).between("orders", "customers") is not None
     assert db(tmp_path / "whole.sqlite", 50).between("orders", "customers") is None
@@ -519,17 +520,15 @@ def test_sample_rows_that_do_not_meet_do_not_refute_a_join(tmp_path):
 def test_a_key_unique_over_many_rows_stays_a_home_beside_the_table_it_names(tmp_path):
     """Two code systems of one column name, each read whole (MIMIC's `d_items` and
     `d_labitems`): `labevents.itemid` joins `d_labitems`, though `itemid` names `d_items`."""
-    def rows(table, values):
-        return f"INSERT INTO {table} VALUES " + ", ".join(values) + ";"
     g = sqlite_join_graph(tmp_path / "codes.sqlite", "\n".join([
         "CREATE TABLE d_items (itemid INTEGER, label TEXT);",
         "CREATE TABLE d_labitems (itemid INTEGER, label TEXT);",
         "CREATE TABLE chartevents (stay INTEGER, itemid INTEGER, value REAL);",
         "CREATE TABLE labevents (stay INTEGER, itemid INTEGER, value REAL);",
-        rows("d_items", [f"({220000 + i}, 'chart {i}')" for i in range(40)]),
-        rows("d_labitems", [f"({50800 + i}, 'lab {i}')" for i in range(40)]),
-        rows("chartevents", [f"({i % 7}, {220000 + i % 40}, 1.0)" for i in range(80)]),
-        rows("labevents", [f"({i % 7}, {50800 + i % 40}, 1.0)" for i in range(80)]),
+        insert("d_items", [f"({220000 + i}, 'chart {i}')" for i in range(40)]),
+        insert("d_labitems", [f"({50800 + i}, 'lab {i}')" for i in range(40)]),
+        insert("chartevents", [f"({i % 7}, {220000 + i % 40}, 1.0)" for i in range(80)]),
+        insert("labevents", [f"({i % 7}, {50800 + i % 40}, 1.0)" for i in range(80)]),
     ]))
     assert g.between("labevents", "d_labitems") is not None
     assert g.between("chartevents", "d_items") is not None

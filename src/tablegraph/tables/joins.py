@@ -404,6 +404,11 @@ def identifies(profile: TableProfile, columns: tuple[str, ...]) -> bool:
     return c is not None and c.n_distinct >= NEAR_UNIQUE * profile.n_sampled
 
 
+def _without_prefix(name: str, prefix: str) -> str:
+    """`name`, as it is written, without a column prefix (`column_prefix`, lower case)."""
+    return name[len(prefix):] if prefix and name.lower().startswith(prefix) else name
+
+
 def keys_by_name(profile: TableProfile, prefix: str = "") -> set[str]:
     """The columns (lower case) that name `profile` by its key, for a table whose rows and
     key nobody can read (a schema without rows or constraints, as a warehouse's DDL gives
@@ -419,9 +424,7 @@ def keys_by_name(profile: TableProfile, prefix: str = "") -> set[str]:
     whole = set(_table_forms(profile.name))
     squashed = _squash(_unprefixed(profile.name))
     last_word = (_name_words(_unprefixed(profile.name)) or [""])[-1].lower()
-    names = {c.name.lower(): c.name.lower()[len(prefix):]
-             if prefix and c.name.lower().startswith(prefix) else c.name.lower()
-             for c in profile.columns}
+    names = {c.name.lower(): _without_prefix(c.name.lower(), prefix) for c in profile.columns}
     stems = {c: _stem(n) for c, n in names.items()}
     out = {c for c, s in stems.items() if s is not None and s in whole}
     ends = {c for c, s in stems.items()
@@ -493,8 +496,7 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
 
     def unprefixed(t: str, name: str) -> str:
         """`name`, as it is written, without table `t`'s column prefix."""
-        pre = prefixes[t]
-        return name[len(pre):] if pre and name.lower().startswith(pre) else name
+        return _without_prefix(name, prefixes[t])
 
     def bare(t: str, name: str) -> str:
         """`name` in lower case without table `t`'s column prefix."""
@@ -514,7 +516,9 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
         if ca is None or cb is None:
             return None
         meet = _sketches_meet(ca, cb)
-        return 0.0 if meet is None or not meet and sampled else 1.0 if meet else -1.0
+        if meet is None or not meet and sampled:
+            return 0.0  # no rows, or samples that need not meet
+        return 1.0 if meet else -1.0
 
     def target_column(t: str, col: ColumnProfile, named_key: bool = False,
                       guess: bool = True) -> str | None:
@@ -529,9 +533,8 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
         if prefixes[t] or named_key or guess and not pk:  # the key named for its table or
             # its last word: `date_dim.d_date_sk`, `customer_address.ca_address_sk`,
             # `airport.airport_code`, and `staff.staff_id` where no key is declared
-            forms = set(forms_of[t]) | set(_forms(lasts[t]))
             for low, c in cols[t].items():
-                if _stem(bare(t, low)) in forms and keyed(t, (c.name,)):
+                if _stem(bare(t, low)) in named_by[t] and keyed(t, (c.name,)):
                     return c.name
         if len(by_name[t]) == 1:  # the one key its name gives, where nothing else tells:
             return cols[t][next(iter(by_name[t]))].name  # `City.CountryCode` -> `Country.Code`
@@ -555,6 +558,8 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
 
     normed = {n: _norm(n) for n in names}  # once, not once per column
     lasts = {n: _last_word(n) for n in names}
+    # the stems a key named for a table may have: its name's forms and its last word's
+    named_by = {n: set(forms_of[n]) | set(_forms(lasts[n])) for n in names}
     for p in profiles:
         for c in p.columns:
             name = bare(p.name, c.name)
@@ -664,9 +669,8 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
         homes = [t for t in tabs if keyed(t, (named[t],))]
         # where the key is named for one of them (`drivers` for `driverId`), not those
         # where it only identifies a few rows (`FEW_ROWS`), as a sample's five may by chance
-        if (stem := _stem(key)) is not None and any(
-                stem in forms_of[t] or stem in _forms(lasts[t]) for t in homes):
-            homes = [t for t in homes if stem in forms_of[t] or stem in _forms(lasts[t])
+        if (stem := _stem(key)) is not None and any(stem in named_by[t] for t in homes):
+            homes = [t for t in homes if stem in named_by[t]
                      or [k.lower() for k in prof[t].primary_key] == [named[t]]
                      or prof[t].n_sampled >= FEW_ROWS]
         if homes:  # a star: every other table joins the table(s) the column identifies
@@ -721,15 +725,15 @@ def join_graph(profiles: list[TableProfile]) -> JoinGraph:
         # `airports.apid`, `trust.source_u_id` -> `useracct.u_id`; where no key is declared,
         # only on values, and only for a column no other rule joined
         joined = {(j.left, c.lower()) for j in found for c in j.left_columns}
-        homes = [(t, low, c) for t in names for low, c in cols[t].items()
-                 if _stem(low) is not None and keyed(t, (c.name,))]
+        keys = [(t, low, c) for t in names for low, c in cols[t].items()
+                if _stem(low) is not None and keyed(t, (c.name,))]
         for p in profiles:
             for low, c in cols[p.name].items():
                 if (p.name, low) in joined or _stem(low) is None:
                     continue
-                fits = [(t, h) for t, k, h in homes if t != p.name and low.endswith("_" + k)
+                fits = [(t, h) for t, k, h in keys if t != p.name and low.endswith("_" + k)
                         and _values_within(c, h)]
-                if len({t for t, _ in fits}) == 1 and len(fits) == 1:
+                if len(fits) == 1:  # one table so keyed, on one column
                     (t, h), = fits
                     add(Join(p.name, (c.name,), t, (h.name,), INFERRED, SAME_VALUES,
                              "name pattern"))
