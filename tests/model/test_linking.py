@@ -471,3 +471,23 @@ def test_a_question_word_is_followed_by_the_abbreviation_a_table_is_named_in():
                               ("cust_pmts", ["amt"], [], [], ["amt", "cust pmts"])])
     assert commented.with_abbreviations("Which employee paid the customers most?") == \
         "Which employee paid the customers (cust) most?"
+
+
+def test_a_value_named_in_the_plural_or_singular_links_its_table():
+    """"comedies" finds the value 'Comedy' and "documentary" finds 'Documentaries' (the last
+    word of a run read by its plural stem), in the question's word order only; a stem under
+    four letters is not read so ("news" is no plural of 'New')."""
+    tables = [("category", ["category_id", "name"], ["Comedy", "Documentaries", "New"]),
+              ("film", ["film_id", "title"], ["Ace Goldfinger"]),
+              ("address", ["address_id", "district"], ["Subclavian vein"])]
+    linker = SchemaLinker(tables)
+    for q, value in (("Which films are comedies?", "Comedy"),
+                     ("list every documentary", "Documentaries"),
+                     ("clots in the subclavian veins", "Subclavian vein")):
+        found = linker.found_values(q)
+        assert [v for _, v in found.get(tables.index(next(
+            t for t in tables if value in t[2])), [])] == [value], q
+    assert linker.found_values("the news of the day") == {}
+    assert linker.found_values("veins subclavian") == {}
+    phrase = FEATURE_NAMES.index("value_phrase")
+    assert linker.features(["Which films are comedies?"])[0, 0, phrase] > 0

@@ -16,7 +16,7 @@ index (a word found in every table weighs 0):
 | 1 | `column_name` | IDF of the rarest of the table's identifier-like column names that appears in the question |
 | 2 | `column_words` | IDF-weighted share of the question's words among the table's name and column-name words |
 | 3 | `value_words` | the same for the words of the table's sample values (its value nodes) |
-| 4 | `value_phrase` | IDF of the rarest value (sample or lexicon) found as a phrase in the question |
+| 4 | `value_phrase` | IDF of the rarest value (sample or lexicon) found as a phrase in the question, its last word in the singular or plural alike ("comedies" finds 'Comedy') |
 | 5 | `column_cover` | partial match of one name: the best IDF-weighted share of a column's (or the table's) name words found in the question, times the IDF of its rarest word found |
 | 6 | `value_cover` | the same for one sample value's words |
 
@@ -132,6 +132,17 @@ _NUMBER = re.compile(r"\d[\d-]*(?:'s)?$")
 def content_words(text: str) -> list[str]:
     """Lower-cased, stemmed words of `text` without stopwords."""
     return [plural_stem(w) for w in _WORD.findall(text.lower()) if w not in STOP]
+
+
+def _singular_last(run: str) -> str:
+    """A lower-case run of pieces with its last word read as its plural stem
+    (`plural_stem`: "comedies" and "comedy" -> "comedy", "movies" and "movie" -> "movy"),
+    where that stem keeps 4 letters or more ("news" stays, not "new")."""
+    head, _, last = run.rpartition(" ")
+    stem = plural_stem(last) if last.isalpha() else last
+    if len(stem) < 4 or stem == last:
+        return run
+    return f"{head} {stem}" if head else stem
 
 
 def _identifier(name: str) -> bool:
@@ -254,7 +265,12 @@ class SchemaLinker:
                 if len(v) <= 3:
                     cased.setdefault(" ".join(pieces), {})[j] = (idf_values[low], v)
                 else:
-                    lower.setdefault(" ".join(pieces).lower(), {})[j] = (idf_values[low], v)
+                    key = " ".join(pieces).lower()
+                    lower.setdefault(key, {})[j] = (idf_values[low], v)
+                    # under its last word's plural stem too ("Documentaries", `found_values`);
+                    # a value written so keeps its key
+                    if key[-1] in "es" and (alike := _singular_last(key)) != key:
+                        lower.setdefault(alike, {}).setdefault(j, (idf_values[low], v))
         self._cased, self._lower, self._longest = cased, lower, longest
         self._respeller = Respeller(self._respelling_words)
         # the words of the tables' names, as written, that read as abbreviations ("emps",
@@ -376,7 +392,9 @@ class SchemaLinker:
         for a in range(len(pieces)):
             for b in range(a + 1, min(len(pieces), a + self._longest) + 1):
                 key = " ".join(pieces[a:b])
-                for index, k in ((self._cased, key), (self._lower, key.lower())):
+                low = key.lower()
+                for index, k in ((self._cased, key), (self._lower, low),
+                                 (self._lower, _singular_last(low))):
                     for j, (w, v) in index.get(k, {}).items():
                         found.setdefault(j, {})[v] = w
         return {j: sorted(((w, v) for v, w in vs.items()), key=lambda x: (-x[0], x[1]))
