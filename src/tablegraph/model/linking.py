@@ -138,6 +138,8 @@ def _singular_last(run: str) -> str:
     """A lower-case run of pieces with its last word read as its plural stem
     (`plural_stem`: "comedies" and "comedy" -> "comedy", "movies" and "movie" -> "movy"),
     where that stem keeps 4 letters or more ("news" stays, not "new")."""
+    if not run.endswith(("s", "e")):  # `plural_stem` changes no other word
+        return run
     head, _, last = run.rpartition(" ")
     stem = plural_stem(last) if last.isalpha() else last
     if len(stem) < 4 or stem == last:
@@ -269,7 +271,7 @@ class SchemaLinker:
                     lower.setdefault(key, {})[j] = (idf_values[low], v)
                     # under its last word's plural stem too ("Documentaries", `found_values`);
                     # a value written so keeps its key
-                    if key[-1] in "es" and (alike := _singular_last(key)) != key:
+                    if (alike := _singular_last(key)) != key:
                         lower.setdefault(alike, {}).setdefault(j, (idf_values[low], v))
         self._cased, self._lower, self._longest = cased, lower, longest
         self._respeller = Respeller(self._respelling_words)
@@ -393,8 +395,10 @@ class SchemaLinker:
             for b in range(a + 1, min(len(pieces), a + self._longest) + 1):
                 key = " ".join(pieces[a:b])
                 low = key.lower()
-                for index, k in ((self._cased, key), (self._lower, low),
-                                 (self._lower, _singular_last(low))):
+                lookups = [(self._cased, key), (self._lower, low)]
+                if (alike := _singular_last(low)) != low:  # "comedies" -> 'Comedy'
+                    lookups.append((self._lower, alike))
+                for index, k in lookups:
                     for j, (w, v) in index.get(k, {}).items():
                         found.setdefault(j, {})[v] = w
         return {j: sorted(((w, v) for v, w in vs.items()), key=lambda x: (-x[0], x[1]))
