@@ -290,12 +290,13 @@ def test_pretrain_refuses_an_encoder_weight_out_of_range_before_reading(tmp_path
 
 
 def test_pretrain_refuses_shares_and_weights_out_of_range_before_reading(tmp_path):
-    for option in ("--bridge-weight", "--abbreviated-share", "--request-share"):
+    for option in ("--bridge-weight", "--abbreviated-share", "--request-share",
+                   "--named-share"):
         for bad in ("-0.1", "2"):
             one_line_error(cli("pretrain", "--data", str(tmp_path / "absent"), "--out",
                                str(tmp_path / "m"), option, bad),
-                           "--bridge-weight, --abbreviated-share and --request-share must be "
-                           "between 0 and 1")
+                           "--bridge-weight, --abbreviated-share, --request-share and "
+                           "--named-share must be between 0 and 1")
 
 
 def test_text_output_cuts_long_values(capsys):

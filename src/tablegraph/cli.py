@@ -697,6 +697,9 @@ def pretrain(data: Path = typer.Option(..., help="folder holding text2sql-train/
              request_share: float = typer.Option(
                  0.0, help="this share of the training questions is wrapped in a request "
                  "(\"Which tables do I need to answer: ...\")"),
+             named_share: float = typer.Option(
+                 0.1, help="this share of the training questions names one of its tables as "
+                 "the schema writes it (\"d_icd_diagnoses entry for ...\")"),
              written_for_only: bool = typer.Option(
                  False, help="a question's candidates in training are the tables its "
                  "database's questions were written against (EHRSQL: 17 of the demo's 31)"),
@@ -719,9 +722,9 @@ def pretrain(data: Path = typer.Option(..., help="folder holding text2sql-train/
     if fold is not None and not 0 <= fold < folds:
         raise TableGraphError(f"--fold must be between 0 and {folds - 1}")
     if not 0 <= bridge_weight <= 1 or not 0 <= abbreviated_share <= 1 or \
-            not 0 <= request_share <= 1:
-        raise TableGraphError("--bridge-weight, --abbreviated-share and --request-share must "
-                              "be between 0 and 1")
+            not 0 <= request_share <= 1 or not 0 <= named_share <= 1:
+        raise TableGraphError("--bridge-weight, --abbreviated-share, --request-share and "
+                              "--named-share must be between 0 and 1")
     set_threads(threads)
     cfg = PretrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
                          max_questions_per_database=max_questions_per_database,
@@ -729,7 +732,8 @@ def pretrain(data: Path = typer.Option(..., help="folder holding text2sql-train/
                          dense_weight=dense_weight, encoder_weight=encoder_weight,
                          bridge_weight=bridge_weight,
                          written_for_only=written_for_only,
-                         abbreviated_share=abbreviated_share, request_share=request_share)
+                         abbreviated_share=abbreviated_share, request_share=request_share,
+                         named_share=named_share)
     report = pretrain_corpus(str(data), out, cfg, fold, folds, text_model, device, not quiet,
                              log=lambda m: typer.echo(m, err=True), ehrsql=ehrsql)
     for group, rows in report.get("held_out_metrics", {}).items():

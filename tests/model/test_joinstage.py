@@ -162,6 +162,44 @@ def test_the_stage_is_saved_with_the_model_and_checked(tmp_path):
         load_model(tmp_path / "m")
 
 
+def test_the_stage_reads_the_scores_without_what_naming_a_table_adds(tmp_path):
+    """A question that names `facts` as the schema writes it puts it first by the first
+    stage's `table_name` weight; the stage reads the scores without that weight, so the
+    tables it needs beside `facts` keep the weight they would have had, in fitting as in
+    use, and the weight travels with the saved stage."""
+    from tablegraph.model.linking import FEATURE_NAMES
+
+    link = np.zeros((4, NUM_FEATURES))
+    link[0, FEATURE_NAMES.index("table_name")] = 1.0
+    scores = np.array([0.9, 0.5, 0.5, 0.2])
+    named = scores + 0.5 * link[:, 0]  # 0.5: a weight float32 holds exactly
+    torch.manual_seed(0)
+    stage = JoinStage(name_weight=0.5).eval()
+    assert np.allclose(stage.stage_scores(named, link), scores)
+    plain = JoinStage.from_state({k: v for k, v in stage.state().items() if k != "name_weight"})
+    assert float(plain.name_weight) == 0.0  # a stage saved before the weight: none taken out
+    # the stage reads the named question as the same stage without the weight reads the
+    # scores the question would have had without the mention
+    assert np.allclose(stage.needed(named, link, NAMES, GRAPH),
+                       plain.needed(scores, link, NAMES, GRAPH))
+    assert not np.allclose(plain.needed(named, link, NAMES, GRAPH),
+                           plain.needed(scores, link, NAMES, GRAPH))
+    back = JoinStage.from_state(stage.state())
+    assert float(back.name_weight) == pytest.approx(0.5)
+    # fitted with the weight, the stage is fitted on the scores without it
+    ex = _examples(np.random.default_rng(0), 30)
+    ex[0].link[:, 0, 0] = 1.0  # every question names facts
+    bumped = [StageExample(ex[0].scores + 0.5 * ex[0].link[..., 0], ex[0].link, NAMES, GRAPH,
+                           ex[0].gold)]
+    a = fit_join_stage(ex, temperature=0.1, epochs=2, members=1)
+    b = fit_join_stage(bumped, temperature=0.1, epochs=2, members=1, name_weight=0.5)
+    c = fit_join_stage(bumped, temperature=0.1, epochs=2, members=1)
+    assert float(b.name_weight) == pytest.approx(0.5)
+    assert np.allclose(a.needed(scores, link, NAMES, GRAPH), b.needed(named, link, NAMES, GRAPH))
+    assert not np.allclose(a.needed(scores, link, NAMES, GRAPH),
+                           c.needed(named, link, NAMES, GRAPH))
+
+
 def test_features_outside_the_training_range_are_clamped_to_its_edge():
     stage = fit_join_stage(_examples(np.random.default_rng(0), 50), temperature=0.1, epochs=2)
     x = torch.from_numpy(stage_features(np.array([0.9, 0.5, 0.5, 0.2]), None, NAMES, GRAPH, 0.1))

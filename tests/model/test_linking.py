@@ -107,6 +107,10 @@ def test_table_name_is_an_exact_word():
     assert feat(linker, q, "diagnoses_icd", "table_name") == 0.0
     # a table named by a plain English word is left to the word features
     assert feat(linker, "which services were involved?", "services", "table_name") == 0.0
+    # a name with a capital inside is no plain word either, in any case the question writes it
+    camel = SchemaLinker([("OrderDetails", ["OrderID"], []), ("Orders", ["OrderID"], [])])
+    x = camel.features(["orderdetails of order 10248", "Orders of 1997"])[:, :, 0]
+    assert x.tolist() == [[1.0, 0.0], [0.0, 0.0]]
 
 
 def test_short_values_match_in_case_long_values_in_any_case():

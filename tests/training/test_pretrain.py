@@ -492,6 +492,47 @@ def test_request_share_wraps_training_questions_only(tmp_path, monkeypatch):
     assert with_requests(db, 0) is db
 
 
+def test_named_share_names_a_gold_table_as_the_schema_writes_it(tmp_path):
+    """`--named-share`: training questions that name one of their gold tables by its
+    identifier, written as the schema writes it; tables named by a plain word never are,
+    held-out databases' questions stay as written, and a share picks the same questions in
+    every run."""
+    from tablegraph.tables.questions import Question
+    from tablegraph.training.corpora import with_named_tables
+
+    qs = [Question(f"question {i}", ("Order_Items", "orders")) for i in range(200)]
+    qs += [Question("how many customers?", ("customers",))]
+    all_named = with_named_tables(qs, 1.0)
+    assert all("Order_Items" in q.text and "question" in q.text for q in all_named[:200])
+    assert all_named[200].text == "how many customers?"  # a plain word: left to the words
+    assert [q.tables for q in all_named] == [q.tables for q in qs]
+    half = with_named_tables(qs, 0.5)
+    assert [q.text for q in half] == [q.text for q in with_named_tables(qs, 0.5)]
+    assert 60 < sum(q.text != f"question {i}" for i, q in enumerate(half[:200])) < 140
+    assert with_named_tables(qs, 0) is qs
+
+    import tablegraph.training.pretrain as pt
+    from tablegraph.graphs.nodes import GraphConfig
+    from tablegraph.model.config import EncoderConfig
+    from tablegraph.text.encoders import HashEncoder
+    from tablegraph.training.corpora import CorpusDatabase
+
+    db = tmp_path / "shop.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE Order_Items (order_id INTEGER, item TEXT)")
+    con.execute("CREATE TABLE orders (order_id INTEGER PRIMARY KEY, day TEXT)")
+    con.commit()
+    con.close()
+    corpus = CorpusDatabase("spider/shop", "spider", str(db),
+                            [Question("items of order 3", ("order_items", "orders"))])
+    text = HashEncoder(64)
+    cfg = EncoderConfig(in_dim=1, out_dim=64)
+    named = pt.prepare_database(corpus, text, GraphConfig(), cfg, named_share=1.0)
+    assert "Order_Items" in named.questions[0].text  # as the schema writes it
+    assert pt.prepare_database(corpus, text, GraphConfig(), cfg).questions[0].text == \
+        "items of order 3"
+
+
 def test_held_out_databases_are_scored_on_the_questions_as_a_retriever_reads_them(
         tmp_path, monkeypatch):
     """`evaluate_databases` scores an encoder on what `SchemaLinker.read` makes of each

@@ -40,6 +40,7 @@ folder (`join_stage.safetensors`).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -162,9 +163,23 @@ class JoinStage(nn.Module):
     docstring): the logit of the mean probability of its members (`StageNet`), each fitted
     with its own seed and its own noisy copy of the scores (`fit_join_stage`)."""
 
-    def __init__(self, hidden: tuple[int, int] = (64, 32), members: int = 1) -> None:
+    def __init__(self, hidden: tuple[int, int] = (64, 32), members: int = 1,
+                 name_weight: float = 0.0) -> None:
         super().__init__()
         self.members = nn.ModuleList(StageNet(hidden) for _ in range(members))
+        # The first stage's weight of `table_name` (a table named as the schema writes it,
+        # "d_icd_diagnoses"), taken out of the scores the stage reads (`stage_scores`).
+        self.register_buffer("name_weight", torch.tensor(float(name_weight)))
+
+    def stage_scores(self, scores: np.ndarray, link: np.ndarray | None) -> np.ndarray:
+        """First-stage scores [..., M] as the stage reads them: without what naming a table
+        as the schema writes it adds (linking features [..., M, F]). Such a mention puts its
+        table first, and the weights the stage passes along joins are relative to the best
+        table's: the other tables the question needs would fade beside it. The stage still
+        sees the mention among the linking features."""
+        if link is None or not float(self.name_weight):
+            return scores
+        return scores - float(self.name_weight) * link[..., FEATURE_NAMES.index("table_name")]
 
     def probability(self, x: torch.Tensor) -> torch.Tensor:
         """Features [..., K] -> [...] the mean of the members' probabilities."""
@@ -184,8 +199,8 @@ class JoinStage(nn.Module):
         table (the mean of the members' probabilities)."""
         if len(names) == 0:
             return np.zeros(0)
-        x = torch.from_numpy(stage_features(scores, link, names, graph, temperature, cover,
-                                            tokens, entity))
+        x = torch.from_numpy(stage_features(self.stage_scores(scores, link), link, names,
+                                            graph, temperature, cover, tokens, entity))
         return self.probability(x).double().numpy()
 
     def state(self) -> dict[str, torch.Tensor]:
@@ -196,7 +211,8 @@ class JoinStage(nn.Module):
         """From `state()`; a stage saved before members existed (keys `lo`, `net.0.weight`,
         ...) is one member."""
         if "net.0.weight" in state:
-            state = {f"members.0.{k}": v for k, v in state.items()}
+            state = {k if k == "name_weight" else f"members.0.{k}": v for k, v in state.items()}
+        state = {"name_weight": torch.tensor(0.0), **state}  # saved before it existed: 0
         members = 1 + max(int(k.split(".")[1]) for k in state if k.startswith("members."))
         stage = cls(hidden=(int(state["members.0.net.0.weight"].shape[0]),
                             int(state["members.0.net.2.weight"].shape[0])), members=members)
@@ -224,7 +240,8 @@ class StageExample:
 def fit_join_stage(examples: Iterable[StageExample], temperature: float = 0.07,
                    epochs: int = 12, batch_size: int = 512, lr: float = 3e-3,
                    seed: int = 0, hidden: tuple[int, int] = (64, 32),
-                   noise: float = 0.1, members: int = 3) -> JoinStage:
+                   noise: float = 0.1, members: int = 3,
+                   name_weight: float = 0.0) -> JoinStage:
     """Fit the second stage with binary cross-entropy on every (question, table) pair. A
     database of n questions weighs 1/sqrt(n) per question, so that one database with
     thousands of questions does not teach its own schema alone.
@@ -239,7 +256,13 @@ def fit_join_stage(examples: Iterable[StageExample], temperature: float = 0.07,
     order and noise), and their probabilities averaged: one network's all@5 moved by up to
     0.017 from one seed to the next on held-out BIRD databases. Chosen on folds 0 and 1
     (docs/experiments.md): noise 0.1 and three members against 0.05 and one, BIRD all@5
-    0.884 -> 0.897 and 0.798 -> 0.813 (one member: the mean of three seeds), set F1 level."""
+    0.884 -> 0.897 and 0.798 -> 0.813 (one member: the mean of three seeds), set F1 level.
+
+    `name_weight`: the first stage's weight of `table_name`, which the stage reads the scores
+    without (`JoinStage.stage_scores`), in fitting as when it is used."""
+    stage = JoinStage(hidden, members=0, name_weight=name_weight)
+    examples = [dataclasses.replace(ex, scores=stage.stage_scores(ex.scores, ex.link))
+                for ex in examples]
     rows = []  # per question: the example, its index, features as scored, labels, weights
     for ex in examples:
         per_q = 1.0 / np.sqrt(max(len(ex.gold), 1))
@@ -250,7 +273,6 @@ def fit_join_stage(examples: Iterable[StageExample], temperature: float = 0.07,
                          np.full(len(y), per_q, dtype=np.float32)))
     if not rows:
         raise ValueError("no questions to fit the join stage on")
-    stage = JoinStage(hidden, members=0)
     stage.members.extend(_fit_member(rows, temperature, epochs, batch_size, lr, seed + j,
                                      hidden, noise) for j in range(members))
     return stage.eval()

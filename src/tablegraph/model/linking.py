@@ -12,7 +12,7 @@ index (a word found in every table weighs 0):
 
 | # | name | meaning |
 | - | --- | --- |
-| 0 | `table_name` | the table's name, when it is an identifier (has `_` or a digit), appears in the question |
+| 0 | `table_name` | the table's name, when it is an identifier (has `_`, a digit or a capital inside: `is_identifier`), appears in the question |
 | 1 | `column_name` | IDF of the rarest of the table's identifier-like column names that appears in the question |
 | 2 | `column_words` | IDF-weighted share of the question's words among the table's name and column-name words |
 | 3 | `value_words` | the same for the words of the table's sample values (its value nodes) |
@@ -147,9 +147,10 @@ def _singular_last(run: str) -> str:
     return f"{head} {stem}" if head else stem
 
 
-def _identifier(name: str) -> bool:
-    """A name that is no plain word: it has an underscore or a digit (`hadm_id`, `icd10`)."""
-    return bool(re.search(r"[_0-9]", name))
+def is_identifier(name: str) -> bool:
+    """A name that is no plain word: it has an underscore or a digit (`hadm_id`, `icd10`) or
+    a capital inside it (`OrderDetails`, `hadmId`)."""
+    return bool(re.search(r"[_0-9]|[a-z][A-Z]", name))
 
 
 def _idf(docs: list[set[str]]) -> dict[str, float]:
@@ -179,8 +180,8 @@ class SchemaLinker:
         tables = [(t[0], t[1], t[2], t[3] if len(t) > 3 else []) for t in tables]
         # Only identifier-like names link by exact mention: "patients" or "drug" in a question
         # is an English word (the word features see it), "d_icd_diagnoses" is a name.
-        self.names = [t[0].lower() if _identifier(t[0]) else None for t in tables]
-        self.columns = [{c.lower() for c in cols if _identifier(c)} for _, cols, _, _ in tables]
+        self.names = [t[0].lower() if is_identifier(t[0]) else None for t in tables]
+        self.columns = [{c.lower() for c in cols if is_identifier(c)} for _, cols, _, _ in tables]
         # the words of each column name and of the table name, and as one set per table
         column_parts = [[content_words(w) for w in ws] for ws in words]
         # each column's name and its words (the table's name words are the last part)

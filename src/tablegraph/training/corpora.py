@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from tablegraph.model.linking import is_identifier
 from tablegraph.tables.questions import Question, answer_tables, read_questions
 from tablegraph.tables.sources import TableRef, discover
 from tablegraph.utils import TableGraphError
@@ -41,6 +42,16 @@ REQUESTS = (
     "Question from the user: \"{q}\" Find the tables.",
     "{q} List the tables I have to join.",
     "To answer \"{q}\", which parts of the database should I look at?",
+)
+# A question that names one of its tables as the schema writes it, as users and agents who
+# know the schema do ("d_icd_diagnoses entry for the hypertension code"): `with_named_tables`
+NAMED = (
+    "{q} (table {t})",
+    "In {t}: {q}",
+    "{q} Look in {t}.",
+    "From the {t} table, {q}",
+    "{t} rows: {q}",
+    "{q} I think it is in {t}.",
 )
 
 
@@ -76,6 +87,26 @@ def with_requests(db: CorpusDatabase, share: float) -> CorpusDatabase:
             q = replace(q, text=REQUESTS[(h // 1000) % len(REQUESTS)].format(q=q.text))
         out.append(q)
     return replace(db, questions=out)
+
+
+def with_named_tables(questions: list[Question], share: float) -> list[Question]:
+    """`share` of `questions` (chosen by a hash of the text, the same in every run, apart
+    from `with_requests`' choice) naming one of their gold tables as the schema writes it,
+    where that name is an identifier (`order_items`, `OrderDetails`), in one of `NAMED`'s
+    phrasings. The questions' tables are named as the schema writes them. Questions in the
+    corpora almost never do, so without these the model never learns what an exact mention
+    of a table's name says."""
+    if share <= 0:
+        return questions
+    out = []
+    for q in questions:
+        h = int(hashlib.sha1(("named " + q.text).encode()).hexdigest(), 16)
+        names = sorted(t for t in q.tables if is_identifier(t))
+        if names and h % 1000 < share * 1000:
+            t = names[(h // 1000) % len(names)]
+            q = replace(q, text=NAMED[(h // 7919) % len(NAMED)].format(q=q.text, t=t))
+        out.append(q)
+    return out
 
 
 def database_fold(name: str, folds: int) -> int:

@@ -34,14 +34,14 @@ from tablegraph.model.config import EncoderConfig
 from tablegraph.model.encoder import ContrastiveGNNEncoder
 from tablegraph.model.index import build_index
 from tablegraph.model.joinstage import JoinStage, StageExample, fit_join_stage
-from tablegraph.model.linking import SchemaLinker
+from tablegraph.model.linking import FEATURE_NAMES, SchemaLinker
 from tablegraph.model.loss import InfoNCELoss
 from tablegraph.model.scoring import QuestionInputs, Scorer, prepare_questions
 from tablegraph.model.sets import SetConfig, TableSet, rank_and_set, set_first, sets_first
 from tablegraph.tables.joins import JoinGraph, join_graph
 from tablegraph.tables.questions import Question
 from tablegraph.text.encoders import TextEncoder
-from tablegraph.training.corpora import CorpusDatabase, database_fold
+from tablegraph.training.corpora import CorpusDatabase, database_fold, with_named_tables
 from tablegraph.training.trainer import (ScheduleConfig, TrainingError, cosine_lr,
                                          param_groups, take_step)
 from tablegraph.utils import TableGraphError, show_progress
@@ -88,6 +88,13 @@ class PretrainConfig(ScheduleConfig):
     # second stage learns to pass over its words (docs/experiments.md, forty-first session).
     # 0: none.
     request_share: float = 0.0
+    # This share of the training questions names one of its gold tables as the schema writes
+    # it, where the name is an identifier ("d_icd_diagnoses entry for ...",
+    # `corpora.with_named_tables`): the corpora's questions almost never do (1 of 16,061),
+    # so the weight of such a mention (`table_name`) stayed at 0.01 and "d_icd_diagnoses
+    # lookup for ..." ranked `diagnoses_icd` first (docs/experiments.md, forty-sixth
+    # session). 0: none.
+    named_share: float = 0.1
     # A question's candidates in training are the tables its database's questions were
     # written against (`CorpusDatabase.written_for`): EHRSQL's authors wrote against 17
     # tables, and the demo's 15 others (emar, poe, omr, provider, ...) are no wrong answer
@@ -155,8 +162,11 @@ def _named_profiles(d: PreparedDatabase) -> list | None:
 
 
 def prepare_database(db: CorpusDatabase, text: TextEncoder, graph_cfg: GraphConfig,
-                     enc_cfg: EncoderConfig, device: str = "cpu") -> PreparedDatabase | None:
-    """Read, profile and embed a database's tables and its questions (None without any)."""
+                     enc_cfg: EncoderConfig, device: str = "cpu",
+                     named_share: float = 0.0) -> PreparedDatabase | None:
+    """Read, profile and embed a database's tables and its questions (None without any);
+    `named_share` of the questions name a gold table as the schema writes it
+    (`corpora.with_named_tables`)."""
     profiles, graphs = load_table_graphs(db.tables, text, graph_cfg, progress=False,
                                          skipped=[])
     for g in graphs:
@@ -166,7 +176,8 @@ def prepare_database(db: CorpusDatabase, text: TextEncoder, graph_cfg: GraphConf
     kept = [q for q in db.questions if all(t.lower() in col for t in q.tables)]
     if len(graphs) < 2 or not kept:
         return None
-    questions = [q.renamed(lambda t: graphs[col[t.lower()]].table) for q in kept]
+    questions = with_named_tables([q.renamed(lambda t: graphs[col[t.lower()]].table)
+                                   for q in kept], named_share)
     linker = SchemaLinker.from_nodes([g.nodes for g in graphs])
     inputs = prepare_questions(enc_cfg, text, [q.text for q in questions], linker, device)
     gold = [{col[t.lower()] for t in q.tables} for q in questions]
@@ -440,7 +451,9 @@ def fit_stage(model: ContrastiveGNNEncoder, dbs: list[PreparedDatabase], text: T
             None if d.inputs.link is None else d.inputs.link.cpu().numpy(), d.names, d.joins,
             d.gold, [c for c, _ in inputs], scorer.tokens(d.inputs, index),
             [e for _, e in inputs]))
-    return fit_join_stage(examples, cfg.temperature, seed=cfg.seed)
+    named = float(model.link_weight.detach()[FEATURE_NAMES.index("table_name")]) \
+        if enc_cfg.schema_linking else 0.0
+    return fit_join_stage(examples, cfg.temperature, seed=cfg.seed, name_weight=named)
 
 
 # The abstention model also learns from databases its encoder never saw: a third of the
@@ -669,8 +682,10 @@ def pretrain_corpus(data_root: str, out_dir: str, cfg: PretrainConfig | None = N
                                        "encoder_weight": cfg.encoder_weight})
     prepared, ready = [], []
     for d in tqdm(train_dbs + held, desc="read", unit="db", disable=not show_progress(progress)):
-        p = prepare_database(with_requests(d, cfg.request_share) if d in train_dbs else d,
-                             text, graph_cfg, enc_cfg, device)
+        train = d in train_dbs
+        p = prepare_database(with_requests(d, cfg.request_share) if train else d,
+                             text, graph_cfg, enc_cfg, device,
+                             cfg.named_share if train else 0.0)
         if p is not None:
             (prepared if d in train_dbs else ready).append(p)
     read_seconds = time.perf_counter() - t0
