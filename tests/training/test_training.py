@@ -92,8 +92,11 @@ def test_init_pretrained_starts_from_the_shipped_weights(tmp_path, tiny_tables):
     # the fine-tuned folder keeps the pretrained second stage and set settings; scratch has none
     tuned = load_model(tmp_path / "m")
     stage, shipped_stage = tuned.join_stage(), load_model().join_stage()
-    assert stage is not None and all(torch.equal(a, b) for a, b in
-                                      zip(stage.state().values(), shipped_stage.state().values()))
+    assert stage is not None and all(torch.equal(v, shipped_stage.state()[k]) for k, v in
+                                      stage.state().items() if k != "name_weight")
+    # with the encoder's weight of a table named as the schema writes it, which the stage
+    # takes out of the scores it reads (`test_the_stage_takes_out_the_fine_tuned_name_weight`)
+    assert float(stage.name_weight) == float(result.model.link_weight[0]) > 0
     assert tuned.config["set"] == load_model().config["set"]
     # and its abstention, which holds after fine-tuning (docs/experiments.md); scratch: none
     assert tuned.config["abstain"] == load_model().config["abstain"]
@@ -106,6 +109,28 @@ def test_init_pretrained_starts_from_the_shipped_weights(tmp_path, tiny_tables):
     # databases it never saw, and this one has learnt the database's questions
     assert load_model().encoder_config.encoder_weight < 1
     assert tuned.encoder_config.encoder_weight == 1.0
+
+
+def test_the_stage_takes_out_the_fine_tuned_name_weight(tmp_path, tiny_tables):
+    """Fine-tuning moves the encoder's `table_name` weight; the second stage it keeps reads
+    the scores without that weight, the fine-tuned one, not the pretrained one."""
+    from tablegraph.model.folder import load_model
+    from tablegraph.training.run import train_model
+    from tablegraph.training.trainer import TrainConfig
+
+    (tiny_tables / "lab_items.csv").write_text(
+        "itemid,label\n" + "".join(f"{50900 + i},{w}\n" for i, w in
+                                   enumerate(["Glucose", "Sodium", "Potassium", "Calcium"])))
+    q = tmp_path / "named.csv"
+    q.write_text((tmp_path / "questions.csv").read_text() + "".join(
+        f"lab_items,lab_items rows for {w}\n" for w in ["glucose", "sodium", "potassium"] * 4))
+    result = train_model(str(tmp_path / "m"), str(tiny_tables), str(q),
+                         TrainConfig(epochs=2, batch_size=4, lr=1e-2, init="pretrained"),
+                         progress=False)
+    tuned = float(result.model.link_weight[0])
+    shipped = float(load_model().join_stage().name_weight)
+    assert abs(tuned - shipped) > 1e-5
+    assert float(load_model(tmp_path / "m").join_stage().name_weight) == pytest.approx(tuned)
 
 
 def test_init_pretrained_needs_the_pretrained_settings(tmp_path, tiny_tables):
