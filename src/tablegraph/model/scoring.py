@@ -34,7 +34,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from tablegraph.model.config import EncoderConfig
-from tablegraph.model.linking import NUM_FEATURES, SchemaLinker
+from tablegraph.model.linking import FEATURE_NAMES, NUM_FEATURES, SchemaLinker
 from tablegraph.utils import TableGraphError
 
 if TYPE_CHECKING:
@@ -136,6 +136,14 @@ class QuestionSide:
         weights = logits.softmax(dim=-1)  # [Q, L]
         pooled = torch.einsum("ql,qld->qd", weights, tokens)  # [Q, D]
         return F.normalize(pooled, p=2, dim=-1)
+
+    def name_weight(self) -> float:
+        """The learned weight of `table_name` (a table named as the schema writes it), which
+        the second stage takes out of the scores it reads (`JoinStage.stage_scores`); 0
+        without schema linking."""
+        if not self.cfg.schema_linking:
+            return 0.0
+        return float(self.link_weight.detach()[FEATURE_NAMES.index("table_name")])
 
     def mix(self) -> torch.Tensor:
         """Weight of the best node match in `table_scores` (0 without late interaction)."""

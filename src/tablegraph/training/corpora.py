@@ -73,6 +73,13 @@ class CorpusDatabase:
         return database_fold(self.name, folds)
 
 
+def _chosen(key: str, share: float) -> int | None:
+    """The hash of `key` (the same in every run and process) where it falls in the first
+    `share` of the range, else None: which questions a share of a corpus rewrites."""
+    h = int(hashlib.sha1(key.encode()).hexdigest(), 16)
+    return h if h % 1000 < share * 1000 else None
+
+
 def with_requests(db: CorpusDatabase, share: float) -> CorpusDatabase:
     """`db` with `share` of its questions (chosen by a hash of the text, the same in every
     run) wrapped in one of `REQUESTS`, as an agent may pass them: "Which tables do I need to
@@ -82,8 +89,7 @@ def with_requests(db: CorpusDatabase, share: float) -> CorpusDatabase:
         return db
     out = []
     for q in db.questions:
-        h = int(hashlib.sha1(q.text.encode()).hexdigest(), 16)
-        if h % 1000 < share * 1000:
+        if (h := _chosen(q.text, share)) is not None:
             q = replace(q, text=REQUESTS[(h // 1000) % len(REQUESTS)].format(q=q.text))
         out.append(q)
     return replace(db, questions=out)
@@ -100,9 +106,8 @@ def with_named_tables(questions: list[Question], share: float) -> list[Question]
         return questions
     out = []
     for q in questions:
-        h = int(hashlib.sha1(("named " + q.text).encode()).hexdigest(), 16)
         names = sorted(t for t in q.tables if is_identifier(t))
-        if names and h % 1000 < share * 1000:
+        if names and (h := _chosen("named " + q.text, share)) is not None:
             t = names[(h // 1000) % len(names)]
             q = replace(q, text=NAMED[(h // 7919) % len(NAMED)].format(q=q.text, t=t))
         out.append(q)

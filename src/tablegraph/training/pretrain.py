@@ -34,7 +34,7 @@ from tablegraph.model.config import EncoderConfig
 from tablegraph.model.encoder import ContrastiveGNNEncoder
 from tablegraph.model.index import build_index
 from tablegraph.model.joinstage import JoinStage, StageExample, fit_join_stage
-from tablegraph.model.linking import FEATURE_NAMES, SchemaLinker
+from tablegraph.model.linking import SchemaLinker
 from tablegraph.model.loss import InfoNCELoss
 from tablegraph.model.scoring import QuestionInputs, Scorer, prepare_questions
 from tablegraph.model.sets import SetConfig, TableSet, rank_and_set, set_first, sets_first
@@ -451,9 +451,8 @@ def fit_stage(model: ContrastiveGNNEncoder, dbs: list[PreparedDatabase], text: T
             None if d.inputs.link is None else d.inputs.link.cpu().numpy(), d.names, d.joins,
             d.gold, [c for c, _ in inputs], scorer.tokens(d.inputs, index),
             [e for _, e in inputs]))
-    named = float(model.link_weight.detach()[FEATURE_NAMES.index("table_name")]) \
-        if enc_cfg.schema_linking else 0.0
-    return fit_join_stage(examples, cfg.temperature, seed=cfg.seed, name_weight=named)
+    return fit_join_stage(examples, cfg.temperature, seed=cfg.seed,
+                          name_weight=model.name_weight())
 
 
 # The abstention model also learns from databases its encoder never saw: a third of the
@@ -687,7 +686,7 @@ def pretrain_corpus(data_root: str, out_dir: str, cfg: PretrainConfig | None = N
                              text, graph_cfg, enc_cfg, device,
                              cfg.named_share if train else 0.0)
         if p is not None:
-            (prepared if d in train_dbs else ready).append(p)
+            (prepared if train else ready).append(p)
     read_seconds = time.perf_counter() - t0
     log(f"read {len(prepared)} training and {len(ready)} held-out databases in "
         f"{read_seconds:.0f}s")

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from tablegraph.graphs.nodes import GraphConfig
-from tablegraph.model.linking import FEATURE_NAMES
 from tablegraph.text.encoders import TextEncoder
 from tablegraph.training.report import curves_png, history_csv
 from tablegraph.training.trainer import TrainConfig, TrainResult, fit
@@ -176,9 +175,7 @@ def train_model(out_dir: str, tables: str | None = None, questions: str | None =
         if stage is not None:
             # it reads the scores without the weight of a table named as the schema writes
             # it (`JoinStage.stage_scores`): this encoder's own weight, fine-tuned
-            if result.model.cfg.schema_linking:
-                stage.name_weight.fill_(float(result.model.link_weight.detach()[
-                    FEATURE_NAMES.index("table_name")]))
+            stage.name_weight.fill_(result.model.name_weight())
             config["set"] = shipped.config.get("set")
             config["join_stage_from"] = {"model": "pretrained default",
                                          "sha256": shipped.config["checksums"][STAGE_FILE]}
