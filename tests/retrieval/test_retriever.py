@@ -88,6 +88,30 @@ def test_columns_the_question_names_come_first(trained):
     assert all(m.column != "route" or m.score < 1.0 for m in hit.columns)
 
 
+def test_the_other_columns_and_values_follow_by_their_likeness_to_the_question(trained):
+    """After what the question names, a hit's columns and values are ranked by the cosine of
+    the question's sentence embedding with the text of the column's name or the value."""
+    import numpy as np
+
+    model, *_ = trained
+    r = TableRetriever.load(str(model))
+    question = "heparin for every person"
+    res = r.search(question, k=3, explain=10)
+    said = r.text.encode([question])[0]
+    for hit in res.hits:
+        nodes = r.index.nodes[r.index.names.index(hit.table)]
+        cos = {label: float(v @ said)
+               for label, v in zip(nodes.labels, r.text.encode(nodes.texts))}
+        others = [m for m in hit.columns if m.score < 1.0]
+        assert len(others) >= 2
+        assert [m.score for m in others] == pytest.approx([cos[m.column] for m in others],
+                                                          abs=1e-5)
+        assert [m.score for m in others] == sorted((m.score for m in others), reverse=True)
+        for m in (m for m in hit.values if m.score < 1.0):
+            assert m.score == pytest.approx(cos[m.value], abs=1e-5)
+    assert np.isfinite([m.score for h in res.hits for m in h.columns + h.values]).all()
+
+
 def test_rankings_file_and_case_insensitive_table_names(trained, tmp_path):
     model, tables, _, _ = trained
     q = tmp_path / "q.csv"

@@ -95,7 +95,7 @@ class TableRetriever:
         self.strict = False  # unreadable tables and unknown gold tables are errors
         self.notes: list[str] = []  # gold tables read as another name (`resolve_tables`)
         self.skip_unknown: bool | None = None  # questions naming a table not here: see there
-        self._node_vecs: np.ndarray | None = None
+        self._node_texts: dict[int, np.ndarray] = {}  # table -> its nodes' text vectors
 
     @classmethod
     def load(cls, model: str | None = None, tables: str | None = None,
@@ -138,22 +138,23 @@ class TableRetriever:
         self.index = encode_tables(self.saved, tables, self.device, progress, strict, skipped,
                                    text=self.text)
         self.skipped, self.strict = skipped, strict
-        self._node_vecs = None
+        self._node_texts = {}
 
     def _require_index(self) -> TableIndex:
         if self.index is None:
             raise TableGraphError("no tables to answer over: give --tables or --index")
         return self.index
 
-    def node_vectors(self) -> np.ndarray | None:
-        """Vectors that explain a hit [N, D]: the model's node vectors, else the nodes' text."""
-        index = self._require_index()
-        if index.node_vectors is not None:
-            return index.node_vectors
-        if self._node_vecs is None:
-            texts = [t for n in index.nodes for t in n.texts]
-            self._node_vecs = self.text.encode(texts) if texts else None
-        return self._node_vecs
+    def node_text_vectors(self, table: int) -> np.ndarray:
+        """The text model's unit embeddings of the node texts of table `table` of the index
+        (its column names in words, its name, its values) [N_j, d], kept once computed: what
+        explains a hit. They rank a table's columns better than the graph encoder's node
+        vectors, which training shapes only through each table's best node, and their cosines
+        read as the question's likeness to the name (docs/experiments.md, forty-eighth
+        session)."""
+        if table not in self._node_texts:
+            self._node_texts[table] = self.text.encode(self._require_index().nodes[table].texts)
+        return self._node_texts[table]
 
     def scores(self, texts: list[str]) -> np.ndarray:
         """Question texts -> first-stage scores [Q, M] against every table of the index."""
@@ -176,8 +177,9 @@ class TableRetriever:
                             self.stage, cover, tokens, entity)
 
     def search(self, question: str, k: int = 5, explain: int = 3) -> SearchResult:
-        """The top `k` tables for `question`, each with its `explain` best columns and values
-        (by cosine between the question and the model's vectors of those nodes)."""
+        """The top `k` tables for `question`, each with its `explain` best columns and values:
+        those the question names first (score 1.0), then by the cosine of the question's
+        sentence embedding with the column's name or the value (`node_text_vectors`)."""
         index = self._require_index()
         if not question or not question.strip():
             raise TableGraphError("the question is empty")
@@ -196,12 +198,11 @@ class TableRetriever:
 
     def _result(self, asked: str, scored: Scored, row: int, k: int,
                 explain: int, question: str) -> SearchResult:
-        """The result of question `row` of `scored` (`Scorer.run`): its vector [D], first-stage
-        scores [M], linking features [M, F] (None: computed here if the abstention model
+        """The result of question `row` of `scored` (`Scorer.run`): its first-stage scores [M], linking features [M, F] (None: computed here if the abstention model
         needs them), token similarities [2, L, M] (for the second stage) and dense cosines
         [M] (for the abstention). `question`: the question `asked` as it was read (`read`),
         which the scores are of."""
-        qv, scores = scored.vectors[row], scored.scores[row]
+        scores = scored.scores[row]
         link = None if scored.link is None else scored.link[row]
         tokens = None if scored.sims is None else scored.sims[row]
         index = self._require_index()
@@ -211,8 +212,7 @@ class TableRetriever:
             if explain > 0 or self.stage is not None else {}
         ranking, table_set = self.rank_and_set(scores, link, question, tokens, exact)  # [M]
         order = np.argsort(-ranking, kind="stable")[:k]
-        node_vecs = self.node_vectors() if explain > 0 else None
-        offsets = index.node_offsets()
+        said = self.text.encode([question])[0] if explain > 0 else None  # [d]
         hits = []
         for rank, j in enumerate(order, start=1):
             nodes = index.nodes[j]
@@ -221,8 +221,8 @@ class TableRetriever:
                 question, int(j))[:explain]] if explain > 0 else []
             vals: list[Match] = [Match(c, 1.0, v) for _, v in exact.get(int(j), [])[:explain]
                                  if (c := nodes.value_column(v)) is not None]
-            if node_vecs is not None and len(nodes):
-                sims = node_vecs[offsets[j]:offsets[j] + len(nodes)] @ qv  # [nodes]
+            if said is not None and len(nodes):
+                sims = self.node_text_vectors(int(j)) @ said  # [nodes]
                 for i in np.argsort(-sims, kind="stable"):
                     kind, label = nodes.kinds[i], nodes.labels[i]
                     if kind == NodeKind.COLUMN and len(cols) < explain and \

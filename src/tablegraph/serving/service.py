@@ -64,7 +64,7 @@ class SearchService:
         return service
 
     def warm(self) -> None:
-        """Load the text model, the node vectors and schema linking's value index now, so that
+        """Load the text model and schema linking's value index now, so that
         the first request does not wait for them (the linker over a database of dictionaries,
         200,000 values, takes a second or two to build)."""
         self.retriever.text.encode(["warm up"])
@@ -167,8 +167,7 @@ class SearchService:
 
 
 def _prepare(retriever: TableRetriever) -> None:
-    """Build what a search reads from the index before any request: the node vectors and
-    schema linking's value index."""
-    retriever.node_vectors()
+    """Build what a search reads from the index before any request: schema linking's value
+    index."""
     if retriever.index is not None:
         retriever.index.linker()
