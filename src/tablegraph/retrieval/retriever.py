@@ -198,9 +198,10 @@ class TableRetriever:
 
     def _result(self, asked: str, scored: Scored, row: int, k: int,
                 explain: int, question: str) -> SearchResult:
-        """The result of question `row` of `scored` (`Scorer.run`): its first-stage scores [M], linking features [M, F] (None: computed here if the abstention model
-        needs them), token similarities [2, L, M] (for the second stage) and dense cosines
-        [M] (for the abstention). `question`: the question `asked` as it was read (`read`),
+        """The result of question `row` of `scored` (`Scorer.run`): its first-stage scores
+        [M], linking features [M, F] (None: computed here if the abstention model needs
+        them), token similarities [2, L, M] (for the second stage) and dense cosines [M]
+        (for the abstention). `question`: the question `asked` as it was read (`read`),
         which the scores are of."""
         scores = scored.scores[row]
         link = None if scored.link is None else scored.link[row]
