@@ -262,7 +262,7 @@ def token_similarities(qs: QuestionInputs, vectors: torch.Tensor, nodes: torch.T
 class Scored(NamedTuple):
     """What `Scorer.run` gives for Q questions against M tables."""
 
-    vectors: np.ndarray  # [Q, D] the questions' pooled vectors
+    sentences: np.ndarray  # [Q, d] the questions' sentence embeddings (unit; what explains)
     scores: np.ndarray  # [Q, M]
     link: np.ndarray | None  # [Q, M, F] schema-linking features
     sims: list[np.ndarray] | None  # per question [2, L, M] token similarities
@@ -275,7 +275,7 @@ class Scorer:
 
     - `inputs(texts, index)`: token embeddings and linking features against index's tables
     - `score(inputs, index)`: [Q, M] tensor
-    - `run(texts, index)`: `Scored`: question vectors [Q, D], scores [Q, M] (float32
+    - `run(texts, index)`: `Scored`: sentence embeddings [Q, d], scores [Q, M] (float32
       arrays), linking features [Q, M, F] (or None), token similarities
       (`token_similarities`: [2, L_q, M] per question, or None) and the dense cosines [Q, M]
       (`dense`)
@@ -326,8 +326,8 @@ class Scorer:
     @torch.no_grad()
     def run(self, texts: list[str], index: "TableIndex", chunk: int = 512,
             tokens: bool = True) -> "Scored":
-        """Question texts -> `Scored`: their vectors [Q, D], their scores against `index`
-        [Q, M], the schema-linking features computed on the way [Q, M, F] (None: the model
+        """Question texts -> `Scored`: their sentence embeddings [Q, d], their scores against
+        `index` [Q, M], the schema-linking features computed on the way [Q, M, F] (None: the model
         uses none), each question's token similarities [2, L, M] (None: it pools no tokens,
         or `tokens` is False: only the second stage reads them) and the dense cosines [Q, M]
         (`dense`; None without table documents)."""
@@ -335,7 +335,7 @@ class Scorer:
         for i in range(0, len(texts), chunk):
             qs = self.inputs(texts[i:i + chunk], index)
             qv = self.model.question_vectors(qs)  # [q, D]
-            vecs.append(qv.cpu())
+            vecs.append(qs.vectors.cpu())  # [q, d]
             d = self.dense(qs, index)  # computed once: the dense prior and the abstention
             scores.append(self.score(qs, index, qv, d).cpu())
             if d is not None:
@@ -346,7 +346,7 @@ class Scorer:
             if part is not None:
                 sims.extend(part)
         if not vecs:
-            return Scored(np.zeros((0, self.cfg.out_dim), dtype=np.float32),
+            return Scored(np.zeros((0, getattr(self.text, "dim", 0)), dtype=np.float32),
                           np.zeros((0, len(index.names)), dtype=np.float32), None, None, None)
         out = torch.cat(scores).numpy().astype(np.float32)
         if not np.isfinite(out).all():

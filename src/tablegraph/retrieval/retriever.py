@@ -95,7 +95,8 @@ class TableRetriever:
         self.strict = False  # unreadable tables and unknown gold tables are errors
         self.notes: list[str] = []  # gold tables read as another name (`resolve_tables`)
         self.skip_unknown: bool | None = None  # questions naming a table not here: see there
-        self._node_texts: dict[int, np.ndarray] = {}  # table -> its nodes' text vectors
+        # the index whose tables' node text vectors are kept, and those vectors by table
+        self._node_texts: tuple[TableIndex | None, dict[int, np.ndarray]] = (None, {})
 
     @classmethod
     def load(cls, model: str | None = None, tables: str | None = None,
@@ -138,7 +139,6 @@ class TableRetriever:
         self.index = encode_tables(self.saved, tables, self.device, progress, strict, skipped,
                                    text=self.text)
         self.skipped, self.strict = skipped, strict
-        self._node_texts = {}
 
     def _require_index(self) -> TableIndex:
         if self.index is None:
@@ -147,14 +147,18 @@ class TableRetriever:
 
     def node_text_vectors(self, table: int) -> np.ndarray:
         """The text model's unit embeddings of the node texts of table `table` of the index
-        (its column names in words, its name, its values) [N_j, d], kept once computed: what
-        explains a hit. They rank a table's columns better than the graph encoder's node
-        vectors, which training shapes only through each table's best node, and their cosines
-        read as the question's likeness to the name (docs/experiments.md, forty-eighth
-        session)."""
-        if table not in self._node_texts:
-            self._node_texts[table] = self.text.encode(self._require_index().nodes[table].texts)
-        return self._node_texts[table]
+        (its column names in words, its name, its values) [N_j, d], kept once computed for as
+        long as the index answers: what explains a hit. They rank a table's columns better
+        than the graph encoder's node vectors, which training shapes only through each
+        table's best node, and their cosines read as the question's likeness to the name
+        (docs/experiments.md, forty-eighth session)."""
+        index = self._require_index()
+        if self._node_texts[0] is not index:
+            self._node_texts = (index, {})
+        kept = self._node_texts[1]
+        if table not in kept:
+            kept[table] = self.text.encode(index.nodes[table].texts)
+        return kept[table]
 
     def scores(self, texts: list[str]) -> np.ndarray:
         """Question texts -> first-stage scores [Q, M] against every table of the index."""
@@ -198,11 +202,11 @@ class TableRetriever:
 
     def _result(self, asked: str, scored: Scored, row: int, k: int,
                 explain: int, question: str) -> SearchResult:
-        """The result of question `row` of `scored` (`Scorer.run`): its first-stage scores
-        [M], linking features [M, F] (None: computed here if the abstention model needs
-        them), token similarities [2, L, M] (for the second stage) and dense cosines [M]
-        (for the abstention). `question`: the question `asked` as it was read (`read`),
-        which the scores are of."""
+        """The result of question `row` of `scored` (`Scorer.run`): its sentence embedding
+        [d] (what explains the hits), first-stage scores [M], linking features [M, F] (None:
+        computed here if the abstention model needs them), token similarities [2, L, M] (for
+        the second stage) and dense cosines [M] (for the abstention). `question`: the
+        question `asked` as it was read (`read`), which the scores are of."""
         scores = scored.scores[row]
         link = None if scored.link is None else scored.link[row]
         tokens = None if scored.sims is None else scored.sims[row]
@@ -213,7 +217,7 @@ class TableRetriever:
             if explain > 0 or self.stage is not None else {}
         ranking, table_set = self.rank_and_set(scores, link, question, tokens, exact)  # [M]
         order = np.argsort(-ranking, kind="stable")[:k]
-        said = self.text.encode([question])[0] if explain > 0 else None  # [d]
+        said = scored.sentences[row]  # [d]
         hits = []
         for rank, j in enumerate(order, start=1):
             nodes = index.nodes[j]
@@ -222,7 +226,7 @@ class TableRetriever:
                 question, int(j))[:explain]] if explain > 0 else []
             vals: list[Match] = [Match(c, 1.0, v) for _, v in exact.get(int(j), [])[:explain]
                                  if (c := nodes.value_column(v)) is not None]
-            if said is not None and len(nodes):
+            if explain > 0 and len(nodes):
                 sims = self.node_text_vectors(int(j)) @ said  # [nodes]
                 for i in np.argsort(-sims, kind="stable"):
                     kind, label = nodes.kinds[i], nodes.labels[i]
