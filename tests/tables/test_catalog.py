@@ -110,10 +110,12 @@ def test_sqlite_columns_without_a_type_are_read_as_what_they_hold(tmp_path):
 
     path = tmp_path / "u.sqlite"
     con = sqlite3.connect(path)
-    con.execute("CREATE TABLE film (title, rating, length, score, cover BLOB, poster BLOB)")
-    con.executemany("INSERT INTO film VALUES (?, ?, ?, ?, ?, ?)",
+    con.execute("CREATE TABLE film (title, rating, length, score, cover BLOB, poster BLOB, "
+                "thumb)")
+    con.executemany("INSERT INTO film VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [(f"Film {i}", ["PG", "R", "NC-17"][i % 3], 90 + i, i / 4,
-                      b"\xff\xd8" + bytes([i]), "a poster" if i else None) for i in range(30)])
+                      b"\xff\xd8" + bytes([i]), "a poster" if i else None,
+                      b"\x00\x01" + bytes([65 + i])) for i in range(30)])
     con.commit()
     con.close()
     (p,) = profile_tables(discover(path), use_cache=False)
@@ -122,6 +124,8 @@ def test_sqlite_columns_without_a_type_are_read_as_what_they_hold(tmp_path):
     assert "Film 7" in c["title"].lexicon
     assert (c["length"].dtype, c["score"].dtype) == ("BIGINT", "DOUBLE")
     assert c["cover"].dtype == "BLOB"  # bytes that are no text stay bytes
+    # bytes that decode as UTF-8 but hold control characters are no text either
+    assert (c["thumb"].dtype, c["thumb"].top_values) == ("BLOB", [])
     assert c["poster"].dtype == "VARCHAR" and c["poster"].declared == "BLOB"
 
 

@@ -57,6 +57,8 @@ FILE_FORMATS = {".csv.gz": "csv", ".tsv.gz": "tsv", ".jsonl.gz": "json", ".ndjso
 FILE_SUFFIXES = tuple(FILE_FORMATS)
 # DuckDB's errors for SQLite values that do not fit their declared type
 SQLITE_TYPE_ERRORS = ("Mismatch Type", "Conversion Error")
+# a control character other than tab, line feed and carriage return (RE2, as a SQL literal)
+_CONTROL = r"'[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]'"
 # database servers by their URLs' schemes: PostgreSQL and MySQL (or MariaDB)
 SERVER_URLS = {"postgres": ("postgresql://", "postgres://"), "mysql": ("mysql://", "mariadb://")}
 DEFAULT_MAX_ROWS = 20_000
@@ -908,7 +910,8 @@ class Reader:
         hold, judged over the whole table (one query for them all):
         - a BLOB column (SQLite without a declared type: `CREATE TABLE t (a, b)`, whose values
           the scanner gives as bytes no statistic or value node reads) whose every value is
-          UTF-8 text: integers, other numbers or text; bytes that are no text stay BLOB;
+          UTF-8 text (control characters aside: tab and line breaks): integers, other
+          numbers or text; bytes that are no text stay BLOB;
         - with `blobs` False, the columns are text (`sqlite_all_varchar`, for a table whose
           values do not all fit their declared types): each column whose every value casts
           to its declared type is read as that type, a numeric one whose values are all
@@ -927,7 +930,11 @@ class Reader:
             # an integer only where the text is one: a cast would round "0.946" to 1
             exact = f"CAST(TRY_CAST({text} AS {first}) AS VARCHAR) = {text}" \
                 if held or first in numeric[:5] else f"TRY_CAST({text} AS {first}) IS NOT NULL"
-            probes += [f"count({q})", f"count({text})", f"count(CASE WHEN {exact} THEN 1 END)",
+            # bytes are text where they decode as UTF-8 without control characters (but tab
+            # and line breaks): b"\x00\x01" decodes, yet is an image's or a hash's bytes
+            texts = f"count(CASE WHEN NOT regexp_matches({text}, {_CONTROL}) THEN 1 END)" \
+                if blobs else f"count({text})"
+            probes += [f"count({q})", texts, f"count(CASE WHEN {exact} THEN 1 END)",
                        f"count(TRY_CAST({text} AS {then or 'VARCHAR'}))"]
             plans.append((q, f"decode({q})" if blobs else q, first, then))
         try:
