@@ -704,6 +704,19 @@ def test_sql_context_quotes_join_names_that_are_no_plain_identifiers(tmp_path):
     assert _plain("sales.Orders", "duckdb") == "sales.Orders"
 
 
+def test_sql_context_quotes_join_names_that_sql_reserves(tmp_path):
+    """`order.user = user.id` is no SQL: `order` and `user` are reserved words."""
+    db = tmp_path / "r.sqlite"
+    g = sqlite_join_graph(db, """
+        CREATE TABLE user (id INTEGER PRIMARY KEY, name TEXT);
+        CREATE TABLE "order" (id INTEGER PRIMARY KEY, "user" INTEGER REFERENCES user(id),
+                              total REAL);
+    """)
+    by = {p.name: p for p in profile_tables(discover(str(db)), progress=False)}
+    text = sql_context([by["order"], by["user"]], g.joins, values=False)
+    assert '--   "order"."user" = "user".id  (declared)' in text
+
+
 def test_a_key_column_in_many_tables_joins_the_table_it_identifies():
     from tablegraph.tables.records import ColumnProfile, TableProfile
 

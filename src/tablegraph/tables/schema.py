@@ -21,6 +21,7 @@ that no join path connects.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from tablegraph.tables.joins import Join, JoinGraph, identifies
 from tablegraph.tables.records import TableProfile
@@ -73,13 +74,26 @@ def _qualified(name: str, dialect: str) -> str:
     return ".".join(_quoted(p, dialect) for p in name.split("."))
 
 
+@cache
+def _reserved() -> frozenset[str]:
+    """Words that SQL reserves (`select`, `order`, `user`, `group`), lower case: the reserved
+    keywords of sqlglot's DuckDB (PostgreSQL's list and DuckDB's own) and MySQL dialects."""
+    from sqlglot.dialects.duckdb import DuckDB
+    from sqlglot.dialects.mysql import MySQL
+
+    return frozenset(DuckDB.Generator.RESERVED_KEYWORDS | MySQL.Generator.RESERVED_KEYWORDS)
+
+
 def _plain(name: str, dialect: str) -> str:
     """A (schema-qualified) name as written in a join condition: as it is where each part is
-    a plain identifier (`orders.customer_id`), quoted where not (`"Order Details"`, and
-    PostgreSQL's `"Orders"`, which unquoted would be `orders`)."""
+    a plain identifier (`orders.customer_id`), quoted where not (`"Order Details"`, a word
+    SQL reserves such as `"order"`, and PostgreSQL's `"Orders"`, which unquoted would be
+    `orders`)."""
+    reserved = _reserved()
+
     def plain(p: str) -> bool:
         return bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", p)) and \
-            (dialect != "postgres" or p == p.lower())
+            p.lower() not in reserved and (dialect != "postgres" or p == p.lower())
     return ".".join(p if plain(p) else _quoted(p, dialect) for p in name.split("."))
 
 
