@@ -325,6 +325,26 @@ def test_text2sql_data_sentences_are_questions_with_their_variables_filled_in(tm
         read_questions(f)
 
 
+def test_a_conversation_is_read_as_its_final_question(tmp_path):
+    """SParC and CoSQL ship interactions: turns that lean on the turns before them ("only the
+    refunded ones") and a final question that says it all, read with its SQL as the gold."""
+    rows = [{"database_id": "shop", "interaction": [
+                {"utterance": "show all orders", "query": "SELECT * FROM orders"},
+                {"utterance": "only the refunded ones",
+                 "query": "SELECT * FROM orders WHERE status = 'refunded'"}],
+             "final": {"utterance": "Which customers had an order refunded?",
+                       "query": "SELECT c.name FROM customers AS c JOIN orders AS o "
+                                "ON o.customer_id = c.id WHERE o.status = 'refunded'"}},
+            {"database_id": "zoo", "interaction": [],
+             "final": {"utterance": "How many lions?", "query": "SELECT count(*) FROM animals"}}]
+    f = tmp_path / "sparc_dev.json"
+    f.write_text(json.dumps(rows))
+    assert read_questions(f, database="shop") == [
+        Question("Which customers had an order refunded?", ("customers", "orders"))]
+    assert read_question_texts(f) == ["Which customers had an order refunded?",
+                                      "How many lions?"]
+
+
 def test_a_questions_file_in_utf16_reads(tmp_path):
     """Excel's and SQL Server's "Unicode" files are UTF-16 with a byte-order mark."""
     path = tmp_path / "q.csv"

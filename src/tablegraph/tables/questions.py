@@ -14,7 +14,8 @@ CSV with a header, whose columns are read as the same keys (`table,question` at 
 Where the question's text has another key (Spider-Syn's "SpiderSynQuestion"), `question_key`
 names it. The older benchmarks' layout (text2sql-data: GeoQuery, ATIS, Academic, ...), one
 record per query with its `sentences` and a list of equivalent `sql`, is read as one question
-per sentence, its variables filled in (`_sentences`).
+per sentence, its variables filled in (`_sentences`); a conversation (SParC, CoSQL: its
+`interaction` of turns and its `final` question) as its final question (`_final_question`).
 
 No gold table (an empty list or cell), or SQL that is empty, null or "null" (EHRSQL's mark), is
 an unanswerable question.
@@ -114,8 +115,9 @@ def _csv_records(text: str, source: str, question_key: str = "question"
 GOLD_KEYS = ("tables", "table", "sql", "query")  # where gold tables come from, first wins
 ID_KEYS = ("question_id", "id", "instance_id")  # a record's own id (BIRD, EHRSQL, Spider 2.0)
 # other benchmarks' names for the same keys, read as ours where ours is absent
-KEY_ALIASES = {"db": "db_id", "database": "db_id", "db_name": "db_id", "gold_tables": "tables",
-               "gold_sql": "sql", "gold_query": "sql", "sql_query": "sql"}
+KEY_ALIASES = {"db": "db_id", "database": "db_id", "db_name": "db_id", "database_id": "db_id",
+               "gold_tables": "tables", "gold_sql": "sql", "gold_query": "sql",
+               "sql_query": "sql"}
 
 
 def _canonical(record: dict) -> dict:
@@ -278,7 +280,25 @@ def _json_records(text: str, source: str, question_key: str = "question"
         if not isinstance(x, dict):
             raise TableGraphError(f"{source}, {where} {n}: not a JSON object")
     records = [(n, _canonical({str(k).lower(): v for k, v in x.items()})) for n, x in records]
-    return where, [r for n, x in records for r in _sentences(n, x, f"{source}, {where} {n}")]
+    return where, [r for n, x in records
+                   for r in _sentences(n, _final_question(x), f"{source}, {where} {n}")]
+
+
+def _final_question(record: dict) -> dict:
+    """A record of the conversational layout (SParC, CoSQL: `{"database_id", "interaction":
+    [{"utterance", "query"}, ...], "final": {"utterance", "query"}}`) -> the record of its
+    final question, which says in full what the turns reach step by step ("only the refunded
+    ones" reads nothing without the turn before it): the utterance as the question, its SQL
+    as the gold. Any other record: itself."""
+    final = record.get("final")
+    if "question" in record or not isinstance(final, dict) or \
+            not isinstance(final.get("utterance"), str):
+        return record
+    out = {k: v for k, v in record.items() if k not in ("final", "interaction")}
+    out["question"] = final["utterance"]
+    if final.get("query") is not None and not any(k in out for k in GOLD_KEYS):
+        out["query"] = final["query"]
+    return out
 
 
 SENTENCE = "\0sentence"  # the key of a sentence's number in its record (no file has it)
