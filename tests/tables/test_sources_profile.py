@@ -1,11 +1,12 @@
 import duckdb
+import json
 import numpy as np
 import pytest
 import sqlite3
 from pathlib import Path
 
 from tablegraph.tables.profile import FEATURES, profile_tables
-from tablegraph.tables.stats import STATS_DIM
+from tablegraph.tables.stats import FEATURE_INDEX, STATS_DIM
 from tablegraph.tables.sources import Reader, discover
 from tablegraph.utils import TableGraphError
 
@@ -74,6 +75,28 @@ def test_tsv_and_json_files(tmp_path):
     assert [c.name for c in stock.columns] == ["item, name", "qty"] and stock.n_rows == 2
     assert orders.n_rows == 2 and [c.name for c in orders.columns] == ["id", "city"]
     assert events.n_rows == 3 and "refund" in events.columns[1].top_values
+
+
+def test_the_elements_of_lists_of_text_are_a_columns_values(tmp_path):
+    """A JSON array of strings (Parquet's list<string>) is a column of tags or categories:
+    its elements are its values and its lexicon, so that "orders sent express" finds it; a
+    list of numbers or of records has none, and the statistics stay a nested column's."""
+    from tablegraph.model.linking import SchemaLinker
+
+    rows = [{"id": i, "tags": [["gift", "express", "fragile"][i % 3], "gift"] if i % 4 else
+             None, "sizes": [i, i + 1], "items": [{"sku": f"S{i}"}]} for i in range(12)]
+    (tmp_path / "orders.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (p,) = profile_tables(discover(tmp_path), progress=False, use_cache=False)
+    c = {c.name: c for c in p.columns}
+    assert c["tags"].dtype == "VARCHAR[]"
+    assert c["tags"].top_values[0] == "gift" and set(c["tags"].top_values) == {
+        "gift", "express", "fragile"}
+    assert set(c["tags"].lexicon) == {"gift", "express", "fragile"}
+    assert c["sizes"].top_values == c["items"].top_values == [] == c["items"].lexicon
+    assert c["tags"].stats[FEATURE_INDEX["type_nested"]] == 1.0
+    linker = SchemaLinker([(p.name, [x.name for x in p.columns], c["tags"].top_values,
+                            c["tags"].lexicon)])
+    assert 0 in linker.found_values("orders sent express")
 
 
 def test_a_broken_sqlite_view_is_skipped_not_the_database(tmp_path):

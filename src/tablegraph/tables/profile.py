@@ -187,9 +187,18 @@ def _stacked_values(columns: dict[int, tuple[str, str]], relation: str = "s") ->
     parts = []
     for i, (col, family) in columns.items():
         c = quote_ident(col)
+        if family == TEXT_LIST:  # each element of each list
+            parts.append(f"SELECT ci, v FROM (SELECT {i} AS ci, unnest({c}) AS v FROM "
+                         f"{relation}) WHERE v IS NOT NULL")
+            continue
         v = f"md5(CAST({c} AS BLOB))" if family == "type_blob" else f"CAST({c} AS VARCHAR)"
         parts.append(f"SELECT {i} AS ci, {v} AS v FROM {relation} WHERE {c} IS NOT NULL")
     return " UNION ALL ".join(parts)
+
+
+# a list of text (`VARCHAR[]`: a JSON array of strings, Parquet's list<string>): its elements
+# are its values (tags, categories), which the statistics, as of any nested column, leave out
+TEXT_LIST = "text_list"
 
 
 # a column's distinct values `v` with their counts `n`, most frequent first (ties by hash)
@@ -456,6 +465,14 @@ def profile_sample(reader: Reader, ref: TableRef, top_k: int = TOP_K_VALUES,
             unique_keys = composite_keys(reader, tmp, fams, raws, n_sampled)
             text = {i: (name, fam) for i, (name, fam) in enumerate(fams)
                     if n_sampled and _text_like(fam, stats[i])}
+            lists = {i: (name, TEXT_LIST) for i, (name, dtype) in enumerate(cols)
+                     if n_sampled and dtype.upper() == "VARCHAR[]"}
+            if lists:  # their most frequent elements (their statistics stay a nested column's)
+                order = sorted(lists)
+                for row in reader.con.execute(_values_sql([lists[i] for i in order],
+                                                          top_k)).fetchall():
+                    vals[order[row[0]]] = tuple(row[1:])
+            text |= lists
             lexicons = _lexicons(reader, tmp, n_sampled, text) if text else {}
         except duckdb.Error as e:
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
@@ -561,7 +578,7 @@ def _cache_path(fingerprint: str | None, ref: TableRef, max_rows: int, seed: int
     key = hashlib.sha256(
         f"{PROFILE_VERSION}|{fingerprint}|{max_rows}|{seed}|{top_k}|lexicon {LEXICON_SIZE} "
         f"{LEXICON_CHARS} {LEXICON_FULL_ROWS}|keys 2|declared types 3|comments|integral sketches|"
-        f"decimal commas|control bytes|"
+        f"decimal commas|control bytes|text lists|"
         f"{ref.name}".encode())
     return cache_root() / "profiles" / f"{key.hexdigest()[:32]}.json"
 
