@@ -99,6 +99,41 @@ def test_the_elements_of_lists_of_text_are_a_columns_values(tmp_path):
     assert 0 in linker.found_values("orders sent express")
 
 
+def test_a_records_fields_are_columns_and_sql_context_writes_the_record(tmp_path):
+    """A JSON object (Parquet's group) is read as its fields, each a column named by its
+    path, so that "orders shipped to Rome" finds `customer.address.city`'s value and
+    `customer.id` joins `customers.id`; a list of records stays one column; the CREATE TABLE
+    statement writes the record as the source holds it, and the join as DuckDB reads it."""
+    from tablegraph.tables.joins import join_graph
+    from tablegraph.tables.schema import sql_context
+
+    (tmp_path / "orders.jsonl").write_text("".join(json.dumps(
+        {"id": i, "customer": {"id": i % 5 + 1, "address": {"city": ["Oslo", "Rome"][i % 2]}},
+         "items": [{"sku": "S1"}], "total": i * 1.5}) + "\n" for i in range(20)))
+    (tmp_path / "customers.jsonl").write_text("".join(json.dumps({"id": i, "name": f"C{i}"})
+                                                      + "\n" for i in range(1, 6)))
+    customers, orders = profile_tables(discover(tmp_path), progress=False, use_cache=False)
+    assert [(c.name, c.dtype) for c in orders.columns] == [
+        ("id", "BIGINT"), ("customer.id", "BIGINT"), ("customer.address.city", "VARCHAR"),
+        ("items", "STRUCT(sku VARCHAR)[]"), ("total", "DOUBLE")]
+    assert set(orders.columns[2].top_values) == {"Oslo", "Rome"}
+    assert orders.nested == {"customer": "STRUCT(id BIGINT, address STRUCT(city VARCHAR))"}
+    assert type(orders).from_json(orders.to_json()).nested == orders.nested
+    assert "nested" not in customers.to_json()  # a profile without records as it was
+    g = join_graph([customers, orders])
+    assert [j.conditions() for j in g.joins] == [["orders.customer.id = customers.id"]]
+    text = sql_context([orders, customers], g.joins)
+    assert '"customer" STRUCT(id BIGINT, address STRUCT(city TEXT)),\n  "items"' in text
+    assert text.count('"customer"') == 1 and "FOREIGN KEY" not in text
+    assert "-- customer.address.city: " in text
+    assert "--   orders.customer.id = customers.id  (inferred" in text
+    # a field's path that is another column's name: the record stays one column
+    (tmp_path / "customers.jsonl").unlink()
+    (tmp_path / "orders.jsonl").write_text('{"customer.id": 1, "customer": {"id": 2}}\n')
+    (orders,) = profile_tables(discover(tmp_path), progress=False, use_cache=False)
+    assert [c.name for c in orders.columns] == ["customer.id", "customer"] and not orders.nested
+
+
 def test_a_broken_sqlite_view_is_skipped_not_the_database(tmp_path):
     """A SQLite view whose table is gone made DuckDB's listing of views fail, and with it the
     whole database; now that view alone is skipped, with why."""

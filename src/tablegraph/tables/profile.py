@@ -489,7 +489,7 @@ def profile_sample(reader: Reader, ref: TableRef, top_k: int = TOP_K_VALUES,
                                           notes.get(name.lower(), "")))
         return TableProfile(ref.name, display_location(ref.location), total, int(n_sampled),
                             profiles, list(declared.primary_key), list(declared.foreign_keys),
-                            unique_keys, declared.comment, ref.database)
+                            unique_keys, declared.comment, ref.database, reader.nested_of(tmp))
     finally:
         reader.drop(tmp)
 
@@ -578,7 +578,7 @@ def _cache_path(fingerprint: str | None, ref: TableRef, max_rows: int, seed: int
     key = hashlib.sha256(
         f"{PROFILE_VERSION}|{fingerprint}|{max_rows}|{seed}|{top_k}|lexicon {LEXICON_SIZE} "
         f"{LEXICON_CHARS} {LEXICON_FULL_ROWS}|keys 2|declared types 3|comments|integral sketches|"
-        f"decimal commas|control bytes|text lists|"
+        f"decimal commas|control bytes|text lists|record fields|"
         f"{ref.name}".encode())
     return cache_root() / "profiles" / f"{key.hexdigest()[:32]}.json"
 

@@ -96,6 +96,9 @@ class TableProfile:
     # the database of a catalogue of several this table is one of (`TableRef.database`); ""
     # for one database. Joins are found within a database.
     database: str = ""
+    # {record column: its DuckDB type} of a table whose records (JSON objects, Parquet's
+    # groups) are read as their fields, each a column named by its path (`customer.city`)
+    nested: dict[str, str] = field(default_factory=dict)
 
     @property
     def stats(self) -> np.ndarray:
@@ -110,7 +113,8 @@ class TableProfile:
                 "primary_key": self.primary_key,
                 "foreign_keys": [k.to_json() for k in self.foreign_keys],
                 "unique_keys": self.unique_keys, "comment": self.comment,
-                **({"database": self.database} if self.database else {})}
+                **({"database": self.database} if self.database else {}),
+                **({"nested": self.nested} if self.nested else {})}
 
     @staticmethod
     def from_json(d: dict) -> "TableProfile":
@@ -119,7 +123,8 @@ class TableProfile:
                             list(d.get("primary_key", [])),
                             [ForeignKey.from_json(k) for k in d.get("foreign_keys", [])],
                             [list(k) for k in d.get("unique_keys", [])],
-                            str(d.get("comment", "")), str(d.get("database", "")))
+                            str(d.get("comment", "")), str(d.get("database", "")),
+                            {str(k): str(v) for k, v in d.get("nested", {}).items()})
 
 
 class TableNames:

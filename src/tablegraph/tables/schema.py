@@ -125,23 +125,35 @@ def create_table(profile: TableProfile, joins: list[Join], values: bool = True,
     table that the question names, written whole and first in their column's comment, as the
     literal a query compares with (no values at all without `values`). A PostgreSQL enum's
     `CREATE TYPE ... AS ENUM` comes first, unless it is in `types_written` (the types the
-    statements before wrote; updated)."""
+    statements before wrote; updated). The fields of a record (`customer.city`, columns of
+    the profile) are written as the record column the source holds (`"customer"
+    STRUCT(...)`)."""
     import sqlglot
     from sqlglot import exp
 
     dialect = dialect_of(profile)
     inline = dialect == "mysql"  # MySQL has no COMMENT ON: its comments go in the statement
+    def column_def(name: str, dtype: str) -> str:
+        try:
+            kind = exp.DataType.build(dtype, dialect="duckdb")
+        except (sqlglot.errors.ParseError, ValueError):
+            kind = exp.DataType.build("TEXT")
+        return exp.ColumnDef(this=exp.to_identifier(name, quoted=True),
+                             kind=kind).sql(dialect=dialect)
+
     parts = []
+    written: set[str] = set()  # the records whose fields are columns, as the source has them
     for c in profile.columns:
+        record = next((r for r in profile.nested if c.name.startswith(r + ".")), None)
+        if record is not None:  # `customer.city`: the record column `customer` once
+            if record not in written:
+                written.add(record)
+                parts.append(column_def(record, profile.nested[record]))
+            continue
         if c.declared:  # the catalog's own words (SQLite: `DATETIME`, `varchar(20)`)
             part = f"{_quoted(c.name, dialect)} {c.declared}"
         else:
-            try:
-                kind = exp.DataType.build(c.dtype, dialect="duckdb")
-            except (sqlglot.errors.ParseError, ValueError):
-                kind = exp.DataType.build("TEXT")
-            part = exp.ColumnDef(this=exp.to_identifier(c.name, quoted=True),
-                                 kind=kind).sql(dialect=dialect)
+            part = column_def(c.name, c.dtype)
         parts.append(part + (f" COMMENT {_literal(c.comment)}" if inline and c.comment else ""))
     if profile.primary_key:
         parts.append("PRIMARY KEY (" + ", ".join(_quoted(k, dialect)
@@ -154,6 +166,8 @@ def create_table(profile: TableProfile, joins: list[Join], values: bool = True,
                 other is None or other.n_sampled <= 1 or identifies(other, j.right_columns)):
             fks.append((j.left_columns, j.right, j.right_columns))
     for columns, table, ref in dict.fromkeys(fks):
+        if any(c.startswith(r + ".") for c in columns for r in profile.nested):
+            continue  # a record's field is no column a key can name: the joins list it
         parts.append("FOREIGN KEY (" + ", ".join(_quoted(c, dialect) for c in columns)
                      + ") REFERENCES " + _qualified(table, dialect) + " ("
                      + ", ".join(_quoted(c, dialect) for c in ref) + ")")

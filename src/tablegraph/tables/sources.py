@@ -62,6 +62,7 @@ _CONTROL = r"'[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]'"
 # database servers by their URLs' schemes: PostgreSQL and MySQL (or MariaDB)
 SERVER_URLS = {"postgres": ("postgresql://", "postgres://"), "mysql": ("mysql://", "mariadb://")}
 DEFAULT_MAX_ROWS = 20_000
+RECORD_DEPTH = 3  # a record's fields are columns down to records this deep (`customer.address.city`)
 DEFAULT_SAMPLE_SEED = 42
 # what SQLite's virtual tables keep beside them: FTS3/4, FTS5, R*Tree
 SQLITE_SHADOW_PARTS = ("content", "segments", "segdir", "docsize", "stat", "data", "idx",
@@ -654,6 +655,7 @@ class Reader:
         self._loaded: set[str] = set()
         self._n = 0
         self._relations: dict[str, tuple[str, int]] = {}  # sample -> (its relation, rows)
+        self._records: dict[str, dict[str, str]] = {}  # sample -> its records (`nested_of`)
         self._notes: dict[str, dict] = {}  # DuckDB file -> its comments (`comments`)
 
     def __enter__(self) -> "Reader":
@@ -835,16 +837,20 @@ class Reader:
                     raw = self.relation_sql(ref, encoding, delimiter, strict=False)
             raw = self._decimal_commas(raw, described)
         declared: list[tuple[str, str]] = []
+        records: dict[str, str] = {}
         if ref.kind == "sqlite":
             try:
                 declared = [(r[0], r[1]) for r in self.con.execute(f"DESCRIBE {raw}").fetchall()]
             except duckdb.Error:
                 pass  # what cannot be read is reported below
+        else:
+            raw, records = self._fields_as_columns(raw)
         # a column without a declared type comes through the scanner as bytes (BLOB)
         rel = self._read_as_held(raw, [(c, "BLOB") for c, t in declared if t == "BLOB"],
                                  blobs=True)
         self._n += 1
         tmp = f"tg_sample_{self._n}"
+        self._records[tmp] = records
         try:
             return tmp, self._materialise(rel, tmp)
         except duckdb.Error as e:
@@ -864,6 +870,50 @@ class Reader:
                                   f"{redact(_first_line(e), ref.location)}") from e
         finally:
             self.con.execute("SET sqlite_all_varchar = false")
+
+    def _fields_as_columns(self, rel: str) -> tuple[str, dict[str, str]]:
+        """`rel` with each record column (`STRUCT`: a JSON object, Parquet's group) read as
+        its fields, each a column named by its path (`customer.city`; a record in a record:
+        `customer.address.city`, up to `RECORD_DEPTH` deep), where the record stood; and
+        {record column: its type} for the CREATE TABLE statements (`schema.create_table`).
+        A list of records stays one column. `rel` as it is where it has no record."""
+        try:
+            described = self.con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()
+        except duckdb.Error:
+            return rel, {}  # what cannot be read is reported where the sample is drawn
+
+        def record(dtype: str) -> bool:  # a STRUCT, not a list of them (`STRUCT(...)[]`)
+            return dtype.startswith("STRUCT(") and dtype.endswith(")")
+
+        if not any(record(str(t)) for _, t, *_ in described):
+            return rel, {}
+        records: dict[str, str] = {}
+
+        def fields(path: list[str], expr: str, dtype: str, depth: int
+                   ) -> list[tuple[str, str]]:  # [(expression, column name)]
+            if not record(dtype) or depth > RECORD_DEPTH:
+                return [(expr, ".".join(path))]
+            if depth == 1:
+                records[path[0]] = dtype
+            inner = self.con.execute(f"DESCRIBE SELECT unnest({expr}) FROM {rel}").fetchall()
+            return [x for name, t, *_ in inner
+                    for x in fields(path + [name], f"struct_extract({expr}, "
+                                    f"{quote_literal(name)})", str(t), depth + 1)]
+
+        try:
+            columns = [x for name, t, *_ in described
+                       for x in fields([name], quote_ident(name), str(t), 1)]
+        except duckdb.Error:
+            return rel, {}
+        if len({n.lower() for _, n in columns}) < len(columns):
+            return rel, {}  # a field's path is another column's name: the records stay
+        listed = ", ".join(f"{e} AS {quote_ident(n)}" for e, n in columns)
+        return f"(SELECT {listed} FROM {rel})", records
+
+    def nested_of(self, tmp: str) -> dict[str, str]:
+        """{record column: its DuckDB type} of the table sampled in `tmp`, whose fields are
+        its columns (`_fields_as_columns`)."""
+        return self._records.get(tmp, {})
 
     def _decimal_commas(self, rel: str, described: list | None = None) -> str:
         """`rel` (a CSV file) with each text column whose every value is a number written
@@ -1065,6 +1115,7 @@ class Reader:
 
     def drop(self, tmp: str) -> None:
         self._relations.pop(tmp, None)
+        self._records.pop(tmp, None)
         self.con.execute(f"DROP TABLE IF EXISTS {tmp}")
 
 
