@@ -134,6 +134,20 @@ def test_a_records_fields_are_columns_and_sql_context_writes_the_record(tmp_path
     assert [c.name for c in orders.columns] == ["customer.id", "customer"] and not orders.nested
 
 
+def test_a_json_object_that_wraps_a_list_of_records_is_read_as_the_records(tmp_path):
+    """An API's export (`{"data": [...], "meta": {...}}`) is one row of a list: the records
+    are the table, each field a column; a file of several records keeps its lists."""
+    (tmp_path / "cities.json").write_text(json.dumps(
+        {"data": [{"id": i, "city": ["Oslo", "Rome"][i % 2], "geo": {"lat": i}}
+                  for i in range(10)], "meta": {"count": 10}, "next": None}))
+    (tmp_path / "orders.json").write_text(json.dumps(
+        [{"id": i, "items": [{"sku": "S1"}, {"sku": "S2"}]} for i in range(3)]))
+    cities, orders = profile_tables(discover(tmp_path), progress=False, use_cache=False)
+    assert (cities.n_rows, [c.name for c in cities.columns]) == (10, ["id", "city", "geo.lat"])
+    assert set(cities.columns[1].top_values) == {"Oslo", "Rome"}
+    assert (orders.n_rows, [c.name for c in orders.columns]) == (3, ["id", "items"])
+
+
 def test_a_broken_sqlite_view_is_skipped_not_the_database(tmp_path):
     """A SQLite view whose table is gone made DuckDB's listing of views fail, and with it the
     whole database; now that view alone is skipped, with why."""

@@ -578,7 +578,7 @@ def _cache_path(fingerprint: str | None, ref: TableRef, max_rows: int, seed: int
     key = hashlib.sha256(
         f"{PROFILE_VERSION}|{fingerprint}|{max_rows}|{seed}|{top_k}|lexicon {LEXICON_SIZE} "
         f"{LEXICON_CHARS} {LEXICON_FULL_ROWS}|keys 2|declared types 3|comments|integral sketches|"
-        f"decimal commas|control bytes|text lists|record fields|"
+        f"decimal commas|control bytes|text lists|record fields|wrapped records|"
         f"{ref.name}".encode())
     return cache_root() / "profiles" / f"{key.hexdigest()[:32]}.json"
 

@@ -62,7 +62,8 @@ _CONTROL = r"'[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]'"
 # database servers by their URLs' schemes: PostgreSQL and MySQL (or MariaDB)
 SERVER_URLS = {"postgres": ("postgresql://", "postgres://"), "mysql": ("mysql://", "mariadb://")}
 DEFAULT_MAX_ROWS = 20_000
-RECORD_DEPTH = 3  # a record's fields are columns down to records this deep (`customer.address.city`)
+# a record's fields are columns down to records this deep (`customer.address.city`)
+RECORD_DEPTH = 3
 DEFAULT_SAMPLE_SEED = 42
 # what SQLite's virtual tables keep beside them: FTS3/4, FTS5, R*Tree
 SQLITE_SHADOW_PARTS = ("content", "segments", "segdir", "docsize", "stat", "data", "idx",
@@ -844,6 +845,8 @@ class Reader:
             except duckdb.Error:
                 pass  # what cannot be read is reported below
         else:
+            if ref.kind == "file" and file_format(ref.files[0]) == "json":
+                raw = self._wrapped_records(raw)
             raw, records = self._fields_as_columns(raw)
         # a column without a declared type comes through the scanner as bytes (BLOB)
         rel = self._read_as_held(raw, [(c, "BLOB") for c, t in declared if t == "BLOB"],
@@ -870,6 +873,25 @@ class Reader:
                                   f"{redact(_first_line(e), ref.location)}") from e
         finally:
             self.con.execute("SET sqlite_all_varchar = false")
+
+    def _wrapped_records(self, rel: str) -> str:
+        """`rel` (JSON) as the records of its one list of records where it is one object
+        that wraps them, as APIs export (`{"data": [{...}, ...], "meta": {...}}`,
+        `{"results": [...]}`, GeoJSON's `features`): one row of a list is no table; its
+        records are. `rel` as it is otherwise."""
+        try:
+            described = self.con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()
+            lists = [name for name, t, *_ in described
+                     if str(t).startswith("STRUCT(") and str(t).endswith(")[]")]
+            if len(lists) != 1 or \
+                    self.con.execute(f"SELECT count(*) FROM {rel}").fetchone()[0] != 1:
+                return rel
+            wrapped = f"(SELECT unnest(r) FROM (SELECT unnest({quote_ident(lists[0])}) AS r " \
+                      f"FROM {rel}))"
+            self.con.execute(f"DESCRIBE SELECT * FROM {wrapped}").fetchall()
+        except duckdb.Error:
+            return rel  # what cannot be read is reported where the sample is drawn
+        return wrapped
 
     def _fields_as_columns(self, rel: str) -> tuple[str, dict[str, str]]:
         """`rel` with each record column (`STRUCT`: a JSON object, Parquet's group) read as
