@@ -884,7 +884,8 @@ class Reader:
             lists = [name for name, t, *_ in described
                      if str(t).startswith("STRUCT(") and str(t).endswith(")[]")]
             if len(lists) != 1 or \
-                    self.con.execute(f"SELECT count(*) FROM {rel}").fetchone()[0] != 1:
+                    self.con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {rel} LIMIT 2)"
+                                     ).fetchone()[0] != 1:
                 return rel
             wrapped = f"(SELECT unnest(r) FROM (SELECT unnest({quote_ident(lists[0])}) AS r " \
                       f"FROM {rel}))"
