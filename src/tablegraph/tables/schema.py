@@ -133,6 +133,7 @@ def create_table(profile: TableProfile, joins: list[Join], values: bool = True,
 
     dialect = dialect_of(profile)
     inline = dialect == "mysql"  # MySQL has no COMMENT ON: its comments go in the statement
+
     def column_def(name: str, dtype: str) -> str:
         try:
             kind = exp.DataType.build(dtype, dialect="duckdb")
