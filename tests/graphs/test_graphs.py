@@ -179,3 +179,22 @@ def test_a_database_keeps_its_lexicons_within_the_budget(tiny_tables, monkeypatc
         assert len(n.lexicon) == len(n.lexicon_owners) and len(set(n.lexicon_owners)) == \
             len(n.lexicon) and n.lexicon == [v for v in old if v in n.lexicon]
     assert sum(len(g.nodes.lexicon) for g in graphs) < sum(map(len, before))
+
+
+def test_a_records_column_node_says_its_fields(tmp_path):
+    """A column whose type is a record or a list of records (BigQuery's `STRUCT<...>`, a JSON
+    list of objects) and that has no comment embeds its fields' names in words: "which
+    browser is used most" asks for a field of `device`, which its name alone does not say."""
+    import json
+
+    (tmp_path / "sessions.jsonl").write_text("".join(json.dumps(
+        {"id": i, "hits": [{"hitNumber": 1, "pagePath": "/"}], "device": {"browser": "x"}})
+        + "\n" for i in range(5)))
+    (p,) = profile_tables(discover(tmp_path), progress=False, use_cache=False)
+    texts = dict(zip([c.name for c in p.columns], table_nodes(p, GraphConfig()).texts))
+    assert texts == {"id": "id", "hits": "hits (hit number, page path)",
+                     "device.browser": "device browser"}
+    from tablegraph.graphs.nodes import record_fields
+    assert record_fields("STRUCT<browser STRING, isMobile BOOL>") == "browser, is mobile"
+    assert record_fields("ARRAY<STRUCT<page STRUCT<pagePath STRING>>>") == "page, page path"
+    assert record_fields("DECIMAL(10, 2)") == record_fields("VARCHAR[]") == ""

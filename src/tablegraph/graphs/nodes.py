@@ -169,13 +169,30 @@ def described(words: str, comment: str) -> str:
     return f"{words} ({comment})"
 
 
+# a field of a record type as DuckDB, BigQuery and Snowflake write it: a name after `<`, `(`
+# or `,` and before its type (`STRUCT<browser STRING, ...>`, `STRUCT("name" VARCHAR, ...)`)
+_FIELD = re.compile(r'[<(,]\s*"?([A-Za-z_][A-Za-z0-9_]*)"?\s+[A-Za-z]')
+
+
+def record_fields(dtype: str) -> str:
+    """The fields of a record type, or of a list of records, in words, in order, as a
+    column's node says what it holds where the catalog has no comment on it (`device`:
+    "browser, operating system, is mobile"): a question asks for the fields, which the
+    column's name alone does not say. "" for any other type."""
+    head = dtype.lstrip().upper()
+    if not head.startswith(("STRUCT", "ARRAY<STRUCT", "RECORD", "OBJECT")):
+        return ""
+    return ", ".join(dict.fromkeys(name_to_words(f) for f in _FIELD.findall(dtype)))
+
+
 def table_nodes(profile: "TableProfile", cfg: GraphConfig) -> TableNodes:
     """A table profile -> its nodes (see the module docstring for the order)."""
     columns = [c.name for c in profile.columns]
     kinds = [int(NodeKind.COLUMN)] * len(columns)
     owners = list(range(len(columns)))
     labels = list(columns)
-    texts = [described(name_to_words(c.name), c.comment) for c in profile.columns]
+    texts = [described(name_to_words(c.name), c.comment or record_fields(c.declared or c.dtype))
+             for c in profile.columns]
     if cfg.table_node or not columns:
         words = name_to_words(profile.name, table=True)
         kinds.append(int(NodeKind.TABLE))
