@@ -169,20 +169,23 @@ def described(words: str, comment: str) -> str:
     return f"{words} ({comment})"
 
 
-# a field of a record type as DuckDB, BigQuery and Snowflake write it: a name after `<`, `(`
-# or `,` and before its type (`STRUCT<browser STRING, ...>`, `STRUCT("name" VARCHAR, ...)`)
-_FIELD = re.compile(r'[<(,]\s*"?([A-Za-z_][A-Za-z0-9_]*)"?\s+[A-Za-z]')
-
-
 def record_fields(dtype: str) -> str:
     """The fields of a record type, or of a list of records, in words, in order, as a
     column's node says what it holds where the catalog has no comment on it (`device`:
     "browser, operating system, is mobile"): a question asks for the fields, which the
-    column's name alone does not say. "" for any other type."""
-    head = dtype.lstrip().upper()
-    if not head.startswith(("STRUCT", "ARRAY<STRUCT", "RECORD", "OBJECT")):
+    column's name alone does not say. The type is read by sqlglot (DuckDB's `STRUCT(...)`,
+    BigQuery's `STRUCT<...>`, a record in a record). "" for any other type."""
+    if "STRUCT" not in dtype.upper():  # the one family with fields; most columns end here
         return ""
-    return ", ".join(dict.fromkeys(name_to_words(f) for f in _FIELD.findall(dtype)))
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        kind = exp.DataType.build(dtype, dialect="duckdb")
+    except (sqlglot.errors.ParseError, ValueError):
+        return ""
+    fields = kind.find_all(exp.ColumnDef, bfs=False)  # in the order the type writes them
+    return ", ".join(dict.fromkeys(name_to_words(f.name) for f in fields))
 
 
 def table_nodes(profile: "TableProfile", cfg: GraphConfig) -> TableNodes:
