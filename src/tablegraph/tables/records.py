@@ -100,6 +100,11 @@ class TableProfile:
     # groups) are read as their fields, each a column named by its path (`customer.city`)
     nested: dict[str, str] = field(default_factory=dict)
 
+    def record_of(self, column: str) -> str | None:
+        """The record column (`nested`) that `column` is a field of (`customer` for
+        `customer.city`); None for a column of the table."""
+        return next((r for r in self.nested if column.startswith(r + ".")), None)
+
     @property
     def stats(self) -> np.ndarray:
         """[n_columns, 128] float32."""

@@ -145,7 +145,7 @@ def create_table(profile: TableProfile, joins: list[Join], values: bool = True,
     parts = []
     written: set[str] = set()  # the records whose fields are columns, as the source has them
     for c in profile.columns:
-        record = next((r for r in profile.nested if c.name.startswith(r + ".")), None)
+        record = profile.record_of(c.name)
         if record is not None:  # `customer.city`: the record column `customer` once
             if record not in written:
                 written.add(record)
@@ -167,7 +167,7 @@ def create_table(profile: TableProfile, joins: list[Join], values: bool = True,
                 other is None or other.n_sampled <= 1 or identifies(other, j.right_columns)):
             fks.append((j.left_columns, j.right, j.right_columns))
     for columns, table, ref in dict.fromkeys(fks):
-        if any(c.startswith(r + ".") for c in columns for r in profile.nested):
+        if any(profile.record_of(c) is not None for c in columns):
             continue  # a record's field is no column a key can name: the joins list it
         parts.append("FOREIGN KEY (" + ", ".join(_quoted(c, dialect) for c in columns)
                      + ") REFERENCES " + _qualified(table, dialect) + " ("

@@ -845,9 +845,10 @@ class Reader:
             except duckdb.Error:
                 pass  # what cannot be read is reported below
         else:
+            described = None
             if ref.kind == "file" and file_format(ref.files[0]) == "json":
-                raw = self._wrapped_records(raw)
-            raw, records = self._fields_as_columns(raw)
+                raw, described = self._wrapped_records(raw)
+            raw, records = self._fields_as_columns(raw, described)
         # a column without a declared type comes through the scanner as bytes (BLOB)
         rel = self._read_as_held(raw, [(c, "BLOB") for c, t in declared if t == "BLOB"],
                                  blobs=True)
@@ -874,47 +875,46 @@ class Reader:
         finally:
             self.con.execute("SET sqlite_all_varchar = false")
 
-    def _wrapped_records(self, rel: str) -> str:
+    def _wrapped_records(self, rel: str) -> tuple[str, list | None]:
         """`rel` (JSON) as the records of its one list of records where it is one object
         that wraps them, as APIs export (`{"data": [{...}, ...], "meta": {...}}`,
         `{"results": [...]}`, GeoJSON's `features`): one row of a list is no table; its
-        records are. `rel` as it is otherwise."""
+        records are. `rel` as it is otherwise. With the `DESCRIBE` of what it returns (None
+        where it could not be read)."""
         try:
             described = self.con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()
             lists = [name for name, t, *_ in described
-                     if str(t).startswith("STRUCT(") and str(t).endswith(")[]")]
+                     if str(t).endswith("[]") and _record_type(str(t)[:-2])]
             if len(lists) != 1 or \
                     self.con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {rel} LIMIT 2)"
                                      ).fetchone()[0] != 1:
-                return rel
+                return rel, described
             wrapped = f"(SELECT unnest(r) FROM (SELECT unnest({quote_ident(lists[0])}) AS r " \
                       f"FROM {rel}))"
-            self.con.execute(f"DESCRIBE SELECT * FROM {wrapped}").fetchall()
+            return wrapped, self.con.execute(f"DESCRIBE SELECT * FROM {wrapped}").fetchall()
         except duckdb.Error:
-            return rel  # what cannot be read is reported where the sample is drawn
-        return wrapped
+            return rel, None  # what cannot be read is reported where the sample is drawn
 
-    def _fields_as_columns(self, rel: str) -> tuple[str, dict[str, str]]:
+    def _fields_as_columns(self, rel: str, described: list | None = None
+                           ) -> tuple[str, dict[str, str]]:
         """`rel` with each record column (`STRUCT`: a JSON object, Parquet's group) read as
         its fields, each a column named by its path (`customer.city`; a record in a record:
         `customer.address.city`, up to `RECORD_DEPTH` deep), where the record stood; and
         {record column: its type} for the CREATE TABLE statements (`schema.create_table`).
-        A list of records stays one column. `rel` as it is where it has no record."""
+        A list of records stays one column. `rel` as it is where it has no record.
+        `described`: `DESCRIBE` of `rel`, when already read."""
         try:
-            described = self.con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()
+            if described is None:
+                described = self.con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()
         except duckdb.Error:
             return rel, {}  # what cannot be read is reported where the sample is drawn
-
-        def record(dtype: str) -> bool:  # a STRUCT, not a list of them (`STRUCT(...)[]`)
-            return dtype.startswith("STRUCT(") and dtype.endswith(")")
-
-        if not any(record(str(t)) for _, t, *_ in described):
+        if not any(_record_type(str(t)) for _, t, *_ in described):
             return rel, {}
         records: dict[str, str] = {}
 
         def fields(path: list[str], expr: str, dtype: str, depth: int
                    ) -> list[tuple[str, str]]:  # [(expression, column name)]
-            if not record(dtype) or depth > RECORD_DEPTH:
+            if not _record_type(dtype) or depth > RECORD_DEPTH:
                 return [(expr, ".".join(path))]
             if depth == 1:
                 records[path[0]] = dtype
@@ -1140,6 +1140,11 @@ class Reader:
         self._relations.pop(tmp, None)
         self._records.pop(tmp, None)
         self.con.execute(f"DROP TABLE IF EXISTS {tmp}")
+
+
+def _record_type(dtype: str) -> bool:
+    """A DuckDB type that is a record (`STRUCT(...)`), not a list of them (`STRUCT(...)[]`)."""
+    return dtype.startswith("STRUCT(") and dtype.endswith(")")
 
 
 def _mysql_ident(name: str) -> str:
